@@ -1,0 +1,1 @@
+"""The `distillguard` command line."""

@@ -1,0 +1,6 @@
+"""Ingest: read real log shapes into the exchange-log lake."""
+
+from distillguard.ingest.lake import Lake
+from distillguard.ingest.pipeline import IngestSummary, ingest
+
+__all__ = ["IngestSummary", "Lake", "ingest"]

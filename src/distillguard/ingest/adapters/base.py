@@ -1,0 +1,126 @@
+"""What every log adapter is, and the field mapping that says where metadata lives.
+
+An adapter turns one raw record of some real log shape into zero or more exchange-log v1
+rows. It does not validate: the rows it yields go through the same validator as native rows,
+so every adapter gets the same quarantine behaviour for free.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distillguard.errors import ConfigError
+from distillguard.schema.validate import Row, RowError
+
+Paths = tuple[str, ...]
+
+
+def lookup(obj: Any, path: str) -> Any:
+    """The value at a dotted path. An exact key wins, so flat attribute keys such as
+    'gen_ai.request.model' are found as they are."""
+    if not isinstance(obj, Mapping):
+        return None
+    if path in obj:
+        return obj[path]
+    for i, char in enumerate(path):
+        if char == "." and path[:i] in obj:
+            found = lookup(obj[path[:i]], path[i + 1 :])
+            if found is not None:
+                return found
+    return None
+
+
+def first_of(obj: Any, paths: Paths) -> Any:
+    """The first non-null value among several candidate paths."""
+    for path in paths:
+        value = lookup(obj, path)
+        if value is not None:
+            return value
+    return None
+
+
+def epoch_or_text_timestamp(value: Any) -> Any:
+    """Epoch seconds (or ms/us/ns, told apart by size) as a UTC datetime; text passes through."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    seconds = float(value)
+    while seconds > 1e11:  # milliseconds, microseconds or nanoseconds since the epoch
+        seconds /= 1000.0
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Where each exchange-log field lives in a record (candidate dotted paths, first hit wins),
+    plus constant defaults for fields the log does not carry (such as access_path)."""
+
+    paths: Mapping[str, Paths]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, record: Any, name: str) -> Any:
+        value = first_of(record, self.paths.get(name, ()))
+        return self.defaults.get(name) if value is None else value
+
+    def merged(self, override: FieldMapping | None) -> FieldMapping:
+        if override is None:
+            return self
+        return FieldMapping(
+            {**self.paths, **override.paths}, {**self.defaults, **override.defaults}
+        )
+
+
+def load_mapping(path: Path) -> FieldMapping:
+    """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`."""
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read mapping {path}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"mapping {path}: expected a YAML mapping with 'fields' and 'defaults'")
+    unknown = set(doc) - {"fields", "defaults"}
+    if unknown:
+        raise ConfigError(
+            f"mapping {path}: unknown keys {sorted(unknown)}; valid: defaults, fields"
+        )
+    fields_doc = doc.get("fields") or {}
+    defaults = doc.get("defaults") or {}
+    if not isinstance(fields_doc, dict) or not isinstance(defaults, dict):
+        raise ConfigError(f"mapping {path}: 'fields' and 'defaults' must be mappings")
+    paths: dict[str, Paths] = {}
+    for name, spec in fields_doc.items():
+        candidates = [spec] if isinstance(spec, str) else spec
+        if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
+            raise ConfigError(f"mapping {path}: field {name!r} needs a path or a list of paths")
+        paths[str(name)] = tuple(candidates)
+    return FieldMapping(paths, defaults)
+
+
+class Adapter(abc.ABC):
+    """Turns records of one log shape into exchange-log v1 rows."""
+
+    name: str
+    description: str
+    default_mapping: FieldMapping = FieldMapping({})
+
+    def __init__(self, mapping: FieldMapping | None = None) -> None:
+        self.mapping = self.default_mapping.merged(mapping)
+
+    @abc.abstractmethod
+    def matches(self, record: Any) -> bool:
+        """Whether a record looks like this adapter's shape (used by --format auto)."""
+
+    @abc.abstractmethod
+    def convert(self, record: Any) -> Iterator[Row]:
+        """Exchange-log rows from one record; RowError if the record cannot be converted."""
+
+    def require_object(self, record: Any) -> Mapping[str, Any]:
+        if not isinstance(record, Mapping):
+            raise RowError(f"{self.name}: record is a JSON {type(record).__name__}, not an object")
+        return record

@@ -1,0 +1,156 @@
+"""OpenAI Chat Completions request/response pairs, and the message conversion LiteLLM shares.
+
+Request: {model, messages, max_tokens | max_completion_tokens, temperature, tools, ...}.
+Response: {id, choices: [{message, finish_reason}], usage: {prompt_tokens, completion_tokens,
+completion_tokens_details: {reasoning_tokens}}}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from distillguard.ingest.adapters.base import Adapter, lookup
+from distillguard.ingest.adapters.pair_log import PAIR_MAPPING, body, metadata_fields
+from distillguard.schema.validate import Row
+
+FINISH_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+_SYSTEM_ROLES = ("system", "developer")
+
+
+def _text_block(text: str) -> Row:
+    return {"type": "text", "text": text}
+
+
+def _part_block(part: Any) -> Row | None:
+    """One content part of an OpenAI message as an exchange-log block."""
+    if isinstance(part, str):
+        return _text_block(part)
+    if not isinstance(part, Mapping):
+        return None
+    kind = part.get("type")
+    if kind == "text":
+        return _text_block(str(part.get("text") or ""))
+    if kind in ("image_url", "input_image", "image"):
+        return {"type": "image", "media_type": _image_media_type(part)}
+    return None
+
+
+def _image_media_type(part: Mapping[str, Any]) -> str | None:
+    url = lookup(part, "image_url.url") or part.get("image_url")
+    if isinstance(url, str) and url.startswith("data:") and ";" in url:
+        return url[5 : url.index(";")]
+    return None
+
+
+def _content_blocks(content: Any) -> list[Row]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [_text_block(content)]
+    if isinstance(content, list):
+        return [b for b in (_part_block(p) for p in content) if b is not None]
+    return []
+
+
+def openai_message(message: Mapping[str, Any]) -> Row:
+    """An OpenAI-format message (user, assistant with tool_calls, tool) as exchange-log."""
+    role = message.get("role")
+    blocks = _content_blocks(message.get("content"))
+    for call in message.get("tool_calls") or []:
+        blocks.append({"type": "tool_use", "name": lookup(call, "function.name")})
+    if role in ("tool", "function"):
+        role = "tool"
+        text = " ".join(b.get("text") or "" for b in blocks)
+        blocks = [{"type": "tool_result", "name": message.get("name"), "text": text}]
+    return {"role": role, "content": blocks}
+
+
+def split_openai_messages(messages: Any) -> tuple[str | None, list[Row]]:
+    """System prompt (system/developer messages joined) and the remaining messages."""
+    if not isinstance(messages, list):
+        return None, []
+    system_parts: list[str] = []
+    rest: list[Row] = []
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        if message.get("role") in _SYSTEM_ROLES:
+            system_parts.extend(
+                b.get("text") or "" for b in _content_blocks(message.get("content"))
+            )
+        else:
+            rest.append(openai_message(message))
+    return ("\n".join(system_parts) if system_parts else None), rest
+
+
+def openai_tool_names(tools: Any) -> list[str] | None:
+    if not isinstance(tools, list):
+        return None
+    names = [lookup(t, "function.name") or lookup(t, "name") for t in tools]
+    return [n for n in names if isinstance(n, str)]
+
+
+def openai_response_fields(response: Mapping[str, Any]) -> Row:
+    """Output text, stop reason and token counts of a Chat Completions response."""
+    choices = response.get("choices") or [{}]
+    first = choices[0] if isinstance(choices[0], Mapping) else {}
+    message = first.get("message") or {}
+    text = message.get("content") if isinstance(message, Mapping) else None
+    return {
+        "output_text": text if isinstance(text, str) else None,
+        "stop_reason": _stop_reason(first.get("finish_reason")),
+        "input_tokens": lookup(response, "usage.prompt_tokens"),
+        "output_tokens": lookup(response, "usage.completion_tokens"),
+        "reasoning_tokens": lookup(response, "usage.completion_tokens_details.reasoning_tokens"),
+    }
+
+
+def _stop_reason(finish_reason: Any) -> Any:
+    return (
+        FINISH_REASONS.get(finish_reason, finish_reason) if isinstance(finish_reason, str) else None
+    )
+
+
+def openai_request_fields(request: Mapping[str, Any]) -> Row:
+    system, messages = split_openai_messages(request.get("messages"))
+    max_tokens = request.get("max_completion_tokens") or request.get("max_tokens")
+    return {
+        "model": request.get("model"),
+        "system": system,
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "temperature": request.get("temperature"),
+        "tools": openai_tool_names(request.get("tools")),
+    }
+
+
+class OpenAIChatAdapter(Adapter):
+    name = "openai-chat"
+    description = "OpenAI Chat Completions request/response pairs with metadata"
+    default_mapping = PAIR_MAPPING
+
+    def matches(self, record: Any) -> bool:
+        if not isinstance(record, Mapping):
+            return False
+        response = body(self.mapping, record, "response")
+        return "choices" in response or (
+            "messages" in body(self.mapping, record, "request")
+            and response.get("object") == "chat.completion"
+        )
+
+    def convert(self, record: Any) -> Iterator[Row]:
+        record = self.require_object(record)
+        request = body(self.mapping, record, "request")
+        response = body(self.mapping, record, "response")
+        row = metadata_fields(self.mapping, record)
+        row.update(openai_request_fields(request))
+        row.update(openai_response_fields(response))
+        row["model"] = row["model"] or response.get("model")
+        yield row

@@ -1,0 +1,183 @@
+"""Input files as chunks of raw records, each small enough for one worker process.
+
+A plain JSONL file is cut into byte ranges at line boundaries, and each worker reads its
+own range, so the main process never copies the data. A gzip file cannot be seeked, so its
+lines are read here and handed over. Parquet is cut by row group. Memory stays bounded by
+the chunk size whatever the file size. Line numbers inside a chunk count from 1; the caller
+adds the lines of the chunks before it. A line that is not JSON becomes a record with an
+error, not an exception: it is quarantined and reading goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distillguard.errors import UserError
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+CHUNK_BYTES = 32 << 20
+CHUNK_LINES = 20_000
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One input record: the parsed value, or the raw text and why it could not be parsed."""
+
+    source: str
+    line: int
+    value: Any
+    raw: bytes | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive rows of one file: a byte range, a list of lines, or row groups."""
+
+    path: Path
+    byte_range: tuple[int, int] | None = None
+    lines: list[bytes] | None = None
+    row_groups: tuple[int, ...] | None = None
+
+    @property
+    def source(self) -> str:
+        return str(self.path.resolve())
+
+    def _lines(self) -> list[bytes]:
+        if self.lines is not None:
+            return self.lines
+        if self.byte_range is None:
+            return []
+        start, end = self.byte_range
+        with self.path.open("rb") as handle:
+            handle.seek(start)
+            lines = handle.read(end - start).split(b"\n")
+        return lines[:-1] if lines and not lines[-1] else lines
+
+    @property
+    def is_jsonl(self) -> bool:
+        return self.row_groups is None
+
+    def raw_lines(self) -> list[bytes]:
+        """The chunk's lines as bytes (JSONL chunks only), blank lines included."""
+        return self._lines()
+
+    def load(self) -> tuple[list[RawRecord], int]:
+        """Records, with line numbers counted from 1 within the chunk, and the chunk's
+        physical line (or row) count, blank lines included."""
+        source = self.source
+        if self.row_groups is not None:
+            table = pq.ParquetFile(self.path).read_row_groups(list(self.row_groups))
+            rows = table.to_pylist()
+            return [RawRecord(source, n, row) for n, row in enumerate(rows, start=1)], len(rows)
+        lines = self._lines()
+        records = [
+            parse_line(source, n, line) for n, line in enumerate(lines, start=1) if line.strip()
+        ]
+        return records, len(lines)
+
+
+def parse_line(source: str, number: int, line: bytes) -> RawRecord:
+    try:
+        return RawRecord(source, number, orjson.loads(line))
+    except orjson.JSONDecodeError as exc:
+        return RawRecord(source, number, None, line.rstrip(b"\r\n"), f"invalid JSON: {exc}")
+
+
+def is_supported(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(JSONL_SUFFIXES) or name.endswith(PARQUET_SUFFIXES)
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files to read: given files as they are, directories walked in sorted order."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise UserError(f"no such file or directory: {path}")
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_supported(p))
+        elif is_supported(path):
+            files.append(path)
+        else:
+            raise UserError(
+                f"unsupported file type: {path} (expected .jsonl, .jsonl.gz or .parquet)"
+            )
+    return files
+
+
+def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        start = 0
+        while start < size:
+            handle.seek(min(start + chunk_bytes, size))
+            handle.readline()  # run on to the end of the line the cut fell in
+            end = min(handle.tell(), size) if start + chunk_bytes < size else size
+            yield Chunk(path, byte_range=(start, end))
+            start = end
+
+
+def _gzip_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
+    with gzip.open(path, "rb") as handle:
+        lines: list[bytes] = []
+        for line in handle:
+            lines.append(line)
+            if len(lines) >= chunk_lines:
+                yield Chunk(path, lines=lines)
+                lines = []
+        if lines:
+            yield Chunk(path, lines=lines)
+
+
+def _parquet_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
+    metadata = pq.ParquetFile(path).metadata
+    group: list[int] = []
+    rows = 0
+    for index in range(metadata.num_row_groups):
+        group.append(index)
+        rows += metadata.row_group(index).num_rows
+        if rows >= chunk_lines:
+            yield Chunk(path, row_groups=tuple(group))
+            group, rows = [], 0
+    if group:
+        yield Chunk(path, row_groups=tuple(group))
+
+
+def iter_chunks(path: Path) -> Iterator[Chunk]:
+    """Chunks of one file; an unreadable or corrupt file is a UserError naming it."""
+    name = path.name.lower()
+    try:
+        if name.endswith(PARQUET_SUFFIXES):
+            yield from _parquet_chunks(path, CHUNK_LINES)
+        elif name.endswith(".gz"):
+            yield from _gzip_chunks(path, CHUNK_LINES)
+        else:
+            yield from _byte_range_chunks(path, CHUNK_BYTES)
+    except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
+        raise UserError(f"cannot read {path}: {read_error(exc)}") from None
+
+
+def read_error(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def iter_records(path: Path) -> Iterator[RawRecord]:
+    """Records of one file, in order, with line numbers counted from the top of the file."""
+    base = 0
+    for chunk in iter_chunks(path):
+        records, lines = chunk.load()
+        for record in records:
+            yield dataclasses.replace(record, line=base + record.line)
+        base += lines

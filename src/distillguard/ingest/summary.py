@@ -1,0 +1,61 @@
+"""What a lake holds, for a person: counts, time range, top models and access paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from distillguard.errors import UserError
+from distillguard.ingest.lake import Lake, connect, fetch_one, sql_path
+
+
+@dataclass(frozen=True)
+class LakeSummary:
+    exchanges: int
+    accounts_active: int
+    accounts_table: int
+    days: int
+    first_ts: str | None
+    last_ts: str | None
+    quarantined: int
+    top_models: list[tuple[str, int]]
+    top_access_paths: list[tuple[str, int]]
+
+
+def summarize_lake(lake: Lake) -> LakeSummary:
+    """Read the lake's tables with DuckDB and count what is there."""
+    if not lake.root.is_dir():
+        raise UserError(f"no lake at {lake.root}")
+    con = connect()
+    exchanges, accounts, days, first, last = 0, 0, 0, None, None
+    models: list[tuple[str, int]] = []
+    paths: list[tuple[str, int]] = []
+    if lake.exchange_files():
+        table = lake.exchanges_sql()
+        exchanges, accounts, days, first, last = fetch_one(
+            con,
+            f"SELECT count(*), count(DISTINCT account_id), count(DISTINCT date),"
+            f" min(ts)::VARCHAR, max(ts)::VARCHAR FROM {table}",
+        )
+        models = _top(con, table, "model")
+        paths = _top(con, table, "coalesce(access_path, '(none)')")
+    accounts_table = 0
+    if lake.accounts_path.exists():
+        query = f"SELECT count(*) FROM read_parquet('{sql_path(lake.accounts_path)}')"
+        accounts_table = int(fetch_one(con, query)[0])
+    quarantined = 0
+    if lake.quarantine_path.exists():
+        with lake.quarantine_path.open("rb") as handle:
+            quarantined = sum(1 for _ in handle)
+    con.close()
+    return LakeSummary(
+        exchanges, accounts, accounts_table, days, first, last, quarantined, models, paths
+    )
+
+
+def _top(con: duckdb.DuckDBPyConnection, table: str, expr: str) -> list[tuple[str, int]]:
+    rows = con.execute(
+        f"SELECT {expr} AS k, count(*) AS n FROM {table} GROUP BY k ORDER BY n DESC LIMIT 5"
+    ).fetchall()
+    return [(str(k), int(n)) for k, n in rows]
