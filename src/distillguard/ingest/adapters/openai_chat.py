@@ -139,10 +139,10 @@ class OpenAIChatAdapter(Adapter):
     def matches(self, record: Any) -> bool:
         if not isinstance(record, Mapping):
             return False
+        request = body(self.mapping, record, "request")
         response = body(self.mapping, record, "response")
-        return "choices" in response or (
-            "messages" in body(self.mapping, record, "request")
-            and response.get("object") == "chat.completion"
+        return "messages" in request and (
+            "choices" in response or response.get("object") == "chat.completion"
         )
 
     def convert(self, record: Any) -> Iterator[Row]:

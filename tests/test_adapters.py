@@ -1,0 +1,170 @@
+"""Each adapter on realistic sample records, with optional fields missing, through ingest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillguard.errors import ConfigError, UserError
+from distillguard.ingest import Lake, ingest
+from distillguard.ingest.adapters import FieldMapping, detect_adapter, get_adapter, load_mapping
+from distillguard.schema import validate_exchange
+from tests.conftest import write_jsonl
+from tests.samples import (
+    SAMPLES,
+    anthropic_pair,
+    litellm_payload,
+    openai_pair,
+    otel_chat_span,
+    otel_request,
+    otel_tool_span,
+)
+
+
+def _rows(name: str, record: Any, mapping: FieldMapping | None = None) -> list[Any]:
+    return [validate_exchange(r) for r in get_adapter(name, mapping).convert(record)]
+
+
+def test_otel_chat_span_with_content() -> None:
+    [row] = _rows("otel-genai", otel_request([otel_chat_span(), otel_tool_span()]))
+    assert row.request_id == "chatcmpl-AbC123"
+    assert row.account_id == "acct-42"
+    assert row.ts == datetime(2026, 2, 10, 13, 26, 40, tzinfo=UTC)
+    assert row.latency_ms == 1250
+    assert (row.model, row.max_tokens, row.temperature) == ("gpt-4o", 512, 0.2)
+    assert (row.input_tokens, row.output_tokens, row.stop_reason) == (97, 52, "end_turn")
+    assert row.system == "You are a weather bot."
+    assert row.tools == ["get_weather"]
+    assert row.ip == "203.0.113.7"
+    assert [m.role for m in row.messages] == ["user", "assistant", "tool"]
+    assert row.messages[1].content[0].type == "tool_use"
+    assert row.messages[2].content[0].text == "rainy, 57F"
+    assert row.output_text == "It is rainy, 57F."
+
+
+def test_otel_without_content_capture_keeps_metadata() -> None:
+    [row] = _rows("otel-genai", otel_request([otel_chat_span(content=False)]))
+    assert row.messages[0].content == []
+    assert row.system is None and row.output_text is None
+    assert row.output_tokens == 52
+
+
+def test_otel_account_from_mapping() -> None:
+    mapping = FieldMapping({"account_id": ("tenant.id",)})
+    [row] = _rows("otel-genai", otel_request([otel_chat_span()]), mapping)
+    assert row.account_id == "t-9"
+
+
+def test_litellm_full_and_minimal() -> None:
+    [full] = _rows("litellm", litellm_payload())
+    assert (full.request_id, full.account_id) == ("chatcmpl-9f3c2a", "team-alpha")
+    assert full.api_key_id.startswith("88dc28d0")
+    assert (full.ip, full.user_agent) == ("198.51.100.23", "litellm/1.77.0")
+    assert full.system == "You are a coding assistant."
+    assert full.messages[0].content == "Write a function that merges two sorted lists." or (
+        full.messages[0].content[0].text.startswith("Write a function")
+    )
+    assert (full.max_tokens, full.temperature, full.status, full.latency_ms) == (
+        2048,
+        0.0,
+        200,
+        3500,
+    )
+    assert (full.input_tokens, full.output_tokens) == (120, 860)
+    assert full.output_text == "def merge(a, b): ..."
+    [minimal] = _rows("litellm", litellm_payload(minimal=True))
+    assert minimal.account_id == "k-hash-only"
+    assert minimal.output_text is None and minimal.latency_ms is None
+
+
+def test_openai_pair_full_and_minimal() -> None:
+    [full] = _rows("openai-chat", openai_pair())
+    assert full.request_id == "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"
+    assert (full.account_id, full.api_key_id, full.status, full.latency_ms) == (
+        "org-123",
+        "key-abc",
+        200,
+        812,
+    )
+    assert full.system == "Answer briefly."
+    assert [b.type for b in full.messages[0].content] == ["text", "image"]
+    assert full.messages[0].content[1].media_type == "image/png"
+    assert (full.max_tokens, full.tools, full.reasoning_tokens) == (300, ["lookup"], 0)
+    assert (full.output_text, full.stop_reason) == ("A cat on a sofa.", "end_turn")
+    [minimal] = _rows("openai-chat", openai_pair(minimal=True))
+    assert minimal.tools is None and minimal.input_tokens is None and minimal.ip is None
+
+
+def test_anthropic_pair_full_and_minimal() -> None:
+    [full] = _rows("anthropic-messages", anthropic_pair())
+    assert full.request_id == "msg_01XFDUDYJgAACzvnptvVoYEL"
+    assert full.ts == datetime(2026, 2, 10, 13, 26, 40, 500000, tzinfo=UTC)
+    assert (full.thinking_budget, full.max_tokens, full.tools) == (10000, 16000, ["calculator"])
+    assert full.system == "You are a careful mathematician."
+    assert full.ip == "2001:db8::1"
+    assert full.output_text.startswith("Assume p1..pn")
+    assert (full.input_tokens, full.output_tokens, full.stop_reason) == (30, 420, "end_turn")
+    [minimal] = _rows("anthropic-messages", anthropic_pair(minimal=True))
+    assert minimal.output_text is None and minimal.thinking_budget is None
+
+
+def test_mapping_file_moves_metadata(tmp_path: Path) -> None:
+    record = openai_pair()
+    record["meta"] = {"tenant": "org-999", "at": "2026-02-11T00:00:00Z"}
+    mapping_file = tmp_path / "mapping.yaml"
+    mapping_file.write_text(
+        "fields:\n  account_id: meta.tenant\n  ts: [meta.at]\n"
+        "defaults:\n  access_path: reseller:acme\n"
+    )
+    [row] = _rows("openai-chat", record, load_mapping(mapping_file))
+    assert (row.account_id, row.access_path) == ("org-999", "reseller:acme")
+    assert row.ts == datetime(2026, 2, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fields: [1, 2]", "must be mappings"),
+        ("fields:\n  account_id: 5", "path or a list"),
+        ("colour: blue", "unknown keys"),
+        ("- just a list", "expected a YAML mapping"),
+    ],
+)
+def test_bad_mapping_files(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_mapping(path)
+
+
+def test_auto_detection_picks_each_shape() -> None:
+    for name, records in SAMPLES.items():
+        for record in records:
+            adapter = detect_adapter(record)
+            assert adapter is not None and adapter.name == name
+
+
+def test_unknown_format_lists_valid_names() -> None:
+    with pytest.raises(UserError, match="valid names: anthropic-messages, auto, exchange-log"):
+        get_adapter("splunk")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_shape_ingests_with_auto_format(tmp_path: Path, name: str) -> None:
+    source = write_jsonl(tmp_path / f"{name}.jsonl", SAMPLES[name])
+    summary = ingest([source], tmp_path / "lake")
+    assert summary.quarantined == 0
+    assert summary.kept == 2
+    [(count,)] = query(f"SELECT count(*) FROM {Lake(tmp_path / 'lake').exchanges_sql()}")
+    assert count == 2
+
+
+def test_records_an_adapter_cannot_use_are_quarantined(tmp_path: Path) -> None:
+    broken = openai_pair()
+    broken["metadata"].pop("account_id")
+    source = write_jsonl(tmp_path / "pairs.jsonl", [openai_pair(), broken, b"{oops"])
+    summary = ingest([source], tmp_path / "lake", fmt="openai-chat")
+    assert (summary.read, summary.kept, summary.quarantined) == (3, 1, 2)

@@ -1,0 +1,171 @@
+"""Ingest end to end on real files: dedup, quarantine, formats, and the lake's layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from distillguard.errors import UserError
+from distillguard.ingest import Lake, ingest, sources
+from distillguard.schema import EXCHANGES_SCHEMA
+from tests.conftest import write_jsonl
+from tests.samples import exchange_row
+
+BAD_LINES = [
+    b"{this is not json",
+    orjson.dumps(exchange_row(9001, request_id=None)),
+    orjson.dumps(exchange_row(9002, asn="not-a-number")),
+    orjson.dumps(exchange_row(9003, ts="10/02/2026 13:45")),
+    orjson.dumps([1, 2, 3]),
+]
+
+
+def _count(lake: Path) -> int:
+    table = Lake(lake).exchanges_sql()
+    [(rows, ids)] = query(f"SELECT count(*), count(DISTINCT request_id) FROM {table}")
+    assert rows == ids, "the lake holds a request_id twice"
+    return int(rows)
+
+
+def _quarantine(lake: Path) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in Lake(lake).quarantine_path.read_bytes().splitlines()]
+
+
+def _issue_file(path: Path) -> Path:
+    """2,000 valid rows, 100 of them re-delivered later in the file, and 5 bad rows."""
+    rows: list[object] = [exchange_row(i) for i in range(2000)]
+    rows[500:500] = BAD_LINES
+    rows += [exchange_row(i) for i in range(0, 2000, 20)]
+    return write_jsonl(path, rows)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_redelivered_and_bad_rows(tmp_path: Path, workers: int) -> None:
+    source = _issue_file(tmp_path / "in.jsonl")
+    lake = tmp_path / "lake"
+    first = ingest([source], lake, workers=workers)
+    assert (first.read, first.kept, first.duplicates, first.quarantined) == (2105, 2000, 100, 5)
+    again = ingest([source], lake, workers=workers)
+    assert (again.read, again.kept, again.duplicates, again.quarantined) == (2105, 0, 2100, 5)
+    assert again.quarantined_before == 5
+    assert _count(lake) == 2000
+    entries = _quarantine(lake)
+    assert len(entries) == 5
+    assert [e["line"] for e in entries] == [501, 502, 503, 504, 505]
+    assert entries[0]["raw"] == "{this is not json"
+    assert "invalid JSON" in str(entries[0]["reason"])
+    assert "request_id" in str(entries[1]["reason"])
+
+
+def test_line_numbers_hold_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 4096)
+    source = _issue_file(tmp_path / "in.jsonl")
+    summary = ingest([source], tmp_path / "lake", workers=2)
+    assert (summary.kept, summary.quarantined) == (2000, 5)
+    assert [e["line"] for e in _quarantine(tmp_path / "lake")] == [501, 502, 503, 504, 505]
+
+
+def test_the_first_delivery_wins(tmp_path: Path) -> None:
+    first = exchange_row(1, output_text="first")
+    second = exchange_row(1, output_text="second")
+    source = write_jsonl(tmp_path / "in.jsonl", [first, second])
+    ingest([source], tmp_path / "lake")
+    texts = query(f"SELECT output_text FROM {Lake(tmp_path / 'lake').exchanges_sql()}")
+    assert texts == [("first",)]
+
+
+def test_later_files_add_only_new_exchanges(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "a.jsonl", [exchange_row(i) for i in range(100)])], lake)
+    later = write_jsonl(tmp_path / "b.jsonl", [exchange_row(i) for i in range(50, 150)])
+    summary = ingest([later], lake)
+    assert (summary.kept, summary.duplicates) == (50, 50)
+    assert _count(lake) == 150
+
+
+def test_gzip_parquet_and_directories(tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs"
+    (inputs / "nested").mkdir(parents=True)
+    write_jsonl(inputs / "a.jsonl.gz", [exchange_row(i) for i in range(30)])
+    write_jsonl(inputs / "ignored.txt", [exchange_row(999)])
+    plain = [
+        exchange_row(i, messages=[{"role": "user", "content": f"q{i}"}]) for i in range(30, 60)
+    ]
+    table = pa.Table.from_pylist(plain)
+    pq.write_table(table, inputs / "nested" / "b.parquet")
+    summary = ingest([inputs], tmp_path / "lake")
+    assert (summary.files, summary.kept, summary.quarantined) == (2, 60, 0)
+
+
+def test_parquet_in_the_lakes_own_schema(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "a.jsonl", [exchange_row(i) for i in range(40)])], lake)
+    exported = tmp_path / "export.parquet"
+    query(f"COPY (SELECT * EXCLUDE (date) FROM {Lake(lake).exchanges_sql()}) TO '{exported}'")
+    summary = ingest([exported], tmp_path / "lake2")
+    assert (summary.kept, summary.quarantined) == (40, 0)
+
+
+def test_lake_layout_is_partitioned_by_day(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "a.jsonl", [exchange_row(i) for i in range(9)])], lake)
+    days = sorted(p.name for p in (lake / "exchanges").iterdir())
+    assert days == ["date=2026-02-10", "date=2026-02-11", "date=2026-02-12"]
+    schema = pq.read_schema(next((lake / "exchanges" / days[0]).glob("*.parquet")))
+    assert schema.names == EXCHANGES_SCHEMA.names
+    assert not list((lake / "_staging").iterdir())
+
+
+def test_accounts_are_upserted(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    events = write_jsonl(tmp_path / "e.jsonl", [exchange_row(1)])
+    first = write_jsonl(
+        tmp_path / "acc1.jsonl",
+        [{"account_id": "a1", "tier": "free"}, {"account_id": "a2", "tier": "paid"}, {"tier": "x"}],
+    )
+    summary = ingest([events], lake, [first])
+    assert (summary.accounts_read, summary.accounts_quarantined, summary.accounts_in_lake) == (
+        3,
+        1,
+        2,
+    )
+    second = write_jsonl(tmp_path / "acc2.jsonl", [{"account_id": "a1", "tier": "enterprise"}])
+    ingest([events], lake, [second])
+    tiers = dict(
+        pq.read_table(Lake(lake).accounts_path)
+        .select(["account_id", "tier"])
+        .to_pylist()[i]
+        .values()
+        for i in range(2)
+    )
+    assert tiers == {"a1": "enterprise", "a2": "paid"}
+
+
+def test_user_mistakes_are_user_errors(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no such file"):
+        ingest([tmp_path / "missing.jsonl"], tmp_path / "lake")
+    (tmp_path / "x.csv").write_text("a,b")
+    with pytest.raises(UserError, match="unsupported file type"):
+        ingest([tmp_path / "x.csv"], tmp_path / "lake")
+    (tmp_path / "broken.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(UserError, match="cannot read"):
+        ingest([tmp_path / "broken.jsonl.gz"], tmp_path / "lake")
+    with pytest.raises(UserError, match="valid names"):
+        ingest([tmp_path / "x.csv"], tmp_path / "lake", fmt="splunk")
+
+
+def test_chunks_are_bounded_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 10_000)
+    source = write_jsonl(tmp_path / "big.jsonl", [exchange_row(i) for i in range(500)])
+    chunks = list(sources.iter_chunks(source))
+    assert len(chunks) > 10
+    for chunk in chunks:
+        assert chunk.byte_range is not None
+        start, end = chunk.byte_range
+        assert end - start < 10_000 + 2_000  # one cut line at most past the bound
+    total = sum(chunk.load()[1] for chunk in chunks)
+    assert total == 500
