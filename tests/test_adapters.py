@@ -12,7 +12,7 @@ from distillguard.errors import ConfigError, UserError
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.adapters import FieldMapping, detect_adapter, get_adapter, load_mapping
 from distillguard.schema import validate_exchange
-from tests.conftest import write_jsonl
+from tests.conftest import query, write_jsonl
 from tests.samples import (
     SAMPLES,
     anthropic_pair,

@@ -12,7 +12,7 @@ import pytest
 from distillguard.errors import UserError
 from distillguard.ingest import Lake, ingest, sources
 from distillguard.schema import EXCHANGES_SCHEMA
-from tests.conftest import write_jsonl
+from tests.conftest import query, write_jsonl
 from tests.samples import exchange_row
 
 BAD_LINES = [
