@@ -62,14 +62,10 @@ def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
     """The adapter for a file: forced, or recognised from its first parseable record."""
     if fmt != AUTO:
         return fmt
-    records, _ = chunk.load()
-    for record in records:
-        if record.error is None:
-            adapter = detect_adapter(record.value, mapping)
-            # A first record of no known shape is read as native rows, so the validator
-            # says precisely what is missing instead of "unknown shape".
-            return adapter.name if adapter else ExchangeLogAdapter.name
-    return ExchangeLogAdapter.name
+    adapter = detect_adapter(chunk.first_value(), mapping)
+    # A first record of no known shape is read as native rows, so the validator says
+    # precisely what is missing instead of "unknown shape".
+    return adapter.name if adapter else ExchangeLogAdapter.name
 
 
 def _tasks(

@@ -65,6 +65,28 @@ class Chunk:
             lines = handle.read(end - start).split(b"\n")
         return lines[:-1] if lines and not lines[-1] else lines
 
+    def first_value(self) -> Any:
+        """The first parseable record's value (None if there is none), read without loading
+        the whole chunk: it is all format detection needs."""
+        if self.row_groups is not None:
+            batch = next(pq.ParquetFile(self.path).iter_batches(batch_size=1), None)
+            return batch.to_pylist()[0] if batch is not None and batch.num_rows else None
+        for line in self._iter_lines():
+            record = parse_line(self.source, 0, line) if line.strip() else None
+            if record is not None and record.error is None:
+                return record.value
+        return None
+
+    def _iter_lines(self) -> Iterator[bytes]:
+        if self.lines is not None:
+            yield from self.lines
+        elif self.byte_range is not None:
+            start, end = self.byte_range
+            with self.path.open("rb") as handle:
+                handle.seek(start)
+                while handle.tell() < end and (line := handle.readline()):
+                    yield line
+
     @property
     def is_jsonl(self) -> bool:
         return self.row_groups is None
