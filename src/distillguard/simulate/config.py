@@ -1,0 +1,155 @@
+"""Presets: YAML files naming populations and campaigns, scaled into a simulation plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distillguard.errors import ConfigError, unknown_name_error
+from distillguard.simulate.behaviour import Behaviour, behaviour
+
+_TOP_KEYS = {
+    "description",
+    "days",
+    "start",
+    "models",
+    "min_benign_accounts",
+    "benign",
+    "campaigns",
+    "retain_output_text",
+}
+_COUNT_KEYS = {"archetype", "accounts", "min_accounts", "exchanges"}
+
+
+@dataclass(frozen=True)
+class PopulationPlan:
+    """One population after scaling: how many accounts, at what rate, labelled how."""
+
+    name: str
+    campaign: str | None
+    behaviour: Behaviour
+    accounts: int
+    rate_per_day: float
+
+
+@dataclass(frozen=True)
+class Models:
+    current: tuple[str, ...]
+    new: str
+    release_day: int
+
+
+@dataclass(frozen=True)
+class SimPlan:
+    start: datetime
+    days: int
+    models: Models
+    retain_output_text: bool
+    populations: tuple[PopulationPlan, ...]
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("distillguard.simulate") / "presets"
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def load_preset(name_or_path: str) -> dict[str, Any]:
+    """A built-in preset by name, or a YAML file by path."""
+    if name_or_path.endswith((".yaml", ".yml")):
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ConfigError(f"preset file not found: {path}")
+        text = path.read_text()
+    elif name_or_path in preset_names():
+        folder = resources.files("distillguard.simulate") / "presets"
+        text = (folder / f"{name_or_path}.yaml").read_text()
+    else:
+        raise unknown_name_error("preset", name_or_path, preset_names())
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"preset {name_or_path}: invalid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"preset {name_or_path}: expected a mapping at the top level")
+    unknown = sorted(set(doc) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"preset {name_or_path}: unknown keys {unknown}; valid: {sorted(_TOP_KEYS)}"
+        )
+    return doc
+
+
+def _number(entry: dict[str, Any], key: str, where: str, default: float | None = None) -> float:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where}: {key!r} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def _split(entry: Any, where: str) -> tuple[str | None, dict[str, Any]]:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping of knobs")
+    return entry.get("archetype"), {k: v for k, v in entry.items() if k not in _COUNT_KEYS}
+
+
+def _benign(doc: dict[str, Any], scale: float) -> list[PopulationPlan]:
+    entries = doc.get("benign") or {}
+    total = sum(_number(e, "accounts", f"benign.{n}") for n, e in entries.items())
+    floor = _number(doc, "min_benign_accounts", "preset", 0)
+    benign_scale = max(scale, floor / total) if total else scale
+    plans = []
+    for name, entry in entries.items():
+        archetype, knobs = _split(entry, f"benign.{name}")
+        b = behaviour(archetype or name, knobs)
+        least = _number(entry, "min_accounts", f"benign.{name}", 30)
+        n = max(int(least), round(_number(entry, "accounts", f"benign.{name}") * benign_scale))
+        plans.append(PopulationPlan(name, None, b, n, b.rate_per_day))
+    return plans
+
+
+def _campaigns(doc: dict[str, Any], scale: float, days: int) -> list[PopulationPlan]:
+    plans = []
+    for name, entry in (doc.get("campaigns") or {}).items():
+        archetype, knobs = _split(entry, f"campaigns.{name}")
+        b = behaviour(archetype or name, knobs)
+        least = _number(entry, "min_accounts", f"campaigns.{name}", 5)
+        concurrent = max(int(least), round(_number(entry, "accounts", f"campaigns.{name}") * scale))
+        exchanges = _number(entry, "exchanges", f"campaigns.{name}") * scale
+        lives = max(1, round(days / b.lifetime_days)) if b.lifetime_days else 1
+        live_days = days * (1 - b.signup_in_window / 2) if lives == 1 else days
+        rate = exchanges / max(concurrent * live_days * b.active_prob, 1e-9)
+        plans.append(PopulationPlan(name, name, b, concurrent * lives, rate))
+    return plans
+
+
+def plan(doc: dict[str, Any], scale: float = 1.0, days: int | None = None) -> SimPlan:
+    """The scaled plan of a preset document."""
+    if scale <= 0:
+        raise ConfigError(f"--scale must be positive, got {scale}")
+    days = int(days if days is not None else _number(doc, "days", "preset", 14))
+    if days < 1:
+        raise ConfigError("--days must be at least 1")
+    models = doc.get("models") or {}
+    try:
+        start = datetime.fromisoformat(str(doc.get("start", "2026-02-02T00:00:00Z")))
+        release_day = min(int(models.get("release_day", days // 2)), days - 1)
+        model_plan = Models(tuple(models["current"]), str(models["new"]), release_day)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"preset: bad 'start' or 'models' ({exc})") from None
+    populations = _benign(doc, scale) + _campaigns(doc, scale, days)
+    if not populations:
+        raise ConfigError("preset defines no populations")
+    return SimPlan(
+        start.astimezone(UTC),
+        days,
+        model_plan,
+        bool(doc.get("retain_output_text", False)),
+        tuple(populations),
+    )

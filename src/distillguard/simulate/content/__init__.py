@@ -1,0 +1,1 @@
+"""Prompt text for simulated traffic: built-in phrase grammars, or real corpora with --corpus."""

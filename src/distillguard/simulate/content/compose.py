@@ -1,0 +1,95 @@
+"""Prompt sources: the built-in grammar, or real third-party corpora read with --corpus.
+
+Both give prompts by task kind. Corpus rows are shared by every population that sends that
+kind of task, so which corpus a prompt came from never tells benign from attack.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import orjson
+
+from distillguard.errors import UserError
+from distillguard.simulate.content.grammar import COT_SUFFIXES, SLOTS, TEMPLATES
+
+OPENERS = ("", "", "", "Hi! ", "Quick question: ", "Hey, ", "Please help: ", "So ", "OK. ")
+CLOSERS = ("", "", "", " Thanks!", " thx", " Be concise.", " Cite sources if you can.")
+
+# Which corpus `kind`s stand in for which task kinds (see ../shared/data/corpora/SOURCES.md).
+CORPUS_KINDS: dict[str, tuple[str, ...]] = {
+    "chat": ("benign", "distill", "distill-seed", "human-redteam"),
+    "query": ("benign-query",),
+    "code": ("task-code", "distill-code"),
+    "math": ("task-math",),
+    "homework": ("task-math",),
+    "tool_use": ("task-agentic", "distill-tooluse"),
+    "grading": ("distill-judge",),
+}
+
+
+class PromptSource(Protocol):
+    def prompts(self, kind: str, rng: np.random.Generator, n: int) -> list[str]:
+        """n prompts of one task kind."""
+
+
+def _slot_names(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+class GrammarSource:
+    """Templates with slots, plus openers and closers, for wide phrasing variety."""
+
+    def __init__(self) -> None:
+        self._slots = {kind: [_slot_names(t) for t in ts] for kind, ts in TEMPLATES.items()}
+
+    def prompts(self, kind: str, rng: np.random.Generator, n: int) -> list[str]:
+        templates = TEMPLATES[kind]
+        chosen = rng.integers(len(templates), size=n)
+        slot_picks = {name: rng.integers(len(values), size=n) for name, values in SLOTS.items()}
+        openers = rng.integers(len(OPENERS), size=n)
+        closers = rng.integers(len(CLOSERS), size=n)
+        out: list[str] = []
+        for i in range(n):
+            t = int(chosen[i])
+            fill = {s: SLOTS[s][slot_picks[s][i]] for s in self._slots[kind][t]}
+            text = templates[t].format_map(fill)
+            out.append(OPENERS[openers[i]] + text + CLOSERS[closers[i]])
+        return out
+
+
+class CorpusSource:
+    """Prompts drawn from JSONL corpora ({"text", "kind"} rows); kinds with no corpus text
+    fall back to the grammar."""
+
+    def __init__(self, directory: Path) -> None:
+        if not directory.is_dir():
+            raise UserError(f"corpus directory not found: {directory}")
+        by_kind: dict[str, list[str]] = {}
+        for path in sorted(directory.glob("*.jsonl")):
+            for line in path.read_bytes().splitlines():
+                row = orjson.loads(line)
+                by_kind.setdefault(str(row.get("kind")), []).append(str(row["text"]))
+        if not by_kind:
+            raise UserError(f"no .jsonl corpora in {directory}")
+        self._texts: Mapping[str, list[str]] = {
+            task: [t for k in kinds for t in by_kind.get(k, [])]
+            for task, kinds in CORPUS_KINDS.items()
+        }
+        self._grammar = GrammarSource()
+
+    def prompts(self, kind: str, rng: np.random.Generator, n: int) -> list[str]:
+        texts = self._texts.get(kind)
+        if not texts:
+            return self._grammar.prompts(kind, rng, n)
+        return [texts[i] for i in rng.integers(len(texts), size=n)]
+
+
+def with_cot(prompts: list[str], mask: np.ndarray, rng: np.random.Generator) -> list[str]:
+    """Append a chain-of-thought request (in one of many phrasings) where mask is set."""
+    picks = rng.integers(len(COT_SUFFIXES), size=len(prompts))
+    return [f"{p} {COT_SUFFIXES[picks[i]]}" if mask[i] else p for i, p in enumerate(prompts)]
