@@ -7,12 +7,16 @@ import sys
 from collections.abc import Callable, Sequence
 
 from distillguard import __version__
-from distillguard.cli import ingest_cmd
+from distillguard.cli import ingest_cmd, simulate_cmd
 from distillguard.cli.common import Subparsers
 from distillguard.errors import UserError
 
 Registrar = Callable[[Subparsers], None]
-SUBCOMMANDS: tuple[Registrar, ...] = (ingest_cmd.register, ingest_cmd.register_lake)
+SUBCOMMANDS: tuple[Registrar, ...] = (
+    ingest_cmd.register,
+    ingest_cmd.register_lake,
+    simulate_cmd.register,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -115,6 +115,9 @@ def _benign(doc: dict[str, Any], scale: float) -> list[PopulationPlan]:
 
 
 def _campaigns(doc: dict[str, Any], scale: float, days: int) -> list[PopulationPlan]:
+    """Campaign volumes are for the preset's own window; a shorter or longer --days keeps
+    the per-account rate and changes only how long the campaign runs."""
+    window = int(_number(doc, "days", "preset", 14))
     plans = []
     for name, entry in (doc.get("campaigns") or {}).items():
         archetype, knobs = _split(entry, f"campaigns.{name}")
@@ -123,7 +126,7 @@ def _campaigns(doc: dict[str, Any], scale: float, days: int) -> list[PopulationP
         concurrent = max(int(least), round(_number(entry, "accounts", f"campaigns.{name}") * scale))
         exchanges = _number(entry, "exchanges", f"campaigns.{name}") * scale
         lives = max(1, round(days / b.lifetime_days)) if b.lifetime_days else 1
-        live_days = days * (1 - b.signup_in_window / 2) if lives == 1 else days
+        live_days = window * (1 - b.signup_in_window / 2) if not b.lifetime_days else window
         rate = exchanges / max(concurrent * live_days * b.active_prob, 1e-9)
         plans.append(PopulationPlan(name, name, b, concurrent * lives, rate))
     return plans

@@ -48,9 +48,9 @@ CONSUMER_WEIGHTS = (0.42, 0.14, 0.07, 0.08, 0.06, 0.05, 0.05, 0.04, 0.05, 0.04)
 
 def hex_ids(prefix: str, rng: np.random.Generator, n: int, digits: int = 16) -> list[str]:
     """n random ids such as acct_3f9a0c1d2e4b5a67."""
-    words = digits // 16 + (digits % 16 > 0)
-    raw = rng.integers(0, 2**63, size=(n, words), dtype=np.int64)
-    return [prefix + "".join(f"{w:016x}" for w in row)[:digits] for row in raw.tolist()]
+    width = (digits + 1) // 2
+    raw = rng.bytes(n * width)
+    return [prefix + raw[i : i + width].hex()[:digits] for i in range(0, n * width, width)]
 
 
 def _word(index: int) -> str:

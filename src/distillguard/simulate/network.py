@@ -7,6 +7,7 @@ app backends and agentic scrapers alike.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,8 @@ NETWORKS: dict[str, NetworkKind] = {
     "cloud": NetworkKind("cloud", 14000, 12, 1 << 18, True),
     "vpn": NetworkKind("vpn", 60000, 25, 400, True),
     "office": NetworkKind("office", 30000, 900, 64, False),
-    "proxy": NetworkKind("proxy", 40000, 300, 1 << 16, True),  # residential proxy networks
+    # residential proxy networks exit through real households' connections
+    "proxy": NetworkKind("proxy", 7000, 400, 1 << 20, True),
 }
 
 
@@ -83,7 +85,7 @@ def draw_addresses(
 ) -> Addresses:
     """n addresses on networks of one kind; local networks stay in the home country."""
     net = NETWORKS[kind]
-    asn_index = rng.integers(net.asns, size=n)
+    asn_index = rng.choice(net.asns, size=n, p=_asn_weights(net.asns))
     host = rng.integers(net.hosts_per_asn, size=n)
     # Each ASN owns a block; blocks of one kind are contiguous, so /24s repeat within a kind.
     base = (11 << 24) + (net.asn_base % 200) * (1 << 22) + asn_index * 4099 * 256
@@ -96,9 +98,16 @@ def draw_addresses(
     return Addresses(_dotted(values.astype(np.int64)), net.asn_base + asn_index, countries)
 
 
+@functools.cache
+def _asn_weights(count: int) -> np.ndarray:
+    """A few large networks carry most users (Zipf-like), as on the real Internet."""
+    weights = 1.0 / np.arange(1, count + 1) ** 1.1
+    return np.asarray(weights / weights.sum(), dtype=float)
+
+
 def _weights() -> np.ndarray:
     w = np.asarray(COUNTRY_WEIGHTS)
-    return w / w.sum()
+    return np.asarray(w / w.sum(), dtype=float)
 
 
 def draw_countries(rng: np.random.Generator, n: int) -> list[str]:

@@ -123,8 +123,8 @@ def _daily_counts(
         chance = b.release_burst_prob if release_day else b.burst_prob
         bursting = rng.random(len(block)) < chance
         expected = bursting * b.burst_size * rng.lognormal(-0.18, 0.6, len(block))
-        return rng.poisson(expected * (overlap > 0))
-    return rng.poisson(block.rate * overlap * active)
+        return np.asarray(rng.poisson(expected * (overlap > 0)), dtype=np.int64)
+    return np.asarray(rng.poisson(block.rate * overlap * active), dtype=np.int64)
 
 
 def _sessions(
@@ -150,11 +150,13 @@ def _session_starts(
         # every session of an account-day falls in the same two-hour burst window
         burst_hour = (block.phase[accounts] * 13).astype(int) + 7 - block.tz_hours[accounts]
         hour = np.where(rng.random(len(accounts)) < 0.9, burst_hour, hour)
-        return day_start + (hour % 24) * HOUR_MS + rng.integers(0, 2 * HOUR_MS, len(accounts))
+        offset = rng.integers(0, 2 * HOUR_MS, len(accounts))
+        return np.asarray(day_start + (hour % 24) * HOUR_MS + offset, dtype=np.int64)
     profile = PROFILES[b.hours]
     local = rng.choice(24, size=len(accounts), p=profile / profile.sum())
     utc_hour = (local - block.tz_hours[accounts]) % 24
-    return day_start + utc_hour * HOUR_MS + rng.integers(0, HOUR_MS, len(accounts))
+    offset = rng.integers(0, HOUR_MS, len(accounts))
+    return np.asarray(day_start + utc_hour * HOUR_MS + offset, dtype=np.int64)
 
 
 def _sync_times(
@@ -165,7 +167,7 @@ def _sync_times(
     k = np.arange(len(account)) - np.repeat(np.cumsum(counts) - counts, counts)[: len(account)]
     interval = DAY_MS / np.maximum(counts[account], 1)
     times = day_start + (k + block.phase[account]) * interval
-    return (times + rng.integers(-1000, 1000, len(account))).astype(np.int64)
+    return np.asarray(times + rng.integers(-1000, 1000, len(account)), dtype=np.int64)
 
 
 def day_schedule(

@@ -13,7 +13,7 @@ from distillguard.simulate.clients import CLIENTS, ClientProfile
 from distillguard.simulate.config import SimPlan
 from distillguard.simulate.content.compose import PromptSource, with_cot
 from distillguard.simulate.content.shape import add_messages, system_for, tools_for
-from distillguard.simulate.conversation import ASSISTANT_REPLIES, MessagesBuilder
+from distillguard.simulate.conversation import ASSISTANT_REPLIES, Fragment, MessagesBuilder
 from distillguard.simulate.ids import hex_ids
 from distillguard.simulate.network import draw_addresses
 from distillguard.simulate.schedule import DaySchedule, day_schedule
@@ -142,6 +142,7 @@ def _thinking(
 def _usage(
     block: AccountBlock,
     kinds: list[str],
+    *,
     cot: np.ndarray,
     max_tokens: np.ndarray,
     budget: np.ndarray,
@@ -176,7 +177,11 @@ def _status(
     draw = rng.random(n)
     status[draw < 0.003] = 529
     status[(draw >= 0.003) & (draw < 0.0035)] = 401
-    refused = np.array([k == "trace" for k in kinds]) & (rng.random(n) < 0.35) & (status == 200)
+    refused = (
+        np.array([k == "trace" for k in kinds], dtype=bool)
+        & (rng.random(n) < 0.35)
+        & (status == 200)
+    )
     return status, refused
 
 
@@ -220,20 +225,23 @@ def _bodies(
     block: AccountBlock,
     sched: DaySchedule,
     kinds: list[str],
+    *,
     prompts: list[str],
     profiles: list[ClientProfile],
     rng: np.random.Generator,
 ) -> _Bodies:
     """Messages (with session history), system prompt, tools and API key per exchange."""
     out = _Bodies()
-    history: dict[int, list[str]] = {}
+    history: dict[int, Fragment] = {}
     picks = rng.integers(0, 1 << 30, len(kinds)).tolist()
     app_prompts = block.plan.behaviour.app_system_prompt
     for i, kind in enumerate(kinds):
         a, agent = int(sched.account[i]), profiles[i].agent
-        past = history.setdefault(int(sched.session[i]), [])
-        add_messages(out.messages, kind, prompts[i], past, int(sched.turn[i]), picks[i])
-        past.append(prompts[i])
+        session = int(sched.session[i])
+        past = history.get(session) or Fragment()
+        history[session] = add_messages(
+            out.messages, kind, prompts[i], past, turn=int(sched.turn[i]), pick=picks[i]
+        )
         app = _app_prompt(block, a, rng) if app_prompts else None
         out.systems.append(system_for(kind, agent, app))
         out.tools.append(tools_for(kind, agent))
@@ -262,10 +270,10 @@ def day_table(
     profiles = [CLIENTS[block.client[a]] for a in acc]
     max_tokens, temperature = _request_params(profiles, rng)
     budget, max_tokens = _thinking(block, kinds, max_tokens, rng)
-    usage = _usage(block, kinds, cot, max_tokens, budget, rng)
+    usage = _usage(block, kinds, cot=cot, max_tokens=max_tokens, budget=budget, rng=rng)
     status, refused = _status(kinds, sched, rng)
     ips, asns = _addresses(block, sched.account, rng)
-    bodies = _bodies(block, sched, kinds, prompts, profiles, rng)
+    bodies = _bodies(block, sched, kinds, prompts=prompts, profiles=profiles, rng=rng)
     ok = status == 200
     output = np.where(ok, np.where(refused, 40, usage["output"]), 0)
     reasoning = np.where(ok & ~refused, usage["reasoning"], 0)

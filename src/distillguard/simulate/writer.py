@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -32,7 +32,7 @@ class TableWriter:
         self.schema = schema
         self.rows = 0
         self._parquet: pq.ParquetWriter | None = None
-        self._jsonl: IO[bytes] | None = None
+        self._jsonl: gzip.GzipFile | None = None
         if fmt == "parquet":
             self.path = directory / f"{name}.parquet"
             self._parquet = pq.ParquetWriter(self.path, schema, compression="zstd")

@@ -1,0 +1,106 @@
+"""The simulator's contract: deterministic, ingestible, labelled, at realistic rates."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from distillguard.errors import ConfigError
+from distillguard.ingest import ingest
+from distillguard.simulate import SimSummary, simulate
+from distillguard.simulate.config import load_preset, plan, preset_names
+
+
+def test_same_seed_same_bytes(tiny_preset: Path, tmp_path: Path) -> None:
+    for fmt in ("parquet", "jsonl"):
+        a = simulate(str(tiny_preset), tmp_path / f"a-{fmt}", seed=3, days=2, fmt=fmt)
+        b = simulate(str(tiny_preset), tmp_path / f"b-{fmt}", seed=3, days=2, fmt=fmt)
+        for left, right in zip(a.files, b.files, strict=True):
+            assert filecmp.cmp(left, right, shallow=False), f"{left.name} differs"
+
+
+def test_different_seeds_differ(tiny_preset: Path, tmp_path: Path) -> None:
+    a = simulate(str(tiny_preset), tmp_path / "a", seed=1, days=1)
+    b = simulate(str(tiny_preset), tmp_path / "b", seed=2, days=1)
+    assert not filecmp.cmp(a.files[0], b.files[0], shallow=False)
+
+
+def test_output_ingests_without_quarantine(tiny_run: SimSummary, tmp_path: Path) -> None:
+    exchanges, accounts, _ = tiny_run.files
+    summary = ingest([exchanges], tmp_path / "lake", [accounts])
+    assert summary.quarantined == 0 and summary.accounts_quarantined == 0
+    assert summary.kept == sum(c.exchanges for c in tiny_run.counts)
+
+
+def test_jsonl_output_ingests_without_quarantine(tiny_preset: Path, tmp_path: Path) -> None:
+    run = simulate(str(tiny_preset), tmp_path / "sim", seed=5, days=1, fmt="jsonl")
+    summary = ingest([run.files[0]], tmp_path / "lake", [run.files[1]])
+    assert (summary.quarantined, summary.accounts_quarantined) == (0, 0)
+    assert summary.kept == sum(c.exchanges for c in run.counts) > 0
+
+
+def test_labels_hold_every_population_and_campaign(tiny_run: SimSummary) -> None:
+    labels = pq.read_table(tiny_run.files[2]).to_pylist()
+    populations = {row["population"] for row in labels}
+    assert populations == {c.population for c in tiny_run.counts}
+    campaigns = {row["campaign"] for row in labels if row["label"] == "attack"}
+    assert campaigns == {"reasoning", "agentic", "hydra", "quiet"}
+    assert all(row["campaign"] is None for row in labels if row["label"] == "benign")
+    accounts = pq.read_table(tiny_run.files[1], columns=["account_id"]).column(0).to_pylist()
+    assert sorted(accounts) == sorted(row["account_id"] for row in labels)
+    assert len(set(accounts)) == len(accounts)
+
+
+def test_summary_counts_match_the_files(tiny_run: SimSummary) -> None:
+    rows = pq.read_metadata(tiny_run.files[0]).num_rows
+    assert rows == sum(c.exchanges for c in tiny_run.counts)
+    assert all(c.exchanges > 0 for c in tiny_run.counts), tiny_run.counts
+
+
+def test_every_builtin_preset_plans(tmp_path: Path) -> None:
+    assert {"reported-2026", "adaptive"} <= set(preset_names())
+    for name in preset_names():
+        sim = plan(load_preset(name), scale=0.01)
+        benign = sum(p.accounts for p in sim.populations if p.campaign is None)
+        attack = sum(p.accounts for p in sim.populations if p.campaign is not None)
+        assert benign >= 10_000, "a 0.1% false-positive rate must be measurable"
+        assert attack < 0.06 * (benign + attack), "attack accounts are a few percent at most"
+        assert all(p.accounts >= 30 for p in sim.populations if p.campaign is None)
+
+
+def test_reported_volumes_scale_with_the_reported_figures() -> None:
+    sim = plan(load_preset("reported-2026"), scale=1.0)
+    campaigns = {p.name: p for p in sim.populations if p.campaign}
+    days = sim.days
+    for name, reported in (("reasoning", 150_000), ("agentic", 3_400_000), ("hydra", 13_000_000)):
+        p = campaigns[name]
+        lives = round(days / p.behaviour.lifetime_days) if p.behaviour.lifetime_days else 1
+        live_days = (
+            days if p.behaviour.lifetime_days else days * (1 - p.behaviour.signup_in_window / 2)
+        )
+        expected = p.rate_per_day * (p.accounts / lives) * live_days * p.behaviour.active_prob
+        assert expected == pytest.approx(reported, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "benign: {casual: {accounts: 10, colour: 3}}\nmodels: {current: [a], new: b}",
+            "unknown knob",
+        ),
+        ("benign: {nobody: {accounts: 10}}\nmodels: {current: [a], new: b}", "unknown archetype"),
+        ("benign: {casual: {accounts: -1}}\nmodels: {current: [a], new: b}", "non-negative"),
+        ("benign: {casual: {accounts: 10}}", "models"),
+        ("speed: 3", "unknown keys"),
+        ("[1, 2]", "mapping at the top level"),
+    ],
+)
+def test_bad_presets_raise_config_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        plan(load_preset(str(path)))
