@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/python -m distillguard.demo --out $(DEMO_DIR)
+	$(BIN)/distillguard demo --out $(DEMO_DIR)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from distillguard.ingest.adapters import FieldMapping, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.lake import write_staged
 from distillguard.ingest.quarantine import BadRow, bad_row
-from distillguard.ingest.sources import Chunk
+from distillguard.ingest.sources import Chunk, RawRecord
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
 from distillguard.schema.columnar import rows_to_table
+from distillguard.schema.conform import conform_exchanges
 from distillguard.schema.validate import RowError, decode_exchange, validate_exchange
 
 
@@ -88,11 +92,34 @@ def _adapt(task: ChunkTask) -> _Collected:
     return out
 
 
+def _native_parquet(chunk: Chunk) -> tuple[pa.Table, _Collected] | None:
+    """Parquet in the lake's schema: validated in Arrow, only bad rows looked at one by one."""
+    table = chunk.read_table()
+    conformed = conform_exchanges(table)
+    if conformed is None:
+        return None
+    good, bad_mask = conformed
+    out = _Collected(read=table.num_rows, lines=table.num_rows)
+    for position in np.flatnonzero(bad_mask).tolist():
+        record = RawRecord(chunk.source, position + 1, table.slice(position, 1).to_pylist()[0])
+        try:
+            validate_exchange(record.value)
+            reason = "row breaks an exchange-log rule"
+        except RowError as exc:
+            reason = str(exc)
+        out.bad.append(bad_row(record, reason))
+    return good.filter(pa.array(~bad_mask)), out
+
+
 def process_chunk(task: ChunkTask) -> ChunkResult:
     """Validate and stage one chunk; bad rows come back for the quarantine."""
-    native = task.format == ExchangeLogAdapter.name and task.chunk.is_jsonl
-    out = _decode_native(task.chunk) if native else _adapt(task)
-    if out.rows:
+    native = task.format == ExchangeLogAdapter.name
+    fast = _native_parquet(task.chunk) if native and not task.chunk.is_jsonl else None
+    if fast is not None:
+        table, out = fast
+    else:
+        out = _decode_native(task.chunk) if native and task.chunk.is_jsonl else _adapt(task)
         table = rows_to_table(out.rows, EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
+    if table.num_rows:
         write_staged(task.staging_dir, task.index, table)
-    return ChunkResult(task.index, out.lines, out.read, len(out.rows), out.bad)
+    return ChunkResult(task.index, out.lines, out.read, table.num_rows, out.bad)

@@ -95,6 +95,12 @@ class Chunk:
         """The chunk's lines as bytes (JSONL chunks only), blank lines included."""
         return self._lines()
 
+    def read_table(self) -> pa.Table:
+        """A Parquet chunk as an Arrow table."""
+        if self.row_groups is None:
+            raise ValueError("read_table is for Parquet chunks")
+        return pq.ParquetFile(self.path).read_row_groups(list(self.row_groups))
+
     def load(self) -> tuple[list[RawRecord], int]:
         """Records, with line numbers counted from 1 within the chunk, and the chunk's
         physical line (or row) count, blank lines included."""

@@ -147,7 +147,7 @@ ARCHETYPES: dict[str, Behaviour] = {
     ),
     "app_backend": Behaviour(
         tiers={"paid": 0.5, "enterprise": 0.5},
-        rate_per_day=2500,
+        rate_per_day=1200,
         rate_sigma=1.0,
         active_prob=1.0,
         hours="human",
