@@ -190,7 +190,11 @@ def day_schedule(
         elapsed -= elapsed[first][session]
         ts = (starts[session] + elapsed).astype(np.int64)
     inside = (ts >= block.use_start_ms[account]) & (ts < block.use_end_ms[account])
-    order = np.lexsort((ts[inside], account[inside]))
-    return DaySchedule(
-        account[inside][order], ts[inside][order], session[inside][order], turn[inside][order]
-    )
+    account, ts, session = account[inside], ts[inside], session[inside]
+    order = np.lexsort((ts, session, account))  # sessions contiguous, turns in order
+    account, ts, session = account[order], ts[order], session[order]
+    new = np.ones(len(session), dtype=bool)
+    new[1:] = session[1:] != session[:-1]
+    first = np.flatnonzero(new)
+    turn = np.arange(len(session)) - first[np.cumsum(new) - 1] + 1
+    return DaySchedule(account, ts, session, turn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -12,8 +12,12 @@ from distillguard.simulate.accounts import HOUR_MS, AccountBlock, pick
 from distillguard.simulate.clients import CLIENTS, ClientProfile
 from distillguard.simulate.config import SimPlan
 from distillguard.simulate.content.compose import PromptSource, with_cot
-from distillguard.simulate.content.shape import add_messages, system_for, tools_for
-from distillguard.simulate.conversation import ASSISTANT_REPLIES, Fragment, MessagesBuilder
+from distillguard.simulate.content.shape import (
+    ASSISTANT_REPLIES,
+    messages_column,
+    system_for,
+    tools_for,
+)
 from distillguard.simulate.ids import hex_ids
 from distillguard.simulate.network import draw_addresses
 from distillguard.simulate.schedule import DaySchedule, day_schedule
@@ -215,10 +219,10 @@ def _request_params(
 
 @dataclass
 class _Bodies:
-    messages: MessagesBuilder = field(default_factory=MessagesBuilder)
-    systems: list[str | None] = field(default_factory=list)
-    tools: list[list[str] | None] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
+    messages: pa.Array
+    systems: list[str | None]
+    tools: list[list[str] | None]
+    keys: list[str]
 
 
 def _bodies(
@@ -231,22 +235,22 @@ def _bodies(
     rng: np.random.Generator,
 ) -> _Bodies:
     """Messages (with session history), system prompt, tools and API key per exchange."""
-    out = _Bodies()
-    history: dict[int, Fragment] = {}
-    picks = rng.integers(0, 1 << 30, len(kinds)).tolist()
-    app_prompts = block.plan.behaviour.app_system_prompt
-    for i, kind in enumerate(kinds):
-        a, agent = int(sched.account[i]), profiles[i].agent
-        session = int(sched.session[i])
-        past = history.get(session) or Fragment()
-        history[session] = add_messages(
-            out.messages, kind, prompts[i], past, turn=int(sched.turn[i]), pick=picks[i]
-        )
-        app = _app_prompt(block, a, rng) if app_prompts else None
-        out.systems.append(system_for(kind, agent, app))
-        out.tools.append(tools_for(kind, agent))
-        out.keys.append(block.keys[a][picks[i] % len(block.keys[a])])
-    return out
+    picks = rng.integers(0, 1 << 30, len(kinds))
+    accounts = sched.account.tolist()
+    app = block.plan.behaviour.app_system_prompt
+    systems = [
+        system_for(kind, p.agent, _app_prompt(block, a, rng) if app else None)
+        for kind, p, a in zip(kinds, profiles, accounts, strict=True)
+    ]
+    keys = [
+        block.keys[a][x % len(block.keys[a])] for a, x in zip(accounts, picks.tolist(), strict=True)
+    ]
+    return _Bodies(
+        messages=messages_column(kinds, prompts, sched.turn, picks),
+        systems=systems,
+        tools=[tools_for(kind, p.agent) for kind, p in zip(kinds, profiles, strict=True)],
+        keys=keys,
+    )
 
 
 def _stop_reasons(
@@ -300,7 +304,7 @@ def day_table(
         "thinking_budget": budget,
         "tools": bodies.tools,
         "system": bodies.systems,
-        "messages": bodies.messages.array(),
+        "messages": bodies.messages,
         "status": status,
         "stop_reason": _stop_reasons(ok, refused, usage["capped"], kinds),
         "input_tokens": (chars + history_chars) // 4 + 8,

@@ -46,20 +46,28 @@ class GrammarSource:
 
     def __init__(self) -> None:
         self._slots = {kind: [_slot_names(t) for t in ts] for kind, ts in TEMPLATES.items()}
+        self._values = {name: np.asarray(values, dtype=object) for name, values in SLOTS.items()}
 
     def prompts(self, kind: str, rng: np.random.Generator, n: int) -> list[str]:
+        """Rows are filled template by template, each slot's values drawn as one array."""
         templates = TEMPLATES[kind]
         chosen = rng.integers(len(templates), size=n)
-        slot_picks = {name: rng.integers(len(values), size=n) for name, values in SLOTS.items()}
-        openers = rng.integers(len(OPENERS), size=n)
-        closers = rng.integers(len(CLOSERS), size=n)
-        out: list[str] = []
-        for i in range(n):
-            t = int(chosen[i])
-            fill = {s: SLOTS[s][slot_picks[s][i]] for s in self._slots[kind][t]}
-            text = templates[t].format_map(fill)
-            out.append(OPENERS[openers[i]] + text + CLOSERS[closers[i]])
-        return out
+        out = np.empty(n, dtype=object)
+        for t, template in enumerate(templates):
+            rows = np.flatnonzero(chosen == t)
+            names = self._slots[kind][t]
+            columns = [self._values[s][rng.integers(len(SLOTS[s]), size=len(rows))] for s in names]
+            out[rows] = (
+                [
+                    template.format_map(dict(zip(names, fill, strict=True)))
+                    for fill in zip(*columns, strict=True)
+                ]
+                if names
+                else [template] * len(rows)
+            )
+        openers = np.asarray(OPENERS, dtype=object)[rng.integers(len(OPENERS), size=n)]
+        closers = np.asarray(CLOSERS, dtype=object)[rng.integers(len(CLOSERS), size=n)]
+        return list(openers + out + closers)
 
 
 class CorpusSource:
