@@ -5,10 +5,11 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, UserError
 from distillguard.ingest import ingest
 from distillguard.simulate import SimSummary, simulate
 from distillguard.simulate.config import load_preset, plan, preset_names
@@ -104,3 +105,23 @@ def test_bad_presets_raise_config_errors(tmp_path: Path, text: str, message: str
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         plan(load_preset(str(path)))
+
+
+CORPORA = Path(__file__).resolve().parents[3] / "shared" / "data" / "corpora"
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason="../shared/data/corpora is not beside the repo")
+def test_corpus_prompts_are_read_in_place(tiny_preset: Path, tmp_path: Path) -> None:
+    run = simulate(str(tiny_preset), tmp_path / "sim", seed=1, days=1, corpus=CORPORA)
+    texts = pq.read_table(run.files[0], columns=["messages"]).column(0).to_pylist()
+    prompts = {m[-1]["content"][-1]["text"] for m in texts}
+    corpus_lines = (CORPORA / "task_math.jsonl").read_text().splitlines()[:400]
+    known = {orjson.loads(line)["text"] for line in corpus_lines}
+    assert prompts & known, "no prompt came from the math corpus"
+    summary = ingest([run.files[0]], tmp_path / "lake")
+    assert summary.quarantined == 0
+
+
+def test_missing_corpus_is_a_user_error(tiny_preset: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="corpus directory not found"):
+        simulate(str(tiny_preset), tmp_path / "sim", days=1, corpus=tmp_path / "nope")
