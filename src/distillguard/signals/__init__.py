@@ -1,0 +1,1 @@
+"""Per-exchange signals: pure functions of Arrow record batches of exchanges."""

@@ -1,0 +1,69 @@
+"""Text and shape of a batch of exchanges, read from the nested messages column in Arrow.
+
+Every function here works on whole columns (list offsets, flatten, take), so it costs the
+same per row whatever the batch size, and never builds Python objects per message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _last_messages(messages: pa.Array) -> tuple[pa.StructArray, np.ndarray]:
+    """The last message of each row, and a mask of rows that have one."""
+    offsets = np.asarray(messages.offsets)
+    has = offsets[1:] > offsets[:-1]
+    last = np.where(has, offsets[1:] - 1, 0)
+    flat = messages.flatten()
+    if len(flat) == 0:
+        return flat, has
+    return flat.take(pa.array(last)), has
+
+
+def _joined_text(content: pa.ListArray) -> pa.Array:
+    """Text blocks of each message joined by spaces (other blocks contribute nothing)."""
+    blocks = content.flatten()
+    is_text = pc.equal(blocks.field("type"), "text")
+    texts = pc.if_else(pc.fill_null(is_text, False), pc.fill_null(blocks.field("text"), ""), "")
+    rebuilt = pa.ListArray.from_arrays(content.offsets, texts)
+    return pc.fill_null(pc.binary_join(rebuilt, " "), "")
+
+
+def last_user_text(messages: pa.Array) -> pa.Array:
+    """The new turn's text: what this exchange asked for."""
+    messages = _combined(messages)
+    last, has = _last_messages(messages)
+    if len(last) == 0:
+        return pa.array([""] * len(messages), pa.string())
+    text = _joined_text(last.field("content"))
+    return pc.if_else(pa.array(has), text, "")
+
+
+def _combined(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def block_counts(messages: pa.Array, kind: str) -> np.ndarray:
+    """How many blocks of one type each row's messages hold (images, tool results...)."""
+    messages = _combined(messages)
+    flat = messages.flatten()
+    content = flat.field("content")
+    blocks = content.flatten()
+    if len(blocks) == 0:
+        return np.zeros(len(messages), dtype=np.int64)
+    block_message = np.asarray(pc.list_parent_indices(content))
+    message_row = np.asarray(pc.list_parent_indices(messages))
+    hits = np.asarray(pc.fill_null(pc.equal(blocks.field("type"), kind), False))
+    return np.bincount(message_row[block_message[hits]], minlength=len(messages))
+
+
+def role_counts(messages: pa.Array, role: str) -> np.ndarray:
+    messages = _combined(messages)
+    flat = messages.flatten()
+    if len(flat) == 0:
+        return np.zeros(len(messages), dtype=np.int64)
+    hits = np.asarray(pc.fill_null(pc.equal(flat.field("role"), role), False))
+    parents = np.asarray(pc.list_parent_indices(messages))
+    return np.bincount(parents[hits], minlength=len(messages))
