@@ -29,6 +29,7 @@ def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     if temp_dir is not None:
         con.execute(f"SET temp_directory = '{temp_dir}'")
     return con

@@ -21,17 +21,19 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 TEXT_CLASSES = ("coding", "math", "agentic", "grading", "chat")
-CAPABILITIES = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision",
-                "chat")
+CAPABILITIES = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision", "chat")
 N_FEATURES = 1 << 18
-DATA_ANALYSIS = (r"\b(csv|dataframe|pandas|regression|dataset|correlation|forecast|pivot table|"
-                 r"anomal\w*|statistic\w*|significance test|a/b test|cohort|time series)\b")
+DATA_ANALYSIS = (
+    r"\b(csv|dataframe|pandas|regression|dataset|correlation|forecast|pivot table|"
+    r"anomal\w*|statistic\w*|significance test|a/b test|cohort|time series)\b"
+)
 COMPUTER_TOOLS = frozenset({"computer", "screenshot", "computer_use", "browser", "mouse"})
 
 
 def vectorizer() -> HashingVectorizer:
-    return HashingVectorizer(n_features=N_FEATURES, ngram_range=(1, 2), alternate_sign=False,
-                             norm="l2", lowercase=True)
+    return HashingVectorizer(
+        n_features=N_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2", lowercase=True
+    )
 
 
 @dataclass(frozen=True)
@@ -54,22 +56,35 @@ class TextModel:
 def text_model() -> TextModel:
     path = resources.files("distillguard.signals") / "models" / "capability.npz"
     with resources.as_file(path) as file, np.load(file) as data:
-        coef = sp.csr_matrix((data["data"], data["indices"], data["indptr"]),
-                             shape=(len(TEXT_CLASSES), N_FEATURES))
+        coef = sp.csr_matrix(
+            (data["data"], data["indices"], data["indptr"]), shape=(len(TEXT_CLASSES), N_FEATURES)
+        )
         return TextModel(coef, data["intercept"])
 
 
-def capability(text_probs: np.ndarray, lowered: pa.Array, images: np.ndarray,
-               tool_blocks: np.ndarray, tools: pa.Array) -> np.ndarray:
+def capability(
+    text_probs: np.ndarray,
+    lowered: pa.Array,
+    images: np.ndarray,
+    tool_blocks: np.ndarray,
+    tools: pa.Array,
+) -> np.ndarray:
     """One capability per exchange (an index into CAPABILITIES)."""
     text_class = np.asarray(TEXT_CLASSES)[text_probs.argmax(axis=1)]
-    mapped = {"coding": "coding", "math": "reasoning", "agentic": "agentic",
-              "grading": "reasoning", "chat": "chat"}
+    mapped = {
+        "coding": "coding",
+        "math": "reasoning",
+        "agentic": "agentic",
+        "grading": "reasoning",
+        "chat": "chat",
+    }
     out = np.array([CAPABILITIES.index(mapped[c]) for c in text_class], dtype=np.int64)
     analysis = np.asarray(pc.fill_null(pc.match_substring_regex(lowered, DATA_ANALYSIS), False))
     out[analysis & (text_probs.max(axis=1) < 0.9)] = CAPABILITIES.index("data_analysis")
     declared = pc.fill_null(pc.list_value_length(tools), 0).to_numpy()
-    out[(tool_blocks > 0) | ((declared > 0) & (out == CAPABILITIES.index("chat")))] = CAPABILITIES.index("agentic")
+    out[(tool_blocks > 0) | ((declared > 0) & (out == CAPABILITIES.index("chat")))] = (
+        CAPABILITIES.index("agentic")
+    )
     flat = pc.list_flatten(tools)
     parents = np.asarray(pc.list_parent_indices(tools))
     gui = np.asarray(pc.fill_null(pc.is_in(flat, pa.array(sorted(COMPUTER_TOOLS))), False))

@@ -32,7 +32,8 @@ class Capability(Signal):
         opening = pc.utf8_slice_codeunits(ctx.prompt, 0, 1500)
         probs = text_model().predict_proba(opening.to_pylist())
         return {
-            "capability": capability(probs, ctx.lowered, ctx.images, ctx.tool_blocks,
-                                     ctx.column("tools")),
+            "capability": capability(
+                probs, ctx.lowered, ctx.images, ctx.tool_blocks, ctx.column("tools")
+            ),
             "p_text_grading": probs[:, TEXT_CLASSES.index("grading")],
         }

@@ -60,13 +60,17 @@ def _system_fingerprints(system: pa.Array) -> np.ndarray:
     distinct = pc.unique(system)
     position = pc.index_in(system, distinct).to_numpy(zero_copy_only=False)
     hashes = stable_hash(skeleton(pc.utf8_lower(pc.fill_null(distinct, ""))).to_pylist())
-    return np.where(np.isnan(position.astype(float)), 0, hashes[np.nan_to_num(position).astype(int)])
+    return np.where(
+        np.isnan(position.astype(float)), 0, hashes[np.nan_to_num(position).astype(int)]
+    )
 
 
 class TemplateFingerprint(Signal):
     name = "template_fingerprint"
     columns = ("prefix_fp", "suffix_fp", "skeleton_fp", "system_fp")
-    description = "hashes of the masked prompt skeleton (whole, first and last words) and system prompt"
+    description = (
+        "hashes of the masked prompt skeleton (whole, first and last words) and system prompt"
+    )
 
     def compute(self, ctx: BatchContext) -> Columns:
         skel = skeleton(ctx.lowered)

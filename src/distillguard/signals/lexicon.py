@@ -43,9 +43,12 @@ COT_ELICITATION = LexiconClassifier(
     "cot_elicitation",
     (
         (r"step[- ]by[- ]step", 0.85),
-        (r"\b(show|explain|walk (me )?through|lay out|spell out|detail|write out)\b.{0,30}"
-         r"\b(your|the|all|each|every)\b.{0,20}\b(reasoning|thinking|thought process|steps|"
-         r"working|derivation|logic)\b", 0.85),
+        (
+            r"\b(show|explain|walk (me )?through|lay out|spell out|detail|write out)\b.{0,30}"
+            r"\b(your|the|all|each|every)\b.{0,20}\b(reasoning|thinking|thought process|steps|"
+            r"working|derivation|logic)\b",
+            0.85,
+        ),
         (r"\bchain[- ]of[- ]thought\b", 0.9),
         (r"\bthink (carefully|hard|it through|through|aloud|out loud)\b", 0.7),
         (r"\breason(ing)? (it |this )?(through|carefully|out)\b", 0.75),
@@ -53,7 +56,10 @@ COT_ELICITATION = LexiconClassifier(
         (r"\bshow (your|all|the|me the) work(ing)?\b", 0.8),
         (r"\blet'?s work (this|it) out\b", 0.7),
         (r"\bjustify (each|every) step\b", 0.8),
-        (r"\b(before|prior to) (giving|stating|writing|you give)\b.{0,30}\b(answer|conclusion)\b", 0.55),
+        (
+            r"\b(before|prior to) (giving|stating|writing|you give)\b.{0,30}\b(answer|conclusion)\b",
+            0.55,
+        ),
     ),
 )
 
@@ -61,12 +67,18 @@ TRACE_EXTRACTION = LexiconClassifier(
     "trace_extraction",
     (
         (r"<\s*/?\s*(thinking|reasoning|thought|thoughts|scratchpad)\s*>", 0.85),
-        (r"\b(output|print|repeat|reveal|show|dump|give me|write out|copy|reproduce|share)\b"
-         r".{0,40}\b(prior|previous|earlier|internal|hidden|full|complete|entire|raw|original)\b"
-         rf".{{0,30}}\b{_REASONING}", 0.9),
+        (
+            r"\b(output|print|repeat|reveal|show|dump|give me|write out|copy|reproduce|share)\b"
+            r".{0,40}\b(prior|previous|earlier|internal|hidden|full|complete|entire|raw|original)\b"
+            rf".{{0,30}}\b{_REASONING}",
+            0.9,
+        ),
         (r"\b(verbatim|word for word|word-for-word)\b", 0.45),
-        (rf"\b(reconstruct|imagine|infer|recreate|write out|reverse[- ]engineer)\b.{{0,60}}\b{_REASONING}"
-         r".{0,60}\b(led to|behind|produced|resulted in|for (this|the|that))\b", 0.85),
+        (
+            rf"\b(reconstruct|imagine|infer|recreate|write out|reverse[- ]engineer)\b.{{0,60}}\b{_REASONING}"
+            r".{0,60}\b(led to|behind|produced|resulted in|for (this|the|that))\b",
+            0.85,
+        ),
         (r"\binternal (monologue|reasoning|thoughts?)\b", 0.75),
         (r"\beverything you (thought|were thinking|considered)\b", 0.85),
     ),
@@ -76,9 +88,15 @@ RUBRIC_GRADING = LexiconClassifier(
     "rubric_grading",
     (
         (r"\brubric\b", 0.7),
-        (r"\b(score|rate|grade|evaluate|judge|assess)\b.{0,120}\b(from|scale of|between|out of)"
-         r"\s*\d+\s*(to|-|and|/)\s*\d+", 0.85),
-        (r"\b(which|whether)\b.{0,40}\b(response|answer|reply|assistant|output)\b.{0,30}\bbetter\b", 0.8),
+        (
+            r"\b(score|rate|grade|evaluate|judge|assess)\b.{0,120}\b(from|scale of|between|out of)"
+            r"\s*\d+\s*(to|-|and|/)\s*\d+",
+            0.85,
+        ),
+        (
+            r"\b(which|whether)\b.{0,40}\b(response|answer|reply|assistant|output)\b.{0,30}\bbetter\b",
+            0.8,
+        ),
         (r"\[result\]|\bfinal verdict\b|\[\[a\]\]|\bverdict\b", 0.7),
         (r"\b(evaluation|scoring|grading) criteria\b|\bcriteria:", 0.6),
         (r"\b(response|answer|reply|output) to (evaluate|grade|judge|score)\b", 0.85),
@@ -90,13 +108,24 @@ CENSORSHIP_REWRITE = LexiconClassifier(
     "censorship_rewrite",
     (
         (r"\b(politically|political)\b.{0,40}\b(sensitive|acceptable|safe|neutral)\b", 0.8),
-        (r"\b(censor\w*|content reviewer|authorities would|official (position|narrative|line)|"
-         r"party line)\b", 0.8),
-        (r"\b(acceptable|safe|allowed) (to publish )?in (any|every|all|mainland|that) (country|countries|market)", 0.85),
+        (
+            r"\b(censor\w*|content reviewer|authorities would|official (position|narrative|line)|"
+            r"party line)\b",
+            0.8,
+        ),
+        (
+            r"\b(acceptable|safe|allowed) (to publish )?in (any|every|all|mainland|that) (country|countries|market)",
+            0.85,
+        ),
         (r"\b(avoid|without|remove)\b.{0,30}\b(sensitive|controversial|political)\b", 0.6),
-        (r"\b(neutral|sanitized|sanitised|toned[- ]down)\b.{0,40}\b(version|wording|phrasing|answer)\b", 0.5),
+        (
+            r"\b(neutral|sanitized|sanitised|toned[- ]down)\b.{0,40}\b(version|wording|phrasing|answer)\b",
+            0.5,
+        ),
     ),
-    requires=(r"\b(rewrite|re-write|rephrase|reword|revise|paraphrase|version|edit|answer|respond)",),
+    requires=(
+        r"\b(rewrite|re-write|rephrase|reword|revise|paraphrase|version|edit|answer|respond)",
+    ),
 )
 
 CLASSIFIERS = (COT_ELICITATION, TRACE_EXTRACTION, RUBRIC_GRADING, CENSORSHIP_REWRITE)

@@ -22,8 +22,7 @@ SIGNALS: dict[str, Signal] = {
     )
 }
 # Carried from the exchange itself so later stages need not read the lake again.
-KEY_COLUMNS = ("request_id", "account_id", "ts", "model", "ip", "asn", "user_agent",
-               "access_path")
+KEY_COLUMNS = ("request_id", "account_id", "ts", "model", "ip", "asn", "user_agent", "access_path")
 
 
 def get_signal(name: str) -> Signal:

@@ -22,9 +22,19 @@ def network_prefix(ip: pa.Array) -> pa.Array:
 
 class Structure(Signal):
     name = "structure"
-    columns = ("n_tools", "n_images", "n_tool_blocks", "user_turns", "thinking_budget",
-               "max_tokens", "output_tokens", "reasoning_tokens", "input_tokens", "ok",
-               "prompt_chars")
+    columns = (
+        "n_tools",
+        "n_images",
+        "n_tool_blocks",
+        "user_turns",
+        "thinking_budget",
+        "max_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "input_tokens",
+        "ok",
+        "prompt_chars",
+    )
     description = "tools, images, tool loop, turns, thinking budget, token counts and success"
 
     def compute(self, ctx: BatchContext) -> Columns:

@@ -1,0 +1,1 @@
+"""Detection: signals → profiles → linking → scores, replayed tick by tick."""

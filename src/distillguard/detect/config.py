@@ -1,0 +1,36 @@
+"""Detection settings. Invalid values raise ConfigError, never assert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from distillguard.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """How detection replays the log and where it draws its lines."""
+
+    tick_hours: int = 1  # account scores are evaluated at every hourly tick
+    window_hours: int = 168  # the moving window profiles and links are built over
+    cluster_every_hours: int = 6  # linking and cluster scores are recomputed this often
+    account_threshold: float = 0.8  # an account scoring this alone is flagged
+    cluster_threshold: float = 0.85  # a cluster scoring this is flagged
+    cluster_min_accounts: int = 3
+    member_floor: float = 0.25  # members of a flagged cluster need this much of their own
+    max_key_degree: int = 200  # keys shared by more accounts link nothing
+    min_link: float = 0.5  # pairs whose shared keys weigh less stay apart
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"detect setting {f.name} must be a non-negative number")
+        for name in ("account_threshold", "cluster_threshold", "member_floor", "min_link"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ConfigError(f"detect setting {name} must be in (0, 1]")
+        if self.tick_hours < 1 or self.window_hours < self.tick_hours:
+            raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
+        if self.cluster_every_hours % self.tick_hours:
+            raise ConfigError("cluster_every_hours must be a multiple of tick_hours")

@@ -1,0 +1,216 @@
+"""Writing results: accounts and clusters as CSV and Parquet, findings as OCSF JSON lines."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distillguard import __version__
+from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.scoring.evidence import Evidence
+from distillguard.signals.capability import CAPABILITIES
+
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "score",
+    "flagged",
+    "flagged_by",
+    "cluster_id",
+    "first_flagged_at",
+    "reasons",
+)
+CLUSTER_COLUMNS = (
+    "cluster_id",
+    "n_accounts",
+    "n_exchanges",
+    "score",
+    "flagged",
+    "first_flagged_at",
+    "capabilities",
+    "reasons",
+)
+
+
+def _write(rows: list[dict[str, Any]], columns: tuple[str, ...], stem: Path) -> None:
+    table = (
+        pa.Table.from_pylist(rows)
+        if rows
+        else pa.table({c: pa.array([], pa.string()) for c in columns})
+    )
+    pq.write_table(table.select(list(columns)), stem.with_suffix(".parquet"))
+    with stem.with_suffix(".csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+def account_rows(accounts: list[AccountResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "account_id": a.account_id,
+            "score": a.score,
+            "flagged": a.flagged,
+            "flagged_by": a.flagged_by,
+            "cluster_id": a.cluster_id,
+            "first_flagged_at": a.first_flagged_at,
+            "reasons": a.reasons,
+        }
+        for a in accounts
+    ]
+
+
+def cluster_stats(
+    con: duckdb.DuckDBPyConnection, signals: str, clusters: list[ClusterResult]
+) -> dict[str, tuple[int, str]]:
+    """(exchanges, capability mix) per cluster, from the signals table."""
+    if not clusters:
+        return {}
+    pairs = pa.table(
+        {
+            "cluster_id": [c.cluster_id for c in clusters for _ in c.accounts],
+            "account_id": [a for c in clusters for a in c.accounts],
+        }
+    )
+    con.register("cluster_members", pairs)
+    rows = con.execute(f"""
+        SELECT m.cluster_id, s.capability, count(*) FROM {signals} s
+        JOIN cluster_members m USING (account_id) GROUP BY ALL""").fetchall()
+    con.unregister("cluster_members")
+    totals: dict[str, dict[int, int]] = {}
+    for cid, cap, n in rows:
+        totals.setdefault(cid, {})[int(cap)] = int(n)
+    out = {}
+    for cid, caps in totals.items():
+        n = sum(caps.values())
+        mix = ", ".join(
+            f"{CAPABILITIES[c]} {v / n:.0%}"
+            for c, v in sorted(caps.items(), key=lambda x: -x[1])
+            if v / n >= 0.02
+        )
+        out[cid] = (n, mix)
+    return out
+
+
+def cluster_rows(
+    clusters: list[ClusterResult], stats: dict[str, tuple[int, str]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "cluster_id": c.cluster_id,
+            "n_accounts": len(c.accounts),
+            "n_exchanges": stats.get(c.cluster_id, (0, ""))[0],
+            "score": round(c.score, 4),
+            "flagged": c.flagged,
+            "first_flagged_at": c.first_flagged_at,
+            "capabilities": stats.get(c.cluster_id, (0, ""))[1],
+            "reasons": c.reasons,
+        }
+        for c in clusters
+    ]
+
+
+def write_tables(out: Path, accounts: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> None:
+    _write(accounts, ACCOUNT_COLUMNS, out / "accounts")
+    _write(clusters, CLUSTER_COLUMNS, out / "clusters")
+
+
+def _evidence_json(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "data": {"code": e.code, "title": e.title, "observed": e.observed},
+            "reason": e.inference,
+            "confidence_score": round(100 * e.confidence),
+        }
+        for e in evidence
+    ]
+
+
+def _finding(
+    uid: str,
+    title: str,
+    score: float,
+    first: Any,
+    resources: list[dict[str, Any]],
+    evidence: tuple[Evidence, ...],
+    kind: str,
+) -> dict[str, Any]:
+    millis = int(first.timestamp() * 1000) if first is not None else 0
+    severity = 5 if score >= 0.97 else 4 if score >= 0.9 else 3
+    return {
+        "activity_id": 1,
+        "activity_name": "Create",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "type_uid": 200401,
+        "time": millis,
+        "severity_id": severity,
+        "status_id": 1,
+        "status": "New",
+        "confidence_score": round(100 * score),
+        "risk_score": round(100 * score),
+        "message": title,
+        "metadata": {
+            "version": "1.3.0",
+            "product": {
+                "name": "distillguard",
+                "vendor_name": "distillguard",
+                "version": __version__,
+            },
+        },
+        "finding_info": {
+            "uid": uid,
+            "title": title,
+            "types": ["distillation", kind],
+            "first_seen_time": millis,
+            "analytic": {"name": f"distillguard {kind} score", "type_id": 1, "type": "Rule"},
+        },
+        "resources": resources,
+        "evidences": _evidence_json(evidence),
+    }
+
+
+def write_findings(path: Path, accounts: list[AccountResult], clusters: list[ClusterResult]) -> int:
+    """One Detection Finding per flagged cluster and per flagged account outside any cluster."""
+    findings = [
+        _finding(
+            c.cluster_id,
+            f"Distillation cluster of {len(c.accounts)} accounts",
+            c.score,
+            c.first_flagged_at,
+            [{"type": "Account", "uid": a} for a in c.accounts],
+            c.evidence,
+            "cluster",
+        )
+        for c in clusters
+        if c.flagged
+    ]
+    findings += [
+        _finding(
+            a.account_id,
+            "Distillation account",
+            a.score,
+            a.first_flagged_at,
+            [{"type": "Account", "uid": a.account_id}],
+            a.evidence,
+            "account",
+        )
+        for a in accounts
+        if a.flagged and a.cluster_id is None
+    ]
+    with path.open("wb") as handle:
+        for finding in findings:
+            handle.write(orjson.dumps(finding) + b"\n")
+    return len(findings)
+
+
+__all__ = ["asdict", "cluster_rows", "cluster_stats", "write_findings", "write_tables"]

@@ -1,0 +1,126 @@
+"""Detection results: frozen records with their explanations, built from a replay."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from distillguard.detect.replay import Replay
+from distillguard.scoring import account as account_scoring
+from distillguard.scoring.evidence import Evidence
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    account_id: str
+    score: float
+    flagged: bool
+    flagged_by: str  # "account", "cluster", or "" when not flagged
+    cluster_id: str | None
+    first_flagged_at: datetime | None
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def reasons(self) -> str:
+        return "; ".join(e.title for e in self.evidence)
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    cluster_id: str
+    accounts: tuple[str, ...]
+    score: float
+    flagged: bool
+    first_flagged_at: datetime | None
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def reasons(self) -> str:
+        return "; ".join(e.title for e in self.evidence)
+
+
+def to_datetime(value: np.datetime64 | None) -> datetime | None:
+    if value is None:
+        return None
+    seconds = value.astype("datetime64[ms]").astype(np.int64) / 1000
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def _cluster_id(members: list[str]) -> str:
+    return "c-" + hashlib.blake2b("|".join(sorted(members)).encode(), digest_size=5).hexdigest()
+
+
+def _merge_flagged(replay: Replay) -> list[tuple[list[str], list[int]]]:
+    """Flagged clusters from every tick, merged where they share accounts (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    records = replay.state.flagged_clusters
+    for record in records:
+        for a in record.members[1:]:
+            parent[find(a)] = find(record.members[0])
+    groups: dict[str, tuple[set[str], list[int]]] = {}
+    for i, record in enumerate(records):
+        root = find(record.members[0])
+        members, ids = groups.setdefault(root, (set(), []))
+        members.update(record.members)
+        ids.append(i)
+    return [(sorted(m), ids) for m, ids in groups.values()]
+
+
+def build_results(replay: Replay) -> tuple[list[AccountResult], list[ClusterResult]]:
+    state, records = replay.state, replay.state.flagged_clusters
+    clusters: list[ClusterResult] = []
+    cluster_of: dict[str, str] = {}
+    for members, ids in _merge_flagged(replay):
+        best = max(ids, key=lambda i: records[i].score)
+        cid = _cluster_id(members)
+        clusters.append(
+            ClusterResult(
+                cid,
+                tuple(members),
+                records[best].score,
+                True,
+                to_datetime(min(records[i].tick for i in ids)),
+                tuple(records[best].evidence),
+            )
+        )
+        cluster_of.update({a: cid for a in members})
+    accounts: list[AccountResult] = []
+    for account, row in sorted(replay.best_row().items()):
+        own = float(replay.scores.score[row])
+        flags = [
+            t
+            for t in (state.account_flag.get(account), state.cluster_flag.get(account))
+            if t is not None
+        ]
+        first = min(flags) if flags else None
+        by = (
+            ""
+            if first is None
+            else ("account" if state.account_flag.get(account) == first else "cluster")
+        )
+        score = max(
+            own, state.cluster_score.get(account, 0.0) if account in state.cluster_flag else 0.0
+        )
+        evidence = replay.scores.evidence(account_scoring.RULES, replay.rows, row)
+        accounts.append(
+            AccountResult(
+                account,
+                round(score, 4),
+                first is not None,
+                by,
+                cluster_of.get(account),
+                to_datetime(first),
+                tuple(evidence),
+            )
+        )
+    return accounts, clusters

@@ -1,0 +1,1 @@
+"""Cross-account linking: accounts joined through shared evidence keys, weighted by rarity."""

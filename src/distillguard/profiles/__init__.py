@@ -1,0 +1,1 @@
+"""Per-account profiles: mergeable hourly aggregates, rolled over a moving window."""

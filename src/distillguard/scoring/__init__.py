@@ -1,0 +1,1 @@
+"""Scores in [0, 1] with their evidence: observed facts kept apart from inferences."""

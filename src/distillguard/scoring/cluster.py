@@ -1,0 +1,157 @@
+"""Cluster evidence: what a group of linked accounts shows together that none shows alone.
+
+Shared cards across unrelated accounts, sign-up bursts from one network, one sign-up
+address for many accounts, and the members' own evidence and collective reach. A cluster
+needs several of these to score high, so one shared key between two benign accounts
+(a family card, a shared office network) does not make a campaign.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from distillguard.linking.graph import Links
+from distillguard.profiles.hourly import VALUABLE
+from distillguard.scoring.evidence import Arrays, Rule, Scored, noisy_or, ramp, saturate
+
+
+@dataclass(frozen=True)
+class ClusterFrame:
+    """Per-cluster aggregates at one tick; row i describes cluster `ids[i]`."""
+
+    ids: np.ndarray
+    arrays: dict[str, np.ndarray]
+    members: list[np.ndarray]  # account ids per cluster
+
+
+def _sharers(
+    edges: Links, cluster_of: dict[str, int], kind: str, unrelated: dict[str, bool], n_clusters: int
+) -> np.ndarray:
+    """Per cluster: how many members hold a key of this kind that another member holds
+    (for cards, members of one declared organisation do not count)."""
+    holders: dict[tuple[int, str], list[str]] = {}
+    for account, key in zip(edges.key_account.tolist(), edges.key.tolist(), strict=True):
+        if key.startswith(kind + ":") and account in cluster_of:
+            if kind == "card" and not unrelated.get(account, True):
+                continue
+            holders.setdefault((cluster_of[account], key), []).append(account)
+    sharing: dict[int, set[str]] = {}
+    for (cluster, _), accounts in holders.items():
+        if len(accounts) >= 2:
+            sharing.setdefault(cluster, set()).update(accounts)
+    out = np.zeros(n_clusters)
+    for cluster, accounts in sharing.items():
+        out[cluster] = len(accounts)
+    return out
+
+
+def cluster_frame(
+    accounts: np.ndarray,
+    account_arrays: Arrays,
+    scores: np.ndarray,
+    membership: dict[str, int],
+    edges: Links,
+) -> ClusterFrame:
+    """Aggregate account rows (one per account, as of the tick) into their clusters."""
+    labels = np.array([membership.get(a, -1) for a in accounts.tolist()])
+    linked = labels >= 0
+    ids, index = np.unique(labels[linked], return_inverse=True)
+    k = len(ids)
+
+    def total(name: str) -> np.ndarray:
+        return np.bincount(index, weights=account_arrays[name][linked].astype(float), minlength=k)
+
+    n = np.maximum(total("n"), 1.0)
+    size = np.bincount(index, minlength=k).astype(float)
+    weighted = np.bincount(index, weights=scores[linked] * account_arrays["n"][linked], minlength=k)
+    hours = np.stack([total(f"hod_{h}") for h in range(24)], axis=1)
+    p = hours / np.maximum(hours.sum(axis=1, keepdims=True), 1.0)
+    entropy = -(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)).sum(axis=1) / np.log(24)
+    caps = {c: total(f"cap_{c}") for c in VALUABLE}
+    coverage = sum(((caps[c] / n >= 0.05) & (caps[c] >= 5)).astype(float) for c in VALUABLE)
+    org = account_arrays["org_id"]
+    unrelated = {a: org[i] is None or org[i] != org[i] for i, a in enumerate(accounts.tolist())}
+    cluster_of = {a: int(index[j]) for j, a in enumerate(accounts[linked].tolist())}
+    arrays = {
+        "size": size,
+        "n": n,
+        "n_elicit": total("n_elicit"),
+        "n_rich": total("n_rich"),
+        "elicit_share": total("n_elicit") / n,
+        "rich_share": total("n_rich") / n,
+        "member_score": weighted / n,
+        "entropy": entropy,
+        "coverage": coverage,
+        "shared_card": _sharers(edges, cluster_of, "card", unrelated, k),
+        "signup_burst": _sharers(edges, cluster_of, "signup_burst", unrelated, k),
+        "shared_signup_ip": _sharers(edges, cluster_of, "signup_ip", unrelated, k),
+    }
+    members = [accounts[linked][index == j] for j in range(k)]
+    return ClusterFrame(ids, arrays, members)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "shared_payment",
+        "unrelated accounts share payment cards",
+        "one operator funds many accounts",
+        lambda f: 0.6 * ramp(f["shared_card"], 2, 6),
+        lambda f, i: {"accounts_sharing_a_card": int(f["shared_card"][i])},
+    ),
+    Rule(
+        "signup_burst",
+        "accounts signed up in bursts from one network",
+        "accounts were farmed in batches",
+        lambda f: 0.55 * ramp(f["signup_burst"], 3, 8),
+        lambda f, i: {"accounts_in_a_burst": int(f["signup_burst"][i])},
+    ),
+    Rule(
+        "shared_signup_address",
+        "accounts signed up from shared addresses",
+        "one operator registers the accounts",
+        lambda f: 0.5 * ramp(f["shared_signup_ip"], 3, 8),
+        lambda f, i: {"accounts_sharing_a_signup_ip": int(f["shared_signup_ip"][i])},
+    ),
+    Rule(
+        "suspicious_members",
+        "the members' own evidence",
+        "the accounts behave like extraction accounts",
+        lambda f: 0.9 * f["member_score"] * (f["size"] >= 2),
+        lambda f, i: {
+            "volume_weighted_member_score": round(float(f["member_score"][i]), 3),
+            "accounts": int(f["size"][i]),
+        },
+    ),
+    Rule(
+        "collective_elicitation",
+        "together they elicit reasoning at volume",
+        "a coordinated reasoning-trace harvest",
+        lambda f: 0.7 * f["elicit_share"] * saturate(f["n_elicit"], 300),
+        lambda f, i: {
+            "eliciting_exchanges": int(f["n_elicit"][i]),
+            "share": round(float(f["elicit_share"][i]), 3),
+        },
+    ),
+    Rule(
+        "collective_coverage",
+        "together they cover many capabilities with rich outputs",
+        "a coordinated capability sweep",
+        lambda f: (
+            0.5
+            * ramp(f["coverage"], 2, 5)
+            * ramp(f["rich_share"], 0.2, 0.6)
+            * saturate(f["n"], 2000)
+        ),
+        lambda f, i: {
+            "capabilities": int(f["coverage"][i]),
+            "rich_share": round(float(f["rich_share"][i]), 3),
+            "exchanges": int(f["n"][i]),
+        },
+    ),
+)
+
+
+def score_clusters(frame: ClusterFrame) -> Scored:
+    return noisy_or(RULES, frame.arrays, len(frame.ids))

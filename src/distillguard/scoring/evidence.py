@@ -1,0 +1,84 @@
+"""Evidence: what was observed (counts, shared keys, example request ids) and what we infer
+from it, with how sure we are. Scores combine evidence strengths as a noisy-OR."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Fact = int | float | str | list[str]
+Arrays = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One reason behind a score: observed facts apart from the inference drawn from them."""
+
+    code: str
+    title: str
+    observed: dict[str, Fact]
+    inference: str
+    confidence: float
+
+    def line(self) -> str:
+        facts = ", ".join(f"{k}={v}" for k, v in self.observed.items())
+        return f"{self.title} [{facts}] -> {self.inference} ({self.confidence:.2f})"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A kind of evidence: how strong it is for each row, and which facts support it."""
+
+    code: str
+    title: str
+    inference: str
+    strength: Callable[[Arrays], np.ndarray]
+    facts: Callable[[Arrays, int], dict[str, Fact]]
+
+    def evidence(self, arrays: Arrays, row: int, strength: float) -> Evidence:
+        return Evidence(
+            self.code,
+            self.title,
+            self.facts(arrays, row),
+            self.inference,
+            round(float(strength), 3),
+        )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Scores for many rows, with each rule's strength kept for the explanations."""
+
+    score: np.ndarray
+    strengths: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def evidence(
+        self, rules: tuple[Rule, ...], arrays: Arrays, row: int, floor: float = 0.05
+    ) -> list[Evidence]:
+        items = [
+            r.evidence(arrays, row, self.strengths[r.code][row])
+            for r in rules
+            if self.strengths[r.code][row] >= floor
+        ]
+        return sorted(items, key=lambda e: -e.confidence)
+
+
+def noisy_or(rules: tuple[Rule, ...], arrays: Arrays, rows: int) -> Scored:
+    miss = np.ones(rows)
+    strengths = {}
+    for rule in rules:
+        s = np.clip(np.nan_to_num(rule.strength(arrays)), 0.0, 0.99)
+        strengths[rule.code] = s
+        miss *= 1.0 - s
+    return Scored(1.0 - miss, strengths)
+
+
+def saturate(x: np.ndarray, scale: float) -> np.ndarray:
+    """0 at 0, about 0.63 at `scale`, towards 1 beyond: diminishing returns on counts."""
+    return np.asarray(1.0 - np.exp(-np.maximum(x, 0) / scale), dtype=float)
+
+
+def ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.asarray(np.clip((x - low) / (high - low), 0.0, 1.0), dtype=float)
