@@ -10,8 +10,11 @@ from pathlib import Path
 from rich.console import Console
 
 from distillguard.cli.common import Subparsers
+from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.ingest_cmd import print_lake
 from distillguard.cli.simulate_cmd import print_summary
+from distillguard.detect.run import detect
+from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.ingest import Lake, ingest
 from distillguard.simulate import simulate
 
@@ -21,7 +24,7 @@ DEMO_DAYS = 7
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("demo", help="simulate traffic, ingest it and summarise it")
+    p = subparsers.add_parser("demo", help="simulate, ingest, detect and evaluate, end to end")
     p.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run)
@@ -43,4 +46,12 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")
     console.rule("3. what the lake holds")
     print_lake(Lake(lake_dir), console)
+    console.rule("4. detect, replayed hour by hour")
+    result = detect([lake_dir], args.out / "detect")
+    print_detect(result, console)
+    console.rule("5. evaluate against the simulator's labels")
+    metrics = evaluate(args.out / "detect", summary.files[2])
+    write_metrics(metrics, args.out / "detect")
+    console.print(markdown(metrics))
+    console.print(f"open {args.out / 'detect' / 'report.html'} for the evidence behind every flag")
     return 0

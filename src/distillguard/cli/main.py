@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from distillguard import __version__
-from distillguard.cli import demo_cmd, ingest_cmd, simulate_cmd
+from distillguard.cli import demo_cmd, detect_cmd, ingest_cmd, simulate_cmd
 from distillguard.cli.common import Subparsers
 from distillguard.errors import UserError
 
@@ -16,6 +16,7 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     ingest_cmd.register,
     ingest_cmd.register_lake,
     simulate_cmd.register,
+    detect_cmd.register,
     demo_cmd.register,
 )
 

@@ -32,5 +32,5 @@ class DetectConfig:
                 raise ConfigError(f"detect setting {name} must be in (0, 1]")
         if self.tick_hours < 1 or self.window_hours < self.tick_hours:
             raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
-        if self.cluster_every_hours % self.tick_hours:
-            raise ConfigError("cluster_every_hours must be a multiple of tick_hours")
+        if self.cluster_every_hours < self.tick_hours or self.cluster_every_hours % self.tick_hours:
+            raise ConfigError("cluster_every_hours must be a positive multiple of tick_hours")

@@ -16,6 +16,7 @@ from distillguard.detect.outputs import (
     write_tables,
 )
 from distillguard.detect.replay import replay
+from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
 from distillguard.detect.signals_stage import signals_to_parquet
 from distillguard.ingest import Lake, ingest
@@ -86,6 +87,7 @@ def detect(
         cluster_rows(clusters, cluster_stats(con, "signals", clusters)),
     )
     findings = write_findings(out / "findings.ocsf.jsonl", account_results, clusters)
+    write_report(out / "report.html", con, "signals", exchanges, account_results, clusters)
     seconds["outputs"] = time.perf_counter() - started
     con.close()
     return DetectSummary(out, exchanges, account_results, clusters, findings, seconds)

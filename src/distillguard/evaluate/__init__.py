@@ -1,0 +1,1 @@
+"""Evaluation of detection output against a labels table."""

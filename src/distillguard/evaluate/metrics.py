@@ -1,0 +1,160 @@
+"""The metrics of ARCHITECTURE.md, defined once: recall, precision, false-positive rates,
+per-campaign recall and capture, leakage, time to detect, and cost to the attacker."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from distillguard.errors import UserError
+from distillguard.ingest.lake import connect, fetch_one, sql_path
+
+CAUGHT_SHARE = 0.5  # a campaign is caught when most of its accounts are flagged
+
+
+@dataclass(frozen=True)
+class CampaignMetrics:
+    campaign: str
+    accounts: int
+    flagged: int
+    recall: float
+    caught: bool
+    exchanges: int
+    leakage: float  # share of its exchanges served before its account's first flag
+    hours_to_first_flag: float | None  # from the campaign's first exchange
+    median_hours_to_flag: float | None  # per flagged account, from its first exchange
+    accounts_burned_per_1000: float  # flagged accounts per 1,000 exchanges it got served
+
+
+@dataclass(frozen=True)
+class Metrics:
+    attack_accounts: int
+    benign_accounts: int
+    recall: float
+    precision: float
+    false_positive_rate: float
+    false_positive_rate_by_population: dict[str, float]
+    benign_accounts_by_population: dict[str, int]
+    campaigns: list[CampaignMetrics]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def _labels_sql(path: Path) -> str:
+    if path.is_dir():
+        path = path / "labels.parquet"
+    if not path.exists():
+        raise UserError(f"labels not found: {path}")
+    reader = "read_json_auto" if ".jsonl" in path.name else "read_parquet"
+    return f"{reader}('{sql_path(path)}')"
+
+
+def evaluate(detect_dir: Path, labels: Path) -> Metrics:
+    for name in ("accounts.parquet", "signals.parquet"):
+        if not (detect_dir / name).exists():
+            raise UserError(f"{detect_dir} has no {name}: run 'distillguard detect' first")
+    con = connect()
+    con.execute(f"CREATE VIEW labels AS SELECT * FROM {_labels_sql(labels)}")
+    con.execute(
+        f"CREATE VIEW results AS SELECT * FROM read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
+    )
+    con.execute(
+        f"CREATE VIEW signals AS SELECT account_id, ts FROM read_parquet('{sql_path(detect_dir / 'signals.parquet')}')"
+    )
+    con.execute("""CREATE TEMP TABLE scored AS
+        SELECT r.account_id, r.flagged, r.first_flagged_at, l.label, l.campaign, l.population
+        FROM results r JOIN labels l USING (account_id)""")
+    attack, benign, tp, fp = fetch_one(
+        con,
+        """SELECT count(*) FILTER (label = 'attack'),
+        count(*) FILTER (label = 'benign'), count(*) FILTER (label = 'attack' AND flagged),
+        count(*) FILTER (label = 'benign' AND flagged) FROM scored""",
+    )
+    by_population = con.execute("""SELECT population, count(*), avg(flagged::INT)
+        FROM scored WHERE label = 'benign' GROUP BY 1 ORDER BY 1""").fetchall()
+    campaigns = [
+        _campaign(con, str(c))
+        for (c,) in con.execute(
+            "SELECT DISTINCT campaign FROM scored WHERE label = 'attack' ORDER BY 1"
+        ).fetchall()
+    ]
+    return Metrics(
+        attack_accounts=int(attack),
+        benign_accounts=int(benign),
+        recall=tp / attack if attack else 0.0,
+        precision=tp / (tp + fp) if tp + fp else 0.0,
+        false_positive_rate=fp / benign if benign else 0.0,
+        false_positive_rate_by_population={str(p): float(r) for p, _, r in by_population},
+        benign_accounts_by_population={str(p): int(n) for p, n, _ in by_population},
+        campaigns=campaigns,
+    )
+
+
+def _campaign(con: object, campaign: str) -> CampaignMetrics:
+    query = f"""
+        WITH members AS (SELECT * FROM scored WHERE campaign = '{campaign.replace("'", "''")}'),
+        traffic AS (
+          SELECT m.account_id, m.flagged, m.first_flagged_at, s.ts
+          FROM members m JOIN signals s USING (account_id)),
+        per_account AS (
+          SELECT account_id, any_value(flagged) AS flagged, any_value(first_flagged_at) AS flag_at,
+                 min(ts) AS first_ts FROM traffic GROUP BY account_id)
+        SELECT
+          (SELECT count(*) FROM members), (SELECT count(*) FILTER (flagged) FROM members),
+          (SELECT count(*) FROM traffic),
+          (SELECT count(*) FILTER (first_flagged_at IS NULL OR ts < first_flagged_at) FROM traffic),
+          (SELECT epoch(min(flag_at)) - epoch(min(first_ts)) FROM per_account),
+          (SELECT median(epoch(flag_at) - epoch(first_ts)) FILTER (flagged) FROM per_account)"""
+    accounts, flagged, exchanges, leaked, first, median = fetch_one(con, query)  # type: ignore[arg-type]
+    recall = flagged / accounts if accounts else 0.0
+    return CampaignMetrics(
+        campaign,
+        int(accounts),
+        int(flagged),
+        recall,
+        recall > CAUGHT_SHARE,
+        int(exchanges),
+        leaked / exchanges if exchanges else 0.0,
+        None if first is None else float(first) / 3600,
+        None if median is None else float(median) / 3600,
+        1000 * flagged / leaked if leaked else float(flagged > 0) * 1000.0,
+    )
+
+
+def markdown(m: Metrics) -> str:
+    lines = [
+        f"accounts: {m.attack_accounts:,} attack, {m.benign_accounts:,} benign",
+        "",
+        "| metric | value |",
+        "|---|---:|",
+        f"| account recall | {m.recall:.3f} |",
+        f"| account precision | {m.precision:.3f} |",
+        f"| benign false-positive rate | {m.false_positive_rate:.4%} |",
+        "",
+        "| benign population | accounts | false-positive rate |",
+        "|---|---:|---:|",
+        *(
+            f"| {p} | {m.benign_accounts_by_population[p]:,} | {r:.3%} |"
+            for p, r in m.false_positive_rate_by_population.items()
+        ),
+        "",
+        "| campaign | accounts | flagged | recall | caught | leakage | hours to first flag "
+        "| median hours to flag | accounts burned per 1k exchanges |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for c in m.campaigns:
+        first = "-" if c.hours_to_first_flag is None else f"{c.hours_to_first_flag:.1f}"
+        median = "-" if c.median_hours_to_flag is None else f"{c.median_hours_to_flag:.1f}"
+        lines.append(
+            f"| {c.campaign} | {c.accounts:,} | {c.flagged:,} | {c.recall:.3f} "
+            f"| {'yes' if c.caught else 'no'} | {c.leakage:.1%} | {first} | {median} "
+            f"| {c.accounts_burned_per_1000:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_metrics(metrics: Metrics, out: Path) -> None:
+    (out / "metrics.json").write_text(metrics.to_json() + "\n")
+    (out / "metrics.md").write_text(markdown(metrics))
