@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -22,9 +23,16 @@ from sklearn.linear_model import LogisticRegression
 from distillguard.signals.capability import TEXT_CLASSES, vectorizer
 
 KIND_TO_CLASS = {
-    "task-code": "coding", "distill-code": "coding", "task-math": "math",
-    "task-agentic": "agentic", "distill-tooluse": "agentic", "distill-judge": "grading",
-    "benign": "chat", "distill": "chat", "distill-seed": "chat", "human-redteam": "chat",
+    "task-code": "coding",
+    "distill-code": "coding",
+    "task-math": "math",
+    "task-agentic": "agentic",
+    "distill-tooluse": "agentic",
+    "distill-judge": "grading",
+    "benign": "chat",
+    "distill": "chat",
+    "distill-seed": "chat",
+    "human-redteam": "chat",
 }
 PERMISSIVE = ("apache", "mit", "cc0", "cc-by-4.0")
 OUT = Path(__file__).resolve().parents[1] / "src" / "distillguard" / "signals" / "models"
@@ -40,7 +48,10 @@ def held_out(text: str) -> bool:
 
 
 def load(corpora: Path) -> tuple[list[str], list[int], list[bool], dict[str, int]]:
-    texts, labels, test, counts = [], [], [], {}
+    texts: list[str] = []
+    labels: list[int] = []
+    test: list[bool] = []
+    counts: dict[str, int] = {}
     for path in sorted(corpora.glob("*.jsonl")):
         for line in path.read_bytes().splitlines():
             row = orjson.loads(line)
@@ -58,10 +69,11 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
     confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)
     edges = np.linspace(0, 1, bins + 1)
     error = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         inside = (confidence > lo) & (confidence <= hi)
         if inside.any():
-            error += inside.mean() * abs((predicted[inside] == y[inside]).mean() - confidence[inside].mean())
+            accuracy = (predicted[inside] == y[inside]).mean()
+            error += inside.mean() * abs(accuracy - confidence[inside].mean())
     return float(error)
 
 
@@ -79,12 +91,22 @@ def main() -> None:
     accuracy = float((probs.argmax(axis=1) == y[test_mask]).mean())
     coef = sp.csr_matrix(np.where(np.abs(model.coef_) > 1e-4, model.coef_, 0).astype(np.float32))
     OUT.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT / "capability.npz", data=coef.data, indices=coef.indices,
-                        indptr=coef.indptr, intercept=model.intercept_.astype(np.float32))
-    card = {"classes": list(TEXT_CLASSES), "train_rows": int((~test_mask).sum()),
-            "held_out_rows": int(test_mask.sum()), "held_out_accuracy": round(accuracy, 4),
-            "held_out_ece": round(expected_calibration_error(probs, y[test_mask]), 4),
-            "rows_per_class": counts, "licences": "Apache-2.0, MIT, CC0-1.0, CC-BY-4.0 only"}
+    np.savez_compressed(
+        OUT / "capability.npz",
+        data=coef.data,
+        indices=coef.indices,
+        indptr=coef.indptr,
+        intercept=model.intercept_.astype(np.float32),
+    )
+    card = {
+        "classes": list(TEXT_CLASSES),
+        "train_rows": int((~test_mask).sum()),
+        "held_out_rows": int(test_mask.sum()),
+        "held_out_accuracy": round(accuracy, 4),
+        "held_out_ece": round(expected_calibration_error(probs, y[test_mask]), 4),
+        "rows_per_class": counts,
+        "licences": "Apache-2.0, MIT, CC0-1.0, CC-BY-4.0 only",
+    }
     (OUT / "capability.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(card, indent=2))
 

@@ -137,6 +137,7 @@ def _finding(
     uid: str,
     title: str,
     score: float,
+    *,
     first: Any,
     resources: list[dict[str, Any]],
     evidence: tuple[Evidence, ...],
@@ -186,10 +187,10 @@ def write_findings(path: Path, accounts: list[AccountResult], clusters: list[Clu
             c.cluster_id,
             f"Distillation cluster of {len(c.accounts)} accounts",
             c.score,
-            c.first_flagged_at,
-            [{"type": "Account", "uid": a} for a in c.accounts],
-            c.evidence,
-            "cluster",
+            first=c.first_flagged_at,
+            resources=[{"type": "Account", "uid": a} for a in c.accounts],
+            evidence=c.evidence,
+            kind="cluster",
         )
         for c in clusters
         if c.flagged
@@ -199,10 +200,10 @@ def write_findings(path: Path, accounts: list[AccountResult], clusters: list[Clu
             a.account_id,
             "Distillation account",
             a.score,
-            a.first_flagged_at,
-            [{"type": "Account", "uid": a.account_id}],
-            a.evidence,
-            "account",
+            first=a.first_flagged_at,
+            resources=[{"type": "Account", "uid": a.account_id}],
+            evidence=a.evidence,
+            kind="account",
         )
         for a in accounts
         if a.flagged and a.cluster_id is None

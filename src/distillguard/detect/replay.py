@@ -19,7 +19,7 @@ from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
 from distillguard.scoring.cluster import RULES as CLUSTER_RULES
 from distillguard.scoring.cluster import cluster_frame, score_clusters
-from distillguard.scoring.evidence import Evidence
+from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
 
@@ -46,7 +46,7 @@ class ReplayState:
 @dataclass(frozen=True)
 class Replay:
     rows: dict[str, np.ndarray]  # window rows, one per (account, active hour)
-    scores: account_scoring.Scored
+    scores: Scored
     state: ReplayState
     new_model: str | None
     window_end: np.ndarray
@@ -88,6 +88,7 @@ def _cluster_tick(
     signals: str,
     accounts: str | None,
     replay: Replay,
+    *,
     tick: np.datetime64,
     config: DetectConfig,
 ) -> None:
@@ -96,7 +97,15 @@ def _cluster_tick(
     if len(idx) < 2:
         return
     start, end = str(tick - window) + "+00", str(tick) + "+00"
-    edges = links(con, signals, accounts, start, end, config.max_key_degree, config.min_link)
+    edges = links(
+        con,
+        signals,
+        accounts,
+        start=start,
+        end=end,
+        max_degree=config.max_key_degree,
+        min_link=config.min_link,
+    )
     membership = communities(edges, config.seed, config.cluster_min_accounts)
     arrays = {k: v[idx] for k, v in replay.rows.items()}
     scores = replay.scores.score[idx]
@@ -149,7 +158,7 @@ def replay(
         step = np.timedelta64(config.cluster_every_hours, "h")
         tick = rows["hour"].min() + step
         while tick <= rows["hour"].max() + step:
-            _cluster_tick(con, signals, accounts, result, tick, config)
+            _cluster_tick(con, signals, accounts, result, tick=tick, config=config)
             state.ticks += 1
             tick += step
     return result

@@ -32,7 +32,8 @@ def _volume_svg(series: list[tuple[str, list[int]]], width: int = 900, height: i
         colour = COLOURS[i % len(COLOURS)]
         lines.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
-            f'<text x="5" y="{14 + 13 * i}" fill="{colour}" font-size="11">{html.escape(name)}</text>'
+            f'<text x="5" y="{14 + 13 * i}" fill="{colour}" font-size="11">'
+            f"{html.escape(name)}</text>"
         )
     return f'<svg width="{width}" height="{height}" role="img">{"".join(lines)}</svg>'
 
@@ -68,7 +69,8 @@ def _cluster_data(
 ) -> tuple[list[int], dict[str, int], list[str]]:
     members = ", ".join(f"'{a}'" for a in cluster.accounts)
     hourly = con.execute(f"""
-        WITH bounds AS (SELECT date_trunc('hour', min(ts)) AS lo, date_trunc('hour', max(ts)) AS hi FROM {signals}),
+        WITH bounds AS (SELECT date_trunc('hour', min(ts)) AS lo,
+                               date_trunc('hour', max(ts)) AS hi FROM {signals}),
         hours AS (SELECT unnest(range(lo, hi + INTERVAL 1 HOUR, INTERVAL 1 HOUR)) AS h FROM bounds),
         counts AS (SELECT date_trunc('hour', ts) AS h, count(*) AS n FROM {signals}
                    WHERE account_id IN ({members}) GROUP BY 1)
@@ -88,6 +90,7 @@ def write_report(
     path: Path,
     con: duckdb.DuckDBPyConnection,
     signals: str,
+    *,
     exchanges: int,
     accounts: list[AccountResult],
     clusters: list[ClusterResult],
@@ -99,7 +102,8 @@ def write_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>distillguard report</title>"
         f"<style>{STYLE}</style></head><body><h1>distillguard detection report</h1>",
         f"<p class='muted'>{exchanges:,} exchanges from {len(accounts):,} accounts. "
-        f"{len(flagged):,} accounts flagged ({sum(a.flagged_by == 'account' for a in flagged):,} on "
+        f"{len(flagged):,} accounts flagged "
+        f"({sum(a.flagged_by == 'account' for a in flagged):,} on "
         f"their own evidence, {sum(a.flagged_by == 'cluster' for a in flagged):,} as members of "
         f"a flagged cluster); {len(top)} flagged clusters shown.</p>",
         "<h2>Hourly volume of the flagged clusters</h2>",
@@ -108,8 +112,9 @@ def write_report(
     for c in top:
         hourly, mix, samples = data[c.cluster_id]
         parts.append(
-            f"<div class='card'><h3>{c.cluster_id}: {len(c.accounts)} accounts, score {c.score:.2f}</h3>"
-            f"<p>first flagged at {c.first_flagged_at}; {sum(hourly):,} exchanges. Example request ids: "
+            f"<div class='card'><h3>{c.cluster_id}: {len(c.accounts)} accounts, "
+            f"score {c.score:.2f}</h3><p>first flagged at {c.first_flagged_at}; "
+            f"{sum(hourly):,} exchanges. Example request ids: "
             f"<span class='facts'>{html.escape(', '.join(samples))}</span></p>"
             f"{_evidence_table(c.evidence)}<h4>Capability mix</h4>{_mix_svg(mix)}"
             f"<p class='muted facts'>accounts: {html.escape(', '.join(c.accounts[:20]))}"

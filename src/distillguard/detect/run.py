@@ -74,7 +74,8 @@ def detect(
     account_table = None
     if lake.accounts_path.exists():
         con.execute(
-            f"CREATE TEMP TABLE accounts AS SELECT * FROM read_parquet('{sql_path(lake.accounts_path)}')"
+            "CREATE TEMP TABLE accounts AS SELECT * FROM "
+            f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
     result = replay(con, "signals", account_table, config)
@@ -87,7 +88,14 @@ def detect(
         cluster_rows(clusters, cluster_stats(con, "signals", clusters)),
     )
     findings = write_findings(out / "findings.ocsf.jsonl", account_results, clusters)
-    write_report(out / "report.html", con, "signals", exchanges, account_results, clusters)
+    write_report(
+        out / "report.html",
+        con,
+        "signals",
+        exchanges=exchanges,
+        accounts=account_results,
+        clusters=clusters,
+    )
     seconds["outputs"] = time.perf_counter() - started
     con.close()
     return DetectSummary(out, exchanges, account_results, clusters, findings, seconds)

@@ -42,8 +42,13 @@ def _in_order(batches: Iterator[pa.RecordBatch], workers: int) -> Iterator[pa.Ta
             yield pending.popleft().result()
 
 
-def signals_to_parquet(con: duckdb.DuckDBPyConnection, lake: Lake, out: Path,
-                       progress: Progress | None = None, workers: int | None = None) -> int:
+def signals_to_parquet(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    out: Path,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> int:
     """Compute signals batch by batch and write them; returns the number of exchanges."""
     query = f"SELECT * EXCLUDE (date) FROM {lake.exchanges_sql()}"
     total = int(con.sql(f"SELECT count(*) FROM {lake.exchanges_sql()}").fetchall()[0][0])

@@ -58,10 +58,12 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
     con = connect()
     con.execute(f"CREATE VIEW labels AS SELECT * FROM {_labels_sql(labels)}")
     con.execute(
-        f"CREATE VIEW results AS SELECT * FROM read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
+        "CREATE VIEW results AS SELECT * FROM "
+        f"read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
     )
     con.execute(
-        f"CREATE VIEW signals AS SELECT account_id, ts FROM read_parquet('{sql_path(detect_dir / 'signals.parquet')}')"
+        "CREATE VIEW signals AS SELECT account_id, ts FROM "
+        f"read_parquet('{sql_path(detect_dir / 'signals.parquet')}')"
     )
     con.execute("""CREATE TEMP TABLE scored AS
         SELECT r.account_id, r.flagged, r.first_flagged_at, l.label, l.campaign, l.population

@@ -76,6 +76,7 @@ def links(
     con: duckdb.DuckDBPyConnection,
     signals: str,
     accounts: str | None,
+    *,
     start: str,
     end: str,
     max_degree: int,

@@ -42,8 +42,8 @@ def _sharers(
         if len(accounts) >= 2:
             sharing.setdefault(cluster, set()).update(accounts)
     out = np.zeros(n_clusters)
-    for cluster, accounts in sharing.items():
-        out[cluster] = len(accounts)
+    for cluster, sharers in sharing.items():
+        out[cluster] = len(sharers)
     return out
 
 

@@ -45,7 +45,8 @@ class BatchContext:
     @functools.cached_property
     def tool_blocks(self) -> np.ndarray:
         messages = self.column("messages")
-        return block_counts(messages, "tool_use") + block_counts(messages, "tool_result")
+        loops = block_counts(messages, "tool_use") + block_counts(messages, "tool_result")
+        return np.asarray(loops, dtype=np.int64)
 
     @functools.cached_property
     def user_turns(self) -> np.ndarray:

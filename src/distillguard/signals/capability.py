@@ -49,7 +49,7 @@ class TextModel:
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
-        return probs[inverse]
+        return np.asarray(probs[inverse], dtype=float)
 
 
 @functools.cache

@@ -16,7 +16,10 @@ import pyarrow.compute as pc
 
 Pattern = tuple[str, float]
 
-_REASONING = r"(reasoning|thinking|thoughts?|thought process|chain[- ]of[- ]thought|scratchpad|deliberation|rationale)"
+_REASONING = (
+    r"(reasoning|thinking|thoughts?|thought process|chain[- ]of[- ]thought|scratchpad|"
+    r"deliberation|rationale)"
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ COT_ELICITATION = LexiconClassifier(
         (r"\blet'?s work (this|it) out\b", 0.7),
         (r"\bjustify (each|every) step\b", 0.8),
         (
-            r"\b(before|prior to) (giving|stating|writing|you give)\b.{0,30}\b(answer|conclusion)\b",
+            r"\b(before|prior to) (giving|stating|writing|you give)\b.{0,30}"
+            r"\b(answer|conclusion)\b",
             0.55,
         ),
     ),
@@ -75,7 +79,8 @@ TRACE_EXTRACTION = LexiconClassifier(
         ),
         (r"\b(verbatim|word for word|word-for-word)\b", 0.45),
         (
-            rf"\b(reconstruct|imagine|infer|recreate|write out|reverse[- ]engineer)\b.{{0,60}}\b{_REASONING}"
+            r"\b(reconstruct|imagine|infer|recreate|write out|reverse[- ]engineer)\b"
+            rf".{{0,60}}\b{_REASONING}"
             r".{0,60}\b(led to|behind|produced|resulted in|for (this|the|that))\b",
             0.85,
         ),
@@ -114,12 +119,14 @@ CENSORSHIP_REWRITE = LexiconClassifier(
             0.8,
         ),
         (
-            r"\b(acceptable|safe|allowed) (to publish )?in (any|every|all|mainland|that) (country|countries|market)",
+            r"\b(acceptable|safe|allowed) (to publish )?in (any|every|all|mainland|that) "
+            r"(country|countries|market)",
             0.85,
         ),
         (r"\b(avoid|without|remove)\b.{0,30}\b(sensitive|controversial|political)\b", 0.6),
         (
-            r"\b(neutral|sanitized|sanitised|toned[- ]down)\b.{0,40}\b(version|wording|phrasing|answer)\b",
+            r"\b(neutral|sanitized|sanitised|toned[- ]down)\b.{0,40}"
+            r"\b(version|wording|phrasing|answer)\b",
             0.5,
         ),
     ),
