@@ -52,6 +52,6 @@ def run(args: argparse.Namespace) -> int:
     console.rule("5. evaluate against the simulator's labels")
     metrics = evaluate(args.out / "detect", summary.files[2])
     write_metrics(metrics, args.out / "detect")
-    console.print(markdown(metrics))
+    print(markdown(metrics))
     console.print(f"open {args.out / 'detect' / 'report.html'} for the evidence behind every flag")
     return 0

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.config import DetectConfig
-from distillguard.linking.graph import Links, communities, links
+from distillguard.linking.graph import STRONG_KINDS, Links, communities, links
 from distillguard.profiles.hourly import hourly_sql, release
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
@@ -72,13 +72,14 @@ def _as_of(rows: dict[str, np.ndarray], tick: np.datetime64, window: np.timedelt
     return inside[last]
 
 
-def _strong_holders(edges: Links) -> set[str]:
-    """Accounts holding a strong key (card, sign-up address or burst) that another holds."""
-    keys, counts = np.unique(edges.key, return_counts=True)
+def _sharers(edges: Links, kinds: tuple[str, ...]) -> set[str]:
+    """Accounts holding a key of these kinds that another account in the window holds."""
+    chosen = np.array([k.split(":", 1)[0] in kinds for k in edges.key.tolist()], dtype=bool)
+    keys, counts = np.unique(edges.key[chosen], return_counts=True)
     shared = set(keys[counts >= 2].tolist())
     return {
         a
-        for a, k in zip(edges.key_account.tolist(), edges.key.tolist(), strict=True)
+        for a, k in zip(edges.key_account[chosen].tolist(), edges.key[chosen].tolist(), strict=True)
         if k in shared
     }
 
@@ -112,17 +113,23 @@ def _cluster_tick(
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges)
     scored = score_clusters(frame)
     own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
-    holders = _strong_holders(edges)
+    card_sharers = _sharers(edges, ("card",))
+    infrastructure = _sharers(edges, STRONG_KINDS)
     state = replay.state
     for j in np.flatnonzero(
         (scored.score >= config.cluster_threshold)
         & (frame.arrays["size"] >= config.cluster_min_accounts)
     ):
+        # A member is flagged on a shared card alone (the fleet's replacement accounts are
+        # caught on their first tick), on shared sign-up infrastructure plus some evidence of
+        # its own (VPN exits and carrier NAT put strangers on one address), or on enough
+        # evidence of its own.
         members = [
             a
             for a in frame.members[j].tolist()
-            if own.get(a, 0.0) >= config.member_floor
-            and (a in holders or own.get(a, 0.0) >= 2 * config.member_floor)
+            if a in card_sharers
+            or (a in infrastructure and own.get(a, 0.0) >= config.member_floor)
+            or own.get(a, 0.0) >= 2 * config.member_floor
         ]
         if len(members) < config.cluster_min_accounts:
             continue

@@ -63,14 +63,14 @@ RULES: tuple[Rule, ...] = (
             0.85
             * _d(f, "elicit_share")
             * saturate(f["n_elicit"], 60)
-            * ramp(f["active_days"], 1.5, 4)
+            * ramp(f["active_hours"], 12, 48)
             * ramp(_d(f, "mean_output"), 250, 800)
         ),
         lambda f, i: {
             "eliciting_exchanges": int(f["n_elicit"][i]),
             "exchanges": int(f["n"][i]),
             "share": round(float(_d(f, "elicit_share")[i]), 3),
-            "active_days": int(f["active_days"][i]),
+            "active_hours": int(f["active_hours"][i]),
             "mean_output_tokens": round(float(_d(f, "mean_output")[i])),
         },
     ),
@@ -96,11 +96,11 @@ RULES: tuple[Rule, ...] = (
         "sends traffic evenly round the clock",
         "runs unattended automation, not a person or a working day",
         lambda f: (
-            0.45 * ramp(_d(f, "entropy"), 0.85, 0.95) * (f["n"] >= 150) * (f["active_days"] >= 3)
+            0.45 * ramp(_d(f, "entropy"), 0.85, 0.95) * (f["n"] >= 150) * (f["active_hours"] >= 30)
         ),
         lambda f, i: {
             "hour_entropy": round(float(_d(f, "entropy")[i]), 3),
-            "active_days": int(f["active_days"][i]),
+            "active_hours": int(f["active_hours"][i]),
         },
     ),
     Rule(

@@ -97,7 +97,7 @@ RULES: tuple[Rule, ...] = (
         "shared_payment",
         "unrelated accounts share payment cards",
         "one operator funds many accounts",
-        lambda f: 0.6 * ramp(f["shared_card"], 2, 6),
+        lambda f: 0.7 * ramp(f["shared_card"], 2, 5),
         lambda f, i: {"accounts_sharing_a_card": int(f["shared_card"][i])},
     ),
     Rule(

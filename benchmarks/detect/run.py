@@ -1,0 +1,60 @@
+"""Detection benchmark: exchanges per second per stage, end to end, and peak memory.
+
+    python -m benchmarks.detect.run [--lake demo-out/lake] [--out bench-out/detect]
+
+Runs `distillguard detect` on an existing lake (make demo builds one of 843,911 exchanges)
+in a child process; memory is the peak RSS of it and its workers together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from benchmarks.memory import run_measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lake", type=Path, default=Path("demo-out/lake"))
+    parser.add_argument("--out", type=Path, default=Path("bench-out/detect"))
+    args = parser.parse_args()
+    if not (args.lake / "exchanges").is_dir():
+        raise SystemExit(f"no lake at {args.lake}: run 'make demo' first, or pass --lake")
+    shutil.rmtree(args.out, ignore_errors=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "distillguard.cli.main",
+        "detect",
+        str(args.lake),
+        "--out",
+        str(args.out),
+    ]
+    measured = run_measured(argv)
+    rows = pq.read_metadata(args.out / "signals.parquet").num_rows
+    stages = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) s", measured.stdout)}
+    print("| stage | seconds | exchanges/s |")
+    print("|---|---:|---:|")
+    for stage, seconds in stages.items():
+        rate = f"{rows / seconds:,.0f}" if seconds > 0.05 else "-"
+        print(f"| {stage} | {seconds:.1f} | {rate} |")
+    print(f"| end to end (process) | {measured.seconds:.1f} | {rows / measured.seconds:,.0f} |")
+    print(f"\n{rows:,} exchanges; peak RSS {measured.peak_rss_bytes / 1e6:,.0f} MB (all processes)")
+    result = {
+        "exchanges": rows,
+        "stages": stages,
+        "seconds": measured.seconds,
+        "peak_rss_mb": measured.peak_rss_bytes / 1e6,
+    }
+    (args.out / "benchmark.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
