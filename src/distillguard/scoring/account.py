@@ -13,7 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from distillguard.profiles.hourly import VALUABLE
-from distillguard.scoring.evidence import Arrays, Fact, Rule, Scored, noisy_or, ramp, saturate
+from distillguard.scoring.evidence import (
+    Arrays,
+    Fact,
+    Rule,
+    Scored,
+    hour_entropy,
+    noisy_or,
+    ramp,
+    saturate,
+)
 
 HOURS = [f"hod_{k}" for k in range(24)]
 
@@ -21,9 +30,7 @@ HOURS = [f"hod_{k}" for k in range(24)]
 def derived(f: Arrays, window_end: np.ndarray) -> dict[str, np.ndarray]:
     """Shares, entropy, regularity and age computed from the window sums."""
     n = np.maximum(f["n"].astype(float), 1.0)
-    hours = np.stack([f[h].astype(float) for h in HOURS], axis=1)
-    p = hours / np.maximum(hours.sum(axis=1, keepdims=True), 1.0)
-    entropy = -(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)).sum(axis=1) / np.log(24)
+    entropy = hour_entropy(np.stack([f[h].astype(float) for h in HOURS], axis=1))
     gap_n = np.maximum(f["gap_n"].astype(float), 1.0)
     mean = f["gap_sum"] / gap_n
     cv = np.sqrt(np.maximum(f["gap_sq"] / gap_n - mean**2, 0.0)) / np.maximum(mean, 1e-9)

@@ -14,7 +14,15 @@ import numpy as np
 
 from distillguard.linking.graph import Links
 from distillguard.profiles.hourly import VALUABLE
-from distillguard.scoring.evidence import Arrays, Rule, Scored, noisy_or, ramp, saturate
+from distillguard.scoring.evidence import (
+    Arrays,
+    Rule,
+    Scored,
+    hour_entropy,
+    noisy_or,
+    ramp,
+    saturate,
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,7 @@ def cluster_frame(
     n = np.maximum(total("n"), 1.0)
     size = np.bincount(index, minlength=k).astype(float)
     weighted = np.bincount(index, weights=scores[linked] * account_arrays["n"][linked], minlength=k)
-    hours = np.stack([total(f"hod_{h}") for h in range(24)], axis=1)
-    p = hours / np.maximum(hours.sum(axis=1, keepdims=True), 1.0)
-    entropy = -(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)).sum(axis=1) / np.log(24)
+    entropy = hour_entropy(np.stack([total(f"hod_{h}") for h in range(24)], axis=1))
     caps = {c: total(f"cap_{c}") for c in VALUABLE}
     coverage = sum(((caps[c] / n >= 0.05) & (caps[c] >= 5)).astype(float) for c in VALUABLE)
     org = account_arrays["org_id"]

@@ -80,5 +80,13 @@ def saturate(x: np.ndarray, scale: float) -> np.ndarray:
     return np.asarray(1.0 - np.exp(-np.maximum(x, 0) / scale), dtype=float)
 
 
+def hour_entropy(hours: np.ndarray) -> np.ndarray:
+    """Entropy of each row's hour-of-day histogram (rows x 24), scaled to [0, 1]:
+    1 is traffic spread evenly round the clock, 0 all in one hour."""
+    p = hours / np.maximum(hours.sum(axis=1, keepdims=True), 1.0)
+    logs = np.log(np.where(p > 0, p, 1.0))
+    return np.asarray(-(p * logs).sum(axis=1) / np.log(24), dtype=float)
+
+
 def ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.asarray(np.clip((x - low) / (high - low), 0.0, 1.0), dtype=float)

@@ -1,0 +1,95 @@
+"""Table-driven checks of the scoring building blocks and the account rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from distillguard.profiles.hourly import SUM_COLUMNS
+from distillguard.scoring import account
+from distillguard.scoring.evidence import hour_entropy, noisy_or, ramp, saturate
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [
+        (np.ones(24), 1.0),
+        (np.eye(24)[3] * 50, 0.0),
+        (np.r_[np.ones(12), np.zeros(12)], np.log(12) / np.log(24)),
+    ],
+)
+def test_hour_entropy(hours: np.ndarray, expected: float) -> None:
+    assert hour_entropy(hours[None, :])[0] == pytest.approx(expected)
+
+
+def test_ramp_and_saturate() -> None:
+    assert ramp(np.array([0.0, 5.0, 10.0, 20.0]), 5, 15).tolist() == [0.0, 0.0, 0.5, 1.0]
+    assert saturate(np.array([0.0]), 10)[0] == 0.0
+    assert saturate(np.array([10.0]), 10)[0] == pytest.approx(1 - np.exp(-1))
+
+
+def _features(rows: int, **values: float) -> dict[str, np.ndarray]:
+    f = {c: np.zeros(rows) for c in SUM_COLUMNS}
+    f.update({f"hod_{h}": np.zeros(rows) for h in range(24)})
+    f.update(
+        {
+            "active_hours": np.zeros(rows),
+            "active_days": np.zeros(rows),
+            "created_at": np.full(rows, np.datetime64("NaT"), dtype="datetime64[us]"),
+            "tier": np.array(["paid"] * rows, dtype=object),
+        }
+    )
+    for name, value in values.items():
+        f[name] = np.full(rows, value)
+    return f
+
+
+PROFILES = [
+    # (case, features, flagged on its own?)
+    (
+        "light chat user",
+        {"n": 20, "hod_10": 10, "hod_20": 10, "active_hours": 8, "cap_chat": 20},
+        False,
+    ),
+    (
+        "judge pipeline, short outputs, round the clock",
+        {
+            "n": 5000,
+            **{f"hod_{h}": 5000 / 24 for h in range(24)},
+            "n_elicit": 5000,
+            "n_grading": 5000,
+            "output_tokens": 5000 * 120,
+            "active_hours": 168,
+        },
+        False,
+    ),
+    (
+        "reasoning harvest: elicits, extracts, rewrites, regular timing",
+        {
+            "n": 800,
+            **{f"hod_{h}": 800 / 24 for h in range(24)},
+            "n_elicit": 600,
+            "n_trace": 160,
+            "n_rewrite": 100,
+            "output_tokens": 800 * 1500,
+            "active_hours": 160,
+            "gap_n": 790,
+            "gap_sum": 790 * 600.0,
+            "gap_sq": 790 * 600.0**2 * 1.01,
+        },
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "values", "flagged"), PROFILES, ids=[p[0] for p in PROFILES])
+def test_account_rules(case: str, values: dict[str, float], flagged: bool) -> None:
+    f = _features(1, **values)
+    scored, arrays = account.score_accounts(f, np.array([np.datetime64("2026-02-10T00:00")]))
+    assert (scored.score[0] >= 0.8) == flagged, scored.evidence(account.RULES, arrays, 0)
+    for e in scored.evidence(account.RULES, arrays, 0):
+        assert e.observed and 0 < e.confidence < 1
+
+
+def test_noisy_or_of_no_rules_is_zero() -> None:
+    assert noisy_or((), {}, 3).score.tolist() == [0.0, 0.0, 0.0]
