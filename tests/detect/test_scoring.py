@@ -76,8 +76,23 @@ PROFILES = [
             "gap_n": 790,
             "gap_sum": 790 * 600.0,
             "gap_sq": 790 * 600.0**2 * 1.01,
+            "distinct_elicit": 550,
+            "distinct_trace": 120,
+            "distinct_rewrite": 90,
         },
         True,
+    ),
+    (
+        "one sanitising template repeated by a pipeline all week",
+        {
+            "n": 6000,
+            **{f"hod_{h}": 6000 / 24 for h in range(24)},
+            "n_rewrite": 6000,
+            "distinct_rewrite": 168,
+            "output_tokens": 6000 * 300,
+            "active_hours": 168,
+        },
+        False,
     ),
 ]
 

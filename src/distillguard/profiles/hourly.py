@@ -28,6 +28,9 @@ SUM_COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "reasoning_tokens",
     "n_single_turn",
+    "distinct_elicit",
+    "distinct_trace",
+    "distinct_rewrite",
     "n_tool_loop",
     "ip_prefixes",
     "gap_n",
@@ -75,6 +78,10 @@ def hourly_sql(signals: str, new_model: str | None) -> str:
           coalesce(sum(gap) FILTER (gap < 21600), 0) AS gap_sum,
           coalesce(sum(gap * gap) FILTER (gap < 21600), 0) AS gap_sq,
           count(*) FILTER ({new}) AS n_new_model,
+          count(DISTINCT skeleton_fp) FILTER ({elicit}) AS distinct_elicit,
+          count(DISTINCT skeleton_fp) FILTER (p_trace_extraction >= {ELICITED}) AS distinct_trace,
+          count(DISTINCT skeleton_fp) FILTER (p_censorship_rewrite >= {ELICITED})
+            AS distinct_rewrite,
           {caps}
         FROM s GROUP BY account_id, hour
     """

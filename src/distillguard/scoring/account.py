@@ -51,6 +51,12 @@ def derived(f: Arrays, window_end: np.ndarray) -> dict[str, np.ndarray]:
         "rewrite_share": f["n_rewrite"] / n,
         "rich_share": f["n_rich"] / n,
         "mean_output": f["output_tokens"] / n,
+        # Distinct prompt skeletons per eliciting exchange (counted per hour, so a template
+        # repeated all week counts once an hour): an extractor needs many different prompts,
+        # a pipeline repeats one.
+        "elicit_variety": f["distinct_elicit"] / np.maximum(f["n_elicit"], 1.0),
+        "trace_variety": f["distinct_trace"] / np.maximum(f["n_trace"], 1.0),
+        "rewrite_variety": f["distinct_rewrite"] / np.maximum(f["n_rewrite"], 1.0),
         "churn": f["ip_prefixes"] / n,
         "age_days": age_days,
         "light_tier": np.isin(f["tier"].astype(object), ["free", "education"]),
@@ -72,6 +78,7 @@ RULES: tuple[Rule, ...] = (
             * saturate(f["n_elicit"], 60)
             * ramp(f["active_hours"], 12, 48)
             * ramp(_d(f, "mean_output"), 250, 800)
+            * ramp(_d(f, "elicit_variety"), 0.1, 0.5)
         ),
         lambda f, i: {
             "eliciting_exchanges": int(f["n_elicit"][i]),
@@ -85,7 +92,12 @@ RULES: tuple[Rule, ...] = (
         "extracts_hidden_reasoning",
         "asks the model to reveal or reconstruct its reasoning",
         "harvests reasoning traces the API does not expose",
-        lambda f: 0.9 * saturate(f["n_trace"], 15) * ramp(_d(f, "trace_share"), 0.03, 0.1),
+        lambda f: (
+            0.9
+            * saturate(f["n_trace"], 15)
+            * ramp(_d(f, "trace_share"), 0.03, 0.1)
+            * ramp(_d(f, "trace_variety"), 0.1, 0.5)
+        ),
         lambda f, i: {
             "trace_requests": int(f["n_trace"][i]),
             "share": round(float(_d(f, "trace_share")[i]), 3),
@@ -95,7 +107,12 @@ RULES: tuple[Rule, ...] = (
         "censorship_rewrites",
         "asks for politically sanitised rewrites",
         "builds censorship-safe alignment data",
-        lambda f: 0.85 * saturate(f["n_rewrite"], 5) * ramp(_d(f, "rewrite_share"), 0.01, 0.05),
+        lambda f: (
+            0.85
+            * saturate(f["n_rewrite"], 5)
+            * ramp(_d(f, "rewrite_share"), 0.01, 0.05)
+            * ramp(_d(f, "rewrite_variety"), 0.1, 0.5)
+        ),
         lambda f, i: {"rewrite_requests": int(f["n_rewrite"][i])},
     ),
     Rule(
