@@ -48,6 +48,12 @@ def hourly_sql(signals: str, new_model: str | None) -> str:
         f"greatest(p_cot_elicitation, p_trace_extraction, p_rubric_grading, "
         f"p_text_grading, p_censorship_rewrite) >= {ELICITED}"
     )
+    # A judge prompt quotes the answers it grades, sensitive ones included: what grades is
+    # grading, not a request for a sanitised rewrite.
+    rewrite = (
+        f"p_censorship_rewrite >= {ELICITED} AND "
+        f"greatest(p_rubric_grading, p_text_grading) < {ELICITED}"
+    )
     caps = ",\n".join(
         f"count(*) FILTER (capability = {i}) AS cap_{c}" for i, c in enumerate(CAPABILITIES)
     )
@@ -64,7 +70,7 @@ def hourly_sql(signals: str, new_model: str | None) -> str:
           count(*) FILTER (p_cot_elicitation >= {ELICITED}) AS n_cot,
           count(*) FILTER (p_trace_extraction >= {ELICITED}) AS n_trace,
           count(*) FILTER (greatest(p_rubric_grading, p_text_grading) >= {ELICITED}) AS n_grading,
-          count(*) FILTER (p_censorship_rewrite >= {ELICITED}) AS n_rewrite,
+          count(*) FILTER ({rewrite}) AS n_rewrite,
           count(*) FILTER ({elicit}) AS n_elicit,
           count(*) FILTER (thinking_budget > 0 OR reasoning_tokens > 0
                            OR output_tokens >= {RICH_OUTPUT_TOKENS}) AS n_rich,
@@ -80,8 +86,7 @@ def hourly_sql(signals: str, new_model: str | None) -> str:
           count(*) FILTER ({new}) AS n_new_model,
           count(DISTINCT skeleton_fp) FILTER ({elicit}) AS distinct_elicit,
           count(DISTINCT skeleton_fp) FILTER (p_trace_extraction >= {ELICITED}) AS distinct_trace,
-          count(DISTINCT skeleton_fp) FILTER (p_censorship_rewrite >= {ELICITED})
-            AS distinct_rewrite,
+          count(DISTINCT skeleton_fp) FILTER ({rewrite}) AS distinct_rewrite,
           {caps}
         FROM s GROUP BY account_id, hour
     """
