@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +211,3 @@ def write_findings(path: Path, accounts: list[AccountResult], clusters: list[Clu
         for finding in findings:
             handle.write(orjson.dumps(finding) + b"\n")
     return len(findings)
-
-
-__all__ = ["asdict", "cluster_rows", "cluster_stats", "write_findings", "write_tables"]

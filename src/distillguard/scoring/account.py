@@ -15,7 +15,6 @@ import numpy as np
 from distillguard.profiles.hourly import VALUABLE
 from distillguard.scoring.evidence import (
     Arrays,
-    Fact,
     Rule,
     Scored,
     hour_entropy,
@@ -185,7 +184,3 @@ def score_accounts(
     """Scores for every window row, and the arrays (raw and derived) the rules read."""
     arrays: dict[str, np.ndarray] = {**features, **derived(features, window_end)}
     return noisy_or(RULES, arrays, len(arrays["n"])), arrays
-
-
-def facts_of(arrays: Arrays, row: int) -> dict[str, Fact]:
-    return {"exchanges": int(arrays["n"][row]), "active_days": int(arrays["active_days"][row])}
