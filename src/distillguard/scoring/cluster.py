@@ -127,7 +127,7 @@ RULES: tuple[Rule, ...] = (
         lambda f: 0.9 * f["member_score"] * (f["size"] >= 2),
         lambda f, i: {
             "volume_weighted_member_score": round(float(f["member_score"][i]), 3),
-            "accounts": int(f["size"][i]),
+            "accounts_linked_in_window": int(f["size"][i]),
         },
     ),
     Rule(
