@@ -74,14 +74,7 @@ def _as_of(rows: dict[str, np.ndarray], tick: np.datetime64, window: np.timedelt
 
 def _sharers(edges: Links, kinds: tuple[str, ...]) -> set[str]:
     """Accounts holding a key of these kinds that another account in the window holds."""
-    chosen = np.array([k.split(":", 1)[0] in kinds for k in edges.key.tolist()], dtype=bool)
-    keys, counts = np.unique(edges.key[chosen], return_counts=True)
-    shared = set(keys[counts >= 2].tolist())
-    return {
-        a
-        for a, k in zip(edges.key_account[chosen].tolist(), edges.key[chosen].tolist(), strict=True)
-        if k in shared
-    }
+    return {a for kind in kinds for holders in edges.holders(kind).values() for a in holders}
 
 
 def _cluster_tick(

@@ -43,6 +43,14 @@ class Links:
     key_account: np.ndarray  # strong keys only: holder ...
     key: np.ndarray  # ... and the key ("kind:value")
 
+    def holders(self, kind: str) -> dict[str, list[str]]:
+        """The accounts holding each strong key of one kind, for keys two or more hold."""
+        found: dict[str, list[str]] = {}
+        for account, key in zip(self.key_account.tolist(), self.key.tolist(), strict=True):
+            if key.startswith(kind + ":"):
+                found.setdefault(key, []).append(account)
+        return {k: v for k, v in found.items() if len(v) >= 2}
+
 
 def _pairs_sql(signals: str, accounts: str | None, start: str, end: str) -> str:
     window = f"ts >= TIMESTAMPTZ '{start}' AND ts < TIMESTAMPTZ '{end}'"

@@ -39,16 +39,15 @@ def _sharers(
 ) -> np.ndarray:
     """Per cluster: how many members hold a key of this kind that another member holds
     (for cards, members of one declared organisation do not count)."""
-    holders: dict[tuple[int, str], list[str]] = {}
-    for account, key in zip(edges.key_account.tolist(), edges.key.tolist(), strict=True):
-        if key.startswith(kind + ":") and account in cluster_of:
-            if kind == "card" and not unrelated.get(account, True):
-                continue
-            holders.setdefault((cluster_of[account], key), []).append(account)
     sharing: dict[int, set[str]] = {}
-    for (cluster, _), accounts in holders.items():
-        if len(accounts) >= 2:
-            sharing.setdefault(cluster, set()).update(accounts)
+    for holders in edges.holders(kind).values():
+        by_cluster: dict[int, list[str]] = {}
+        for account in holders:
+            if account in cluster_of and (kind != "card" or unrelated.get(account, True)):
+                by_cluster.setdefault(cluster_of[account], []).append(account)
+        for cluster, members in by_cluster.items():
+            if len(members) >= 2:
+                sharing.setdefault(cluster, set()).update(members)
     out = np.zeros(n_clusters)
     for cluster, sharers in sharing.items():
         out[cluster] = len(sharers)
