@@ -93,7 +93,8 @@ def cluster_frame(
         "signup_burst": _sharers(edges, cluster_of, "signup_burst", unrelated, k),
         "shared_signup_ip": _sharers(edges, cluster_of, "signup_ip", unrelated, k),
     }
-    members = [accounts[linked][index == j] for j in range(k)]
+    order = np.argsort(index, kind="stable")
+    members = np.split(accounts[linked][order], np.cumsum(np.bincount(index, minlength=k))[:-1])
     return ClusterFrame(ids, arrays, members)
 
 
