@@ -7,7 +7,7 @@ simulator and the adapters all read them, so adding a field means adding it here
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import pyarrow as pa
 
@@ -89,8 +89,11 @@ LABEL_FIELDS: tuple[Field, ...] = (
     Field("population", "string", required=True),
 )
 
-MESSAGE_ROLES = frozenset({"user", "assistant", "tool", "system"})
-BLOCK_TYPES = frozenset({"text", "image", "tool_use", "tool_result", "thinking", "document"})
+# One list of roles and block types for every validation path (msgspec rows, Arrow tables).
+Role = Literal["user", "assistant", "tool", "system"]
+BlockType = Literal["text", "image", "tool_use", "tool_result", "thinking", "document"]
+MESSAGE_ROLES = frozenset(get_args(Role))
+BLOCK_TYPES = frozenset(get_args(BlockType))
 
 
 def arrow_schema(fields: tuple[Field, ...]) -> pa.Schema:

@@ -9,7 +9,7 @@ ignored; a bool is never taken for an integer.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
@@ -17,7 +17,9 @@ from distillguard.schema.exchange_log import (
     ACCOUNT_FIELDS,
     EXCHANGE_FIELDS,
     LABEL_FIELDS,
+    BlockType,
     Field,
+    Role,
 )
 
 Row = dict[str, Any]
@@ -30,14 +32,14 @@ class RowError(ValueError):
 
 
 class Block(msgspec.Struct, frozen=True):
-    type: Literal["text", "image", "tool_use", "tool_result", "thinking", "document"]
+    type: BlockType
     text: str | None = None
     name: str | None = None
     media_type: str | None = None
 
 
 class Message(msgspec.Struct, frozen=True):
-    role: Literal["user", "assistant", "tool", "system"]
+    role: Role
     content: str | list[Block] | None = None
 
 
