@@ -13,7 +13,8 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.config import DetectConfig
-from distillguard.linking.graph import STRONG_KINDS, Links, communities, links
+from distillguard.linking.graph import Links, block_density, communities, links
+from distillguard.linking.keys import STRONG_KINDS, hour_keys_sql
 from distillguard.profiles.hourly import hourly_sql, release
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
@@ -93,7 +94,7 @@ def _cluster_tick(
     start, end = str(tick - window) + "+00", str(tick) + "+00"
     edges = links(
         con,
-        signals,
+        "hour_keys",
         accounts,
         start=start,
         end=end,
@@ -103,7 +104,8 @@ def _cluster_tick(
     membership = communities(edges, config.seed, config.cluster_min_accounts)
     arrays = {k: v[idx] for k, v in replay.rows.items()}
     scores = replay.scores.score[idx]
-    frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges)
+    density = block_density(con, membership)
+    frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
     own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
     card_sharers = _sharers(edges, ("card",))
@@ -154,6 +156,7 @@ def replay(
     for i in np.flatnonzero(scored.score >= config.account_threshold):
         state.account_flag.setdefault(str(rows["account_id"][i]), window_end[i])
     result = Replay(arrays, scored, state, new_model, window_end)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)}")
     if len(rows["hour"]):
         step = np.timedelta64(config.cluster_every_hours, "h")
         tick = rows["hour"].min() + step

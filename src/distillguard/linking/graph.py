@@ -16,6 +16,15 @@ import duckdb
 import igraph as ig
 import leidenalg
 import numpy as np
+import pyarrow as pa
+
+from distillguard.linking.dense import dense_blocks
+from distillguard.linking.keys import (
+    KIND_CODE,
+    STRONG_KINDS,
+    strong_keys_sql,
+    window_keys_sql,
+)
 
 KEY_WEIGHTS = {
     "card": 1.0,
@@ -23,14 +32,24 @@ KEY_WEIGHTS = {
     "signup_burst": 0.8,
     "prompt_start": 0.35,
     "prompt_end": 0.35,
+    "prompt_near": 0.3,
+    "coactive": 0.4,
     "system": 0.35,
     "network": 0.3,
+    "asn": 0.1,
 }
-STRONG_KINDS = ("card", "signup_ip", "signup_burst")
 # Weak keys link only when rare: a prompt skeleton used by dozens of accounts is a popular
 # prompt, not a shared operator.
 WEAK_SCALE = 1.5  # a weak-key overlap of 1 counts as much as one and a half shared cards
-WEAK_MAX_DEGREE = {"prompt_start": 12, "prompt_end": 12, "system": 12, "network": 30}
+WEAK_MAX_DEGREE = {
+    "prompt_start": 12,
+    "prompt_end": 12,
+    "prompt_near": 12,
+    "coactive": 12,
+    "system": 12,
+    "network": 30,
+    "asn": 30,
+}
 
 
 @dataclass(frozen=True)
@@ -52,37 +71,44 @@ class Links:
         return {k: v for k, v in found.items() if len(v) >= 2}
 
 
-def _pairs_sql(signals: str, accounts: str | None, start: str, end: str) -> str:
-    window = f"ts >= TIMESTAMPTZ '{start}' AND ts < TIMESTAMPTZ '{end}'"
-    static = ""
-    if accounts:
-        active = "account_id IN (SELECT account_id FROM active)"
-        static = f"""
-          UNION ALL SELECT account_id, 'card:' || payment_fingerprint FROM {accounts}
-            WHERE payment_fingerprint IS NOT NULL AND {active}
-          UNION ALL SELECT account_id, 'signup_ip:' || signup_ip FROM {accounts}
-            WHERE signup_ip IS NOT NULL AND {active}
-          UNION ALL SELECT account_id, 'signup_burst:' ||
-              regexp_extract(signup_ip, '^(\\d+\\.\\d+)', 1) || '@' ||
-              strftime(time_bucket(INTERVAL 30 MINUTE, created_at), '%Y%m%d%H%M')
-            FROM {accounts} WHERE created_at IS NOT NULL AND signup_ip IS NOT NULL AND {active}"""
+def _weighted_keys_sql(max_degree: int) -> str:
+    """Each (account, key) with its weight kind_weight / log2(1 + degree), for keys held
+    by 2 to the kind's degree cap accounts."""
+    weights = " ".join(f"WHEN {KIND_CODE[k]} THEN {w}" for k, w in KEY_WEIGHTS.items())
+    caps = " ".join(f"WHEN {KIND_CODE[k]} THEN {d}" for k, d in WEAK_MAX_DEGREE.items())
+    strong = ", ".join(str(KIND_CODE[k]) for k in STRONG_KINDS)
     return f"""
-        WITH active AS (SELECT DISTINCT account_id FROM {signals} WHERE {window})
-        SELECT DISTINCT account_id, key FROM (
-          SELECT account_id, 'prompt_start:' || prefix_fp AS key FROM {signals}
-            WHERE {window} AND prefix_fp <> 0
-          UNION ALL SELECT account_id, 'prompt_end:' || suffix_fp FROM {signals}
-            WHERE {window} AND suffix_fp <> 0
-          UNION ALL SELECT account_id, 'system:' || system_fp FROM {signals}
-            WHERE {window} AND system_fp <> 0
-          UNION ALL SELECT account_id, 'network:' || ip_prefix FROM {signals}
-            WHERE {window} AND ip_prefix IS NOT NULL
-          {static})"""
+        WITH degree AS (SELECT kind, key, count(*) AS d FROM key_pairs GROUP BY ALL)
+        SELECT p.account_id, p.kind, p.key, p.kind IN ({strong}) AS strong,
+               (CASE p.kind {weights} END) / log2(1 + d.d) AS w
+        FROM key_pairs p JOIN degree d USING (kind, key)
+        WHERE d.d BETWEEN 2 AND (CASE p.kind {caps} ELSE {max_degree} END)"""
+
+
+def _pairs_sql(min_link: float) -> str:
+    """Strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a
+    high-volume account that touches everything does not link to everyone it touches."""
+    return f"""
+        WITH total AS (
+          SELECT account_id, sum(w) AS weak_total FROM weighted_keys WHERE NOT strong
+          GROUP BY ALL),
+        shared AS (
+          SELECT a.account_id AS src, b.account_id AS dst,
+                 sum(a.w) FILTER (a.strong) AS strong_w, sum(a.w) FILTER (NOT a.strong) AS weak_w
+          FROM weighted_keys a JOIN weighted_keys b
+            ON a.kind = b.kind AND a.key = b.key AND a.account_id < b.account_id
+          GROUP BY ALL)
+        SELECT src, dst,
+               coalesce(strong_w, 0) + {WEAK_SCALE} * coalesce(weak_w, 0)
+                 / sqrt(greatest(ts.weak_total, 1e-9) * greatest(td.weak_total, 1e-9)) AS weight
+        FROM shared
+        LEFT JOIN total ts ON ts.account_id = src LEFT JOIN total td ON td.account_id = dst
+        WHERE weight >= {min_link}"""
 
 
 def links(
     con: duckdb.DuckDBPyConnection,
-    signals: str,
+    hour_keys: str,
     accounts: str | None,
     *,
     start: str,
@@ -90,38 +116,21 @@ def links(
     max_degree: int,
     min_link: float,
 ) -> Links:
-    """Weighted account pairs for the window [start, end)."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE key_pairs AS {_pairs_sql(signals, accounts, start, end)}"
-    )
-    cases = " ".join(f"WHEN '{k}' THEN {w}" for k, w in KEY_WEIGHTS.items())
-    caps = " ".join(f"WHEN '{k}' THEN {d}" for k, d in WEAK_MAX_DEGREE.items())
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE weighted_keys AS
-        WITH degree AS (SELECT key, count(*) AS d FROM key_pairs GROUP BY key)
-        SELECT p.account_id, p.key,
-               (CASE split_part(p.key, ':', 1) {cases} END) / log2(1 + d.d) AS w
-        FROM key_pairs p JOIN degree d USING (key)
-        WHERE d.d BETWEEN 2 AND (CASE split_part(p.key, ':', 1) {caps} ELSE {max_degree} END)""")
-    strong_kinds = ", ".join(f"'{k}'" for k in STRONG_KINDS)
-    # Strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a
-    # high-volume account that touches everything does not link to everyone it touches.
-    pairs = con.sql(f"""
-        WITH k AS (
-          SELECT *, split_part(key, ':', 1) IN ({strong_kinds}) AS strong FROM weighted_keys),
-        total AS (SELECT account_id, sum(w) AS weak_total FROM k WHERE NOT strong GROUP BY ALL),
-        shared AS (
-          SELECT a.account_id AS src, b.account_id AS dst,
-                 sum(a.w) FILTER (a.strong) AS strong_w, sum(a.w) FILTER (NOT a.strong) AS weak_w
-          FROM k a JOIN k b ON a.key = b.key AND a.account_id < b.account_id GROUP BY ALL)
-        SELECT src, dst,
-               coalesce(strong_w, 0) + {WEAK_SCALE} * coalesce(weak_w, 0)
-                 / sqrt(greatest(ts.weak_total, 1e-9) * greatest(td.weak_total, 1e-9)) AS weight
-        FROM shared
-        LEFT JOIN total ts ON ts.account_id = src LEFT JOIN total td ON td.account_id = dst
-        WHERE weight >= {min_link}""").to_arrow_table()
-    strong = " OR ".join(f"key LIKE '{k}:%'" for k in STRONG_KINDS)
-    keys = con.sql(f"SELECT account_id, key FROM weighted_keys WHERE {strong}").to_arrow_table()
+    """Weighted account pairs for the window [start, end), from the `hour_keys` table (see
+    keys.hour_keys_sql) and, when given, the accounts table's sign-up keys."""
+    strong = None
+    if accounts:
+        _temp(
+            con,
+            "active",
+            f"""SELECT DISTINCT account_id FROM {hour_keys}
+            WHERE hour >= TIMESTAMPTZ '{start}' AND hour < TIMESTAMPTZ '{end}'""",
+        )
+        strong = _temp(con, "strong_keys", strong_keys_sql(accounts, "active"))
+    _temp(con, "key_pairs", window_keys_sql(hour_keys, strong, start, end))
+    _temp(con, "weighted_keys", _weighted_keys_sql(max_degree))
+    pairs = con.sql(_pairs_sql(min_link)).to_arrow_table()
+    keys = _strong_holders(con, strong, max_degree)
     return Links(
         pairs["src"].to_numpy(zero_copy_only=False),
         pairs["dst"].to_numpy(zero_copy_only=False),
@@ -129,6 +138,46 @@ def links(
         keys["account_id"].to_numpy(zero_copy_only=False),
         keys["key"].to_numpy(zero_copy_only=False),
     )
+
+
+def block_density(
+    con: duckdb.DuckDBPyConnection, membership: dict[str, int], blocks: int = 3
+) -> dict[str, float]:
+    """Fraudar blocks among the linked accounts' weighted keys (the last `links` call's):
+    the density of the block each account falls in, for accounts in one."""
+    if not membership:
+        return {}
+    linked = pa.table({"account_id": pa.array(list(membership), pa.string())})
+    con.register("linked_accounts", linked)
+    edges = con.sql("""
+        SELECT account_id, kind, key FROM weighted_keys
+        WHERE account_id IN (SELECT account_id FROM linked_accounts)""").fetchnumpy()
+    con.unregister("linked_accounts")
+    accounts, account_index = np.unique(edges["account_id"], return_inverse=True)
+    key_ids = edges["kind"].astype(np.int64) * 1_000_003 + edges["key"].astype(np.int64)
+    keys, key_index = np.unique(key_ids, return_inverse=True)
+    density: dict[str, float] = {}
+    for block in dense_blocks(account_index, key_index, len(accounts), len(keys), blocks=blocks):
+        for account in accounts[block.accounts].tolist():
+            density.setdefault(str(account), block.density)
+    return density
+
+
+def _temp(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> str:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    return name
+
+
+def _strong_holders(
+    con: duckdb.DuckDBPyConnection, strong: str | None, max_degree: int
+) -> pa.Table:
+    """The sign-up keys (as text) that 2 to max_degree accounts in the window hold."""
+    if strong is None:
+        return pa.table({"account_id": pa.array([], pa.string()), "key": pa.array([], pa.string())})
+    return con.sql(f"""
+        SELECT DISTINCT account_id, key FROM {strong} WHERE key IN (
+          SELECT key FROM {strong} GROUP BY key
+          HAVING count(DISTINCT account_id) BETWEEN 2 AND {max_degree})""").to_arrow_table()
 
 
 def _strong_components(graph_links: Links, min_size: int) -> list[list[str]]:

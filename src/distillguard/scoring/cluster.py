@@ -60,6 +60,8 @@ def cluster_frame(
     scores: np.ndarray,
     membership: dict[str, int],
     edges: Links,
+    *,
+    density: dict[str, float] | None = None,
 ) -> ClusterFrame:
     """Aggregate account rows (one per account, as of the tick) into their clusters."""
     labels = np.array([membership.get(a, -1) for a in accounts.tolist()])
@@ -79,6 +81,7 @@ def cluster_frame(
     org = account_arrays["org_id"]
     unrelated = {a: org[i] is None or org[i] != org[i] for i, a in enumerate(accounts.tolist())}
     cluster_of = {a: int(index[j]) for j, a in enumerate(accounts[linked].tolist())}
+    in_block = np.array([(density or {}).get(a, 0.0) for a in accounts[linked].tolist()])
     arrays = {
         "size": size,
         "n": n,
@@ -92,10 +95,21 @@ def cluster_frame(
         "shared_card": _sharers(edges, cluster_of, "card", unrelated, k),
         "signup_burst": _sharers(edges, cluster_of, "signup_burst", unrelated, k),
         "shared_signup_ip": _sharers(edges, cluster_of, "signup_ip", unrelated, k),
+        # Fraudar: the share of members inside a dense block of the key graph, and the
+        # block's density (edge weight per node).
+        "block_share": np.bincount(index, weights=(in_block > 0).astype(float), minlength=k)
+        / np.maximum(size, 1.0),
+        "block_density": _max_by(index, in_block, k),
     }
     order = np.argsort(index, kind="stable")
     members = np.split(accounts[linked][order], np.cumsum(np.bincount(index, minlength=k))[:-1])
     return ClusterFrame(ids, arrays, members)
+
+
+def _max_by(index: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros(k)
+    np.maximum.at(out, index, values)
+    return out
 
 
 RULES: tuple[Rule, ...] = (
@@ -119,6 +133,16 @@ RULES: tuple[Rule, ...] = (
         "one operator registers the accounts",
         lambda f: 0.5 * ramp(f["shared_signup_ip"], 3, 8),
         lambda f, i: {"accounts_sharing_a_signup_ip": int(f["shared_signup_ip"][i])},
+    ),
+    Rule(
+        "dense_block",
+        "members form a dense block of rare shared keys",
+        "the accounts are run together",
+        lambda f: 0.3 * ramp(f["block_share"], 0.5, 0.9) * ramp(f["block_density"], 2, 5),
+        lambda f, i: {
+            "share_of_members_in_block": round(float(f["block_share"][i]), 3),
+            "block_density": round(float(f["block_density"][i]), 3),
+        },
     ),
     Rule(
         "suspicious_members",

@@ -9,6 +9,7 @@ from distillguard.signals.base import BatchContext, Signal
 from distillguard.signals.content import Capability, LexiconSignal
 from distillguard.signals.fingerprint import TemplateFingerprint
 from distillguard.signals.lexicon import CLASSIFIERS
+from distillguard.signals.sketch import PromptSketch
 from distillguard.signals.structure import Network, Structure
 
 SIGNALS: dict[str, Signal] = {
@@ -17,6 +18,7 @@ SIGNALS: dict[str, Signal] = {
         *(LexiconSignal(c) for c in CLASSIFIERS),
         Capability(),
         TemplateFingerprint(),
+        PromptSketch(),
         Structure(),
         Network(),
     )

@@ -1,0 +1,97 @@
+"""Near-duplicate sketches of prompts: MinHash over skeleton words, banded for LSH.
+
+Exact skeleton hashes group prompts cut from one template; a paraphrase, a reordered
+sentence or an extra word breaks them. MinHash estimates the Jaccard similarity of two
+prompts' word sets, and banding turns it into keys: prompts whose signatures agree on all
+rows of any band share that band's key. With BANDS x ROWS = 4 x 4, two prompts sharing
+80% of their words share a key with probability 0.86, at 50% with 0.23, at 30% with 0.03.
+
+Vectorised over a batch: words are dictionary-encoded once, each distinct word hashed once
+(BLAKE2b), and the per-prompt minima taken with `np.minimum.reduceat`. The permutations are
+multiply-shift hashes with fixed constants, so sketches compare across runs and machines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from distillguard.signals.base import BatchContext, Columns, Signal
+from distillguard.signals.fingerprint import skeleton, stable_hash
+
+BANDS = 4
+ROWS = 4
+_SEED = 20260201  # fixed, so every deployment computes the same sketches
+_MIN_WORDS = 4  # shorter prompts are too generic to call near-duplicates
+_MAX_WORDS = 200  # a long prompt's first words are its template
+_EMPTY = np.iinfo(np.uint64).max
+
+
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_SEED)
+    a = rng.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
+    return a, b
+
+
+_A, _B = _permutations()
+
+
+def _word_hashes(words: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
+    """One 64-bit hash per word position, and the list offsets."""
+    flat = pc.list_flatten(words)
+    encoded = pc.dictionary_encode(flat)
+    vocabulary = encoded.dictionary.to_pylist()
+    hashes = stable_hash(vocabulary).astype(np.uint64)
+    positions = encoded.indices.to_numpy(zero_copy_only=False)
+    lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    return hashes[positions], offsets
+
+
+def minhash(words: pa.ListArray) -> np.ndarray:
+    """(prompts, BANDS*ROWS) MinHash signatures; rows with too few words are all _EMPTY."""
+    hashes, offsets = _word_hashes(words)
+    lengths = np.diff(offsets)
+    out = np.full((len(lengths), BANDS * ROWS), _EMPTY, dtype=np.uint64)
+    usable = lengths >= _MIN_WORDS
+    if not usable.any() or len(hashes) == 0:
+        return out
+    with np.errstate(over="ignore"):
+        permuted = (hashes[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
+    starts = offsets[:-1][usable]
+    out[usable] = np.minimum.reduceat(permuted, starts, axis=0)
+    return out
+
+
+def band_keys(signatures: np.ndarray) -> np.ndarray:
+    """(prompts, BANDS) int64 keys, one per band; 0 where the prompt has no sketch."""
+    keys = np.zeros((len(signatures), BANDS), dtype=np.int64)
+    empty = signatures[:, 0] == _EMPTY
+    for band in range(BANDS):
+        rows = signatures[:, band * ROWS : (band + 1) * ROWS]
+        with np.errstate(over="ignore"):
+            mixed = rows[:, 0] * np.uint64(0x9E3779B97F4A7C15) + np.uint64(band)
+            for r in range(1, ROWS):
+                mixed = (mixed ^ rows[:, r]) * np.uint64(0xBF58476D1CE4E5B9)
+        keys[:, band] = np.where(empty, 0, (mixed >> np.uint64(1)).astype(np.int64))
+    keys[keys == 0] = 1  # 0 is reserved for "no sketch"
+    keys[empty] = 0
+    return keys
+
+
+def skeleton_words(lowered: pa.Array) -> pa.ListArray:
+    """The distinct-enough words of each masked prompt, at most _MAX_WORDS of them."""
+    words = pc.split_pattern(skeleton(lowered), " ")
+    return pc.list_slice(words, 0, _MAX_WORDS)
+
+
+class PromptSketch(Signal):
+    name = "prompt_sketch"
+    columns = tuple(f"near_{b}" for b in range(BANDS))
+    description = "MinHash LSH band keys of the prompt's skeleton words, for near-duplicates"
+
+    def compute(self, ctx: BatchContext) -> Columns:
+        keys = band_keys(minhash(skeleton_words(ctx.lowered)))
+        return {f"near_{b}": keys[:, b] for b in range(BANDS)}
