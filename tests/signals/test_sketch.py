@@ -10,12 +10,13 @@ import pyarrow.compute as pc
 import pytest
 
 from distillguard.signals.sketch import BANDS, band_keys, minhash, skeleton_words
+from distillguard.signals.text import skeleton
 
 BASE = "please solve the following integral of x squared from 0 to 3 and show every step"
 
 
 def _keys(texts: Sequence[str | None]) -> np.ndarray:
-    return band_keys(minhash(skeleton_words(pc.utf8_lower(pa.array(texts)))))
+    return band_keys(minhash(skeleton_words(skeleton(pc.utf8_lower(pa.array(texts))))))
 
 
 def _shares_band(a: str, b: str) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.signals.text import block_counts, last_user_text, role_counts
+from distillguard.signals.text import block_counts, last_user_text, role_counts, skeleton
 
 
 class BatchContext:
@@ -37,6 +37,10 @@ class BatchContext:
     @functools.cached_property
     def lowered(self) -> pa.Array:
         return pc.utf8_lower(self.prompt)
+
+    @functools.cached_property
+    def skeleton(self) -> pa.Array:
+        return skeleton(self.lowered)
 
     @functools.cached_property
     def images(self) -> np.ndarray:

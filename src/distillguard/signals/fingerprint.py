@@ -16,23 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals.base import BatchContext, Columns, Signal
+from distillguard.signals.text import skeleton
 
-_MASKS = (
-    (r"```[\s\S]*?```", " <code> "),
-    (r"https?://\S+", " <url> "),
-    (r"[\w.+-]+@[\w-]+\.[\w.]+", " <email> "),
-    (r"\"[^\"]{0,200}\"|'[^']{3,200}'", " <quoted> "),
-    (r"\d+([.,]\d+)*", "0"),
-    (r"[^\w<>\s]+", " "),
-)
 WORDS = 8
-
-
-def skeleton(lowered: pa.Array) -> pa.Array:
-    text = lowered
-    for pattern, replacement in _MASKS:
-        text = pc.replace_substring_regex(text, pattern, replacement)
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
 
 
 def stable_hash(values: list[str | None]) -> np.ndarray:
@@ -73,7 +59,7 @@ class TemplateFingerprint(Signal):
     )
 
     def compute(self, ctx: BatchContext) -> Columns:
-        skel = skeleton(ctx.lowered)
+        skel = ctx.skeleton
         return {
             "prefix_fp": stable_hash(_words(skel, 0, WORDS).to_pylist()),
             "suffix_fp": stable_hash(_tail(skel).to_pylist()),

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals.base import BatchContext, Columns, Signal
-from distillguard.signals.fingerprint import skeleton, stable_hash
+from distillguard.signals.fingerprint import stable_hash
 
 BANDS = 4
 ROWS = 4
@@ -81,10 +81,9 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     return keys
 
 
-def skeleton_words(lowered: pa.Array) -> pa.ListArray:
-    """The distinct-enough words of each masked prompt, at most _MAX_WORDS of them."""
-    words = pc.split_pattern(skeleton(lowered), " ")
-    return pc.list_slice(words, 0, _MAX_WORDS)
+def skeleton_words(skeletons: pa.Array) -> pa.ListArray:
+    """The first _MAX_WORDS words of each masked prompt."""
+    return pc.list_slice(pc.split_pattern(skeletons, " "), 0, _MAX_WORDS)
 
 
 class PromptSketch(Signal):
@@ -93,5 +92,5 @@ class PromptSketch(Signal):
     description = "MinHash LSH band keys of the prompt's skeleton words, for near-duplicates"
 
     def compute(self, ctx: BatchContext) -> Columns:
-        keys = band_keys(minhash(skeleton_words(ctx.lowered)))
+        keys = band_keys(minhash(skeleton_words(ctx.skeleton)))
         return {f"near_{b}": keys[:, b] for b in range(BANDS)}

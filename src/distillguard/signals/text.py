@@ -67,3 +67,22 @@ def role_counts(messages: pa.Array, role: str) -> np.ndarray:
     hits = np.asarray(pc.fill_null(pc.equal(flat.field("role"), role), False))
     parents = np.asarray(pc.list_parent_indices(messages))
     return np.bincount(parents[hits], minlength=len(messages))
+
+
+# Numbers, quoted spans, URLs, e-mail addresses and code blocks are a template's fillings.
+_MASKS = (
+    (r"```[\s\S]*?```", " <code> "),
+    (r"https?://\S+", " <url> "),
+    (r"[\w.+-]+@[\w-]+\.[\w.]+", " <email> "),
+    (r"\"[^\"]{0,200}\"|'[^']{3,200}'", " <quoted> "),
+    (r"\d+([.,]\d+)*", "0"),
+    (r"[^\w<>\s]+", " "),
+)
+
+
+def skeleton(lowered: pa.Array) -> pa.Array:
+    """The lower-cased prompt with its variable parts masked and spaces collapsed."""
+    text = lowered
+    for pattern, replacement in _MASKS:
+        text = pc.replace_substring_regex(text, pattern, replacement)
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
