@@ -154,8 +154,9 @@ def block_density(
         WHERE account_id IN (SELECT account_id FROM linked_accounts)""").fetchnumpy()
     con.unregister("linked_accounts")
     accounts, account_index = np.unique(edges["account_id"], return_inverse=True)
-    key_ids = edges["kind"].astype(np.int64) * 1_000_003 + edges["key"].astype(np.int64)
-    keys, key_index = np.unique(key_ids, return_inverse=True)
+    key_pairs = np.stack([edges["kind"].astype(np.int64), edges["key"].astype(np.int64)], axis=1)
+    keys, key_index = np.unique(key_pairs, axis=0, return_inverse=True)
+    key_index = key_index.reshape(-1)
     density: dict[str, float] = {}
     for block in dense_blocks(account_index, key_index, len(accounts), len(keys), blocks=blocks):
         for account in accounts[block.accounts].tolist():
