@@ -1,12 +1,12 @@
-"""Dense blocks in the account-key graph, by Fraudar's greedy peeling (Hooi et al., KDD 2016).
+"""Dense blocks in the account-key graph: Fraudar's objective (Hooi et al., KDD 2016).
 
 The graph is bipartite: accounts on one side, evidence keys on the other, an edge where an
 account holds a key. An edge to a key held by d accounts weighs 1 / log(d + 5), so popular
-keys count little. Peeling removes, one at a time, the node whose removal loses the least
-edge weight, and keeps the node set with the highest average weight per node seen along the
-way. With Fraudar's column weights, an operator cannot hide a block by adding edges from
-its accounts to popular keys (camouflage): those edges add to the block's weight, they
-never remove it.
+keys count little. Peeling removes the nodes that carry the least edge weight (in rounds,
+see `_peel`, where Fraudar removes one at a time) and keeps the node set with the highest
+average weight per node seen along the way. With Fraudar's column weights, an operator
+cannot hide a block by adding edges from its accounts to popular keys (camouflage): those
+edges add to the block's weight, they never remove it.
 """
 
 from __future__ import annotations
