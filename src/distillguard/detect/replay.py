@@ -13,8 +13,10 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.config import DetectConfig
+from distillguard.linking.codes import key_codes
 from distillguard.linking.graph import Links, block_density, communities, links
 from distillguard.linking.keys import STRONG_KINDS, hour_keys_sql
+from distillguard.linking.window import KeyWindow
 from distillguard.profiles.hourly import hourly_sql, release
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
@@ -80,31 +82,23 @@ def _sharers(edges: Links, kinds: tuple[str, ...]) -> set[str]:
 
 def _cluster_tick(
     con: duckdb.DuckDBPyConnection,
-    signals: str,
-    accounts: str | None,
+    keys: KeyWindow,
     replay: Replay,
     *,
     tick: np.datetime64,
     config: DetectConfig,
 ) -> None:
     window = np.timedelta64(config.window_hours, "h")
+    keys.advance(tick - window, tick)
     idx = _as_of(replay.rows, tick, window)
     if len(idx) < 2:
         return
-    start, end = str(tick - window) + "+00", str(tick) + "+00"
-    edges = links(
-        con,
-        "hour_keys",
-        accounts,
-        start=start,
-        end=end,
-        max_degree=config.max_key_degree,
-        min_link=config.min_link,
-    )
+    weighted = keys.weighted(config.max_key_degree)
+    edges = links(con, weighted, keys.codes, config.min_link)
     membership = communities(edges, config.seed, config.cluster_min_accounts)
     arrays = {k: v[idx] for k, v in replay.rows.items()}
     scores = replay.scores.score[idx]
-    density = block_density(con, membership)
+    density = block_density(weighted, keys.codes, membership)
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
     own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
@@ -157,11 +151,13 @@ def replay(
         state.account_flag.setdefault(str(rows["account_id"][i]), window_end[i])
     result = Replay(arrays, scored, state, new_model, window_end)
     con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)}")
+    keys = KeyWindow(key_codes(con, "hour_keys", accounts))
+    con.execute("DROP TABLE hour_keys")
     if len(rows["hour"]):
         step = np.timedelta64(config.cluster_every_hours, "h")
         tick = rows["hour"].min() + step
         while tick <= rows["hour"].max() + step:
-            _cluster_tick(con, signals, accounts, result, tick=tick, config=config)
+            _cluster_tick(con, keys, result, tick=tick, config=config)
             state.ticks += 1
             tick += step
     return result

@@ -69,16 +69,3 @@ def strong_keys_sql(accounts: str, active: str) -> str:
             WHERE signup_ip IS NOT NULL
           UNION ALL SELECT account_id, {_burst_key(accounts)})
         WHERE account_id IN (SELECT account_id FROM {active})"""
-
-
-def window_keys_sql(hour_keys: str, strong: str | None, start: str, end: str) -> str:
-    """SQL for (account_id, kind, key) held in the window [start, end): traffic keys from
-    `hour_keys`, sign-up keys from `strong` (hashed into the same integer space)."""
-    window = f"hour >= TIMESTAMPTZ '{start}' AND hour < TIMESTAMPTZ '{end}'"
-    traffic = f"SELECT DISTINCT account_id, kind, key FROM {hour_keys} WHERE {window}"
-    if strong is None:
-        return traffic
-    codes = " ".join(f"WHEN '{k}' THEN {KIND_CODE[k]}" for k in STRONG_KINDS)
-    return f"""{traffic} UNION ALL
-        SELECT DISTINCT account_id, (CASE split_part(key, ':', 1) {codes} END)::UTINYINT,
-               (hash(key) >> 1)::BIGINT FROM {strong}"""
