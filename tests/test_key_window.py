@@ -105,5 +105,20 @@ def test_hours_out_of_order_raise() -> None:
     window = KeyWindow(codes)
     hours = codes.slices(T0, T0 + 48 * HOUR)
     window.update_one(hours[5])
+    before = window.state()
     with pytest.raises(ConfigError, match="time order"):
-        window.update_one(hours[2])
+        window.update_many([hours[6], hours[2]])
+    for left, right in zip(before, window.state(), strict=True):
+        np.testing.assert_array_equal(left, right)
+    window.update_one(hours[6])  # the failed batch left nothing behind
+
+
+def test_no_keys_gives_an_empty_window() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE hour_keys (account_id VARCHAR, hour TIMESTAMPTZ, kind UTINYINT, key BIGINT)"
+    )
+    codes = key_codes(con, "hour_keys", None)
+    window = KeyWindow(codes)
+    window.advance(T0, T0 + 24 * HOUR)
+    assert len(codes.hours) == 0 and len(window.weighted(max_degree=200).account) == 0

@@ -96,7 +96,7 @@ def key_codes(con: duckdb.DuckDBPyConnection, hour_keys: str, accounts: str | No
         return_inverse=True,
     )
     hours = rows["hour"].astype("datetime64[us]")
-    starts = np.flatnonzero(np.r_[True, hours[1:] != hours[:-1]])
+    starts = np.flatnonzero(np.r_[len(hours) > 0, hours[1:] != hours[:-1]])
     holder, text = _strong(con, accounts, names)
     strong_keys, strong_key = np.unique(text.astype(str), return_inverse=True)
     strong_kind = [KIND_CODE[k.split(":", 1)[0]] for k in strong_keys.tolist()]

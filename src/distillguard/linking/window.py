@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -74,10 +75,11 @@ class KeyWindow:
     def update_many(self, hours: Iterable[HourSlice]) -> None:
         """Add several hours at once; the same state as adding them one by one."""
         added = list(hours)
-        for hour in added:
-            if self._hours and hour.hour <= self._hours[-1].hour:
-                raise ConfigError("hours must be added in time order")
-            self._hours.append(hour)
+        times = [self._hours[-1].hour] if self._hours else []
+        times += [h.hour for h in added]
+        if any(later <= earlier for earlier, later in pairwise(times)):
+            raise ConfigError("hours must be added in time order")  # before any change
+        self._hours.extend(added)
         if added:
             self._apply(np.concatenate([h.pairs for h in added]), +1)
 
@@ -132,5 +134,5 @@ class KeyWindow:
         )
 
     def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(pair counts, key degrees, keys held per account): for tests and merges."""
+        """(pair counts, key degrees, keys held per account), copied."""
         return self.counts.copy(), self.degree.copy(), self.held.copy()
