@@ -75,14 +75,14 @@ def _strong(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(account code, "kind:value") of the sign-up keys of the accounts in `names`."""
     if accounts is None or len(names) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, object)
+        return np.zeros(0, np.int64), np.zeros(0, str)
     con.register("coded_accounts", pa.table({"account_id": pa.array(names, pa.string())}))
     try:
         rows = con.sql(strong_keys_sql(accounts, "coded_accounts")).fetchnumpy()
     finally:
         con.unregister("coded_accounts")
     holder = np.searchsorted(names, rows["account_id"].astype(str))
-    return holder.astype(np.int64), rows["key"].astype(object)
+    return holder.astype(np.int64), rows["key"].astype(str)
 
 
 def key_codes(con: duckdb.DuckDBPyConnection, hour_keys: str, accounts: str | None) -> KeyCodes:
@@ -98,7 +98,7 @@ def key_codes(con: duckdb.DuckDBPyConnection, hour_keys: str, accounts: str | No
     hours = rows["hour"].astype("datetime64[us]")
     starts = np.flatnonzero(np.r_[len(hours) > 0, hours[1:] != hours[:-1]])
     holder, text = _strong(con, accounts, names)
-    strong_keys, strong_key = np.unique(text.astype(str), return_inverse=True)
+    strong_keys, strong_key = np.unique(text, return_inverse=True)
     strong_kind = [KIND_CODE[k.split(":", 1)[0]] for k in strong_keys.tolist()]
     return KeyCodes(
         accounts=names,

@@ -5,8 +5,8 @@ burst); weak kinds come from traffic (prompt template starts and ends, near-dupl
 prompt sketches, a template sent in the same hour, system prompts, /24 networks, ASNs).
 
 Traffic keys are extracted once per (account, hour) into the `hour_keys` table, as 64-bit
-integers, so a linking tick reads the window's compact key sets instead of re-deriving
-keys from every exchange in the window: the cost of a new hour is its own exchanges.
+integers; `linking.codes` turns them into dense codes and `linking.window` keeps the
+window's holdings as running counts, so a linking tick costs its new hours only.
 """
 
 from __future__ import annotations
