@@ -102,7 +102,7 @@ def test_capability_model_on_its_held_out_split() -> None:
     texts, labels, held_out, _ = train.load(CORPORA)
     test_texts = [t for t, h in zip(texts, held_out, strict=True) if h]
     test_labels = np.array([y for y, h in zip(labels, held_out, strict=True) if h])
-    probs = text_model().predict_proba(test_texts)
+    probs = text_model().predict_proba(pa.array(test_texts))
     accuracy = float((probs.argmax(axis=1) == test_labels).mean())
     assert accuracy >= 0.9
     assert train.expected_calibration_error(probs, test_labels) <= 0.05

@@ -20,6 +20,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from distillguard.signals.ngrams import hashed_ngrams
+
 TEXT_CLASSES = ("coding", "math", "agentic", "grading", "chat")
 CAPABILITIES = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision", "chat")
 N_FEATURES = 1 << 18
@@ -28,9 +30,18 @@ DATA_ANALYSIS = (
     r"anomal\w*|statistic\w*|significance test|a/b test|cohort|time series)\b"
 )
 COMPUTER_TOOLS = frozenset({"computer", "screenshot", "computer_use", "browser", "mouse"})
+# What each text class means as a capability: math and judging are both reasoning work.
+_TEXT_TO_CAPABILITY = np.array(
+    [
+        CAPABILITIES.index(c)
+        for c in ("coding", "reasoning", "agentic", "reasoning", "chat")  # TEXT_CLASSES order
+    ],
+    dtype=np.int64,
+)
 
 
 def vectorizer() -> HashingVectorizer:
+    """The features the model was trained on; `hashed_ngrams` computes the same at run time."""
     return HashingVectorizer(
         n_features=N_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2", lowercase=True
     )
@@ -41,15 +52,15 @@ class TextModel:
     coef: sp.csr_matrix  # classes x features
     intercept: np.ndarray
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def predict_proba(self, texts: pa.Array) -> np.ndarray:
         """Class probabilities per text; identical texts are scored once."""
-        unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-        features = vectorizer().transform(unique.tolist())
+        encoded = pc.dictionary_encode(pc.fill_null(texts, ""))
+        features = hashed_ngrams(encoded.dictionary, N_FEATURES)
         logits = np.asarray((features @ self.coef.T).todense()) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
-        return np.asarray(probs[inverse], dtype=float)
+        return np.asarray(probs[np.asarray(encoded.indices)], dtype=float)
 
 
 @functools.cache
@@ -70,15 +81,7 @@ def capability(
     tools: pa.Array,
 ) -> np.ndarray:
     """One capability per exchange (an index into CAPABILITIES)."""
-    text_class = np.asarray(TEXT_CLASSES)[text_probs.argmax(axis=1)]
-    mapped = {
-        "coding": "coding",
-        "math": "reasoning",
-        "agentic": "agentic",
-        "grading": "reasoning",
-        "chat": "chat",
-    }
-    out = np.array([CAPABILITIES.index(mapped[c]) for c in text_class], dtype=np.int64)
+    out = _TEXT_TO_CAPABILITY[text_probs.argmax(axis=1)]
     analysis = np.asarray(pc.fill_null(pc.match_substring_regex(lowered, DATA_ANALYSIS), False))
     out[analysis & (text_probs.max(axis=1) < 0.9)] = CAPABILITIES.index("data_analysis")
     declared = pc.fill_null(pc.list_value_length(tools), 0).to_numpy()

@@ -30,7 +30,7 @@ class Capability(Signal):
     def compute(self, ctx: BatchContext) -> Columns:
         # The opening of a prompt says what it is; long judge prompts need not be read whole.
         opening = pc.utf8_slice_codeunits(ctx.prompt, 0, 1500)
-        probs = text_model().predict_proba(opening.to_pylist())
+        probs = text_model().predict_proba(opening)
         return {
             "capability": capability(
                 probs, ctx.lowered, ctx.images, ctx.tool_blocks, ctx.column("tools")

@@ -31,6 +31,14 @@ def stable_hash(values: list[str | None]) -> np.ndarray:
     return out
 
 
+def stable_hash_column(values: pa.Array) -> np.ndarray:
+    """`stable_hash` of a string column; skeletons repeat, so each distinct one is hashed once."""
+    encoded = pc.dictionary_encode(values)
+    hashes = stable_hash(encoded.dictionary.to_pylist())
+    codes = np.asarray(pc.fill_null(encoded.indices, -1))
+    return np.where(codes >= 0, hashes[np.maximum(codes, 0)], 0)
+
+
 def _words(text: pa.Array, start: int, stop: int | None) -> pa.Array:
     split = pc.split_pattern(text, " ")
     return pc.binary_join(pc.list_slice(split, start, stop), " ")
@@ -61,8 +69,8 @@ class TemplateFingerprint(Signal):
     def compute(self, ctx: BatchContext) -> Columns:
         skel = ctx.skeleton
         return {
-            "prefix_fp": stable_hash(_words(skel, 0, WORDS).to_pylist()),
-            "suffix_fp": stable_hash(_tail(skel).to_pylist()),
-            "skeleton_fp": stable_hash(skel.to_pylist()),
+            "prefix_fp": stable_hash_column(_words(skel, 0, WORDS)),
+            "suffix_fp": stable_hash_column(_tail(skel)),
+            "skeleton_fp": stable_hash_column(skel),
             "system_fp": _system_fingerprints(ctx.column("system")),
         }

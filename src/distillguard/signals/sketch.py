@@ -38,30 +38,36 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 _A, _B = _permutations()
 
 
-def _word_hashes(words: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
-    """One 64-bit hash per word position, and the list offsets."""
+def _permuted_words(words: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
+    """The permuted hashes of every word position (positions x permutations), and offsets.
+
+    Each distinct word is hashed and permuted once; positions then gather its row.
+    """
     flat = pc.list_flatten(words)
     encoded = pc.dictionary_encode(flat)
-    vocabulary = encoded.dictionary.to_pylist()
-    hashes = stable_hash(vocabulary).astype(np.uint64)
+    hashes = stable_hash(encoded.dictionary.to_pylist()).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        permuted = (hashes[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
     positions = encoded.indices.to_numpy(zero_copy_only=False)
     lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    return hashes[positions], offsets
+    return permuted[positions], offsets
 
 
 def minhash(words: pa.ListArray) -> np.ndarray:
     """(prompts, BANDS*ROWS) MinHash signatures; rows with too few words are all _EMPTY."""
-    hashes, offsets = _word_hashes(words)
+    permuted, offsets = _permuted_words(words)
     lengths = np.diff(offsets)
     out = np.full((len(lengths), BANDS * ROWS), _EMPTY, dtype=np.uint64)
     usable = lengths >= _MIN_WORDS
-    if not usable.any() or len(hashes) == 0:
+    if not usable.any() or len(permuted) == 0:
         return out
-    with np.errstate(over="ignore"):
-        permuted = (hashes[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
-    starts = offsets[:-1][usable]
-    out[usable] = np.minimum.reduceat(permuted, starts, axis=0)
+    # Segments must start at every non-empty row: starting them only at usable rows let a
+    # usable row's minimum run on into a short row after it, so sketches hung on neighbours.
+    nonempty = np.flatnonzero(lengths > 0)
+    minima = np.minimum.reduceat(permuted, offsets[:-1][nonempty], axis=0)
+    keep = usable[nonempty]
+    out[nonempty[keep]] = minima[keep]
     return out
 
 

@@ -85,4 +85,6 @@ def skeleton(lowered: pa.Array) -> pa.Array:
     text = lowered
     for pattern, replacement in _MASKS:
         text = pc.replace_substring_regex(text, pattern, replacement)
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
+    # Collapse every whitespace run to one space; a run that is already one space is left
+    # alone, because rewriting each ordinary space cost more than all the masks together.
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s\s+|[^\S ]", " "))
