@@ -81,7 +81,7 @@ def capability(
     tools: pa.Array,
 ) -> np.ndarray:
     """One capability per exchange (an index into CAPABILITIES)."""
-    out = _TEXT_TO_CAPABILITY[text_probs.argmax(axis=1)]
+    out: np.ndarray = _TEXT_TO_CAPABILITY[text_probs.argmax(axis=1)]
     analysis = np.asarray(pc.fill_null(pc.match_substring_regex(lowered, DATA_ANALYSIS), False))
     out[analysis & (text_probs.max(axis=1) < 0.9)] = CAPABILITIES.index("data_analysis")
     declared = pc.fill_null(pc.list_value_length(tools), 0).to_numpy()
