@@ -51,3 +51,10 @@ def test_scores_are_calibrated_probabilities(
 def test_nulls_and_empty_text_score_zero() -> None:
     scores = COT_ELICITATION.score(pa.array([None, ""], pa.string()))
     assert scores.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("classifier", [c for c, _ in TABLES], ids=[c.name for c, _ in TABLES])
+def test_the_prefilter_never_changes_a_score(classifier: LexiconClassifier) -> None:
+    # Every labelled text of every table, so each classifier sees its hits and its misses.
+    texts = pc.utf8_lower(pa.array([text for _, table in TABLES for text, _ in table] + [""]))
+    assert np.array_equal(classifier.score(texts), classifier._score_all(texts))

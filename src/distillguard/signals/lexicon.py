@@ -32,14 +32,30 @@ class LexiconClassifier:
 
     def score(self, lowered: pa.Array) -> np.ndarray:
         """P(positive) per text; `lowered` must already be lower-case."""
+        out = np.zeros(len(lowered))
+        # One pass of all patterns together finds the few texts any of them matches (RE2
+        # runs an alternation about as fast as one pattern); only those are scored in full.
+        candidates = np.flatnonzero(_matches(lowered, self.any_pattern))
+        if len(candidates):
+            out[candidates] = self._score_all(lowered.take(pa.array(candidates)))
+        return out
+
+    @property
+    def any_pattern(self) -> str:
+        return "|".join(f"(?:{pattern})" for pattern, _ in self.patterns)
+
+    def _score_all(self, lowered: pa.Array) -> np.ndarray:
         miss = np.ones(len(lowered))
         for pattern, weight in self.patterns:
-            hit = np.asarray(pc.fill_null(pc.match_substring_regex(lowered, pattern), False))
-            miss *= np.where(hit, 1.0 - weight, 1.0)
+            miss *= np.where(_matches(lowered, pattern), 1.0 - weight, 1.0)
         gate = np.ones(len(lowered), dtype=bool)
         for pattern in self.requires:
-            gate &= np.asarray(pc.fill_null(pc.match_substring_regex(lowered, pattern), False))
+            gate &= _matches(lowered, pattern)
         return np.where(gate, 1.0 - miss, 0.0)
+
+
+def _matches(texts: pa.Array, pattern: str) -> np.ndarray:
+    return np.asarray(pc.fill_null(pc.match_substring_regex(texts, pattern), False))
 
 
 COT_ELICITATION = LexiconClassifier(
