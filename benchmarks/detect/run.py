@@ -38,7 +38,7 @@ def main() -> None:
         str(args.out),
     ]
     measured = run_measured(argv)
-    rows = pq.read_metadata(args.out / "signals.parquet").num_rows
+    rows = sum(pq.read_metadata(part).num_rows for part in (args.out / "signals").glob("*.parquet"))
     stages = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) s", measured.stdout)}
     print("| stage | seconds | exchanges/s |")
     print("|---|---:|---:|")

@@ -49,6 +49,10 @@ def test_null_texts_are_empty_rows() -> None:
     assert got[0].nnz == 3
 
 
+def test_no_texts_give_no_rows() -> None:
+    assert hashed_ngrams(pa.array([], pa.string()), N_FEATURES).shape == (0, N_FEATURES)
+
+
 def test_the_remembered_columns_do_not_change_results() -> None:
     texts = ["the same words again", "and other words"]
     ngrams._columns.clear()

@@ -18,7 +18,7 @@ from distillguard.detect.outputs import (
 from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
-from distillguard.detect.signals_stage import signals_to_parquet
+from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 
@@ -63,14 +63,12 @@ def detect(
     lake = _lake(paths, accounts or [], out)
     seconds["ingest"] = time.perf_counter() - started
     con = connect(out)
-    signals_path = out / "signals.parquet"
+    signals_dir = out / "signals"
     started = time.perf_counter()
-    exchanges = signals_to_parquet(con, lake, signals_path, progress)
+    exchanges = signals_to_parquet(lake, signals_dir, progress)
     seconds["signals"] = time.perf_counter() - started
     started = time.perf_counter()
-    con.execute(
-        f"CREATE TEMP TABLE signals AS SELECT * FROM read_parquet('{sql_path(signals_path)}')"
-    )
+    con.execute(f"CREATE TEMP TABLE signals AS SELECT * FROM {signals_sql(signals_dir)}")
     account_table = None
     if lake.accounts_path.exists():
         con.execute(

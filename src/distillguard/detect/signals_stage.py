@@ -1,70 +1,82 @@
 """Stage 1: every exchange of the lake through the per-exchange signals, into Parquet.
 
-Signals are pure functions of a batch, so batches go to worker processes (one per core)
-and come back in order; memory is bounded by the batches in flight.
+Signals are pure functions of a batch, so the lake's files go to worker processes (one per
+core); each worker reads its file, computes the signals batch by batch and writes them as
+one part of a Parquet dataset. Nothing but file names and row counts crosses between
+processes, and memory is bounded by one batch per worker.
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
+import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillguard.ingest.lake import Lake
+from distillguard.errors import UserError
+from distillguard.ingest.lake import Lake, sql_path
+from distillguard.schema import EXCHANGES_SCHEMA
+from distillguard.schema.conform import cast_to_exchange_schema
 from distillguard.signals.registry import compute_signals
 
 BATCH_ROWS = 50_000
 Progress = Callable[[int], None]
 
 
-def _signals(batch: pa.RecordBatch) -> pa.Table:
-    return compute_signals(pa.Table.from_batches([batch]))
+def signals_sql(directory: Path) -> str:
+    """A DuckDB table expression over a signals dataset written by `signals_to_parquet`."""
+    return f"read_parquet('{sql_path(directory / '*.parquet')}')"
 
 
-def _in_order(batches: Iterator[pa.RecordBatch], workers: int) -> Iterator[pa.Table]:
-    if workers <= 1:
-        yield from map(_signals, batches)
-        return
-    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
-        pending: deque[Future[pa.Table]] = deque()
-        for batch in batches:
-            pending.append(pool.submit(_signals, batch))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def signals_to_parquet(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    out: Path,
-    progress: Progress | None = None,
-    workers: int | None = None,
-) -> int:
-    """Compute signals batch by batch and write them; returns the number of exchanges."""
-    query = f"SELECT * EXCLUDE (date) FROM {lake.exchanges_sql()}"
-    total = int(con.sql(f"SELECT count(*) FROM {lake.exchanges_sql()}").fetchall()[0][0])
-    workers = workers or (min(2, os.cpu_count() or 1) if total > 2 * BATCH_ROWS else 1)
-    reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-    writer: pq.ParquetWriter | None = None
+def _signal_file(source: Path, target: Path) -> int:
+    """Signals of one lake file written to `target`; returns its number of exchanges."""
     rows = 0
+    writer: pq.ParquetWriter | None = None
     try:
-        for table in _in_order(iter(reader), workers):
+        for batch in pq.ParquetFile(source).iter_batches(BATCH_ROWS):
+            exchanges = cast_to_exchange_schema(batch)
+            if exchanges is None:
+                raise UserError(f"{source} does not hold exchange-log columns; re-ingest it")
+            table = compute_signals(exchanges)
             if writer is None:
-                writer = pq.ParquetWriter(out, table.schema, compression="zstd")
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
             writer.write_table(table)
             rows += table.num_rows
-            if progress:
-                progress(table.num_rows)
     finally:
         if writer is not None:
             writer.close()
+    return rows
+
+
+def _run(tasks: list[tuple[Path, Path]], workers: int) -> Iterator[int]:
+    if workers <= 1:
+        yield from (_signal_file(source, target) for source, target in tasks)
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+        futures = [pool.submit(_signal_file, source, target) for source, target in tasks]
+        yield from (future.result() for future in as_completed(futures))
+
+
+def signals_to_parquet(
+    lake: Lake, out: Path, progress: Progress | None = None, workers: int | None = None
+) -> int:
+    """Write the signals of every exchange as a dataset in `out`; returns the exchange count."""
+    files = lake.exchange_files()
+    total = sum(pq.read_metadata(f).num_rows for f in files)
+    workers = workers or (min(2, os.cpu_count() or 1) if total > 2 * BATCH_ROWS else 1)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    tasks = [(f, out / f"part-{i:06d}.parquet") for i, f in enumerate(files)]
+    rows = 0
+    for done in _run(tasks, workers):
+        rows += done
+        if progress:
+            progress(done)
+    if not rows:  # an empty lake still gives a dataset with the signals' columns
+        empty = compute_signals(EXCHANGES_SCHEMA.empty_table())
+        pq.write_table(empty, out / "part-empty.parquet")
     return rows

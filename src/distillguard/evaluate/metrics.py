@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from distillguard.detect.signals_stage import signals_sql
 from distillguard.errors import UserError
 from distillguard.ingest.lake import connect, fetch_one, sql_path
 
@@ -52,7 +53,7 @@ def _labels_sql(path: Path) -> str:
 
 
 def evaluate(detect_dir: Path, labels: Path) -> Metrics:
-    for name in ("accounts.parquet", "signals.parquet"):
+    for name in ("accounts.parquet", "signals"):
         if not (detect_dir / name).exists():
             raise UserError(f"{detect_dir} has no {name}: run 'distillguard detect' first")
     con = connect()
@@ -62,8 +63,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         f"read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
     )
     con.execute(
-        "CREATE VIEW signals AS SELECT account_id, ts FROM "
-        f"read_parquet('{sql_path(detect_dir / 'signals.parquet')}')"
+        f"CREATE VIEW signals AS SELECT account_id, ts FROM {signals_sql(detect_dir / 'signals')}"
     )
     con.execute("""CREATE TEMP TABLE scored AS
         SELECT r.account_id, r.flagged, r.first_flagged_at, l.label, l.campaign, l.population

@@ -22,7 +22,8 @@ from distillguard.schema.exchange_log import (
 from distillguard.schema.validate import NON_EMPTY_FIELDS
 
 
-def _cast_columns(table: pa.Table) -> pa.Table | None:
+def cast_to_exchange_schema(table: pa.Table | pa.RecordBatch) -> pa.Table | None:
+    """The table in the exchange-log schema (missing columns null), or None if it won't cast."""
     columns = []
     for field in EXCHANGES_SCHEMA:
         if field.name not in table.column_names:
@@ -63,7 +64,7 @@ def _bad_messages(messages: pa.ChunkedArray, rows: int) -> np.ndarray:
 
 def conform_exchanges(table: pa.Table) -> tuple[pa.Table, np.ndarray] | None:
     """(table in the exchange-log schema, mask of rows that break a rule), or None."""
-    cast = _cast_columns(table)
+    cast = cast_to_exchange_schema(table)
     if cast is None:
         return None
     bad = np.zeros(cast.num_rows, dtype=bool)

@@ -71,6 +71,8 @@ def _bigram_columns(
 
 def hashed_ngrams(texts: pa.Array, n_features: int) -> sp.csr_matrix:
     """Rows of l2-normalised uni- and bigram counts, one per text."""
+    if len(texts) == 0:
+        return sp.csr_matrix((0, n_features))
     rows, tokens = _tokens(texts)
     encoded = pc.dictionary_encode(tokens)
     codes = np.asarray(encoded.indices, dtype=np.int64)
