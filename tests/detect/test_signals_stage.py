@@ -17,7 +17,9 @@ from distillguard.ingest.lake import Lake
 
 def _rows(directory: Path) -> pa.Table:
     query = f"SELECT * FROM {signals_sql(directory)} ORDER BY request_id"
-    return duckdb.connect().execute(query).fetch_arrow_table()
+    relation = duckdb.connect().sql(query)
+    assert relation is not None
+    return relation.to_arrow_table()
 
 
 def test_two_workers_equal_one_process(tiny_lake: Path, tmp_path: Path) -> None:
