@@ -25,6 +25,7 @@ from distillguard.scoring.cluster import cluster_frame, score_clusters
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
+RUN_WINDOWS = 2  # linking ticks are coded in runs this many windows long (see _epochs)
 
 
 @dataclass
@@ -150,14 +151,53 @@ def replay(
     for i in np.flatnonzero(scored.score >= config.account_threshold):
         state.account_flag.setdefault(str(rows["account_id"][i]), window_end[i])
     result = Replay(arrays, scored, state, new_model, window_end)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)}")
-    keys = KeyWindow(key_codes(con, "hour_keys", accounts))
-    con.execute("DROP TABLE hour_keys")
-    if len(rows["hour"]):
-        step = np.timedelta64(config.cluster_every_hours, "h")
-        tick = rows["hour"].min() + step
-        while tick <= rows["hour"].max() + step:
+    window = np.timedelta64(config.window_hours, "h")
+    epochs = _epochs(rows["hour"], config)
+    for ticks in epochs:
+        scope = signals if len(epochs) == 1 else _between(signals, ticks[0] - window, ticks[-1])
+        keys = _epoch_keys(con, scope, accounts)
+        for tick in ticks:
             _cluster_tick(con, keys, result, tick=tick, config=config)
             state.ticks += 1
-            tick += step
     return result
+
+
+def _epochs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
+    """The linking ticks, in runs RUN_WINDOWS windows long.
+
+    Each run's key codes cover that run and the window before it, so linking holds at most
+    RUN_WINDOWS + 2 windows of keys however long the log is (a last run shorter than a
+    window joins the run before it). The window before a run is coded twice, which costs a
+    long log about 1 / RUN_WINDOWS more coding and a log no longer than a run nothing.
+    """
+    if len(hours) == 0:
+        return []
+    step = np.timedelta64(config.cluster_every_hours, "h")
+    ticks = np.arange(hours.min() + step, hours.max() + 2 * step, step)
+    per_window = -(-config.window_hours // config.cluster_every_hours)
+    starts = list(range(0, len(ticks), RUN_WINDOWS * per_window))
+    if len(starts) > 1 and len(ticks) - starts[-1] < per_window:
+        starts.pop()  # a last run shorter than a window joins the one before it
+    return [ticks[a:b] for a, b in zip(starts, [*starts[1:], len(ticks)], strict=True)]
+
+
+def _between(signals: str, start: np.datetime64, end: np.datetime64) -> str:
+    """The signals with start <= ts < end, as a table expression."""
+    seconds = [int(t.astype("datetime64[s]").astype(np.int64)) for t in (start, end)]
+    return (
+        f"(SELECT * FROM {signals} "
+        f"WHERE ts >= to_timestamp({seconds[0]}) AND ts < to_timestamp({seconds[1]}))"
+    )
+
+
+def _epoch_keys(con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None) -> KeyWindow:
+    """A key window whose codes cover the traffic keys of `signals`.
+
+    The keys are extracted for the run alone and dropped once coded, so DuckDB does not hold
+    them beside the signals while the ticks join pairs.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)}")
+    try:
+        return KeyWindow(key_codes(con, "hour_keys", accounts))
+    finally:
+        con.execute("DROP TABLE hour_keys")
