@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
+from distillguard.detect.best import BestRows
 from distillguard.detect.config import DetectConfig
 from distillguard.linking.codes import key_codes
 from distillguard.linking.graph import Links, block_density, communities, links
@@ -58,6 +59,8 @@ class Replay:
     def best_row(self) -> dict[str, int]:
         """Per account, the window row where its own score peaked."""
         best: dict[str, int] = {}
+        if "account_id" not in self.rows:  # no traffic at all
+            return best
         for i, (a, s) in enumerate(
             zip(self.rows["account_id"].tolist(), self.scores.score.tolist(), strict=True)
         ):
@@ -139,27 +142,77 @@ def _cluster_tick(
 def replay(
     con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None, config: DetectConfig
 ) -> Replay:
+    """Score and link the log run by run (see `_epochs`); what is held between runs is the
+    flags, the flagged clusters and each account's peak row."""
     new_model, _ = release(con, signals)
     con.execute(f"CREATE OR REPLACE TEMP TABLE hourly AS {hourly_sql(signals, new_model)}")
-    rows = window_features(con, window_sql("hourly", accounts, config.window_hours))
+    state, best = ReplayState(), BestRows()
+    window = np.timedelta64(config.window_hours, "h")
+    step = np.timedelta64(config.cluster_every_hours, "h")
+    epochs = _epochs(_hour_range(con), config)
+    for ticks in epochs:
+        owned_from = ticks[0] - step  # the runs' own hours follow one another
+        run = _score_run(con, accounts, config, owned_from, ticks[-1])
+        owned = np.flatnonzero(run.rows["hour"] >= owned_from)
+        for i in owned[run.scores.score[owned] >= config.account_threshold]:
+            state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
+        best.update_one(run.rows, run.scores, owned)
+        scope = signals if len(epochs) == 1 else _between(signals, ticks[0] - window, ticks[-1])
+        keys = _epoch_keys(con, scope, accounts)
+        linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
+        for tick in ticks:
+            _cluster_tick(con, keys, linked, tick=tick, config=config)
+            state.ticks += 1
+    hours = best.arrays.get("hour", np.zeros(0, "datetime64[us]"))
+    return Replay(best.arrays, best.scored, state, new_model, hours + HOUR)
+
+
+@dataclass(frozen=True)
+class _Run:
+    rows: dict[str, np.ndarray]
+    scores: Scored
+    window_end: np.ndarray
+
+
+def _score_run(
+    con: duckdb.DuckDBPyConnection,
+    accounts: str | None,
+    config: DetectConfig,
+    start: np.datetime64,
+    end: np.datetime64,
+) -> _Run:
+    """Scored window rows of the hours in [start - window, end): the run's own hours and the
+    window before them, which its linking ticks look back over. Their frames reach back a
+    second window, so the hourly partials are read from start - 2 windows."""
+    window = np.timedelta64(config.window_hours, "h")
+    scope = f"(SELECT * FROM hourly WHERE {_time_range('hour', start - 2 * window, end)})"
+    rows = window_features(
+        con, window_sql(scope, accounts, config.window_hours, _sql_time(start - window))
+    )
     rows["hour"] = rows["hour"].astype("datetime64[us]")
     if rows["created_at"].dtype.kind == "M":
         rows["created_at"] = rows["created_at"].astype("datetime64[us]")
     window_end = rows["hour"] + HOUR
     scored, arrays = account_scoring.score_accounts(rows, window_end)
-    state = ReplayState()
-    for i in np.flatnonzero(scored.score >= config.account_threshold):
-        state.account_flag.setdefault(str(rows["account_id"][i]), window_end[i])
-    result = Replay(arrays, scored, state, new_model, window_end)
-    window = np.timedelta64(config.window_hours, "h")
-    epochs = _epochs(rows["hour"], config)
-    for ticks in epochs:
-        scope = signals if len(epochs) == 1 else _between(signals, ticks[0] - window, ticks[-1])
-        keys = _epoch_keys(con, scope, accounts)
-        for tick in ticks:
-            _cluster_tick(con, keys, result, tick=tick, config=config)
-            state.ticks += 1
-    return result
+    return _Run(arrays, scored, window_end)
+
+
+def _hour_range(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    """The first and last hour with traffic (empty when there is none)."""
+    ((first, last),) = con.sql(
+        "SELECT epoch_us(min(hour)), epoch_us(max(hour)) FROM hourly"
+    ).fetchall()
+    if first is None:
+        return np.zeros(0, "datetime64[us]")
+    return np.array([first, last], dtype="datetime64[us]")
+
+
+def _sql_time(t: np.datetime64) -> str:
+    return f"to_timestamp({int(t.astype('datetime64[s]').astype(np.int64))})"
+
+
+def _time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
+    return f"{column} >= {_sql_time(start)} AND {column} < {_sql_time(end)}"
 
 
 def _epochs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
@@ -183,11 +236,7 @@ def _epochs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
 
 def _between(signals: str, start: np.datetime64, end: np.datetime64) -> str:
     """The signals with start <= ts < end, as a table expression."""
-    seconds = [int(t.astype("datetime64[s]").astype(np.int64)) for t in (start, end)]
-    return (
-        f"(SELECT * FROM {signals} "
-        f"WHERE ts >= to_timestamp({seconds[0]}) AND ts < to_timestamp({seconds[1]}))"
-    )
+    return f"(SELECT * FROM {signals} WHERE {_time_range('ts', start, end)})"
 
 
 def _epoch_keys(con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None) -> KeyWindow:

@@ -15,7 +15,12 @@ from distillguard.profiles.hourly import SUM_COLUMNS
 Features = dict[str, np.ndarray]
 
 
-def window_sql(hourly: str, accounts: str | None, window_hours: int) -> str:
+def window_sql(
+    hourly: str, accounts: str | None, window_hours: int, keep_from: str | None = None
+) -> str:
+    """SQL for the window rows of `hourly` (a table expression over hourly partials); with
+    `keep_from` (an SQL time), only the rows of hours from then on, whose frames the caller
+    has made sure `hourly` covers."""
     frame = f"RANGE BETWEEN INTERVAL {window_hours - 1} HOUR PRECEDING AND CURRENT ROW"
     sums = ",\n".join(f"(sum({c}) OVER w)::DOUBLE AS {c}" for c in SUM_COLUMNS)
     by_hour = ",\n".join(
@@ -34,10 +39,10 @@ def window_sql(hourly: str, accounts: str | None, window_hours: int) -> str:
           {sums},
           {by_hour},
           count(*) OVER w AS active_hours,
-          count(DISTINCT date_trunc('day', h.hour)) OVER w AS active_days,
-          min(h.hour) OVER (PARTITION BY h.account_id) AS first_seen
+          count(DISTINCT date_trunc('day', h.hour)) OVER w AS active_days
         FROM {hourly} h {join}
         WINDOW w AS (PARTITION BY h.account_id ORDER BY h.hour {frame})
+        {f"QUALIFY h.hour >= {keep_from}" if keep_from else ""}
         ORDER BY h.account_id, h.hour
     """
 
