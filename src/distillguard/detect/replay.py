@@ -26,7 +26,7 @@ from distillguard.scoring.cluster import cluster_frame, score_clusters
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
-RUN_WINDOWS = 2  # linking ticks are coded in runs this many windows long (see _epochs)
+RUN_WINDOWS = 2  # the replay scores and links in runs this many windows long (see _epochs)
 
 
 @dataclass
@@ -50,7 +50,9 @@ class ReplayState:
 
 @dataclass(frozen=True)
 class Replay:
-    rows: dict[str, np.ndarray]  # window rows, one per (account, active hour)
+    # Window rows, one per (account, active hour) of a run; in the replay's result, each
+    # account's peak row only (see detect.best).
+    rows: dict[str, np.ndarray]
     scores: Scored
     state: ReplayState
     new_model: str | None
@@ -218,10 +220,11 @@ def _time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
 def _epochs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
     """The linking ticks, in runs RUN_WINDOWS windows long.
 
-    Each run's key codes cover that run and the window before it, so linking holds at most
-    RUN_WINDOWS + 2 windows of keys however long the log is (a last run shorter than a
-    window joins the run before it). The window before a run is coded twice, which costs a
-    long log about 1 / RUN_WINDOWS more coding and a log no longer than a run nothing.
+    Each run's window rows and key codes cover that run and the window before it, so the
+    replay holds at most RUN_WINDOWS + 2 windows of them however long the log is (a last run
+    shorter than a window joins the run before it). The window before a run is scored and
+    coded twice, which costs a long log about 1 / RUN_WINDOWS more and a log no longer than
+    a run nothing.
     """
     if len(hours) == 0:
         return []
