@@ -26,7 +26,7 @@ from distillguard.scoring.cluster import cluster_frame, score_clusters
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
-RUN_WINDOWS = 2  # the replay scores and links in runs this many windows long (see _epochs)
+RUN_WINDOWS = 2  # the replay scores and links in runs this many windows long (see _runs)
 
 
 @dataclass
@@ -144,23 +144,21 @@ def _cluster_tick(
 def replay(
     con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None, config: DetectConfig
 ) -> Replay:
-    """Score and link the log run by run (see `_epochs`); what is held between runs is the
+    """Score and link the log run by run (see `_runs`); what is held between runs is the
     flags, the flagged clusters and each account's peak row."""
     new_model, _ = release(con, signals)
     con.execute(f"CREATE OR REPLACE TEMP TABLE hourly AS {hourly_sql(signals, new_model)}")
     state, best = ReplayState(), BestRows()
     window = np.timedelta64(config.window_hours, "h")
     step = np.timedelta64(config.cluster_every_hours, "h")
-    epochs = _epochs(_hour_range(con), config)
-    for ticks in epochs:
+    for ticks in _runs(_hour_range(con), config):
         owned_from = ticks[0] - step  # the runs' own hours follow one another
         run = _score_run(con, accounts, config, owned_from, ticks[-1])
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
         for i in owned[run.scores.score[owned] >= config.account_threshold]:
             state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
         best.update_one(run.rows, run.scores, owned)
-        scope = signals if len(epochs) == 1 else _between(signals, ticks[0] - window, ticks[-1])
-        keys = _epoch_keys(con, scope, accounts)
+        keys = _run_keys(con, _between(signals, ticks[0] - window, ticks[-1]), accounts)
         linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
         for tick in ticks:
             _cluster_tick(con, keys, linked, tick=tick, config=config)
@@ -217,7 +215,7 @@ def _time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
     return f"{column} >= {_sql_time(start)} AND {column} < {_sql_time(end)}"
 
 
-def _epochs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
+def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
     """The linking ticks, in runs RUN_WINDOWS windows long.
 
     Each run's window rows and key codes cover that run and the window before it, so the
@@ -242,7 +240,7 @@ def _between(signals: str, start: np.datetime64, end: np.datetime64) -> str:
     return f"(SELECT * FROM {signals} WHERE {_time_range('ts', start, end)})"
 
 
-def _epoch_keys(con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None) -> KeyWindow:
+def _run_keys(con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None) -> KeyWindow:
     """A key window whose codes cover the traffic keys of `signals`.
 
     The keys are extracted for the run alone and dropped once coded, so DuckDB does not hold
