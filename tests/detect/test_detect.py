@@ -92,6 +92,11 @@ def test_evaluation_counts_campaigns(tiny_sim: SimSummary, tiny_detect: DetectSu
     for c in metrics.campaigns:
         assert 0 <= c.leakage <= 1 and c.flagged <= c.accounts
     assert metrics.false_positive_rate < 0.05
+    point = metrics.at_budget
+    assert point.false_positive_rate <= 0.01
+    if metrics.false_positive_rate <= 0.01:  # flagged accounts score >= 0.8, so ranking by
+        assert point.recall >= metrics.recall  # score within the same budget keeps them all
+    assert set(point.recall_by_campaign) == {c.campaign for c in metrics.campaigns}
 
 
 def test_cli_detect_and_evaluate(

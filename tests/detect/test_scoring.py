@@ -108,3 +108,46 @@ def test_account_rules(case: str, values: dict[str, float], flagged: bool) -> No
 
 def test_noisy_or_of_no_rules_is_zero() -> None:
     assert noisy_or((), {}, 3).score.tolist() == [0.0, 0.0, 0.0]
+
+
+def _quiet(n: float, days: float, excess: float, rich: float) -> dict[str, float]:
+    """An account's window: n exchanges over `days` active days, each drawing `excess`
+    (mean log ratio to the usual for its task), `rich` of them reasoning-rich."""
+    return {
+        "n": n,
+        "active_days": days,
+        "active_hours": days * 4,
+        "harvest_excess": excess * n,
+        "n_rich": rich * n,
+        "hod_10": n,
+    }
+
+
+THIN_HARVEST = [
+    # (case, features, lowest strength, highest strength)
+    ("quiet harvester: 6 a day, 4x usual length", _quiet(42, 7, 1.4, 0.9), 0.5, 0.5),
+    ("half as strong: 2.5x usual length", _quiet(42, 7, 1.1, 0.9), 0.24, 0.26),
+    ("usual lengths", _quiet(42, 7, 0.0, 0.9), 0.0, 0.0),
+    ("long outputs but few reasoning-rich", _quiet(42, 7, 1.4, 0.3), 0.0, 0.0),
+    ("too few exchanges to say", _quiet(8, 3, 1.6, 1.0), 0.0, 0.0),
+    ("heavy user, 40 a day: other rules' business", _quiet(280, 7, 1.6, 1.0), 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "values", "low", "high"), THIN_HARVEST, ids=[c[0] for c in THIN_HARVEST]
+)
+def test_thin_rich_harvest(case: str, values: dict[str, float], low: float, high: float) -> None:
+    scored, arrays = account.score_accounts(
+        _features(1, **values), np.array([np.datetime64("2026-02-10T00:00")])
+    )
+    strength = scored.strengths["thin_rich_harvest"][0]
+    assert low <= strength <= high
+    assert scored.score[0] < 0.8  # weak on purpose: never flags an account on its own
+    if strength:
+        facts = next(
+            e for e in scored.evidence(account.RULES, arrays, 0) if e.code == "thin_rich_harvest"
+        ).observed
+        assert facts["output_vs_usual_for_task"] == pytest.approx(
+            np.exp(values["harvest_excess"] / values["n"]), rel=0.01
+        )

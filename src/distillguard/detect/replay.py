@@ -147,7 +147,8 @@ def replay(
     """Score and link the log run by run (see `_runs`); what is held between runs is the
     flags, the flagged clusters and each account's peak row."""
     new_model, _ = release(con, signals)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE hourly AS {hourly_sql(signals, new_model)}")
+    hourly = hourly_sql(signals, new_model, config.window_hours)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hourly AS {hourly}")
     state, best = ReplayState(), BestRows()
     window = np.timedelta64(config.window_hours, "h")
     step = np.timedelta64(config.cluster_every_hours, "h")

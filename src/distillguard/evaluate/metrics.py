@@ -7,8 +7,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import duckdb
+import numpy as np
+
 from distillguard.detect.signals_stage import signals_sql
 from distillguard.errors import UserError
+from distillguard.evaluate.operating_point import OperatingPoint, operating_point
 from distillguard.ingest.lake import connect, fetch_one, sql_path
 
 CAUGHT_SHARE = 0.5  # a campaign is caught when most of its accounts are flagged
@@ -38,6 +42,7 @@ class Metrics:
     false_positive_rate_by_population: dict[str, float]
     benign_accounts_by_population: dict[str, int]
     campaigns: list[CampaignMetrics]
+    at_budget: OperatingPoint  # how the scores rank: recall within a false-positive budget
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -66,7 +71,8 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         f"CREATE VIEW signals AS SELECT account_id, ts FROM {signals_sql(detect_dir / 'signals')}"
     )
     con.execute("""CREATE TEMP TABLE scored AS
-        SELECT r.account_id, r.flagged, r.first_flagged_at, l.label, l.campaign, l.population
+        SELECT r.account_id, r.score, r.flagged, r.first_flagged_at,
+               l.label, l.campaign, l.population
         FROM results r JOIN labels l USING (account_id)""")
     attack, benign, tp, fp = fetch_one(
         con,
@@ -91,6 +97,19 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         false_positive_rate_by_population={str(p): float(r) for p, _, r in by_population},
         benign_accounts_by_population={str(p): int(n) for p, n, _ in by_population},
         campaigns=campaigns,
+        at_budget=_operating_point(con),
+    )
+
+
+def _operating_point(con: duckdb.DuckDBPyConnection) -> OperatingPoint:
+    table = con.execute(
+        "SELECT score, label = 'attack' AS attack, campaign, population FROM scored"
+    ).fetchnumpy()
+    return operating_point(
+        np.asarray(table["score"], dtype=float),
+        np.asarray(table["attack"], dtype=bool),
+        np.asarray(table["campaign"], dtype=object),
+        np.asarray(table["population"], dtype=object),
     )
 
 
@@ -154,7 +173,19 @@ def markdown(m: Metrics) -> str:
             f"| {'yes' if c.caught else 'no'} | {c.leakage:.1%} | {first} | {median} "
             f"| {c.accounts_burned_per_1000:.2f} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _operating_point_lines(m.at_budget)) + "\n"
+
+
+def _operating_point_lines(p: OperatingPoint) -> list[str]:
+    rates = [f"{c} recall {r:.3f}" for c, r in p.recall_by_campaign.items()]
+    rates += [f"{g} FPR {r:.3%}" for g, r in p.false_positive_rate_by_population.items()]
+    return [
+        "",
+        f"Ranking by score, at a {p.false_positive_budget:.0%} false-positive budget "
+        f"(accounts scoring >= {p.threshold:.4f}; not what was flagged): "
+        f"recall {p.recall:.3f}, benign false-positive rate {p.false_positive_rate:.3%}; "
+        + "; ".join(rates),
+    ]
 
 
 def write_metrics(metrics: Metrics, out: Path) -> None:

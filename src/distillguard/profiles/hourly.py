@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from distillguard.profiles.population import LOG_HARVEST, harvest_reference_sql
 from distillguard.signals.capability import CAPABILITIES
 
 VALUABLE = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision")
@@ -37,13 +38,15 @@ SUM_COLUMNS: tuple[str, ...] = (
     "gap_sum",
     "gap_sq",
     "n_new_model",
+    "harvest_excess",
     *(f"cap_{c}" for c in CAPABILITIES),
 )
 
 
-def hourly_sql(signals: str, new_model: str | None) -> str:
+def hourly_sql(signals: str, new_model: str | None, window_hours: int) -> str:
     """SQL for one row per (account_id, hour) with the SUM_COLUMNS. `signals` is a table
-    expression over the signals table; `new_model` is the model released in the window."""
+    expression over the signals table; `new_model` is the model released in the window;
+    harvests are measured against the population's window ending at each hour."""
     elicit = (
         f"greatest(p_cot_elicitation, p_trace_extraction, p_rubric_grading, "
         f"p_text_grading, p_censorship_rewrite) >= {ELICITED}"
@@ -59,7 +62,8 @@ def hourly_sql(signals: str, new_model: str | None) -> str:
     )
     new = f"model = '{new_model}'" if new_model else "false"
     return f"""
-        WITH s AS (
+        WITH ref AS ({harvest_reference_sql(signals, window_hours)}),
+        s AS (
           SELECT *, date_trunc('hour', ts) AS hour,
                  epoch(ts) - lag(epoch(ts)) OVER (PARTITION BY account_id ORDER BY ts) AS gap
           FROM {signals}
@@ -84,11 +88,12 @@ def hourly_sql(signals: str, new_model: str | None) -> str:
           coalesce(sum(gap) FILTER (gap < 21600), 0) AS gap_sum,
           coalesce(sum(gap * gap) FILTER (gap < 21600), 0) AS gap_sq,
           count(*) FILTER ({new}) AS n_new_model,
+          coalesce(sum({LOG_HARVEST} - ref.log_harvest_ref), 0) AS harvest_excess,
           count(DISTINCT skeleton_fp) FILTER ({elicit}) AS distinct_elicit,
           count(DISTINCT skeleton_fp) FILTER (p_trace_extraction >= {ELICITED}) AS distinct_trace,
           count(DISTINCT skeleton_fp) FILTER ({rewrite}) AS distinct_rewrite,
           {caps}
-        FROM s GROUP BY account_id, hour
+        FROM s LEFT JOIN ref USING (hour, capability) GROUP BY account_id, hour
     """
 
 

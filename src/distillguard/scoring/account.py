@@ -50,6 +50,10 @@ def derived(f: Arrays, window_end: np.ndarray) -> dict[str, np.ndarray]:
         "rewrite_share": f["n_rewrite"] / n,
         "rich_share": f["n_rich"] / n,
         "mean_output": f["output_tokens"] / n,
+        # Mean log ratio of each exchange's output (with reasoning) to what the population
+        # drew for the same capability over the window: 0 is usual, 1 is e times as long.
+        "harvest_excess": f["harvest_excess"] / n,
+        "daily_rate": f["n"] / np.maximum(f["active_days"].astype(float), 1.0),
         # Distinct prompt skeletons per eliciting exchange (counted per hour, so a template
         # repeated all week counts once an hour): an extractor needs many different prompts,
         # a pipeline repeats one.
@@ -167,6 +171,27 @@ RULES: tuple[Rule, ...] = (
         "rotates proxy exits to spread its traffic",
         lambda f: 0.3 * ramp(_d(f, "churn"), 0.3, 0.7) * (f["n"] >= 100),
         lambda f, i: {"network_hours_per_exchange": round(float(_d(f, "churn")[i]), 3)},
+    ),
+    Rule(
+        # Weak on purpose (at most 0.5, below the account threshold): heavy users who
+        # happen to have a quiet week look the same, so this ranks accounts for review and
+        # adds to other evidence, but never flags on its own.
+        "thin_rich_harvest",
+        "a few requests a day, each drawing far longer outputs than usual for its task",
+        "spreads a harvest of reasoning-rich outputs thinly to stay under per-account limits",
+        lambda f: (
+            0.5
+            * ramp(_d(f, "harvest_excess"), 0.8, 1.4)
+            * ramp(_d(f, "rich_share"), 0.5, 0.8)
+            * ramp(f["n"], 10, 30)
+            * (1.0 - ramp(_d(f, "daily_rate"), 12, 24))
+        ),
+        lambda f, i: {
+            "output_vs_usual_for_task": round(float(np.exp(_d(f, "harvest_excess")[i])), 2),
+            "rich_share": round(float(_d(f, "rich_share")[i]), 3),
+            "exchanges": int(f["n"][i]),
+            "exchanges_per_active_day": round(float(_d(f, "daily_rate")[i]), 1),
+        },
     ),
     Rule(
         "light_tier_heavy_use",

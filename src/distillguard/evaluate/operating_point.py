@@ -1,0 +1,66 @@
+"""An operating point on the account scores: the recall bought with a false-positive budget.
+
+The flags use the configured thresholds; this asks a different question, how well the
+scores rank accounts: lower the score threshold until the benign accounts above it reach
+the budget (1% by default), and report what that threshold would catch, overall, per
+campaign and per benign population. An operator reads it as "what a stricter setting
+would cost", not as what detection flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from distillguard.errors import UserError
+
+DEFAULT_BUDGET = 0.01
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    false_positive_budget: float
+    threshold: float  # accounts scoring at least this count as flagged; inf: none fit
+    recall: float
+    false_positive_rate: float
+    recall_by_campaign: dict[str, float]
+    false_positive_rate_by_population: dict[str, float]
+
+
+def lowest_threshold(scores: np.ndarray, benign: np.ndarray, budget: float) -> float:
+    """The lowest score threshold at which at most `budget` of the benign accounts score at
+    or above it (accounts with equal scores go together); inf when not even the top fits."""
+    if not 0 <= budget < 1:
+        raise UserError(f"false-positive budget must be in [0, 1), got {budget}")
+    allowed = int(np.floor(budget * int(benign.sum()) + 1e-9))
+    candidates = np.unique(scores)
+    benign_sorted = np.sort(scores[benign])
+    above = len(benign_sorted) - np.searchsorted(benign_sorted, candidates, side="left")
+    fitting = candidates[above <= allowed]
+    return float(fitting[0]) if len(fitting) else float("inf")
+
+
+def _share(hit: np.ndarray, groups: np.ndarray, within: np.ndarray) -> dict[str, float]:
+    return {str(g): float(hit[within & (groups == g)].mean()) for g in np.unique(groups[within])}
+
+
+def operating_point(
+    scores: np.ndarray,
+    attack: np.ndarray,
+    campaign: np.ndarray,
+    population: np.ndarray,
+    budget: float = DEFAULT_BUDGET,
+) -> OperatingPoint:
+    """Recall and false-positive rates at the lowest threshold within `budget`."""
+    benign = ~attack
+    threshold = lowest_threshold(scores, benign, budget)
+    hit = scores >= threshold
+    return OperatingPoint(
+        budget,
+        threshold,
+        float(hit[attack].mean()) if attack.any() else 0.0,
+        float(hit[benign].mean()) if benign.any() else 0.0,
+        _share(hit, campaign.astype(str), attack),
+        _share(hit, population.astype(str), benign),
+    )

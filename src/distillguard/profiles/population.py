@@ -1,0 +1,34 @@
+"""What is usual for a kind of task: the population's output length per capability.
+
+An extractor who spreads its traffic thinly over many accounts to stay under per-account
+limits still wants each request to pay: long, reasoning-rich outputs. How long is long
+depends on the task (an agentic coding turn runs longer than a chat reply) and on the
+model, so an exchange's harvest is measured against the population's own usage for the same
+capability, not against a fixed token count.
+
+The reference for an hour is the mean log of (output + reasoning) tokens over every
+exchange of that capability in the window ending with that hour: only data up to the
+hour's end, and built from per-hour sums, so it stays as mergeable as the account profiles.
+It is weighted by exchanges, so heavy automated users set it; a campaign large enough to
+move it lowers its own excess, which only makes this evidence more conservative.
+"""
+
+from __future__ import annotations
+
+LOG_HARVEST = "ln(1 + coalesce(output_tokens, 0) + coalesce(reasoning_tokens, 0))"
+
+
+def harvest_reference_sql(signals: str, window_hours: int) -> str:
+    """SQL for (hour, capability, log_harvest_ref): the window's mean log harvest per
+    capability at every hour with traffic of that capability."""
+    frame = f"RANGE BETWEEN INTERVAL {window_hours - 1} HOUR PRECEDING AND CURRENT ROW"
+    return f"""
+        WITH per_hour AS (
+          SELECT date_trunc('hour', ts) AS hour, capability,
+                 sum({LOG_HARVEST}) AS total, count(*) AS k
+          FROM {signals} GROUP BY ALL
+        )
+        SELECT hour, capability, (sum(total) OVER w) / (sum(k) OVER w) AS log_harvest_ref
+        FROM per_hour
+        WINDOW w AS (PARTITION BY capability ORDER BY hour {frame})
+    """
