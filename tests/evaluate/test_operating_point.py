@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError
 from distillguard.evaluate.operating_point import lowest_threshold, operating_point
 
 B, A = False, True
@@ -35,7 +35,7 @@ def test_lowest_threshold(
 
 @pytest.mark.parametrize("budget", [-0.1, 1.0, 2.0])
 def test_a_budget_outside_0_1_is_refused(budget: float) -> None:
-    with pytest.raises(UserError, match="budget"):
+    with pytest.raises(ConfigError, match="budget"):
         lowest_threshold(np.array([0.5]), np.array([True]), budget)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError
 
 DEFAULT_BUDGET = 0.01
 
@@ -32,7 +32,7 @@ def lowest_threshold(scores: np.ndarray, benign: np.ndarray, budget: float) -> f
     """The lowest score threshold at which at most `budget` of the benign accounts score at
     or above it (accounts with equal scores go together); inf when not even the top fits."""
     if not 0 <= budget < 1:
-        raise UserError(f"false-positive budget must be in [0, 1), got {budget}")
+        raise ConfigError(f"false-positive budget must be in [0, 1), got {budget}")
     allowed = int(np.floor(budget * int(benign.sum()) + 1e-9))
     candidates = np.unique(scores)
     benign_sorted = np.sort(scores[benign])
