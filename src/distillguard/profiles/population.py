@@ -3,8 +3,9 @@
 An extractor who spreads its traffic thinly over many accounts to stay under per-account
 limits still wants each request to pay: long, reasoning-rich outputs. How long is long
 depends on the task (an agentic coding turn runs longer than a chat reply) and on the
-model, so an exchange's harvest is measured against the population's own usage for the same
-capability, not against a fixed token count.
+models and clients in use, so an exchange's harvest is measured against the population's
+own usage for the same capability over the same window, not against a fixed token count.
+(One reference serves all models: a new model that writes longer moves it for everyone.)
 
 The reference for an hour is the mean log of (output + reasoning) tokens over every
 exchange of that capability in the window ending with that hour: only data up to the
