@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from distillguard.detect.config import DetectConfig
 from distillguard.profiles.hourly import SUM_COLUMNS
 from distillguard.scoring import account
 from distillguard.scoring.evidence import hour_entropy, noisy_or, ramp, saturate
+
+THRESHOLD = DetectConfig().account_threshold
 
 
 @pytest.mark.parametrize(
@@ -101,7 +104,7 @@ PROFILES = [
 def test_account_rules(case: str, values: dict[str, float], flagged: bool) -> None:
     f = _features(1, **values)
     scored, arrays = account.score_accounts(f, np.array([np.datetime64("2026-02-10T00:00")]))
-    assert (scored.score[0] >= 0.8) == flagged, scored.evidence(account.RULES, arrays, 0)
+    assert (scored.score[0] >= THRESHOLD) == flagged, scored.evidence(account.RULES, arrays, 0)
     for e in scored.evidence(account.RULES, arrays, 0):
         assert e.observed and 0 < e.confidence < 1
 
@@ -143,7 +146,7 @@ def test_thin_rich_harvest(case: str, values: dict[str, float], low: float, high
     )
     strength = scored.strengths["thin_rich_harvest"][0]
     assert low <= strength <= high
-    assert scored.score[0] < 0.8  # weak on purpose: never flags an account on its own
+    assert scored.score[0] < THRESHOLD  # weak on purpose: never flags an account on its own
     if strength:
         facts = next(
             e for e in scored.evidence(account.RULES, arrays, 0) if e.code == "thin_rich_harvest"
