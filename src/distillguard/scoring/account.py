@@ -52,7 +52,7 @@ def derived(f: Arrays, window_end: np.ndarray) -> dict[str, np.ndarray]:
         "mean_output": f["output_tokens"] / n,
         # Mean log ratio of each exchange's output (with reasoning) to what the population
         # drew for the same capability over the window: 0 is usual, 1 is e times as long.
-        "harvest_excess": f["harvest_excess"] / n,
+        "mean_harvest_excess": f["harvest_excess"] / n,
         "daily_rate": f["n"] / np.maximum(f["active_days"].astype(float), 1.0),
         # Distinct prompt skeletons per eliciting exchange (counted per hour, so a template
         # repeated all week counts once an hour): an extractor needs many different prompts,
@@ -181,13 +181,13 @@ RULES: tuple[Rule, ...] = (
         "spreads a harvest of reasoning-rich outputs thinly to stay under per-account limits",
         lambda f: (
             0.5
-            * ramp(_d(f, "harvest_excess"), 0.8, 1.4)
+            * ramp(_d(f, "mean_harvest_excess"), 0.8, 1.4)
             * ramp(_d(f, "rich_share"), 0.5, 0.8)
             * ramp(f["n"], 10, 30)
             * (1.0 - ramp(_d(f, "daily_rate"), 12, 24))
         ),
         lambda f, i: {
-            "output_vs_usual_for_task": round(float(np.exp(_d(f, "harvest_excess")[i])), 2),
+            "output_vs_usual_for_task": round(float(np.exp(_d(f, "mean_harvest_excess")[i])), 2),
             "rich_share": round(float(_d(f, "rich_share")[i]), 3),
             "exchanges": int(f["n"][i]),
             "exchanges_per_active_day": round(float(_d(f, "daily_rate")[i]), 1),
