@@ -126,10 +126,11 @@ def test_bad_settings_raise(settings: dict[str, float], message: str) -> None:
 def test_linking_in_runs_equals_one_run(
     tiny_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Key codes built run by run (a 24-hour window gives runs of 2 days on this 4-day log)
+    """Key codes built run by run (runs of one 24-hour window: four runs on this 4-day log)
     flag the same accounts at the same times, in the same clusters, as codes for the whole
     log."""
     config = DetectConfig(window_hours=24)
+    monkeypatch.setattr(replay_module, "RUN_WINDOWS", 1)
     runs = detect([tiny_lake], tmp_path / "runs", config=config)
     monkeypatch.setattr(replay_module, "RUN_WINDOWS", 1000)
     whole = detect([tiny_lake], tmp_path / "whole", config=config)
