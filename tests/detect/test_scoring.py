@@ -147,6 +147,7 @@ def test_thin_rich_harvest(case: str, values: dict[str, float], low: float, high
     strength = scored.strengths["thin_rich_harvest"][0]
     assert low <= strength <= high
     assert scored.score[0] < THRESHOLD  # weak on purpose: never flags an account on its own
+    assert arrays["member_score"][0] == 0.0  # nor counts as a cluster member's own evidence
     if strength:
         facts = next(
             e for e in scored.evidence(account.RULES, arrays, 0) if e.code == "thin_rich_harvest"
@@ -154,3 +155,13 @@ def test_thin_rich_harvest(case: str, values: dict[str, float], low: float, high
         assert facts["output_vs_usual_for_task"] == pytest.approx(
             np.exp(values["harvest_excess"] / values["n"]), rel=0.01
         )
+
+
+def test_ranking_only_rules_exist_and_member_score_leaves_only_them_out() -> None:
+    assert account.RANKING_ONLY.issubset(r.code for r in account.RULES)
+    f = _features(1, **{**_quiet(42, 7, 1.4, 0.9), "n_trace": 20, "distinct_trace": 20})
+    scored, arrays = account.score_accounts(f, np.array([np.datetime64("2026-02-10T00:00")]))
+    trace = scored.strengths["extracts_hidden_reasoning"][0]
+    assert trace > 0 and scored.strengths["thin_rich_harvest"][0] > 0
+    assert arrays["member_score"][0] == pytest.approx(trace)
+    assert scored.score[0] > arrays["member_score"][0]

@@ -27,8 +27,9 @@ from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
 # The replay scores and links in runs this many windows long (see _runs). On 56 days, 4
-# rather than 2 cut profiles, linking and scoring from 250 s to 223 s at the same peak RSS.
-RUN_WINDOWS = 4
+# rather than 2 cut profiles, linking and scoring from 250 s to 223 s at the same peak RSS,
+# but a second run of it failed: DuckDB ran out of its 1 GB extracting five windows of keys.
+RUN_WINDOWS = 2
 
 
 @dataclass
@@ -105,7 +106,7 @@ def _cluster_tick(
     edges = links(con, weighted, keys.codes, config.min_link)
     membership = communities(edges, config.seed, config.cluster_min_accounts)
     arrays = {k: v[idx] for k, v in replay.rows.items()}
-    scores = replay.scores.score[idx]
+    scores = replay.rows["member_score"][idx]  # without the ranking-only rules
     density = block_density(weighted, keys.codes, membership)
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
@@ -161,7 +162,7 @@ def replay(
         for i in owned[run.scores.score[owned] >= config.account_threshold]:
             state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
         best.update_one(run.rows, run.scores, owned)
-        keys = _run_keys(con, _between(signals, ticks[0] - window, ticks[-1]), accounts)
+        keys = _run_keys(con, signals, ticks[0] - window, ticks[-1], accounts)
         linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
         for tick in ticks:
             _cluster_tick(con, keys, linked, tick=tick, config=config)
@@ -243,14 +244,26 @@ def _between(signals: str, start: np.datetime64, end: np.datetime64) -> str:
     return f"(SELECT * FROM {signals} WHERE {_time_range('ts', start, end)})"
 
 
-def _run_keys(con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None) -> KeyWindow:
-    """A key window whose codes cover the traffic keys of `signals`.
+def _run_keys(
+    con: duckdb.DuckDBPyConnection,
+    signals: str,
+    start: np.datetime64,
+    end: np.datetime64,
+    accounts: str | None,
+) -> KeyWindow:
+    """A key window whose codes cover the traffic keys of `signals` in [start, end).
 
     The keys are extracted for the run alone and dropped once coded, so DuckDB does not hold
-    them beside the signals while the ticks join pairs.
+    them beside the signals while the ticks join pairs. They are extracted a day at a time:
+    keys are distinct per (account, hour), so days never overlap, and DuckDB's distinct
+    then needs a day's keys in memory, not the run's.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)}")
+    day = np.timedelta64(24, "h")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)} LIMIT 0")
     try:
+        for first in np.arange(start, end, day):
+            days_keys = hour_keys_sql(_between(signals, first, min(first + day, end)))
+            con.execute(f"INSERT INTO hour_keys {days_keys}")
         return KeyWindow(key_codes(con, "hour_keys", accounts))
     finally:
         con.execute("DROP TABLE hour_keys")

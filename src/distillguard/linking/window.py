@@ -67,6 +67,7 @@ class KeyWindow:
         self.degree = np.zeros(len(codes.key_kind), np.int32)
         self.held = np.zeros(len(codes.accounts), np.int32)  # traffic keys held, per account
         self._hours: deque[HourSlice] = deque()
+        self._caps_by_max: dict[int, np.ndarray] = {}
 
     def update_one(self, hour: HourSlice) -> None:
         """Add one hour; hours must come in time order."""
@@ -99,13 +100,12 @@ class KeyWindow:
             self._apply(np.concatenate(gone), -1)
 
     def _apply(self, pairs: np.ndarray, sign: int) -> None:
-        # A bincount over all pair codes is one pass over memory: cheaper than np.add.at on
-        # a few hundred thousand codes, and duplicates (a pair in several hours) add up.
-        before = self.counts[pairs] > 0
-        self.counts += sign * np.bincount(pairs, minlength=len(self.counts)).astype(np.int32)
-        flipped = np.zeros(len(self.counts), dtype=bool)
-        flipped[pairs[before != (self.counts[pairs] > 0)]] = True
-        changed = np.flatnonzero(flipped)
+        # Only the pairs these hours touch are visited (a pair seen in several hours counts
+        # each time): the cost follows the hours added, not every pair the run's codes hold.
+        touched, times = np.unique(pairs, return_counts=True)
+        before = self.counts[touched] > 0
+        self.counts[touched] += sign * times.astype(np.int32)
+        changed = touched[before != (self.counts[touched] > 0)]
         step = np.where(self.counts[changed] > 0, 1, -1).astype(np.int32)
         np.add.at(self.degree, self.codes.pair_key[changed], step)
         np.add.at(self.held, self.codes.pair_account[changed], step)
@@ -118,9 +118,9 @@ class KeyWindow:
         degree = self.degree + np.bincount(
             codes.strong_key[active], minlength=len(codes.key_kind)
         ).astype(np.int32)
-        caps = np.array([WEAK_MAX_DEGREE.get(k, max_degree) for k in KINDS])[codes.key_kind]
-        linking = (degree >= 2) & (degree <= caps)
-        held = np.flatnonzero((self.counts > 0) & linking[codes.pair_key])
+        linking = (degree >= 2) & (degree <= self._caps(max_degree))
+        live = np.flatnonzero(self.counts > 0)  # the window's pairs, a few of the run's
+        held = live[linking[codes.pair_key[live]]]
         signed = np.flatnonzero(active & linking[codes.strong_key])
         account = np.concatenate([codes.pair_account[held], codes.strong_account[signed]])
         key = np.concatenate([codes.pair_key[held], codes.strong_key[signed]])
@@ -132,6 +132,13 @@ class KeyWindow:
             degree=degree[key],
             weight=_WEIGHT[kind] / np.log2(1.0 + degree[key]),
         )
+
+    def _caps(self, max_degree: int) -> np.ndarray:
+        """Each key's degree cap, built once per cap: the keys are fixed for the window."""
+        if max_degree not in self._caps_by_max:
+            caps = np.array([WEAK_MAX_DEGREE.get(k, max_degree) for k in KINDS], np.int32)
+            self._caps_by_max[max_degree] = caps[self.codes.key_kind]
+        return self._caps_by_max[max_degree]
 
     def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pair counts, key degrees, keys held per account), copied."""

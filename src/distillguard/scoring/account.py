@@ -203,9 +203,22 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Rules that rank accounts and add to their own score, but are not the evidence a member
+# of a linked cluster must show: at larger scale, heavy users linked by popular keys would
+# otherwise pass the member floor on a quiet week alone.
+RANKING_ONLY = frozenset({"thin_rich_harvest"})
+
+
 def score_accounts(
     features: Arrays, window_end: np.ndarray
 ) -> tuple[Scored, dict[str, np.ndarray]]:
-    """Scores for every window row, and the arrays (raw and derived) the rules read."""
+    """Scores for every window row, and the arrays (raw and derived) the rules read, with
+    `member_score`: the score without the RANKING_ONLY rules, what cluster scoring reads."""
     arrays: dict[str, np.ndarray] = {**features, **derived(features, window_end)}
-    return noisy_or(RULES, arrays, len(arrays["n"])), arrays
+    scored = noisy_or(RULES, arrays, len(arrays["n"]))
+    miss = np.ones(len(arrays["n"]))
+    for code, strength in scored.strengths.items():
+        if code not in RANKING_ONLY:
+            miss *= 1.0 - strength
+    arrays["member_score"] = 1.0 - miss
+    return scored, arrays
