@@ -106,7 +106,7 @@ def _cluster_tick(
     edges = links(con, weighted, keys.codes, config.min_link)
     membership = communities(edges, config.seed, config.cluster_min_accounts)
     arrays = {k: v[idx] for k, v in replay.rows.items()}
-    scores = replay.rows["member_score"][idx]  # without the ranking-only rules
+    scores = arrays["member_score"]  # without the ranking-only rules
     density = block_density(weighted, keys.codes, membership)
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)

@@ -19,10 +19,15 @@ from __future__ import annotations
 LOG_HARVEST = "ln(1 + coalesce(output_tokens, 0) + coalesce(reasoning_tokens, 0))"
 
 
+def window_frame(window_hours: int) -> str:
+    """The SQL frame of a moving window of `window_hours` hours ending with the row's hour
+    (ordered by an hour column); the account profiles use the same frame."""
+    return f"RANGE BETWEEN INTERVAL {window_hours - 1} HOUR PRECEDING AND CURRENT ROW"
+
+
 def harvest_reference_sql(signals: str, window_hours: int) -> str:
     """SQL for (hour, capability, log_harvest_ref): the window's mean log harvest per
     capability at every hour with traffic of that capability."""
-    frame = f"RANGE BETWEEN INTERVAL {window_hours - 1} HOUR PRECEDING AND CURRENT ROW"
     return f"""
         WITH per_hour AS (
           SELECT date_trunc('hour', ts) AS hour, capability,
@@ -31,5 +36,5 @@ def harvest_reference_sql(signals: str, window_hours: int) -> str:
         )
         SELECT hour, capability, (sum(total) OVER w) / (sum(k) OVER w) AS log_harvest_ref
         FROM per_hour
-        WINDOW w AS (PARTITION BY capability ORDER BY hour {frame})
+        WINDOW w AS (PARTITION BY capability ORDER BY hour {window_frame(window_hours)})
     """

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 
 from distillguard.profiles.hourly import SUM_COLUMNS
+from distillguard.profiles.population import window_frame
 
 Features = dict[str, np.ndarray]
 
@@ -21,7 +22,7 @@ def window_sql(
     """SQL for the window rows of `hourly` (a table expression over hourly partials); with
     `keep_from` (an SQL time), only the rows of hours from then on, whose frames the caller
     has made sure `hourly` covers."""
-    frame = f"RANGE BETWEEN INTERVAL {window_hours - 1} HOUR PRECEDING AND CURRENT ROW"
+    frame = window_frame(window_hours)
     sums = ",\n".join(f"(sum({c}) OVER w)::DOUBLE AS {c}" for c in SUM_COLUMNS)
     by_hour = ",\n".join(
         f"(sum(CASE WHEN hour(h.hour) = {k} THEN h.n ELSE 0 END) OVER w)::DOUBLE AS hod_{k}"

@@ -216,9 +216,5 @@ def score_accounts(
     `member_score`: the score without the RANKING_ONLY rules, what cluster scoring reads."""
     arrays: dict[str, np.ndarray] = {**features, **derived(features, window_end)}
     scored = noisy_or(RULES, arrays, len(arrays["n"]))
-    miss = np.ones(len(arrays["n"]))
-    for code, strength in scored.strengths.items():
-        if code not in RANKING_ONLY:
-            miss *= 1.0 - strength
-    arrays["member_score"] = 1.0 - miss
+    arrays["member_score"] = scored.score_without(RANKING_ONLY)
     return scored, arrays

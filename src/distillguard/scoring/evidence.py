@@ -64,15 +64,23 @@ class Scored:
         ]
         return sorted(items, key=lambda e: -e.confidence)
 
+    def score_without(self, codes: frozenset[str]) -> np.ndarray:
+        """The noisy-OR of every rule's strength but those in `codes`."""
+        return _combine(
+            [s for code, s in self.strengths.items() if code not in codes], len(self.score)
+        )
+
+
+def _combine(strengths: list[np.ndarray], rows: int) -> np.ndarray:
+    miss = np.ones(rows)
+    for s in strengths:
+        miss *= 1.0 - s
+    return 1.0 - miss
+
 
 def noisy_or(rules: tuple[Rule, ...], arrays: Arrays, rows: int) -> Scored:
-    miss = np.ones(rows)
-    strengths = {}
-    for rule in rules:
-        s = np.clip(np.nan_to_num(rule.strength(arrays)), 0.0, 0.99)
-        strengths[rule.code] = s
-        miss *= 1.0 - s
-    return Scored(1.0 - miss, strengths)
+    strengths = {r.code: np.clip(np.nan_to_num(r.strength(arrays)), 0.0, 0.99) for r in rules}
+    return Scored(_combine(list(strengths.values()), rows), strengths)
 
 
 def saturate(x: np.ndarray, scale: float) -> np.ndarray:
