@@ -22,7 +22,7 @@ from distillguard.profiles.hourly import hourly_sql, release
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
 from distillguard.scoring.cluster import RULES as CLUSTER_RULES
-from distillguard.scoring.cluster import cluster_frame, score_clusters
+from distillguard.scoring.cluster import cluster_frame, declared_members, score_clusters
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
@@ -84,9 +84,25 @@ def _as_of(rows: dict[str, np.ndarray], tick: np.datetime64, window: np.timedelt
     return inside[last]
 
 
-def _sharers(edges: Links, kinds: tuple[str, ...]) -> set[str]:
-    """Accounts holding a key of these kinds that another account in the window holds."""
-    return {a for kind in kinds for holders in edges.holders(kind).values() for a in holders}
+@dataclass(frozen=True)
+class SharedInfrastructure:
+    """Who in the window shares sign-up infrastructure with another account. Members of a
+    declared organisation sharing its card are a company, not a fleet."""
+
+    card: set[str]
+    any_key: set[str]
+
+    @classmethod
+    def of(cls, edges: Links, arrays: dict[str, np.ndarray]) -> SharedInfrastructure:
+        declared = declared_members(arrays["account_id"], arrays["org_id"])
+        card = edges.sharing("card", 2, declared)
+        others = {
+            a
+            for kind in STRONG_KINDS
+            if kind != "card"
+            for a in edges.sharing(kind, 2, frozenset())
+        }
+        return cls(card, card | others)
 
 
 def _cluster_tick(
@@ -111,8 +127,7 @@ def _cluster_tick(
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
     own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
-    card_sharers = _sharers(edges, ("card",))
-    infrastructure = _sharers(edges, STRONG_KINDS)
+    shared = SharedInfrastructure.of(edges, arrays)
     state = replay.state
     for j in np.flatnonzero(
         (scored.score >= config.cluster_threshold)
@@ -125,8 +140,8 @@ def _cluster_tick(
         members = [
             a
             for a in frame.members[j].tolist()
-            if a in card_sharers
-            or (a in infrastructure and own.get(a, 0.0) >= config.member_floor)
+            if a in shared.card
+            or (a in shared.any_key and own.get(a, 0.0) >= config.member_floor)
             or own.get(a, 0.0) >= 2 * config.member_floor
         ]
         if len(members) < config.cluster_min_accounts:

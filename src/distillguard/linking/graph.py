@@ -44,6 +44,16 @@ class Links:
                 found.setdefault(key, []).append(account)
         return {k: v for k, v in found.items() if len(v) >= 2}
 
+    def sharing(self, kind: str, min_holders: int, excluded: frozenset[str]) -> set[str]:
+        """Accounts (not `excluded`) holding a key of this kind that at least `min_holders`
+        accounts outside `excluded` hold."""
+        return {
+            a
+            for holders in self.holders(kind).values()
+            if len(kept := [a for a in holders if a not in excluded]) >= min_holders
+            for a in kept
+        }
+
 
 def _pairs_sql(min_link: float) -> str:
     """Strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a

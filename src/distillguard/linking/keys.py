@@ -51,12 +51,31 @@ def hour_keys_sql(signals: str) -> str:
     return "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ")"
 
 
-def _burst_key(accounts: str) -> str:
-    return (
-        f"'signup_burst:' || regexp_extract(signup_ip, '^(\\d+\\.\\d+)', 1) || '@' || "
-        f"strftime(time_bucket(INTERVAL 30 MINUTE, created_at), '%Y%m%d%H%M') FROM {accounts} "
-        f"WHERE created_at IS NOT NULL AND signup_ip IS NOT NULL"
-    )
+# A sign-up burst is more sign-ups from one /16 in 30 minutes than that network's own rate
+# over the day before predicts: a busy carrier network sees several sign-ups every half
+# hour, and in a large population chance collisions of any two would join strangers.
+BURST_MIN = 3
+BURST_SIGMAS = 4
+
+
+def _burst_keys(accounts: str) -> str:
+    """SQL for (account_id, key) of accounts signed up in a burst; causal: the rate comes
+    from the day before each half-hour."""
+    return f"""
+        WITH s AS (
+          SELECT account_id, regexp_extract(signup_ip, '^(\\d+\\.\\d+)', 1) AS net,
+                 time_bucket(INTERVAL 30 MINUTE, created_at) AS bucket
+          FROM {accounts} WHERE created_at IS NOT NULL AND signup_ip IS NOT NULL),
+        counts AS (SELECT net, bucket, count(*) AS c FROM s GROUP BY ALL),
+        rated AS (
+          SELECT net, bucket, c, coalesce(sum(c) OVER (
+                   PARTITION BY net ORDER BY bucket
+                   RANGE BETWEEN INTERVAL 24 HOUR PRECEDING AND INTERVAL 30 MINUTE PRECEDING),
+                 0) / 48.0 AS rate
+          FROM counts)
+        SELECT account_id, 'signup_burst:' || net || '@' || strftime(bucket, '%Y%m%d%H%M')
+        FROM s JOIN rated USING (net, bucket)
+        WHERE c >= {BURST_MIN} + rate + {BURST_SIGMAS} * sqrt(rate)"""
 
 
 def strong_keys_sql(accounts: str, active: str) -> str:
@@ -67,5 +86,5 @@ def strong_keys_sql(accounts: str, active: str) -> str:
             WHERE payment_fingerprint IS NOT NULL
           UNION ALL SELECT account_id, 'signup_ip:' || signup_ip FROM {accounts}
             WHERE signup_ip IS NOT NULL
-          UNION ALL SELECT account_id, {_burst_key(accounts)})
+          UNION ALL SELECT * FROM ({_burst_keys(accounts)}))
         WHERE account_id IN (SELECT account_id FROM {active})"""

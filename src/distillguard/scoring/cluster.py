@@ -34,8 +34,17 @@ class ClusterFrame:
     members: list[np.ndarray]  # account ids per cluster
 
 
+def declared_members(accounts: np.ndarray, orgs: np.ndarray) -> frozenset[str]:
+    """Accounts that declare an organisation (org ids arrive as None or NaN when absent)."""
+    return frozenset(
+        str(a)
+        for a, org in zip(accounts.tolist(), orgs.tolist(), strict=True)
+        if isinstance(org, str) and org
+    )
+
+
 def _sharers(
-    edges: Links, cluster_of: dict[str, int], kind: str, unrelated: dict[str, bool], n_clusters: int
+    edges: Links, cluster_of: dict[str, int], kind: str, declared: frozenset[str], n_clusters: int
 ) -> np.ndarray:
     """Per cluster: how many members hold a key of this kind that another member holds
     (for cards, members of one declared organisation do not count)."""
@@ -43,7 +52,7 @@ def _sharers(
     for holders in edges.holders(kind).values():
         by_cluster: dict[int, list[str]] = {}
         for account in holders:
-            if account in cluster_of and (kind != "card" or unrelated.get(account, True)):
+            if account in cluster_of and (kind != "card" or account not in declared):
                 by_cluster.setdefault(cluster_of[account], []).append(account)
         for cluster, members in by_cluster.items():
             if len(members) >= 2:
@@ -78,8 +87,7 @@ def cluster_frame(
     entropy = hour_entropy(np.stack([total(f"hod_{h}") for h in range(24)], axis=1))
     caps = {c: total(f"cap_{c}") for c in VALUABLE}
     coverage = sum(((caps[c] / n >= 0.05) & (caps[c] >= 5)).astype(float) for c in VALUABLE)
-    org = account_arrays["org_id"]
-    unrelated = {a: org[i] is None or org[i] != org[i] for i, a in enumerate(accounts.tolist())}
+    declared = declared_members(accounts, account_arrays["org_id"])
     cluster_of = {a: int(index[j]) for j, a in enumerate(accounts[linked].tolist())}
     in_block = np.array([(density or {}).get(a, 0.0) for a in accounts[linked].tolist()])
     arrays = {
@@ -92,9 +100,9 @@ def cluster_frame(
         "member_score": weighted / n,
         "entropy": entropy,
         "coverage": coverage,
-        "shared_card": _sharers(edges, cluster_of, "card", unrelated, k),
-        "signup_burst": _sharers(edges, cluster_of, "signup_burst", unrelated, k),
-        "shared_signup_ip": _sharers(edges, cluster_of, "signup_ip", unrelated, k),
+        "shared_card": _sharers(edges, cluster_of, "card", declared, k),
+        "signup_burst": _sharers(edges, cluster_of, "signup_burst", declared, k),
+        "shared_signup_ip": _sharers(edges, cluster_of, "signup_ip", declared, k),
         # Fraudar: the share of members inside a dense block of the key graph, and the
         # block's density (edge weight per node).
         "block_share": np.bincount(index, weights=(in_block > 0).astype(float), minlength=k)
