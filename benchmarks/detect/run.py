@@ -1,6 +1,7 @@
 """Detection benchmark: exchanges per second per stage, end to end, and peak memory.
 
     python -m benchmarks.detect.run [--lake demo-out/lake] [--out bench-out/detect]
+                                    [--run-windows N]
 
 Runs `distillguard detect` on an existing lake (make demo builds one of 843,911 exchanges)
 in a child process; memory is the peak RSS of it and its workers together.
@@ -24,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lake", type=Path, default=Path("demo-out/lake"))
     parser.add_argument("--out", type=Path, default=Path("bench-out/detect"))
+    parser.add_argument("--run-windows", type=int, default=None, help="passed to detect")
     args = parser.parse_args()
     if not (args.lake / "exchanges").is_dir():
         raise SystemExit(f"no lake at {args.lake}: run 'make demo' first, or pass --lake")
@@ -36,6 +38,7 @@ def main() -> None:
         str(args.lake),
         "--out",
         str(args.out),
+        *(["--run-windows", str(args.run_windows)] if args.run_windows else []),
     ]
     measured = run_measured(argv)
     rows = sum(pq.read_metadata(part).num_rows for part in (args.out / "signals").glob("*.parquet"))

@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.cli.main import main
-from distillguard.detect import replay as replay_module
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.outputs import ACCOUNT_COLUMNS, CLUSTER_COLUMNS
 from distillguard.detect.run import DetectSummary, detect
@@ -116,6 +115,7 @@ def test_cli_detect_and_evaluate(
         ({"account_threshold": 1.5}, "account_threshold"),
         ({"cluster_every_hours": 0}, "non-negative|multiple|tick"),
         ({"tick_hours": -1}, "non-negative"),
+        ({"run_windows": 0}, "run_windows"),
     ],
 )
 def test_bad_settings_raise(settings: dict[str, float], message: str) -> None:
@@ -123,17 +123,16 @@ def test_bad_settings_raise(settings: dict[str, float], message: str) -> None:
         DetectConfig(**settings)  # type: ignore[arg-type]
 
 
-def test_linking_in_runs_equals_one_run(
-    tiny_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_linking_in_runs_equals_one_run(tiny_lake: Path, tmp_path: Path) -> None:
     """Key codes built run by run (runs of one 24-hour window: four runs on this 4-day log)
     flag the same accounts at the same times, in the same clusters, as codes for the whole
     log."""
-    config = DetectConfig(window_hours=24)
-    monkeypatch.setattr(replay_module, "RUN_WINDOWS", 1)
-    runs = detect([tiny_lake], tmp_path / "runs", config=config)
-    monkeypatch.setattr(replay_module, "RUN_WINDOWS", 1000)
-    whole = detect([tiny_lake], tmp_path / "whole", config=config)
+    runs = detect(
+        [tiny_lake], tmp_path / "runs", config=DetectConfig(window_hours=24, run_windows=1)
+    )
+    whole = detect(
+        [tiny_lake], tmp_path / "whole", config=DetectConfig(window_hours=24, run_windows=1000)
+    )
 
     def flags(summary: DetectSummary) -> dict[str, tuple[object, ...]]:
         return {

@@ -24,6 +24,12 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
     p.add_argument("--window-hours", type=int, default=DetectConfig.window_hours)
     p.add_argument("--cluster-every-hours", type=int, default=DetectConfig.cluster_every_hours)
+    p.add_argument(
+        "--run-windows",
+        type=int,
+        default=DetectConfig.run_windows,
+        help="replay in runs this many windows long: longer is faster and holds more memory",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_detect)
     e = subparsers.add_parser("evaluate", help="score detection output against labels")
@@ -34,7 +40,10 @@ def register(subparsers: Subparsers) -> None:
 
 def run_detect(args: argparse.Namespace) -> int:
     config = DetectConfig(
-        window_hours=args.window_hours, cluster_every_hours=args.cluster_every_hours, seed=args.seed
+        window_hours=args.window_hours,
+        cluster_every_hours=args.cluster_every_hours,
+        run_windows=args.run_windows,
+        seed=args.seed,
     )
     console = Console(stderr=True)
     columns = (TextColumn("signals"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -23,6 +23,10 @@ class DetectConfig:
     member_floor: float = 0.25  # members of a flagged cluster need this much of their own
     max_key_degree: int = 200  # keys shared by more accounts link nothing
     min_link: float = 0.5  # pairs whose shared keys weigh less stay apart
+    # Replay in runs this many windows long (see detect.replay._runs): longer runs re-score
+    # less of the log and hold more of it. On 56 days, 4 ran 20,400 exchanges/s at 4.1 GB
+    # peak; 2 ran 18,600/s at 2.9 GB, with every account's results the same.
+    run_windows: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -35,5 +39,7 @@ class DetectConfig:
                 raise ConfigError(f"detect setting {name} must be in (0, 1]")
         if self.tick_hours < 1 or self.window_hours < self.tick_hours:
             raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
+        if self.run_windows < 1:
+            raise ConfigError("run_windows must be at least 1")
         if self.cluster_every_hours < self.tick_hours or self.cluster_every_hours % self.tick_hours:
             raise ConfigError("cluster_every_hours must be a positive multiple of tick_hours")

@@ -26,10 +26,6 @@ from distillguard.scoring.cluster import cluster_frame, declared_members, score_
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
-# The replay scores and links in runs this many windows long (see _runs). On 56 days, 4
-# rather than 2 cut profiles, linking and scoring from 250 s to 223 s at the same peak RSS,
-# but a second run of it failed: DuckDB ran out of its 1 GB extracting five windows of keys.
-RUN_WINDOWS = 2
 
 
 @dataclass
@@ -235,12 +231,12 @@ def _time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
 
 
 def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
-    """The linking ticks, in runs RUN_WINDOWS windows long.
+    """The linking ticks, in runs `config.run_windows` windows long.
 
     Each run's window rows and key codes cover that run and the window before it, so the
-    replay holds at most RUN_WINDOWS + 2 windows of them however long the log is (a last run
+    replay holds at most run_windows + 2 windows of them however long the log is (a last run
     shorter than a window joins the run before it). The window before a run is scored and
-    coded twice, which costs a long log about 1 / RUN_WINDOWS more and a log no longer than
+    coded twice, which costs a long log about 1 / run_windows more and a log no longer than
     a run nothing.
     """
     if len(hours) == 0:
@@ -248,7 +244,7 @@ def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
     step = np.timedelta64(config.cluster_every_hours, "h")
     ticks = np.arange(hours.min() + step, hours.max() + 2 * step, step)
     per_window = -(-config.window_hours // config.cluster_every_hours)
-    starts = list(range(0, len(ticks), RUN_WINDOWS * per_window))
+    starts = list(range(0, len(ticks), config.run_windows * per_window))
     if len(starts) > 1 and len(ticks) - starts[-1] < per_window:
         starts.pop()  # a last run shorter than a window joins the one before it
     return [ticks[a:b] for a, b in zip(starts, [*starts[1:], len(ticks)], strict=True)]
