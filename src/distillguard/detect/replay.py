@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from distillguard.detect.best import BestRows
+from distillguard.detect.best import BestRows, first_peak_per_account
 from distillguard.detect.config import DetectConfig
 from distillguard.linking.codes import key_codes
 from distillguard.linking.graph import Links, block_density, communities, links
@@ -58,16 +58,12 @@ class Replay:
     window_end: np.ndarray
 
     def best_row(self) -> dict[str, int]:
-        """Per account, the window row where its own score peaked."""
-        best: dict[str, int] = {}
+        """Per account, the window row where its own score peaked (the earliest on a tie)."""
         if "account_id" not in self.rows:  # no traffic at all
-            return best
-        for i, (a, s) in enumerate(
-            zip(self.rows["account_id"].tolist(), self.scores.score.tolist(), strict=True)
-        ):
-            if a not in best or s > self.scores.score[best[a]]:
-                best[a] = i
-        return best
+            return {}
+        accounts = self.rows["account_id"]
+        peaks = first_peak_per_account(accounts, self.scores.score)
+        return {str(accounts[i]): int(i) for i in peaks}
 
 
 def _as_of(rows: dict[str, np.ndarray], tick: np.datetime64, window: np.timedelta64) -> np.ndarray:
