@@ -13,7 +13,12 @@ import pytest
 
 from distillguard.cli.main import main
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.outputs import ACCOUNT_COLUMNS, CLUSTER_COLUMNS
+from distillguard.detect.outputs import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_SCHEMA,
+    CLUSTER_COLUMNS,
+    CLUSTER_SCHEMA,
+)
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.errors import ConfigError
 from distillguard.evaluate.metrics import evaluate
@@ -143,3 +148,17 @@ def test_linking_in_runs_equals_one_run(tiny_lake: Path, tmp_path: Path) -> None
     assert any(a.flagged for a in whole.accounts)
     assert flags(runs) == flags(whole)
     assert [round(c.score, 6) for c in runs.clusters] == [round(c.score, 6) for c in whole.clusters]
+
+
+def test_a_run_that_flags_nothing_writes_typed_tables(
+    tiny_lake: Path, tiny_sim: SimSummary, tmp_path: Path
+) -> None:
+    """With nothing flagged, first_flagged_at and cluster_id are all empty; they must still be
+    typed (not Arrow's null type), or readers such as evaluate cannot do time arithmetic."""
+    strict = DetectConfig(window_hours=24, account_threshold=1.0, cluster_threshold=1.0)
+    summary = detect([tiny_lake], tmp_path / "d", config=strict)
+    assert not any(a.flagged for a in summary.accounts)
+    for name, schema in (("accounts", ACCOUNT_SCHEMA), ("clusters", CLUSTER_SCHEMA)):
+        assert pq.read_schema(tmp_path / "d" / f"{name}.parquet") == schema
+    metrics = evaluate(tmp_path / "d", tiny_sim.files[2])
+    assert metrics.recall == 0.0 and all(c.leakage == 1.0 for c in metrics.campaigns)

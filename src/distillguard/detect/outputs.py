@@ -16,36 +16,40 @@ from distillguard.detect.results import AccountResult, ClusterResult
 from distillguard.scoring.evidence import Evidence
 from distillguard.signals.capability import CAPABILITIES
 
-ACCOUNT_COLUMNS = (
-    "account_id",
-    "score",
-    "flagged",
-    "flagged_by",
-    "cluster_id",
-    "first_flagged_at",
-    "reasons",
+# Typed, so that a run with nothing flagged (or no clusters) writes the same schema as any
+# other: readers (DuckDB, Spark, evaluate) see timestamps, never a column of type null.
+_WHEN = pa.timestamp("us", tz="UTC")
+ACCOUNT_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("score", pa.float64()),
+        ("flagged", pa.bool_()),
+        ("flagged_by", pa.string()),
+        ("cluster_id", pa.string()),
+        ("first_flagged_at", _WHEN),
+        ("reasons", pa.string()),
+    ]
 )
-CLUSTER_COLUMNS = (
-    "cluster_id",
-    "n_accounts",
-    "n_exchanges",
-    "score",
-    "flagged",
-    "first_flagged_at",
-    "capabilities",
-    "reasons",
+CLUSTER_SCHEMA = pa.schema(
+    [
+        ("cluster_id", pa.string()),
+        ("n_accounts", pa.int64()),
+        ("n_exchanges", pa.int64()),
+        ("score", pa.float64()),
+        ("flagged", pa.bool_()),
+        ("first_flagged_at", _WHEN),
+        ("capabilities", pa.string()),
+        ("reasons", pa.string()),
+    ]
 )
+ACCOUNT_COLUMNS = tuple(ACCOUNT_SCHEMA.names)
+CLUSTER_COLUMNS = tuple(CLUSTER_SCHEMA.names)
 
 
-def _write(rows: list[dict[str, Any]], columns: tuple[str, ...], stem: Path) -> None:
-    table = (
-        pa.Table.from_pylist(rows)
-        if rows
-        else pa.table({c: pa.array([], pa.string()) for c in columns})
-    )
-    pq.write_table(table.select(list(columns)), stem.with_suffix(".parquet"))
+def _write(rows: list[dict[str, Any]], schema: pa.Schema, stem: Path) -> None:
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), stem.with_suffix(".parquet"))
     with stem.with_suffix(".csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer = csv.DictWriter(handle, fieldnames=schema.names, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
@@ -117,8 +121,8 @@ def cluster_rows(
 
 
 def write_tables(out: Path, accounts: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> None:
-    _write(accounts, ACCOUNT_COLUMNS, out / "accounts")
-    _write(clusters, CLUSTER_COLUMNS, out / "clusters")
+    _write(accounts, ACCOUNT_SCHEMA, out / "accounts")
+    _write(clusters, CLUSTER_SCHEMA, out / "clusters")
 
 
 def _evidence_json(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
