@@ -128,11 +128,13 @@ def _quiet(n: float, days: float, excess: float, rich: float) -> dict[str, float
 
 THIN_HARVEST = [
     # (case, features, lowest strength, highest strength)
-    ("quiet harvester: 6 a day, 4x usual length", _quiet(42, 7, 1.4, 0.9), 0.5, 0.5),
-    ("half as strong: 2.5x usual length", _quiet(42, 7, 1.1, 0.9), 0.24, 0.26),
+    ("quiet harvester: 6 a day, 4x usual length", _quiet(42, 7, 1.4, 0.9), 0.7, 0.7),
+    ("half as strong: 2.5x usual length", _quiet(42, 7, 1.1, 0.9), 0.34, 0.36),
+    ("half as strong: 12 a day", _quiet(84, 7, 1.4, 0.9), 0.34, 0.36),
     ("usual lengths", _quiet(42, 7, 0.0, 0.9), 0.0, 0.0),
     ("long outputs but few reasoning-rich", _quiet(42, 7, 1.4, 0.3), 0.0, 0.0),
-    ("too few exchanges to say", _quiet(8, 3, 1.6, 1.0), 0.0, 0.0),
+    ("too few exchanges to say", _quiet(4, 2, 1.6, 1.0), 0.0, 0.0),
+    ("a dozen exchanges: most of the way", _quiet(12, 3, 1.6, 1.0), 0.48, 0.5),
     ("heavy user, 40 a day: other rules' business", _quiet(280, 7, 1.6, 1.0), 0.0, 0.0),
 ]
 
@@ -165,3 +167,20 @@ def test_ranking_only_rules_exist_and_member_score_leaves_only_them_out() -> Non
     assert trace > 0 and scored.strengths["thin_rich_harvest"][0] > 0
     assert arrays["member_score"][0] == pytest.approx(trace)
     assert scored.score[0] > arrays["member_score"][0]
+
+
+def test_a_quiet_harvest_outranks_one_generic_automation_rule() -> None:
+    """At a review budget, a thin harvest (which shows nothing else) must rank above a heavy
+    user tripping one generic rule, or that user's population fills the budget first."""
+    caps = ("coding", "agentic", "reasoning", "data_analysis", "vision")
+    broad = {"n": 2000.0, "n_rich": 1400.0, **{f"cap_{c}": 400.0 for c in caps}}
+    heavy = {"n": 400.0, **{f"hod_{h}": 400 / 24 for h in range(24)}, "active_hours": 168.0}
+    rows = [_quiet(42, 7, 1.4, 0.9), broad, heavy]
+    f = _features(len(rows))
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            f[name][i] = value
+    scored, _ = account.score_accounts(f, np.array([np.datetime64("2026-02-10T00:00")] * 3))
+    assert scored.strengths["broad_rich_coverage"][1] > 0.55
+    assert scored.strengths["round_the_clock"][2] > 0.4
+    assert scored.score[0] > max(scored.score[1], scored.score[2])

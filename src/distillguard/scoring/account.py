@@ -24,6 +24,15 @@ from distillguard.scoring.evidence import (
 )
 
 HOURS = [f"hod_{k}" for k in range(24)]
+# A thin harvest: reported campaigns ran as few as ~6 requests an account a day; under 8 an
+# active day counts fully, fading out by 16 (a light heavy user's pace).
+THIN_RATE = (8.0, 16.0)
+# Exchanges before the window's mean output excess counts fully. Set on two adaptive runs,
+# where waiting for 30 missed the thinnest harvests. At 15 the mean's standard error is
+# still about 0.4 (one account's per-exchange log ratios spread about 1.5: thinking on or
+# off), which is one reason this rule ranks and never flags alone.
+THIN_EXCHANGES = (5.0, 15.0)
+THIN_HARVEST_WEIGHT = 0.7
 
 
 def derived(f: Arrays, window_end: np.ndarray) -> dict[str, np.ndarray]:
@@ -173,18 +182,19 @@ RULES: tuple[Rule, ...] = (
         lambda f, i: {"network_hours_per_exchange": round(float(_d(f, "churn")[i]), 3)},
     ),
     Rule(
-        # Weak on purpose (at most 0.5, below the account threshold): heavy users who
-        # happen to have a quiet week look the same, so this ranks accounts for review and
-        # adds to other evidence, but never flags on its own.
+        # Below the account threshold (THIN_HARVEST_WEIGHT): heavy users who happen to
+        # have a light week look the same, so alone this ranks accounts for review and only
+        # flags with other evidence. It outranks any one generic automation rule, though
+        # (round the clock, coverage, churn): a quiet harvest shows nothing else.
         "thin_rich_harvest",
         "a few requests a day, each drawing far longer outputs than usual for its task",
         "spreads a harvest of reasoning-rich outputs thinly to stay under per-account limits",
         lambda f: (
-            0.5
+            THIN_HARVEST_WEIGHT
             * ramp(_d(f, "mean_harvest_excess"), 0.8, 1.4)
             * ramp(_d(f, "rich_share"), 0.5, 0.8)
-            * ramp(f["n"], 10, 30)
-            * (1.0 - ramp(_d(f, "daily_rate"), 12, 24))
+            * ramp(f["n"], *THIN_EXCHANGES)
+            * (1.0 - ramp(_d(f, "daily_rate"), *THIN_RATE))
         ),
         lambda f, i: {
             "output_vs_usual_for_task": round(float(np.exp(_d(f, "mean_harvest_excess")[i])), 2),
