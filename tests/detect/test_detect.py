@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from distillguard.detect.outputs import (
     CLUSTER_SCHEMA,
 )
 from distillguard.detect.run import DetectSummary, detect
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, UserError
 from distillguard.evaluate.metrics import evaluate
 from distillguard.ingest import ingest
 from distillguard.simulate import SimSummary
@@ -47,6 +48,27 @@ def test_every_flag_has_a_time_and_evidence(tiny_detect: DetectSummary) -> None:
     for a in tiny_detect.accounts:
         assert 0.0 <= a.score <= 1.0
         assert a.flagged or a.first_flagged_at is None
+
+
+def test_review_lists_unflagged_accounts_at_the_review_threshold(
+    tiny_lake: Path, tiny_sim: SimSummary, tmp_path: Path
+) -> None:
+    """Review is graded below a flag: an account is listed when its own score reached the
+    review threshold, never when flagged; lowering the threshold only adds accounts."""
+    low = DetectConfig(window_hours=24, review_threshold=0.3)
+    high = DetectConfig(window_hours=24, review_threshold=0.8)
+    runs = {
+        c.review_threshold: detect([tiny_lake], tmp_path / str(c), config=c) for c in (low, high)
+    }
+    listed = {t: {a.account_id for a in s.accounts if a.review} for t, s in runs.items()}
+    assert listed[0.3] > listed[0.8]
+    for threshold, summary in runs.items():
+        for a in summary.accounts:
+            assert not (a.review and a.flagged)
+            assert a.review <= (a.first_review_at is not None and a.score >= threshold)
+        metrics = evaluate(summary.out, tiny_sim.files[2])
+        assert metrics.review_tier.recall >= metrics.recall
+        assert metrics.review_tier.false_positive_rate >= metrics.false_positive_rate
 
 
 def test_findings_are_ocsf_detection_findings(tiny_detect: DetectSummary) -> None:
@@ -121,6 +143,8 @@ def test_cli_detect_and_evaluate(
         ({"cluster_every_hours": 0}, "non-negative|multiple|tick"),
         ({"tick_hours": -1}, "non-negative"),
         ({"run_windows": 0}, "run_windows"),
+        ({"review_threshold": 0.9}, "review_threshold"),
+        ({"review_threshold": 0}, "review_threshold"),
     ],
 )
 def test_bad_settings_raise(settings: dict[str, float], message: str) -> None:
@@ -162,3 +186,13 @@ def test_a_run_that_flags_nothing_writes_typed_tables(
         assert pq.read_schema(tmp_path / "d" / f"{name}.parquet") == schema
     metrics = evaluate(tmp_path / "d", tiny_sim.files[2])
     assert metrics.recall == 0.0 and all(c.leakage == 1.0 for c in metrics.campaigns)
+
+
+def test_evaluating_an_older_output_asks_for_a_new_detect(
+    tiny_detect: DetectSummary, tiny_sim: SimSummary, tmp_path: Path
+) -> None:
+    shutil.copytree(tiny_detect.out, tmp_path / "old")
+    table = pq.read_table(tmp_path / "old" / "accounts.parquet")
+    pq.write_table(table.drop_columns(["review"]), tmp_path / "old" / "accounts.parquet")
+    with pytest.raises(UserError, match="older detect"):
+        evaluate(tmp_path / "old", tiny_sim.files[2])

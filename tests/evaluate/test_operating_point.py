@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from distillguard.errors import ConfigError
-from distillguard.evaluate.operating_point import lowest_threshold, operating_point
+from distillguard.evaluate.operating_point import lowest_threshold, operating_point, tier_rates
 
 B, A = False, True
 
@@ -54,3 +54,15 @@ def test_operating_point_per_campaign_and_population() -> None:
     assert set(point.false_positive_rate_by_population) == {"p", "q"}
     rates = point.false_positive_rate_by_population
     assert (rates["p"] + rates["q"]) / 2 == pytest.approx(0.01)
+
+
+def test_tier_rates_count_hits_per_campaign_and_population() -> None:
+    hit = np.array([True, False, True, True, False, False, True, False])
+    attack = np.array([True, True, True, False, False, False, False, False])
+    campaign = np.array(["x", "x", "y", "", "", "", "", ""], dtype=object)
+    population = np.array(["", "", "", "p", "p", "q", "q", "q"], dtype=object)
+    rates = tier_rates(hit, attack, campaign, population)
+    assert rates.recall == pytest.approx(2 / 3)
+    assert rates.false_positive_rate == pytest.approx(2 / 5)
+    assert rates.recall_by_campaign == {"x": 0.5, "y": 1.0}
+    assert rates.false_positive_rate_by_population == pytest.approx({"p": 0.5, "q": 1 / 3})

@@ -30,6 +30,12 @@ def register(subparsers: Subparsers) -> None:
         default=DetectConfig.run_windows,
         help="replay in runs this many windows long: longer is faster and holds more memory",
     )
+    p.add_argument(
+        "--review-threshold",
+        type=float,
+        default=DetectConfig.review_threshold,
+        help="list unflagged accounts whose own score reaches this for review",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_detect)
     e = subparsers.add_parser("evaluate", help="score detection output against labels")
@@ -43,6 +49,7 @@ def run_detect(args: argparse.Namespace) -> int:
         window_hours=args.window_hours,
         cluster_every_hours=args.cluster_every_hours,
         run_windows=args.run_windows,
+        review_threshold=args.review_threshold,
         seed=args.seed,
     )
     console = Console(stderr=True)

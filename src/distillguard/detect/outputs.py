@@ -27,6 +27,8 @@ ACCOUNT_SCHEMA = pa.schema(
         ("flagged_by", pa.string()),
         ("cluster_id", pa.string()),
         ("first_flagged_at", _WHEN),
+        ("review", pa.bool_()),
+        ("first_review_at", _WHEN),
         ("reasons", pa.string()),
     ]
 )
@@ -64,6 +66,8 @@ def account_rows(accounts: list[AccountResult]) -> list[dict[str, Any]]:
             "flagged_by": a.flagged_by,
             "cluster_id": a.cluster_id,
             "first_flagged_at": a.first_flagged_at,
+            "review": a.review,
+            "first_review_at": a.first_review_at,
             "reasons": a.reasons,
         }
         for a in accounts

@@ -41,6 +41,7 @@ class ClusterRecord:
 @dataclass
 class ReplayState:
     account_flag: dict[str, np.datetime64] = field(default_factory=dict)
+    account_review: dict[str, np.datetime64] = field(default_factory=dict)
     cluster_flag: dict[str, np.datetime64] = field(default_factory=dict)
     cluster_score: dict[str, float] = field(default_factory=dict)
     flagged_clusters: list[ClusterRecord] = field(default_factory=list)
@@ -166,6 +167,8 @@ def replay(
         owned_from = ticks[0] - step  # the runs' own hours follow one another
         run = _score_run(con, accounts, config, owned_from, ticks[-1])
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
+        for i in owned[run.scores.score[owned] >= config.review_threshold]:
+            state.account_review.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
         for i in owned[run.scores.score[owned] >= config.account_threshold]:
             state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
         best.update_one(run.rows, run.scores, owned)

@@ -86,6 +86,19 @@ def _cluster_data(
     )
 
 
+def _account_cards(title: str, accounts: list[AccountResult], stamp: str) -> list[str]:
+    if not accounts:
+        return []
+    cards = [f"<h2>{html.escape(title)}</h2>"]
+    for a in accounts[:20]:
+        when = a.first_flagged_at if a.flagged else a.first_review_at
+        cards.append(
+            f"<div class='card'><h3>{html.escape(a.account_id)}: score {a.score:.2f}</h3>"
+            f"<p>{stamp} {when}</p>{_evidence_table(a.evidence)}</div>"
+        )
+    return cards
+
+
 def write_report(
     path: Path,
     con: duckdb.DuckDBPyConnection,
@@ -105,7 +118,8 @@ def write_report(
         f"{len(flagged):,} accounts flagged "
         f"({sum(a.flagged_by == 'account' for a in flagged):,} on "
         f"their own evidence, {sum(a.flagged_by == 'cluster' for a in flagged):,} as members of "
-        f"a flagged cluster); {len(top)} flagged clusters shown.</p>",
+        f"a flagged cluster), {sum(a.review for a in accounts):,} listed for review; "
+        f"{len(top)} flagged clusters shown.</p>",
         "<h2>Hourly volume of the flagged clusters</h2>",
         _volume_svg([(c.cluster_id, data[c.cluster_id][0]) for c in top]),
     ]
@@ -120,13 +134,13 @@ def write_report(
             f"<p class='muted facts'>accounts: {html.escape(', '.join(c.accounts[:20]))}"
             f"{' ...' if len(c.accounts) > 20 else ''}</p></div>"
         )
-    solo = sorted((a for a in flagged if a.cluster_id is None), key=lambda a: -a.score)[:20]
-    if solo:
-        parts.append("<h2>Flagged accounts outside any cluster</h2>")
-        for a in solo:
-            parts.append(
-                f"<div class='card'><h3>{a.account_id}: score {a.score:.2f}</h3>"
-                f"<p>first flagged at {a.first_flagged_at}</p>{_evidence_table(a.evidence)}</div>"
-            )
+    solo = sorted((a for a in flagged if a.cluster_id is None), key=lambda a: -a.score)
+    parts += _account_cards("Flagged accounts outside any cluster", solo, "first flagged at")
+    review = sorted((a for a in accounts if a.review), key=lambda a: -a.score)
+    parts += _account_cards(
+        f"Accounts for review: {len(review):,}, not flagged (top 20 by score)",
+        review,
+        "reached the review threshold at",
+    )
     parts.append("</body></html>")
     path.write_text("\n".join(parts))

@@ -22,10 +22,16 @@ class AccountResult:
     cluster_id: str | None
     first_flagged_at: datetime | None
     evidence: tuple[Evidence, ...]
+    first_review_at: datetime | None = None  # own score first reached the review threshold
 
     @property
     def reasons(self) -> str:
         return "; ".join(e.title for e in self.evidence)
+
+    @property
+    def review(self) -> bool:
+        """Listed for review: reached the review threshold on its own, and not flagged."""
+        return self.first_review_at is not None and not self.flagged
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ def build_results(replay: Replay) -> tuple[list[AccountResult], list[ClusterResu
                 cluster_of.get(account),
                 to_datetime(first),
                 tuple(evidence),
+                to_datetime(state.account_review.get(account)),
             )
         )
     return accounts, clusters

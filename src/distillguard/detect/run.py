@@ -34,9 +34,11 @@ class DetectSummary:
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
+        review = sum(a.review for a in self.accounts)
         return (
             f"detect: {self.exchanges:,} exchanges, {len(self.accounts):,} accounts, "
-            f"{flagged:,} flagged, {sum(c.flagged for c in self.clusters)} flagged clusters, "
+            f"{flagged:,} flagged, {review:,} for review, "
+            f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
             f"{self.findings} findings -> {self.out}"
         )
 

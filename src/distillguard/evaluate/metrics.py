@@ -12,7 +12,12 @@ import numpy as np
 
 from distillguard.detect.signals_stage import signals_sql
 from distillguard.errors import UserError
-from distillguard.evaluate.operating_point import OperatingPoint, operating_point
+from distillguard.evaluate.operating_point import (
+    OperatingPoint,
+    TierRates,
+    operating_point,
+    tier_rates,
+)
 from distillguard.ingest.lake import connect, fetch_one, sql_path
 
 CAUGHT_SHARE = 0.5  # a campaign is caught when most of its accounts are flagged
@@ -43,6 +48,7 @@ class Metrics:
     benign_accounts_by_population: dict[str, int]
     campaigns: list[CampaignMetrics]
     at_budget: OperatingPoint  # how the scores rank: recall within a false-positive budget
+    review_tier: TierRates  # flagged or listed for review, at the threshold detect ran with
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -70,8 +76,11 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
     con.execute(
         f"CREATE VIEW signals AS SELECT account_id, ts FROM {signals_sql(detect_dir / 'signals')}"
     )
+    columns = {row[0] for row in con.execute("DESCRIBE results").fetchall()}
+    if "review" not in columns:
+        raise UserError(f"{detect_dir} was written by an older detect: run 'distillguard detect'")
     con.execute("""CREATE TEMP TABLE scored AS
-        SELECT r.account_id, r.score, r.flagged, r.first_flagged_at,
+        SELECT r.account_id, r.score, r.flagged, r.first_flagged_at, r.review,
                l.label, l.campaign, l.population
         FROM results r JOIN labels l USING (account_id)""")
     attack, benign, tp, fp = fetch_one(
@@ -88,6 +97,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
             "SELECT DISTINCT campaign FROM scored WHERE label = 'attack' ORDER BY 1"
         ).fetchall()
     ]
+    ranked, review = _tiers(con)
     return Metrics(
         attack_accounts=int(attack),
         benign_accounts=int(benign),
@@ -97,20 +107,23 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         false_positive_rate_by_population={str(p): float(r) for p, _, r in by_population},
         benign_accounts_by_population={str(p): int(n) for p, n, _ in by_population},
         campaigns=campaigns,
-        at_budget=_operating_point(con),
+        at_budget=ranked,
+        review_tier=review,
     )
 
 
-def _operating_point(con: duckdb.DuckDBPyConnection) -> OperatingPoint:
-    table = con.execute(
-        "SELECT score, label = 'attack' AS attack, campaign, population FROM scored"
-    ).fetchnumpy()
-    return operating_point(
-        np.asarray(table["score"], dtype=float),
-        np.asarray(table["attack"], dtype=bool),
+def _tiers(con: duckdb.DuckDBPyConnection) -> tuple[OperatingPoint, TierRates]:
+    """The ranking check (a threshold chosen with the labels) and the review tier (flagged
+    or listed for review: the threshold detect ran with, chosen without them)."""
+    table = con.execute("""SELECT score, flagged OR review AS hit, label = 'attack' AS attack,
+        campaign, population FROM scored""").fetchnumpy()
+    attack = np.asarray(table["attack"], dtype=bool)
+    groups = (
         np.asarray(table["campaign"], dtype=object),
         np.asarray(table["population"], dtype=object),
     )
+    ranked = operating_point(np.asarray(table["score"], dtype=float), attack, *groups)
+    return ranked, tier_rates(np.asarray(table["hit"], dtype=bool), attack, *groups)
 
 
 def _campaign(con: object, campaign: str) -> CampaignMetrics:
@@ -173,7 +186,21 @@ def markdown(m: Metrics) -> str:
             f"| {'yes' if c.caught else 'no'} | {c.leakage:.1%} | {first} | {median} "
             f"| {c.accounts_burned_per_1000:.2f} |"
         )
-    return "\n".join(lines + _operating_point_lines(m.at_budget)) + "\n"
+    review = _review_lines(m.review_tier)
+    return "\n".join(lines + review + _operating_point_lines(m.at_budget)) + "\n"
+
+
+def _review_lines(t: TierRates) -> list[str]:
+    caught = [
+        f"{c} recall {r:.3f} ({'caught' if r > CAUGHT_SHARE else 'not caught'})"
+        for c, r in t.recall_by_campaign.items()
+    ]
+    rates = [f"{g} FPR {r:.3%}" for g, r in t.false_positive_rate_by_population.items()]
+    return [
+        "",
+        f"Flagged or listed for review (the threshold detect ran with): recall {t.recall:.3f}, "
+        f"benign false-positive rate {t.false_positive_rate:.3%}; " + "; ".join(caught + rates),
+    ]
 
 
 def _operating_point_lines(p: OperatingPoint) -> list[str]:

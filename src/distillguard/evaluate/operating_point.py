@@ -45,6 +45,29 @@ def _share(hit: np.ndarray, groups: np.ndarray, within: np.ndarray) -> dict[str,
     return {str(g): float(hit[within & (groups == g)].mean()) for g in np.unique(groups[within])}
 
 
+@dataclass(frozen=True)
+class TierRates:
+    """What one tier of response reaches: the share of attack accounts in it (overall and
+    per campaign) and of benign accounts (overall and per population)."""
+
+    recall: float
+    false_positive_rate: float
+    recall_by_campaign: dict[str, float]
+    false_positive_rate_by_population: dict[str, float]
+
+
+def tier_rates(
+    hit: np.ndarray, attack: np.ndarray, campaign: np.ndarray, population: np.ndarray
+) -> TierRates:
+    benign = ~attack
+    return TierRates(
+        float(hit[attack].mean()) if attack.any() else 0.0,
+        float(hit[benign].mean()) if benign.any() else 0.0,
+        _share(hit, campaign.astype(str), attack),
+        _share(hit, population.astype(str), benign),
+    )
+
+
 def operating_point(
     scores: np.ndarray,
     attack: np.ndarray,
@@ -53,14 +76,13 @@ def operating_point(
     budget: float = DEFAULT_BUDGET,
 ) -> OperatingPoint:
     """Recall and false-positive rates at the lowest threshold within `budget`."""
-    benign = ~attack
-    threshold = lowest_threshold(scores, benign, budget)
-    hit = scores >= threshold
+    threshold = lowest_threshold(scores, ~attack, budget)
+    rates = tier_rates(scores >= threshold, attack, campaign, population)
     return OperatingPoint(
         budget,
         threshold,
-        float(hit[attack].mean()) if attack.any() else 0.0,
-        float(hit[benign].mean()) if benign.any() else 0.0,
-        _share(hit, campaign.astype(str), attack),
-        _share(hit, population.astype(str), benign),
+        rates.recall,
+        rates.false_positive_rate,
+        rates.recall_by_campaign,
+        rates.false_positive_rate_by_population,
     )
