@@ -117,6 +117,7 @@ def test_evaluation_counts_campaigns(tiny_sim: SimSummary, tiny_detect: DetectSu
     assert 0 <= metrics.false_positive_rate <= 1 and 0 <= metrics.recall <= 1
     for c in metrics.campaigns:
         assert 0 <= c.leakage <= 1 and c.flagged <= c.accounts
+        assert 0 <= c.review_leakage <= c.leakage  # a review comes no later than a flag
     assert metrics.false_positive_rate < 0.05
     point = metrics.at_budget
     assert point.false_positive_rate <= 0.01

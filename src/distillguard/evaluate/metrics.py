@@ -35,6 +35,8 @@ class CampaignMetrics:
     hours_to_first_flag: float | None  # from the campaign's first exchange
     median_hours_to_flag: float | None  # per flagged account, from its first exchange
     accounts_burned_per_1000: float  # flagged accounts per 1,000 exchanges it got served
+    # share of its exchanges served before its account was flagged or listed for review
+    review_leakage: float
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         raise UserError(f"{detect_dir} was written by an older detect: run 'distillguard detect'")
     con.execute("""CREATE TEMP TABLE scored AS
         SELECT r.account_id, r.score, r.flagged, r.first_flagged_at, r.review,
+               least(r.first_flagged_at, r.first_review_at) AS first_acted_at,
                l.label, l.campaign, l.population
         FROM results r JOIN labels l USING (account_id)""")
     attack, benign, tp, fp = fetch_one(
@@ -130,7 +133,7 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
     query = f"""
         WITH members AS (SELECT * FROM scored WHERE campaign = '{campaign.replace("'", "''")}'),
         traffic AS (
-          SELECT m.account_id, m.flagged, m.first_flagged_at, s.ts
+          SELECT m.account_id, m.flagged, m.first_flagged_at, m.first_acted_at, s.ts
           FROM members m JOIN signals s USING (account_id)),
         per_account AS (
           SELECT account_id, any_value(flagged) AS flagged, any_value(first_flagged_at) AS flag_at,
@@ -140,8 +143,10 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
           (SELECT count(*) FROM traffic),
           (SELECT count(*) FILTER (first_flagged_at IS NULL OR ts < first_flagged_at) FROM traffic),
           (SELECT epoch(min(flag_at)) - epoch(min(first_ts)) FROM per_account),
-          (SELECT median(epoch(flag_at) - epoch(first_ts)) FILTER (flagged) FROM per_account)"""
-    accounts, flagged, exchanges, leaked, first, median = fetch_one(con, query)  # type: ignore[arg-type]
+          (SELECT median(epoch(flag_at) - epoch(first_ts)) FILTER (flagged) FROM per_account),
+          (SELECT count(*) FILTER (first_acted_at IS NULL OR ts < first_acted_at) FROM traffic)"""
+    row = fetch_one(con, query)  # type: ignore[arg-type]
+    accounts, flagged, exchanges, leaked, first, median, unreviewed = row
     recall = flagged / accounts if accounts else 0.0
     return CampaignMetrics(
         campaign,
@@ -154,6 +159,7 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
         None if first is None else float(first) / 3600,
         None if median is None else float(median) / 3600,
         1000 * flagged / leaked if leaked else float(flagged > 0) * 1000.0,
+        unreviewed / exchanges if exchanges else 0.0,
     )
 
 
@@ -175,8 +181,8 @@ def markdown(m: Metrics) -> str:
         ),
         "",
         "| campaign | accounts | flagged | recall | caught | leakage | hours to first flag "
-        "| median hours to flag | accounts burned per 1k exchanges |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| median hours to flag | accounts burned per 1k exchanges | leakage to review |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for c in m.campaigns:
         first = "-" if c.hours_to_first_flag is None else f"{c.hours_to_first_flag:.1f}"
@@ -184,7 +190,7 @@ def markdown(m: Metrics) -> str:
         lines.append(
             f"| {c.campaign} | {c.accounts:,} | {c.flagged:,} | {c.recall:.3f} "
             f"| {'yes' if c.caught else 'no'} | {c.leakage:.1%} | {first} | {median} "
-            f"| {c.accounts_burned_per_1000:.2f} |"
+            f"| {c.accounts_burned_per_1000:.2f} | {c.review_leakage:.1%} |"
         )
     review = _review_lines(m.review_tier)
     return "\n".join(lines + review + _operating_point_lines(m.at_budget)) + "\n"
