@@ -6,6 +6,15 @@ from dataclasses import dataclass, fields
 
 from distillguard.errors import ConfigError
 
+# Settings that are shares or scores: each must lie in (0, 1].
+FRACTIONS = (
+    "account_threshold",
+    "cluster_threshold",
+    "review_threshold",
+    "member_floor",
+    "min_link",
+)
+
 
 @dataclass(frozen=True)
 class DetectConfig:
@@ -39,8 +48,7 @@ class DetectConfig:
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"detect setting {f.name} must be a non-negative number")
-        names = ("account_threshold", "cluster_threshold", "review_threshold", "member_floor")
-        for name in (*names, "min_link"):
+        for name in FRACTIONS:
             if not 0 < getattr(self, name) <= 1:
                 raise ConfigError(f"detect setting {name} must be in (0, 1]")
         if self.review_threshold > self.account_threshold:

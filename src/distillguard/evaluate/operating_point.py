@@ -9,23 +9,13 @@ would cost", not as what detection flagged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from distillguard.errors import ConfigError
 
 DEFAULT_BUDGET = 0.01
-
-
-@dataclass(frozen=True)
-class OperatingPoint:
-    false_positive_budget: float
-    threshold: float  # accounts scoring at least this count as flagged; inf: none fit
-    recall: float
-    false_positive_rate: float
-    recall_by_campaign: dict[str, float]
-    false_positive_rate_by_population: dict[str, float]
 
 
 def lowest_threshold(scores: np.ndarray, benign: np.ndarray, budget: float) -> float:
@@ -56,6 +46,14 @@ class TierRates:
     false_positive_rate_by_population: dict[str, float]
 
 
+@dataclass(frozen=True)
+class OperatingPoint(TierRates):
+    """The rates at the lowest score threshold within a false-positive budget."""
+
+    false_positive_budget: float
+    threshold: float  # accounts scoring at least this count as flagged; inf: none fit
+
+
 def tier_rates(
     hit: np.ndarray, attack: np.ndarray, campaign: np.ndarray, population: np.ndarray
 ) -> TierRates:
@@ -78,11 +76,4 @@ def operating_point(
     """Recall and false-positive rates at the lowest threshold within `budget`."""
     threshold = lowest_threshold(scores, ~attack, budget)
     rates = tier_rates(scores >= threshold, attack, campaign, population)
-    return OperatingPoint(
-        budget,
-        threshold,
-        rates.recall,
-        rates.false_positive_rate,
-        rates.recall_by_campaign,
-        rates.false_positive_rate_by_population,
-    )
+    return OperatingPoint(**asdict(rates), false_positive_budget=budget, threshold=threshold)
