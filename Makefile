@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install system demo test lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+system:
+	bash scripts/install_system_packages.sh
 
 demo: install
 	$(BIN)/distillguard demo --out $(DEMO_DIR)
@@ -25,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: system lint typecheck
 	$(BIN)/pytest
 
 bench: install
