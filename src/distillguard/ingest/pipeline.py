@@ -20,6 +20,7 @@ from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.lake import Lake, StagingArea, merge_accounts
+from distillguard.ingest.layout import migrate_partition_columns
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
 from distillguard.ingest.sources import Chunk, expand_paths, iter_chunks, iter_records
 from distillguard.schema.validate import RowError, validate_account
@@ -136,6 +137,7 @@ def ingest(
         get_adapter(fmt)  # an unknown format fails before any file is read
     files = expand_paths(paths)
     lake = Lake(out)
+    migrate_partition_columns(lake.exchange_files())  # lakes written before the fix
     staging = StagingArea(lake)
     q = Quarantine(lake.quarantine_path)
     read = staged = 0
