@@ -43,6 +43,7 @@ class ChunkResult:
     read: int
     staged: int
     bad: list[BadRow] = field(default_factory=list)
+    accounts: list[Any] = field(default_factory=list)  # rows adapters read off the log
 
 
 @dataclass
@@ -51,6 +52,7 @@ class _Collected:
     bad: list[BadRow] = field(default_factory=list)
     read: int = 0
     lines: int = 0
+    accounts: dict[str, Any] = field(default_factory=dict)
 
 
 def _decode_native(chunk: Chunk) -> _Collected:
@@ -84,6 +86,9 @@ def _adapt(task: ChunkTask) -> _Collected:
             out.bad.append(bad_row(record, str(exc)))
             continue
         out.read += len(produced)
+        declared = adapter.account(record.value)
+        if declared is not None:
+            out.accounts[str(declared["account_id"])] = declared
         for row in produced:
             try:
                 out.rows.append(validate_exchange(row))
@@ -122,4 +127,5 @@ def process_chunk(task: ChunkTask) -> ChunkResult:
         table = rows_to_table(out.rows, EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
     if table.num_rows:
         write_staged(task.staging_dir, task.index, table)
-    return ChunkResult(task.index, out.lines, out.read, table.num_rows, out.bad)
+    accounts = list(out.accounts.values())
+    return ChunkResult(task.index, out.lines, out.read, table.num_rows, out.bad, accounts)

@@ -19,6 +19,7 @@ from typing import Any
 from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
+from distillguard.ingest.declared_accounts import merge_declared_accounts
 from distillguard.ingest.lake import Lake, StagingArea, merge_accounts
 from distillguard.ingest.layout import migrate_partition_columns
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
@@ -43,6 +44,7 @@ class IngestSummary:
     accounts_quarantined: int
     accounts_in_lake: int
     lake: Path
+    accounts_declared: int = 0
 
     def line(self) -> str:
         again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
@@ -52,6 +54,8 @@ class IngestSummary:
                 f"; accounts: read {self.accounts_read}, quarantined {self.accounts_quarantined},"
                 f" {self.accounts_in_lake} in lake"
             )
+        if self.accounts_declared:
+            accounts += f"; accounts declared by the log: {self.accounts_declared}"
         return (
             f"ingest: {self.files} file(s), read {self.read}, kept {self.kept}, "
             f"duplicates {self.duplicates}, quarantined {self.quarantined}{again}{accounts}"
@@ -142,6 +146,7 @@ def ingest(
     q = Quarantine(lake.quarantine_path)
     read = staged = 0
     line_base: dict[str, int] = {}
+    declared: dict[str, Any] = {}
     try:
         tasks = _tasks(files, fmt, mapping, staging)
         for task, result in _results(tasks, workers or _default_workers(files)):
@@ -151,10 +156,12 @@ def ingest(
             for row in result.bad:
                 q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
             line_base[task.chunk.source] = base + result.lines
+            declared.update((str(row["account_id"]), row) for row in result.accounts)
         kept = staging.merge_into(lake)
     finally:
         q.close()
         staging.discard()
+    accounts_declared = merge_declared_accounts(lake, declared)
     accounts_read, accounts_bad, accounts_in_lake = _ingest_accounts(accounts or [], lake)
     return IngestSummary(
         files=len(files),
@@ -167,4 +174,5 @@ def ingest(
         accounts_quarantined=accounts_bad,
         accounts_in_lake=accounts_in_lake,
         lake=out,
+        accounts_declared=accounts_declared,
     )
