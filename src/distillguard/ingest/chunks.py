@@ -16,7 +16,9 @@ import pyarrow as pa
 
 from distillguard.ingest.adapters import FieldMapping, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
+from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.lake import write_staged
+from distillguard.ingest.otel_join import read_content
 from distillguard.ingest.quarantine import BadRow, bad_row
 from distillguard.ingest.sources import Chunk, RawRecord
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
@@ -32,6 +34,7 @@ class ChunkTask:
     format: str
     mapping: FieldMapping | None
     staging_dir: Path
+    otel_content: Path | None = None  # message content from OTel logs files (otel_join)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ def _decode_native(chunk: Chunk) -> _Collected:
 def _adapt(task: ChunkTask) -> _Collected:
     out = _Collected()
     adapter = get_adapter(task.format, task.mapping)
+    if task.otel_content is not None and isinstance(adapter, OtelGenAIAdapter):
+        adapter = adapter.joined(read_content(task.otel_content))
     records, out.lines = task.chunk.load()
     for record in records:
         try:

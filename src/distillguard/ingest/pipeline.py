@@ -22,8 +22,15 @@ from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
 from distillguard.ingest.lake import Lake, StagingArea, merge_accounts
 from distillguard.ingest.layout import migrate_partition_columns
+from distillguard.ingest.otel_join import split_otel_logs, write_content
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
-from distillguard.ingest.sources import Chunk, expand_paths, iter_chunks, iter_records
+from distillguard.ingest.sources import (
+    Chunk,
+    expand_inputs,
+    expand_paths,
+    iter_chunks,
+    iter_records,
+)
 from distillguard.schema.validate import RowError, validate_account
 
 # Below this much input, starting worker processes costs more than it saves.
@@ -45,6 +52,8 @@ class IngestSummary:
     accounts_in_lake: int
     lake: Path
     accounts_declared: int = 0
+    otel_logs: int = 0
+    skipped: tuple[str, ...] = ()
 
     def line(self) -> str:
         again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
@@ -59,8 +68,13 @@ class IngestSummary:
         return (
             f"ingest: {self.files} file(s), read {self.read}, kept {self.kept}, "
             f"duplicates {self.duplicates}, quarantined {self.quarantined}{again}{accounts}"
-            f" -> {self.lake}"
+            f"{self._extras()} -> {self.lake}"
         )
+
+    def _extras(self) -> str:
+        joined = f"; message content from {self.otel_logs} OTel logs file(s)"
+        skipped = f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
+        return (joined if self.otel_logs else "") + (skipped if self.skipped else "")
 
 
 def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
@@ -74,14 +88,18 @@ def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
 
 
 def _tasks(
-    files: list[Path], fmt: str, mapping: FieldMapping | None, staging: StagingArea
+    files: list[Path],
+    fmt: str,
+    mapping: FieldMapping | None,
+    staging: StagingArea,
+    otel_content: Path | None = None,
 ) -> Iterator[ChunkTask]:
     index = 0
     for path in files:
         file_format: str | None = None
         for chunk in iter_chunks(path):
             file_format = file_format or _detect_format(chunk, fmt, mapping)
-            yield ChunkTask(index, chunk, file_format, mapping, staging.dir)
+            yield ChunkTask(index, chunk, file_format, mapping, staging.dir, otel_content)
             index += 1
 
 
@@ -139,7 +157,8 @@ def ingest(
     """Ingest exchange-log (or adapted) files and optional account files into the lake at `out`."""
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
-    files = expand_paths(paths)
+    inputs = expand_inputs(paths)
+    files, otel_logs = split_otel_logs(inputs.files)
     lake = Lake(out)
     migrate_partition_columns(lake.exchange_files())  # lakes written before the fix
     staging = StagingArea(lake)
@@ -148,7 +167,8 @@ def ingest(
     line_base: dict[str, int] = {}
     declared: dict[str, Any] = {}
     try:
-        tasks = _tasks(files, fmt, mapping, staging)
+        content = write_content(otel_logs, staging.dir) if otel_logs else None
+        tasks = _tasks(files, fmt, mapping, staging, content)
         for task, result in _results(tasks, workers or _default_workers(files)):
             read += result.read
             staged += result.staged
@@ -164,7 +184,7 @@ def ingest(
     accounts_declared = merge_declared_accounts(lake, declared)
     accounts_read, accounts_bad, accounts_in_lake = _ingest_accounts(accounts or [], lake)
     return IngestSummary(
-        files=len(files),
+        files=len(files) + len(otel_logs),
         read=read,
         kept=kept,
         duplicates=staged - kept,
@@ -175,4 +195,6 @@ def ingest(
         accounts_in_lake=accounts_in_lake,
         lake=out,
         accounts_declared=accounts_declared,
+        otel_logs=len(otel_logs),
+        skipped=tuple(inputs.skipped),
     )

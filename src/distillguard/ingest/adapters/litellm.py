@@ -27,6 +27,7 @@ from distillguard.ingest.adapters.base import (
     epoch_or_text_timestamp,
     lookup,
 )
+from distillguard.ingest.adapters.http_status import status_from_code, status_from_error
 from distillguard.ingest.adapters.openai_chat import (
     openai_response_fields,
     openai_tool_names,
@@ -63,22 +64,6 @@ IDENTITY_SENTINELS = frozenset({"default_user_id", "litellm_proxy_master_key", "
 _STATUS = {"success": 200}
 _ROW_FIELDS = ("request_id", "ts", "api_key_id", "access_path", "ip", "asn", "country")
 _KEYS = ("call_type", "startTime", "model_parameters")
-# HTTP status of a failure without an error_code, from LiteLLM's (OpenAI-style) error class.
-_ERROR_CLASS_STATUS = {
-    "BadRequestError": 400,
-    "ContextWindowExceededError": 400,
-    "ContentPolicyViolationError": 400,
-    "AuthenticationError": 401,
-    "PermissionDeniedError": 403,
-    "NotFoundError": 404,
-    "Timeout": 408,
-    "UnprocessableEntityError": 422,
-    "RateLimitError": 429,
-    "InternalServerError": 500,
-    "APIConnectionError": 500,
-    "BadGatewayError": 502,
-    "ServiceUnavailableError": 503,
-}
 
 
 def _messages(payload: Mapping[str, Any]) -> tuple[str | None, list[Row]]:
@@ -97,10 +82,8 @@ def _latency_ms(payload: Mapping[str, Any]) -> int | None:
 
 def failure_status(payload: Mapping[str, Any]) -> int | None:
     """The HTTP status of a failed call: error_code when it is one, else the error class's."""
-    code = str(lookup(payload, "error_information.error_code") or "")
-    if code.isdigit() and 100 <= int(code) <= 599:
-        return int(code)
-    return _ERROR_CLASS_STATUS.get(str(lookup(payload, "error_information.error_class")))
+    code = status_from_code(lookup(payload, "error_information.error_code"))
+    return code or status_from_error(lookup(payload, "error_information.error_class"))
 
 
 def _usage_fields(payload: Mapping[str, Any], failed: bool) -> Row:

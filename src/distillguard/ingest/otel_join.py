@@ -1,0 +1,61 @@
+"""OpenTelemetry logs files given with spans files: their message content joins the spans.
+
+Under the v1.30 GenAI conventions a span carries the metadata and its log records (events)
+carry the messages. Ingest sets the logs files aside, gathers their content by trace and
+span id into one file in the run's staging directory, and the span adapter in each worker
+reads it from there. A logs file without any spans file is a user error: there is nothing
+to join it to, and its records are not exchanges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from distillguard.errors import UserError
+from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
+from distillguard.ingest.adapters.otel_logs import Content, content_by_span, is_otel_logs
+from distillguard.ingest.sources import iter_chunks, iter_records
+
+CONTENT_FILE = "otel-content.json"
+
+
+def _first_value(path: Path) -> Any:
+    chunk = next(iter_chunks(path), None)
+    return chunk.first_value() if chunk is not None else None
+
+
+def split_otel_logs(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(files to ingest, OTel logs files); a logs file with no spans file is an error."""
+    firsts = {path: _first_value(path) for path in files}
+    logs = [path for path in files if is_otel_logs(firsts[path])]
+    rest = [path for path in files if path not in logs]
+    if logs and not any(OtelGenAIAdapter().matches(firsts[path]) for path in rest):
+        raise UserError(
+            f"{logs[0]} holds OpenTelemetry logs (events), not spans: give it together with"
+            " the spans file of the same run, and ingest joins them by trace and span id"
+        )
+    return rest, logs
+
+
+def _values(files: list[Path]) -> Iterator[Any]:
+    for path in files:
+        yield from (r.value for r in iter_records(path) if r.error is None)
+
+
+def write_content(logs: list[Path], directory: Path) -> Path:
+    """Gather the logs files' message content by span into one file in `directory`."""
+    path = directory / CONTENT_FILE
+    path.write_bytes(orjson.dumps(content_by_span(_values(logs))))
+    return path
+
+
+@lru_cache(maxsize=1)
+def read_content(path: Path) -> dict[str, Content]:
+    """The gathered content, read once per worker process."""
+    content: dict[str, Content] = orjson.loads(path.read_bytes())
+    return content
