@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from distillguard.ingest.adapters.base import lookup
 from distillguard.ingest.adapters.otel_values import any_value, attributes
 
 Content = dict[str, list[Any]]
@@ -50,7 +51,8 @@ def _text_parts(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"type": "text", "content": content}]
     if isinstance(content, list):  # content given as OpenAI-style parts
-        return [{"type": "text", "content": p.get("text")} for p in content if "text" in p]
+        texts = [p.get("text") for p in content if isinstance(p, Mapping)]
+        return [{"type": "text", "content": t} for t in texts if isinstance(t, str)]
     return []
 
 
@@ -61,8 +63,9 @@ def _parts(body: Mapping[str, Any], role: str) -> list[dict[str, Any]]:
         ]
     parts = _text_parts(body.get("content"))
     for call in body.get("tool_calls") or []:
-        name = (call.get("function") or {}).get("name") if isinstance(call, Mapping) else None
-        parts.append({"type": "tool_call", "id": call.get("id"), "name": name})
+        if isinstance(call, Mapping):
+            name = lookup(call, "function.name")
+            parts.append({"type": "tool_call", "id": call.get("id"), "name": name})
     return parts
 
 
