@@ -109,3 +109,12 @@ def test_a_given_json_document_is_one_clear_error(tmp_path: Path) -> None:
     document.write_text('[\n  {"request_id": "r1"}\n]\n')
     with pytest.raises(UserError, match="JSON document, not JSON Lines"):
         ingest([document], tmp_path / "lake")
+
+
+def test_a_broken_line_in_a_logs_file_is_quarantined(tmp_path: Path) -> None:
+    logs = tmp_path / "logs.jsonl"
+    logs.write_bytes(V130_LOGS.read_bytes() + b'{"resourceLogs": [\n')
+    summary = ingest([V130_SPANS, logs], tmp_path / "lake")
+    assert (summary.kept, summary.quarantined) == (5, 1)
+    [bad] = Lake(tmp_path / "lake").quarantine_path.read_bytes().splitlines()
+    assert orjson.loads(bad)["line"] == len(V130_LOGS.read_bytes().splitlines()) + 1

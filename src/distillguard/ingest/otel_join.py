@@ -19,7 +19,7 @@ import orjson
 from distillguard.errors import UserError
 from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.adapters.otel_logs import Content, content_by_span, is_otel_logs
-from distillguard.ingest.sources import iter_chunks, iter_records
+from distillguard.ingest.sources import RawRecord, iter_chunks, iter_records
 
 CONTENT_FILE = "otel-content.json"
 
@@ -42,16 +42,22 @@ def split_otel_logs(files: list[Path]) -> tuple[list[Path], list[Path]]:
     return rest, logs
 
 
-def _values(files: list[Path]) -> Iterator[Any]:
+def _values(files: list[Path], bad: list[RawRecord]) -> Iterator[Any]:
     for path in files:
-        yield from (r.value for r in iter_records(path) if r.error is None)
+        for record in iter_records(path):
+            if record.error is None:
+                yield record.value
+            else:
+                bad.append(record)
 
 
-def write_content(logs: list[Path], directory: Path) -> Path:
-    """Gather the logs files' message content by span into one file in `directory`."""
+def write_content(logs: list[Path], directory: Path) -> tuple[Path, list[RawRecord]]:
+    """Gather the logs files' message content by span into one file in `directory`;
+    returns it and the lines that were not JSON (for the quarantine)."""
     path = directory / CONTENT_FILE
-    path.write_bytes(orjson.dumps(content_by_span(_values(logs))))
-    return path
+    bad: list[RawRecord] = []
+    path.write_bytes(orjson.dumps(content_by_span(_values(logs, bad))))
+    return path, bad
 
 
 @lru_cache(maxsize=1)

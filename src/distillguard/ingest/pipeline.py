@@ -167,7 +167,11 @@ def ingest(
     line_base: dict[str, int] = {}
     declared: dict[str, Any] = {}
     try:
-        content = write_content(otel_logs, staging.dir) if otel_logs else None
+        content = None
+        if otel_logs:
+            content, unreadable = write_content(otel_logs, staging.dir)
+            for record in unreadable:
+                q.add(bad_row(record, str(record.error)))
         tasks = _tasks(files, fmt, mapping, staging, content)
         for task, result in _results(tasks, workers or _default_workers(files)):
             read += result.read
