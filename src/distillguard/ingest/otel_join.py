@@ -19,14 +19,20 @@ import orjson
 from distillguard.errors import UserError
 from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.adapters.otel_logs import Content, content_by_span, is_otel_logs
-from distillguard.ingest.sources import RawRecord, iter_chunks, iter_records
+from distillguard.ingest.sources import PARQUET_SUFFIXES, RawRecord, first_line, iter_records
 
 CONTENT_FILE = "otel-content.json"
 
 
 def _first_value(path: Path) -> Any:
-    chunk = next(iter_chunks(path), None)
-    return chunk.first_value() if chunk is not None else None
+    """The first record of a JSON Lines file, read from its first line alone (OTLP/JSON
+    files are never Parquet, and a large gzip file is not decompressed twice)."""
+    if path.name.lower().endswith(PARQUET_SUFFIXES):
+        return None
+    try:
+        return orjson.loads(first_line(path))
+    except orjson.JSONDecodeError:
+        return None
 
 
 def split_otel_logs(files: list[Path]) -> tuple[list[Path], list[Path]]:

@@ -128,7 +128,8 @@ def is_supported(path: Path) -> bool:
     return name.endswith(JSONL_SUFFIXES) or name.endswith(PARQUET_SUFFIXES)
 
 
-def _first_line(path: Path) -> bytes:
+def first_line(path: Path) -> bytes:
+    """The first non-blank line of a (possibly gzip) text file; empty if none or unreadable."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
@@ -145,7 +146,7 @@ def is_json_document(path: Path) -> bool:
     document (or a JSON array of records), not JSON Lines."""
     if not path.name.lower().endswith((".json", ".json.gz")):
         return False
-    line = _first_line(path)
+    line = first_line(path)
     if not line:
         return False
     try:
