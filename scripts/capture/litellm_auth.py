@@ -1,6 +1,7 @@
 """LiteLLM custom auth (general_settings.custom_auth): virtual keys with users, teams and
-organisations declared here instead of in LiteLLM's database, which needs Postgres and
-Prisma's engine binaries (downloaded at first run, so impossible offline)."""
+organisations declared here instead of in LiteLLM's key database. That database needs the
+`prisma` client generated first, and `prisma generate` downloads Prisma's query engine from
+binaries.prisma.sh, which cannot be reached here (tried: getaddrinfo ENOTFOUND)."""
 
 from __future__ import annotations
 
