@@ -219,3 +219,20 @@ def test_the_sink_writes_one_finding_a_line(tmp_path: Path) -> None:
     lines = output.paths[0].read_bytes().splitlines()
     assert output.records == len(lines) == 3
     assert [orjson.loads(x) for x in lines] == findings(sample_run())
+
+
+def test_a_review_account_later_flagged_is_an_update_with_raised_severity(tmp_path: Path) -> None:
+    first = findings(sample_run())
+    run = sample_run(_written(first, tmp_path), hours=2)
+    run = replace(
+        run,
+        accounts=tuple(
+            replace(a, flagged=True, flagged_by="account", first_flagged_at=T0, score=0.91)
+            if a.account_id == "maybe"
+            else a
+            for a in run.accounts
+        ),
+    )
+    [after] = [f for f in findings(run) if f["finding_info"]["uid"] == account_uid("maybe")]
+    assert (after["activity_id"], after["severity_id"], after["is_alert"]) == (2, 4, True)
+    assert "flagged" in after["finding_info"]["types"]
