@@ -21,6 +21,7 @@ def test_sink_conformance(sink: FindingSink, tmp_path: Path) -> None:
     assert first.records > 0 and first.paths
     for path in first.paths:
         assert path.is_file() and path.stat().st_size > 0 and path.parent == tmp_path / "a"
+    assert set((tmp_path / "a").iterdir()) == set(first.paths)  # nothing else, nothing partial
     # The same results give the same bytes, and writing again replaces rather than appends.
     again = sink.write(run, tmp_path / "a")
     other = sink.write(run, tmp_path / "b")

@@ -9,6 +9,7 @@ observables of type Resource UID; template fingerprints are keyed hashes (type H
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,11 @@ class OcsfSink:
         rows = findings(run)
         out.mkdir(parents=True, exist_ok=True)
         path = out / FINDINGS_FILE
-        path.write_bytes(b"".join(orjson.dumps(f) + b"\n" for f in rows))
+        # Written aside and renamed into place: the next run reads this file as its
+        # previous findings, so it must never be seen half written.
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(b"".join(orjson.dumps(f) + b"\n" for f in rows))
+        os.replace(partial, path)
         return SinkOutput((path,), len(rows))
 
 
