@@ -49,8 +49,12 @@ def _millis(when: Any) -> int | None:
     return None if when is None else int(when.timestamp() * 1000)
 
 
-def _evidence(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
-    return [{"name": e.code, "data": {"title": e.title, "observed": e.observed}} for e in evidence]
+def _evidence(evidence: tuple[Evidence, ...], hashes: list[str]) -> list[dict[str, Any]]:
+    """Observed facts only; the keyed template fingerprints are one more observation."""
+    items = [{"name": e.code, "data": {"title": e.title, "observed": e.observed}} for e in evidence]
+    if hashes:
+        items.append({"name": "template_fingerprints", "data": {"hmac_sha256": hashes}})
+    return items
 
 
 def _inferences(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
@@ -122,33 +126,24 @@ def _unmapped(subject: Subject, run: RunResults, action: GatewayAction | None) -
     return extra
 
 
-def finding(subject: Subject, run: RunResults) -> dict[str, Any]:
-    """One Detection Finding (a dict ready for JSON) for one subject of a run."""
-    time = _millis(run.time) or 0
-    activity = run.previous.activity(subject.uid)
-    severity, confidence = severity_id(subject), confidence_id(subject.score)
-    action = _response(subject, run)
-    hashes = _template_hashes(subject, run)
-    listed = subject.members[:MAX_LISTED]
-    evidences = _evidence(subject.evidence)
-    if hashes:
-        evidences.append({"name": "template_fingerprints", "data": {"hmac_sha256": hashes}})
-    metadata: dict[str, Any] = {
-        "version": OCSF_VERSION,
-        "product": {"name": "distillguard", "vendor_name": "distillguard", "version": __version__},
-    }
-    if action is not None:
-        metadata["profiles"] = ["security_control"]
+def _classification(activity: int) -> dict[str, Any]:
+    name = ACTIVITY_NAMES[activity]
     return {
         "activity_id": activity,
-        "activity_name": ACTIVITY_NAMES[activity],
+        "activity_name": name,
         "category_uid": 2,
         "category_name": "Findings",
         "class_uid": DETECTION_FINDING,
         "class_name": "Detection Finding",
         "type_uid": DETECTION_FINDING * 100 + activity,
-        "type_name": f"Detection Finding: {ACTIVITY_NAMES[activity]}",
-        "time": time,
+        "type_name": f"Detection Finding: {name}",
+    }
+
+
+def _ratings(subject: Subject) -> dict[str, Any]:
+    """Severity, confidence and risk, all from the tier and the score."""
+    severity, confidence = severity_id(subject), confidence_id(subject.score)
+    return {
         "severity_id": severity,
         "severity": SEVERITIES[severity],
         "status_id": 1,
@@ -161,12 +156,35 @@ def finding(subject: Subject, run: RunResults) -> dict[str, Any]:
         "risk_level": RISK_LEVELS[severity - 1],
         "risk_details": "; ".join(f"{e.inference} ({e.confidence:.2f})" for e in subject.evidence),
         "is_alert": subject.tier != REVIEW,
+    }
+
+
+def _metadata(action: GatewayAction | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "version": OCSF_VERSION,
+        "product": {"name": "distillguard", "vendor_name": "distillguard", "version": __version__},
+    }
+    if action is not None:
+        metadata["profiles"] = ["security_control"]
+    return metadata
+
+
+def finding(subject: Subject, run: RunResults) -> dict[str, Any]:
+    """One Detection Finding (a dict ready for JSON) for one subject of a run."""
+    time = _millis(run.time) or 0
+    action = _response(subject, run)
+    hashes = _template_hashes(subject, run)
+    listed = subject.members[:MAX_LISTED]
+    return {
+        **_classification(run.previous.activity(subject.uid)),
+        "time": time,
+        **_ratings(subject),
         "message": subject.title,
-        "metadata": metadata,
+        "metadata": _metadata(action),
         "finding_info": _finding_info(subject, run, time),
         "resources": [{"type": "Account", "uid": a} for a in listed],
         "observables": _observables(listed, hashes),
-        "evidences": evidences,
+        "evidences": _evidence(subject.evidence, hashes),
         **ocsf_fields(action),
         "unmapped": _unmapped(subject, run, action),
     }
