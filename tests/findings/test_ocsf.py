@@ -51,6 +51,8 @@ def test_one_finding_per_cluster_flagged_account_and_review_account() -> None:
     cluster_finding = rows["Distillation cluster of 3 accounts"]
     assert [r["uid"] for r in cluster_finding["resources"]] == ["m1", "m2", "m3"]
     assert cluster_finding["finding_info"]["uid"] == cluster_uid(["m3", "m1", "m2"])
+    assert cluster_finding["unmapped"]["cluster_id"] == "c-m1-m2-m3"
+    assert cluster_finding["unmapped"]["exchanges"] == 120
     assert rows["Distillation account"]["finding_info"]["uid"] == account_uid("solo")
     review = rows["Possible distillation account (review)"]
     assert review["finding_info"]["uid"] == account_uid("maybe")

@@ -118,6 +118,8 @@ def _unmapped(subject: Subject, run: RunResults, action: GatewayAction | None) -
         "accounts_listed": min(len(subject.members), MAX_LISTED),
         "inferences": _inferences(subject.evidence),
     }
+    if subject.kind == "cluster":  # this run's id of it in clusters.* and accounts.*
+        extra["cluster_id"] = subject.key
     if exchanges is not None:
         extra |= {"exchanges": exchanges, "capabilities": capabilities}
     if action is not None:
