@@ -13,6 +13,8 @@ from distillguard.cli.common import Subparsers
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
+from distillguard.findings.collect import FindingsOptions
+from distillguard.findings.fingerprints import read_key
 
 
 def register(subparsers: Subparsers) -> None:
@@ -37,6 +39,20 @@ def register(subparsers: Subparsers) -> None:
         help="list unflagged accounts whose own score reaches this for review",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the last run's output folder, whose findings this run updates or closes "
+        "(default: --out, read before it is replaced)",
+    )
+    p.add_argument(
+        "--fingerprint-key",
+        type=Path,
+        metavar="FILE",
+        help="HMAC key (16+ bytes) for the template fingerprints in findings; without it "
+        "findings carry none",
+    )
     p.set_defaults(run=run_detect)
     e = subparsers.add_parser("evaluate", help="score detection output against labels")
     e.add_argument("dir", type=Path, metavar="DIR", help="a detect output directory")
@@ -64,9 +80,15 @@ def run_detect(args: argparse.Namespace) -> int:
             args.accounts,
             config,
             progress=lambda rows: bar.advance(task, rows),
+            findings_options=_findings_options(args),
         )
     print_detect(summary, Console())
     return 0
+
+
+def _findings_options(args: argparse.Namespace) -> FindingsOptions:
+    key = None if args.fingerprint_key is None else read_key(args.fingerprint_key)
+    return FindingsOptions(previous=args.previous, fingerprint_key=key)
 
 
 def print_detect(summary: DetectSummary, console: Console) -> None:

@@ -12,13 +12,14 @@ from distillguard.detect.outputs import (
     account_rows,
     cluster_rows,
     cluster_stats,
-    write_findings,
     write_tables,
 )
 from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.findings.collect import FindingsOptions, collect
+from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 
@@ -57,8 +58,12 @@ def detect(
     accounts: list[Path] | None = None,
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    findings_options: FindingsOptions | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
+    findings_options = findings_options or FindingsOptions()
+    previous = findings_options.read_previous(out)  # before this run replaces them
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -82,12 +87,18 @@ def detect(
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
-    write_tables(
-        out,
-        account_rows(account_results),
-        cluster_rows(clusters, cluster_stats(con, "signals", clusters)),
+    stats = cluster_stats(con, "signals", clusters)
+    write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
+    run = collect(
+        con,
+        "signals",
+        account_results,
+        clusters,
+        cluster_stats=stats,
+        previous=previous,
+        options=findings_options,
     )
-    findings = write_findings(out / "findings.ocsf.jsonl", account_results, clusters)
+    findings = OcsfSink().write(run, out).records
     write_report(
         out / "report.html",
         con,
