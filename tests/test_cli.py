@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["ingest", "x.jsonl"], "required: --out"),
         (["frobnicate"], "invalid choice"),
         (["lake", "no-such-lake"], "no lake at"),
+        (["lake", "."], "is not a lake"),
         (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
     ],
 )
@@ -49,3 +51,61 @@ def test_user_errors_are_one_line(
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(4)] + [b"{bad"])
+    assert main(["ingest", str(source), "--out", str(tmp_path / "lake"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["read"], summary["kept"], summary["quarantined"]) == (5, 4, 1)
+    assert summary["lake"] == str(tmp_path / "lake")
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """The reader goes away before the first write (as `| head -1` does after its line)."""
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
+    assert main(["ingest", str(source), "--out", str(tmp_path / "lake")]) == 0
+    cases = [(["lake", str(tmp_path / "lake")], 141), (["completion", "bash"], 141)]
+    cases.append((["--help"], 0))  # argparse itself ignores a failed write of help
+    for argv, code in cases:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "distillguard.cli.main", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()
+        stderr = child.stderr.read().decode()
+        child.stderr.close()
+        assert child.wait() == code, (argv, stderr)
+        assert stderr == "", (argv, stderr)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_completion_scripts_name_every_command(
+    shell: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for command in ("ingest", "lake", "simulate", "detect", "evaluate", "demo", "--window-hours"):
+        assert command in script
+    assert ("_shtab_compgen_dirs" if shell == "bash" else "_files -/") in script
+
+
+def test_bash_completion_completes_a_command(tmp_path: Path) -> None:
+    """The bash script, loaded in a real bash, completes 'distillguard det' to 'detect'."""
+    script = tmp_path / "complete.bash"
+    result = subprocess.run(
+        [sys.executable, "-m", "distillguard.cli.main", "completion", "bash"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    script.write_text(result.stdout)
+    probe = (
+        f"source {script}; COMP_WORDS=(distillguard det); COMP_CWORD=1; "
+        "COMP_LINE='distillguard det'; COMP_POINT=${#COMP_LINE}; "
+        "_shtab_distillguard; echo ${COMPREPLY[@]}"
+    )
+    completed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["detect"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import Subparsers, add_command
 from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.ingest_cmd import print_lake
 from distillguard.cli.simulate_cmd import print_summary
@@ -24,9 +24,29 @@ DEMO_DAYS = 7
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("demo", help="simulate, ingest, detect and evaluate, end to end")
-    p.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR")
-    p.add_argument("--seed", type=int, default=0)
+    p = add_command(
+        subparsers,
+        "demo",
+        summary="a simulated week end to end: simulate, ingest, detect, evaluate",
+        description=f"The whole job on a small simulated week ({DEMO_PRESET} preset at scale "
+        f"{DEMO_SCALE}, {DEMO_DAYS} days; about a minute): simulate traffic with the reported "
+        "campaigns, ingest it into a lake, detect hour by hour, score the flags against the "
+        "labels, and write an HTML report of the evidence. Start here.",
+        examples=[
+            ("run it, then open demo-out/detect/report.html", "distillguard demo"),
+            ("another week of traffic, elsewhere", "distillguard demo --out /tmp/demo --seed 1"),
+        ],
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        metavar="DIR",
+        help="the folder for traffic/, lake/ and detect/ (its lake is replaced)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="random seed for the simulated traffic"
+    )
     p.set_defaults(run=run)
 
 
