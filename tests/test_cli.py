@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.main import main
+from distillguard.detect.results import ClusterResult
+from distillguard.detect.run import DetectSummary
+from distillguard.scoring.evidence import Evidence
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row
 
@@ -109,3 +116,22 @@ def test_bash_completion_completes_a_command(tmp_path: Path) -> None:
     )
     completed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
     assert completed.stdout.split() == ["detect"]
+
+
+def test_tables_stay_one_line_a_row_at_80_columns(tmp_path: Path) -> None:
+    """Long reasons end in an ellipsis on the terminal; the files keep the full text."""
+    reasons = tuple(
+        Evidence(f"r{i}", "unrelated accounts share cards", {}, "", 0.5) for i in range(6)
+    )
+    when = datetime(2026, 2, 3, 6, tzinfo=UTC)
+    clusters = [
+        ClusterResult(f"c-{i:010x}", ("a",) * (5 + i), 0.9, True, when, reasons) for i in range(3)
+    ]
+    summary = DetectSummary(tmp_path, 10, [], clusters, 3)
+    buffer = io.StringIO()
+    print_detect(summary, Console(file=buffer, width=80))
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if line.startswith("│ c-")]
+    assert len(rows) == 3  # one line each, not wrapped
+    assert all("…" in row and "2026-02-03 06:00" in row and "c-000000000" in row for row in rows)

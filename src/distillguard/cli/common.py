@@ -52,7 +52,7 @@ EXIT_CODES = """exit codes:
   141  the reader of the output went away (e.g. '| head'); ends quietly"""
 
 CLOSED_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program its pipe closed
-REASONS_WIDTH = 40  # terminal cells wider than this end in an ellipsis; files keep the full text
+MIN_WIDE_WIDTH = 12  # the free-text column of a table never shrinks below this
 
 
 def shown_default(action: argparse.Action) -> str | None:
@@ -176,15 +176,33 @@ def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], N
         yield functools.partial(bar.advance, task)
 
 
-def fitted_table(title: str | None, columns: Sequence[str], wide: Sequence[str] = ()) -> Table:
-    """A table that stays one line per row at 80 columns: the `wide` columns (free text such
-    as reasons) end in an ellipsis past REASONS_WIDTH cells instead of wrapping."""
-    table = Table(title=title)
+def fitted_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    wide: str,
+    width: int,
+    show_header: bool = True,
+) -> Table:
+    """A table of one line per row within `width` columns: the other columns keep their full
+    width and the `wide` one (free text such as reasons) gets what is left, its cells ending
+    in an ellipsis instead of wrapping into tall rows."""
+    natural = {
+        name: max([len(name) if show_header else 0, *(len(r[i]) for r in rows)])
+        for i, name in enumerate(columns)
+    }
+    frame = 3 * len(columns) + 1  # rich's borders and one space of padding either side
+    left = width - frame - sum(n for name, n in natural.items() if name != wide)
+    table = Table(title=title, show_header=show_header)
     for name in columns:
-        if name in wide:
-            table.add_column(name, max_width=REASONS_WIDTH, overflow="ellipsis", no_wrap=True)
+        if name == wide:
+            limit = max(left, MIN_WIDE_WIDTH)
+            table.add_column(name, max_width=limit, overflow="ellipsis", no_wrap=True)
         else:
-            table.add_column(name, no_wrap=True)
+            table.add_column(name, min_width=natural[name], no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

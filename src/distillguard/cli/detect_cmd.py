@@ -173,15 +173,19 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
 
 def print_detect(summary: DetectSummary, console: Console) -> None:
     console.print(summary.line())
-    table = fitted_table(
-        "flagged clusters (top 10; full reasons in clusters.csv)",
-        ("cluster", "accounts", "score", "first flagged", "reasons"),
-        wide=("reasons",),
-    )
-    for c in sorted((c for c in summary.clusters if c.flagged), key=lambda c: -c.score)[:10]:
-        when = c.first_flagged_at.strftime("%Y-%m-%d %H:%M") if c.first_flagged_at else ""
-        table.add_row(c.cluster_id, str(len(c.accounts)), f"{c.score:.2f}", when, c.reasons)
-    console.print(table)
+    rows = [
+        (
+            c.cluster_id,
+            str(len(c.accounts)),
+            f"{c.score:.2f}",
+            c.first_flagged_at.strftime("%Y-%m-%d %H:%M") if c.first_flagged_at else "",
+            c.reasons,
+        )
+        for c in sorted((c for c in summary.clusters if c.flagged), key=lambda c: -c.score)[:10]
+    ]
+    columns = ("cluster", "accounts", "score", "first flagged (UTC)", "reasons")
+    title = "flagged clusters (top 10; full reasons in clusters.csv)"
+    console.print(fitted_table(title, columns, rows, wide="reasons", width=console.width))
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     console.print(f"[dim]{timing}[/dim]")
     console.print(f"report: {summary.out / 'report.html'}")

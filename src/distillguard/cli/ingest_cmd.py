@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from distillguard.cli.common import (
     Subparsers,
     add_command,
     add_json_flag,
+    fitted_table,
     print_json,
     progress,
     stdout_console,
@@ -123,14 +123,18 @@ def _looks_like_lake(lake: Lake) -> bool:
 
 def print_lake(lake: Lake, out: Console) -> None:
     s = summarize_lake(lake)
-    table = Table(title=f"lake {lake.root}", show_header=False)
-    table.add_column("what", no_wrap=True)
-    table.add_column("count", overflow="ellipsis", no_wrap=True)
-    table.add_row("exchanges", f"{s.exchanges:,}")
-    table.add_row("accounts with traffic", f"{s.accounts_active:,}")
-    table.add_row("accounts table", f"{s.accounts_table:,}")
-    table.add_row("days", f"{s.days} ({s.first_ts} .. {s.last_ts})")
-    table.add_row("quarantined rows", f"{s.quarantined:,}")
-    table.add_row("top models", ", ".join(f"{k} ({n:,})" for k, n in s.top_models))
-    table.add_row("access paths", ", ".join(f"{k} ({n:,})" for k, n in s.top_access_paths))
-    out.print(table)
+    rows = [
+        ("exchanges", f"{s.exchanges:,}"),
+        ("accounts with traffic", f"{s.accounts_active:,}"),
+        ("accounts table", f"{s.accounts_table:,}"),
+        ("days", f"{s.days} ({(s.first_ts or '')[:16]} .. {(s.last_ts or '')[:16]})"),
+        ("quarantined rows", f"{s.quarantined:,}"),
+        ("top models", ", ".join(f"{k} ({n:,})" for k, n in s.top_models)),
+        ("access paths", ", ".join(f"{k} ({n:,})" for k, n in s.top_access_paths)),
+    ]
+    title = f"lake {lake.root}"
+    out.print(
+        fitted_table(
+            title, ("what", "count"), rows, wide="count", width=out.width, show_header=False
+        )
+    )

@@ -95,6 +95,7 @@ def detect(
         exchanges=exchanges,
         accounts=account_results,
         clusters=clusters,
+        window_hours=config.window_hours,
     )
     seconds["outputs"] = time.perf_counter() - started
     con.close()
