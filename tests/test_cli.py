@@ -135,3 +135,16 @@ def test_tables_stay_one_line_a_row_at_80_columns(tmp_path: Path) -> None:
     rows = [line for line in lines if line.startswith("│ c-")]
     assert len(rows) == 3  # one line each, not wrapped
     assert all("…" in row and "2026-02-03 06:00" in row and "c-000000000" in row for row in rows)
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
+    argv = ["ingest", str(source), "--out", str(tmp_path / "lake")]
+    result = subprocess.run(
+        [sys.executable, "-m", "distillguard.cli.main", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stderr == ""
+    assert result.stdout.startswith("ingest: 1 file(s), read 3, kept 3")

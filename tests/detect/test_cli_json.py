@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from distillguard.cli.detect_cmd import detect_json
 from distillguard.cli.main import main
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.run import DetectSummary, detect
 from distillguard.simulate import SimSummary
+from tests.conftest import write_jsonl
+from tests.samples import exchange_row
 
 
 def test_detect_json_counts_match_the_run(tiny_detect: DetectSummary) -> None:
@@ -30,3 +33,13 @@ def test_evaluate_json_is_the_metrics_file(
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads((tiny_detect.out / "metrics.json").read_text())
     assert 0.0 <= printed["recall"] <= 1.0 and printed["campaigns"]
+
+
+def test_detect_reports_each_linking_tick(tmp_path: Path) -> None:
+    """The replay's progress hook: called once per tick, ending at the total."""
+    rows = [exchange_row(i) for i in range(40)]  # three days
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    calls: list[tuple[int, int]] = []
+    detect([source], tmp_path / "out", on_tick=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert [done for done, _ in calls] == list(range(1, len(calls) + 1))

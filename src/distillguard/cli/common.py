@@ -157,23 +157,32 @@ def print_json(summary: object) -> None:
     print(json.dumps(data, default=_plain, indent=2))
 
 
+BAR_COLUMNS = (
+    SpinnerColumn(),
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+)
+
+
+@contextmanager
+def progress_bars() -> Iterator[Progress]:
+    """Progress bars on stderr while the block runs; none at all when stderr is not a
+    terminal (pipes, files, CI logs), so output that is read by a program stays clean."""
+    console = Console(stderr=True)
+    with Progress(
+        *BAR_COLUMNS, console=console, transient=True, disable=not console.is_terminal
+    ) as bars:
+        yield bars
+
+
 @contextmanager
 def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr while the block runs, advanced by the function it yields;
-    nothing at all when stderr is not a terminal (pipes, files, CI logs)."""
-    console = Console(stderr=True)
-    columns = (
-        SpinnerColumn(),
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(
-        *columns, console=console, transient=True, disable=not console.is_terminal
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield functools.partial(bar.advance, task)
+    """One progress bar, advanced by the function the block receives."""
+    with progress_bars() as bars:
+        task = bars.add_task(label, total=total)
+        yield functools.partial(bars.advance, task)
 
 
 def fitted_table(

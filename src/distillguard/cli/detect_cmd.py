@@ -14,6 +14,7 @@ from distillguard.cli.common import (
     fitted_table,
     print_json,
     progress,
+    progress_bars,
     stdout_console,
 )
 from distillguard.detect.config import DetectConfig
@@ -137,8 +138,17 @@ def run_detect(args: argparse.Namespace) -> int:
         review_threshold=args.review_threshold,
         seed=args.seed,
     )
-    with progress("signals: exchanges") as advance:
-        summary = detect(args.paths, args.out, args.accounts, config, progress=advance)
+    with progress_bars() as bars:
+        signals = bars.add_task("signals (exchanges)", total=None)
+        ticks = bars.add_task("replay (linking ticks)", total=None)
+        summary = detect(
+            args.paths,
+            args.out,
+            args.accounts,
+            config,
+            progress=lambda rows: bars.advance(signals, rows),
+            on_tick=lambda done, total: bars.update(ticks, completed=done, total=total),
+        )
     if args.json:
         print_json(detect_json(summary))
     else:

@@ -57,6 +57,8 @@ def detect(
     accounts: list[Path] | None = None,
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    on_tick: Callable[[int, int], None] | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
     out.mkdir(parents=True, exist_ok=True)
@@ -78,7 +80,7 @@ def detect(
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, "signals", account_table, config)
+    result = replay(con, "signals", account_table, config, on_tick)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
