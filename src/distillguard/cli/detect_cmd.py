@@ -138,22 +138,29 @@ def run_detect(args: argparse.Namespace) -> int:
         review_threshold=args.review_threshold,
         seed=args.seed,
     )
-    with progress_bars() as bars:
-        signals = bars.add_task("signals (exchanges)", total=None)
-        ticks = bars.add_task("replay (linking ticks)", total=None)
-        summary = detect(
-            args.paths,
-            args.out,
-            args.accounts,
-            config,
-            progress=lambda rows: bars.advance(signals, rows),
-            on_tick=lambda done, total: bars.update(ticks, completed=done, total=total),
-        )
+    summary = detect_with_bars(args.paths, args.out, args.accounts, config)
     if args.json:
         print_json(detect_json(summary))
     else:
         print_detect(summary, stdout_console())
     return 0
+
+
+def detect_with_bars(
+    paths: list[Path], out: Path, accounts: list[Path], config: DetectConfig | None = None
+) -> DetectSummary:
+    """`detect`, with a bar for the signals (exchanges) and one for the replay's ticks."""
+    with progress_bars() as bars:
+        signals = bars.add_task("signals (exchanges)", total=None)
+        ticks = bars.add_task("replay (linking ticks)", total=None)
+        return detect(
+            paths,
+            out,
+            accounts,
+            config,
+            progress=lambda rows: bars.advance(signals, rows),
+            on_tick=lambda done, total: bars.update(ticks, completed=done, total=total),
+        )
 
 
 def detect_json(summary: DetectSummary) -> dict[str, object]:

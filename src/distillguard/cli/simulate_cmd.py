@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-from distillguard.cli.common import Subparsers, add_command, stdout_console
+from distillguard.cli.common import Subparsers, add_command, progress_bars, stdout_console
 from distillguard.simulate import SimSummary, simulate
 from distillguard.simulate.config import preset_names
 from distillguard.simulate.writer import FORMATS
@@ -78,28 +78,31 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(stderr=True)
-    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("simulating days", total=None)
-
-        def progress(days: Iterator[int], total: int) -> Iterator[int]:
-            bar.update(task, total=total)
-            for day in days:
-                yield day
-                bar.advance(task)
-
-        summary = simulate(
-            args.preset,
-            args.out,
-            scale=args.scale,
-            days=args.days,
-            seed=args.seed,
-            corpus=args.corpus,
-            fmt=args.format,
-            progress=progress,
-        )
+    summary = simulate_with_bar(
+        args.preset,
+        args.out,
+        scale=args.scale,
+        days=args.days,
+        seed=args.seed,
+        corpus=args.corpus,
+        fmt=args.format,
+    )
     print_summary(summary, stdout_console())
     return 0
+
+
+def simulate_with_bar(preset: str, out: Path, **options: Any) -> SimSummary:
+    """`simulate`, with a bar of the days written."""
+    with progress_bars() as bars:
+        task = bars.add_task("simulating days", total=None)
+
+        def progress(days: Iterator[int], total: int) -> Iterator[int]:
+            bars.update(task, total=total)
+            for day in days:
+                yield day
+                bars.advance(task)
+
+        return simulate(preset, out, progress=progress, **options)
 
 
 def print_summary(summary: SimSummary, console: Console) -> None:
