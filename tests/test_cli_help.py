@@ -4,6 +4,7 @@ each failure says exactly what to add, and where."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from distillguard.cli import main as cli_main
 from distillguard.cli.common import EXIT_CODES, HelpFormatter, shown_default, subcommands
+from distillguard.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 HOW = (
@@ -142,3 +144,23 @@ def test_readme_reference_matches_the_parser() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _example_lines(parser: argparse.ArgumentParser) -> list[str]:
+    epilog = (parser.epilog or "").split("\n\n")[0]
+    return [line.strip() for line in epilog.splitlines() if line.startswith("  distillguard ")]
+
+
+@pytest.mark.parametrize(
+    ("command", "summary", "parser"), COMMANDS, ids=[c for c, _, _ in COMMANDS]
+)
+def test_every_example_parses(command: str, summary: str, parser: argparse.ArgumentParser) -> None:
+    """The examples run as written: each parses with today's options (up to a pipe)."""
+    examples = _example_lines(parser)
+    assert examples, f"{command}: no example starting with 'distillguard'"
+    for example in examples:
+        words = shlex.split(example.split(" | ")[0].split(" > ")[0])[1:]
+        try:
+            cli_main.build_parser().parse_args(words)
+        except UserError as exc:
+            pytest.fail(f"{command}: the example '{example}' does not parse: {exc}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,20 @@ def test_detect_reports_each_linking_tick(tmp_path: Path) -> None:
     detect([source], tmp_path / "out", on_tick=lambda done, total: calls.append((done, total)))
     assert calls and calls[-1][0] == calls[-1][1]
     assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
+
+
+def test_evaluate_into_a_closed_pipe_ends_quietly(
+    tiny_detect: DetectSummary, tiny_sim: SimSummary
+) -> None:
+    """`distillguard evaluate ... | head -1`, with the reader gone before the first line."""
+    argv = ["evaluate", str(tiny_detect.out), "--labels", str(tiny_sim.files[2])]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "distillguard.cli.main", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    child.stderr.close()
+    assert (child.wait(), stderr) == (141, "")
