@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -229,21 +229,17 @@ def stdout_console() -> Console:
     return _Console()
 
 
-P = ParamSpec("P")
-
-
-def ends_quietly_on_closed_pipe(main: Callable[P, int]) -> Callable[P, int]:
-    """When the reader of stdout goes away (`distillguard evaluate ... | head -1`), stop
-    without a traceback and exit 141; stdout is pointed at /dev/null so that Python's own
-    flush at exit does not fail again (the recipe in Python's `signal` documentation)."""
-
-    @functools.wraps(main)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> int:
-        try:
-            return main(*args, **kwargs)
-        except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            return CLOSED_PIPE_EXIT
-
-    return wrapper
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command. When the reader of stdout goes away (`distillguard evaluate
+    ... | head -1`), stop without a traceback and exit 141; stdout is pointed at /dev/null so
+    that Python's own flush at exit does not fail again (the recipe in Python's `signal`
+    documentation). Handled here, around the command, so that a broader OSError handler in
+    main() never sees a closed pipe."""
+    try:
+        code: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return CLOSED_PIPE_EXIT
+    return code

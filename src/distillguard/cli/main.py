@@ -12,7 +12,7 @@ from distillguard.cli.common import (
     EXIT_CODES,
     HelpFormatter,
     Subparsers,
-    ends_quietly_on_closed_pipe,
+    run_command,
 )
 from distillguard.errors import UserError
 
@@ -65,11 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@ends_quietly_on_closed_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        code = run_command(args)
     except UserError as exc:
         print(f"distillguard: error: {exc}", file=sys.stderr)
         return 2
