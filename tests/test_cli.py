@@ -60,6 +60,15 @@ def test_user_errors_are_one_line(
     assert "Traceback" not in result.stderr
 
 
+def test_an_empty_ingest_is_still_a_lake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
+    assert main(["ingest", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "lake")]) == 0
+    assert main(["lake", str(tmp_path / "lake")]) == 0
+    assert "exchanges" in capsys.readouterr().out
+
+
 def test_ingest_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(4)] + [b"{bad"])
     assert main(["ingest", str(source), "--out", str(tmp_path / "lake"), "--json"]) == 0

@@ -116,9 +116,9 @@ def run_lake(args: argparse.Namespace) -> int:
 
 
 def _looks_like_lake(lake: Lake) -> bool:
-    return (
-        lake.exchanges_dir.is_dir() or lake.accounts_path.exists() or lake.quarantine_path.exists()
-    )
+    """Something an ingest wrote is there (an ingest of nothing leaves only its staging)."""
+    made = (lake.exchanges_dir, lake.accounts_path, lake.quarantine_path, lake.staging_dir)
+    return any(path.exists() for path in made)
 
 
 def print_lake(lake: Lake, out: Console) -> None:
