@@ -25,9 +25,9 @@ def register(subparsers: Subparsers) -> None:
         "demo",
         summary="a simulated week end to end: simulate, ingest, detect, evaluate",
         description=f"The whole job on a small simulated week ({DEMO_PRESET} preset at scale "
-        f"{DEMO_SCALE}, {DEMO_DAYS} days; about a minute): simulate traffic with the reported "
-        "campaigns, ingest it into a lake, detect hour by hour, score the flags against the "
-        "labels, and write an HTML report of the evidence. Start here.",
+        f"{DEMO_SCALE}, {DEMO_DAYS} days; a few minutes on two cores): simulate traffic with "
+        "the reported campaigns, ingest it into a lake, detect hour by hour, score the flags "
+        "against the labels, and write an HTML report of the evidence. Start here.",
         examples=[
             ("run it, then open demo-out/detect/report.html", "distillguard demo"),
             ("another week of traffic, elsewhere", "distillguard demo --out /tmp/demo --seed 1"),
