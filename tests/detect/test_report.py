@@ -7,7 +7,7 @@ import json
 import re
 import subprocess
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,12 @@ import pytest
 
 from distillguard.detect import report
 from distillguard.detect.fact_labels import fact_label
-from distillguard.detect.report_plots import HourlySeries, nice_ceiling, volume_svg
+from distillguard.detect.report_plots import (
+    HourlySeries,
+    nice_ceiling,
+    small_multiples,
+    volume_svg,
+)
 from distillguard.detect.run import DetectSummary
 from distillguard.scoring import account, cluster
 from distillguard.scoring.evidence import Rule
@@ -168,3 +173,37 @@ def test_the_report_in_a_real_browser(tiny_detect: DetectSummary, tmp_path: Path
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(png[16:20]), int.from_bytes(png[20:24])) == (1200, 2400)
+
+
+def test_plots_at_the_edges_in_a_real_browser(tmp_path: Path) -> None:
+    """Long and short logs, flags at either end, no flag, no traffic: labels stay inside."""
+    start = datetime(2026, 2, 2, 0, tzinfo=UTC)
+    hours_56_days = [(i * 7919) % 300 for i in range(56 * 24)]
+    series = [
+        HourlySeries(
+            "long",
+            "56 days, flagged in the last hour",
+            start,
+            hours_56_days,
+            start + timedelta(hours=56 * 24 - 1),
+        ),
+        HourlySeries(
+            "short",
+            "one day, flagged in the first hour",
+            start,
+            [3] * 24,
+            start + timedelta(hours=1),
+        ),
+        HourlySeries("unflagged", "never flagged", start, [1, 0, 2] * 30, None),
+        HourlySeries("silent", "no traffic", start, [0] * 48, start + timedelta(hours=5)),
+    ]
+    page = tmp_path / "plots.html"
+    page.write_text(
+        f"<!doctype html><html><head><style>{report.STYLE}</style></head><body>"
+        f"{small_multiples(series)}{LAYOUT_CHECK}</body></html>"
+    )
+    dom = _chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile").stdout
+    check = json.loads(re.search(r'<pre id="layout-check">([^<]+)</pre>', dom).group(1))  # type: ignore[union-attr]
+    assert check == {"plots": 4, "problems": []}
+    ticks = [svg.count('class="tick x-tick"') for svg in dom.split('<svg class="volume"')[1:]]
+    assert ticks == [8, 1, 4, 2]  # 56 midnights thinned to 8 labels
