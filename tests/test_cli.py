@@ -16,6 +16,7 @@ from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.main import main
 from distillguard.detect.results import ClusterResult
 from distillguard.detect.run import DetectSummary
+from distillguard.ingest import ingest
 from distillguard.scoring.evidence import Evidence
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row
@@ -157,3 +158,12 @@ def test_no_progress_bars_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     )
     assert result.stderr == ""
     assert result.stdout.startswith("ingest: 1 file(s), read 3, kept 3")
+
+
+def test_ingest_progress_adds_up_to_the_rows_read(tmp_path: Path) -> None:
+    """What the ingest bar counts: every row read, good or quarantined, once."""
+    rows = [exchange_row(i) for i in range(25)] + [b"{bad"]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    seen: list[int] = []
+    summary = ingest([source, source], tmp_path / "lake", progress=seen.append)
+    assert sum(seen) == summary.read == 52

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from distillguard.cli import detect_cmd
 from distillguard.cli.detect_cmd import detect_json
 from distillguard.cli.main import main
 from distillguard.detect.run import DetectSummary, detect
@@ -37,12 +40,25 @@ def test_evaluate_json_is_the_metrics_file(
     assert 0.0 <= printed["recall"] <= 1.0 and printed["campaigns"]
 
 
-def test_detect_reports_each_linking_tick(tmp_path: Path) -> None:
-    """The replay's progress hook: called once per tick, ending at the total."""
-    rows = [exchange_row(i) for i in range(40)]  # three days
-    source = write_jsonl(tmp_path / "in.jsonl", rows)
+def test_detect_json_from_the_command_line_and_its_tick_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`detect --json` on a small log; the replay's progress hook is called once per tick,
+    ending at the total (what the command's second progress bar shows)."""
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(40)])
     calls: list[tuple[int, int]] = []
-    detect([source], tmp_path / "out", on_tick=lambda done, total: calls.append((done, total)))
+
+    def recording(*args: Any, on_tick: Callable[[int, int], None], **kwargs: Any) -> Any:
+        def both(done: int, total: int) -> None:
+            calls.append((done, total))
+            on_tick(done, total)
+
+        return detect(*args, on_tick=both, **kwargs)
+
+    monkeypatch.setattr(detect_cmd, "detect", recording)
+    assert main(["detect", str(source), "--out", str(tmp_path / "out"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["exchanges"], data["accounts"]) == (40, 17)
     assert calls and calls[-1][0] == calls[-1][1]
     assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
 
