@@ -60,6 +60,7 @@ def detect(
     progress: Callable[[int], None] | None = None,
     *,
     findings_options: FindingsOptions | None = None,
+    on_tick: Callable[[int, int], None] | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
     findings_options = findings_options or FindingsOptions()
@@ -83,7 +84,7 @@ def detect(
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, "signals", account_table, config)
+    result = replay(con, "signals", account_table, config, on_tick)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
@@ -106,6 +107,7 @@ def detect(
         exchanges=exchanges,
         accounts=account_results,
         clusters=clusters,
+        window_hours=config.window_hours,
     )
     seconds["outputs"] = time.perf_counter() - started
     con.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -153,8 +153,10 @@ def ingest(
     fmt: str = AUTO,
     mapping: FieldMapping | None = None,
     workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> IngestSummary:
-    """Ingest exchange-log (or adapted) files and optional account files into the lake at `out`."""
+    """Ingest exchange-log (or adapted) files and optional account files into the lake at `out`;
+    `progress` is called with the rows of each chunk read."""
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
     inputs = expand_inputs(paths)
@@ -176,6 +178,8 @@ def ingest(
         for task, result in _results(tasks, workers or _default_workers(files)):
             read += result.read
             staged += result.staged
+            if progress is not None:
+                progress(result.read)
             base = line_base.get(task.chunk.source, 0)
             for row in result.bad:
                 q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
