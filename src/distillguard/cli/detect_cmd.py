@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from distillguard.cli.common import Subparsers
+from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
@@ -37,6 +38,13 @@ def register(subparsers: Subparsers) -> None:
         help="list unflagged accounts whose own score reaches this for review",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="dismissals written by the console: an account dismissed for the same evidence "
+        "is not flagged again while the entry lives",
+    )
     p.set_defaults(run=run_detect)
     e = subparsers.add_parser("evaluate", help="score detection output against labels")
     e.add_argument("dir", type=Path, metavar="DIR", help="a detect output directory")
@@ -64,6 +72,7 @@ def run_detect(args: argparse.Namespace) -> int:
             args.accounts,
             config,
             progress=lambda rows: bar.advance(task, rows),
+            allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
         )
     print_detect(summary, Console())
     return 0

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distillguard.detect.allowlist import AllowEntry, Suppression, apply_allowlist
+from distillguard.detect.case_files import write_evidence, write_run
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.outputs import (
     account_rows,
@@ -31,6 +33,7 @@ class DetectSummary:
     clusters: list[ClusterResult]
     findings: int
     seconds: dict[str, float] = field(default_factory=dict)
+    suppressed: tuple[Suppression, ...] = ()
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -39,8 +42,12 @@ class DetectSummary:
             f"detect: {self.exchanges:,} exchanges, {len(self.accounts):,} accounts, "
             f"{flagged:,} flagged, {review:,} for review, "
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
-            f"{self.findings} findings -> {self.out}"
+            f"{self.findings} findings{self._suppressed()} -> {self.out}"
         )
+
+    def _suppressed(self) -> str:
+        n = len(self.suppressed)
+        return f", {n} held back by the allowlist" if n else ""
 
 
 def _lake(paths: list[Path], accounts: list[Path], out: Path) -> Lake:
@@ -57,6 +64,8 @@ def detect(
     accounts: list[Path] | None = None,
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    allowlist: list[AllowEntry] | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
     out.mkdir(parents=True, exist_ok=True)
@@ -82,6 +91,7 @@ def detect(
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
+    account_results, suppressed = apply_allowlist(account_results, clusters, allowlist or [])
     write_tables(
         out,
         account_rows(account_results),
@@ -96,6 +106,10 @@ def detect(
         accounts=account_results,
         clusters=clusters,
     )
+    write_evidence(out, account_results, clusters)
+    write_run(out, lake.root, suppressed)
     seconds["outputs"] = time.perf_counter() - started
     con.close()
-    return DetectSummary(out, exchanges, account_results, clusters, findings, seconds)
+    return DetectSummary(
+        out, exchanges, account_results, clusters, findings, seconds, tuple(suppressed)
+    )
