@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from distillguard.cli.common import Subparsers
+from distillguard.cli.console_cmd import demo_console_hint
 from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.ingest_cmd import print_lake
 from distillguard.cli.simulate_cmd import print_summary
@@ -54,4 +55,6 @@ def run(args: argparse.Namespace) -> int:
     write_metrics(metrics, args.out / "detect")
     print(markdown(metrics))
     console.print(f"open {args.out / 'detect' / 'report.html'} for the evidence behind every flag")
+    console.rule("6. triage in the analyst console")
+    console.print(demo_console_hint(args.out), highlight=False)
     return 0
