@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command, progress, stdout_console
+from distillguard.cli.console_cmd import demo_console_hint
 from distillguard.cli.detect_cmd import detect_with_bars, print_detect
 from distillguard.cli.ingest_cmd import print_lake
 from distillguard.cli.simulate_cmd import print_summary, simulate_with_bar
@@ -75,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
         write_metrics(metrics, args.out / "detect")
     print(markdown(metrics))
     console.print(f"open {args.out / 'detect' / 'report.html'} for the evidence behind every flag")
+    console.rule("6. triage in the analyst console")
+    console.print(demo_console_hint(args.out), highlight=False)
     return 0

@@ -18,6 +18,7 @@ from distillguard.cli.common import (
     progress_bars,
     stdout_console,
 )
+from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
@@ -111,6 +112,13 @@ def register(subparsers: Subparsers) -> None:
         help="HMAC key (16+ bytes) for the template fingerprints in findings; without it "
         "findings carry none",
     )
+    p.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="dismissals written by the console: an account dismissed for the same evidence "
+        "is not flagged again while the entry lives",
+    )
     add_json_flag(p, "the run's counts and flagged clusters")
     p.set_defaults(run=run_detect)
     e = add_command(
@@ -156,7 +164,12 @@ def run_detect(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     summary = detect_with_bars(
-        args.paths, args.out, args.accounts, config, findings_options=_findings_options(args)
+        args.paths,
+        args.out,
+        args.accounts,
+        config,
+        findings_options=_findings_options(args),
+        allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
     )
     if args.json:
         print_json(detect_json(summary))

@@ -9,11 +9,13 @@ from collections.abc import Callable, Sequence
 from distillguard import __version__
 from distillguard.cli import (
     completion_cmd,
+    console_cmd,
     demo_cmd,
     detect_cmd,
     export_cmd,
     ingest_cmd,
     simulate_cmd,
+    verdicts_cmd,
 )
 from distillguard.cli.common import (
     EXIT_CODES,
@@ -30,6 +32,8 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     simulate_cmd.register,
     detect_cmd.register,
     demo_cmd.register,
+    verdicts_cmd.register,
+    console_cmd.register,
     export_cmd.register,
     completion_cmd.register,
 )

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distillguard.detect.allowlist import AllowEntry, Suppression, apply_allowlist
+from distillguard.detect.case_files import write_evidence, write_run
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.outputs import (
     account_rows,
@@ -32,6 +34,7 @@ class DetectSummary:
     clusters: list[ClusterResult]
     findings: int
     seconds: dict[str, float] = field(default_factory=dict)
+    suppressed: tuple[Suppression, ...] = ()
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -40,8 +43,12 @@ class DetectSummary:
             f"detect: {self.exchanges:,} exchanges, {len(self.accounts):,} accounts, "
             f"{flagged:,} flagged, {review:,} for review, "
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
-            f"{self.findings} findings -> {self.out}"
+            f"{self.findings} findings{self._suppressed()} -> {self.out}"
         )
+
+    def _suppressed(self) -> str:
+        n = len(self.suppressed)
+        return f", {n} held back by the allowlist" if n else ""
 
 
 def _lake(paths: list[Path], accounts: list[Path], out: Path) -> Lake:
@@ -61,6 +68,7 @@ def detect(
     *,
     findings_options: FindingsOptions | None = None,
     on_tick: Callable[[int, int], None] | None = None,
+    allowlist: list[AllowEntry] | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
     findings_options = findings_options or FindingsOptions()
@@ -88,6 +96,7 @@ def detect(
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
+    account_results, suppressed = apply_allowlist(account_results, clusters, allowlist or [])
     stats = cluster_stats(con, "signals", clusters)
     write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
     run = collect(
@@ -109,6 +118,10 @@ def detect(
         clusters=clusters,
         window_hours=config.window_hours,
     )
+    write_evidence(out, account_results, clusters)
+    write_run(out, lake.root, suppressed)
     seconds["outputs"] = time.perf_counter() - started
     con.close()
-    return DetectSummary(out, exchanges, account_results, clusters, findings, seconds)
+    return DetectSummary(
+        out, exchanges, account_results, clusters, findings, seconds, tuple(suppressed)
+    )

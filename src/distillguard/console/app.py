@@ -1,0 +1,326 @@
+"""The console's web application: login, the queue, case pages, decisions, evidence packs.
+
+Every route but the login form needs a session; content (prompts, outputs, system prompts)
+is rendered only for roles allowed to see it; every POST checks the CSRF token first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from distillguard.console import plots
+from distillguard.console.casefacts import CaseFacts
+from distillguard.console.casestore import STATUSES, CaseStore, QueueFilter
+from distillguard.console.decisions import CaseEvidence, Decision, codes_of, decide, ttl_choices
+from distillguard.console.security import (
+    CSRF_FIELD,
+    LoginThrottle,
+    csrf_ok,
+    csrf_token,
+    session_secret,
+)
+from distillguard.console.users import User, UserStore
+from distillguard.detect.case_files import EVIDENCE_FILE, read_run
+from distillguard.errors import UserError
+from distillguard.verdicts.model import ACTIONS
+from distillguard.verdicts.store import VerdictStore
+
+log = logging.getLogger("distillguard.console")
+_ENV = Environment(loader=PackageLoader("distillguard.console"), autoescape=select_autoescape())
+
+
+def _page_query(filt: QueueFilter, page: int) -> str:
+    """The queue's query string for another page of the same filter."""
+    params = {k: v for k, v in vars(filt).items() if v and k != "page"}
+    return urlencode({**params, "page": page})
+
+
+_ENV.globals["request_query"] = _page_query
+
+
+@dataclass
+class Console:
+    """Everything the routes share: stores, the run's evidence, users and the throttle."""
+
+    findings: Path
+    home: Path
+    cases: CaseStore
+    verdicts: VerdictStore
+    users: UserStore
+    facts: CaseFacts
+    evidence: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    suppressed: int = 0
+
+    def close(self) -> None:
+        self.cases.close()
+        self.facts.close()
+        self.verdicts.close()
+
+    @property
+    def allowlist(self) -> Path:
+        return self.home / "allowlist.jsonl"
+
+    def case_evidence(self, kind: str, case_id: str) -> CaseEvidence:
+        row = self.evidence.get((kind, case_id), {})
+        accounts = list(row.get("members", [])) if kind == "cluster" else [case_id]
+        codes = {}
+        for account in accounts:
+            own = codes_of(self.evidence.get(("account", account), {}).get("evidence", []))
+            cluster_id = self._cluster_of(account)
+            linked = self.evidence.get(("cluster", cluster_id), {}).get("evidence", [])
+            codes[account] = own | frozenset(f"cluster.{c}" for c in codes_of(linked))
+        return CaseEvidence(accounts, codes)
+
+    def _cluster_of(self, account: str) -> str:
+        case = self.cases.case("account", account)
+        return str(case["cluster_id"]) if case and case.get("cluster_id") else ""
+
+
+def load_evidence(findings: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    path = findings / EVIDENCE_FILE
+    if not path.exists():
+        raise UserError(f"{findings} has no {EVIDENCE_FILE}: run detect again with this version")
+    rows = (orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip())
+    return {(r["kind"], r["id"]): r for r in rows}
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", request.state.user if hasattr(request.state, "user") else None)
+    html = _ENV.get_template(name).render(
+        csrf=csrf_token(request), csrf_field=CSRF_FIELD, **context
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def current_user(request: Request) -> User | None:
+    console: Console = request.app.state.console
+    name = request.session.get("user")
+    return console.users.get(str(name)) if name else None
+
+
+def login_required(handler: Any) -> Any:
+    """Refuse without a session: the login form for pages, 401 for the JSON API."""
+
+    async def guarded(request: Request) -> Response:
+        user = current_user(request)
+        if user is None:
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"error": "login required"}, status_code=401)
+            return RedirectResponse("/login", status_code=303)
+        request.state.user = user
+        if request.method == "POST":
+            form = await request.form()
+            if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+                return JSONResponse({"error": "bad or missing CSRF token"}, status_code=403)
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return guarded
+
+
+async def login_form(request: Request) -> Response:
+    return render(request, "login.html", error="")
+
+
+async def login(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await request.form()
+    if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        return render(request, "login.html", 403, error="The form expired; try again.")
+    name, password = str(form.get("name") or ""), str(form.get("password") or "")
+    client = request.client.host if request.client else "?"
+    wait = console.throttle.blocked_for(client, name)
+    if wait:
+        return render(request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.")
+    user = console.users.verify(name, password)
+    if user is None:
+        console.throttle.failed(client, name)
+        log.info("console: failed login for %r from %s", name, client)
+        return render(request, "login.html", 401, error="Wrong name or password.")
+    console.throttle.succeeded(client, name)
+    request.session.clear()
+    request.session["user"] = user.name
+    return RedirectResponse("/", status_code=303)
+
+
+@login_required
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _filter(request: Request) -> QueueFilter:
+    q = request.query_params
+    names = ("campaign", "capability", "tier", "kind", "access_path", "status", "since", "until")
+    page = q.get("page", "1")
+    return QueueFilter(
+        **{n: q.get(n, "") for n in names},
+        sort=q.get("sort", "score"),
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+@login_required
+async def queue(request: Request) -> Response:
+    console: Console = request.app.state.console
+    filt = _filter(request)
+    return render(
+        request,
+        "queue.html",
+        page=console.cases.queue(filt),
+        filt=filt,
+        statuses=STATUSES,
+        suppressed=console.suppressed,
+    )
+
+
+@login_required
+async def queue_api(request: Request) -> Response:
+    console: Console = request.app.state.console
+    page = console.cases.queue(_filter(request))
+    rows = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in page.rows
+    ]
+    return JSONResponse({"rows": rows, "total": page.total, "page": page.page, "pages": page.pages})
+
+
+def _case_context(request: Request, kind: str, case_id: str) -> dict[str, Any] | None:
+    console: Console = request.app.state.console
+    case = console.cases.case(kind, case_id)
+    if case is None:
+        return None
+    accounts = console.case_evidence(kind, case_id).accounts
+    activity = console.facts.activity(accounts)
+    links = console.facts.links(accounts)
+    verdicts = [
+        c
+        for c in console.verdicts.audit()
+        if c.key in {f"account:{a}" for a in accounts} | {f"cluster:{case_id}"}
+    ]
+    return {
+        "case": case,
+        "evidence": console.evidence.get((kind, case_id), {}).get("evidence", []),
+        "accounts": accounts,
+        "plots": [
+            plots.bars("Exchanges per day", activity.by_day, "day (UTC)", "exchanges"),
+            plots.bars(
+                "Hour of day",
+                [(f"{h:02d}", n) for h, n in enumerate(activity.by_hour)],
+                "hour of day (UTC)",
+                "exchanges",
+            ),
+            plots.bars("Capability mix", activity.capabilities, "capability", "exchanges"),
+            plots.bars("Output length", activity.output_tokens, "output tokens", "exchanges"),
+        ],
+        "graph": plots.graph("Linked accounts", links.nodes, links.edges),
+        "links": links,
+        "samples": console.facts.samples(accounts),
+        "history": console.cases.history(kind, case_id),
+        "verdicts": verdicts[-50:],
+    }
+
+
+@login_required
+async def case_page(request: Request) -> Response:
+    kind, case_id = request.path_params["kind"], request.path_params["case_id"]
+    context = _case_context(request, kind, case_id)
+    if context is None:
+        return render(request, "missing.html", 404, what=f"{kind} {case_id}")
+    return render(request, "case.html", actions=ACTIONS, ttls=ttl_choices(), message="", **context)
+
+
+@login_required
+async def decide_route(request: Request) -> Response:
+    console: Console = request.app.state.console
+    user: User = request.state.user
+    kind, case_id = request.path_params["kind"], request.path_params["case_id"]
+    if not user.decides:
+        return JSONResponse({"error": "your role cannot decide"}, status_code=403)
+    if console.cases.case(kind, case_id) is None:
+        return JSONResponse({"error": "no such case"}, status_code=404)
+    form = await request.form()
+    try:
+        decision = Decision(
+            str(form.get("decision") or ""),
+            str(form.get("action") or ""),
+            str(form.get("note") or ""),
+            str(form.get("ttl") or ""),
+        )
+    except UserError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    decide(
+        (kind, case_id),
+        decision,
+        user.name,
+        console.case_evidence(kind, case_id),
+        (console.cases, console.verdicts, console.allowlist),
+    )
+    return RedirectResponse(f"/case/{kind}/{case_id}", status_code=303)
+
+
+@login_required
+async def evidence_pack(request: Request) -> Response:
+    kind, case_id = request.path_params["kind"], request.path_params["case_id"]
+    context = _case_context(request, kind, case_id)
+    if context is None:
+        return render(request, "missing.html", 404, what=f"{kind} {case_id}")
+    response = render(request, "pack.html", **context)
+    response.headers["content-disposition"] = f'attachment; filename="{kind}-{case_id}.html"'
+    return response
+
+
+def build_app(console: Console, tls: bool = False) -> Starlette:
+    routes = [
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", queue, methods=["GET"]),
+        Route("/api/queue", queue_api, methods=["GET"]),
+        Route("/case/{kind:str}/{case_id:str}", case_page, methods=["GET"]),
+        Route("/case/{kind:str}/{case_id:str}/decide", decide_route, methods=["POST"]),
+        Route("/case/{kind:str}/{case_id:str}/pack.html", evidence_pack, methods=["GET"]),
+    ]
+    secret = session_secret(console.home)
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=secret,
+            same_site="strict",
+            https_only=tls,
+            session_cookie="distillguard_session",
+        )
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.console = console
+    return app
+
+
+def open_console(findings: Path, home: Path, verdicts: VerdictStore, lake: Path | None) -> Console:
+    run = read_run(findings)
+    lake = lake or (Path(run["lake"]) if run.get("lake") else None)
+    cases = CaseStore(home / "cases.duckdb")
+    cases.load(findings)
+    return Console(
+        findings,
+        home,
+        cases,
+        verdicts,
+        UserStore(home / "users.json"),
+        CaseFacts(findings, lake),
+        load_evidence(findings),
+        suppressed=len(run.get("suppressed", [])),
+    )

@@ -1,0 +1,209 @@
+"""The case store: one DuckDB file holding the queue a detect run produced and every decision.
+
+`cases` is rebuilt from the findings folder at each start (a detect run replaces it whole);
+`decisions` and `audit` are append-only and survive every rebuild, so a case's status is its
+latest decision and nothing an analyst did is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from distillguard.signals.capability import CAPABILITIES
+
+STATUSES = ("new", "confirmed", "dismissed", "escalated")
+PAGE = 50
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    kind VARCHAR, id VARCHAR, status VARCHAR, action VARCHAR, note VARCHAR,
+    who VARCHAR, decided_at TIMESTAMPTZ, expires TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS audit (
+    logged_at TIMESTAMPTZ, who VARCHAR, what VARCHAR, kind VARCHAR, id VARCHAR, detail VARCHAR);
+"""
+_CAPS = "[" + ", ".join(f"'{c}'" for c in CAPABILITIES) + "]"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What an analyst narrowed the queue to; empty strings mean no filter."""
+
+    campaign: str = ""
+    capability: str = ""
+    tier: str = ""
+    kind: str = ""
+    access_path: str = ""
+    status: str = ""
+    since: str = ""
+    until: str = ""
+    sort: str = "score"
+    page: int = 1
+
+    def where(self) -> tuple[str, list[Any]]:
+        parts, params = ["TRUE"], []
+        for column, value in (
+            ("cluster_id", self.campaign),
+            ("capability", self.capability),
+            ("tier", self.tier),
+            ("kind", self.kind),
+            ("access_path", self.access_path),
+            ("status", self.status),
+        ):
+            if value:
+                parts.append(f"{column} = ?")
+                params.append(value)
+        if self.since:
+            parts.append("first_at >= CAST(? AS DATE)")
+            params.append(self.since)
+        if self.until:
+            parts.append("first_at < CAST(? AS DATE) + INTERVAL 1 DAY")
+            params.append(self.until)
+        return " AND ".join(parts), params
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, list[str]] = field(default_factory=dict)
+
+
+class CaseStore:
+    """The console's DuckDB database; one connection, a cursor per call, a lock for writes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(path))
+        self.con.execute(_SCHEMA)
+        self._write = threading.Lock()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def load(self, findings: Path) -> int:
+        """Rebuild `cases` from a detect output folder; how many cases it holds."""
+        signals = f"read_parquet('{_sql(findings / 'signals')}/*.parquet')"
+        with self._write:
+            cur = self.con.cursor()
+            cur.execute(f"""
+                CREATE OR REPLACE TABLE account_mix AS
+                SELECT account_id, count(*) AS n_exchanges,
+                       {_CAPS}[mode(capability) + 1] AS capability,
+                       mode(access_path) AS access_path
+                FROM {signals} GROUP BY account_id""")
+            cur.execute(f"""
+                CREATE OR REPLACE TABLE cases AS
+                SELECT 'account' AS kind, a.account_id AS id, a.score,
+                       CASE WHEN a.flagged THEN 'flagged' ELSE 'review' END AS tier,
+                       a.cluster_id, coalesce(a.first_flagged_at, a.first_review_at) AS first_at,
+                       m.capability, m.access_path, m.n_exchanges, 1 AS n_accounts, a.reasons
+                FROM read_parquet('{_sql(findings / "accounts.parquet")}') a
+                LEFT JOIN account_mix m USING (account_id)
+                WHERE a.flagged OR a.review""")
+            cur.execute(f"""
+                INSERT INTO cases
+                SELECT 'cluster', c.cluster_id, c.score, 'flagged', c.cluster_id,
+                       c.first_flagged_at, split_part(split_part(c.capabilities, ',', 1), ' ', 1),
+                       (SELECT mode(m.access_path) FROM account_mix m
+                        JOIN read_parquet('{_sql(findings / "accounts.parquet")}') a
+                        USING (account_id) WHERE a.cluster_id = c.cluster_id),
+                       c.n_exchanges, c.n_accounts, c.reasons
+                FROM read_parquet('{_sql(findings / "clusters.parquet")}') c
+                WHERE c.flagged""")
+            row = cur.execute("SELECT count(*) FROM cases").fetchone()
+        return int(row[0]) if row else 0
+
+    def _with_status(self) -> str:
+        return """
+            WITH latest AS (
+                SELECT kind, id, arg_max(status, decided_at) AS status FROM decisions
+                WHERE status IS NOT NULL GROUP BY ALL)
+            SELECT c.*, coalesce(l.status, 'new') AS status
+            FROM cases c LEFT JOIN latest l USING (kind, id)"""
+
+    def queue(self, filt: QueueFilter) -> QueuePage:
+        where, params = filt.where()
+        order = "first_at DESC, score DESC" if filt.sort == "recent" else "score DESC, first_at"
+        cur = self.con.cursor()
+        base = f"SELECT * FROM ({self._with_status()}) WHERE {where}"
+        total = int(cur.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0])  # type: ignore[index]
+        pages = max(1, -(-total // PAGE))
+        page = min(max(filt.page, 1), pages)
+        result = cur.execute(
+            f"{base} ORDER BY {order}, kind, id LIMIT {PAGE} OFFSET {(page - 1) * PAGE}", params
+        )
+        return QueuePage(_dicts(result), total, page, pages, self._facets())
+
+    def _facets(self) -> dict[str, list[str]]:
+        cur = self.con.cursor()
+        out = {}
+        for column in ("capability", "access_path", "cluster_id"):
+            rows = cur.execute(
+                f"SELECT DISTINCT {column} FROM cases WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+            out[column] = [str(r[0]) for r in rows][:200]
+        return out
+
+    def case(self, kind: str, case_id: str) -> dict[str, Any] | None:
+        cur = self.con.cursor()
+        rows = _dicts(
+            cur.execute(
+                f"SELECT * FROM ({self._with_status()}) WHERE kind = ? AND id = ?",
+                [kind, case_id],
+            )
+        )
+        return rows[0] if rows else None
+
+    def record(self, kind: str, case_id: str, by: str, **decision: Any) -> None:
+        """Append a decision (status, action, note, expires) and its audit line."""
+        at = datetime.now(UTC)
+        with self._write:
+            cur = self.con.cursor()
+            cur.execute(
+                "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    kind,
+                    case_id,
+                    decision.get("status"),
+                    decision.get("action"),
+                    decision.get("note"),
+                    by,
+                    at,
+                    decision.get("expires"),
+                ],
+            )
+            detail = ", ".join(f"{k}={v}" for k, v in decision.items() if v is not None)
+            what = decision.get("status") or ("note" if decision.get("note") else "decision")
+            cur.execute(
+                "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)", [at, by, what, kind, case_id, detail]
+            )
+
+    def history(self, kind: str, case_id: str) -> list[dict[str, Any]]:
+        cur = self.con.cursor()
+        return _dicts(
+            cur.execute(
+                "SELECT * FROM decisions WHERE kind = ? AND id = ? ORDER BY decided_at",
+                [kind, case_id],
+            )
+        )
+
+    def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
+        cur = self.con.cursor()
+        sql = f"SELECT * FROM audit ORDER BY logged_at DESC LIMIT {int(limit)}"
+        return _dicts(cur.execute(sql))
+
+
+def _dicts(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in result.description or []]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _sql(path: Path) -> str:
+    return str(path).replace("'", "''")

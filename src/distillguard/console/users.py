@@ -1,0 +1,88 @@
+"""Console users: argon2-hashed passwords and a role each, in a JSON file beside the state.
+
+Roles, least first: a viewer sees the queue and evidence with prompts redacted; an analyst
+also sees content and decides; an admin may do everything an analyst may.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from distillguard.errors import ConfigError, unknown_name_error
+
+ROLES = ("viewer", "analyst", "admin")
+_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_HASHER = PasswordHasher()
+# A hash to verify against when the name is unknown, so a wrong name costs the same time
+# as a wrong password and does not reveal which names exist.
+_DUMMY = _HASHER.hash("distillguard-no-such-user")
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+    @property
+    def sees_content(self) -> bool:
+        return self.role in ("analyst", "admin")
+
+    @property
+    def decides(self) -> bool:
+        return self.role in ("analyst", "admin")
+
+
+class UserStore:
+    """Users in a JSON file: {name: {"role": ..., "hash": ...}}, written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = orjson.loads(self.path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"console users file {self.path} is not JSON: {exc}") from None
+        return dict(data)
+
+    def add(self, name: str, role: str, password: str) -> User:
+        """Create or replace a user; the password is stored only as an argon2 hash."""
+        if role not in ROLES:
+            raise unknown_name_error("role", role, list(ROLES))
+        if not _NAME.match(name):
+            raise ConfigError(f"bad user name {name!r}: letters, digits and . _ @ - only")
+        if len(password) < 8:
+            raise ConfigError("the password needs at least 8 characters")
+        users = self._read()
+        users[name] = {"role": role, "hash": _HASHER.hash(password)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        aside = self.path.with_name(self.path.name + ".tmp")
+        aside.write_bytes(orjson.dumps(users, option=orjson.OPT_INDENT_2))
+        os.chmod(aside, 0o600)
+        aside.replace(self.path)
+        return User(name, role)
+
+    def verify(self, name: str, password: str) -> User | None:
+        """The user when the password matches; None otherwise, in about the same time."""
+        row = self._read().get(name)
+        try:
+            _HASHER.verify(row["hash"] if row else _DUMMY, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return User(name, row["role"]) if row else None
+
+    def get(self, name: str) -> User | None:
+        row = self._read().get(name)
+        return User(name, row["role"]) if row else None
+
+    def names(self) -> list[str]:
+        return sorted(self._read())

@@ -1,0 +1,120 @@
+"""Dismissed accounts: an analyst's "false positive" remembered across detect runs.
+
+An entry names the evidence an account was dismissed for. The next run does not flag that
+account while the entry lives and the account's evidence is the same (no rule beyond the
+dismissed ones): new evidence flags it again, so a dismissal is never a blanket pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.errors import UserError
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    """One dismissal: who, why, for which evidence codes, until when."""
+
+    account_id: str
+    reason: str
+    codes: frozenset[str]
+    by: str
+    created: datetime
+    expires: datetime | None = None
+
+    def live(self, at: datetime) -> bool:
+        return self.expires is None or self.expires > at
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "reason": self.reason,
+            "codes": sorted(self.codes),
+            "by": self.by,
+            "created": self.created.isoformat(),
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> AllowEntry:
+        expires = row.get("expires")
+        return cls(
+            str(row["account_id"]),
+            str(row.get("reason", "")),
+            frozenset(str(c) for c in row["codes"]),
+            str(row.get("by", "")),
+            datetime.fromisoformat(row["created"]),
+            datetime.fromisoformat(expires) if expires else None,
+        )
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A flag the allowlist held back, with the entry that did it."""
+
+    account_id: str
+    codes: frozenset[str]
+    entry: AllowEntry
+
+
+def load_allowlist(path: Path) -> list[AllowEntry]:
+    """Entries from a JSON-lines file; a bad line is a one-line error naming it."""
+    if not path.exists():
+        return []
+    entries = []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(AllowEntry.from_json(orjson.loads(line)))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise UserError(f"allowlist {path} line {number} is not an entry: {exc}") from None
+    return entries
+
+
+def append_allowlist(path: Path, entry: AllowEntry) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as handle:
+        handle.write(orjson.dumps(entry.to_json()) + b"\n")
+
+
+def evidence_codes(account: AccountResult, cluster: ClusterResult | None) -> frozenset[str]:
+    """What an account is flagged for: its own rules, and its cluster's as `cluster.CODE`."""
+    own = {e.code for e in account.evidence}
+    linked = {f"cluster.{e.code}" for e in cluster.evidence} if cluster else set()
+    return frozenset(own | linked)
+
+
+def apply_allowlist(
+    accounts: list[AccountResult],
+    clusters: list[ClusterResult],
+    entries: list[AllowEntry],
+    at: datetime | None = None,
+) -> tuple[list[AccountResult], list[Suppression]]:
+    """Accounts with dismissed flags lifted, and what was lifted."""
+    at = at or datetime.now(UTC)
+    live = {e.account_id: e for e in entries if e.live(at)}
+    by_cluster = {c.cluster_id: c for c in clusters}
+    kept: list[AccountResult] = []
+    lifted: list[Suppression] = []
+    for account in accounts:
+        entry = live.get(account.account_id)
+        acted = account.flagged or account.review
+        codes = evidence_codes(account, by_cluster.get(account.cluster_id or ""))
+        if entry is None or not acted or not codes <= entry.codes:
+            kept.append(account)
+            continue
+        lifted.append(Suppression(account.account_id, codes, entry))
+        kept.append(
+            replace(
+                account, flagged=False, flagged_by="", first_flagged_at=None, first_review_at=None
+            )
+        )
+    return kept, lifted

@@ -1,0 +1,73 @@
+"""Files detect writes for the analyst console: structured evidence, and where the run came from.
+
+The tables hold each account's reasons as one string; the console shows the evidence whole
+(observed facts apart from the inference), so it is written here for every account or
+cluster that was flagged or listed for review.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from distillguard.detect.allowlist import Suppression
+from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.scoring.evidence import Evidence
+
+EVIDENCE_FILE = "evidence.jsonl"
+RUN_FILE = "run.json"
+
+
+def evidence_json(items: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": e.code,
+            "title": e.title,
+            "observed": e.observed,
+            "inference": e.inference,
+            "confidence": e.confidence,
+        }
+        for e in items
+    ]
+
+
+def write_evidence(out: Path, accounts: list[AccountResult], clusters: list[ClusterResult]) -> int:
+    """One line per flagged or review account and per flagged cluster; how many lines."""
+    lines = [
+        {"kind": "account", "id": a.account_id, "evidence": evidence_json(a.evidence)}
+        for a in accounts
+        if a.flagged or a.review
+    ]
+    lines += [
+        {
+            "kind": "cluster",
+            "id": c.cluster_id,
+            "members": list(c.accounts),
+            "evidence": evidence_json(c.evidence),
+        }
+        for c in clusters
+        if c.flagged
+    ]
+    (out / EVIDENCE_FILE).write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in lines))
+    return len(lines)
+
+
+def write_run(out: Path, lake: Path, suppressed: list[Suppression]) -> None:
+    """Where the lake is (for sample exchanges) and which flags the allowlist held back."""
+    run = {
+        "lake": str(lake.resolve()),
+        "finished": datetime.now(UTC).isoformat(),
+        "suppressed": [
+            {"account_id": s.account_id, "codes": sorted(s.codes), "reason": s.entry.reason}
+            for s in suppressed
+        ],
+    }
+    (out / RUN_FILE).write_bytes(orjson.dumps(run, option=orjson.OPT_INDENT_2))
+
+
+def read_run(out: Path) -> dict[str, Any]:
+    path = out / RUN_FILE
+    return dict(orjson.loads(path.read_bytes())) if path.exists() else {}

@@ -1,0 +1,119 @@
+"""The embedded default: verdicts as an append-only JSON-lines log on local disk.
+
+The log is the audit log: every change is one line, and the state is the log replayed.
+Writers (the CLI, `watch`, the console) append under an exclusive lock; readers (running
+gateways) check the file's size and mtime on each read and replay only the new bytes, so
+a read costs one `stat` unless something changed, and never waits on a writer. A line
+that is not a valid change is skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fcntl
+import logging
+import os
+import threading
+from pathlib import Path
+
+import orjson
+
+from distillguard.errors import UserError
+from distillguard.verdicts.model import Source, Verdict, effective, now
+from distillguard.verdicts.store import Change
+
+log = logging.getLogger(__name__)
+
+
+class FileStore:
+    """A verdict log at `path`, replayed incrementally by readers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.is_dir():
+            raise UserError(f"verdict state {path} is a directory; give a file path")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+        self.corrupt_rows = 0
+        self._by_key: dict[str, dict[str, Verdict]] = {}
+        self._changes: list[Change] = []
+        self._offset = 0
+        self._seen: tuple[int, int] = (-1, -1)
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            st = None
+        mark = (st.st_size, st.st_mtime_ns) if st else (0, 0)
+        if mark == self._seen:
+            return
+        with self._lock:
+            self._replay(mark)
+
+    def _replay(self, mark: tuple[int, int]) -> None:
+        if mark[0] < self._offset:  # replaced or truncated: start again
+            self._by_key, self._changes, self._offset, self.corrupt_rows = {}, [], 0, 0
+        with self.path.open("rb") as handle:
+            handle.seek(self._offset)
+            data = handle.read()
+        complete = data.rfind(b"\n") + 1  # a writer's half-written last line waits
+        for line in data[:complete].splitlines():
+            self._apply_line(line)
+        self._offset += complete
+        self._seen = mark if complete == len(data) else (-1, -1)
+
+    def _apply_line(self, line: bytes) -> None:
+        if not line.strip():
+            return
+        try:
+            change = Change.from_json(orjson.loads(line))
+        except (ValueError, TypeError, KeyError) as exc:
+            self.corrupt_rows += 1
+            log.warning("verdict log %s: skipped a corrupt row (%s)", self.path, exc)
+            return
+        self._changes.append(change)
+        sources = dict(self._by_key.get(change.key, {}))
+        if change.op == "set" and change.verdict is not None:
+            sources[change.verdict.source] = change.verdict
+        else:
+            for s in [s for s in sources if change.source in (None, s)]:
+                del sources[s]
+        self._by_key[change.key] = sources
+
+    def _append(self, change: Change) -> None:
+        line = orjson.dumps(change.to_json()) + b"\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def get(self, key: str) -> Verdict | None:
+        self._refresh()
+        found = self._by_key.get(key)
+        return effective(list(found.values()), now()) if found else None
+
+    def set(self, verdict: Verdict) -> None:
+        self._append(Change("set", verdict.key, now(), verdict, verdict.source))
+
+    def clear(self, key: str, source: Source | None = None) -> int:
+        self._refresh()
+        present = [s for s in self._by_key.get(key, {}) if source in (None, s)]
+        self._append(Change("clear", key, now(), None, source))
+        return len(present)
+
+    def list(self) -> builtins.list[Verdict]:
+        self._refresh()
+        at = now()
+        found = (effective(list(v.values()), at) for _, v in sorted(self._by_key.items()))
+        return [v for v in found if v is not None]
+
+    def audit(self) -> builtins.list[Change]:
+        self._refresh()
+        return list(self._changes)
+
+    def close(self) -> None:
+        """Nothing held open between calls."""

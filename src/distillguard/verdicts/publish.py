@@ -1,0 +1,126 @@
+"""A detect run's accounts and clusters -> detector verdicts, through the policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from distillguard.errors import UserError
+from distillguard.verdicts.model import Verdict, now, subject_key
+from distillguard.verdicts.policy import Policy, PublishRule
+from distillguard.verdicts.store import VerdictStore
+
+
+@dataclass(frozen=True)
+class PublishSummary:
+    published: int
+    unchanged: int
+    by_action: dict[str, int]
+
+    def line(self) -> str:
+        actions = ", ".join(f"{a} {n}" for a, n in sorted(self.by_action.items())) or "none"
+        return f"verdicts: {self.published} published, {self.unchanged} unchanged ({actions})"
+
+
+def _rows(detect_out: Path, name: str) -> list[dict[str, Any]]:
+    path = detect_out / f"{name}.parquet"
+    if not path.exists():
+        raise UserError(f"{detect_out} is not a detect output (no {name}.parquet)")
+    try:
+        rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    except Exception as exc:
+        raise UserError(f"cannot read {path}: {exc}") from exc
+    return rows
+
+
+def _rule(policy: Policy, kind: str, tier: str, score: float) -> PublishRule | None:
+    for rule in policy.publish.rules:
+        if rule.kind == kind and rule.tier == tier and score >= rule.min_score:
+            return rule
+    return None
+
+
+def _tier(row: dict[str, Any]) -> str | None:
+    if row.get("flagged"):
+        return "flagged"
+    return "review" if row.get("review") else None
+
+
+def detector_verdicts(detect_out: Path, policy: Policy) -> list[Verdict]:
+    """Cluster verdicts, each member's, then accounts': a member keeps its cluster's action."""
+    created, ttl = now(), policy.ttl
+    out: list[Verdict] = []
+    accounts = _rows(detect_out, "accounts")
+    members: dict[str, list[str]] = {}
+    for a in accounts:
+        if a.get("cluster_id"):
+            members.setdefault(a["cluster_id"], []).append(a["account_id"])
+    covered: set[str] = set()
+    for c in _rows(detect_out, "clusters"):
+        rule = _rule(policy, "cluster", "flagged", c["score"]) if c.get("flagged") else None
+        if rule is None:
+            continue
+        ref = f"{detect_out}/clusters.parquet#{c['cluster_id']}"
+        base = Verdict(
+            c["cluster_id"],
+            rule.action,
+            c["reasons"] or "",
+            "detector",
+            created,
+            kind="cluster",
+            evidence=ref,
+            score=c["score"],
+        ).with_expiry(ttl)
+        out.append(base)
+        for account in members.get(c["cluster_id"], []):
+            covered.add(account)
+            out.append(
+                Verdict(
+                    account,
+                    rule.action,
+                    f"member of cluster {c['cluster_id']}",
+                    "detector",
+                    created,
+                    evidence=ref,
+                    cluster=c["cluster_id"],
+                    score=c["score"],
+                ).with_expiry(ttl)
+            )
+    for a in accounts:
+        tier = _tier(a)
+        rule = _rule(policy, "account", tier, a["score"]) if tier else None
+        if rule is None or a["account_id"] in covered:
+            continue
+        ref = f"{detect_out}/accounts.parquet#{a['account_id']}"
+        out.append(
+            Verdict(
+                a["account_id"],
+                rule.action,
+                a["reasons"] or tier or "",
+                "detector",
+                created,
+                evidence=ref,
+                cluster=a.get("cluster_id"),
+                score=a["score"],
+            ).with_expiry(ttl)
+        )
+    return out
+
+
+def publish(detect_out: Path, store: VerdictStore, policy: Policy) -> PublishSummary:
+    """Set each verdict unless its action, or an analyst's, is already in force."""
+    published, unchanged = 0, 0
+    by_action: dict[str, int] = {}
+    for verdict in detector_verdicts(detect_out, policy):
+        current = store.get(subject_key(verdict.subject, verdict.kind))
+        # An analyst's verdict stands until it lapses; the detector's is renewed by a change.
+        if current and (current.source == "analyst" or current.action == verdict.action):
+            unchanged += 1
+            continue
+        store.set(verdict)
+        published += 1
+        by_action[verdict.action] = by_action.get(verdict.action, 0) + 1
+    return PublishSummary(published, unchanged, by_action)

@@ -1,0 +1,84 @@
+"""The VerdictStore protocol, the audit record of a change, and `open_store`."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from distillguard.errors import ConfigError
+from distillguard.verdicts.model import Source, Verdict
+
+SCHEMES = ("memory", "redis://HOST:PORT/DB", "a file path (the embedded default)")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of the audit log: a verdict set, or a subject's verdicts cleared."""
+
+    op: Literal["set", "clear"]
+    key: str
+    at: datetime
+    verdict: Verdict | None = None
+    source: Source | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "op": self.op,
+            "key": self.key,
+            "at": self.at.isoformat(),
+            "verdict": self.verdict.to_json() if self.verdict else None,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Change:
+        op = row["op"]
+        if op not in ("set", "clear"):
+            raise ValueError(f"unknown op {op!r}")
+        verdict = Verdict.from_json(row["verdict"]) if row.get("verdict") else None
+        if op == "set" and verdict is None:
+            raise ValueError("a set without a verdict")
+        return cls(op, str(row["key"]), datetime.fromisoformat(row["at"]), verdict, row["source"])
+
+
+@runtime_checkable
+class VerdictStore(Protocol):
+    """Where verdicts live. `get` is on every gateway request: it must be cheap."""
+
+    def get(self, key: str) -> Verdict | None:
+        """The verdict in force for a key (`account:ID` or `cluster:ID`), or None."""
+
+    def set(self, verdict: Verdict) -> None:
+        """Record a verdict, replacing the same source's earlier one for that subject."""
+
+    def clear(self, key: str, source: Source | None = None) -> int:
+        """Remove a subject's verdicts (of one source, or all); how many went."""
+
+    def list(self) -> builtins.list[Verdict]:
+        """Every verdict in force, one per subject, ordered by key."""
+
+    def audit(self) -> builtins.list[Change]:
+        """Every change ever made, oldest first."""
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+
+def open_store(state: str) -> VerdictStore:
+    """The store a STATE string names: `memory`, `redis://HOST:PORT/DB`, or a file path."""
+    if state == "memory":
+        from distillguard.verdicts.memory import MemoryStore
+
+        return MemoryStore()
+    if state.startswith("redis://"):
+        from distillguard.verdicts.redis_store import RedisStore
+
+        return RedisStore.from_url(state)
+    if "://" in state or not state.strip():
+        raise ConfigError(f"unknown verdict store {state!r}; valid: {', '.join(SCHEMES)}")
+    from distillguard.verdicts.file_store import FileStore
+
+    return FileStore(Path(state))

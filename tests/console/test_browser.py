@@ -1,0 +1,98 @@
+"""End to end in a real browser: Playwright driving Debian's chromium against the console.
+
+An analyst logs in, opens the top cluster, reads its evidence, dismisses one account and
+escalates another to `throttle`; the gateway's verdict store and the next detect run
+reflect both.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from distillguard.detect.allowlist import load_allowlist
+from distillguard.detect.run import DetectSummary, detect
+from distillguard.verdicts.store import open_store
+from tests.console.conftest import PASSWORDS, Served
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run 'make system' (it installs it)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _log_in(page: Page, url: str, name: str) -> None:
+    page.goto(url + "/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_selector("table#queue")
+
+
+def _decide(page: Page, decision: str, action: str = "", note: str = "") -> None:
+    page.select_option("#decision", decision)
+    if action:
+        page.select_option("#action", action)
+    if note:
+        page.fill("input[name=note]", note)
+    page.click("#decide button[type=submit]")
+    page.wait_for_selector("#status")
+
+
+def test_triage_in_a_browser(
+    served: Served, browser: Browser, tiny_detect: DetectSummary, tiny_lake: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page()
+    _log_in(page, served.url, "alice")
+    page.goto(served.url + "/?kind=cluster&sort=score")
+    page.click("table#queue tbody tr:first-child a")
+    page.wait_for_selector("#case-id")
+    assert page.locator("table#evidence tbody tr").count() >= 1
+    assert page.locator(".observed").first.inner_text().strip()
+    assert page.locator(".inferred").first.inner_text().strip()
+    assert page.locator("svg").count() >= 5  # four activity plots and the link graph
+    members = page.locator("details ul li a").all_text_contents()
+    dismissed, escalated = members[0], members[1]
+
+    page.goto(f"{served.url}/case/account/{dismissed}")
+    _decide(page, "dismiss", note="startup team sharing a card")
+    assert page.inner_text("#status") == "dismissed"
+    page.goto(f"{served.url}/case/account/{escalated}")
+    _decide(page, "escalate", action="throttle")
+    assert page.inner_text("#status") == "escalated"
+    assert "throttle" in page.inner_text("table#verdicts")
+    page.close()
+
+    store = open_store(str(served.state))
+    assert store.get(f"account:{dismissed}").action == "monitor"  # type: ignore[union-attr]
+    assert store.get(f"account:{escalated}").action == "throttle"  # type: ignore[union-attr]
+
+    allowlist = load_allowlist(served.console.allowlist)
+    rerun = detect([tiny_lake], tmp_path / "rerun", allowlist=allowlist)
+    by_id = {a.account_id: a for a in rerun.accounts}
+    assert not by_id[dismissed].flagged
+    assert by_id[escalated].flagged
+    assert [s.account_id for s in rerun.suppressed] == [dismissed]
+    assert {a.account_id for a in tiny_detect.accounts if a.flagged} - {dismissed} == {
+        a.account_id for a in rerun.accounts if a.flagged
+    }

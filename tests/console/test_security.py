@@ -1,0 +1,127 @@
+"""The console's doors, over real HTTP: sessions, roles, CSRF, login throttling, logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.console.conftest import PASSWORDS, Served, csrf_of
+
+# Every route the console serves, as an anonymous visitor would try it.
+ROUTES = [
+    ("GET", "/", 303),
+    ("GET", "/api/queue", 401),
+    ("GET", "/case/account/x", 303),
+    ("GET", "/case/cluster/x/pack.html", 303),
+    ("POST", "/case/account/x/decide", 303),
+    ("POST", "/logout", 303),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), ROUTES)
+def test_every_route_refuses_without_a_session(
+    served: Served, method: str, path: str, status: int
+) -> None:
+    reply = served.client().request(method, path)
+    assert reply.status_code == status
+    if status == 303:
+        assert reply.headers["location"] == "/login"
+    assert "acct_" not in reply.text
+
+
+def test_every_route_is_in_the_table(served: Served) -> None:
+    from distillguard.console.app import build_app
+
+    served_paths = {getattr(r, "path", "") for r in build_app(served.console).routes}
+    tried = {
+        p.replace("/account/x", "/{kind:str}/{case_id:str}").replace(
+            "/cluster/x", "/{kind:str}/{case_id:str}"
+        )
+        for _, p, _ in ROUTES
+    }
+    assert served_paths - {"/login"} <= tried
+
+
+def test_a_viewer_sees_no_content_and_cannot_decide(served: Served) -> None:
+    from distillguard.console.casestore import QueueFilter
+
+    account = str(served.console.cases.queue(QueueFilter(kind="account")).rows[0]["id"])
+    samples = served.console.facts.samples([account])
+    assert samples and samples[0]["prompt"]
+    viewer = served.login("victor")
+    page = viewer.get(f"/case/account/{account}")
+    assert page.status_code == 200
+    assert "[redacted:" in page.text
+    assert samples[0]["prompt"][:40] not in page.text
+    assert 'id="decide"' not in page.text
+    token = csrf_of(page.text)
+    reply = viewer.post(
+        f"/case/account/{account}/decide", data={"csrf": token, "decision": "confirm"}
+    )
+    assert reply.status_code == 403
+    analyst = served.login("alice")
+    assert samples[0]["prompt"][:40] in analyst.get(f"/case/account/{account}").text
+
+
+@pytest.mark.parametrize("token", [None, "forged", ""])
+def test_a_form_without_the_right_csrf_token_is_refused(served: Served, token: str | None) -> None:
+    from distillguard.console.casestore import QueueFilter
+
+    account = str(served.console.cases.queue(QueueFilter(kind="account")).rows[0]["id"])
+    analyst = served.login("alice")
+    data = {"decision": "confirm"} | ({"csrf": token} if token is not None else {})
+    reply = analyst.post(f"/case/account/{account}/decide", data=data)
+    assert reply.status_code == 403
+    assert served.console.cases.history("account", account) == []
+
+
+def test_wrong_passwords_are_rate_limited(served: Served) -> None:
+    client = served.client()
+    token = csrf_of(client.get("/login").text)
+    codes = [
+        client.post("/login", data={"csrf": token, "name": "alice", "password": "nope"}).status_code
+        for _ in range(6)
+    ]
+    assert codes[:5] == [401] * 5
+    assert codes[5] == 429
+    right = {"csrf": token, "name": "alice", "password": PASSWORDS["alice"]}
+    assert client.post("/login", data=right).status_code == 429
+
+
+def test_session_cookie_flags(served: Served) -> None:
+    client = served.client()
+    token = csrf_of(client.get("/login").text)
+    reply = client.post(
+        "/login", data={"csrf": token, "name": "alice", "password": PASSWORDS["alice"]}
+    )
+    cookie = reply.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "secure" not in cookie  # plain HTTP here; Secure is set when served over TLS
+
+
+def test_no_prompt_text_in_server_logs(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    from distillguard.console.casestore import QueueFilter
+
+    caplog.set_level(logging.DEBUG)
+    account = str(served.console.cases.queue(QueueFilter(kind="account")).rows[0]["id"])
+    prompt = served.console.facts.samples([account])[0]["prompt"]
+    analyst = served.login("alice")
+    analyst.get(f"/case/account/{account}")
+    analyst.get(f"/case/account/{account}/pack.html")
+    assert prompt[:30] not in caplog.text
+
+
+def test_the_session_cookie_is_secure_under_tls(served: Served) -> None:
+    from tests.console.conftest import serve
+
+    for url in serve(served.console, tls=True):
+        client = Served(url, served.console, served.state)
+        plain = client.client()
+        token = csrf_of(plain.get("/login").text)
+        reply = plain.post(
+            "/login", data={"csrf": token, "name": "alice", "password": PASSWORDS["alice"]}
+        )
+        assert "secure" in reply.headers["set-cookie"].lower()
+        client.close()

@@ -1,0 +1,90 @@
+"""The allowlist: a dismissal holds for the same evidence, until it expires, and no further."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from distillguard.detect.allowlist import (
+    AllowEntry,
+    append_allowlist,
+    apply_allowlist,
+    load_allowlist,
+)
+from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.errors import UserError
+from distillguard.scoring.evidence import Evidence
+
+AT = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _evidence(*codes: str) -> tuple[Evidence, ...]:
+    return tuple(Evidence(c, c, {"n": 1}, "inferred", 0.9) for c in codes)
+
+
+def _account(codes: tuple[str, ...], cluster: str | None = None) -> AccountResult:
+    return AccountResult("a1", 0.95, True, "account", cluster, AT, _evidence(*codes))
+
+
+def _entry(codes: set[str], expires: datetime | None = None) -> AllowEntry:
+    return AllowEntry("a1", "a family sharing a card", frozenset(codes), "alice", AT, expires)
+
+
+CASES = [
+    # (name, account's evidence, cluster evidence, dismissed codes, expiry, still flagged)
+    ("same evidence", ("cot",), (), {"cot"}, None, False),
+    ("fewer rules than dismissed", ("cot",), (), {"cot", "volume"}, None, False),
+    ("new evidence flags again", ("cot", "volume"), (), {"cot"}, None, True),
+    ("expired entry", ("cot",), (), {"cot"}, AT - timedelta(days=1), True),
+    ("live entry with expiry", ("cot",), (), {"cot"}, AT + timedelta(days=1), False),
+    ("cluster evidence counts", ("cot",), ("shared_payment",), {"cot"}, None, True),
+    (
+        "cluster evidence dismissed",
+        ("cot",),
+        ("shared_payment",),
+        {"cot", "cluster.shared_payment"},
+        None,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "own", "linked", "dismissed", "expires", "flagged"), CASES, ids=[c[0] for c in CASES]
+)
+def test_allowlist_rules(
+    *,
+    name: str,
+    own: tuple[str, ...],
+    linked: tuple[str, ...],
+    dismissed: set[str],
+    expires: datetime | None,
+    flagged: bool,
+) -> None:
+    cluster = ClusterResult("c1", ("a1",), 0.9, True, AT, _evidence(*linked)) if linked else None
+    account = _account(own, "c1" if cluster else None)
+    kept, lifted = apply_allowlist(
+        [account], [cluster] if cluster else [], [_entry(dismissed, expires)], at=AT
+    )
+    assert kept[0].flagged is flagged
+    assert len(lifted) == (0 if flagged else 1)
+    if not flagged:
+        assert kept[0].first_flagged_at is None and not kept[0].review
+
+
+def test_entries_round_trip_through_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.jsonl"
+    entry = _entry({"cot", "volume"}, AT + timedelta(days=7))
+    append_allowlist(path, entry)
+    append_allowlist(path, _entry({"cot"}))
+    assert load_allowlist(path) == [entry, _entry({"cot"})]
+    assert load_allowlist(tmp_path / "none.jsonl") == []
+
+
+def test_a_bad_line_is_one_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.jsonl"
+    path.write_text('{"account_id": "a1"}\n')
+    with pytest.raises(UserError, match="line 1"):
+        load_allowlist(path)

@@ -1,0 +1,148 @@
+"""Every VerdictStore (memory, file, Redis on a real redis-server) passes the same tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from distillguard.errors import ConfigError
+from distillguard.verdicts.file_store import FileStore
+from distillguard.verdicts.model import Verdict, now
+from distillguard.verdicts.store import VerdictStore, open_store
+
+STORES = ("memory", "file", "redis")
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VerdictStore]:
+    if request.param == "redis":
+        url: str = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(url).flushdb()
+        state = url
+    else:
+        state = "memory" if request.param == "memory" else str(tmp_path / "v.jsonl")
+    opened = open_store(state)
+    yield opened
+    opened.close()
+
+
+def verdict(subject: str = "a1", action: str = "throttle", **kw: object) -> Verdict:
+    fields: dict[str, object] = {"reason": "r", "source": "detector", "created": now(), **kw}
+    return Verdict(subject, action, **fields)  # type: ignore[arg-type]
+
+
+def test_is_a_verdict_store(store: VerdictStore) -> None:
+    assert isinstance(store, VerdictStore)
+
+
+def test_set_then_get_round_trips(store: VerdictStore) -> None:
+    v = verdict(evidence="out/accounts.parquet#a1", score=0.93, cluster="c1")
+    v = v.with_expiry(timedelta(hours=1))
+    store.set(v)
+    assert store.get("account:a1") == v
+    assert store.get("account:nobody") is None
+    assert store.get("cluster:a1") is None  # accounts and clusters are apart
+
+
+def test_analyst_outranks_detector_whatever_the_order(store: VerdictStore) -> None:
+    analyst = verdict(action="monitor", source="analyst")
+    store.set(analyst)
+    store.set(verdict(action="block_account"))  # a later detector verdict
+    got = store.get("account:a1")
+    assert got is not None and got.source == "analyst" and got.action == "monitor"
+
+
+def test_newer_verdict_of_a_source_replaces_the_older(store: VerdictStore) -> None:
+    store.set(verdict(action="throttle"))
+    store.set(verdict(action="degrade"))
+    got = store.get("account:a1")
+    assert got is not None and got.action == "degrade"
+    assert [v.action for v in store.list()] == ["degrade"]
+
+
+def test_expired_verdicts_do_not_apply(store: VerdictStore) -> None:
+    past = now() - timedelta(hours=2)
+    store.set(verdict(created=past).with_expiry(timedelta(hours=1)))
+    assert store.get("account:a1") is None
+    assert store.list() == []
+    # an expired analyst verdict no longer hides the detector's
+    store.set(verdict("a3", "degrade"))
+    store.set(verdict("a3", "monitor", source="analyst", created=past).with_expiry(timedelta(0, 1)))
+    got = store.get("account:a3")
+    assert got is not None and got.action == "degrade"
+
+
+def test_clear_by_source_and_all(store: VerdictStore) -> None:
+    store.set(verdict(action="degrade"))
+    store.set(verdict(action="monitor", source="analyst"))
+    assert store.clear("account:a1", "analyst") == 1
+    got = store.get("account:a1")
+    assert got is not None and got.source == "detector"
+    assert store.clear("account:a1") == 1
+    assert store.get("account:a1") is None
+    assert store.clear("account:a1") == 0
+
+
+def test_list_is_one_verdict_per_subject_by_key(store: VerdictStore) -> None:
+    store.set(verdict("b"))
+    store.set(verdict("a", "degrade"))
+    store.set(verdict("a", "monitor", source="analyst"))
+    store.set(verdict("c9", "block_cluster", kind="cluster"))
+    listed = [(v.key, v.action) for v in store.list()]
+    assert listed == [
+        ("account:a", "monitor"),
+        ("account:b", "throttle"),
+        ("cluster:c9", "block_cluster"),
+    ]
+
+
+def test_every_change_is_audited_in_order(store: VerdictStore) -> None:
+    store.set(verdict(action="throttle"))
+    store.set(verdict(action="degrade", source="analyst"))
+    store.clear("account:a1", "analyst")
+    changes = store.audit()
+    assert [(c.op, c.key, c.source) for c in changes] == [
+        ("set", "account:a1", "detector"),
+        ("set", "account:a1", "analyst"),
+        ("clear", "account:a1", "analyst"),
+    ]
+    assert changes[1].verdict is not None and changes[1].verdict.action == "degrade"
+
+
+def test_unknown_state_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="redis://HOST:PORT/DB"):
+        open_store("postgres://x")
+
+
+def test_file_store_readers_see_writers_and_skip_corrupt_rows(tmp_path: Path) -> None:
+    path = tmp_path / "v.jsonl"
+    reader, writer = FileStore(path), FileStore(path)
+    assert reader.get("account:a1") is None
+    writer.set(verdict(action="degrade"))
+    with path.open("ab") as handle:
+        handle.write(b'{"op": "set", "key": "account:x"}\nnot json\n')
+    writer.set(verdict("a2", "block_account"))
+    got = reader.get("account:a2")
+    assert got is not None and got.action == "block_account"
+    assert reader.get("account:a1") is not None and reader.corrupt_rows == 2
+    with path.open("ab") as handle:  # a half-written line is left for the next read
+        handle.write(b'{"op": "clear", "key": "account:a1", "at": "2026-01-01T00:00:00+00:00"')
+    assert reader.get("account:a1") is not None
+    with path.open("ab") as handle:
+        handle.write(b', "verdict": null, "source": null}\n')
+    assert reader.get("account:a1") is None and reader.corrupt_rows == 2
+
+
+def test_redis_store_skips_a_corrupt_row(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    store = open_store(redis_url)
+    store.set(verdict(action="degrade"))
+    client.hset("dg:v:account:a1", "analyst", b"{broken")
+    got = store.get("account:a1")
+    assert got is not None and got.action == "degrade"
+    store.close()
