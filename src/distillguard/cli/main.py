@@ -7,7 +7,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from distillguard import __version__
-from distillguard.cli import demo_cmd, detect_cmd, ingest_cmd, simulate_cmd, verdicts_cmd
+from distillguard.cli import (
+    demo_cmd,
+    detect_cmd,
+    gateway_cmd,
+    ingest_cmd,
+    simulate_cmd,
+    verdicts_cmd,
+)
 from distillguard.cli.common import Subparsers
 from distillguard.errors import UserError
 
@@ -19,6 +26,7 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     detect_cmd.register,
     demo_cmd.register,
     verdicts_cmd.register,
+    gateway_cmd.register,
 )
 
 
