@@ -14,7 +14,7 @@ from distillguard.gateway.app import build_app
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.service import Gateway
 from distillguard.gateway.settings import GatewaySettings
-from distillguard.verdicts.policy import load_policy
+from distillguard.verdicts.policy import Timeouts, load_policy
 from distillguard.verdicts.store import VerdictStore, open_store
 from tests.fake_upstream import FakeUpstream, fake_upstream, serve_in_thread
 from tests.redis_server import redis_server
@@ -50,7 +50,12 @@ def serve_gateway(upstream: FakeUpstream, tmp_path: Path) -> ServeGateway:
         policy = load_policy()
         actions = {**policy.actions, **policy_changes.pop("actions", {})}
         actions["reverify"] = {**actions["reverify"], "webhook": upstream.url + "/webhook"}
-        changes: dict[str, Any] = {"mode": "enforce", "actions": actions, **policy_changes}
+        changes: dict[str, Any] = {
+            "mode": "enforce",
+            "actions": actions,
+            "timeouts_ms": Timeouts(store=500, classifier=500),  # two shared cores: no flakes
+            **policy_changes,
+        }
         policy = msgspec.structs.replace(policy, **changes)
         opened = open_store(store) if isinstance(store, str) else store
         gateway_settings = GatewaySettings(

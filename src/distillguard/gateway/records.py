@@ -58,4 +58,6 @@ def for_log(row: dict[str, Any]) -> dict[str, Any]:
          "content": [{k: v for k, v in b.items() if v is not None} for b in m["content"]]}
         for m in row["messages"]
     ]  # fmt: skip
+    # The log needs one message: an unreadable request is logged as one empty user turn.
+    messages = messages or [{"role": "user", "content": ""}]
     return {**{k: v for k, v in row.items() if v is not None}, "messages": messages}

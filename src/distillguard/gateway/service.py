@@ -73,6 +73,10 @@ class Gateway:
         self.client = httpx.AsyncClient(
             base_url=self.settings.upstream, timeout=timeout, limits=limits
         )
+        try:  # connect to the store and start the reader threads before the first request
+            await asyncio.to_thread(self._lookup, "")
+        except Exception as exc:
+            log.warning("verdict store not answering at start (%s): fail %s", exc, self.policy.fail)
 
     async def stop(self) -> None:
         if self.client is not None:
