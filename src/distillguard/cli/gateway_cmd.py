@@ -27,6 +27,16 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--rotate-seconds", type=float, default=60.0, help="log file age limit")
     p.add_argument("--max-body-mb", type=float, default=4.0)
     p.add_argument("--upstream-timeout", type=float, default=600.0, metavar="SECONDS")
+    p.add_argument(
+        "--trust-forwarded",
+        action="store_true",
+        help="client address from X-Forwarded-For (behind your load balancer)",
+    )
+    p.add_argument(
+        "--replay-clock",
+        action="store_true",
+        help="stamp exchanges with x-distillguard-replay-ts (replaying logs only)",
+    )
     p.set_defaults(run=run_gateway)
 
 
@@ -50,6 +60,8 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
         log_rotate_s=args.rotate_seconds,
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         upstream_timeout_s=args.upstream_timeout,
+        trust_forwarded=args.trust_forwarded,
+        replay_clock=args.replay_clock,
     )
 
 

@@ -14,6 +14,7 @@ from distillguard.cli import (
     ingest_cmd,
     simulate_cmd,
     verdicts_cmd,
+    watch_cmd,
 )
 from distillguard.cli.common import Subparsers
 from distillguard.errors import UserError
@@ -27,6 +28,7 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     demo_cmd.register,
     verdicts_cmd.register,
     gateway_cmd.register,
+    watch_cmd.register,
 )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -126,12 +128,12 @@ class Gateway:
 
     async def handle(self, request: Request) -> Response:
         api: ApiName = apis.PATHS[request.url.path]
-        started, request_id, ts = time.perf_counter(), uuid.uuid4().hex, now()
+        started, request_id, ts = time.perf_counter(), uuid.uuid4().hex, self._clock(request)
         caller = self.settings.identity.caller(request.headers)
         meta = {
             "api_key_id": caller.api_key_id,
             "access_path": self.settings.access_path,
-            "ip": request.client.host if request.client else None,
+            "ip": self._client_ip(request),
             "user_agent": request.headers.get("user-agent"),
         }
         account = caller.account or f"unauthenticated:{caller.api_key_id or 'none'}"
@@ -150,6 +152,19 @@ class Gateway:
             return self._refuse(api, row, started, refusal)
         decision = await self.decide(caller.account, row)
         return await self._serve(api, request, body, row, decision, started)
+
+    def _clock(self, request: Request) -> datetime:
+        stamp = request.headers.get("x-distillguard-replay-ts")
+        if self.settings.replay_clock and stamp:
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+        return now()
+
+    def _client_ip(self, request: Request) -> str | None:
+        forwarded = request.headers.get("x-forwarded-for")
+        if self.settings.trust_forwarded and forwarded:
+            return forwarded.split(",")[0].strip()
+        return request.client.host if request.client else None
 
     async def _body(self, request: Request) -> Any:
         limit, chunks, size = self.settings.max_body_bytes, [], 0

@@ -21,3 +21,5 @@ class GatewaySettings:
     max_body_bytes: int = 4 * 1024 * 1024
     upstream_timeout_s: float = 600.0
     access_path: str = "api"
+    trust_forwarded: bool = False  # take the client address from X-Forwarded-For
+    replay_clock: bool = False  # take `ts` from x-distillguard-replay-ts: replays only
