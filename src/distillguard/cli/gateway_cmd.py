@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers
@@ -12,10 +13,17 @@ from distillguard.gateway.identity import Identity
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.verdicts.policy import load_policy
 
+GUARDRAIL_KEY_ENV = "DISTILLGUARD_GUARDRAIL_KEY"  # a secret: never on the command line
+
 
 def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("gateway", help="serve a proxy in front of an LLM API")
-    p.add_argument("--upstream", required=True, metavar="URL", help="the model API's base URL")
+    p.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="the model API's base URL (omit to serve "
+        "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY)",
+    )
     p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
     p.add_argument("--state", default="verdicts.jsonl", help="verdict store (see verdicts)")
     p.add_argument("--policy", type=Path, metavar="FILE", help="default: the built-in policy")
@@ -48,10 +56,14 @@ def listen_address(text: str) -> tuple[str, int]:
 
 
 def settings_from(args: argparse.Namespace) -> GatewaySettings:
-    if not args.upstream.startswith(("http://", "https://")):
+    key = os.environ.get(GUARDRAIL_KEY_ENV) or None
+    if args.upstream is None and key is None:
+        raise UserError(f"give --upstream URL, or set {GUARDRAIL_KEY_ENV} to serve the guardrail")
+    if args.upstream is not None and not args.upstream.startswith(("http://", "https://")):
         raise UserError(f"bad --upstream {args.upstream!r}; use an http:// or https:// URL")
     return GatewaySettings(
-        upstream=args.upstream.rstrip("/"),
+        upstream=args.upstream.rstrip("/") if args.upstream else None,
+        guardrail_key=key,
         state=args.state,
         policy=load_policy(args.policy).overridden(args.mode, args.fail),
         identity=Identity.parse(args.identity),
@@ -75,7 +87,8 @@ def run_gateway(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = Gateway(settings)
+    served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
-          f"http://{host}:{port} -> {settings.upstream}")  # fmt: skip
+          f"http://{host}:{port} -> {served}", flush=True)  # fmt: skip
     uvicorn.run(build_app(gateway), host=host, port=port, log_level="warning", access_log=False)
     return 0

@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from distillguard.gateway.apis import PATHS
+from distillguard.gateway.guardrail_api import PATH as GUARDRAIL_PATH
+from distillguard.gateway.guardrail_api import GenericGuardrailEndpoint
 from distillguard.gateway.service import Gateway
 
 
@@ -35,6 +37,10 @@ def build_app(gateway: Gateway) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})  # says nothing about accounts: no auth needed
 
-    routes = [Route(path, gateway.handle, methods=["POST"]) for path in PATHS]
-    routes.append(Route("/healthz", health, methods=["GET"]))
+    routes = [Route("/healthz", health, methods=["GET"])]
+    if gateway.settings.upstream:
+        routes += [Route(path, gateway.handle, methods=["POST"]) for path in PATHS]
+    if gateway.settings.guardrail_key:
+        endpoint = GenericGuardrailEndpoint(gateway.enforcer, gateway.settings.guardrail_key)
+        routes.append(Route(GUARDRAIL_PATH, endpoint.handle, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

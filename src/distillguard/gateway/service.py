@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -18,19 +17,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from distillguard.gateway import apis
 from distillguard.gateway.actions.base import Action, RequestContext
-from distillguard.gateway.actions.refuse import Reverify
-from distillguard.gateway.actions.registry import build_ladder
-from distillguard.gateway.actions.throttle import TokenBuckets
 from distillguard.gateway.apis import ApiName, Refusal
-from distillguard.gateway.classify import ClassifierWorker
-from distillguard.gateway.decide import NO_ACTION, Decision, decide
+from distillguard.gateway.decide import NO_ACTION, Decision
+from distillguard.gateway.enforcer import Enforcer
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.records import bare_row, finished, for_log, request_row
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.upstream import StreamRecord, forward_headers, relay_events
-from distillguard.verdicts.file_store import FileStore
-from distillguard.verdicts.memory import MemoryStore
-from distillguard.verdicts.model import Verdict, now, subject_key
+from distillguard.verdicts.model import now
 from distillguard.verdicts.store import VerdictStore, open_store
 
 log = logging.getLogger("distillguard.gateway")
@@ -55,74 +49,37 @@ class Call:
 class Gateway:
     def __init__(self, settings: GatewaySettings, store: VerdictStore | None = None) -> None:
         self.settings, self.policy = settings, settings.policy
-        self.store = store or open_store(settings.state)
-        self.inline_store = isinstance(self.store, MemoryStore | FileStore)
-        self.ladder: dict[str, Action] = build_ladder(self.policy)
-        self.classifier = ClassifierWorker(tuple(r.signal for r in self.policy.request.classifiers))
-        rate = self.policy.request.rate
-        self.rate = TokenBuckets(rate.per_minute, rate.burst) if rate else None
+        self.enforcer = Enforcer(self.policy, store or open_store(settings.state))
+        self.store, self.ladder = self.enforcer.store, self.enforcer.ladder
         self.log = (
             ExchangeLog(settings.log_dir, settings.log_rotate_rows, settings.log_rotate_s)
             if settings.log_dir
             else None
         )
         self.client: httpx.AsyncClient | None = None
-        self.failures = 0
+
+    @property
+    def failures(self) -> int:
+        return self.enforcer.failures
 
     async def start(self) -> None:
-        timeout = httpx.Timeout(self.settings.upstream_timeout_s, connect=5.0)
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
-        self.client = httpx.AsyncClient(
-            base_url=self.settings.upstream, timeout=timeout, limits=limits
-        )
-        try:  # connect to the store and start the reader threads before the first request
-            await asyncio.to_thread(self._lookup, "")
-        except Exception as exc:
-            log.warning("verdict store not answering at start (%s): fail %s", exc, self.policy.fail)
+        if self.settings.upstream:
+            timeout = httpx.Timeout(self.settings.upstream_timeout_s, connect=5.0)
+            limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
+            self.client = httpx.AsyncClient(
+                base_url=self.settings.upstream, timeout=timeout, limits=limits
+            )
+        await self.enforcer.warm()
 
     async def stop(self) -> None:
         if self.client is not None:
             await self.client.aclose()
-        reverify = self.ladder["reverify"]
-        if isinstance(reverify, Reverify):
-            await reverify.drain()
         if self.log is not None:
             self.log.close()
-        self.store.close()
-
-    # -- the verdict and the evidence, within the policy's timeouts ----------------------
-
-    def _lookup(self, account: str) -> Verdict | None:
-        verdict = self.store.get(subject_key(account))
-        if verdict is not None and verdict.cluster:
-            group = self.store.get(subject_key(verdict.cluster, "cluster"))
-            if group is not None and group.outranks(verdict):
-                return group
-        return verdict
-
-    async def verdict(self, account: str) -> Verdict | None:
-        if self.inline_store:
-            return self._lookup(account)
-        timeout = self.policy.timeouts_ms.store / 1000
-        return await asyncio.wait_for(asyncio.to_thread(self._lookup, account), timeout)
+        await self.enforcer.close()
 
     async def decide(self, account: str, row: dict[str, Any]) -> Decision:
-        failures: list[str] = []
-        verdict, scores = None, {}
-        try:
-            verdict = await self.verdict(account)
-        except Exception as exc:  # timeout, connection refused, corrupt data: the fail mode
-            failures.append(f"store: {type(exc).__name__}")
-        try:
-            timeout = self.policy.timeouts_ms.classifier / 1000
-            scores = await asyncio.wait_for(self.classifier.score(row), timeout)
-        except Exception as exc:
-            failures.append(f"classifier: {type(exc).__name__}")
-        wait = self.rate.take_one(account) if self.rate else 0.0
-        if failures:
-            self.failures += 1
-            log.warning("fail %s for %s: %s", self.policy.fail, account, "; ".join(failures))
-        return decide(self.policy, verdict, scores, wait, tuple(failures))
+        return await self.enforcer.decide(account, row)
 
     # -- one request ---------------------------------------------------------------------
 
@@ -211,15 +168,9 @@ class Gateway:
         decision: Decision,
         started: float,
     ) -> Response:
-        if decision.failures and self.policy.fail == "closed" and decision.enforced:
-            refusal = Refusal(503, "distillguard_unavailable", "Please retry shortly.")
-            return self._refuse(api, row, started, refusal, decision)
         ctx = RequestContext(api, row["account_id"], body, decision.verdict, decision.retry_after)
-        action = self.ladder[decision.action] if decision.acts else None
-        if decision.action != NO_ACTION:
-            log.info("%s %s: %s", "enforce" if decision.enforced else "would", decision.action,
-                     "; ".join(decision.because))  # fmt: skip
-        refused = await action.on_request(ctx) if action is not None else None
+        action = self.enforcer.action_for(decision)
+        refused = await self.enforcer.on_request(decision, action, ctx)
         if refused is not None:
             return self._refuse(api, row, started, refused, decision)
         call = Call(request, ctx, action, row, started, self._headers(decision, row["request_id"]))

@@ -11,7 +11,7 @@ from distillguard.verdicts.policy import Policy
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    upstream: str
+    upstream: str | None  # None: only the guardrail endpoint is served
     state: str
     policy: Policy
     identity: Identity
@@ -23,3 +23,4 @@ class GatewaySettings:
     access_path: str = "api"
     trust_forwarded: bool = False  # take the client address from X-Forwarded-For
     replay_clock: bool = False  # take `ts` from x-distillguard-replay-ts: replays only
+    guardrail_key: str | None = None  # serves LiteLLM's Generic Guardrail API when set
