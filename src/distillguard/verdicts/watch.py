@@ -76,6 +76,6 @@ class Watcher:
         seen = self._seen() | {str(p.resolve()) for p in files}
         self._seen_path.write_bytes(orjson.dumps(sorted(seen)))
         summary = detect([self.lake], self.out, config=self.config)
-        published = publish(self.out, self.store, self.policy)
+        published = publish(self.out, self.store, self.policy, self.lake)
         flagged = sum(a.flagged for a in summary.accounts)
         return TickSummary(len(files), ingested.kept, ingested.quarantined, flagged, published)
