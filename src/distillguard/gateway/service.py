@@ -177,7 +177,8 @@ class Gateway:
         return await (self._stream(call) if body.get("stream") is True else self._call(call))
 
     async def _send(self, request: Request, ctx: RequestContext, stream: bool) -> httpx.Response:
-        assert self.client is not None, "the gateway was not started"
+        if self.client is None:
+            raise RuntimeError("the gateway was not started (or has no upstream)")
         upstream = self.client.build_request(
             "POST",
             request.url.path,
