@@ -197,12 +197,13 @@ def test_fail_modes_when_redis_is_down(
 
 @pytest.mark.parametrize(("fail", "status"), [("open", 200), ("closed", 503)])
 def test_fail_modes_when_the_classifier_misses_its_timeout(
-    serve_gateway: ServeGateway, fail: str, status: int
+    serve_gateway: ServeGateway, fail: str, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     with serve_gateway(fail=fail, timeouts_ms=Timeouts(store=20, classifier=0.0)) as (url, _):
         r = send(url, "anthropic", "slow-cls")
     assert r.status_code == status
     assert r.headers["x-distillguard-fail"] == f"{fail}: classifier: TimeoutError"
+    assert f"fail {fail} for slow-cls: classifier: TimeoutError" in caplog.text  # and logged
 
 
 def test_store_timeout_is_a_failure(serve_gateway: ServeGateway, redis_url: str) -> None:
