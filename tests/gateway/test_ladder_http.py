@@ -223,3 +223,15 @@ def test_store_timeout_is_a_failure(serve_gateway: ServeGateway, redis_url: str)
     with serve_gateway(SlowRedis(open_store(redis_url)), fail="closed") as (url, _):
         r = send(url, "openai", "slow-store")
     assert r.status_code == 503 and "store: TimeoutError" in r.headers["x-distillguard-fail"]
+
+
+def test_a_blocked_account_is_not_classified(serve_gateway: ServeGateway) -> None:
+    # A classifier that always misses its timeout would make fail-closed answer 503; a
+    # verdict already above every classifier rule's rung skips the classifier altogether.
+    store = store_with(verdict("skip-b", "block_account"))
+    slow = Timeouts(store=500, classifier=0.0)
+    with serve_gateway(store, fail="closed", timeouts_ms=slow) as (url, _):
+        blocked = send(url, "openai", "skip-b")
+        other = send(url, "openai", "skip-ok")
+    assert blocked.status_code == 403 and "x-distillguard-fail" not in blocked.headers
+    assert other.status_code == 503

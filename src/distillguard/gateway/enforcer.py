@@ -20,7 +20,7 @@ from distillguard.gateway.classify import ClassifierWorker
 from distillguard.gateway.decide import NO_ACTION, Decision, decide
 from distillguard.verdicts.file_store import FileStore
 from distillguard.verdicts.memory import MemoryStore
-from distillguard.verdicts.model import Verdict, subject_key
+from distillguard.verdicts.model import Verdict, severity, subject_key
 from distillguard.verdicts.policy import Policy
 from distillguard.verdicts.store import VerdictStore
 
@@ -73,8 +73,9 @@ class Enforcer:
         except Exception as exc:  # timeout, connection refused, corrupt data: the fail mode
             failures.append(f"store: {type(exc).__name__}")
         try:
-            timeout = self.policy.timeouts_ms.classifier / 1000
-            scores = await asyncio.wait_for(self.classifier.score(row), timeout)
+            if self._worth_classifying(verdict):
+                timeout = self.policy.timeouts_ms.classifier / 1000
+                scores = await asyncio.wait_for(self.classifier.score(row), timeout)
         except Exception as exc:
             failures.append(f"classifier: {type(exc).__name__}")
         wait = self.rate.take_one(account) if self.rate else 0.0
@@ -82,6 +83,13 @@ class Enforcer:
             self.failures += 1
             log.warning("fail %s for %s: %s", self.policy.fail, account, "; ".join(failures))
         return decide(self.policy, verdict, scores, wait, tuple(failures))
+
+    def _worth_classifying(self, verdict: Verdict | None) -> bool:
+        """No prompt score can raise a verdict already at or above every classifier rule's rung."""
+        rules = self.policy.request.classifiers
+        if verdict is None or not rules:
+            return bool(rules)
+        return severity(verdict.action) < max(severity(r.action) for r in rules)
 
     def action_for(self, decision: Decision) -> Action | None:
         return self.ladder[decision.action] if decision.acts else None
