@@ -161,3 +161,19 @@ def test_command_line_mode_and_fail_override_the_policy() -> None:
     assert load_policy().overridden().mode == "monitor"
     with pytest.raises(ConfigError, match="fail mode"):
         load_policy().overridden(fail="sideways")
+
+
+def test_education_research_and_startup_signups_are_reverified_first(tmp_path: Path) -> None:
+    from distillguard.schema.exchange_log import ACCOUNTS_SCHEMA
+
+    lake = tmp_path / "elsewhere"  # not DETECT_OUT/lake, where detect keeps one it made
+    (lake / "accounts").mkdir(parents=True)
+    rows = [{"account_id": "mid", "tier": "education"}, {"account_id": "hi", "tier": "research"}]
+    table = pa.Table.from_pylist(rows, schema=ACCOUNTS_SCHEMA)
+    pq.write_table(table, lake / "accounts" / "accounts.parquet")
+    (tmp_path / "out").mkdir()
+    out = detect_out(tmp_path / "out")
+    actions = {v.subject: v.action for v in detector_verdicts(out, load_policy(), lake)}
+    assert actions["mid"] == "reverify"  # degrade without the tier
+    assert actions["hi"] == "block_account"  # a score this high is blocked whatever the tier
+    assert {v.subject: v.action for v in detector_verdicts(out, load_policy())}["mid"] == "degrade"

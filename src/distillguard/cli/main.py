@@ -13,9 +13,11 @@ from distillguard.cli import (
     demo_cmd,
     detect_cmd,
     export_cmd,
+    gateway_cmd,
     ingest_cmd,
     simulate_cmd,
     verdicts_cmd,
+    watch_cmd,
 )
 from distillguard.cli.common import (
     EXIT_CODES,
@@ -33,6 +35,8 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     detect_cmd.register,
     demo_cmd.register,
     verdicts_cmd.register,
+    gateway_cmd.register,
+    watch_cmd.register,
     console_cmd.register,
     export_cmd.register,
     completion_cmd.register,

@@ -31,6 +31,7 @@ def register(subparsers: Subparsers) -> None:
     pub = sub.add_parser("publish", help="turn a detect output into verdicts via the policy")
     pub.add_argument("detect_out", type=Path, metavar="DETECT_OUT")
     pub.add_argument("--policy", type=Path, metavar="FILE")
+    pub.add_argument("--lake", type=Path, metavar="LAKE", help="for sign-up tiers (optional)")
     pub.set_defaults(run=run_publish)
     put = sub.add_parser("set", help="an analyst's verdict on an account or cluster")
     put.add_argument("subject", metavar="ACCOUNT")
@@ -53,7 +54,7 @@ def register(subparsers: Subparsers) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     store = open_store(args.state)
     try:
-        summary = publish(args.detect_out, store, load_policy(args.policy))
+        summary = publish(args.detect_out, store, load_policy(args.policy), args.lake)
     finally:
         store.close()
     print(summary.line())

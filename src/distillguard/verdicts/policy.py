@@ -22,6 +22,7 @@ class PublishRule(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     kind: Literal["account", "cluster"] = "account"
     tier: Literal["flagged", "review"] = "flagged"
     min_score: float = 0.0
+    signup_tiers: list[str] | None = None  # only accounts signed up on these tiers
 
 
 class Publish(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -36,11 +36,25 @@ def _rows(detect_out: Path, name: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _rule(policy: Policy, kind: str, tier: str, score: float) -> PublishRule | None:
+def _rule(
+    policy: Policy, kind: str, tier: str, score: float, signup: str | None = None
+) -> PublishRule | None:
     for rule in policy.publish.rules:
+        if rule.signup_tiers is not None and signup not in rule.signup_tiers:
+            continue
         if rule.kind == kind and rule.tier == tier and score >= rule.min_score:
             return rule
     return None
+
+
+def signup_tiers(detect_out: Path, lake: Path | None) -> dict[str, str]:
+    """Each account's sign-up tier, from the lake's accounts table when there is one."""
+    for root in (lake, detect_out / "lake"):
+        path = root / "accounts" / "accounts.parquet" if root else None
+        if path is not None and path.exists():
+            table = pq.read_table(path, columns=["account_id", "tier"])
+            return {a: t for a, t in zip(*table.to_pydict().values(), strict=True) if t}
+    return {}
 
 
 def _tier(row: dict[str, Any]) -> str | None:
@@ -49,9 +63,10 @@ def _tier(row: dict[str, Any]) -> str | None:
     return "review" if row.get("review") else None
 
 
-def detector_verdicts(detect_out: Path, policy: Policy) -> list[Verdict]:
+def detector_verdicts(detect_out: Path, policy: Policy, lake: Path | None = None) -> list[Verdict]:
     """Cluster verdicts, each member's, then accounts': a member keeps its cluster's action."""
     created, ttl = now(), policy.ttl
+    tiers = signup_tiers(detect_out, lake)
     out: list[Verdict] = []
     accounts = _rows(detect_out, "accounts")
     members: dict[str, list[str]] = {}
@@ -91,7 +106,8 @@ def detector_verdicts(detect_out: Path, policy: Policy) -> list[Verdict]:
             )
     for a in accounts:
         tier = _tier(a)
-        rule = _rule(policy, "account", tier, a["score"]) if tier else None
+        signup = tiers.get(a["account_id"])
+        rule = _rule(policy, "account", tier, a["score"], signup) if tier else None
         if rule is None or a["account_id"] in covered:
             continue
         ref = f"{detect_out}/accounts.parquet#{a['account_id']}"
@@ -110,11 +126,13 @@ def detector_verdicts(detect_out: Path, policy: Policy) -> list[Verdict]:
     return out
 
 
-def publish(detect_out: Path, store: VerdictStore, policy: Policy) -> PublishSummary:
+def publish(
+    detect_out: Path, store: VerdictStore, policy: Policy, lake: Path | None = None
+) -> PublishSummary:
     """Set each verdict unless its action, or an analyst's, is already in force."""
     published, unchanged = 0, 0
     by_action: dict[str, int] = {}
-    for verdict in detector_verdicts(detect_out, policy):
+    for verdict in detector_verdicts(detect_out, policy, lake):
         current = store.get(subject_key(verdict.subject, verdict.kind))
         # An analyst's verdict stands until it lapses; the detector's is renewed by a change.
         if current and (current.source == "analyst" or current.action == verdict.action):

@@ -1,0 +1,186 @@
+"""Gateway benchmark: requests per second and the latency the gateway adds, on loopback.
+
+    python -m benchmarks.gateway.run [--rates 200 1000] [--seconds 10] [--work bench-out/gateway]
+                                     [--only-decide]
+
+First the decision alone (benchmarks/gateway/decide.py), then over HTTP.
+
+The fake upstream (tests/fake_upstream.py) and each gateway run as their own processes
+(`distillguard gateway ...`, exchange log on, enforce mode); an open-loop client sends
+requests at a fixed rate, first straight to the upstream, then through the gateway, and
+the added latency is the difference of the two at each percentile. Stores: the file
+store read in process (the embedded default) and Redis (Debian's redis-server). Policies:
+`verdicts`, the default policy without the prompt classifiers, and `default`, with them.
+2% of the 500 accounts hold a degrade verdict, so that path is exercised too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from tests.redis_server import free_port, redis_server
+
+from benchmarks.gateway.decide import bench_decide
+from benchmarks.gateway.load import LoadResult, run_load
+from distillguard.verdicts.model import Verdict, now
+from distillguard.verdicts.policy import default_policy_text
+from distillguard.verdicts.store import open_store
+
+
+def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited")
+        try:
+            httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []},
+                       headers={"x-distillguard-account": "warm"}, timeout=2)  # fmt: skip
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not start")
+
+
+def _start(args: list[str], port: int) -> tuple[subprocess.Popen[bytes], str]:
+    process = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    _wait(url, process)
+    return process, url
+
+
+def _policy(work: Path, classifiers: bool) -> Path:
+    policy = yaml.safe_load(default_policy_text())
+    if not classifiers:
+        policy["request"]["classifiers"] = []
+    path = work / f"policy-{'default' if classifiers else 'verdicts'}.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return path
+
+
+def _seed(state: str) -> None:
+    store = open_store(state)
+    for i in range(0, 500, 50):
+        store.set(Verdict(f"bench-{i}", "degrade", "benchmark", "detector", now()))
+    store.close()
+
+
+def _warm(url: str) -> None:
+    run_load(url, 200, 1.0)
+
+
+def bench(work: Path, rates: list[int], seconds: float) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with redis_server(work) as redis:
+        port = free_port()
+        upstream, upstream_url = _start(["benchmarks.gateway.upstream", "--port", str(port)], port)
+        try:
+            _warm(upstream_url)
+            direct = {rate: run_load(upstream_url, rate, seconds) for rate in rates}
+            for result in direct.values():
+                rows.append({"path": "direct", "store": "-", "policy": "-", **asdict(result)})
+            for store in ("file", "redis"):
+                for classifiers in (False, True):
+                    state = str(work / "verdicts.jsonl") if store == "file" else redis.url
+                    rows += _through_gateway(work, upstream_url, state, store, classifiers,
+                                             rates, seconds, direct)  # fmt: skip
+        finally:
+            upstream.terminate()
+            upstream.wait(timeout=30)
+    return rows
+
+
+def _through_gateway(  # noqa: PLR0917
+    work: Path,
+    upstream_url: str,
+    state: str,
+    store: str,
+    classifiers: bool,
+    rates: list[int],
+    seconds: float,
+    direct: dict[int, LoadResult],
+) -> list[dict[str, Any]]:
+    _seed(state)
+    port = free_port()
+    args = ["distillguard.cli.main", "gateway", "--upstream", upstream_url, "--listen",
+            f"127.0.0.1:{port}", "--state", state, "--mode", "enforce",
+            "--policy", str(_policy(work, classifiers)),
+            "--log-dir", str(work / "exchanges")]  # fmt: skip
+    gateway, url = _start(args, port)
+    rows = []
+    try:
+        _warm(url)
+        for rate in rates:
+            result = run_load(url, rate, seconds)
+            added = {"added_p50_ms": result.p50_ms - direct[rate].p50_ms,
+                     "added_p99_ms": result.p99_ms - direct[rate].p99_ms}  # fmt: skip
+            policy = "default" if classifiers else "verdicts"
+            rows.append({"path": "gateway", "store": store, "policy": policy, **asdict(result),
+                         **added})  # fmt: skip
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=30)
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("| path | store | policy | rate | achieved/s | ok | errors | p50 ms | p99 ms "
+            "| added p50 | added p99 | client late p99 |")  # fmt: skip
+    lines = [head, "|" + "---|" * 12]
+    for r in rows:
+        added = (f"{r['added_p50_ms']:.2f} | {r['added_p99_ms']:.2f}" if "added_p50_ms" in r
+                 else "- | -")  # fmt: skip
+        lines.append(
+            f"| {r['path']} | {r['store']} | {r['policy']} | {r['rate']} | {r['achieved_rps']:.0f} "
+            f"| {r['ok']} | {r['errors']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {added} "
+            f"| {r['late_p99_ms']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def decide_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| store | policy | calls | p50 ms | p99 ms | failures |", "|" + "---|" * 6]
+    lines += [
+        f"| {r['store']} | {r['policy']} | {r['calls']} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} "
+        f"| {r['failures']} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def decisions(work: Path) -> list[dict[str, Any]]:
+    with redis_server(work) as redis:
+        states = (str(work / "verdicts.jsonl"), redis.url)
+        for state in states:
+            _seed(state)
+        return [bench_decide(s, c) for s in states for c in (False, True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rates", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--work", type=Path, default=Path("bench-out/gateway"))
+    parser.add_argument("--only-decide", action="store_true", help="skip the HTTP benchmark")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    decided = decisions(args.work)
+    print(decide_table(decided), flush=True)
+    rows = [] if args.only_decide else bench(args.work, args.rates, args.seconds)
+    (args.work / "results.json").write_text(json.dumps({"decide": decided, "http": rows}, indent=2))
+    if rows:
+        print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The response ladder: one Action per rung, registered in `registry.py`."""

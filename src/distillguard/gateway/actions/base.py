@@ -1,0 +1,68 @@
+"""What an Action is: one rung of the ladder, applied to a request and to its response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from distillguard.gateway.apis import ApiName, Refusal
+from distillguard.verdicts.model import Verdict
+
+
+@dataclass
+class RequestContext:
+    """One request on its way upstream; an action may rewrite `body` (caps) or refuse it."""
+
+    api: ApiName
+    account: str
+    body: dict[str, Any]
+    verdict: Verdict | None = None
+    retry_after: float | None = None  # set when the per-account rate rule already ran out
+    notes: list[str] = field(default_factory=list)  # what was changed, for the exchange log
+
+
+class StreamFilter(Protocol):
+    """Per-stream state: each SSE event's JSON in, the event to send (or None to drop) out."""
+
+    def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+class PassThrough:
+    def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        return event
+
+
+@runtime_checkable
+class Action(Protocol):
+    name: str
+
+    async def on_request(self, ctx: RequestContext) -> Refusal | None:
+        """A refusal to send instead of calling upstream, or None to go on (maybe rewritten)."""
+
+    def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
+        """The non-streamed response body the client receives."""
+
+    def stream_filter(self, ctx: RequestContext) -> StreamFilter:
+        """A fresh filter for one streamed response."""
+
+
+class Passive:
+    """Mixin for actions that leave responses as they are."""
+
+    def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
+        return response
+
+    def stream_filter(self, ctx: RequestContext) -> StreamFilter:
+        return PassThrough()
+
+
+class Monitor(Passive):
+    """Serve as usual; the verdict is only logged and labelled."""
+
+    name = "monitor"
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        del settings
+
+    async def on_request(self, ctx: RequestContext) -> Refusal | None:
+        return None

@@ -1,0 +1,143 @@
+"""Degrade: serve the account, but make what it gets less useful for training a rival.
+
+Each degradation is named in the policy and is invisible in meaning to a person reading the
+answer: the reasoning is withheld (replaced by a short summary), `max_tokens` and the
+thinking budget are capped, and for requests that declare tools the model's narration
+around tool calls is cut short (the calls themselves pass unchanged, so agents still work).
+Streamed responses get the same treatment event by event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from distillguard.errors import unknown_name_error
+from distillguard.gateway.actions.base import RequestContext, StreamFilter
+from distillguard.gateway.apis import Refusal
+
+DEGRADATIONS = ("withhold_reasoning", "cap_max_tokens", "cap_thinking_budget", "trim_tool_traces")
+_OPENAI_REASONING = ("reasoning_content", "reasoning")
+
+
+class Degrade:
+    name = "degrade"
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.applied = tuple(settings.get("degradations", DEGRADATIONS))
+        for name in self.applied:
+            if name not in DEGRADATIONS:
+                raise unknown_name_error("degradation", name, list(DEGRADATIONS))
+        self.max_tokens = int(settings.get("max_tokens", 2048))
+        self.thinking_budget = int(settings.get("thinking_budget", 1024))
+        self.summary = str(settings.get("reasoning_summary", "[reasoning withheld]"))
+        self.tool_trace_chars = int(settings.get("tool_trace_chars", 200))
+
+    async def on_request(self, ctx: RequestContext) -> Refusal | None:
+        body = ctx.body
+        if "cap_max_tokens" in self.applied:
+            key = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+            asked = body.get(key)
+            if not isinstance(asked, int) or asked > self.max_tokens:
+                body[key] = self.max_tokens
+                ctx.notes.append("cap_max_tokens")
+        if "cap_thinking_budget" in self.applied:
+            self._cap_thinking(ctx)
+        return None
+
+    def _cap_thinking(self, ctx: RequestContext) -> None:
+        thinking = ctx.body.get("thinking")
+        if ctx.api == "anthropic" and isinstance(thinking, dict):
+            budget = thinking.get("budget_tokens")
+            if isinstance(budget, int) and budget > self.thinking_budget:
+                ctx.body["thinking"] = {**thinking, "budget_tokens": self.thinking_budget}
+                ctx.notes.append("cap_thinking_budget")
+        elif ctx.api == "openai" and ctx.body.get("reasoning_effort") not in (
+            None,
+            "low",
+            "minimal",
+        ):
+            ctx.body["reasoning_effort"] = "low"
+            ctx.notes.append("cap_thinking_budget")
+
+    def _trims(self, ctx: RequestContext) -> bool:
+        return "trim_tool_traces" in self.applied and bool(ctx.body.get("tools"))
+
+    def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
+        withhold = "withhold_reasoning" in self.applied
+        if ctx.api == "anthropic":
+            blocks = [self._block(b, withhold, ctx) for b in response.get("content") or []]
+            return {**response, "content": blocks}
+        for choice in response.get("choices") or []:
+            message = choice.get("message") or {}
+            for key in _OPENAI_REASONING:
+                if withhold and message.get(key):
+                    message[key] = self.summary
+            if self._trims(ctx) and isinstance(message.get("content"), str):
+                message["content"] = message["content"][: self.tool_trace_chars]
+        return response
+
+    def _block(self, block: dict[str, Any], withhold: bool, ctx: RequestContext) -> dict[str, Any]:
+        if withhold and block.get("type") in ("thinking", "redacted_thinking"):
+            return {"type": "thinking", "thinking": self.summary, "signature": ""}
+        if self._trims(ctx) and block.get("type") == "text":
+            return {**block, "text": block.get("text", "")[: self.tool_trace_chars]}
+        return block
+
+    def stream_filter(self, ctx: RequestContext) -> StreamFilter:
+        return _DegradedStream(self, ctx)
+
+
+class _DegradedStream:
+    """The first reasoning delta becomes the summary, the rest are dropped; text is capped."""
+
+    def __init__(self, degrade: Degrade, ctx: RequestContext) -> None:
+        self.withhold = "withhold_reasoning" in degrade.applied
+        self.summary = degrade.summary
+        self.trim = degrade.tool_trace_chars if degrade._trims(ctx) else None
+        self.api = ctx.api
+        self.summarised = False
+        self.text_sent = 0
+
+    def _text(self, text: str) -> str:
+        if self.trim is None:
+            return text
+        room = max(0, self.trim - self.text_sent)
+        self.text_sent += min(len(text), room)
+        return text[:room]
+
+    def _reasoning(self) -> str | None:
+        if self.summarised:
+            return None
+        self.summarised = True
+        return self.summary
+
+    def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        if self.api == "anthropic":
+            return self._anthropic(event)
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta") or {}
+            for key in _OPENAI_REASONING:
+                if self.withhold and delta.get(key):
+                    summary = self._reasoning()
+                    if summary is None:
+                        del delta[key]
+                    else:
+                        delta[key] = summary
+            if isinstance(delta.get("content"), str):
+                delta["content"] = self._text(delta["content"])
+        return event
+
+    def _anthropic(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        delta = event.get("delta") if event.get("type") == "content_block_delta" else None
+        if not isinstance(delta, dict):
+            return event
+        kind = delta.get("type")
+        if self.withhold and kind == "signature_delta":
+            return None
+        if self.withhold and kind == "thinking_delta":
+            summary = self._reasoning()
+            return None if summary is None else {**event, "delta": {**delta, "thinking": summary}}
+        if kind == "text_delta":
+            text = self._text(str(delta.get("text", "")))
+            return {**event, "delta": {**delta, "text": text}} if text else None
+        return event

@@ -1,0 +1,75 @@
+"""Who is calling: the account from a header set by your auth layer, or from an API key map.
+
+API keys are secrets: they are never logged; the exchange log carries a keyed-free short
+hash (`api_key_id`) that names the key without revealing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from distillguard.errors import ConfigError
+
+DEFAULT_HEADER = "x-distillguard-account"
+
+
+@dataclass(frozen=True)
+class Caller:
+    account: str | None  # None: unknown key or no account header
+    api_key_id: str | None
+
+
+def key_id(key: str) -> str:
+    return "k-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def api_key(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return headers.get("x-api-key") or None
+
+
+class Identity:
+    """`header:NAME` (default) or `keys:FILE` (YAML or JSON: api key -> account)."""
+
+    def __init__(self, header: str | None = None, keys: dict[str, str] | None = None) -> None:
+        self.header = (header or DEFAULT_HEADER).lower()
+        self.keys = keys
+
+    @classmethod
+    def parse(cls, spec: str | None) -> Identity:
+        if spec is None:
+            return cls()
+        scheme, _, value = spec.partition(":")
+        if scheme == "header" and value:
+            return cls(header=value)
+        if scheme == "keys" and value:
+            return cls(keys=_load_keys(Path(value)))
+        raise ConfigError(f"bad identity {spec!r}; valid: header:NAME, keys:FILE")
+
+    def caller(self, headers: Mapping[str, str]) -> Caller:
+        key = api_key(headers)
+        kid = key_id(key) if key else None
+        if self.keys is not None:
+            return Caller(self.keys.get(key) if key else None, kid)
+        return Caller(headers.get(self.header) or None, kid)
+
+
+def _load_keys(path: Path) -> dict[str, str]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read key map {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"key map {path} is not valid YAML or JSON") from exc
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ConfigError(f"key map {path} must map each API key (text) to an account (text)")
+    return data

@@ -1,0 +1,246 @@
+"""The gateway's work for one request: who, what to do, call upstream, log the exchange."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from distillguard.gateway import apis
+from distillguard.gateway.actions.base import Action, RequestContext
+from distillguard.gateway.apis import ApiName, Refusal
+from distillguard.gateway.decide import NO_ACTION, Decision
+from distillguard.gateway.enforcer import Enforcer
+from distillguard.gateway.exchange_log import ExchangeLog
+from distillguard.gateway.records import bare_row, finished, for_log, request_row
+from distillguard.gateway.settings import GatewaySettings
+from distillguard.gateway.upstream import StreamRecord, forward_headers, relay_events
+from distillguard.verdicts.model import now
+from distillguard.verdicts.store import VerdictStore, open_store
+
+log = logging.getLogger("distillguard.gateway")
+
+
+class TooLargeError(Exception):
+    pass
+
+
+@dataclass
+class Call:
+    """One request on its way through: the parts every later step reads."""
+
+    request: Request
+    ctx: RequestContext
+    action: Action | None
+    row: dict[str, Any]
+    started: float
+    headers: dict[str, str]
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings, store: VerdictStore | None = None) -> None:
+        self.settings, self.policy = settings, settings.policy
+        self.enforcer = Enforcer(self.policy, store or open_store(settings.state))
+        self.store, self.ladder = self.enforcer.store, self.enforcer.ladder
+        self.log = (
+            ExchangeLog(settings.log_dir, settings.log_rotate_rows, settings.log_rotate_s)
+            if settings.log_dir
+            else None
+        )
+        self.client: httpx.AsyncClient | None = None
+
+    @property
+    def failures(self) -> int:
+        return self.enforcer.failures
+
+    async def start(self) -> None:
+        if self.settings.upstream:
+            timeout = httpx.Timeout(self.settings.upstream_timeout_s, connect=5.0)
+            limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
+            self.client = httpx.AsyncClient(
+                base_url=self.settings.upstream, timeout=timeout, limits=limits
+            )
+        await self.enforcer.warm()
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self.log is not None:
+            self.log.close()
+        await self.enforcer.close()
+
+    async def decide(self, account: str, row: dict[str, Any]) -> Decision:
+        return await self.enforcer.decide(account, row)
+
+    # -- one request ---------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        api: ApiName = apis.PATHS[request.url.path]
+        started, request_id, ts = time.perf_counter(), uuid.uuid4().hex, self._clock(request)
+        caller = self.settings.identity.caller(request.headers)
+        meta = {
+            "api_key_id": caller.api_key_id,
+            "access_path": self.settings.access_path,
+            "ip": self._client_ip(request),
+            "user_agent": request.headers.get("user-agent"),
+        }
+        account = caller.account or f"unauthenticated:{caller.api_key_id or 'none'}"
+        try:
+            body = await self._body(request)
+        except TooLargeError:
+            row = bare_row(request_id, ts, account, meta)
+            return self._refuse(api, row, started, Refusal(413, "request_too_large", "Too large."))
+        if not isinstance(body, dict):
+            row = bare_row(request_id, ts, account, meta)
+            refusal = Refusal(400, "invalid_request_error", "The body must be a JSON object.")
+            return self._refuse(api, row, started, refusal)
+        row = request_row(request_id, ts, account, api, body, meta)
+        if caller.account is None:
+            refusal = Refusal(401, "authentication_error", "Unknown API key or no account.")
+            return self._refuse(api, row, started, refusal)
+        decision = await self.decide(caller.account, row)
+        return await self._serve(api, request, body, row, decision, started)
+
+    def _clock(self, request: Request) -> datetime:
+        stamp = request.headers.get("x-distillguard-replay-ts")
+        if self.settings.replay_clock and stamp:
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+        return now()
+
+    def _client_ip(self, request: Request) -> str | None:
+        forwarded = request.headers.get("x-forwarded-for")
+        if self.settings.trust_forwarded and forwarded:
+            return forwarded.split(",")[0].strip()
+        return request.client.host if request.client else None
+
+    async def _body(self, request: Request) -> Any:
+        limit, chunks, size = self.settings.max_body_bytes, [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError
+            chunks.append(chunk)
+        try:
+            return orjson.loads(b"".join(chunks))
+        except orjson.JSONDecodeError:
+            return None
+
+    def _headers(self, decision: Decision | None, request_id: str) -> dict[str, str]:
+        headers = {"x-distillguard-request-id": request_id, "x-distillguard-mode": self.policy.mode}
+        headers["x-distillguard-action"] = decision.action if decision else NO_ACTION
+        if decision and decision.failures:
+            headers["x-distillguard-fail"] = f"{self.policy.fail}: {'; '.join(decision.failures)}"
+        return headers
+
+    def _record(self, row: dict[str, Any], status: int | None, started: float, **out: Any) -> None:
+        if self.log is not None:
+            latency = round((time.perf_counter() - started) * 1000)
+            self.log.write_one(for_log(finished(row, status, latency, out)))
+
+    def _refuse(
+        self,
+        api: ApiName,
+        row: dict[str, Any],
+        started: float,
+        refusal: Refusal,
+        decision: Decision | None = None,
+    ) -> Response:
+        self._record(row, refusal.status, started)
+        headers = {**self._headers(decision, row["request_id"]), **dict(refusal.headers)}
+        return JSONResponse(refusal.body(api), refusal.status, headers=headers)
+
+    async def _serve(  # noqa: PLR0917
+        self,
+        api: ApiName,
+        request: Request,
+        body: dict[str, Any],
+        row: dict[str, Any],
+        decision: Decision,
+        started: float,
+    ) -> Response:
+        ctx = RequestContext(api, row["account_id"], body, decision.verdict, decision.retry_after)
+        action = self.enforcer.action_for(decision)
+        refused = await self.enforcer.on_request(decision, action, ctx)
+        if refused is not None:
+            return self._refuse(api, row, started, refused, decision)
+        call = Call(request, ctx, action, row, started, self._headers(decision, row["request_id"]))
+        return await (self._stream(call) if body.get("stream") is True else self._call(call))
+
+    async def _send(self, request: Request, ctx: RequestContext, stream: bool) -> httpx.Response:
+        if self.client is None:
+            raise RuntimeError("the gateway was not started (or has no upstream)")
+        upstream = self.client.build_request(
+            "POST",
+            request.url.path,
+            content=orjson.dumps(ctx.body),
+            headers=forward_headers(request.headers),
+        )
+        return await self.client.send(upstream, stream=stream)
+
+    def _upstream_error(self, exc: httpx.HTTPError) -> Refusal:
+        if isinstance(exc, httpx.TimeoutException):
+            return Refusal(504, "upstream_timeout", "The model API did not answer in time.")
+        return Refusal(502, "upstream_error", "The model API could not be reached.")
+
+    async def _call(self, call: Call) -> Response:
+        ctx, action, row, started, headers = (
+            call.ctx,
+            call.action,
+            call.row,
+            call.started,
+            call.headers,
+        )
+        try:
+            upstream = await self._send(call.request, ctx, stream=False)
+        except httpx.HTTPError as exc:
+            return self._refuse(ctx.api, row, started, self._upstream_error(exc))
+        try:
+            payload = orjson.loads(upstream.content) if upstream.status_code == 200 else None
+        except orjson.JSONDecodeError:
+            payload = None
+        if not isinstance(payload, dict):
+            self._record(row, upstream.status_code, started)
+            kind = upstream.headers.get("content-type", "application/json")
+            return Response(upstream.content, upstream.status_code, headers, media_type=kind)
+        if action is not None:
+            payload = action.on_response(ctx, payload)
+        self._record(row, 200, started, **apis.usage(ctx.api, payload))
+        return JSONResponse(payload, 200, headers=headers)
+
+    async def _stream(self, call: Call) -> Response:
+        ctx, action, row, started, headers = (
+            call.ctx,
+            call.action,
+            call.row,
+            call.started,
+            call.headers,
+        )
+        try:
+            upstream = await self._send(call.request, ctx, stream=True)
+        except httpx.HTTPError as exc:
+            return self._refuse(ctx.api, row, started, self._upstream_error(exc))
+        if upstream.status_code != 200:
+            content = await upstream.aread()
+            await upstream.aclose()
+            self._record(row, upstream.status_code, started)
+            return Response(content, upstream.status_code, headers, media_type="application/json")
+        flt = action.stream_filter(ctx) if action else self.ladder["monitor"].stream_filter(ctx)
+        record = StreamRecord()
+
+        def done(status: int | None) -> None:
+            self._record(row, status, started, output_text="".join(record.text),
+                         stop_reason=record.stop_reason, input_tokens=record.input_tokens,
+                         output_tokens=record.output_tokens)  # fmt: skip
+
+        events = relay_events(upstream, flt, record, done)
+        return StreamingResponse(events, 200, headers, media_type="text/event-stream")

@@ -1,0 +1,81 @@
+"""`watch`: ingest new exchange-log files as they land, detect, and publish verdicts.
+
+This closes the loop: the gateway writes rotated exchange-log files into an inbox; each
+tick ingests the completed files it has not seen (a gateway's `*.partial` file is still
+being written and waits), runs detection over the lake's moving window, and publishes the
+verdicts, so a campaign that started after the gateway is acted on while it runs.
+Which files were ingested is kept in the lake, so a restarted watch carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from distillguard.detect.config import DetectConfig
+from distillguard.detect.run import detect
+from distillguard.ingest.pipeline import ingest
+from distillguard.ingest.sources import is_supported
+from distillguard.verdicts.policy import Policy
+from distillguard.verdicts.publish import PublishSummary, publish
+from distillguard.verdicts.store import VerdictStore
+
+
+@dataclass(frozen=True)
+class TickSummary:
+    files: int
+    kept: int
+    quarantined: int
+    flagged: int
+    published: PublishSummary
+
+    def line(self) -> str:
+        return (
+            f"watch: {self.files} new file(s), {self.kept} exchanges kept, "
+            f"{self.quarantined} quarantined, {self.flagged} accounts flagged; "
+            f"{self.published.line()}"
+        )
+
+
+class Watcher:
+    def __init__(
+        self,
+        lake: Path,
+        inbox: Path,
+        store: VerdictStore,
+        policy: Policy,
+        *,
+        accounts: list[Path] | None = None,
+        config: DetectConfig | None = None,
+    ) -> None:
+        self.lake, self.inbox, self.store, self.policy = lake, inbox, store, policy
+        self.accounts = accounts or []
+        self.config = config or DetectConfig()
+        self.out = lake / "watch-detect"
+        self._seen_path = lake / "watch-ingested.json"
+
+    def _seen(self) -> set[str]:
+        if not self._seen_path.exists():
+            return set()
+        return set(orjson.loads(self._seen_path.read_bytes()))
+
+    def new_files(self) -> list[Path]:
+        seen = self._seen()
+        found = (p for p in sorted(self.inbox.rglob("*")) if p.is_file() and is_supported(p))
+        return [p for p in found if str(p.resolve()) not in seen]
+
+    def tick(self) -> TickSummary | None:
+        """One round: None when no new file has landed since the last."""
+        files = self.new_files()
+        if not files:
+            return None
+        self.lake.mkdir(parents=True, exist_ok=True)
+        ingested = ingest(files, self.lake, self.accounts)
+        seen = self._seen() | {str(p.resolve()) for p in files}
+        self._seen_path.write_bytes(orjson.dumps(sorted(seen)))
+        summary = detect([self.lake], self.out, config=self.config)
+        published = publish(self.out, self.store, self.policy, self.lake)
+        flagged = sum(a.flagged for a in summary.accounts)
+        return TickSummary(len(files), ingested.kept, ingested.quarantined, flagged, published)

@@ -1,0 +1,158 @@
+"""A small fake of the OpenAI and Anthropic APIs, served on loopback by the tests.
+
+There is no internet here, so the model API the gateway sits in front of is this fake:
+it answers Chat Completions and Messages (plain and streamed, with reasoning and tool
+calls), records every request it receives, and can be told to be slow or to fail
+(model "slow" sleeps `delay_s`, model "fail-500" answers 500). It also records webhooks.
+"""
+
+# ruff: noqa: E501  (wire-format fixtures read best one event a line)
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.redis_server import free_port
+
+REASONING = "First I consider the question carefully, then I check each step."
+ANSWER = ["The answer ", "is 42."]
+
+
+@dataclass
+class FakeUpstream:
+    url: str = ""
+    delay_s: float = 2.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+
+    def seen(self, account_marker: str) -> list[dict[str, Any]]:
+        """Requests whose prompt names the account as `[account]` (as the tests write it)."""
+        marker = f"[{account_marker}]"
+        return [r for r in self.requests if marker in orjson.dumps(r["body"]).decode()]
+
+
+def _sse(events: list[tuple[str | None, Any]]) -> AsyncIterator[bytes]:
+    async def gen() -> AsyncIterator[bytes]:
+        for name, data in events:
+            head = f"event: {name}\n" if name else ""
+            payload = data if isinstance(data, str) else orjson.dumps(data).decode()
+            yield f"{head}data: {payload}\n\n".encode()
+            await asyncio.sleep(0)
+
+    return gen()
+
+
+def _openai(body: dict[str, Any]) -> Response:
+    tools = bool(body.get("tools"))
+    if body.get("stream"):
+        chunks: list[tuple[str | None, Any]] = [
+            (None, {"choices": [{"index": 0, "delta": {"reasoning_content": part}}]})
+            for part in (REASONING[:20], REASONING[20:])
+        ]
+        chunks += [(None, {"choices": [{"index": 0, "delta": {"content": t}}]}) for t in ANSWER]
+        chunks.append((None, {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                              "usage": {"prompt_tokens": 9, "completion_tokens": 5}}))  # fmt: skip
+        chunks.append((None, "[DONE]"))
+        return StreamingResponse(_sse(chunks), media_type="text/event-stream")
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(ANSWER),
+                               "reasoning_content": REASONING}  # fmt: skip
+    if tools:
+        message["tool_calls"] = [{"id": "c1", "type": "function",
+                                  "function": {"name": "run", "arguments": "{\"x\": 1}"}}]  # fmt: skip
+    return JSONResponse({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+    })  # fmt: skip
+
+
+def _anthropic(body: dict[str, Any]) -> Response:
+    if body.get("stream"):
+        events: list[tuple[str | None, Any]] = [
+            ("message_start", {"type": "message_start", "message": {"id": "msg_1", "usage": {"input_tokens": 9, "output_tokens": 1}}}),
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": REASONING[:20]}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": REASONING[20:]}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig"}}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
+            *[("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": t}}) for t in ANSWER],
+            ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 5}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]  # fmt: skip
+        return StreamingResponse(_sse(events), media_type="text/event-stream")
+    content: list[dict[str, Any]] = [
+        {"type": "thinking", "thinking": REASONING, "signature": "sig"},
+        {"type": "text", "text": "".join(ANSWER)},
+    ]
+    if body.get("tools"):
+        content.append({"type": "tool_use", "id": "t1", "name": "run", "input": {"x": 1}})
+    return JSONResponse({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model"),
+        "content": content, "stop_reason": "end_turn",
+        "usage": {"input_tokens": 9, "output_tokens": 5},
+    })  # fmt: skip
+
+
+def build(fake: FakeUpstream) -> Starlette:
+    async def model(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        fake.requests.append({"path": request.url.path, "body": body,
+                              "headers": dict(request.headers)})  # fmt: skip
+        if body.get("model") == "slow":
+            await asyncio.sleep(fake.delay_s)
+        if body.get("model") == "fail-500":
+            return JSONResponse({"error": {"message": "overloaded"}}, 500)
+        return _anthropic(body) if request.url.path == "/v1/messages" else _openai(body)
+
+    async def webhook(request: Request) -> Response:
+        fake.webhooks.append(orjson.loads(await request.body()))
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[
+        Route("/v1/chat/completions", model, methods=["POST"]),
+        Route("/v1/messages", model, methods=["POST"]),
+        Route("/webhook", webhook, methods=["POST"]),
+    ])  # fmt: skip
+
+
+@contextmanager
+def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a loopback port; its base URL while in the block."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on", access_log=False)  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@contextmanager
+def fake_upstream() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream()
+    with serve_in_thread(build(fake)) as url:
+        fake.url = url
+        yield fake

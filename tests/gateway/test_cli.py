@@ -1,0 +1,91 @@
+"""`distillguard gateway` and `distillguard watch` from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from distillguard.cli.main import main
+from distillguard.gateway.exchange_log import ExchangeLog
+from tests.fake_upstream import FakeUpstream
+from tests.gateway.client import body
+from tests.redis_server import free_port
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["gateway", "--upstream", "ftp://x"], "bad --upstream"),
+        (["gateway", "--upstream", "http://x", "--listen", "nowhere"], "bad --listen"),
+        (["gateway", "--upstream", "http://x", "--identity", "cookie:x"], "bad identity"),
+        (
+            ["gateway", "--upstream", "http://x", "--identity", "keys:/nonexistent"],
+            "cannot read key map",
+        ),
+        (["gateway", "--upstream", "http://x", "--policy", "/nonexistent"], "cannot read policy"),
+        (["watch", "lake", "--inbox", "/nonexistent"], "no such inbox"),
+    ],
+)
+def test_mistakes_are_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_gateway_command_serves_with_verdicts_from_the_cli(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    state, port = str(tmp_path / "v.jsonl"), free_port()
+    assert main(["verdicts", "set", "cli-b", "--action", "block_account", "--reason", "t",
+                 "--state", state]) == 0  # fmt: skip
+    command = [sys.executable, "-m", "distillguard.cli.main", "gateway", "--upstream", upstream.url,
+               "--listen", f"127.0.0.1:{port}", "--state", state, "--mode", "enforce",
+               "--log-dir", str(tmp_path / "logs")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/healthz")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        post = [
+            httpx.post(url + "/v1/chat/completions", json=body("openai", a),
+                       headers={"x-distillguard-account": a})
+            for a in ("cli-b", "cli-ok")
+        ]  # fmt: skip
+        assert main(["verdicts", "clear", "cli-b", "--state", state]) == 0
+        again = httpx.post(url + "/v1/chat/completions", json=body("openai", "cli-b"),
+                           headers={"x-distillguard-account": "cli-b"})  # fmt: skip
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0].decode()
+    assert [r.status_code for r in post] == [403, 200] and again.status_code == 200
+    assert "enforce mode, fail open" in output
+    assert len(list((tmp_path / "logs").glob("*.jsonl"))) == 1  # rotated on shutdown
+
+
+def test_watch_ticks_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = ExchangeLog(tmp_path / "inbox")
+    log.write_one({"request_id": "r1", "ts": "2026-02-02T10:00:00Z", "account_id": "a",
+                   "model": "m", "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+    log.close()
+    state = str(tmp_path / "v.jsonl")
+    argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox"), "--state", state]
+    assert main([*argv, "--ticks", "1"]) == 0
+    assert (
+        "1 new file(s), 1 exchanges kept, 0 quarantined, 0 accounts flagged"
+        in capsys.readouterr().out
+    )
+    assert main([*argv, "--ticks", "1"]) == 0
+    assert "nothing new" in capsys.readouterr().out

@@ -1,0 +1,130 @@
+"""Faults over real HTTP: each has a defined answer, and every request is in the exchange log.
+
+The upstream is the fake model API on loopback (tests/fake_upstream.py); Redis is Debian's
+redis-server, killed in the middle of a load.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from distillguard.ingest.pipeline import ingest
+from distillguard.verdicts.file_store import FileStore
+from tests.fake_upstream import FakeUpstream
+from tests.gateway.client import body, send, verdict
+from tests.gateway.conftest import ServeGateway
+from tests.redis_server import redis_server
+
+
+def logged(tmp_path: Path) -> int:
+    """Rows of the gateway's exchange log, through the real ingest (nothing quarantined)."""
+    summary = ingest([tmp_path / "exchanges"], tmp_path / "lake")
+    assert summary.quarantined == 0
+    return summary.kept
+
+
+def test_redis_killed_mid_load_fails_open_and_loses_nothing(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    statuses: list[int] = []
+    with redis_server(tmp_path) as server, serve_gateway(server.url, fail="open") as (url, gw):
+        gw.store.set(verdict("rk-bad", "block_account"))
+
+        def load(account: str) -> None:
+            with httpx.Client(timeout=30) as client:
+                for _ in range(15):
+                    path = url + "/v1/chat/completions"
+                    headers = {"x-distillguard-account": account}
+                    r = client.post(path, json=body("openai", account), headers=headers)
+                    statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=load, args=(f"rk-{i}",)) for i in range(4)]
+        for t in threads:
+            t.start()
+        server.kill()
+        for t in threads:
+            t.join()
+        after = send(url, "openai", "rk-bad")
+    assert set(statuses) == {200} and len(statuses) == 60
+    assert after.status_code == 200 and after.headers["x-distillguard-fail"].startswith("open")
+    assert gw.failures >= 1
+    assert logged(tmp_path) == 61
+
+
+def test_upstream_timeout_and_5xx(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    with serve_gateway(settings={"upstream_timeout_s": 0.3}) as (url, _):
+        slow = send(url, "openai", "up-slow", model="slow")
+        slow_stream = send(url, "anthropic", "up-slow", model="slow", stream=True)
+        failed = send(url, "anthropic", "up-500", model="fail-500")
+        failed_stream = send(url, "openai", "up-500", model="fail-500", stream=True)
+    assert slow.status_code == 504 and slow.json()["error"]["type"] == "upstream_timeout"
+    assert slow_stream.status_code == 504 and slow_stream.json()["type"] == "error"
+    assert failed.status_code == 500 and failed.json() == {"error": {"message": "overloaded"}}
+    assert failed_stream.status_code == 500
+    assert logged(tmp_path) == 4
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (b"{not json", 400, "invalid_request_error"),
+        (b"[1, 2]", 400, "invalid_request_error"),
+        (b'{"model": "m", "messages": "' + b"x" * 300_000 + b'"}', 413, "request_too_large"),
+    ],
+)
+def test_malformed_and_huge_requests(
+    serve_gateway: ServeGateway,
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    case: tuple[bytes, int, str],
+) -> None:
+    content, status, kind = case
+    before = len(upstream.requests)
+    with serve_gateway(settings={"max_body_bytes": 200_000}) as (url, _):
+        r = httpx.post(url + "/v1/chat/completions", content=content,
+                       headers={"x-distillguard-account": "bad-input"})  # fmt: skip
+    assert r.status_code == status and r.json()["error"]["type"] == kind
+    assert len(upstream.requests) == before
+    assert logged(tmp_path) == 1
+
+
+def test_unknown_api_key_is_refused_and_keys_map_to_accounts(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("sk-alice: acct-alice\n")
+    with serve_gateway(identity=f"keys:{keys}") as (url, _):
+        path = url + "/v1/messages"
+        known = httpx.post(
+            path, json=body("anthropic", "acct-alice"), headers={"x-api-key": "sk-alice"}
+        )
+        unknown = httpx.post(
+            path, json=body("anthropic", "who"), headers={"x-api-key": "sk-mallory"}
+        )
+        none = httpx.post(path, json=body("anthropic", "who"))
+    assert known.status_code == 200
+    assert unknown.status_code == 401 and unknown.json()["error"]["type"] == "authentication_error"
+    assert none.status_code == 401 and upstream.seen("who") == []
+    log_text = "".join(p.read_text() for p in (tmp_path / "exchanges").glob("*.jsonl"))
+    assert "sk-mallory" not in log_text and "sk-alice" not in log_text  # secrets never logged
+    assert logged(tmp_path) == 3
+
+
+def test_a_corrupt_verdict_row_is_skipped(serve_gateway: ServeGateway, tmp_path: Path) -> None:
+    state = tmp_path / "verdicts.jsonl"
+    store = FileStore(state)
+    store.set(verdict("cv-1", "block_account"))
+    with state.open("ab") as handle:
+        handle.write(b'{"op": "set", "key": "account:cv-2", "verdict": {"subject": "cv-2"}}\n')
+    store.set(verdict("cv-3", "block_account"))
+    with serve_gateway(str(state)) as (url, gw):
+        codes = [send(url, "openai", a).status_code for a in ("cv-1", "cv-2", "cv-3")]
+        corrupt: Any = getattr(gw.store, "corrupt_rows", None)
+    assert codes == [403, 200, 403] and corrupt == 1
