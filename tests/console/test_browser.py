@@ -84,7 +84,7 @@ def test_triage_in_a_browser(
     page.close()
 
     store = open_store(str(served.state))
-    assert store.get(f"account:{dismissed}").action == "monitor"  # type: ignore[union-attr]
+    assert store.get(f"account:{dismissed}") is None  # dismissed: no verdict for the gateway
     assert store.get(f"account:{escalated}").action == "throttle"  # type: ignore[union-attr]
 
     allowlist = load_allowlist(served.console.allowlist)

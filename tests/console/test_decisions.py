@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,17 +11,19 @@ from distillguard.console.casestore import CaseStore
 from distillguard.console.decisions import CaseEvidence, Decision, decide
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
+from distillguard.verdicts.model import Verdict
 from distillguard.verdicts.store import open_store
 
 EVIDENCE = CaseEvidence(["a1", "a2"], {"a1": frozenset({"cot"}), "a2": frozenset({"volume"})})
 
-# (decision, status recorded, verdict action per account or None, allowlist entries)
+# (decision, status recorded, verdict action per account or None, allowlist entries).
+# Every case starts with a detector verdict on a1; only a dismissal clears it.
 CASES = [
-    (Decision("confirm"), "confirmed", None, 0),
-    (Decision("dismiss", note="a startup team"), "dismissed", "monitor", 2),
+    (Decision("confirm"), "confirmed", "block_cluster", 0),
+    (Decision("dismiss", note="a startup team"), "dismissed", None, 2),
     (Decision("escalate", action="throttle", ttl="24h"), "escalated", "throttle", 0),
     (Decision("escalate", action="block_cluster"), "escalated", "block_cluster", 0),
-    (Decision("note", note="asked the customer"), None, None, 0),
+    (Decision("note", note="asked the customer"), None, "block_cluster", 0),
 ]
 
 
@@ -31,17 +34,20 @@ def test_decisions(
     cases = CaseStore(tmp_path / "cases.duckdb")
     verdicts = open_store("memory")
     allowlist = tmp_path / "allowlist.jsonl"
+    verdicts.set(Verdict("a1", "block_cluster", "detected", "detector", datetime.now(UTC)))
     outcome = decide(("cluster", "c1"), decision, "alice", EVIDENCE, (cases, verdicts, allowlist))
     assert outcome.status == status
     history = cases.history("cluster", "c1")
     assert [h["status"] for h in history] == [status]
     assert history[0]["who"] == "alice"
-    for account in EVIDENCE.accounts:
-        verdict = verdicts.get(f"account:{account}")
-        assert (verdict.action if verdict else None) == action
-        if verdict:
-            assert verdict.source == "analyst"
-            assert (verdict.expires is not None) == bool(decision.ttl)
+    verdict = verdicts.get("account:a1")
+    assert (verdict.action if verdict else None) == action
+    if decision.kind == "escalate":
+        for account in EVIDENCE.accounts:
+            escalated = verdicts.get(f"account:{account}")
+            assert escalated is not None and escalated.source == "analyst"
+            assert (escalated.expires is not None) == bool(decision.ttl)
+    assert [h["action"] for h in history] == [decision.action or None]
     entries = load_allowlist(allowlist)
     assert len(entries) == allowed
     assert {e.account_id: e.codes for e in entries} == (EVIDENCE.codes if allowed else {})
@@ -60,5 +66,4 @@ def test_decisions(
 )
 def test_bad_decisions_are_refused(kind: str, action: str, note: str, ttl: str) -> None:
     with pytest.raises(UserError):
-        decision = Decision(kind, action, note, ttl)
-        decision.expires(__import__("datetime").datetime.now())
+        Decision(kind, action, note, ttl)

@@ -125,3 +125,48 @@ def test_the_session_cookie_is_secure_under_tls(served: Served) -> None:
         )
         assert "secure" in reply.headers["set-cookie"].lower()
         client.close()
+
+
+def test_logging_out_revokes_the_session_cookie(served: Served) -> None:
+    analyst = served.login("alice")
+    stolen = served.client()
+    stolen.cookies.update(analyst.cookies)
+    assert stolen.get("/").status_code == 200
+    token = csrf_of(analyst.get("/").text)
+    assert analyst.post("/logout", data={"csrf": "forged"}).status_code == 403
+    assert analyst.post("/logout", data={"csrf": token}).status_code == 303
+    assert stolen.get("/").status_code == 303  # the copied cookie no longer opens anything
+
+
+def test_password_spraying_across_names_is_limited(served: Served) -> None:
+    client = served.client()
+    token = csrf_of(client.get("/login").text)
+    codes = [
+        client.post(
+            "/login", data={"csrf": token, "name": f"user{i}", "password": "guess"}
+        ).status_code
+        for i in range(21)
+    ]
+    assert codes[:20] == [401] * 20
+    assert codes[20] == 429
+
+
+@pytest.mark.parametrize(
+    "query", ["since=not-a-date", "until=2026-13-45", "page=%C2%B2", "page=-3", "sort=evil"]
+)
+def test_bad_queue_filters_are_ignored_not_errors(served: Served, query: str) -> None:
+    assert served.login("alice").get(f"/?{query}").status_code == 200
+
+
+def test_a_bad_expiry_is_a_400(served: Served) -> None:
+    from distillguard.console.casestore import QueueFilter
+
+    account = str(served.console.cases.queue(QueueFilter(kind="account")).rows[0]["id"])
+    analyst = served.login("alice")
+    token = csrf_of(analyst.get(f"/case/account/{account}").text)
+    reply = analyst.post(
+        f"/case/account/{account}/decide",
+        data={"csrf": token, "decision": "confirm", "ttl": "forever"},
+    )
+    assert reply.status_code == 400
+    assert served.console.cases.history("account", account) == []

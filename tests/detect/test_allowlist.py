@@ -65,13 +65,16 @@ def test_allowlist_rules(
 ) -> None:
     cluster = ClusterResult("c1", ("a1",), 0.9, True, AT, _evidence(*linked)) if linked else None
     account = _account(own, "c1" if cluster else None)
-    kept, lifted = apply_allowlist(
+    allowed = apply_allowlist(
         [account], [cluster] if cluster else [], [_entry(dismissed, expires)], at=AT
     )
+    kept, lifted = allowed.accounts, allowed.suppressed
     assert kept[0].flagged is flagged
     assert len(lifted) == (0 if flagged else 1)
     if not flagged:
         assert kept[0].first_flagged_at is None and not kept[0].review
+        assert kept[0].cluster_id is None
+        assert all("a1" not in c.accounts for c in allowed.clusters)
 
 
 def test_entries_round_trip_through_the_file(tmp_path: Path) -> None:
@@ -88,3 +91,17 @@ def test_a_bad_line_is_one_error_naming_it(tmp_path: Path) -> None:
     path.write_text('{"account_id": "a1"}\n')
     with pytest.raises(UserError, match="line 1"):
         load_allowlist(path)
+
+
+def test_any_live_entry_that_covers_the_evidence_suppresses() -> None:
+    broad, narrow = _entry({"cot", "volume"}), _entry({"volume"})
+    allowed = apply_allowlist([_account(("cot", "volume"))], [], [broad, narrow], at=AT)
+    assert not allowed.accounts[0].flagged
+    assert allowed.suppressed[0].entry == broad
+
+
+def test_a_dismissed_member_leaves_its_cluster() -> None:
+    cluster = ClusterResult("c1", ("a1", "a2"), 0.9, True, AT, _evidence("shared_payment"))
+    member = _account(("cot",), "c1")
+    allowed = apply_allowlist([member], [cluster], [_entry({"cot", "cluster.shared_payment"})])
+    assert allowed.clusters[0].accounts == ("a2",)

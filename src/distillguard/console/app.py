@@ -7,14 +7,17 @@ is rendered only for roles allowed to see it; every POST checks the CSRF token f
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -27,7 +30,9 @@ from distillguard.console.casestore import STATUSES, CaseStore, QueueFilter
 from distillguard.console.decisions import CaseEvidence, Decision, codes_of, decide, ttl_choices
 from distillguard.console.security import (
     CSRF_FIELD,
+    SESSION_MAX_AGE_S,
     LoginThrottle,
+    SessionRegistry,
     csrf_ok,
     csrf_token,
     session_secret,
@@ -63,6 +68,7 @@ class Console:
     facts: CaseFacts
     evidence: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    sessions: SessionRegistry = field(default_factory=SessionRegistry)
     suppressed: int = 0
 
     def close(self) -> None:
@@ -108,8 +114,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 def current_user(request: Request) -> User | None:
     console: Console = request.app.state.console
-    name = request.session.get("user")
-    return console.users.get(str(name)) if name else None
+    name = console.sessions.user(request.session.get("sid"))
+    return console.users.get(name) if name else None
 
 
 def login_required(handler: Any) -> Any:
@@ -145,31 +151,47 @@ async def login(request: Request) -> Response:
     wait = console.throttle.blocked_for(client, name)
     if wait:
         return render(request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.")
-    user = console.users.verify(name, password)
+    user = await run_in_threadpool(console.users.verify, name, password)  # argon2 is slow
     if user is None:
         console.throttle.failed(client, name)
-        log.info("console: failed login for %r from %s", name, client)
+        # The name is not logged: people type passwords into the name field.
+        log.warning("console: failed login from %s", client)
         return render(request, "login.html", 401, error="Wrong name or password.")
     console.throttle.succeeded(client, name)
-    request.session.clear()
-    request.session["user"] = user.name
+    request.session.clear()  # a fresh session: nothing from before the login survives
+    request.session["sid"] = console.sessions.open(user.name)
     return RedirectResponse("/", status_code=303)
 
 
 @login_required
 async def logout(request: Request) -> Response:
+    console: Console = request.app.state.console
+    console.sessions.close(request.session.get("sid"))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 
+def _date(text: str) -> str:
+    """An ISO date from a filter field, or nothing: a bad one filters nothing out."""
+    try:
+        return date.fromisoformat(text).isoformat() if text else ""
+    except ValueError:
+        return ""
+
+
 def _filter(request: Request) -> QueueFilter:
     q = request.query_params
-    names = ("campaign", "capability", "tier", "kind", "access_path", "status", "since", "until")
-    page = q.get("page", "1")
+    names = ("campaign", "capability", "tier", "kind", "access_path", "status")
+    try:
+        page = max(1, int(q.get("page", "1")))
+    except ValueError:
+        page = 1
     return QueueFilter(
         **{n: q.get(n, "") for n in names},
+        since=_date(q.get("since", "")),
+        until=_date(q.get("until", "")),
         sort=q.get("sort", "score"),
-        page=int(page) if page.isdigit() else 1,
+        page=page,
     )
 
 
@@ -180,7 +202,7 @@ async def queue(request: Request) -> Response:
     return render(
         request,
         "queue.html",
-        page=console.cases.queue(filt),
+        page=await run_in_threadpool(console.cases.queue, filt),
         filt=filt,
         statuses=STATUSES,
         suppressed=console.suppressed,
@@ -190,7 +212,7 @@ async def queue(request: Request) -> Response:
 @login_required
 async def queue_api(request: Request) -> Response:
     console: Console = request.app.state.console
-    page = console.cases.queue(_filter(request))
+    page = await run_in_threadpool(console.cases.queue, _filter(request))
     rows = [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in page.rows
@@ -198,19 +220,25 @@ async def queue_api(request: Request) -> Response:
     return JSONResponse({"rows": rows, "total": page.total, "page": page.page, "pages": page.pages})
 
 
-def _case_context(request: Request, kind: str, case_id: str) -> dict[str, Any] | None:
-    console: Console = request.app.state.console
+def _redacted(sample: dict[str, Any]) -> dict[str, Any]:
+    """A sample without its text, for roles that may not see content: removed here, on the
+    server, so no template or endpoint can show it by mistake."""
+    sizes = {f"{k}_chars": len(str(sample.get(k) or "")) for k in ("prompt", "output")}
+    return {**sample, "system": "", "prompt": "", "output": "", **sizes}
+
+
+def _case_context(console: Console, user: User, kind: str, case_id: str) -> dict[str, Any] | None:
+    """Everything a case page shows; blocking work, so it runs in the thread pool."""
     case = console.cases.case(kind, case_id)
     if case is None:
         return None
     accounts = console.case_evidence(kind, case_id).accounts
     activity = console.facts.activity(accounts)
     links = console.facts.links(accounts)
-    verdicts = [
-        c
-        for c in console.verdicts.audit()
-        if c.key in {f"account:{a}" for a in accounts} | {f"cluster:{case_id}"}
-    ]
+    cluster = case.get("cluster_id") or (case_id if kind == "cluster" else "")
+    keys = {f"account:{a}" for a in accounts} | {f"cluster:{cluster}"}
+    verdicts = [c for c in console.verdicts.audit() if c.key in keys]
+    samples = console.facts.samples(accounts)
     return {
         "case": case,
         "evidence": console.evidence.get((kind, case_id), {}).get("evidence", []),
@@ -228,16 +256,21 @@ def _case_context(request: Request, kind: str, case_id: str) -> dict[str, Any] |
         ],
         "graph": plots.graph("Linked accounts", links.nodes, links.edges),
         "links": links,
-        "samples": console.facts.samples(accounts),
+        "samples": samples if user.sees_content else [_redacted(x) for x in samples],
         "history": console.cases.history(kind, case_id),
         "verdicts": verdicts[-50:],
     }
 
 
+async def _context(request: Request, kind: str, case_id: str) -> dict[str, Any] | None:
+    console: Console = request.app.state.console
+    return await run_in_threadpool(_case_context, console, request.state.user, kind, case_id)
+
+
 @login_required
 async def case_page(request: Request) -> Response:
     kind, case_id = request.path_params["kind"], request.path_params["case_id"]
-    context = _case_context(request, kind, case_id)
+    context = await _context(request, kind, case_id)
     if context is None:
         return render(request, "missing.html", 404, what=f"{kind} {case_id}")
     return render(request, "case.html", actions=ACTIONS, ttls=ttl_choices(), message="", **context)
@@ -262,24 +295,26 @@ async def decide_route(request: Request) -> Response:
         )
     except UserError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    decide(
+    await run_in_threadpool(
+        decide,
         (kind, case_id),
         decision,
         user.name,
         console.case_evidence(kind, case_id),
         (console.cases, console.verdicts, console.allowlist),
     )
-    return RedirectResponse(f"/case/{kind}/{case_id}", status_code=303)
+    return RedirectResponse(f"/case/{kind}/{quote(case_id, safe='')}", status_code=303)
 
 
 @login_required
 async def evidence_pack(request: Request) -> Response:
     kind, case_id = request.path_params["kind"], request.path_params["case_id"]
-    context = _case_context(request, kind, case_id)
+    context = await _context(request, kind, case_id)
     if context is None:
         return render(request, "missing.html", 404, what=f"{kind} {case_id}")
     response = render(request, "pack.html", **context)
-    response.headers["content-disposition"] = f'attachment; filename="{kind}-{case_id}.html"'
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind}-{case_id}")  # ids come from the logs
+    response.headers["content-disposition"] = f'attachment; filename="{name}.html"'
     return response
 
 
@@ -299,6 +334,7 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
         Middleware(
             SessionMiddleware,
             secret_key=secret,
+            max_age=SESSION_MAX_AGE_S,
             same_site="strict",
             https_only=tls,
             session_cookie="distillguard_session",

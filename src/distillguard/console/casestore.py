@@ -124,7 +124,8 @@ class CaseStore:
         return """
             WITH latest AS (
                 SELECT kind, id, arg_max(status, decided_at) AS status FROM decisions
-                WHERE status IS NOT NULL GROUP BY ALL)
+                WHERE status IS NOT NULL AND (expires IS NULL OR expires > now())
+                GROUP BY ALL)
             SELECT c.*, coalesce(l.status, 'new') AS status
             FROM cases c LEFT JOIN latest l USING (kind, id)"""
 
@@ -148,7 +149,7 @@ class CaseStore:
             rows = cur.execute(
                 f"SELECT DISTINCT {column} FROM cases WHERE {column} IS NOT NULL ORDER BY 1"
             ).fetchall()
-            out[column] = [str(r[0]) for r in rows][:200]
+            out[column] = [str(r[0]) for r in rows]
         return out
 
     def case(self, kind: str, case_id: str) -> dict[str, Any] | None:

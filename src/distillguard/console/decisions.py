@@ -3,8 +3,10 @@ store, and the allowlist the next detect run reads.
 
 - confirm: the case is confirmed; nothing changes for the gateway.
 - dismiss: a false positive. Each account gets an allowlist entry for the evidence it was
-  flagged on, and an analyst verdict of `monitor` that outranks the detector's, so the
-  gateway stops acting on it at once and detect stops flagging it for the same evidence.
+  flagged on, and its detector verdicts are cleared, so the gateway stops acting on it at
+  once; the next detect run (with the allowlist) does not flag it for the same evidence,
+  and new evidence flags it, and the gateway acts, again. No analyst verdict is written:
+  one would outrank the detector's for good.
 - escalate: an analyst verdict with the chosen rung of the ladder, for every account.
 - note: a note on the case, nothing else.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from distillguard.console.casestore import CaseStore
 from distillguard.detect.allowlist import AllowEntry, append_allowlist
 from distillguard.errors import ConfigError, unknown_name_error
-from distillguard.verdicts.model import ACTIONS, Verdict, parse_ttl
+from distillguard.verdicts.model import ACTIONS, Verdict, parse_ttl, subject_key
 from distillguard.verdicts.store import VerdictStore
 
 KINDS = ("confirm", "dismiss", "escalate", "note")
@@ -36,6 +38,8 @@ class Decision:
     ttl: str = ""
 
     def __post_init__(self) -> None:
+        if self.ttl.strip():
+            parse_ttl(self.ttl)  # a bad duration is the analyst's mistake: refuse it here
         if self.kind not in KINDS:
             raise unknown_name_error("decision", self.kind, list(KINDS))
         if self.kind == "escalate" and self.action not in ACTIONS:
@@ -79,7 +83,7 @@ def decide(
         *case,
         by,
         status=status,
-        action=decision.action or None,
+        action=decision.action if decision.kind == "escalate" else None,
         note=decision.note or None,
         expires=expires,
     )
@@ -96,18 +100,25 @@ def decide(
                     expires,
                 ),
             )
-    action = {"dismiss": "monitor", "escalate": decision.action}.get(decision.kind)
-    if action is None:
+        for account in evidence.accounts:
+            verdicts.clear(subject_key(account), "detector")
+        return Outcome(status, 0, len(evidence.accounts))
+    if decision.kind != "escalate":
         return Outcome(status, 0, 0)
-    reason = decision.note or f"analyst {by}: {decision.kind}"
+    reason = decision.note or f"analyst {by}: escalated"
     for account in evidence.accounts:
         verdicts.set(
             Verdict(
-                account, action, reason, "analyst", at, expires, evidence=f"{case[0]}:{case[1]}"
+                account,
+                decision.action,
+                reason,
+                "analyst",
+                at,
+                expires,
+                evidence=f"{case[0]}:{case[1]}",
             )
         )
-    allowlisted = len(evidence.accounts) if decision.kind == "dismiss" else 0
-    return Outcome(status, len(evidence.accounts), allowlisted)
+    return Outcome(status, len(evidence.accounts), 0)
 
 
 def ttl_choices() -> list[str]:

@@ -18,8 +18,10 @@ from pathlib import Path
 from starlette.requests import Request
 
 CSRF_FIELD = "csrf"
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per client address and name
+MAX_CLIENT_FAILURES = 20  # per client address, whatever the names (password spraying)
 FAILURE_WINDOW_S = 300.0
+SESSION_MAX_AGE_S = 12 * 3600
 
 
 def session_secret(home: Path) -> str:
@@ -48,31 +50,63 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
 
 
 class LoginThrottle:
-    """At most MAX_FAILURES failed logins per client address and name in a sliding window."""
+    """Failed logins in a sliding window: at most MAX_FAILURES per client address and name,
+    and MAX_CLIENT_FAILURES per address across every name. Keys with no recent failure are
+    dropped, so the table stays as small as the attack."""
 
     def __init__(self) -> None:
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: tuple[str, str], at: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
+        times = self._failures.get(key, deque())
         while times and at - times[0] > FAILURE_WINDOW_S:
             times.popleft()
+        if not times:
+            self._failures.pop(key, None)
         return times
+
+    def _wait(self, key: tuple[str, str], limit: int, at: float) -> float:
+        times = self._recent(key, at)
+        return max(0.0, FAILURE_WINDOW_S - (at - times[0])) if len(times) >= limit else 0.0
 
     def blocked_for(self, client: str, name: str) -> float:
         """Seconds until this client may try this name again; 0 when it may now."""
         at = time.monotonic()
         with self._lock:
-            times = self._recent((client, name), at)
-            if len(times) < MAX_FAILURES:
-                return 0.0
-            return max(0.0, FAILURE_WINDOW_S - (at - times[0]))
+            return max(
+                self._wait((client, name), MAX_FAILURES, at),
+                self._wait((client, ""), MAX_CLIENT_FAILURES, at),
+            )
 
     def failed(self, client: str, name: str) -> None:
+        at = time.monotonic()
         with self._lock:
-            self._recent((client, name), time.monotonic()).append(time.monotonic())
+            for key in ((client, name), (client, "")):
+                self._failures.setdefault(key, self._recent(key, at)).append(at)
 
     def succeeded(self, client: str, name: str) -> None:
         with self._lock:
             self._failures.pop((client, name), None)
+
+
+class SessionRegistry:
+    """The live sessions of this console process. A signed cookie alone cannot be revoked:
+    each session also carries a random id that must be here, and logging out removes it."""
+
+    def __init__(self) -> None:
+        self._live: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def open(self, user: str) -> str:
+        sid = secrets.token_urlsafe(24)
+        with self._lock:
+            self._live[sid] = user
+        return sid
+
+    def user(self, sid: str | None) -> str | None:
+        return self._live.get(sid) if sid else None
+
+    def close(self, sid: str | None) -> None:
+        with self._lock:
+            self._live.pop(sid or "", None)

@@ -65,9 +65,10 @@ class UserStore:
         users = self._read()
         users[name] = {"role": role, "hash": _HASHER.hash(password)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        aside = self.path.with_name(self.path.name + ".tmp")
-        aside.write_bytes(orjson.dumps(users, option=orjson.OPT_INDENT_2))
-        os.chmod(aside, 0o600)
+        aside = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(orjson.dumps(users, option=orjson.OPT_INDENT_2))
         aside.replace(self.path)
         return User(name, role)
 

@@ -1,8 +1,9 @@
 """Dismissed accounts: an analyst's "false positive" remembered across detect runs.
 
 An entry names the evidence an account was dismissed for. The next run does not flag that
-account while the entry lives and the account's evidence is the same (no rule beyond the
-dismissed ones): new evidence flags it again, so a dismissal is never a blanket pass.
+account while any live entry covers its evidence (no rule beyond the dismissed ones): a new
+kind of evidence flags it again, so a dismissal is never a blanket pass. The match is by
+kind of evidence, not by strength: the same rules at ten times the volume stay dismissed.
 """
 
 from __future__ import annotations
@@ -92,29 +93,56 @@ def evidence_codes(account: AccountResult, cluster: ClusterResult | None) -> fro
     return frozenset(own | linked)
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """A run's results with the dismissed flags lifted, and what was lifted."""
+
+    accounts: list[AccountResult]
+    clusters: list[ClusterResult]
+    suppressed: list[Suppression]
+
+
+def _covering(
+    entries: list[AllowEntry], account: str, codes: frozenset[str], at: datetime
+) -> AllowEntry | None:
+    """A live entry for the account whose dismissed evidence covers `codes`, if any."""
+    return next(
+        (e for e in entries if e.account_id == account and e.live(at) and codes <= e.codes),
+        None,
+    )
+
+
 def apply_allowlist(
     accounts: list[AccountResult],
     clusters: list[ClusterResult],
     entries: list[AllowEntry],
     at: datetime | None = None,
-) -> tuple[list[AccountResult], list[Suppression]]:
-    """Accounts with dismissed flags lifted, and what was lifted."""
+) -> Allowed:
+    """Lift the flags a live dismissal covers; a lifted account also leaves its cluster, so
+    no cluster verdict or finding reaches it either."""
     at = at or datetime.now(UTC)
-    live = {e.account_id: e for e in entries if e.live(at)}
     by_cluster = {c.cluster_id: c for c in clusters}
     kept: list[AccountResult] = []
     lifted: list[Suppression] = []
     for account in accounts:
-        entry = live.get(account.account_id)
-        acted = account.flagged or account.review
         codes = evidence_codes(account, by_cluster.get(account.cluster_id or ""))
-        if entry is None or not acted or not codes <= entry.codes:
+        entry = _covering(entries, account.account_id, codes, at)
+        if entry is None or not (account.flagged or account.review):
             kept.append(account)
             continue
         lifted.append(Suppression(account.account_id, codes, entry))
         kept.append(
             replace(
-                account, flagged=False, flagged_by="", first_flagged_at=None, first_review_at=None
+                account,
+                flagged=False,
+                flagged_by="",
+                first_flagged_at=None,
+                first_review_at=None,
+                cluster_id=None,
             )
         )
-    return kept, lifted
+    gone = {s.account_id for s in lifted}
+    remaining = [
+        replace(c, accounts=tuple(a for a in c.accounts if a not in gone)) for c in clusters
+    ]
+    return Allowed(kept, [c for c in remaining if c.accounts], lifted)

@@ -96,7 +96,8 @@ def detect(
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
-    account_results, suppressed = apply_allowlist(account_results, clusters, allowlist or [])
+    allowed = apply_allowlist(account_results, clusters, allowlist or [])
+    account_results, clusters, suppressed = allowed.accounts, allowed.clusters, allowed.suppressed
     stats = cluster_stats(con, "signals", clusters)
     write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
     run = collect(
