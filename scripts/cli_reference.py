@@ -44,6 +44,7 @@ def _cell(text: str) -> str:
 
 
 def _options_table(parser: argparse.ArgumentParser) -> list[str]:
+    """The arguments as a table; none at all when there are none but --help."""
     rows = ["| argument | what it is | default |", "|---|---|---|"]
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
@@ -54,7 +55,20 @@ def _options_table(parser: argparse.ArgumentParser) -> list[str]:
             f"| `{_cell(_invocation(action))}`{required} | {_cell(action.help or '')} "
             f"| {f'`{_cell(default)}`' if default is not None else ''} |"
         )
-    return rows
+    return [*rows, ""] if len(rows) > 2 else []
+
+
+def _anchor(name: str) -> str:
+    return name.replace(" ", "-")
+
+
+def _subcommands_table(name: str, parser: argparse.ArgumentParser) -> list[str]:
+    """A command's own subcommands (`verdicts publish`, ...), linked to their sections."""
+    found = subcommands(parser)
+    if not found:
+        return []
+    rows = [f"| [`{n}`](#{_anchor(f'{name} {n}')}) | {s} |" for n, s, _ in found]
+    return ["| subcommand | what it does |", "|---|---|", *rows, ""]
 
 
 def _examples(parser: argparse.ArgumentParser) -> list[str]:
@@ -76,11 +90,19 @@ def _command(name: str, parser: argparse.ArgumentParser) -> list[str]:
         usage,
         "```",
         "",
+        *_subcommands_table(name, parser),
         *_options_table(parser),
-        "",
         *_examples(parser),
         "",
     ]
+
+
+def _sections(name: str, parser: argparse.ArgumentParser) -> list[str]:
+    """A command's section, then one for each of its subcommands, depth first."""
+    lines = _command(name, parser)
+    for sub_name, _, sub in subcommands(parser):
+        lines += _sections(f"{name} {sub_name}", sub)
+    return lines
 
 
 def render(parser: argparse.ArgumentParser) -> str:
@@ -98,7 +120,7 @@ def render(parser: argparse.ArgumentParser) -> str:
         "",
     ]
     for name, _, sub in subcommands(parser):
-        lines += _command(f"distillguard {name}", sub)
+        lines += _sections(f"distillguard {name}", sub)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -8,34 +8,40 @@ import secrets
 import sys
 from pathlib import Path
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import Subparsers, add_command
 from distillguard.errors import UserError
-
-EPILOG = """examples:
-  distillguard console add-user alice --role analyst --state state/verdicts.jsonl
-  distillguard console --findings demo-out/detect --state state/verdicts.jsonl
-
-Users live in the console's home folder (by default `console/` beside a file STATE; give
---home with a Redis STATE). Roles: viewer (reads, prompts redacted), analyst (reads content,
-decides), admin."""
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "console",
-        help="triage flagged accounts in a browser, and record decisions",
-        description="Serve the analyst console over a detect run's findings.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        summary="triage flagged accounts in a browser, and record decisions",
+        description="Serve the analyst console over a detect run's findings: a queue of "
+        "flagged clusters and accounts and the review tier, a case page per subject with "
+        "its evidence, plots, linked accounts and sample exchanges from the lake, and "
+        "decisions (confirm, dismiss as a false positive, escalate to a rung of the "
+        "response ladder) that write analyst verdicts to STATE, which running gateways "
+        "read at once; a dismissal also adds an allowlist entry for 'distillguard detect "
+        "--allowlist'. Every page needs a login: create users first with 'console "
+        "add-user'. Roles: viewer (reads, prompts redacted), analyst (reads content, "
+        "decides), admin. The console's own files (users, case store, allowlist) live in "
+        "HOME, by default console/ beside a file STATE; give --home with a Redis STATE.",
+        examples=[
+            (
+                "open a detect run's findings (after 'console add-user')",
+                "distillguard console --findings demo-out/detect --state state/verdicts.jsonl",
+            ),
+            (
+                "over HTTPS, verdicts in Redis",
+                "distillguard console --findings detections --state redis://127.0.0.1:6379/0 "
+                "--home console/ --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem",
+            ),
+        ],
     )
     p.add_argument("--findings", type=Path, metavar="DIR", help="a detect output folder")
     _state_args(p, required=False)
-    p.add_argument(
-        "--listen",
-        default="127.0.0.1:8080",
-        metavar="HOST:PORT",
-        help="where to serve (default: %(default)s)",
-    )
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
     p.add_argument(
         "--lake",
         type=Path,
@@ -45,14 +51,27 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this cert")
     p.add_argument("--tls-key", type=Path, metavar="FILE", help="and this key")
     p.set_defaults(run=run_console)
-    sub = p.add_subparsers(dest="console_command", required=False)
-    add = sub.add_parser(
+    sub = p.add_subparsers(dest="console_command", required=False, title="subcommands")
+    add = add_command(
+        sub,
         "add-user",
-        help="create or replace a console user",
-        description="Create or replace a console user; the password is read "
-        "from the terminal, or from the first line of stdin when piped.",
+        summary="create or replace a console user",
+        description="Create or replace a console user in HOME/users.json (an argon2id hash, "
+        "file mode 0600). The password is read from the terminal (twice), or from the "
+        "first line of stdin when piped.",
+        examples=[
+            (
+                "an analyst (asks for a password)",
+                "distillguard console add-user alice --role analyst --state state/verdicts.jsonl",
+            ),
+            (
+                "a read-only viewer, for a console whose verdicts are in Redis",
+                "distillguard console add-user bob --role viewer --state redis://127.0.0.1:6379/0 "
+                "--home console/",
+            ),
+        ],
     )
-    add.add_argument("name", help="the user's login name")
+    add.add_argument("name", metavar="NAME", help="the user's login name")
     add.add_argument(
         "--role",
         required=True,

@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import Subparsers, add_command
 from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.settings import GatewaySettings
@@ -17,24 +17,98 @@ GUARDRAIL_KEY_ENV = "DISTILLGUARD_GUARDRAIL_KEY"  # a secret: never on the comma
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("gateway", help="serve a proxy in front of an LLM API")
+    p = add_command(
+        subparsers,
+        "gateway",
+        summary="serve a proxy in front of an LLM API",
+        description="Serve a reverse proxy in front of an OpenAI- or Anthropic-style model "
+        "API that acts on verdicts. On every request it reads the account's verdict (and its "
+        "cluster's) from --state, runs the prompt classifiers and a per-account rate limit, "
+        "and climbs the response ladder: monitor (serve and label), throttle (429), "
+        "reverify (403 asking for verification), degrade (serve a reply less useful for "
+        "training), block_account or block_cluster (403). In monitor mode it only labels "
+        "what it would have done (the x-distillguard-action header); start there. When the "
+        "store or the classifiers fail or time out, fail open serves the request and fail "
+        "closed answers 503. With --log-dir every request is written as exchange-log v1, "
+        "for 'distillguard watch' to turn into new verdicts. Without --upstream it serves "
+        "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY.",
+        examples=[
+            (
+                "in front of a model API, labelling only, logging what it serves",
+                "distillguard gateway --upstream https://api.example.com --listen 0.0.0.0:8080 "
+                "--state verdicts.jsonl --log-dir exchanges/ --mode monitor",
+            ),
+            (
+                "a guardrail for a LiteLLM proxy (DISTILLGUARD_GUARDRAIL_KEY set)",
+                "distillguard gateway --listen 127.0.0.1:8080 --state redis://127.0.0.1:6379/0",
+            ),
+        ],
+    )
     p.add_argument(
         "--upstream",
         metavar="URL",
         help="the model API's base URL (omit to serve "
         "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY)",
     )
-    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT")
-    p.add_argument("--state", default="verdicts.jsonl", help="verdict store (see verdicts)")
-    p.add_argument("--policy", type=Path, metavar="FILE", help="default: the built-in policy")
-    p.add_argument("--mode", choices=("monitor", "enforce"), help="overrides the policy's")
-    p.add_argument("--fail", choices=("open", "closed"), help="overrides the policy's")
-    p.add_argument("--identity", metavar="header:NAME|keys:FILE", help="default: header")
-    p.add_argument("--log-dir", type=Path, metavar="DIR", help="write exchange-log v1 files")
-    p.add_argument("--rotate-rows", type=int, default=10_000, help="log rows per file")
-    p.add_argument("--rotate-seconds", type=float, default=60.0, help="log file age limit")
-    p.add_argument("--max-body-mb", type=float, default=4.0)
-    p.add_argument("--upstream-timeout", type=float, default=600.0, metavar="SECONDS")
+    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
+    p.add_argument(
+        "--state",
+        default="verdicts.jsonl",
+        metavar="STATE",
+        help="the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB",
+    )
+    p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="a policy YAML file (default: the built-in policy)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("monitor", "enforce"),
+        help="monitor labels what it would do, enforce does it (default: the policy's)",
+    )
+    p.add_argument(
+        "--fail",
+        choices=("open", "closed"),
+        help="when the store or classifiers fail: open serves, closed answers 503 "
+        "(default: the policy's)",
+    )
+    p.add_argument(
+        "--identity",
+        metavar="SPEC",
+        help="who sent a request: header:NAME (the account id in that header) or keys:FILE "
+        "(YAML or JSON mapping API keys to accounts; unknown keys get 401) "
+        "(default: header:x-distillguard-account)",
+    )
+    p.add_argument(
+        "--log-dir",
+        type=Path,
+        metavar="DIR",
+        help="write every request as exchange-log v1 files here (for 'distillguard watch')",
+    )
+    p.add_argument("--rotate-rows", type=int, default=10_000, metavar="N", help="log rows per file")
+    p.add_argument(
+        "--rotate-seconds",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="start a new log file after this many seconds",
+    )
+    p.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=4.0,
+        metavar="MB",
+        help="refuse larger request bodies with 413",
+    )
+    p.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="answer 504 when the model API takes longer",
+    )
     p.add_argument(
         "--trust-forwarded",
         action="store_true",

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import Subparsers, add_command
 from distillguard.verdicts.model import (
     ACTIONS,
     SOURCES,
@@ -22,33 +22,182 @@ from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.publish import publish
 from distillguard.verdicts.store import open_store
 
-STATE_HELP = "memory, a file path (default verdicts.jsonl) or redis://HOST:PORT/DB"
+STATE_HELP = "the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB"
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("verdicts", help="publish, set, clear and list verdicts")
-    sub = p.add_subparsers(dest="verdicts_command", required=True, parser_class=type(p))
-    pub = sub.add_parser("publish", help="turn a detect output into verdicts via the policy")
-    pub.add_argument("detect_out", type=Path, metavar="DETECT_OUT")
-    pub.add_argument("--policy", type=Path, metavar="FILE")
-    pub.add_argument("--lake", type=Path, metavar="LAKE", help="for sign-up tiers (optional)")
+    p = add_command(
+        subparsers,
+        "verdicts",
+        summary="publish, set, clear and list verdicts",
+        description="A verdict says what the gateway does to an account or cluster: one rung "
+        "of the response ladder (monitor, throttle, reverify, degrade, block_account, "
+        "block_cluster), with a reason, a source (detector or analyst) and an optional "
+        "expiry. Verdicts live in a store (--state) that running gateways read on every "
+        "request: a JSON-lines file (an append-only log, which is also the audit log), "
+        "Redis when several gateways share them, or memory for tests. An analyst's verdict "
+        "outranks the detector's, and expired verdicts stop applying.",
+        examples=[
+            (
+                "verdicts from a detect run, through the default policy",
+                "distillguard verdicts publish detect-out --state verdicts.jsonl",
+            ),
+            ("what is in force now", "distillguard verdicts list --state verdicts.jsonl"),
+        ],
+    )
+    sub = p.add_subparsers(
+        dest="verdicts_command",
+        required=True,
+        parser_class=type(p),
+        metavar="SUBCOMMAND",
+        title="subcommands",
+    )
+    _register_publish(sub)
+    _register_set(sub)
+    _register_clear(sub)
+    _register_list(sub)
+
+
+def _add_state(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", default="verdicts.jsonl", metavar="STATE", help=STATE_HELP)
+
+
+def _register_publish(sub: Subparsers) -> None:
+    pub = add_command(
+        sub,
+        "publish",
+        summary="turn a detect output into verdicts via the policy",
+        description="Read a detect output folder (accounts.parquet and clusters.parquet) and "
+        "write a detector verdict for each flagged cluster (and each of its members), each "
+        "other flagged account and each account listed for review, the action chosen by the "
+        "policy's publish rules (kind, tier, score and, with a lake, sign-up tier). A subject "
+        "whose action is already in force, or that has an analyst's verdict, is left "
+        "unchanged. Detector verdicts lapse after the policy's ttl (7 days by default) "
+        "unless a later run renews them. Prints how many were published, by action.",
+        examples=[
+            (
+                "publish with the built-in policy",
+                "distillguard verdicts publish detect-out --state verdicts.jsonl",
+            ),
+            (
+                "your own policy, with sign-up tiers from the lake",
+                "distillguard verdicts publish detect-out --policy policy.yaml --lake lake "
+                "--state redis://127.0.0.1:6379/0",
+            ),
+        ],
+    )
+    pub.add_argument(
+        "detect_out",
+        type=Path,
+        metavar="DIR",
+        help="a folder written by 'distillguard detect'",
+    )
+    pub.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="a policy YAML file (default: the built-in policy, "
+        "src/distillguard/verdicts/default_policy.yaml)",
+    )
+    pub.add_argument(
+        "--lake",
+        type=Path,
+        metavar="LAKE",
+        help="the lake detect read, for the accounts' sign-up tiers (default: DIR/lake "
+        "when there is one)",
+    )
+    _add_state(pub)
     pub.set_defaults(run=run_publish)
-    put = sub.add_parser("set", help="an analyst's verdict on an account or cluster")
-    put.add_argument("subject", metavar="ACCOUNT")
-    put.add_argument("--action", required=True, choices=ACTIONS)
-    put.add_argument("--reason", required=True)
-    put.add_argument("--ttl", metavar="DURATION", help="e.g. 90m, 24h, 7d (default: none)")
+
+
+def _register_set(sub: Subparsers) -> None:
+    put = add_command(
+        sub,
+        "set",
+        summary="an analyst's verdict on an account or cluster",
+        description="Record an analyst's verdict on one account (or, with --cluster, a "
+        "cluster). It outranks any detector verdict on the same subject, so '--action "
+        "monitor' overrides a false positive; running gateways apply it on their next "
+        "request.",
+        examples=[
+            (
+                "degrade an account for a day",
+                'distillguard verdicts set acct_42 --action degrade --reason "case 118" '
+                "--ttl 24h --state verdicts.jsonl",
+            ),
+            (
+                "block a whole cluster",
+                "distillguard verdicts set c-3f9a2b7c1d --cluster --action block_cluster "
+                '--reason "confirmed campaign" --state verdicts.jsonl',
+            ),
+        ],
+    )
+    put.add_argument("subject", metavar="ACCOUNT", help="the account id (or cluster id)")
+    put.add_argument(
+        "--action",
+        required=True,
+        choices=ACTIONS,
+        metavar="ACTION",
+        help=f"the rung of the response ladder, mildest first: {', '.join(ACTIONS)}",
+    )
+    put.add_argument(
+        "--reason", required=True, metavar="TEXT", help="why, kept with the verdict for audit"
+    )
+    put.add_argument(
+        "--ttl",
+        metavar="DURATION",
+        help="how long it applies, e.g. 90m, 24h, 7d (default: until cleared)",
+    )
     put.add_argument("--cluster", action="store_true", help="ACCOUNT names a cluster")
+    _add_state(put)
     put.set_defaults(run=run_set)
-    clear = sub.add_parser("clear", help="remove an account's verdicts")
-    clear.add_argument("subject", metavar="ACCOUNT")
-    clear.add_argument("--source", choices=SOURCES, help="only this source's (default: all)")
+
+
+def _register_clear(sub: Subparsers) -> None:
+    clear = add_command(
+        sub,
+        "clear",
+        summary="remove an account's verdicts",
+        description="Remove the verdicts on one account (or, with --cluster, a cluster), "
+        "from every source or only from one. The removal is kept in the store's audit "
+        "log. Prints how many were cleared.",
+        examples=[
+            ("lift every verdict on an account", "distillguard verdicts clear acct_42"),
+            (
+                "drop only the analyst's, leaving the detector's in force",
+                "distillguard verdicts clear acct_42 --source analyst --state verdicts.jsonl",
+            ),
+        ],
+    )
+    clear.add_argument("subject", metavar="ACCOUNT", help="the account id (or cluster id)")
+    clear.add_argument(
+        "--source",
+        choices=SOURCES,
+        help="clear only this source's verdicts (default: every source's)",
+    )
     clear.add_argument("--cluster", action="store_true", help="ACCOUNT names a cluster")
+    _add_state(clear)
     clear.set_defaults(run=run_clear)
-    ls = sub.add_parser("list", help="the verdicts in force")
+
+
+def _register_list(sub: Subparsers) -> None:
+    ls = add_command(
+        sub,
+        "list",
+        summary="the verdicts in force",
+        description="Print a table with the verdict that applies now to each subject (an "
+        "analyst's outranks the detector's; expired ones are left out): subject, action, "
+        "source, expiry, reason and the evidence it rests on.",
+        examples=[
+            ("the file store", "distillguard verdicts list --state verdicts.jsonl"),
+            (
+                "verdicts shared in Redis",
+                "distillguard verdicts list --state redis://127.0.0.1:6379/0",
+            ),
+        ],
+    )
+    _add_state(ls)
     ls.set_defaults(run=run_list)
-    for command in (pub, put, clear, ls):
-        command.add_argument("--state", default="verdicts.jsonl", help=STATE_HELP)
 
 
 def run_publish(args: argparse.Namespace) -> int:

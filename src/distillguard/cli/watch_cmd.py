@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import Subparsers, add_command
 from distillguard.errors import UserError
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import open_store
@@ -14,14 +14,58 @@ from distillguard.verdicts.watch import Watcher
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("watch", help="ingest new exchange logs, detect, publish verdicts")
-    p.add_argument("lake", type=Path, metavar="LAKE")
+    p = add_command(
+        subparsers,
+        "watch",
+        summary="ingest new exchange logs, detect, publish verdicts",
+        description="Close the loop from the gateway back to verdicts. Every tick, ingest the "
+        "completed exchange-log files that gateways wrote to --inbox (files still being "
+        "written, *.partial, wait for the next tick) into LAKE, run detect over the whole "
+        "lake (results in LAKE/watch-detect) and publish the verdicts through the policy "
+        "to --state, where running gateways read them at once. Files already ingested are "
+        "remembered in LAKE/watch-ingested.json, so a restart carries on; a tick with no "
+        "new file does nothing. Each tick costs the whole lake's detect, not the new "
+        "data's. Prints one line per tick; runs until interrupted unless --ticks is given.",
+        examples=[
+            (
+                "every minute, beside a gateway started with --log-dir exchanges/",
+                "distillguard watch lake/ --inbox exchanges/ --state verdicts.jsonl "
+                "--accounts accounts.jsonl",
+            ),
+            (
+                "one round now, then stop (e.g. from cron)",
+                "distillguard watch lake/ --inbox exchanges/ --ticks 1",
+            ),
+        ],
+    )
+    p.add_argument(
+        "lake", type=Path, metavar="LAKE", help="the lake to ingest into and detect over"
+    )
     p.add_argument("--inbox", required=True, type=Path, metavar="DIR",
                    help="where gateways write exchange-log files (their --log-dir)")  # fmt: skip
-    p.add_argument("--state", default="verdicts.jsonl", help="verdict store (see verdicts)")
-    p.add_argument("--accounts", action="append", type=Path, default=[], metavar="PATH")
-    p.add_argument("--policy", type=Path, metavar="FILE", help="default: the built-in policy")
-    p.add_argument("--every", type=float, default=60.0, metavar="SECONDS", help="tick interval")
+    p.add_argument(
+        "--state",
+        default="verdicts.jsonl",
+        metavar="STATE",
+        help="the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB",
+    )
+    p.add_argument(
+        "--accounts",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="an accounts table (JSONL or Parquet; repeat for several) ingested with the logs",
+    )
+    p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="a policy YAML file (default: the built-in policy)",
+    )
+    p.add_argument(
+        "--every", type=float, default=60.0, metavar="SECONDS", help="seconds between ticks"
+    )
     p.add_argument("--ticks", type=int, metavar="N", help="stop after N ticks (default: never)")
     p.set_defaults(run=run_watch)
 
