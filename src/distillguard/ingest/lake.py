@@ -2,7 +2,8 @@
 
 Rows are first staged as Parquet, then merged by DuckDB, which drops re-delivered
 request_ids (the first one staged wins) and ids the lake already holds. DuckDB spills to
-disk under its memory limit, so a large ingest needs bounded memory.
+disk under its memory limit, so a large ingest needs bounded memory. Nothing appears in the
+lake before it is complete: see `StagingArea` and `recover`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from distillguard.faults import crash_point
 from distillguard.schema import ACCOUNT_FIELDS, ACCOUNTS_SCHEMA
 from distillguard.schema.columnar import rows_to_table
+from distillguard.store.atomic import (
+    fsync_dir,
+    fsync_file,
+    remove_partials,
+    write_bytes,
+    written_aside,
+)
 
 DUCKDB_MEMORY_LIMIT = "1GB"
 
@@ -95,7 +105,12 @@ class StagingArea:
 
     Dedup reads only request ids: the first delivery of an id (by chunk, then position)
     is kept, later ones and ids the lake already holds are dropped. Files with nothing to
-    drop are moved into the lake; only files with drops are rewritten.
+    drop are moved into the lake; only files with drops are rewritten (aside, in staging).
+
+    The merge is a commit: every file the lake will gain is complete and on disk before a
+    commit record naming its moves is published, and the moves are renames, so a crash
+    before the record leaves the lake as it was (the next run removes the staging), and a
+    crash after it leaves a record that the next run carries out (`recover`).
     """
 
     def __init__(self, lake: Lake) -> None:
@@ -104,7 +119,7 @@ class StagingArea:
         self.dir.mkdir(parents=True)
 
     def _files(self) -> list[Path]:
-        return sorted(self.dir.glob("date=*/part-*.parquet"))
+        return sorted(p for p in self.dir.rglob("part-*.parquet") if READY not in p.parts)
 
     def _drops(self, con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, list[int]]:
         staged = sql_path(self.dir / "date=*" / "part-*.parquet")
@@ -129,30 +144,87 @@ class StagingArea:
         """).fetchall()
         return {str(name): list(numbers) for name, numbers in rows}
 
+    def _plan(self, lake: Lake, con: duckdb.DuckDBPyConnection) -> tuple[list[Move], int]:
+        """The moves that put the run's new rows in the lake, each source complete on disk."""
+        drops = self._drops(con, lake)
+        moves: list[Move] = []
+        added = 0
+        for path in self._files():
+            relative = (
+                path.parent.relative_to(self.dir) / f"part-{self.run}-{path.stem[5:]}.parquet"
+            )
+            dropped = drops.get(str(path), [])
+            rows = pq.ParquetFile(path).metadata.num_rows
+            added += rows - len(dropped)
+            source = path
+            if len(dropped) == rows:
+                continue
+            if dropped:
+                source = self.dir / READY / relative
+                source.parent.mkdir(parents=True, exist_ok=True)
+                _rewrite_without(con, path, dropped, source)
+                crash_point("ingest.rewritten")
+            fsync_file(source)
+            moves.append((source.relative_to(lake.root), Path("exchanges") / relative))
+        return moves, added
+
     def merge_into(self, lake: Lake) -> int:
         """Move staged rows not yet in the lake into it; returns how many were added."""
-        files = self._files()
-        if not files:
+        if not self._files():
             return 0
         con = connect(self.dir)
-        drops = self._drops(con, lake)
-        added = 0
-        for path in files:
-            target = (
-                lake.exchanges_dir / path.parent.name / f"part-{self.run}-{path.stem[5:]}.parquet"
-            )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            dropped = drops.get(str(path), [])
-            added += pq.ParquetFile(path).metadata.num_rows - len(dropped)
-            if not dropped:
-                path.replace(target)
-            elif len(dropped) < pq.ParquetFile(path).metadata.num_rows:
-                _rewrite_without(con, path, dropped, target)
-        con.close()
+        try:
+            moves, added = self._plan(lake, con)
+        finally:
+            con.close()
+        record = self.dir / COMMIT_RECORD
+        write_bytes(record, orjson.dumps([[str(a), str(b)] for a, b in moves]))
+        crash_point("ingest.committed")
+        _apply(lake, moves)
         return added
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+Move = tuple[Path, Path]  # (from, to), relative to the lake's root
+COMMIT_RECORD = "COMMIT.json"
+READY = "_ready"
+
+
+def _apply(lake: Lake, moves: list[Move]) -> None:
+    """Carry out a commit's moves; a move already done is skipped, so it can be re-run."""
+    parents: set[Path] = set()
+    for relative_source, relative_target in moves:
+        source, target = lake.root / relative_source, lake.root / relative_target
+        if not source.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)
+        parents.add(target.parent)
+        crash_point("ingest.moved")
+    for parent in sorted(parents):
+        fsync_dir(parent)
+
+
+def recover(lake: Lake) -> int:
+    """Finish or undo what dead runs left in the lake's staging; returns how many runs.
+
+    The caller holds the lake's writer lock, so every run directory here is a dead run's.
+    One with a commit record is carried out (its files were all complete before the record
+    was written); one without never touched the lake and is removed.
+    """
+    if not lake.staging_dir.is_dir():
+        return 0
+    runs = [p for p in lake.staging_dir.iterdir() if p.is_dir()]
+    for run in runs:
+        record = run / COMMIT_RECORD
+        if record.exists():
+            moves = [(Path(a), Path(b)) for a, b in orjson.loads(record.read_bytes())]
+            _apply(lake, moves)
+        shutil.rmtree(run, ignore_errors=True)
+    remove_partials(lake.accounts_path.parent)
+    return len(runs)
 
 
 def _rewrite_without(
@@ -176,8 +248,7 @@ def merge_accounts(lake: Lake, rows: list[Any]) -> int:
     for index, account_id in enumerate(new["account_id"].to_pylist()):
         latest[account_id] = index
     merged = new.take(pa.array(sorted(latest.values()), pa.int64()))
-    lake.accounts_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = lake.accounts_path.with_suffix(".parquet.partial")
-    pq.write_table(merged, partial, compression="zstd")
-    partial.replace(lake.accounts_path)
+    with written_aside(lake.accounts_path) as partial:
+        pq.write_table(merged, partial, compression="zstd")
+        crash_point("accounts.written")
     return int(merged.num_rows)
