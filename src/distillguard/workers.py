@@ -82,12 +82,20 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     pool.shutdown(wait=True)
 
 
-def terminate_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit, so that a stopped run unwinds: pools are shut down,
-    workers killed, staged files removed (the default action would skip all of that)."""
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """While in the block, SIGTERM raises SystemExit, so that a stopped run unwinds: pools
+    are shut down, workers killed, staged files removed (the default action would skip all
+    of that). The previous handler is put back after."""
 
     def _exit(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _exit)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from distillguard.cli.common import Subparsers
+from distillguard.cli.time_window import add_time_window, time_window
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
 from distillguard.ingest.summary import summarize_lake
@@ -23,12 +24,20 @@ def register(subparsers: Subparsers) -> None:
         "--format", default=AUTO, metavar="NAME", help=f"one of: {', '.join(adapter_names())}"
     )
     p.add_argument("--mapping", type=Path, metavar="FILE", help="YAML field mapping for adapters")
+    add_time_window(p)
     p.set_defaults(run=run_ingest)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
-    summary = ingest(args.paths, args.out, args.accounts, fmt=args.format, mapping=mapping)
+    summary = ingest(
+        args.paths,
+        args.out,
+        args.accounts,
+        fmt=args.format,
+        mapping=mapping,
+        window=time_window(args),
+    )
     print(summary.line())
     return 0
 

@@ -1,13 +1,20 @@
-"""`detect`: a lake (or exchange-log files) in, flagged accounts and clusters out."""
+"""`detect`: a lake (or exchange-log files) in, flagged accounts and clusters out.
+
+Everything is written into a private staging folder and swapped in for the output folder
+at the end (detect/folder.py), so a run killed at any point leaves the previous results
+whole."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+from distillguard import __version__
 from distillguard.detect.config import DetectConfig
+from distillguard.detect.folder import OutputFolder, check_target
 from distillguard.detect.outputs import (
     account_rows,
     cluster_rows,
@@ -19,7 +26,8 @@ from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
-from distillguard.ingest import Lake, ingest
+from distillguard.faults import crash_point
+from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 
 
@@ -31,6 +39,7 @@ class DetectSummary:
     clusters: list[ClusterResult]
     findings: int
     seconds: dict[str, float] = field(default_factory=dict)
+    ingested: IngestSummary | None = None  # when detect read log files, not a lake
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -39,16 +48,25 @@ class DetectSummary:
             f"detect: {self.exchanges:,} exchanges, {len(self.accounts):,} accounts, "
             f"{flagged:,} flagged, {review:,} for review, "
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
-            f"{self.findings} findings -> {self.out}"
+            f"{self.findings} findings -> {self.out}{self._quarantined()}"
         )
 
+    def _quarantined(self) -> str:
+        if self.ingested is None or not self.ingested.quarantined:
+            return ""
+        where = self.out / "lake" / "quarantine.jsonl"
+        return f"; {self.ingested.quarantined:,} input rows quarantined, see {where}"
 
-def _lake(paths: list[Path], accounts: list[Path], out: Path) -> Lake:
-    if len(paths) == 1 and (paths[0] / "exchanges").is_dir():
-        return Lake(paths[0])
+
+def _is_lake(paths: list[Path]) -> bool:
+    return len(paths) == 1 and (paths[0] / "exchanges").is_dir()
+
+
+def _lake(paths: list[Path], accounts: list[Path], out: Path) -> tuple[Lake, IngestSummary | None]:
+    if _is_lake(paths):
+        return Lake(paths[0]), None
     lake = Lake(out / "lake")
-    ingest(paths, lake.root, accounts)
-    return lake
+    return lake, ingest(paths, lake.root, accounts)
 
 
 def detect(
@@ -58,11 +76,37 @@ def detect(
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DetectSummary:
+    """Detect over a lake (or log files, ingested into OUT/lake) and write the results to
+    `out`, which is replaced whole when the run completes and untouched if it does not."""
     config = config or DetectConfig()
-    out.mkdir(parents=True, exist_ok=True)
+    check_target(out, [*paths, *(accounts or [])])
+    folder = OutputFolder(out)
+    try:
+        summary = _detect_into(folder.staging, paths, accounts or [], config, progress)
+        folder.publish(
+            {
+                "version": __version__,
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "exchanges": summary.exchanges,
+                "accounts": len(summary.accounts),
+                "findings": summary.findings,
+            }
+        )
+    finally:
+        folder.close()
+    return replace(summary, out=out)
+
+
+def _detect_into(
+    out: Path,
+    paths: list[Path],
+    accounts: list[Path],
+    config: DetectConfig,
+    progress: Callable[[int], None] | None,
+) -> DetectSummary:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    lake = _lake(paths, accounts or [], out)
+    lake, ingested = _lake(paths, accounts, out)
     seconds["ingest"] = time.perf_counter() - started
     con = connect(out)
     signals_dir = out / "signals"
@@ -87,6 +131,7 @@ def detect(
         account_rows(account_results),
         cluster_rows(clusters, cluster_stats(con, "signals", clusters)),
     )
+    crash_point("detect.tables")
     findings = write_findings(out / "findings.ocsf.jsonl", account_results, clusters)
     write_report(
         out / "report.html",
@@ -98,4 +143,6 @@ def detect(
     )
     seconds["outputs"] = time.perf_counter() - started
     con.close()
-    return DetectSummary(out, exchanges, account_results, clusters, findings, seconds)
+    return DetectSummary(
+        out, exchanges, account_results, clusters, findings, seconds, ingested=ingested
+    )

@@ -235,6 +235,8 @@ def ingest(
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
     files = expand_paths(paths)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a lake folder")
     lake = Lake(out)
     lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {out}")
     try:

@@ -102,37 +102,41 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     raise OSError(errno, os.strerror(errno), str(a))
 
 
-def retired(path: Path) -> Path:
-    """Where a replaced folder waits to be removed."""
-    return path.parent / f".{path.name}.old"
-
-
 def replace_dir(new: Path, target: Path) -> None:
-    """Put the complete folder `new` in place of `target` (which may not exist), whole.
+    """Put the complete folder `new` in place of `target` (which may not exist), whole, and
+    remove the old one.
 
-    After a crash `target` is either the old folder or the new one; if the fallback's
-    two renames were cut between them, `recover_swap` puts the new one in place.
+    Where the atomic swap is not available, `target` is renamed to `new` + ".old" and `new`
+    to `target`; a crash between the two leaves no `target`, and `recover_dir` finishes it.
     """
     fsync_dir(new)
     if not target.exists():
         new.rename(target)
-    elif _renameat2_exchange(new, target):
-        new.rename(retired(target))  # `new` now holds the old folder
-    else:
-        old = retired(target)
-        shutil.rmtree(old, ignore_errors=True)
+        fsync_dir(target.parent)
+        return
+    if not _renameat2_exchange(new, target):  # `new` now holds the old folder
+        old = old_sibling(new)
         target.rename(old)
         new.rename(target)
+        new = old
     fsync_dir(target.parent)
-    shutil.rmtree(retired(target), ignore_errors=True)
+    shutil.rmtree(new, ignore_errors=True)
 
 
-def recover_swap(new: Path, target: Path) -> None:
-    """After a crash in `replace_dir`: finish a swap whose new folder was complete, and
-    remove the retired old one."""
-    old = retired(target)
-    if not target.exists() and new.is_dir():
+def old_sibling(new: Path) -> Path:
+    """Where `replace_dir` parks the old folder when it cannot swap atomically."""
+    return new.with_name(new.name + ".old")
+
+
+def recover_dir(new: Path, target: Path, complete: bool) -> None:
+    """After a crash while `new` was being written or swapped in: put it in place if it was
+    complete and `target` is missing (the swap was cut between its renames), else drop it;
+    and drop the old folder parked beside it."""
+    old = old_sibling(new)
+    if complete and not target.exists() and new.is_dir():
         new.rename(target)
     elif not target.exists() and old.is_dir():
         old.rename(target)
+    shutil.rmtree(new, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
+    fsync_dir(target.parent)

@@ -46,16 +46,25 @@ def _holder(handle: IO[bytes]) -> str:
     return f" (process {pid})" if pid else ""
 
 
+def lock_dir(path: Path) -> int:
+    """Lock a folder that this run has just made, for as long as the run lives: the lock
+    goes with the folder's inode, so it holds across renames. Returns the descriptor."""
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
 def is_abandoned(path: Path) -> bool:
-    """True when nothing holds the lock at `path` (its run is dead or never locked)."""
+    """True when nothing holds the lock on `path` (a lock file or a locked folder): its
+    run is dead, or it was never locked."""
     try:
-        handle = path.open("rb")
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return True
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing drops a lock we just took
+    return True
