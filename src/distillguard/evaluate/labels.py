@@ -15,7 +15,7 @@ from distillguard.errors import UserError
 from distillguard.ingest.lake import fetch_one
 
 LABEL_VALUES = ("attack", "benign")
-REQUIRED_COLUMNS = ("account_id", "label", "population")
+REQUIRED_COLUMNS = ("account_id", "label", "campaign", "population")
 
 
 def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
