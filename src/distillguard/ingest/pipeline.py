@@ -210,6 +210,7 @@ def _ingest_exchanges(
             for row in result.bad:
                 q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
             line_base[task.chunk.source] = base + result.lines
+            crash_point("ingest.chunk")
         q.close()
         crash_point("ingest.staged")
         kept = staging.merge_into(lake)
