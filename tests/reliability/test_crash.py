@@ -164,3 +164,16 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k != ENV}
+
+
+def test_detect_finishes_the_commit_of_a_killed_ingest(first_lake: Path, tmp_path: Path) -> None:
+    """A lake left mid-commit holds part of a run; detect carries the commit out first,
+    so it reads the run whole rather than half of it."""
+    lake = tmp_path / "lake"
+    shutil.copytree(first_lake, lake)
+    source, _ = _second_batch(tmp_path)
+    assert run_cli("ingest", source, "--out", lake, crash_at="ingest.moved:1").returncode == KILLED
+    assert len(lake_ids(lake)) < 400  # half committed
+    summary = detect([lake], tmp_path / "out")
+    assert summary.exchanges == 400
+    assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(400)]

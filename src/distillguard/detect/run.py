@@ -29,6 +29,7 @@ from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
 from distillguard.faults import crash_point
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
+from distillguard.ingest.pipeline import finish_interrupted
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def _is_lake(paths: list[Path]) -> bool:
 
 def _lake(paths: list[Path], accounts: list[Path], out: Path) -> tuple[Lake, IngestSummary | None]:
     if _is_lake(paths):
+        finish_interrupted(Lake(paths[0]))
         return Lake(paths[0]), None
     lake = Lake(out / "lake")
     return lake, ingest(paths, lake.root, accounts)

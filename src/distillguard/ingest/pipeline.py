@@ -220,6 +220,18 @@ def _ingest_exchanges(
     return _Counts(read, kept, staged - kept, q.count, q.already_present), plan.unreadable
 
 
+def finish_interrupted(lake: Lake) -> int:
+    """Carry out or remove what killed ingest runs left in `lake` (for readers such as
+    detect, which would otherwise see a run's commit half done); returns how many runs."""
+    if not lake.staging_dir.is_dir() or not any(p.is_dir() for p in lake.staging_dir.iterdir()):
+        return 0
+    lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {lake.root}")
+    try:
+        return recover(lake)
+    finally:
+        lock.release()
+
+
 def ingest(
     paths: list[Path],
     out: Path,
