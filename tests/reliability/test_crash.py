@@ -19,6 +19,7 @@ import pytest
 from distillguard.detect.run import detect
 from distillguard.faults import ENV
 from distillguard.ingest import Lake, ingest
+from distillguard.ingest.pipeline import finish_interrupted
 from distillguard.ingest.summary import summarize_lake
 from tests.conftest import write_jsonl
 from tests.reliability.helpers import (
@@ -177,4 +178,26 @@ def test_detect_finishes_the_commit_of_a_killed_ingest(first_lake: Path, tmp_pat
     assert len(lake_ids(lake)) < 400  # half committed
     summary = detect([lake], tmp_path / "out")
     assert summary.exchanges == 400
+    assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(400)]
+
+
+def test_an_exit_mid_commit_leaves_the_commit_to_finish(
+    first_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (SystemExit) between two moves unwinds through `finally`; the staging with
+    its commit record must survive that unwinding, or the run's other files are lost."""
+    lake = tmp_path / "lake"
+    shutil.copytree(first_lake, lake)
+    source, _ = _second_batch(tmp_path)
+
+    def stop(name: str) -> None:
+        if name == "ingest.moved":
+            raise SystemExit(143)
+
+    monkeypatch.setattr("distillguard.ingest.lake.crash_point", stop)
+    with pytest.raises(SystemExit):
+        ingest([source], lake)
+    assert len(lake_ids(lake)) < 400
+    monkeypatch.undo()
+    assert finish_interrupted(Lake(lake)) == 1  # the commit alone, without the input again
     assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(400)]

@@ -117,6 +117,7 @@ class StagingArea:
         self.run = uuid.uuid4().hex[:12]
         self.dir = lake.staging_dir / self.run
         self.dir.mkdir(parents=True)
+        self._committing = False
 
     def _files(self) -> list[Path]:
         return sorted(p for p in self.dir.rglob("part-*.parquet") if READY not in p.parts)
@@ -179,12 +180,17 @@ class StagingArea:
             con.close()
         record = self.dir / COMMIT_RECORD
         write_bytes(record, orjson.dumps([[str(a), str(b)] for a, b in moves]))
+        self._committing = True
         crash_point("ingest.committed")
         _apply(lake, moves)
+        self._committing = False
         return added
 
     def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Remove the staging, unless a commit was cut short (an exception, SIGTERM) after
+        its record was written: that is left for `recover` to carry out."""
+        if not self._committing:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 Move = tuple[Path, Path]  # (from, to), relative to the lake's root

@@ -162,6 +162,20 @@ def _default_workers(files: list[Path]) -> int:
     return min(2, os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
 
 
+def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
+    """Validate one accounts file into `rows`, bad rows to `q`; returns the rows read."""
+    read = 0
+    for record in iter_records(path):
+        read += 1
+        try:
+            if record.error is not None:
+                raise RowError(record.error)
+            rows.append(validate_account(record.value))
+        except RowError as exc:
+            q.add(bad_row(record, str(exc)))
+    return read
+
+
 def _ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tuple[int, int, int]:
     q = Quarantine(lake.quarantine_path, table="accounts")
     rows: list[Any] = []
@@ -169,14 +183,7 @@ def _ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tu
     try:
         for path in expand_paths(paths):
             try:
-                for record in iter_records(path):
-                    read += 1
-                    try:
-                        if record.error is not None:
-                            raise RowError(record.error)
-                        rows.append(validate_account(record.value))
-                    except RowError as exc:
-                        q.add(bad_row(record, str(exc)))
+                read += _read_accounts(path, q, rows)
             except (UserError, *_FILE_ERRORS) as exc:
                 unreadable.append(_cannot_read(path, exc))
     finally:
