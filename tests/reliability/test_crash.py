@@ -156,10 +156,16 @@ def test_workers_die_with_their_parent(first_lake: Path, tmp_path: Path, point: 
         cwd=Path(__file__).resolve().parents[2],
     )
     assert process.wait(timeout=240) == KILLED
-    deadline = time.monotonic() + 15
-    while processes_in_session(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_in_session(process.pid) == []
+    assert _session_ends(process.pid)
+
+
+def _session_ends(session: int, seconds: float = 15) -> bool:
+    """Whether every process of the session is gone within `seconds` (killed processes
+    take a moment to be reaped, and the fork server to notice its parent has gone)."""
+    deadline = time.monotonic() + seconds
+    while processes_in_session(session) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not processes_in_session(session)
 
 
 def _env() -> dict[str, str]:
@@ -201,3 +207,33 @@ def test_an_exit_mid_commit_leaves_the_commit_to_finish(
     monkeypatch.undo()
     assert finish_interrupted(Lake(lake)) == 1  # the commit alone, without the input again
     assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(400)]
+
+
+def test_sigterm_stops_workers_and_removes_the_staging(tmp_path: Path) -> None:
+    rows = [exchange_row(i) for i in range(3000)]
+    source = write_jsonl(tmp_path / "big.jsonl", rows)
+    lake = tmp_path / "lake"
+    code = f"""
+from pathlib import Path
+from distillguard.ingest import ingest, sources
+from distillguard.workers import terminate_on_sigterm
+sources.CHUNK_BYTES = 4096
+with terminate_on_sigterm():
+    ingest([Path({str(source)!r})], Path({str(lake)!r}), workers=2)
+"""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    deadline = time.monotonic() + 120
+    while not list(lake.glob("_staging/*/date=*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.terminate()
+    assert process.wait(timeout=120) == 143  # SystemExit(128 + SIGTERM): it unwound
+    assert _session_ends(process.pid)
+    assert not [p for p in (lake / "_staging").iterdir() if p.is_dir()]
+    assert lake_ids(lake) == []
