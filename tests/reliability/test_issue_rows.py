@@ -265,3 +265,19 @@ def test_stale_staging_from_a_dead_run_is_removed(tmp_path: Path) -> None:
     ingest([write_jsonl(tmp_path / "b.jsonl", [exchange_row(9)])], lake)
     assert not [p for p in (lake / "_staging").iterdir() if p.is_dir()]
     assert len(lake_ids(lake)) == 6
+
+
+def test_a_lake_damaged_by_an_earlier_version_reads_again(tmp_path: Path) -> None:
+    """What main's kill -9 mid-merge left: a 0-byte part file inside exchanges/. `lake`
+    says so in one line; the next ingest sets it aside and takes its rows back."""
+    lake = tmp_path / "lake"
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(9)])
+    ingest([source], lake)
+    victim = next(Lake(lake).exchanges_dir.glob("*/*.parquet"))
+    victim.write_bytes(b"")
+    error = one_line_error(run_cli("lake", lake))
+    assert "cut short" in error and victim.name in error
+    summary = ingest([source], lake)
+    assert summary.kept == 3  # the rows of the damaged file, back
+    assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(9)]
+    assert (lake / "_damaged" / victim.relative_to(lake)).exists()

@@ -213,13 +213,51 @@ def _apply(lake: Lake, moves: list[Move]) -> None:
         fsync_dir(parent)
 
 
+DAMAGED = "_damaged"
+
+
+def _is_whole_parquet(path: Path) -> bool:
+    """Parquet starts and ends with the magic `PAR1`; a file cut short lacks the end."""
+    if path.stat().st_size < 12:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(-4, 2)
+        return head == handle.read(4) == b"PAR1"
+
+
+def damaged_parts(lake: Lake) -> list[Path]:
+    """Part files that are not whole Parquet: what a run killed mid-write left in a lake
+    written by an earlier version (this one never publishes a file before it is whole)."""
+    return [path for path in lake.exchange_files() if not _is_whole_parquet(path)]
+
+
+def set_aside_damaged(lake: Lake) -> list[Path]:
+    """Move damaged part files out of the lake, to LAKE/_damaged/, so the lake reads again;
+    re-ingesting their source files puts their rows back (their ids are no longer held)."""
+    moved = []
+    for part in damaged_parts(lake):
+        target = lake.root / DAMAGED / part.relative_to(lake.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.replace(target)
+        moved.append(target)
+    return moved
+
+
+def needs_recovery(lake: Lake) -> bool:
+    staged = lake.staging_dir.is_dir() and any(p.is_dir() for p in lake.staging_dir.iterdir())
+    return staged or bool(damaged_parts(lake))
+
+
 def recover(lake: Lake) -> int:
-    """Finish or undo what dead runs left in the lake's staging; returns how many runs.
+    """Finish or undo what dead runs left in the lake's staging, and set damaged part files
+    aside; returns how many runs.
 
     The caller holds the lake's writer lock, so every run directory here is a dead run's.
     One with a commit record is carried out (its files were all complete before the record
     was written); one without never touched the lake and is removed.
     """
+    set_aside_damaged(lake)
     if not lake.staging_dir.is_dir():
         return 0
     runs = [p for p in lake.staging_dir.iterdir() if p.is_dir()]

@@ -25,7 +25,13 @@ from distillguard.faults import crash_point
 from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
-from distillguard.ingest.lake import Lake, StagingArea, merge_accounts, recover
+from distillguard.ingest.lake import (
+    Lake,
+    StagingArea,
+    merge_accounts,
+    needs_recovery,
+    recover,
+)
 from distillguard.ingest.plausible import TimeWindow
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
 from distillguard.ingest.sources import (
@@ -230,7 +236,7 @@ def _ingest_exchanges(
 def finish_interrupted(lake: Lake) -> int:
     """Carry out or remove what killed ingest runs left in `lake` (for readers such as
     detect, which would otherwise see a run's commit half done); returns how many runs."""
-    if not lake.staging_dir.is_dir() or not any(p.is_dir() for p in lake.staging_dir.iterdir()):
+    if not needs_recovery(lake):
         return 0
     lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {lake.root}")
     try:
