@@ -7,6 +7,8 @@ import errno
 import gzip
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -281,3 +283,23 @@ def test_a_lake_damaged_by_an_earlier_version_reads_again(tmp_path: Path) -> Non
     assert summary.kept == 3  # the rows of the damaged file, back
     assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(9)]
     assert (lake / "_damaged" / victim.relative_to(lake)).exists()
+
+
+def test_a_real_write_failure_is_one_line_and_leaves_the_lake_as_it_was(tmp_path: Path) -> None:
+    """The kernel refuses a write for real: RLIMIT_FSIZE makes it fail with EFBIG, as a full
+    disk fails with ENOSPC, deep inside pyarrow, in the middle of the run."""
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "old.jsonl", [exchange_row(i) for i in range(5)])], lake)
+    rows = [exchange_row(i, output_text=os.urandom(600).hex()) for i in range(5, 305)]
+    source = write_jsonl(tmp_path / "new.jsonl", rows)
+    code = (
+        "import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (50000, 50000));"
+        f" sys.argv = ['distillguard', 'ingest', {str(source)!r}, '--out', {str(lake)!r}];"
+        " runpy.run_module('distillguard.cli.main', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=240
+    )
+    assert "File too large" in one_line_error(result)
+    assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(5)]
+    assert not [p for p in (lake / "_staging").iterdir() if p.is_dir()]
