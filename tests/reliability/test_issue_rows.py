@@ -303,3 +303,14 @@ def test_a_real_write_failure_is_one_line_and_leaves_the_lake_as_it_was(tmp_path
     assert "File too large" in one_line_error(result)
     assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(5)]
     assert not [p for p in (lake / "_staging").iterdir() if p.is_dir()]
+
+
+def test_detect_on_an_unreadable_file_names_it_and_keeps_the_old_output(tmp_path: Path) -> None:
+    good = write_jsonl(tmp_path / "good.jsonl", [exchange_row(i) for i in range(10)])
+    assert main(["detect", str(good), "--out", str(tmp_path / "out")]) == 0
+    before = (tmp_path / "out" / "accounts.csv").read_bytes()
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    result = run_cli("detect", good, tmp_path / "bad.jsonl.gz", "--out", tmp_path / "out")
+    error = one_line_error(result)
+    assert "detect did not run" in error and "bad.jsonl.gz" in error
+    assert (tmp_path / "out" / "accounts.csv").read_bytes() == before

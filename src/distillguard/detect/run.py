@@ -26,10 +26,11 @@ from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.errors import UserError
 from distillguard.faults import crash_point
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
-from distillguard.ingest.pipeline import finish_interrupted
+from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,12 @@ def _lake(paths: list[Path], accounts: list[Path], out: Path) -> tuple[Lake, Ing
         finish_interrupted(Lake(paths[0]))
         return Lake(paths[0]), None
     lake = Lake(out / "lake")
-    return lake, ingest(paths, lake.root, accounts)
+    try:
+        return lake, ingest(paths, lake.root, accounts)
+    except UnreadableFilesError as exc:  # its lake is the unpublished one: say what to fix
+        unreadable = "; ".join(exc.summary.unreadable)
+        message = f"detect did not run, input file(s) could not be read: {unreadable}"
+        raise UserError(message) from None
 
 
 def detect(
