@@ -16,6 +16,7 @@ from distillguard.cli.common import (
     progress,
     stdout_console,
 )
+from distillguard.cli.time_window import add_time_window, time_window
 from distillguard.errors import UserError
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
@@ -74,6 +75,7 @@ def register(subparsers: Subparsers) -> None:
         metavar="FILE",
         help="a YAML field mapping, for logs whose fields have other names",
     )
+    add_time_window(p)
     add_json_flag(p, "the run's counts")
     p.set_defaults(run=run_ingest)
 
@@ -82,7 +84,13 @@ def run_ingest(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
     with progress("rows read") as advance:
         summary = ingest(
-            args.paths, args.out, args.accounts, fmt=args.format, mapping=mapping, progress=advance
+            args.paths,
+            args.out,
+            args.accounts,
+            fmt=args.format,
+            mapping=mapping,
+            window=time_window(args),
+            progress=advance,
         )
     if args.json:
         print_json(summary)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+import duckdb
+
 from distillguard import __version__
 from distillguard.cli import (
     completion_cmd,
@@ -25,7 +27,9 @@ from distillguard.cli.common import (
     Subparsers,
     run_command,
 )
+from distillguard.cli.failures import describe_database_error, describe_os_error
 from distillguard.errors import UserError
+from distillguard.workers import terminate_on_sigterm
 
 Registrar = Callable[[Subparsers], None]
 SUBCOMMANDS: tuple[Registrar, ...] = (
@@ -82,16 +86,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with terminate_on_sigterm():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         code = run_command(args)
     except UserError as exc:
-        print(f"distillguard: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except BrokenPipeError:
+        raise  # a closed pipe is not a failure to report (its reader left)
+    except OSError as exc:
+        return _fail(describe_os_error(exc))
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        return _fail(describe_database_error(exc))
     except KeyboardInterrupt:
         print("distillguard: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _fail(message: str) -> int:
+    print(f"distillguard: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -57,8 +57,11 @@ def write_evidence(out: Path, accounts: list[AccountResult], clusters: list[Clus
 
 def write_run(out: Path, lake: Path, suppressed: list[Suppression]) -> None:
     """Where the lake is (for sample exchanges) and which flags the allowlist held back."""
+    inside = lake.resolve().is_relative_to(out.resolve())
+    # A lake detect ingested itself lives in the output folder, which is renamed into place
+    # when the run completes: it is recorded relative to the folder.
     run = {
-        "lake": str(lake.resolve()),
+        "lake": str(lake.resolve().relative_to(out.resolve())) if inside else str(lake.resolve()),
         "finished": datetime.now(UTC).isoformat(),
         "suppressed": [
             {"account_id": s.account_id, "codes": sorted(s.codes), "reason": s.entry.reason}
@@ -69,5 +72,9 @@ def write_run(out: Path, lake: Path, suppressed: list[Suppression]) -> None:
 
 
 def read_run(out: Path) -> dict[str, Any]:
+    """run.json, with the lake's path made absolute."""
     path = out / RUN_FILE
-    return dict(orjson.loads(path.read_bytes())) if path.exists() else {}
+    run = dict(orjson.loads(path.read_bytes())) if path.exists() else {}
+    if run.get("lake"):
+        run["lake"] = str(out / run["lake"])  # an absolute path stays as it is
+    return run

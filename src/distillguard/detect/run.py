@@ -1,15 +1,22 @@
-"""`detect`: a lake (or exchange-log files) in, flagged accounts and clusters out."""
+"""`detect`: a lake (or exchange-log files) in, flagged accounts and clusters out.
+
+Everything is written into a private staging folder and swapped in for the output folder
+at the end (detect/folder.py), so a run killed at any point leaves the previous results
+whole."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+from distillguard import __version__
 from distillguard.detect.allowlist import AllowEntry, Suppression, apply_allowlist
 from distillguard.detect.case_files import write_evidence, write_run
 from distillguard.detect.config import DetectConfig
+from distillguard.detect.folder import OutputFolder, check_target
 from distillguard.detect.outputs import (
     account_rows,
     cluster_rows,
@@ -20,10 +27,14 @@ from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.errors import UserError
+from distillguard.faults import crash_point
 from distillguard.findings.collect import FindingsOptions, collect
+from distillguard.findings.lifecycle import PreviousFindings
 from distillguard.findings.ocsf import OcsfSink
-from distillguard.ingest import Lake, ingest
+from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
+from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class DetectSummary:
     findings: int
     seconds: dict[str, float] = field(default_factory=dict)
     suppressed: tuple[Suppression, ...] = ()
+    ingested: IngestSummary | None = None  # when detect read log files, not a lake
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -43,20 +55,35 @@ class DetectSummary:
             f"detect: {self.exchanges:,} exchanges, {len(self.accounts):,} accounts, "
             f"{flagged:,} flagged, {review:,} for review, "
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
-            f"{self.findings} findings{self._suppressed()} -> {self.out}"
+            f"{self.findings} findings{self._suppressed()} -> {self.out}{self._quarantined()}"
         )
 
     def _suppressed(self) -> str:
         n = len(self.suppressed)
         return f", {n} held back by the allowlist" if n else ""
 
+    def _quarantined(self) -> str:
+        if self.ingested is None or not self.ingested.quarantined:
+            return ""
+        where = self.out / "lake" / "quarantine.jsonl"
+        return f"; {self.ingested.quarantined:,} input rows quarantined, see {where}"
 
-def _lake(paths: list[Path], accounts: list[Path], out: Path) -> Lake:
-    if len(paths) == 1 and (paths[0] / "exchanges").is_dir():
-        return Lake(paths[0])
+
+def _is_lake(paths: list[Path]) -> bool:
+    return len(paths) == 1 and (paths[0] / "exchanges").is_dir()
+
+
+def _lake(paths: list[Path], accounts: list[Path], out: Path) -> tuple[Lake, IngestSummary | None]:
+    if _is_lake(paths):
+        finish_interrupted(Lake(paths[0]))
+        return Lake(paths[0]), None
     lake = Lake(out / "lake")
-    ingest(paths, lake.root, accounts)
-    return lake
+    try:
+        return lake, ingest(paths, lake.root, accounts)
+    except UnreadableFilesError as exc:  # its lake is the unpublished one: say what to fix
+        unreadable = "; ".join(exc.summary.unreadable)
+        message = f"detect did not run, input file(s) could not be read: {unreadable}"
+        raise UserError(message) from None
 
 
 def detect(
@@ -70,13 +97,53 @@ def detect(
     on_tick: Callable[[int, int], None] | None = None,
     allowlist: list[AllowEntry] | None = None,
 ) -> DetectSummary:
+    """Detect over a lake (or log files, ingested into OUT/lake) and write the results to
+    `out`, which is replaced whole when the run completes and untouched if it does not."""
     config = config or DetectConfig()
+    check_target(out, [*paths, *(accounts or [])])
     findings_options = findings_options or FindingsOptions()
-    previous = findings_options.read_previous(out)  # before this run replaces them
-    out.mkdir(parents=True, exist_ok=True)
+    run = _Run(
+        config,
+        progress,
+        on_tick,
+        allowlist or [],
+        findings_options,
+        findings_options.read_previous(out),  # before this run replaces them
+    )
+    folder = OutputFolder(out)
+    try:
+        summary = _detect_into(folder.staging, paths, accounts or [], run)
+        folder.publish(
+            {
+                "version": __version__,
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "exchanges": summary.exchanges,
+                "accounts": len(summary.accounts),
+                "findings": summary.findings,
+            }
+        )
+    finally:
+        folder.close()
+    return replace(summary, out=out)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a run was asked for, passed whole to the stage that does the work."""
+
+    config: DetectConfig
+    progress: Callable[[int], None] | None
+    on_tick: Callable[[int, int], None] | None
+    allowlist: list[AllowEntry]
+    findings: FindingsOptions
+    previous: PreviousFindings
+
+
+def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) -> DetectSummary:
+    config, progress, on_tick = run.config, run.progress, run.on_tick
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    lake = _lake(paths, accounts or [], out)
+    lake, ingested = _lake(paths, accounts, out)
     seconds["ingest"] = time.perf_counter() - started
     con = connect(out)
     signals_dir = out / "signals"
@@ -96,20 +163,21 @@ def detect(
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
-    allowed = apply_allowlist(account_results, clusters, allowlist or [])
+    allowed = apply_allowlist(account_results, clusters, run.allowlist)
     account_results, clusters, suppressed = allowed.accounts, allowed.clusters, allowed.suppressed
     stats = cluster_stats(con, "signals", clusters)
     write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
-    run = collect(
+    crash_point("detect.tables")
+    results = collect(
         con,
         "signals",
         account_results,
         clusters,
         cluster_stats=stats,
-        previous=previous,
-        options=findings_options,
+        previous=run.previous,
+        options=run.findings,
     )
-    findings = OcsfSink().write(run, out).records
+    findings = OcsfSink().write(results, out).records
     write_report(
         out / "report.html",
         con,
@@ -124,5 +192,12 @@ def detect(
     seconds["outputs"] = time.perf_counter() - started
     con.close()
     return DetectSummary(
-        out, exchanges, account_results, clusters, findings, seconds, tuple(suppressed)
+        out,
+        exchanges,
+        account_results,
+        clusters,
+        findings,
+        seconds,
+        tuple(suppressed),
+        ingested=ingested,
     )

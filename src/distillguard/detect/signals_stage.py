@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
+from distillguard.faults import crash_point
 from distillguard.ingest.lake import Lake, sql_path
 from distillguard.schema import EXCHANGES_SCHEMA
 from distillguard.schema.conform import cast_to_exchange_schema
 from distillguard.signals.registry import compute_signals
+from distillguard.workers import worker_pool
 
 BATCH_ROWS = 50_000
 Progress = Callable[[int], None]
@@ -56,7 +57,7 @@ def _run(tasks: list[tuple[Path, Path]], workers: int) -> Iterator[int]:
     if workers <= 1:
         yield from (_signal_file(source, target) for source, target in tasks)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(_signal_file, source, target) for source, target in tasks]
         yield from (future.result() for future in as_completed(futures))
 
@@ -74,6 +75,7 @@ def signals_to_parquet(
     rows = 0
     for done in _run(tasks, workers):
         rows += done
+        crash_point("detect.signals")
         if progress:
             progress(done)
     if not rows:  # an empty lake still gives a dataset with the signals' columns

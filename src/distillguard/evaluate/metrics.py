@@ -12,6 +12,7 @@ import numpy as np
 
 from distillguard.detect.signals_stage import signals_sql
 from distillguard.errors import UserError
+from distillguard.evaluate.labels import check_labels
 from distillguard.evaluate.operating_point import (
     OperatingPoint,
     TierRates,
@@ -19,6 +20,7 @@ from distillguard.evaluate.operating_point import (
     tier_rates,
 )
 from distillguard.ingest.lake import connect, fetch_one, sql_path
+from distillguard.store.atomic import write_bytes
 
 CAUGHT_SHARE = 0.5  # a campaign is caught when most of its accounts are flagged
 
@@ -70,7 +72,10 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         if not (detect_dir / name).exists():
             raise UserError(f"{detect_dir} has no {name}: run 'distillguard detect' first")
     con = connect()
-    con.execute(f"CREATE VIEW labels AS SELECT * FROM {_labels_sql(labels)}")
+    try:
+        con.execute(f"CREATE VIEW labels AS SELECT * FROM {_labels_sql(labels)}")
+    except duckdb.Error as exc:
+        raise UserError(f"cannot read labels {labels}: {str(exc).splitlines()[0]}") from None
     con.execute(
         "CREATE VIEW results AS SELECT * FROM "
         f"read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
@@ -81,6 +86,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
     columns = {row[0] for row in con.execute("DESCRIBE results").fetchall()}
     if "review" not in columns:
         raise UserError(f"{detect_dir} was written by an older detect: run 'distillguard detect'")
+    check_labels(con, labels)
     con.execute("""CREATE TEMP TABLE scored AS
         SELECT r.account_id, r.score, r.flagged, r.first_flagged_at, r.review,
                least(r.first_flagged_at, r.first_review_at) AS first_acted_at,
@@ -222,5 +228,5 @@ def _operating_point_lines(p: OperatingPoint) -> list[str]:
 
 
 def write_metrics(metrics: Metrics, out: Path) -> None:
-    (out / "metrics.json").write_text(metrics.to_json() + "\n")
-    (out / "metrics.md").write_text(markdown(metrics))
+    write_bytes(out / "metrics.json", (metrics.to_json() + "\n").encode())
+    write_bytes(out / "metrics.md", markdown(metrics).encode())

@@ -2,11 +2,14 @@
 
 Native exchange-log JSONL is decoded and validated in one msgspec pass straight from the
 bytes; other shapes are parsed, adapted record by record, then validated. Either way each
-row is checked on its own, so one bad row is quarantined and its neighbours are kept.
+row is checked on its own, so one bad row is quarantined and its neighbours are kept: a row
+that validates but cannot be stored (a value Arrow refuses) or whose time is implausible is
+quarantined too, and a chunk that cannot be read at all becomes one quarantined entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +22,18 @@ from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.lake import write_staged
 from distillguard.ingest.otel_join import read_content
+from distillguard.ingest.plausible import TimeWindow
 from distillguard.ingest.quarantine import BadRow, bad_row
-from distillguard.ingest.sources import Chunk, RawRecord
+from distillguard.ingest.sources import Chunk, RawRecord, read_error
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
 from distillguard.schema.columnar import rows_to_table
 from distillguard.schema.conform import conform_exchanges
 from distillguard.schema.validate import RowError, decode_exchange, validate_exchange
+
+# What Arrow raises for a value it cannot store in the lake's types.
+_STORE_ERRORS = (pa.ArrowException, OverflowError, ValueError, TypeError, UnicodeError)
+# What reading a chunk's bytes can raise, in a worker, for a file damaged after it was listed.
+_READ_ERRORS = (OSError, EOFError, pa.ArrowException)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class ChunkTask:
     format: str
     mapping: FieldMapping | None
     staging_dir: Path
+    window: TimeWindow
     otel_content: Path | None = None  # message content from OTel logs files (otel_join)
 
 
@@ -51,7 +61,12 @@ class ChunkResult:
 
 @dataclass
 class _Collected:
+    """Validated rows, each with its origin (a line or record position), and bad rows.
+    `describe(origin, reason)` makes the quarantine entry of a row found bad later."""
+
+    describe: Callable[[int, str], BadRow]
     rows: list[Any] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
     read: int = 0
     lines: int = 0
@@ -59,33 +74,46 @@ class _Collected:
 
 
 def _decode_native(chunk: Chunk) -> _Collected:
-    out = _Collected()
     source = chunk.source
     lines = chunk.raw_lines()
-    out.lines = len(lines)
+
+    def describe(number: int, reason: str) -> BadRow:
+        raw = lines[number - 1].rstrip(b"\r\n").decode("utf-8", errors="replace")
+        return BadRow(source, number, raw, reason)
+
+    out = _Collected(describe, lines=len(lines))
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         out.read += 1
         try:
             out.rows.append(decode_exchange(line))
+            out.origins.append(number)
         except RowError as exc:
-            raw = line.rstrip(b"\r").decode("utf-8", errors="replace")
-            out.bad.append(BadRow(source, number, raw, str(exc)))
+            out.bad.append(describe(number, str(exc)))
     return out
 
 
+def _convert(adapter: Any, record: RawRecord) -> list[Any]:
+    if record.error is not None:
+        raise RowError(record.error)
+    try:
+        return list(adapter.convert(record.value))
+    except RowError:
+        raise
+    except Exception as exc:  # a plugin's failure on one odd record stays with that record
+        raise RowError(f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}") from None
+
+
 def _adapt(task: ChunkTask) -> _Collected:
-    out = _Collected()
     adapter = get_adapter(task.format, task.mapping)
     if task.otel_content is not None and isinstance(adapter, OtelGenAIAdapter):
         adapter = adapter.joined(read_content(task.otel_content))
-    records, out.lines = task.chunk.load()
-    for record in records:
+    records, lines = task.chunk.load()
+    out = _Collected(lambda i, reason: bad_row(records[i], reason), lines=lines)
+    for position, record in enumerate(records):
         try:
-            if record.error is not None:
-                raise RowError(record.error)
-            produced = list(adapter.convert(record.value))
+            produced = _convert(adapter, record)
         except RowError as exc:
             out.read += 1
             out.bad.append(bad_row(record, str(exc)))
@@ -97,6 +125,7 @@ def _adapt(task: ChunkTask) -> _Collected:
         for row in produced:
             try:
                 out.rows.append(validate_exchange(row))
+                out.origins.append(position)
             except RowError as exc:
                 out.bad.append(bad_row(record, str(exc)))
     return out
@@ -108,29 +137,79 @@ def _native_parquet(chunk: Chunk) -> tuple[pa.Table, _Collected] | None:
     conformed = conform_exchanges(table)
     if conformed is None:
         return None
+
+    def describe(position: int, reason: str) -> BadRow:
+        value = table.slice(position, 1).to_pylist()[0]
+        return bad_row(RawRecord(chunk.source, position + 1, value), reason)
+
     good, bad_mask = conformed
-    out = _Collected(read=table.num_rows, lines=table.num_rows)
+    out = _Collected(describe, read=table.num_rows, lines=table.num_rows)
     for position in np.flatnonzero(bad_mask).tolist():
-        record = RawRecord(chunk.source, position + 1, table.slice(position, 1).to_pylist()[0])
         try:
-            validate_exchange(record.value)
+            validate_exchange(table.slice(position, 1).to_pylist()[0])
             reason = "row breaks an exchange-log rule"
         except RowError as exc:
             reason = str(exc)
-        out.bad.append(bad_row(record, reason))
+        out.bad.append(describe(position, reason))
+    out.origins = np.flatnonzero(~bad_mask).tolist()
     return good.filter(pa.array(~bad_mask)), out
+
+
+def _to_table(out: _Collected) -> pa.Table:
+    """The collected rows as the lake's table; a row Arrow refuses is quarantined alone."""
+    try:
+        return rows_to_table(out.rows, EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
+    except _STORE_ERRORS:
+        pass
+    rows, origins = [], []
+    for row, origin in zip(out.rows, out.origins, strict=True):
+        try:
+            rows_to_table([row], EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
+        except _STORE_ERRORS as exc:
+            out.bad.append(out.describe(origin, f"cannot be stored: {exc}"))
+            continue
+        rows.append(row)
+        origins.append(origin)
+    out.rows, out.origins = rows, origins
+    return rows_to_table(rows, EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
+
+
+def _drop_implausible(table: pa.Table, out: _Collected, window: TimeWindow) -> pa.Table:
+    outside = window.outside(table["ts"])
+    if not outside.any():
+        return table
+    for position in np.flatnonzero(outside).tolist():
+        ts = table["ts"][position].as_py()
+        out.bad.append(out.describe(out.origins[position], window.reason(ts)))
+    return table.filter(pa.array(~outside))
+
+
+def _collect(task: ChunkTask) -> tuple[pa.Table, _Collected]:
+    native = task.format == ExchangeLogAdapter.name
+    fast = _native_parquet(task.chunk) if native and not task.chunk.is_jsonl else None
+    if fast is not None:
+        return fast
+    out = _decode_native(task.chunk) if native and task.chunk.is_jsonl else _adapt(task)
+    return _to_table(out), out
+
+
+def _unreadable(task: ChunkTask, reason: str) -> ChunkResult:
+    """A chunk quarantined whole, as one entry: its bytes could not be read."""
+    bad = BadRow(task.chunk.source, 1, "", reason)
+    return ChunkResult(task.index, max(task.chunk.line_count, 1), 1, 0, [bad])
 
 
 def process_chunk(task: ChunkTask) -> ChunkResult:
     """Validate and stage one chunk; bad rows come back for the quarantine."""
-    native = task.format == ExchangeLogAdapter.name
-    fast = _native_parquet(task.chunk) if native and not task.chunk.is_jsonl else None
-    if fast is not None:
-        table, out = fast
-    else:
-        out = _decode_native(task.chunk) if native and task.chunk.is_jsonl else _adapt(task)
-        table = rows_to_table(out.rows, EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
+    if task.chunk.broken is not None:
+        return _unreadable(task, task.chunk.broken)
+    try:
+        table, out = _collect(task)
+    except _READ_ERRORS as exc:
+        return _unreadable(task, f"cannot read this part of the file: {read_error(exc)}")
+    table = _drop_implausible(table, out, task.window)
     if table.num_rows:
         write_staged(task.staging_dir, task.index, table)
+    bad = sorted(out.bad, key=lambda row: row.line)
     accounts = list(out.accounts.values())
-    return ChunkResult(task.index, out.lines, out.read, table.num_rows, out.bad, accounts)
+    return ChunkResult(task.index, out.lines, out.read, table.num_rows, bad, accounts)

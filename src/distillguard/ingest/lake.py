@@ -2,7 +2,8 @@
 
 Rows are first staged as Parquet, then merged by DuckDB, which drops re-delivered
 request_ids (the first one staged wins) and ids the lake already holds. DuckDB spills to
-disk under its memory limit, so a large ingest needs bounded memory.
+disk under its memory limit, so a large ingest needs bounded memory. Nothing appears in the
+lake before it is complete: see `StagingArea` and `recover`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from distillguard.faults import crash_point
 from distillguard.schema import ACCOUNT_FIELDS, ACCOUNTS_SCHEMA
 from distillguard.schema.columnar import rows_to_table
+from distillguard.store.atomic import (
+    fsync_dir,
+    fsync_file,
+    remove_partials,
+    write_bytes,
+    written_aside,
+)
 
 DUCKDB_MEMORY_LIMIT = "1GB"
 
@@ -95,16 +105,22 @@ class StagingArea:
 
     Dedup reads only request ids: the first delivery of an id (by chunk, then position)
     is kept, later ones and ids the lake already holds are dropped. Files with nothing to
-    drop are moved into the lake; only files with drops are rewritten.
+    drop are moved into the lake; only files with drops are rewritten (aside, in staging).
+
+    The merge is a commit: every file the lake will gain is complete and on disk before a
+    commit record naming its moves is published, and the moves are renames, so a crash
+    before the record leaves the lake as it was (the next run removes the staging), and a
+    crash after it leaves a record that the next run carries out (`recover`).
     """
 
     def __init__(self, lake: Lake) -> None:
         self.run = uuid.uuid4().hex[:12]
         self.dir = lake.staging_dir / self.run
         self.dir.mkdir(parents=True)
+        self._committing = False
 
     def _files(self) -> list[Path]:
-        return sorted(self.dir.glob("date=*/part-*.parquet"))
+        return sorted(p for p in self.dir.rglob("part-*.parquet") if READY not in p.parts)
 
     def _drops(self, con: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, list[int]]:
         staged = sql_path(self.dir / "date=*" / "part-*.parquet")
@@ -129,30 +145,130 @@ class StagingArea:
         """).fetchall()
         return {str(name): list(numbers) for name, numbers in rows}
 
+    def _plan(self, lake: Lake, con: duckdb.DuckDBPyConnection) -> tuple[list[Move], int]:
+        """The moves that put the run's new rows in the lake, each source complete on disk."""
+        drops = self._drops(con, lake)
+        moves: list[Move] = []
+        added = 0
+        for path in self._files():
+            relative = (
+                path.parent.relative_to(self.dir) / f"part-{self.run}-{path.stem[5:]}.parquet"
+            )
+            dropped = drops.get(str(path), [])
+            rows = pq.ParquetFile(path).metadata.num_rows
+            added += rows - len(dropped)
+            source = path
+            if len(dropped) == rows:
+                continue
+            if dropped:
+                source = self.dir / READY / relative
+                source.parent.mkdir(parents=True, exist_ok=True)
+                _rewrite_without(con, path, dropped, source)
+                crash_point("ingest.rewritten")
+            fsync_file(source)
+            moves.append((source.relative_to(lake.root), Path("exchanges") / relative))
+        return moves, added
+
     def merge_into(self, lake: Lake) -> int:
         """Move staged rows not yet in the lake into it; returns how many were added."""
-        files = self._files()
-        if not files:
+        if not self._files():
             return 0
         con = connect(self.dir)
-        drops = self._drops(con, lake)
-        added = 0
-        for path in files:
-            target = (
-                lake.exchanges_dir / path.parent.name / f"part-{self.run}-{path.stem[5:]}.parquet"
-            )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            dropped = drops.get(str(path), [])
-            added += pq.ParquetFile(path).metadata.num_rows - len(dropped)
-            if not dropped:
-                path.replace(target)
-            elif len(dropped) < pq.ParquetFile(path).metadata.num_rows:
-                _rewrite_without(con, path, dropped, target)
-        con.close()
+        try:
+            moves, added = self._plan(lake, con)
+        finally:
+            con.close()
+        record = self.dir / COMMIT_RECORD
+        write_bytes(record, orjson.dumps([[str(a), str(b)] for a, b in moves]))
+        self._committing = True
+        crash_point("ingest.committed")
+        _apply(lake, moves)
+        self._committing = False
         return added
 
     def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Remove the staging, unless a commit was cut short (an exception, SIGTERM) after
+        its record was written: that is left for `recover` to carry out."""
+        if not self._committing:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+Move = tuple[Path, Path]  # (from, to), relative to the lake's root
+COMMIT_RECORD = "COMMIT.json"
+READY = "_ready"
+
+
+def _apply(lake: Lake, moves: list[Move]) -> None:
+    """Carry out a commit's moves; a move already done is skipped, so it can be re-run."""
+    parents: set[Path] = set()
+    for relative_source, relative_target in moves:
+        source, target = lake.root / relative_source, lake.root / relative_target
+        if not source.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)
+        parents.add(target.parent)
+        crash_point("ingest.moved")
+    for parent in sorted(parents):
+        fsync_dir(parent)
+
+
+DAMAGED = "_damaged"
+
+
+def _is_whole_parquet(path: Path) -> bool:
+    """Parquet starts and ends with the magic `PAR1`; a file cut short lacks the end."""
+    if path.stat().st_size < 12:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(-4, 2)
+        return head == handle.read(4) == b"PAR1"
+
+
+def damaged_parts(lake: Lake) -> list[Path]:
+    """Part files that are not whole Parquet: what a run killed mid-write left in a lake
+    written by an earlier version (this one never publishes a file before it is whole)."""
+    return [path for path in lake.exchange_files() if not _is_whole_parquet(path)]
+
+
+def set_aside_damaged(lake: Lake) -> list[Path]:
+    """Move damaged part files out of the lake, to LAKE/_damaged/, so the lake reads again;
+    re-ingesting their source files puts their rows back (their ids are no longer held)."""
+    moved = []
+    for part in damaged_parts(lake):
+        target = lake.root / DAMAGED / part.relative_to(lake.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.replace(target)
+        moved.append(target)
+    return moved
+
+
+def needs_recovery(lake: Lake) -> bool:
+    staged = lake.staging_dir.is_dir() and any(p.is_dir() for p in lake.staging_dir.iterdir())
+    return staged or bool(damaged_parts(lake))
+
+
+def recover(lake: Lake) -> int:
+    """Finish or undo what dead runs left in the lake's staging, and set damaged part files
+    aside; returns how many runs.
+
+    The caller holds the lake's writer lock, so every run directory here is a dead run's.
+    One with a commit record is carried out (its files were all complete before the record
+    was written); one without never touched the lake and is removed.
+    """
+    set_aside_damaged(lake)
+    if not lake.staging_dir.is_dir():
+        return 0
+    runs = [p for p in lake.staging_dir.iterdir() if p.is_dir()]
+    for run in runs:
+        record = run / COMMIT_RECORD
+        if record.exists():
+            moves = [(Path(a), Path(b)) for a, b in orjson.loads(record.read_bytes())]
+            _apply(lake, moves)
+        shutil.rmtree(run, ignore_errors=True)
+    remove_partials(lake.accounts_path.parent)
+    return len(runs)
 
 
 def _rewrite_without(
@@ -179,8 +295,7 @@ def merge_accounts(lake: Lake, rows: list[Any]) -> int:
     for index, account_id in enumerate(new["account_id"].to_pylist()):
         latest[account_id] = index
     merged = new.take(pa.array(sorted(latest.values()), pa.int64()))
-    lake.accounts_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = lake.accounts_path.with_suffix(".parquet.partial")
-    pq.write_table(merged, partial, compression="zstd")
-    partial.replace(lake.accounts_path)
+    with written_aside(lake.accounts_path) as partial:
+        pq.write_table(merged, partial, compression="zstd")
+        crash_point("accounts.written")
     return int(merged.num_rows)

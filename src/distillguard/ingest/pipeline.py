@@ -2,27 +2,40 @@
 
 Chunks of input are adapted, validated and staged by worker processes (parsing JSON and
 validating rows is Python work, so two cores need two processes); results come back in
-input order so the quarantine is written deterministically.
+input order so the quarantine is written deterministically. Bad rows are quarantined one
+by one, an unreadable file is named and skipped, and the lake gains the run's rows in one
+commit (see ingest/lake.py), under a lock that keeps a second writer out.
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
+from distillguard.errors import UserError
+from distillguard.faults import crash_point
 from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
-from distillguard.ingest.lake import Lake, StagingArea, merge_accounts
+from distillguard.ingest.lake import (
+    Lake,
+    StagingArea,
+    merge_accounts,
+    needs_recovery,
+    recover,
+)
 from distillguard.ingest.layout import migrate_partition_columns
 from distillguard.ingest.otel_join import split_otel_logs, write_content
+from distillguard.ingest.plausible import TimeWindow
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
 from distillguard.ingest.sources import (
     Chunk,
@@ -30,11 +43,18 @@ from distillguard.ingest.sources import (
     expand_paths,
     iter_chunks,
     iter_records,
+    read_error,
 )
 from distillguard.schema.validate import RowError, validate_account
+from distillguard.store.lock import RunLock
+from distillguard.workers import worker_pool
 
 # Below this much input, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
+# One writer per lake at a time: held for the whole run, released by the kernel on a crash.
+WRITER_LOCK = ".lock"
+# What reading a file can raise beyond UserError (format detection reads its first record).
+_FILE_ERRORS = (OSError, EOFError, zlib.error, pa.ArrowException)
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,7 @@ class IngestSummary:
     accounts_quarantined: int
     accounts_in_lake: int
     lake: Path
+    unreadable: tuple[str, ...] = ()  # one "cannot read FILE: why" per file not read
     accounts_declared: int = 0
     otel_logs: int = 0
     skipped: tuple[str, ...] = ()
@@ -63,8 +84,6 @@ class IngestSummary:
                 f"; accounts: read {self.accounts_read}, quarantined {self.accounts_quarantined},"
                 f" {self.accounts_in_lake} in lake"
             )
-        if self.accounts_declared:
-            accounts += f"; accounts declared by the log: {self.accounts_declared}"
         return (
             f"ingest: {self.files} file(s), read {self.read}, kept {self.kept}, "
             f"duplicates {self.duplicates}, quarantined {self.quarantined}{again}{accounts}"
@@ -77,6 +96,18 @@ class IngestSummary:
         return (joined if self.otel_logs else "") + (skipped if self.skipped else "")
 
 
+class UnreadableFilesError(UserError):
+    """Some input files could not be read; every other file was ingested and committed."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        self.summary = summary
+        names = "; ".join(summary.unreadable)
+        super().__init__(
+            f"{len(summary.unreadable)} file(s) could not be read, the others were ingested"
+            f" ({summary.line()}): {names}"
+        )
+
+
 def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
     """The adapter for a file: forced, or recognised from its first parseable record."""
     if fmt != AUTO:
@@ -87,19 +118,53 @@ def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
     return adapter.name if adapter else ExchangeLogAdapter.name
 
 
-def _tasks(
-    files: list[Path],
-    fmt: str,
-    mapping: FieldMapping | None,
-    staging: StagingArea,
-    otel_content: Path | None = None,
-) -> Iterator[ChunkTask]:
+def _cannot_read(path: Path, exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, UserError) else f"cannot read {path}: {read_error(exc)}"
+
+
+@dataclass
+class _Plan:
+    """What the chunk tasks share, and the files found unreadable while cutting them."""
+
+    fmt: str
+    mapping: FieldMapping | None
+    staging: Path
+    window: TimeWindow
+    otel_content: Path | None = None
+    progress: Callable[[int], None] | None = None
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _file_chunks(path: Path, plan: _Plan) -> Iterator[tuple[Chunk, str]]:
+    """A file's chunks with its format; an unreadable file is noted and ends early (its
+    chunks read so far stay: rows are isolated, files are too)."""
+    chunks = iter_chunks(path)
+    file_format: str | None = None
+    while True:
+        try:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            file_format = file_format or _detect_format(chunk, plan.fmt, plan.mapping)
+        except (UserError, *_FILE_ERRORS) as exc:
+            plan.unreadable.append(_cannot_read(path, exc))
+            return
+        yield chunk, file_format
+
+
+def _tasks(files: list[Path], plan: _Plan) -> Iterator[ChunkTask]:
     index = 0
     for path in files:
-        file_format: str | None = None
-        for chunk in iter_chunks(path):
-            file_format = file_format or _detect_format(chunk, fmt, mapping)
-            yield ChunkTask(index, chunk, file_format, mapping, staging.dir, otel_content)
+        for chunk, file_format in _file_chunks(path, plan):
+            yield ChunkTask(
+                index,
+                chunk,
+                file_format,
+                plan.mapping,
+                plan.staging,
+                plan.window,
+                plan.otel_content,
+            )
             index += 1
 
 
@@ -108,7 +173,7 @@ def _results(tasks: Iterator[ChunkTask], workers: int) -> Iterator[tuple[ChunkTa
     if workers <= 1:
         yield from ((task, process_chunk(task)) for task in tasks)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+    with worker_pool(workers) as pool:
         pending: deque[tuple[ChunkTask, Future[ChunkResult]]] = deque()
         for task in tasks:
             pending.append((task, pool.submit(process_chunk, task)))
@@ -125,24 +190,96 @@ def _default_workers(files: list[Path]) -> int:
     return min(2, os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
 
 
-def _ingest_accounts(paths: list[Path], lake: Lake) -> tuple[int, int, int]:
+def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
+    """Validate one accounts file into `rows`, bad rows to `q`; returns the rows read."""
+    read = 0
+    for record in iter_records(path):
+        read += 1
+        try:
+            if record.error is not None:
+                raise RowError(record.error)
+            rows.append(validate_account(record.value))
+        except RowError as exc:
+            q.add(bad_row(record, str(exc)))
+    return read
+
+
+def _ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tuple[int, int, int]:
     q = Quarantine(lake.quarantine_path, table="accounts")
     rows: list[Any] = []
     read = 0
     try:
         for path in expand_paths(paths):
-            for record in iter_records(path):
-                read += 1
-                try:
-                    if record.error is not None:
-                        raise RowError(record.error)
-                    rows.append(validate_account(record.value))
-                except RowError as exc:
-                    q.add(bad_row(record, str(exc)))
+            try:
+                read += _read_accounts(path, q, rows)
+            except (UserError, *_FILE_ERRORS) as exc:
+                unreadable.append(_cannot_read(path, exc))
     finally:
         q.close()
     in_lake = merge_accounts(lake, rows) if rows else 0
     return read, q.count, in_lake
+
+
+@dataclass(frozen=True)
+class _Counts:
+    read: int
+    kept: int
+    duplicates: int
+    quarantined: int
+    quarantined_before: int
+    declared: dict[str, Any]
+    otel_logs: int
+
+
+def _ingest_exchanges(
+    files: list[Path], lake: Lake, plan_args: dict[str, Any], workers: int
+) -> tuple[_Counts, list[str]]:
+    staging = StagingArea(lake)
+    files, otel_logs = split_otel_logs(files)
+    q = Quarantine(lake.quarantine_path)
+    read = staged = 0
+    line_base: dict[str, int] = {}
+    declared: dict[str, Any] = {}
+    try:
+        content = None
+        if otel_logs:  # v1.30 conventions: message content lives in a logs file
+            content, bad_logs = write_content(otel_logs, staging.dir)
+            for record in bad_logs:
+                q.add(bad_row(record, str(record.error)))
+        plan = _Plan(staging=staging.dir, otel_content=content, **plan_args)
+        for task, result in _results(_tasks(files, plan), workers):
+            read += result.read
+            staged += result.staged
+            if plan.progress is not None:
+                plan.progress(result.read)
+            base = line_base.get(task.chunk.source, 0)
+            for row in result.bad:
+                q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
+            line_base[task.chunk.source] = base + result.lines
+            declared.update((str(row["account_id"]), row) for row in result.accounts)
+            crash_point("ingest.chunk")
+        q.close()
+        crash_point("ingest.staged")
+        kept = staging.merge_into(lake)
+    finally:
+        q.close()
+        staging.discard()
+    counts = _Counts(
+        read, kept, staged - kept, q.count, q.already_present, declared, len(otel_logs)
+    )
+    return counts, plan.unreadable
+
+
+def finish_interrupted(lake: Lake) -> int:
+    """Carry out or remove what killed ingest runs left in `lake` (for readers such as
+    detect, which would otherwise see a run's commit half done); returns how many runs."""
+    if not needs_recovery(lake):
+        return 0
+    lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {lake.root}")
+    try:
+        return recover(lake)
+    finally:
+        lock.release()
 
 
 def ingest(
@@ -153,56 +290,51 @@ def ingest(
     fmt: str = AUTO,
     mapping: FieldMapping | None = None,
     workers: int | None = None,
+    window: TimeWindow | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> IngestSummary:
-    """Ingest exchange-log (or adapted) files and optional account files into the lake at `out`;
-    `progress` is called with the rows of each chunk read."""
+    """Ingest exchange-log (or adapted) files and optional account files into the lake at
+    `out`. Every readable file is ingested; if some could not be read, the run still
+    commits the rest, then raises `UnreadableFilesError` naming every one. `progress` is
+    called with the rows of each chunk read."""
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
     inputs = expand_inputs(paths)
-    files, otel_logs = split_otel_logs(inputs.files)
+    files = inputs.files
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a lake folder")
     lake = Lake(out)
-    migrate_partition_columns(lake.exchange_files())  # lakes written before the fix
-    staging = StagingArea(lake)
-    q = Quarantine(lake.quarantine_path)
-    read = staged = 0
-    line_base: dict[str, int] = {}
-    declared: dict[str, Any] = {}
+    lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {out}")
     try:
-        content = None
-        if otel_logs:
-            content, unreadable = write_content(otel_logs, staging.dir)
-            for record in unreadable:
-                q.add(bad_row(record, str(record.error)))
-        tasks = _tasks(files, fmt, mapping, staging, content)
-        for task, result in _results(tasks, workers or _default_workers(files)):
-            read += result.read
-            staged += result.staged
-            if progress is not None:
-                progress(result.read)
-            base = line_base.get(task.chunk.source, 0)
-            for row in result.bad:
-                q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
-            line_base[task.chunk.source] = base + result.lines
-            declared.update((str(row["account_id"]), row) for row in result.accounts)
-        kept = staging.merge_into(lake)
+        recover(lake)
+        migrate_partition_columns(lake.exchange_files())  # lakes written before the fix
+        window = window or TimeWindow.around()
+        plan_args = {"fmt": fmt, "mapping": mapping, "window": window, "progress": progress}
+        counts, unreadable = _ingest_exchanges(
+            files, lake, plan_args, workers or _default_workers(files)
+        )
+        declared = merge_declared_accounts(lake, counts.declared)
+        accounts_read, accounts_bad, accounts_in_lake = _ingest_accounts(
+            accounts or [], lake, unreadable
+        )
     finally:
-        q.close()
-        staging.discard()
-    accounts_declared = merge_declared_accounts(lake, declared)
-    accounts_read, accounts_bad, accounts_in_lake = _ingest_accounts(accounts or [], lake)
-    return IngestSummary(
-        files=len(files) + len(otel_logs),
-        read=read,
-        kept=kept,
-        duplicates=staged - kept,
-        quarantined=q.count,
-        quarantined_before=q.already_present,
+        lock.release()
+    summary = IngestSummary(
+        files=len(files),
+        read=counts.read,
+        kept=counts.kept,
+        duplicates=counts.duplicates,
+        quarantined=counts.quarantined,
+        quarantined_before=counts.quarantined_before,
         accounts_read=accounts_read,
         accounts_quarantined=accounts_bad,
         accounts_in_lake=accounts_in_lake,
         lake=out,
-        accounts_declared=accounts_declared,
-        otel_logs=len(otel_logs),
+        unreadable=tuple(unreadable),
+        accounts_declared=declared,
+        otel_logs=counts.otel_logs,
         skipped=tuple(inputs.skipped),
     )
+    if unreadable:
+        raise UnreadableFilesError(summary)
+    return summary

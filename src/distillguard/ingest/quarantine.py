@@ -2,11 +2,14 @@
 
 Re-ingesting a file must not quarantine its bad rows twice, so each entry is keyed by
 (source, line, raw text, reason) and an entry already present is counted but not written again.
+Entries are appended as they are found; a run killed mid-append leaves at most a torn last
+line, which the next run cuts off (its row is quarantined again when its file is re-read).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,13 +55,25 @@ class Quarantine:
     _handle: IO[bytes] | None = None
 
     def __post_init__(self) -> None:
-        if self.path.exists():
-            with self.path.open("rb") as handle:
-                for line in handle:
-                    entry = orjson.loads(line)
-                    self._keys.add(
-                        _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
-                    )
+        if not self.path.exists():
+            return
+        whole = 0  # bytes up to the end of the last line with its newline
+        with self.path.open("rb") as handle:
+            for line in handle:
+                if not line.endswith(b"\n"):
+                    break  # a run killed mid-write left half an entry: cut off below
+                whole += len(line)
+                self._remember(line)
+        if whole < self.path.stat().st_size:
+            with self.path.open("r+b") as handle:
+                handle.truncate(whole)
+
+    def _remember(self, line: bytes) -> None:
+        try:
+            entry = orjson.loads(line)
+            self._keys.add(_key(entry["source"], entry["line"], entry["raw"], entry["reason"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            pass  # not an entry of ours (edited by hand?): kept as it is, never matched
 
     @property
     def count(self) -> int:
@@ -86,5 +101,7 @@ class Quarantine:
 
     def close(self) -> None:
         if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None

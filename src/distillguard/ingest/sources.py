@@ -49,6 +49,13 @@ class Chunk:
     byte_range: tuple[int, int] | None = None
     lines: list[bytes] | None = None
     row_groups: tuple[int, ...] | None = None
+    rows: int = 0  # a Parquet chunk's row count (its "lines")
+    broken: str | None = None  # why the rest of the file cannot be read
+
+    @property
+    def line_count(self) -> int:
+        """The chunk's lines, where known without reading it."""
+        return len(self.lines) if self.lines is not None else self.rows
 
     @property
     def source(self) -> str:
@@ -213,16 +220,31 @@ def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
             start = end
 
 
+_DECOMPRESS_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
 def _gzip_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
+    """Chunks of lines; if the data breaks after some lines, those lines, then one broken
+    chunk for the rest. A file that breaks before its first line is unreadable (raised)."""
+    lines: list[bytes] = []
+    done = 0
     with gzip.open(path, "rb") as handle:
-        lines: list[bytes] = []
-        for line in handle:
-            lines.append(line)
-            if len(lines) >= chunk_lines:
+        try:
+            for line in handle:
+                lines.append(line)
+                if len(lines) >= chunk_lines:
+                    yield Chunk(path, lines=lines)
+                    done, lines = done + len(lines), []
+        except _DECOMPRESS_ERRORS as exc:
+            if not done and not lines:
+                raise
+            if lines:
                 yield Chunk(path, lines=lines)
-                lines = []
-        if lines:
-            yield Chunk(path, lines=lines)
+                done, lines = done + len(lines), []
+            reason = f"file cut short after line {done}: {read_error(exc)}; the rest is lost"
+            yield Chunk(path, lines=[b""], broken=reason)
+    if lines:
+        yield Chunk(path, lines=lines)
 
 
 def _parquet_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
@@ -233,10 +255,10 @@ def _parquet_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
         group.append(index)
         rows += metadata.row_group(index).num_rows
         if rows >= chunk_lines:
-            yield Chunk(path, row_groups=tuple(group))
+            yield Chunk(path, row_groups=tuple(group), rows=rows)
             group, rows = [], 0
     if group:
-        yield Chunk(path, row_groups=tuple(group))
+        yield Chunk(path, row_groups=tuple(group), rows=rows)
 
 
 def iter_chunks(path: Path) -> Iterator[Chunk]:
@@ -261,6 +283,9 @@ def iter_records(path: Path) -> Iterator[RawRecord]:
     """Records of one file, in order, with line numbers counted from the top of the file."""
     base = 0
     for chunk in iter_chunks(path):
+        if chunk.broken is not None:
+            yield RawRecord(chunk.source, base + 1, None, b"", chunk.broken)
+            return
         records, lines = chunk.load()
         for record in records:
             yield dataclasses.replace(record, line=base + record.line)

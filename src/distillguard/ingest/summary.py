@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import duckdb
 
 from distillguard.errors import UserError
-from distillguard.ingest.lake import Lake, connect, fetch_one, sql_path
+from distillguard.ingest.lake import (
+    DAMAGED,
+    Lake,
+    connect,
+    damaged_parts,
+    fetch_one,
+    sql_path,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,13 @@ def summarize_lake(lake: Lake) -> LakeSummary:
     """Read the lake's tables with DuckDB and count what is there."""
     if not lake.root.is_dir():
         raise UserError(f"no lake at {lake.root}")
+    damaged = damaged_parts(lake)
+    if damaged:
+        raise UserError(
+            f"{lake.root} holds {len(damaged)} part file(s) cut short by a run killed under an"
+            f" earlier version, e.g. {damaged[0]}; the next ingest into it (or detect on it)"
+            f" moves them to {lake.root / DAMAGED}"
+        )
     con = connect()
     exchanges, accounts, days, first, last = 0, 0, 0, None, None
     models: list[tuple[str, int]] = []

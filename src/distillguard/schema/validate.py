@@ -43,9 +43,12 @@ class Message(msgspec.Struct, frozen=True):
     content: str | list[Block] | None = None
 
 
+# The lake stores integers as int64; a larger one (an asn of 2**70) is a bad row, not a crash.
+INT64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
 _PYTHON_TYPES: dict[str, Any] = {
     "string": str,
-    "int": int,
+    "int": INT64,
     "float": float,
     "bool": bool,
     "timestamp": datetime,
@@ -102,6 +105,8 @@ def decode_exchange(line: bytes) -> Any:
         raise RowError(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise RowError(f"invalid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RowError(f"not UTF-8 text: {exc}") from None
 
 
 def validate_exchange(row: Any) -> Any:

@@ -80,7 +80,7 @@ def load_mapping(path: Path) -> FieldMapping:
     """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`."""
     try:
         doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read mapping {path}: {exc}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"mapping {path}: expected a YAML mapping with 'fields' and 'defaults'")

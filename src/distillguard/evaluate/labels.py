@@ -1,0 +1,53 @@
+"""Checks on a labels table before any metric is computed from it.
+
+Labels from another run, or with a value evaluate does not know, would give well-formed
+metrics that mean nothing (recall 0.000 against an unrelated population) and overwrite the
+last good metrics files; so they are refused with one line, before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from distillguard.errors import UserError
+from distillguard.ingest.lake import fetch_one
+
+LABEL_VALUES = ("attack", "benign")
+REQUIRED_COLUMNS = ("account_id", "label", "campaign", "population")
+
+
+def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
+    """Refuse labels without the needed columns, with unknown values, or sharing no account
+    with the run (views `labels` and `results` must exist)."""
+    try:
+        columns = {str(row[0]) for row in con.execute("DESCRIBE labels").fetchall()}
+    except duckdb.Error as exc:
+        raise UserError(f"cannot read labels {labels}: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise UserError(f"labels {labels} lack the column(s) {', '.join(missing)}")
+    known = ", ".join(f"'{v}'" for v in LABEL_VALUES)
+    unknown = [
+        str(value)
+        for (value,) in con.execute(
+            f"SELECT DISTINCT label FROM labels WHERE label IS NULL OR label NOT IN ({known})"
+            " ORDER BY 1 LIMIT 5"
+        ).fetchall()
+    ]
+    if unknown:
+        raise UserError(
+            f"labels {labels} hold unknown label value(s) {', '.join(unknown)}:"
+            f" expected {' or '.join(LABEL_VALUES)}"
+        )
+    shared, labelled, run = fetch_one(
+        con,
+        "SELECT (SELECT count(*) FROM results r SEMI JOIN labels l USING (account_id)),"
+        " (SELECT count(DISTINCT account_id) FROM labels), (SELECT count(*) FROM results)",
+    )
+    if not shared:
+        raise UserError(
+            f"labels {labels} share no account with this run ({labelled:,} labelled accounts,"
+            f" {run:,} in the run): were they made for another traffic set?"
+        )

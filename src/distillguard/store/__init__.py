@@ -1,0 +1,1 @@
+"""Storage mechanics shared by every stage that writes files: atomic writes and run locks."""
