@@ -18,7 +18,8 @@ from distillguard.detect.outputs import (
 from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
-from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.engine.base import Engine, SignalSource
+from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 
@@ -57,8 +58,11 @@ def detect(
     accounts: list[Path] | None = None,
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    engine: Engine | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
+    engine = engine or DuckDBEngine()
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -67,10 +71,10 @@ def detect(
     con = connect(out)
     signals_dir = out / "signals"
     started = time.perf_counter()
-    exchanges = signals_to_parquet(lake, signals_dir, progress)
+    exchanges = engine.signals(lake, signals_dir, progress)
     seconds["signals"] = time.perf_counter() - started
     started = time.perf_counter()
-    con.execute(f"CREATE TEMP TABLE signals AS SELECT * FROM {signals_sql(signals_dir)}")
+    signals = engine.attach(con, signals_dir)
     account_table = None
     if lake.accounts_path.exists():
         con.execute(
@@ -78,20 +82,20 @@ def detect(
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, "signals", account_table, config)
+    result = replay(con, SignalSource(engine, signals_dir), account_table, config)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
     write_tables(
         out,
         account_rows(account_results),
-        cluster_rows(clusters, cluster_stats(con, "signals", clusters)),
+        cluster_rows(clusters, cluster_stats(con, signals, clusters)),
     )
     findings = write_findings(out / "findings.ocsf.jsonl", account_results, clusters)
     write_report(
         out / "report.html",
         con,
-        "signals",
+        signals,
         exchanges=exchanges,
         accounts=account_results,
         clusters=clusters,
