@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from distillguard.ingest.adapters import ADAPTERS, Adapter
-from distillguard.schema import validate_exchange
+from distillguard.schema import validate_account, validate_exchange
 from tests.samples import SAMPLES
 
 
@@ -43,3 +43,13 @@ def test_samples_convert_to_valid_rows(adapter: Adapter) -> None:
 def test_non_objects_are_not_matched(adapter: Adapter) -> None:
     for value in (None, 3, "text", [1, 2]):
         assert not adapter.matches(value)
+
+
+def test_declared_accounts_are_valid_rows_of_the_records_own_account(adapter: Adapter) -> None:
+    for record in SAMPLES[adapter.name]:
+        declared = adapter.account(record)
+        if declared is not None:
+            accounts = {row["account_id"] for row in adapter.convert(record)}
+            assert validate_account(declared).account_id in accounts
+    for value in (None, 3, "text", [1, 2]):
+        assert adapter.account(value) is None

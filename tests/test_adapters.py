@@ -60,7 +60,8 @@ def test_otel_account_from_mapping() -> None:
 
 def test_litellm_full_and_minimal() -> None:
     [full] = _rows("litellm", litellm_payload())
-    assert (full.request_id, full.account_id) == ("chatcmpl-9f3c2a", "team-alpha")
+    assert (full.request_id, full.account_id) == ("chatcmpl-9f3c2a", "user-7")
+    assert full.model == "claude-sonnet"  # the model group the client asked for
     assert full.api_key_id.startswith("88dc28d0")
     assert (full.ip, full.user_agent) == ("198.51.100.23", "litellm/1.77.0")
     assert full.system == "You are a coding assistant."

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.main import main
+from distillguard.detect.results import ClusterResult
+from distillguard.detect.run import DetectSummary
+from distillguard.ingest import ingest
+from distillguard.scoring.evidence import Evidence
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row
 
@@ -31,6 +40,7 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["ingest", "x.jsonl"], "required: --out"),
         (["frobnicate"], "invalid choice"),
         (["lake", "no-such-lake"], "no lake at"),
+        (["lake", "."], "is not a lake"),
         (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
     ],
 )
@@ -49,3 +59,111 @@ def test_user_errors_are_one_line(
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_ingest_is_still_a_lake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
+    assert main(["ingest", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "lake")]) == 0
+    assert main(["lake", str(tmp_path / "lake")]) == 0
+    assert "exchanges" in capsys.readouterr().out
+
+
+def test_ingest_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(4)] + [b"{bad"])
+    assert main(["ingest", str(source), "--out", str(tmp_path / "lake"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["read"], summary["kept"], summary["quarantined"]) == (5, 4, 1)
+    assert summary["lake"] == str(tmp_path / "lake")
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """The reader goes away before the first write (as `| head -1` does after its line)."""
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
+    assert main(["ingest", str(source), "--out", str(tmp_path / "lake")]) == 0
+    cases = [(["lake", str(tmp_path / "lake")], 141), (["completion", "bash"], 141)]
+    cases.append((["--help"], 0))  # argparse itself ignores a failed write of help
+    for argv, code in cases:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "distillguard.cli.main", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()
+        stderr = child.stderr.read().decode()
+        child.stderr.close()
+        assert child.wait() == code, (argv, stderr)
+        assert stderr == "", (argv, stderr)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_completion_scripts_name_every_command(
+    shell: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for command in ("ingest", "lake", "simulate", "detect", "evaluate", "demo", "--window-hours"):
+        assert command in script
+    assert ("_shtab_compgen_dirs" if shell == "bash" else "_files -/") in script
+
+
+def test_bash_completion_completes_a_command(tmp_path: Path) -> None:
+    """The bash script, loaded in a real bash, completes 'distillguard det' to 'detect'."""
+    script = tmp_path / "complete.bash"
+    result = subprocess.run(
+        [sys.executable, "-m", "distillguard.cli.main", "completion", "bash"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    script.write_text(result.stdout)
+    probe = (
+        f"source {script}; COMP_WORDS=(distillguard det); COMP_CWORD=1; "
+        "COMP_LINE='distillguard det'; COMP_POINT=${#COMP_LINE}; "
+        "_shtab_distillguard; echo ${COMPREPLY[@]}"
+    )
+    completed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["detect"]
+
+
+def test_tables_stay_one_line_a_row_at_80_columns(tmp_path: Path) -> None:
+    """Long reasons end in an ellipsis on the terminal; the files keep the full text."""
+    reasons = tuple(
+        Evidence(f"r{i}", "unrelated accounts share cards", {}, "", 0.5) for i in range(6)
+    )
+    when = datetime(2026, 2, 3, 6, tzinfo=UTC)
+    clusters = [
+        ClusterResult(f"c-{i:010x}", ("a",) * (5 + i), 0.9, True, when, reasons) for i in range(3)
+    ]
+    summary = DetectSummary(tmp_path, 10, [], clusters, 3)
+    buffer = io.StringIO()
+    print_detect(summary, Console(file=buffer, width=80))
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if line.startswith("│ c-")]
+    assert len(rows) == 3  # one line each, not wrapped
+    assert all("…" in row and "2026-02-03 06:00" in row and "c-000000000" in row for row in rows)
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
+    argv = ["ingest", str(source), "--out", str(tmp_path / "lake")]
+    result = subprocess.run(
+        [sys.executable, "-m", "distillguard.cli.main", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stderr == ""
+    assert result.stdout.startswith("ingest: 1 file(s), read 3, kept 3")
+
+
+def test_ingest_progress_adds_up_to_the_rows_read(tmp_path: Path) -> None:
+    """What the ingest bar counts: every row read, good or quarantined, once."""
+    rows = [exchange_row(i) for i in range(25)] + [b"{bad"]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    seen: list[int] = []
+    summary = ingest([source, source], tmp_path / "lake", progress=seen.append)
+    assert sum(seen) == summary.read == 52

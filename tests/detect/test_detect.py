@@ -25,6 +25,7 @@ from distillguard.errors import ConfigError, UserError
 from distillguard.evaluate.metrics import evaluate
 from distillguard.ingest import ingest
 from distillguard.simulate import SimSummary
+from tests.findings.ocsf_validate import ocsf_errors
 
 
 def test_outputs_have_the_promised_columns(tiny_detect: DetectSummary) -> None:
@@ -83,8 +84,7 @@ def test_findings_are_ocsf_detection_findings(tiny_detect: DetectSummary) -> Non
         )
         assert finding["finding_info"]["uid"] and finding["resources"]
         assert 1 <= finding["severity_id"] <= 6
-        for evidence in finding["evidences"]:
-            assert set(evidence) == {"data", "reason", "confidence_score"}
+        assert ocsf_errors(finding) == []
 
 
 def test_a_tick_sees_only_data_up_to_its_end(

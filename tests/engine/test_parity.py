@@ -126,3 +126,10 @@ def test_detect_gives_the_same_results(
 
 def test_the_default_engine_is_duckdb(tiny_detect: DetectSummary) -> None:
     assert isinstance(DuckDBEngine(), Engine)
+
+
+def test_a_bad_spark_conf_is_one_line(tiny_lake: Path, tmp_path: Path) -> None:
+    from distillguard.cli.main import main
+
+    argv = ["detect", str(tiny_lake), "--out", str(tmp_path), "--engine", "spark"]
+    assert main([*argv, "--spark-conf", "no-equals-sign"]) == 2

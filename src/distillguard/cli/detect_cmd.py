@@ -4,43 +4,171 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import (
+    Subparsers,
+    add_command,
+    add_json_flag,
+    fitted_table,
+    print_json,
+    progress,
+    progress_bars,
+    stdout_console,
+)
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import DetectSummary, detect
+from distillguard.engine.base import ENGINES, get_engine
+from distillguard.errors import UserError
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
+from distillguard.findings.collect import FindingsOptions
+from distillguard.findings.fingerprints import read_key
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("detect", help="flag distillation accounts and clusters")
+    p = add_command(
+        subparsers,
+        "detect",
+        summary="flag distillation accounts and clusters, with the evidence",
+        description="Replay a lake hour by hour, as if live: score every account on its own "
+        "traffic over a moving window, link accounts that share payment, sign-up "
+        "infrastructure or prompt templates into clusters, and flag the accounts and clusters "
+        "that harvest, each with the tick it was first flagged at and the evidence. Writes "
+        "accounts and clusters (CSV and Parquet), OCSF findings (JSON lines) and report.html "
+        "to DIR.",
+        examples=[
+            ("detect on a lake", "distillguard detect lake --out detections"),
+            (
+                "detect straight from log files (ingested into DIR/lake first)",
+                "distillguard detect logs/*.jsonl.gz --accounts accounts.jsonl --out detections",
+            ),
+            (
+                "a 56-day log: longer runs, more memory, faster",
+                "distillguard detect lake --out d --run-windows 4",
+            ),
+            (
+                "on Spark in local mode, the same results",
+                "distillguard detect lake --out d --engine spark --spark-master 'local[2]'",
+            ),
+        ],
+    )
     p.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="a lake, or exchange-log files"
     )
-    p.add_argument("--accounts", action="append", type=Path, default=[], metavar="PATH")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR")
-    p.add_argument("--window-hours", type=int, default=DetectConfig.window_hours)
-    p.add_argument("--cluster-every-hours", type=int, default=DetectConfig.cluster_every_hours)
+    p.add_argument(
+        "--accounts",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="an accounts table, when PATH is log files (a lake has its own)",
+    )
+    p.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="the folder to write results to"
+    )
+    p.add_argument(
+        "--window-hours",
+        type=int,
+        metavar="HOURS",
+        default=DetectConfig.window_hours,
+        help="the moving window each account is profiled over, in hours",
+    )
+    p.add_argument(
+        "--cluster-every-hours",
+        type=int,
+        metavar="HOURS",
+        default=DetectConfig.cluster_every_hours,
+        help="how often, in replayed hours, accounts are linked and clusters scored",
+    )
     p.add_argument(
         "--run-windows",
         type=int,
+        metavar="N",
         default=DetectConfig.run_windows,
         help="replay in runs this many windows long: longer is faster and holds more memory",
     )
     p.add_argument(
         "--review-threshold",
         type=float,
+        metavar="SCORE",
         default=DetectConfig.review_threshold,
         help="list unflagged accounts whose own score reaches this for review",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        default=0,
+        help="seed for community detection: the same seed, the same clusters",
+    )
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the last run's output folder, whose findings this run updates or closes "
+        "(default: --out, read before it is replaced)",
+    )
+    p.add_argument(
+        "--fingerprint-key",
+        type=Path,
+        metavar="FILE",
+        help="HMAC key (16+ bytes) for the template fingerprints in findings; without it "
+        "findings carry none",
+    )
+    p.add_argument(
+        "--engine",
+        choices=sorted(ENGINES),
+        default="duckdb",
+        help="where the row-heavy stages run: embedded DuckDB, or Apache Spark",
+    )
+    p.add_argument(
+        "--spark-master",
+        default="local[2]",
+        metavar="URL",
+        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://...",
+    )
+    p.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --engine spark: a Spark setting, as spark-submit's --conf (repeatable)",
+    )
+    add_json_flag(p, "the run's counts and flagged clusters")
     p.set_defaults(run=run_detect)
-    e = subparsers.add_parser("evaluate", help="score detection output against labels")
-    e.add_argument("dir", type=Path, metavar="DIR", help="a detect output directory")
-    e.add_argument("--labels", required=True, type=Path, metavar="PATH")
+    e = add_command(
+        subparsers,
+        "evaluate",
+        summary="score detection results against labels (simulated traffic)",
+        description="Compare a detect output folder with a labels table (from 'distillguard "
+        "simulate'): recall and precision of the flags, false-positive rates per benign "
+        "population, each campaign's recall, leakage (its exchanges served before its first "
+        "flag) and time to detect, and the review tier's rates. Prints the metrics and writes "
+        "DIR/metrics.json and DIR/metrics.md.",
+        examples=[
+            (
+                "after simulate and detect",
+                "distillguard evaluate detections --labels traffic/labels.parquet",
+            ),
+            (
+                "one figure, for a script",
+                "distillguard evaluate detections --labels traffic --json | jq .recall",
+            ),
+        ],
+    )
+    e.add_argument(
+        "dir", type=Path, metavar="DIR", help="a folder written by 'distillguard detect'"
+    )
+    e.add_argument(
+        "--labels",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="the labels table (Parquet or JSONL), or the simulate folder holding labels.parquet",
+    )
+    add_json_flag(e, "the metrics")
     e.set_defaults(run=run_evaluate)
 
 
@@ -52,41 +180,115 @@ def run_detect(args: argparse.Namespace) -> int:
         review_threshold=args.review_threshold,
         seed=args.seed,
     )
-    console = Console(stderr=True)
-    columns = (TextColumn("signals"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(
-        *columns, console=console, transient=True, disable=not console.is_terminal
-    ) as bar:
-        task = bar.add_task("signals", total=None)
-        summary = detect(
+    engine = get_engine(args.engine, _engine_options(args))
+    try:
+        summary = detect_with_bars(
             args.paths,
             args.out,
             args.accounts,
             config,
-            progress=lambda rows: bar.advance(task, rows),
+            findings_options=_findings_options(args),
+            engine=engine,
         )
-    print_detect(summary, Console())
+    finally:
+        engine.close()
+    if args.json:
+        print_json(detect_json(summary))
+    else:
+        print_detect(summary, stdout_console())
     return 0
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, str]:
+    """--spark-master and every --spark-conf KEY=VALUE, as the engine's options."""
+    options = {"master": args.spark_master}
+    for item in args.spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--spark-conf wants KEY=VALUE, got {item!r}")
+        options[key.strip()] = value
+    return options
+
+
+def _findings_options(args: argparse.Namespace) -> FindingsOptions:
+    key = None if args.fingerprint_key is None else read_key(args.fingerprint_key)
+    return FindingsOptions(previous=args.previous, fingerprint_key=key)
+
+
+def detect_with_bars(
+    paths: list[Path],
+    out: Path,
+    accounts: list[Path],
+    config: DetectConfig | None = None,
+    **options: Any,
+) -> DetectSummary:
+    """`detect`, with a bar for the signals (exchanges) and one for the replay's ticks."""
+    with progress_bars() as bars:
+        signals = bars.add_task("signals (exchanges)", total=None)
+        ticks = bars.add_task("replay (linking ticks)", total=None)
+        return detect(
+            paths,
+            out,
+            accounts,
+            config,
+            progress=lambda rows: bars.advance(signals, rows),
+            on_tick=lambda done, total: bars.update(ticks, completed=done, total=total),
+            **options,
+        )
+
+
+def detect_json(summary: DetectSummary) -> dict[str, object]:
+    """The end-of-run summary for scripts: counts, and the flagged clusters without members
+    (those are in DIR/clusters.csv and DIR/accounts.csv)."""
+    clusters = sorted((c for c in summary.clusters if c.flagged), key=lambda c: -c.score)
+    return {
+        "out": str(summary.out),
+        "exchanges": summary.exchanges,
+        "accounts": len(summary.accounts),
+        "flagged_accounts": sum(a.flagged for a in summary.accounts),
+        "review_accounts": sum(a.review for a in summary.accounts),
+        "flagged_clusters": [
+            {
+                "cluster_id": c.cluster_id,
+                "accounts": len(c.accounts),
+                "score": c.score,
+                "first_flagged_at": str(c.first_flagged_at),
+                "reasons": c.reasons,
+            }
+            for c in clusters
+        ],
+        "findings": summary.findings,
+        "seconds": summary.seconds,
+    }
 
 
 def print_detect(summary: DetectSummary, console: Console) -> None:
     console.print(summary.line())
-    table = Table(title="flagged clusters")
-    for column in ("cluster", "accounts", "score", "first flagged", "reasons"):
-        table.add_column(column)
-    for c in sorted((c for c in summary.clusters if c.flagged), key=lambda c: -c.score)[:10]:
-        table.add_row(
-            c.cluster_id, str(len(c.accounts)), f"{c.score:.2f}", str(c.first_flagged_at), c.reasons
+    rows = [
+        (
+            c.cluster_id,
+            str(len(c.accounts)),
+            f"{c.score:.2f}",
+            c.first_flagged_at.strftime("%Y-%m-%d %H:%M") if c.first_flagged_at else "",
+            c.reasons,
         )
-    console.print(table)
+        for c in sorted((c for c in summary.clusters if c.flagged), key=lambda c: -c.score)[:10]
+    ]
+    columns = ("cluster", "accounts", "score", "first flagged (UTC)", "reasons")
+    title = "flagged clusters (top 10; full reasons in clusters.csv)"
+    console.print(fitted_table(title, columns, rows, wide="reasons", width=console.width))
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     console.print(f"[dim]{timing}[/dim]")
     console.print(f"report: {summary.out / 'report.html'}")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    metrics = evaluate(args.dir, args.labels)
-    write_metrics(metrics, args.dir)
+    with progress("evaluating"):
+        metrics = evaluate(args.dir, args.labels)
+        write_metrics(metrics, args.dir)
+    if args.json:
+        print(metrics.to_json())
+        return 0
     print(markdown(metrics))
     print(f"written: {args.dir / 'metrics.json'}, {args.dir / 'metrics.md'}")
     return 0

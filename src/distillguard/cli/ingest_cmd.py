@@ -6,52 +6,135 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import (
+    Subparsers,
+    add_command,
+    add_json_flag,
+    fitted_table,
+    print_json,
+    progress,
+    stdout_console,
+)
+from distillguard.errors import UserError
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
 from distillguard.ingest.summary import summarize_lake
 
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("ingest", help="read logs into a Parquet lake")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories")
-    p.add_argument("--accounts", action="append", type=Path, default=[], metavar="PATH")
-    p.add_argument("--out", required=True, type=Path, metavar="LAKE")
-    p.add_argument(
-        "--format", default=AUTO, metavar="NAME", help=f"one of: {', '.join(adapter_names())}"
+    p = add_command(
+        subparsers,
+        "ingest",
+        summary="read API logs into a Parquet lake",
+        description="Read request logs into a lake: Parquet partitioned by day, one row per "
+        "exchange (exchange-log v1). Files may be JSONL (also .gz) or Parquet, in "
+        "exchange-log v1 or a known log shape, recognised from the first record. Rows that "
+        "fail validation go to LAKE/quarantine.jsonl with the reason, and are counted; "
+        "request ids already in the lake are skipped, so ingesting twice is safe.",
+        examples=[
+            (
+                "a day of logs, with the accounts table",
+                "distillguard ingest logs/2026-02-02.jsonl.gz --accounts accounts.jsonl --out lake",
+            ),
+            (
+                "gateway payloads in a folder, forcing the adapter",
+                "distillguard ingest gateway/ --format litellm --out lake",
+            ),
+        ],
     )
-    p.add_argument("--mapping", type=Path, metavar="FILE", help="YAML field mapping for adapters")
+    p.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="log files, or folders of them"
+    )
+    p.add_argument(
+        "--accounts",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="an accounts table (JSONL or Parquet; repeat for several): sign-up, tier, payment",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="LAKE",
+        help="the lake folder to create or add to",
+    )
+    p.add_argument(
+        "--format",
+        default=AUTO,
+        metavar="NAME",
+        help=f"the log shape: {AUTO} (recognise from the first record) or one of: "
+        f"{', '.join(n for n in adapter_names() if n != AUTO)}",
+    )
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE",
+        help="a YAML field mapping, for logs whose fields have other names",
+    )
+    add_json_flag(p, "the run's counts")
     p.set_defaults(run=run_ingest)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
-    summary = ingest(args.paths, args.out, args.accounts, fmt=args.format, mapping=mapping)
-    print(summary.line())
+    with progress("rows read") as advance:
+        summary = ingest(
+            args.paths, args.out, args.accounts, fmt=args.format, mapping=mapping, progress=advance
+        )
+    if args.json:
+        print_json(summary)
+    else:
+        print(summary.line())
     return 0
 
 
 def register_lake(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("lake", help="summarise what a lake holds")
-    p.add_argument("lake", type=Path, metavar="LAKE")
+    p = add_command(
+        subparsers,
+        "lake",
+        summary="summarise what a lake holds",
+        description="Count what a lake holds: exchanges, accounts, days covered, rows "
+        "quarantined, the busiest models and access paths.",
+        examples=[("what the last ingest left", "distillguard lake ./lake")],
+    )
+    p.add_argument("lake", type=Path, metavar="LAKE", help="a folder made by 'distillguard ingest'")
     p.set_defaults(run=run_lake)
 
 
 def run_lake(args: argparse.Namespace) -> int:
-    print_lake(Lake(args.lake), Console())
+    lake = Lake(args.lake)
+    if lake.root.is_dir() and not _looks_like_lake(lake):
+        raise UserError(
+            f"{lake.root} is not a lake (no exchanges/, accounts/ or quarantine.jsonl): "
+            "make one with 'distillguard ingest'"
+        )
+    print_lake(lake, stdout_console())
     return 0
 
 
-def print_lake(lake: Lake, console: Console) -> None:
+def _looks_like_lake(lake: Lake) -> bool:
+    """Something an ingest wrote is there (an ingest of nothing leaves only its staging)."""
+    made = (lake.exchanges_dir, lake.accounts_path, lake.quarantine_path, lake.staging_dir)
+    return any(path.exists() for path in made)
+
+
+def print_lake(lake: Lake, out: Console) -> None:
     s = summarize_lake(lake)
-    table = Table(title=f"lake {lake.root}", show_header=False)
-    table.add_row("exchanges", f"{s.exchanges:,}")
-    table.add_row("accounts with traffic", f"{s.accounts_active:,}")
-    table.add_row("accounts table", f"{s.accounts_table:,}")
-    table.add_row("days", f"{s.days} ({s.first_ts} .. {s.last_ts})")
-    table.add_row("quarantined rows", f"{s.quarantined:,}")
-    table.add_row("top models", ", ".join(f"{k} ({n:,})" for k, n in s.top_models))
-    table.add_row("access paths", ", ".join(f"{k} ({n:,})" for k, n in s.top_access_paths))
-    console.print(table)
+    rows = [
+        ("exchanges", f"{s.exchanges:,}"),
+        ("accounts with traffic", f"{s.accounts_active:,}"),
+        ("accounts table", f"{s.accounts_table:,}"),
+        ("days", f"{s.days} ({(s.first_ts or '')[:16]} .. {(s.last_ts or '')[:16]})"),
+        ("quarantined rows", f"{s.quarantined:,}"),
+        ("top models", ", ".join(f"{k} ({n:,})" for k, n in s.top_models)),
+        ("access paths", ", ".join(f"{k} ({n:,})" for k, n in s.top_access_paths)),
+    ]
+    title = f"lake {lake.root}"
+    out.print(
+        fitted_table(
+            title, ("what", "count"), rows, wide="count", width=out.width, show_header=False
+        )
+    )

@@ -7,8 +7,20 @@ import sys
 from collections.abc import Callable, Sequence
 
 from distillguard import __version__
-from distillguard.cli import demo_cmd, detect_cmd, ingest_cmd, simulate_cmd
-from distillguard.cli.common import Subparsers
+from distillguard.cli import (
+    completion_cmd,
+    demo_cmd,
+    detect_cmd,
+    export_cmd,
+    ingest_cmd,
+    simulate_cmd,
+)
+from distillguard.cli.common import (
+    EXIT_CODES,
+    HelpFormatter,
+    Subparsers,
+    run_command,
+)
 from distillguard.errors import UserError
 
 Registrar = Callable[[Subparsers], None]
@@ -18,7 +30,19 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     simulate_cmd.register,
     detect_cmd.register,
     demo_cmd.register,
+    export_cmd.register,
+    completion_cmd.register,
 )
+
+DESCRIPTION = """Detect, explain and stop distillation attacks on an LLM API: the harvesting
+of a model's outputs through its API to train a rival. Read your API logs into a local
+Parquet lake, flag the accounts and clusters that harvest, and see the evidence."""
+
+EPILOG = f"""start here:
+  distillguard demo --out demo-out       # a simulated week, end to end, with a report
+  distillguard COMMAND --help            # what a command does, its options and examples
+
+{EXIT_CODES}"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,10 +53,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="distillguard", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"distillguard {__version__}")
+    parser = _Parser(
+        prog="distillguard",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"distillguard {__version__}",
+        help="print the version",
+    )
     subparsers: Subparsers = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND", title="commands"
     )
     for register in SUBCOMMANDS:
         register(subparsers)
@@ -42,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        code = run_command(args)
     except UserError as exc:
         print(f"distillguard: error: {exc}", file=sys.stderr)
         return 2

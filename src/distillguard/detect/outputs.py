@@ -1,4 +1,4 @@
-"""Writing results: accounts and clusters as CSV and Parquet, findings as OCSF JSON lines."""
+"""Writing results: accounts and clusters as CSV and Parquet (OCSF findings: findings/ocsf.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillguard import __version__
 from distillguard.detect.results import AccountResult, ClusterResult
-from distillguard.scoring.evidence import Evidence
 from distillguard.signals.capability import CAPABILITIES
 
 # Typed, so that a run with nothing flagged (or no clusters) writes the same schema as any
@@ -127,95 +124,3 @@ def cluster_rows(
 def write_tables(out: Path, accounts: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> None:
     _write(accounts, ACCOUNT_SCHEMA, out / "accounts")
     _write(clusters, CLUSTER_SCHEMA, out / "clusters")
-
-
-def _evidence_json(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "data": {"code": e.code, "title": e.title, "observed": e.observed},
-            "reason": e.inference,
-            "confidence_score": round(100 * e.confidence),
-        }
-        for e in evidence
-    ]
-
-
-def _finding(
-    uid: str,
-    title: str,
-    score: float,
-    *,
-    first: Any,
-    resources: list[dict[str, Any]],
-    evidence: tuple[Evidence, ...],
-    kind: str,
-) -> dict[str, Any]:
-    millis = int(first.timestamp() * 1000) if first is not None else 0
-    severity = 5 if score >= 0.97 else 4 if score >= 0.9 else 3
-    return {
-        "activity_id": 1,
-        "activity_name": "Create",
-        "category_uid": 2,
-        "category_name": "Findings",
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "type_uid": 200401,
-        "time": millis,
-        "severity_id": severity,
-        "status_id": 1,
-        "status": "New",
-        "confidence_score": round(100 * score),
-        "risk_score": round(100 * score),
-        "message": title,
-        "metadata": {
-            "version": "1.3.0",
-            "product": {
-                "name": "distillguard",
-                "vendor_name": "distillguard",
-                "version": __version__,
-            },
-        },
-        "finding_info": {
-            "uid": uid,
-            "title": title,
-            "types": ["distillation", kind],
-            "first_seen_time": millis,
-            "analytic": {"name": f"distillguard {kind} score", "type_id": 1, "type": "Rule"},
-        },
-        "resources": resources,
-        "evidences": _evidence_json(evidence),
-    }
-
-
-def write_findings(path: Path, accounts: list[AccountResult], clusters: list[ClusterResult]) -> int:
-    """One Detection Finding per flagged cluster and per flagged account outside any cluster."""
-    findings = [
-        _finding(
-            c.cluster_id,
-            f"Distillation cluster of {len(c.accounts)} accounts",
-            c.score,
-            first=c.first_flagged_at,
-            resources=[{"type": "Account", "uid": a} for a in c.accounts],
-            evidence=c.evidence,
-            kind="cluster",
-        )
-        for c in clusters
-        if c.flagged
-    ]
-    findings += [
-        _finding(
-            a.account_id,
-            "Distillation account",
-            a.score,
-            first=a.first_flagged_at,
-            resources=[{"type": "Account", "uid": a.account_id}],
-            evidence=a.evidence,
-            kind="account",
-        )
-        for a in accounts
-        if a.flagged and a.cluster_id is None
-    ]
-    with path.open("wb") as handle:
-        for finding in findings:
-            handle.write(orjson.dumps(finding) + b"\n")
-    return len(findings)

@@ -7,6 +7,7 @@ cluster with enough evidence of its own; that tick end is its first_flagged_at.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -153,15 +154,22 @@ def _cluster_tick(
 
 
 def replay(
-    con: duckdb.DuckDBPyConnection, source: SignalSource, accounts: str | None, config: DetectConfig
+    con: duckdb.DuckDBPyConnection,
+    source: SignalSource,
+    accounts: str | None,
+    config: DetectConfig,
+    on_tick: Callable[[int, int], None] | None = None,
 ) -> Replay:
     """Score and link the log run by run (see `_runs`); what is held between runs is the
-    flags, the flagged clusters and each account's peak row."""
+    flags, the flagged clusters and each account's peak row. `on_tick(done, total)` is
+    called after each linking tick, for a progress bar."""
     new_model = source.engine.hourly(con, source.directory, config.window_hours)
     state, best = ReplayState(), BestRows()
     window = np.timedelta64(config.window_hours, "h")
     step = np.timedelta64(config.cluster_every_hours, "h")
-    for ticks in _runs(_hour_range(con), config):
+    runs = _runs(_hour_range(con), config)
+    total = sum(len(ticks) for ticks in runs)
+    for ticks in runs:
         owned_from = ticks[0] - step  # the runs' own hours follow one another
         run = _score_run(con, accounts, config, owned_from, ticks[-1])
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
@@ -175,6 +183,8 @@ def replay(
         for tick in ticks:
             _cluster_tick(con, keys, linked, tick=tick, config=config)
             state.ticks += 1
+            if on_tick is not None:
+                on_tick(state.ticks, total)
     hours = best.arrays.get("hour", np.zeros(0, "datetime64[us]"))
     return Replay(best.arrays, best.scored, state, new_model, hours + HOUR)
 

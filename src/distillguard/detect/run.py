@@ -12,7 +12,6 @@ from distillguard.detect.outputs import (
     account_rows,
     cluster_rows,
     cluster_stats,
-    write_findings,
     write_tables,
 )
 from distillguard.detect.replay import replay
@@ -20,6 +19,8 @@ from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
 from distillguard.engine.base import Engine, SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
+from distillguard.findings.collect import FindingsOptions, collect
+from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 
@@ -59,10 +60,14 @@ def detect(
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
     *,
+    findings_options: FindingsOptions | None = None,
+    on_tick: Callable[[int, int], None] | None = None,
     engine: Engine | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
     engine = engine or DuckDBEngine()
+    findings_options = findings_options or FindingsOptions()
+    previous = findings_options.read_previous(out)  # before this run replaces them
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -82,16 +87,22 @@ def detect(
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, SignalSource(engine, signals_dir), account_table, config)
+    result = replay(con, SignalSource(engine, signals_dir), account_table, config, on_tick)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
-    write_tables(
-        out,
-        account_rows(account_results),
-        cluster_rows(clusters, cluster_stats(con, signals, clusters)),
+    stats = cluster_stats(con, signals, clusters)
+    write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
+    run = collect(
+        con,
+        signals,
+        account_results,
+        clusters,
+        cluster_stats=stats,
+        previous=previous,
+        options=findings_options,
     )
-    findings = write_findings(out / "findings.ocsf.jsonl", account_results, clusters)
+    findings = OcsfSink().write(run, out).records
     write_report(
         out / "report.html",
         con,
@@ -99,6 +110,7 @@ def detect(
         exchanges=exchanges,
         accounts=account_results,
         clusters=clusters,
+        window_hours=config.window_hours,
     )
     seconds["outputs"] = time.perf_counter() - started
     con.close()

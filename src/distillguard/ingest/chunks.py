@@ -16,7 +16,9 @@ import pyarrow as pa
 
 from distillguard.ingest.adapters import FieldMapping, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
+from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.lake import write_staged
+from distillguard.ingest.otel_join import read_content
 from distillguard.ingest.quarantine import BadRow, bad_row
 from distillguard.ingest.sources import Chunk, RawRecord
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
@@ -32,6 +34,7 @@ class ChunkTask:
     format: str
     mapping: FieldMapping | None
     staging_dir: Path
+    otel_content: Path | None = None  # message content from OTel logs files (otel_join)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ChunkResult:
     read: int
     staged: int
     bad: list[BadRow] = field(default_factory=list)
+    accounts: list[Any] = field(default_factory=list)  # rows adapters read off the log
 
 
 @dataclass
@@ -51,6 +55,7 @@ class _Collected:
     bad: list[BadRow] = field(default_factory=list)
     read: int = 0
     lines: int = 0
+    accounts: dict[str, Any] = field(default_factory=dict)
 
 
 def _decode_native(chunk: Chunk) -> _Collected:
@@ -73,6 +78,8 @@ def _decode_native(chunk: Chunk) -> _Collected:
 def _adapt(task: ChunkTask) -> _Collected:
     out = _Collected()
     adapter = get_adapter(task.format, task.mapping)
+    if task.otel_content is not None and isinstance(adapter, OtelGenAIAdapter):
+        adapter = adapter.joined(read_content(task.otel_content))
     records, out.lines = task.chunk.load()
     for record in records:
         try:
@@ -84,6 +91,9 @@ def _adapt(task: ChunkTask) -> _Collected:
             out.bad.append(bad_row(record, str(exc)))
             continue
         out.read += len(produced)
+        declared = adapter.account(record.value)
+        if declared is not None:
+            out.accounts[str(declared["account_id"])] = declared
         for row in produced:
             try:
                 out.rows.append(validate_exchange(row))
@@ -122,4 +132,5 @@ def process_chunk(task: ChunkTask) -> ChunkResult:
         table = rows_to_table(out.rows, EXCHANGE_FIELDS, EXCHANGES_SCHEMA)
     if table.num_rows:
         write_staged(task.staging_dir, task.index, table)
-    return ChunkResult(task.index, out.lines, out.read, table.num_rows, out.bad)
+    accounts = list(out.accounts.values())
+    return ChunkResult(task.index, out.lines, out.read, table.num_rows, out.bad, accounts)

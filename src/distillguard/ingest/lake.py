@@ -158,9 +158,12 @@ class StagingArea:
 def _rewrite_without(
     con: duckdb.DuckDBPyConnection, path: Path, rows: list[int], target: Path
 ) -> None:
+    # hive_partitioning = false: left to itself DuckDB reads the day out of the path and
+    # would write it back as a `date` column, which pyarrow and Spark refuse (see layout).
     con.execute(
         f"""COPY (SELECT * EXCLUDE (file_row_number)
-                  FROM read_parquet('{sql_path(path)}', file_row_number = true)
+                  FROM read_parquet('{sql_path(path)}', file_row_number = true,
+                                    hive_partitioning = false)
                   WHERE NOT list_contains(?, file_row_number))
             TO '{sql_path(target)}' (FORMAT parquet, COMPRESSION zstd)""",
         [rows],

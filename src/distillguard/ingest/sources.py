@@ -128,21 +128,77 @@ def is_supported(path: Path) -> bool:
     return name.endswith(JSONL_SUFFIXES) or name.endswith(PARQUET_SUFFIXES)
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files to read: given files as they are, directories walked in sorted order."""
+def first_line(path: Path) -> bytes:
+    """The first non-blank line of a (possibly gzip) text file; empty if none or unreadable."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            for line in handle:
+                if line.strip():
+                    return bytes(line)
+    except (OSError, EOFError, zlib.error):
+        return b""  # unreadable: reading it later names the problem
+    return b""
+
+
+def is_json_document(path: Path) -> bool:
+    """A .json file whose first line is not a JSON value of its own: a pretty-printed
+    document (or a JSON array of records), not JSON Lines."""
+    if not path.name.lower().endswith((".json", ".json.gz")):
+        return False
+    line = first_line(path)
+    if not line:
+        return False
+    try:
+        return not isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return True
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why a file found in a directory is not read, or None if it is."""
+    if not is_supported(path):
+        return "not .jsonl, .jsonl.gz or .parquet"
+    if is_json_document(path):
+        return "a JSON document, not JSON Lines"
+    return None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The files to read, and those found in directories that are not read (with why)."""
+
+    files: list[Path]
+    skipped: list[str]
+
+
+def expand_inputs(paths: list[Path]) -> Inputs:
+    """Given files as they are, directories walked in sorted order. A directory's files of
+    other kinds are skipped and named; a given file of another kind is an error."""
     files: list[Path] = []
+    skipped: list[str] = []
     for path in paths:
         if not path.exists():
             raise UserError(f"no such file or directory: {path}")
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_supported(p))
-        elif is_supported(path):
-            files.append(path)
-        else:
+            for child in (p for p in sorted(path.rglob("*")) if p.is_file()):
+                reason = skip_reason(child)
+                files.extend([child] if reason is None else [])
+                skipped.extend([f"{child} ({reason})"] if reason else [])
+        elif not is_supported(path):
             raise UserError(
                 f"unsupported file type: {path} (expected .jsonl, .jsonl.gz or .parquet)"
             )
-    return files
+        elif is_json_document(path):
+            raise UserError(f"{path} is a JSON document, not JSON Lines (one record per line)")
+        else:
+            files.append(path)
+    return Inputs(files, skipped)
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """The files to read (see expand_inputs)."""
+    return expand_inputs(paths).files
 
 
 def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:

@@ -120,6 +120,11 @@ class Adapter(abc.ABC):
     def convert(self, record: Any) -> Iterator[Row]:
         """Exchange-log rows from one record; RowError if the record cannot be converted."""
 
+    def account(self, record: Any) -> Row | None:
+        """An accounts-table row the record declares (say, the account's organisation), or
+        None. Ingest adds it to the accounts table without overwriting what is there."""
+        return None
+
     def require_object(self, record: Any) -> Mapping[str, Any]:
         if not isinstance(record, Mapping):
             raise RowError(f"{self.name}: record is a JSON {type(record).__name__}, not an object")

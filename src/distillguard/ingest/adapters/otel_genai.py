@@ -2,10 +2,14 @@
 
 Spans whose gen_ai.operation.name is an inference operation become exchanges; other spans
 (tool executions, HTTP, embeddings) are skipped. Message content is opt-in in the
-conventions: gen_ai.input.messages / gen_ai.output.messages / gen_ai.system_instructions
-hold JSON (as a string or a structured value) of {role, parts: [{type, content, ...}]}.
-The conventions name no billing account, so account_id is read from user.id / enduser.id /
-tenant.id attributes by default; point it elsewhere with --mapping.
+conventions. The latest ones put it on the span: gen_ai.input.messages /
+gen_ai.output.messages / gen_ai.system_instructions hold JSON (as a string or a structured
+value) of {role, parts: [{type, content, ...}], finish_reason}; a `system` message among the
+input messages is the system prompt. v1.30 puts it in log records instead: ingest joins a
+logs file given with the spans by trace and span id (see otel_logs), and the joined
+content fills what the span lacks. The conventions name no billing account, so account_id
+is read from user.id / enduser.id / tenant.id attributes (span or resource) by default;
+point it elsewhere with --mapping.
 """
 
 from __future__ import annotations
@@ -16,10 +20,21 @@ from typing import Any
 import orjson
 
 from distillguard.ingest.adapters.base import Adapter, FieldMapping, epoch_or_text_timestamp
+from distillguard.ingest.adapters.http_status import status_from_code, status_from_error
+from distillguard.ingest.adapters.otel_logs import Content, span_key
+from distillguard.ingest.adapters.otel_values import attributes
 from distillguard.schema.validate import Row
 
 INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
-FINISH_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_call": "tool_use"}
+FINISH_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_call": "tool_use",
+    "tool_calls": "tool_use",  # OpenAI's name, which the OpenAI instrumentation passes on
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+SYSTEM_ROLES = ("system", "developer")
 
 # Content capture is opt-in: without it the exchange keeps its metadata and one user turn
 # with no blocks, which the signals read as "content not retained".
@@ -39,36 +54,13 @@ OTEL_MAPPING = FieldMapping(
 )
 
 
-def any_value(value: Mapping[str, Any]) -> Any:
-    """Decode an OTLP/JSON AnyValue (int64 values arrive as strings)."""
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "arrayValue" in value:
-        return [any_value(v) for v in value["arrayValue"].get("values", [])]
-    if "kvlistValue" in value:
-        return attributes(value["kvlistValue"].get("values", []))
-    return None
-
-
-def attributes(items: Any) -> dict[str, Any]:
-    if not isinstance(items, list):
-        return {}
-    return {a["key"]: any_value(a.get("value") or {}) for a in items if isinstance(a, Mapping)}
-
-
-def _json_value(value: Any) -> Any:
+def _json_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         try:
-            return orjson.loads(value)
+            value = orjson.loads(value)
         except orjson.JSONDecodeError:
-            return None
-    return value
+            return []
+    return value if isinstance(value, list) else []
 
 
 def _part_block(part: Any) -> Row | None:
@@ -90,19 +82,9 @@ def _part_block(part: Any) -> Row | None:
     return None
 
 
-def _message(message: Any) -> Row | None:
-    if not isinstance(message, Mapping):
-        return None
-    parts = message.get("parts") or []
-    blocks = [b for b in (_part_block(p) for p in parts) if b is not None]
-    return {"role": message.get("role"), "content": blocks}
-
-
-def _messages(value: Any) -> list[Row]:
-    decoded = _json_value(value)
-    if not isinstance(decoded, list):
-        return []
-    return [m for m in (_message(x) for x in decoded) if m is not None]
+def _message(message: Mapping[str, Any]) -> Row:
+    blocks = [_part_block(p) for p in message.get("parts") or []]
+    return {"role": message.get("role"), "content": [b for b in blocks if b is not None]}
 
 
 def _text_of(messages: list[Row]) -> str | None:
@@ -110,40 +92,59 @@ def _text_of(messages: list[Row]) -> str | None:
     return "\n".join(texts) if texts else None
 
 
-def _system(value: Any) -> str | None:
-    decoded = _json_value(value)
-    if isinstance(decoded, list):
-        parts = [p.get("content") for p in decoded if isinstance(p, Mapping)]
-        texts = [p for p in parts if isinstance(p, str)]
-        return "\n".join(texts) if texts else None
-    return decoded if isinstance(decoded, str) else None
+def _system(instructions: Any, input_messages: list[Any]) -> str | None:
+    """gen_ai.system_instructions (parts, or plain text), else the system-role messages."""
+    if isinstance(instructions, str) and not instructions.lstrip().startswith("["):
+        return instructions
+    parts = _json_list(instructions)
+    if not parts:
+        parts = [p for m in input_messages if m.get("role") in SYSTEM_ROLES for p in m["parts"]]
+    texts = [p.get("content") for p in parts if isinstance(p, Mapping)]
+    return "\n".join(t for t in texts if isinstance(t, str)) or None
 
 
 def _tool_names(value: Any) -> list[str] | None:
-    decoded = _json_value(value)
-    if not isinstance(decoded, list):
+    decoded = _json_list(value)
+    if not decoded:
         return None
     names = [d.get("name") or (d.get("function") or {}).get("name") for d in decoded]
     return [n for n in names if isinstance(n, str)]
 
 
+def _finish_reason(attrs: Mapping[str, Any], output: list[Any]) -> Any:
+    """The span's finish reason; streamed spans carry none, but their output messages do."""
+    reasons = attrs.get("gen_ai.response.finish_reasons") or [
+        m.get("finish_reason") for m in output if m.get("finish_reason")
+    ]
+    reason = reasons[0] if reasons else None
+    return FINISH_REASONS.get(reason, reason) if isinstance(reason, str) else None
+
+
 def _status(span: Mapping[str, Any], attrs: Mapping[str, Any]) -> int | None:
-    error = attrs.get("error.type")
-    if isinstance(error, str) and error.isdigit():
-        return int(error)
-    code = (span.get("status") or {}).get("code")
-    return (
-        200 if code in (None, 0, 1, "STATUS_CODE_OK", "STATUS_CODE_UNSET") and not error else None
-    )
+    error, status = attrs.get("error.type"), span.get("status") or {}
+    if error is None and status.get("code") in (None, 0, 1, "STATUS_CODE_OK", "STATUS_CODE_UNSET"):
+        return 200
+    return status_from_code(error) or status_from_error(error, status.get("message"))
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    return [m for m in _json_list(value) if isinstance(m, Mapping)]
 
 
 class OtelGenAIAdapter(Adapter):
     name = "otel-genai"
     description = "OpenTelemetry GenAI spans as OTLP/JSON (ExportTraceServiceRequest lines)"
     default_mapping = OTEL_MAPPING
+    content: Mapping[str, Content] = {}
 
     def matches(self, record: Any) -> bool:
         return isinstance(record, Mapping) and "resourceSpans" in record
+
+    def joined(self, content: Mapping[str, Content]) -> OtelGenAIAdapter:
+        """This adapter with message content from log records, keyed by span."""
+        adapter = OtelGenAIAdapter(self.mapping)
+        adapter.content = content
+        return adapter
 
     def convert(self, record: Any) -> Iterator[Row]:
         request = self.require_object(record)
@@ -153,14 +154,16 @@ class OtelGenAIAdapter(Adapter):
                 for span in scope_spans.get("spans") or []:
                     attrs = {**resource, **attributes(span.get("attributes"))}
                     if attrs.get("gen_ai.operation.name") in INFERENCE_OPERATIONS:
-                        yield self._exchange(span, attrs)
+                        key = span_key(span.get("traceId"), span.get("spanId"))
+                        yield self._exchange(span, {**self.content.get(key, {}), **attrs})
 
     def _exchange(self, span: Mapping[str, Any], attrs: dict[str, Any]) -> Row:
         view = {**attrs, "span": span}
         row: Row = {name: self.mapping.get(view, name) for name in OTEL_MAPPING.paths}
         start, end = span.get("startTimeUnixNano"), span.get("endTimeUnixNano")
-        output = _messages(attrs.get("gen_ai.output.messages"))
-        reasons = attrs.get("gen_ai.response.finish_reasons") or [None]
+        sent = _objects(attrs.get("gen_ai.input.messages"))
+        output = _objects(attrs.get("gen_ai.output.messages"))
+        conversation = [_message(m) for m in sent if m.get("role") not in SYSTEM_ROLES]
         row.update(
             ts=epoch_or_text_timestamp(int(start)) if start is not None else None,
             latency_ms=(int(end) - int(start)) // 1_000_000 if start and end else None,
@@ -168,13 +171,13 @@ class OtelGenAIAdapter(Adapter):
             max_tokens=attrs.get("gen_ai.request.max_tokens"),
             temperature=attrs.get("gen_ai.request.temperature"),
             tools=_tool_names(attrs.get("gen_ai.tool.definitions")),
-            system=_system(attrs.get("gen_ai.system_instructions")),
-            messages=_messages(attrs.get("gen_ai.input.messages")) or CONTENT_NOT_CAPTURED,
+            system=_system(attrs.get("gen_ai.system_instructions"), sent),
+            messages=conversation or CONTENT_NOT_CAPTURED,
             status=_status(span, attrs),
-            stop_reason=FINISH_REASONS.get(reasons[0], reasons[0]),
+            stop_reason=_finish_reason(attrs, output),
             input_tokens=attrs.get("gen_ai.usage.input_tokens"),
             output_tokens=attrs.get("gen_ai.usage.output_tokens"),
             reasoning_tokens=attrs.get("gen_ai.usage.reasoning.output_tokens"),
-            output_text=_text_of(output),
+            output_text=_text_of([_message(m) for m in output]),
         )
         return row

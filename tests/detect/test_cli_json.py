@@ -1,0 +1,80 @@
+"""`--json` end-of-run summaries of detect and evaluate, for scripts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillguard.cli import detect_cmd
+from distillguard.cli.detect_cmd import detect_json
+from distillguard.cli.main import main
+from distillguard.detect.run import DetectSummary, detect
+from distillguard.simulate import SimSummary
+from tests.conftest import write_jsonl
+from tests.samples import exchange_row
+
+
+def test_detect_json_counts_match_the_run(tiny_detect: DetectSummary) -> None:
+    data = json.loads(json.dumps(detect_json(tiny_detect)))
+    assert data["exchanges"] == tiny_detect.exchanges
+    assert data["flagged_accounts"] == sum(a.flagged for a in tiny_detect.accounts)
+    flagged = {c.cluster_id for c in tiny_detect.clusters if c.flagged}
+    assert {c["cluster_id"] for c in data["flagged_clusters"]} == flagged
+    scores = [c["score"] for c in data["flagged_clusters"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_evaluate_json_is_the_metrics_file(
+    tiny_detect: DetectSummary, tiny_sim: SimSummary, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["evaluate", str(tiny_detect.out), "--labels", str(tiny_sim.files[2]), "--json"]
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tiny_detect.out / "metrics.json").read_text())
+    assert 0.0 <= printed["recall"] <= 1.0 and printed["campaigns"]
+
+
+def test_detect_json_from_the_command_line_and_its_tick_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`detect --json` on a small log; the replay's progress hook is called once per tick,
+    ending at the total (what the command's second progress bar shows)."""
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(40)])
+    calls: list[tuple[int, int]] = []
+
+    def recording(*args: Any, on_tick: Callable[[int, int], None], **kwargs: Any) -> Any:
+        def both(done: int, total: int) -> None:
+            calls.append((done, total))
+            on_tick(done, total)
+
+        return detect(*args, on_tick=both, **kwargs)
+
+    monkeypatch.setattr(detect_cmd, "detect", recording)
+    assert main(["detect", str(source), "--out", str(tmp_path / "out"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["exchanges"], data["accounts"]) == (40, 17)
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
+
+
+def test_evaluate_into_a_closed_pipe_ends_quietly(
+    tiny_detect: DetectSummary, tiny_sim: SimSummary
+) -> None:
+    """`distillguard evaluate ... | head -1`, with the reader gone before the first line."""
+    argv = ["evaluate", str(tiny_detect.out), "--labels", str(tiny_sim.files[2])]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "distillguard.cli.main", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    child.stderr.close()
+    assert (child.wait(), stderr) == (141, "")
