@@ -36,7 +36,12 @@ def engines() -> Iterator[dict[str, Engine]]:
 def spark_detect(
     engines: dict[str, Engine], tiny_lake: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> DetectSummary:
-    return detect([tiny_lake], tmp_path_factory.mktemp("spark"), engine=engines["spark"])
+    """A fresh engine on the same session: nothing cached from the other tests' signals."""
+    engine = get_engine("spark")
+    try:
+        return detect([tiny_lake], tmp_path_factory.mktemp("spark"), engine=engine)
+    finally:
+        engine.close()
 
 
 def test_every_engine_keeps_the_contract(engines: dict[str, Engine]) -> None:
@@ -128,8 +133,11 @@ def test_the_default_engine_is_duckdb(tiny_detect: DetectSummary) -> None:
     assert isinstance(DuckDBEngine(), Engine)
 
 
-def test_a_bad_spark_conf_is_one_line(tiny_lake: Path, tmp_path: Path) -> None:
+def test_a_bad_spark_conf_is_one_line(
+    tiny_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from distillguard.cli.main import main
 
     argv = ["detect", str(tiny_lake), "--out", str(tmp_path), "--engine", "spark"]
     assert main([*argv, "--spark-conf", "no-equals-sign"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
