@@ -21,6 +21,8 @@ from distillguard.cli.common import (
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import DetectSummary, detect
+from distillguard.engine.base import ENGINES, get_engine
+from distillguard.errors import UserError
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import read_key
@@ -46,6 +48,10 @@ def register(subparsers: Subparsers) -> None:
             (
                 "a 56-day log: longer runs, more memory, faster",
                 "distillguard detect lake --out d --run-windows 4",
+            ),
+            (
+                "on Spark in local mode, the same results",
+                "distillguard detect lake --out d --engine spark --spark-master 'local[2]'",
             ),
         ],
     )
@@ -119,6 +125,25 @@ def register(subparsers: Subparsers) -> None:
         help="dismissals written by the console: an account dismissed for the same evidence "
         "is not flagged again while the entry lives",
     )
+    p.add_argument(
+        "--engine",
+        choices=sorted(ENGINES),
+        default="duckdb",
+        help="where the row-heavy stages run: embedded DuckDB, or Apache Spark",
+    )
+    p.add_argument(
+        "--spark-master",
+        default="local[2]",
+        metavar="URL",
+        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://...",
+    )
+    p.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --engine spark: a Spark setting, as spark-submit's --conf (repeatable)",
+    )
     add_json_flag(p, "the run's counts and flagged clusters")
     p.set_defaults(run=run_detect)
     e = add_command(
@@ -163,19 +188,35 @@ def run_detect(args: argparse.Namespace) -> int:
         review_threshold=args.review_threshold,
         seed=args.seed,
     )
-    summary = detect_with_bars(
-        args.paths,
-        args.out,
-        args.accounts,
-        config,
-        findings_options=_findings_options(args),
-        allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
-    )
+    engine = get_engine(args.engine, _engine_options(args))
+    try:
+        summary = detect_with_bars(
+            args.paths,
+            args.out,
+            args.accounts,
+            config,
+            findings_options=_findings_options(args),
+            allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
+            engine=engine,
+        )
+    finally:
+        engine.close()
     if args.json:
         print_json(detect_json(summary))
     else:
         print_detect(summary, stdout_console())
     return 0
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, str]:
+    """--spark-master and every --spark-conf KEY=VALUE, as the engine's options."""
+    options = {"master": args.spark_master}
+    for item in args.spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--spark-conf wants KEY=VALUE, got {item!r}")
+        options[key.strip()] = value
+    return options
 
 
 def _findings_options(args: argparse.Namespace) -> FindingsOptions:

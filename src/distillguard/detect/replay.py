@@ -15,11 +15,11 @@ import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
 from distillguard.detect.config import DetectConfig
+from distillguard.engine.base import KEYS_TABLE, SignalSource
 from distillguard.linking.codes import key_codes
 from distillguard.linking.graph import Links, block_density, communities, links
-from distillguard.linking.keys import STRONG_KINDS, hour_keys_sql
+from distillguard.linking.keys import STRONG_KINDS
 from distillguard.linking.window import KeyWindow
-from distillguard.profiles.hourly import hourly_sql, release
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
 from distillguard.scoring.cluster import RULES as CLUSTER_RULES
@@ -155,7 +155,7 @@ def _cluster_tick(
 
 def replay(
     con: duckdb.DuckDBPyConnection,
-    signals: str,
+    source: SignalSource,
     accounts: str | None,
     config: DetectConfig,
     on_tick: Callable[[int, int], None] | None = None,
@@ -163,9 +163,7 @@ def replay(
     """Score and link the log run by run (see `_runs`); what is held between runs is the
     flags, the flagged clusters and each account's peak row. `on_tick(done, total)` is
     called after each linking tick, for a progress bar."""
-    new_model, _ = release(con, signals)
-    hourly = hourly_sql(signals, new_model, config.window_hours)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE hourly AS {hourly}")
+    new_model = source.engine.hourly(con, source.directory, config.window_hours)
     state, best = ReplayState(), BestRows()
     window = np.timedelta64(config.window_hours, "h")
     step = np.timedelta64(config.cluster_every_hours, "h")
@@ -180,7 +178,7 @@ def replay(
         for i in owned[run.scores.score[owned] >= config.account_threshold]:
             state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
         best.update_one(run.rows, run.scores, owned)
-        keys = _run_keys(con, signals, ticks[0] - window, ticks[-1], accounts)
+        keys = _run_keys(con, source, ticks[0] - window, ticks[-1], accounts)
         linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
         for tick in ticks:
             _cluster_tick(con, keys, linked, tick=tick, config=config)
@@ -259,31 +257,19 @@ def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
     return [ticks[a:b] for a, b in zip(starts, [*starts[1:], len(ticks)], strict=True)]
 
 
-def _between(signals: str, start: np.datetime64, end: np.datetime64) -> str:
-    """The signals with start <= ts < end, as a table expression."""
-    return f"(SELECT * FROM {signals} WHERE {_time_range('ts', start, end)})"
-
-
 def _run_keys(
     con: duckdb.DuckDBPyConnection,
-    signals: str,
+    source: SignalSource,
     start: np.datetime64,
     end: np.datetime64,
     accounts: str | None,
 ) -> KeyWindow:
-    """A key window whose codes cover the traffic keys of `signals` in [start, end).
+    """A key window whose codes cover the traffic keys of the signals in [start, end).
 
-    The keys are extracted for the run alone and dropped once coded, so DuckDB does not hold
-    them beside the signals while the ticks join pairs. They are extracted a day at a time:
-    keys are distinct per (account, hour), so days never overlap, and DuckDB's distinct
-    then needs a day's keys in memory, not the run's.
-    """
-    day = np.timedelta64(24, "h")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE hour_keys AS {hour_keys_sql(signals)} LIMIT 0")
+    The keys are extracted for the run alone (by the engine) and dropped once coded, so
+    DuckDB does not hold them beside the signals while the ticks join pairs."""
+    source.engine.hour_keys(con, source.directory, start, end)
     try:
-        for first in np.arange(start, end, day):
-            days_keys = hour_keys_sql(_between(signals, first, min(first + day, end)))
-            con.execute(f"INSERT INTO hour_keys {days_keys}")
-        return KeyWindow(key_codes(con, "hour_keys", accounts))
+        return KeyWindow(key_codes(con, KEYS_TABLE, accounts))
     finally:
-        con.execute("DROP TABLE hour_keys")
+        con.execute(f"DROP TABLE {KEYS_TABLE}")

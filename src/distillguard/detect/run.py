@@ -26,7 +26,8 @@ from distillguard.detect.outputs import (
 from distillguard.detect.replay import replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
-from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.engine.base import Engine, SignalSource
+from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.errors import UserError
 from distillguard.faults import crash_point
 from distillguard.findings.collect import FindingsOptions, collect
@@ -96,6 +97,7 @@ def detect(
     findings_options: FindingsOptions | None = None,
     on_tick: Callable[[int, int], None] | None = None,
     allowlist: list[AllowEntry] | None = None,
+    engine: Engine | None = None,
 ) -> DetectSummary:
     """Detect over a lake (or log files, ingested into OUT/lake) and write the results to
     `out`, which is replaced whole when the run completes and untouched if it does not."""
@@ -109,6 +111,7 @@ def detect(
         allowlist or [],
         findings_options,
         findings_options.read_previous(out),  # before this run replaces them
+        engine or DuckDBEngine(),
     )
     folder = OutputFolder(out)
     try:
@@ -137,10 +140,11 @@ class _Run:
     allowlist: list[AllowEntry]
     findings: FindingsOptions
     previous: PreviousFindings
+    engine: Engine
 
 
 def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) -> DetectSummary:
-    config, progress, on_tick = run.config, run.progress, run.on_tick
+    config, progress, on_tick, engine = run.config, run.progress, run.on_tick, run.engine
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     lake, ingested = _lake(paths, accounts, out)
@@ -148,10 +152,10 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
     con = connect(out)
     signals_dir = out / "signals"
     started = time.perf_counter()
-    exchanges = signals_to_parquet(lake, signals_dir, progress)
+    exchanges = engine.signals(lake, signals_dir, progress)
     seconds["signals"] = time.perf_counter() - started
     started = time.perf_counter()
-    con.execute(f"CREATE TEMP TABLE signals AS SELECT * FROM {signals_sql(signals_dir)}")
+    signals = engine.attach(con, signals_dir)
     account_table = None
     if lake.accounts_path.exists():
         con.execute(
@@ -159,18 +163,18 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, "signals", account_table, config, on_tick)
+    result = replay(con, SignalSource(engine, signals_dir), account_table, config, on_tick)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
     account_results, clusters = build_results(result)
     allowed = apply_allowlist(account_results, clusters, run.allowlist)
     account_results, clusters, suppressed = allowed.accounts, allowed.clusters, allowed.suppressed
-    stats = cluster_stats(con, "signals", clusters)
+    stats = cluster_stats(con, signals, clusters)
     write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
     crash_point("detect.tables")
     results = collect(
         con,
-        "signals",
+        signals,
         account_results,
         clusters,
         cluster_stats=stats,
@@ -181,7 +185,7 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
     write_report(
         out / "report.html",
         con,
-        "signals",
+        signals,
         exchanges=exchanges,
         accounts=account_results,
         clusters=clusters,

@@ -43,10 +43,15 @@ SUM_COLUMNS: tuple[str, ...] = (
 )
 
 
-def hourly_sql(signals: str, new_model: str | None, window_hours: int) -> str:
+def hourly_sql(
+    signals: str, new_model: str | None, window_hours: int, reference: str | None = None
+) -> str:
     """SQL for one row per (account_id, hour) with the SUM_COLUMNS. `signals` is a table
     expression over the signals table; `new_model` is the model released in the window;
-    harvests are measured against the population's window ending at each hour."""
+    harvests are measured against the population's window ending at each hour, from
+    `reference` when given (a SELECT of hour, capability, log_harvest_ref: an engine that
+    sees the signals in shards computes the population's reference once, over them all)
+    or else from `signals` itself."""
     elicit = (
         f"greatest(p_cot_elicitation, p_trace_extraction, p_rubric_grading, "
         f"p_text_grading, p_censorship_rewrite) >= {ELICITED}"
@@ -62,7 +67,7 @@ def hourly_sql(signals: str, new_model: str | None, window_hours: int) -> str:
     )
     new = f"model = '{new_model}'" if new_model else "false"
     return f"""
-        WITH ref AS ({harvest_reference_sql(signals, window_hours)}),
+        WITH ref AS ({reference or harvest_reference_sql(signals, window_hours)}),
         s AS (
           SELECT *, date_trunc('hour', ts) AS hour,
                  epoch(ts) - lag(epoch(ts)) OVER (PARTITION BY account_id ORDER BY ts) AS gap
@@ -105,5 +110,5 @@ def release(con: duckdb.DuckDBPyConnection, signals: str) -> tuple[str | None, o
              opening AS (SELECT min(ts) + INTERVAL 1 DAY AS t FROM {signals})
         SELECT model, first_at::VARCHAR FROM first_seen, opening
         WHERE first_at > opening.t ORDER BY first_at DESC LIMIT 1
-    """).fetchone()
-    return (str(row[0]), row[1]) if row else (None, None)
+    """).fetchall()  # fetched to the end, so the connection is free for the next query
+    return (str(row[0][0]), row[0][1]) if row else (None, None)

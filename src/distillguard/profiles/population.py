@@ -25,16 +25,27 @@ def window_frame(window_hours: int) -> str:
     return f"RANGE BETWEEN INTERVAL {window_hours - 1} HOUR PRECEDING AND CURRENT ROW"
 
 
+def per_hour_harvest_sql(signals: str) -> str:
+    """SQL for (hour, capability, total, k): the summed log harvest and the exchange count of
+    every hour and capability. Sums merge, and the text is plain SQL that DuckDB and Spark
+    both run, so either engine computes this part over the whole log."""
+    return f"""
+        SELECT date_trunc('hour', ts) AS hour, capability,
+               sum({LOG_HARVEST}) AS total, count(*) AS k
+        FROM {signals} GROUP BY date_trunc('hour', ts), capability
+    """
+
+
+def reference_sql(per_hour: str, window_hours: int) -> str:
+    """SQL for (hour, capability, log_harvest_ref) from a `per_hour_harvest_sql` table."""
+    return f"""
+        SELECT hour, capability, (sum(total) OVER w) / (sum(k) OVER w) AS log_harvest_ref
+        FROM {per_hour}
+        WINDOW w AS (PARTITION BY capability ORDER BY hour {window_frame(window_hours)})
+    """
+
+
 def harvest_reference_sql(signals: str, window_hours: int) -> str:
     """SQL for (hour, capability, log_harvest_ref): the window's mean log harvest per
     capability at every hour with traffic of that capability."""
-    return f"""
-        WITH per_hour AS (
-          SELECT date_trunc('hour', ts) AS hour, capability,
-                 sum({LOG_HARVEST}) AS total, count(*) AS k
-          FROM {signals} GROUP BY ALL
-        )
-        SELECT hour, capability, (sum(total) OVER w) / (sum(k) OVER w) AS log_harvest_ref
-        FROM per_hour
-        WINDOW w AS (PARTITION BY capability ORDER BY hour {window_frame(window_hours)})
-    """
+    return reference_sql(f"({per_hour_harvest_sql(signals)})", window_hours)

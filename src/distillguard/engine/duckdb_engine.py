@@ -1,0 +1,70 @@
+"""The embedded engine: worker processes for the signals, DuckDB on the driver for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
+from distillguard.ingest.lake import Lake
+from distillguard.linking.keys import hour_keys_sql
+from distillguard.profiles.hourly import hourly_sql, release
+
+DAY = np.timedelta64(24, "h")
+
+
+def time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
+    """`start <= column < end` in SQL, the bounds as whole seconds since the epoch."""
+    seconds = [int(t.astype("datetime64[s]").astype(np.int64)) for t in (start, end)]
+    return f"{column} >= to_timestamp({seconds[0]}) AND {column} < to_timestamp({seconds[1]})"
+
+
+class DuckDBEngine:
+    """Today's code behind the engine contract."""
+
+    name = "duckdb"
+
+    def signals(self, lake: Lake, out: Path, progress: Progress | None = None) -> int:
+        return signals_to_parquet(lake, out, progress)
+
+    def attach(self, con: duckdb.DuckDBPyConnection, signals_dir: Path) -> str:
+        """Held in memory: every later stage reads it, several times."""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SIGNALS_TABLE} AS SELECT * FROM "
+            f"{signals_sql(signals_dir)}"
+        )
+        return SIGNALS_TABLE
+
+    def hourly(
+        self, con: duckdb.DuckDBPyConnection, signals_dir: Path, window_hours: int
+    ) -> str | None:
+        signals = SIGNALS_TABLE
+        new_model, _ = release(con, signals)
+        sql = hourly_sql(signals, new_model, window_hours)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {HOURLY_TABLE} AS {sql}")
+        return new_model
+
+    def hour_keys(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        signals_dir: Path,
+        start: np.datetime64,
+        end: np.datetime64,
+    ) -> None:
+        """A day at a time: keys are distinct per (account, hour), so days never overlap,
+        and DuckDB's distinct then holds a day's keys in memory, not the run's."""
+        signals = SIGNALS_TABLE
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KEYS_TABLE} AS {hour_keys_sql(signals)} LIMIT 0"
+        )
+        for first in np.arange(start, end, DAY):
+            day = (
+                f"(SELECT * FROM {signals} WHERE {time_range('ts', first, min(first + DAY, end))})"
+            )
+            con.execute(f"INSERT INTO {KEYS_TABLE} {hour_keys_sql(day)}")
+
+    def close(self) -> None:
+        """Nothing held."""

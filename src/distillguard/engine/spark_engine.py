@@ -1,0 +1,221 @@
+"""Apache Spark: the same signals and aggregates, computed across executors.
+
+- Signals: `mapInArrow` over the lake's exchanges, calling the very functions the embedded
+  engine calls (signals.registry.compute_signals), so there is no second copy of any signal.
+- Hourly partials and traffic keys: every row they aggregate belongs to one account, so the
+  signals are repartitioned by account and each task runs the same DuckDB SQL the embedded
+  engine runs (profiles.hourly, linking.keys) over its shard: the same rows, defined once
+  (floating sums equal up to the order of addition).
+- The population's harvest reference is not per account: its per-hour sums are one Spark
+  SQL aggregation (the same SQL text DuckDB runs), and the moving window over those few
+  rows runs on the driver.
+Shards write Parquet beside the signals, which the driver's DuckDB reads: nothing large is
+collected through Spark's driver. The graph steps (components, dense blocks, Leiden) run on
+the driver over one window's coded keys. Executors need distillguard, DuckDB and pyarrow
+(the wheel brings them), DuckDB at the driver's version.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distillguard.detect.signals_stage import signals_sql
+from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
+from distillguard.engine.duckdb_engine import time_range
+from distillguard.engine.spark_tasks import (
+    SIGNALS_SCHEMA,
+    output_schema,
+    shard_sql,
+    signal_batches,
+    spark_safe,
+)
+from distillguard.errors import UserError
+from distillguard.ingest.lake import Lake, sql_path
+from distillguard.linking.keys import hour_keys_sql
+from distillguard.profiles.hourly import hourly_sql, release
+from distillguard.profiles.population import per_hour_harvest_sql, reference_sql
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+# Spark's defaults write timestamps as INT96, which DuckDB reads without a zone.
+BASE_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.ui.showConsoleProgress": "false",
+}
+# Local mode: the Python workers are this interpreter, and nothing listens on, or calls,
+# an address but loopback. A cluster sets its own.
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+
+
+def _uri(path: Path) -> str:
+    """A file URI, so a cluster whose default filesystem is HDFS still reads local paths."""
+    return path.resolve().as_uri()
+
+
+class SparkEngine:
+    """Signals, hourly partials and keys on Spark; see the module's docstring."""
+
+    name = "spark"
+
+    def __init__(self, master: str = "local[2]", conf: dict[str, str] | None = None) -> None:
+        self.master = master
+        local = master.startswith("local")
+        own = {**LOCAL_CONF, "spark.pyspark.python": sys.executable} if local else {}
+        self.conf = {**BASE_CONF, **own, **(conf or {})}
+        self._session: SparkSession | None = None
+        self._created = False
+        self._keys: dict[Path, tuple[Path, pa.Schema]] = {}
+
+    @property
+    def spark(self) -> SparkSession:
+        if self._session is None:
+            self._session = self._start()
+        return self._session
+
+    def _start(self) -> SparkSession:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise UserError(
+                "--engine spark needs pyspark: pip install 'distillguard[spark]'"
+            ) from None
+        if "spark.pyspark.python" in self.conf:
+            os.environ.setdefault("PYSPARK_PYTHON", self.conf["spark.pyspark.python"])
+        self._created = SparkSession.getActiveSession() is None
+        builder = SparkSession.builder.master(self.master).appName("distillguard")
+        for key, value in self.conf.items():
+            builder = builder.config(key, value)
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # the JVM gateway's failures are not one class
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"Spark did not start ({first}); it needs Java 17") from None
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+
+    def _schema(self, schema: pa.Schema) -> Any:
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        return from_arrow_schema(schema)
+
+    def signals(self, lake: Lake, out: Path, progress: Progress | None = None) -> int:
+        reader = self.spark.read.option("mergeSchema", "true")
+        exchanges = reader.parquet(_uri(lake.root / "exchanges"))
+        signals = exchanges.mapInArrow(signal_batches, self._schema(SIGNALS_SCHEMA))
+        signals.write.mode("overwrite").parquet(_uri(out))
+        rows = int(sum(pq.read_metadata(f).num_rows for f in out.glob("*.parquet")))
+        if progress:
+            progress(rows)
+        return rows
+
+    def attach(self, con: duckdb.DuckDBPyConnection, signals_dir: Path) -> str:
+        """A view, not a copy: on Spark the driver reads the signals only for the outputs."""
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {SIGNALS_TABLE} AS SELECT * FROM "
+            f"{signals_sql(signals_dir)}"
+        )
+        return SIGNALS_TABLE
+
+    def _by_account(self, signals_dir: Path) -> DataFrame:
+        return self.spark.read.parquet(_uri(signals_dir)).repartition("account_id")
+
+    def _shards(self, signals_dir: Path, sql: str, target: Path, ref: pa.Table | None) -> pa.Schema:
+        """Write `sql` over every account shard as Parquet in `target`; return the schema
+        the driver reads it back in (Spark's wider types cast back)."""
+        frame = self._by_account(signals_dir)
+        schema = output_schema(sql, _shard_input(signals_dir), ref)
+        safe = spark_safe(schema)
+        task = shard_sql(sql, safe, ref)
+        frame.mapInArrow(task, self._schema(safe)).write.mode("overwrite").parquet(_uri(target))
+        return schema
+
+    def _load(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        target: Path,
+        schema: pa.Schema,
+        where: str = "TRUE",
+    ) -> None:
+        columns = ", ".join(
+            f'CAST("{f.name}" AS {_duckdb_type(con, f.type)}) AS "{f.name}"' for f in schema
+        )
+        source = f"read_parquet('{sql_path(target / '*.parquet')}')"
+        if not any(target.glob("*.parquet")):  # no rows at all: the schema alone
+            con.register("empty_shards", schema.empty_table())
+            source = "empty_shards"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} FROM {source} WHERE {where}"
+        )
+
+    def hourly(
+        self, con: duckdb.DuckDBPyConnection, signals_dir: Path, window_hours: int
+    ) -> str | None:
+        self._keys.pop(signals_dir, None)  # new signals: keys are computed again
+        self.spark.read.parquet(_uri(signals_dir)).createOrReplaceTempView("signals")
+        first_seen = self.spark.sql("SELECT model, min(ts) AS ts FROM signals GROUP BY model")
+        per_hour = self.spark.sql(per_hour_harvest_sql("signals"))
+        con.register("model_first_ts", first_seen.toArrow())
+        con.register("harvest_per_hour", per_hour.toArrow())
+        try:
+            new_model, _ = release(con, "model_first_ts")
+            reference = con.sql(reference_sql("harvest_per_hour", window_hours)).to_arrow_table()
+        finally:
+            con.unregister("model_first_ts")
+            con.unregister("harvest_per_hour")
+        sql = hourly_sql("shard", new_model, window_hours, "SELECT * FROM reference")
+        target = signals_dir.with_name(signals_dir.name + "_hourly")
+        schema = self._shards(signals_dir, sql, target, reference)
+        self._load(con, HOURLY_TABLE, target, schema)
+        return new_model
+
+    def hour_keys(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        signals_dir: Path,
+        start: np.datetime64,
+        end: np.datetime64,
+    ) -> None:
+        """All keys are written once per signals dataset (one Spark job), then sliced."""
+        if signals_dir not in self._keys:
+            target = signals_dir.with_name(signals_dir.name + "_keys")
+            schema = self._shards(signals_dir, hour_keys_sql("shard"), target, None)
+            self._keys[signals_dir] = (target, schema)
+        target, schema = self._keys[signals_dir]
+        self._load(con, KEYS_TABLE, target, schema, time_range("hour", start, end))
+
+    def close(self) -> None:
+        """Stop the session only if this engine started it (not a host's, on Databricks)."""
+        if self._session is not None and self._created:
+            self._session.stop()
+        self._session = None
+
+
+def _duckdb_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:
+    """The DuckDB type name of an Arrow type, as DuckDB itself maps it."""
+    con.register("type_probe", pa.table({"x": pa.array([], arrow_type)}))
+    try:
+        return str(con.execute("DESCRIBE SELECT x FROM type_probe").fetchall()[0][1])
+    finally:
+        con.unregister("type_probe")
+
+
+def _shard_input(signals_dir: Path) -> pa.Schema:
+    """The schema a shard's rows arrive in: the signals as Spark hands them to a task."""
+    first = next(signals_dir.glob("*.parquet"), None)
+    return spark_safe(pq.read_schema(first) if first else SIGNALS_SCHEMA)

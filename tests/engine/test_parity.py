@@ -1,0 +1,143 @@
+"""Every engine gives the same answers: the same lake through DuckDB and Spark (local mode).
+
+Spark runs from the pyspark package on this machine's Java; the first test pays for the
+JVM's start (about half a minute on two cores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from distillguard.detect.run import DetectSummary, detect
+from distillguard.engine.base import ENGINES, Engine, get_engine
+from distillguard.engine.duckdb_engine import DuckDBEngine
+from distillguard.errors import ConfigError
+from distillguard.ingest.lake import Lake
+from tests.detect.conftest import tiny_detect, tiny_lake, tiny_sim
+
+__all__ = ["tiny_detect", "tiny_lake", "tiny_sim"]
+
+
+@pytest.fixture(scope="module")
+def engines() -> Iterator[dict[str, Engine]]:
+    made = {name: get_engine(name) for name in ENGINES}
+    yield made
+    for engine in made.values():
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def spark_detect(
+    engines: dict[str, Engine], tiny_lake: Path, tmp_path_factory: pytest.TempPathFactory
+) -> DetectSummary:
+    """A fresh engine on the same session: nothing cached from the other tests' signals."""
+    engine = get_engine("spark")
+    try:
+        return detect([tiny_lake], tmp_path_factory.mktemp("spark"), engine=engine)
+    finally:
+        engine.close()
+
+
+def test_every_engine_keeps_the_contract(engines: dict[str, Engine]) -> None:
+    for name, engine in engines.items():
+        assert isinstance(engine, Engine)
+        assert engine.name == name
+
+
+def test_an_unknown_engine_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="duckdb, spark"):
+        get_engine("flink")
+
+
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+def _aggregates(
+    engine: Engine, signals: Path, hours: tuple[np.datetime64, np.datetime64]
+) -> tuple[pa.Table, pa.Table, str | None]:
+    with duckdb.connect() as con:
+        engine.attach(con, signals)
+        new_model = engine.hourly(con, signals, 24)
+        hourly = con.sql("SELECT * FROM hourly").to_arrow_table()
+        engine.hour_keys(con, signals, *hours)
+        keys = con.sql("SELECT * FROM hour_keys").to_arrow_table()
+    return (
+        _sorted(hourly, ["account_id", "hour"]),
+        _sorted(keys, ["account_id", "hour", "kind", "key"]),
+        new_model,
+    )
+
+
+def test_hourly_partials_and_keys_are_the_same(
+    engines: dict[str, Engine], tiny_detect: DetectSummary
+) -> None:
+    signals = tiny_detect.out / "signals"
+    hours = (np.datetime64("2020-01-01T00", "us"), np.datetime64("2030-01-01T00", "us"))
+    duck = _aggregates(engines["duckdb"], signals, hours)
+    spark = _aggregates(engines["spark"], signals, hours)
+    assert duck[2] == spark[2]
+    assert duck[1].num_rows > 0 and duck[1].equals(spark[1].cast(duck[1].schema))
+    assert duck[0].num_rows == spark[0].num_rows > 0
+    for name in duck[0].column_names:
+        left, right = duck[0][name].to_numpy(), spark[0][name].to_numpy()
+        if left.dtype.kind == "f":
+            np.testing.assert_allclose(left, right, rtol=1e-9, atol=1e-9, err_msg=name)
+        else:
+            assert (left == right).all(), name
+
+
+def test_signals_are_the_same(engines: dict[str, Engine], tiny_lake: Path, tmp_path: Path) -> None:
+    lake = Lake(tiny_lake)
+    rows = {n: e.signals(lake, tmp_path / n) for n, e in engines.items()}
+    assert rows["duckdb"] == rows["spark"] > 0
+    read = "SELECT * FROM read_parquet('{}/*.parquet') ORDER BY request_id"
+    with duckdb.connect() as con:
+        duck = con.sql(read.format(tmp_path / "duckdb")).to_arrow_table()
+        spark = con.sql(read.format(tmp_path / "spark")).to_arrow_table()
+    assert duck.equals(spark.cast(duck.schema))
+
+
+def test_detect_gives_the_same_results(
+    tiny_detect: DetectSummary, spark_detect: DetectSummary
+) -> None:
+    duck = {a.account_id: a for a in tiny_detect.accounts}
+    spark = {a.account_id: a for a in spark_detect.accounts}
+    assert duck.keys() == spark.keys()
+    assert sum(a.flagged for a in duck.values()) > 0
+    for account, a in duck.items():
+        b = spark[account]
+        assert (a.flagged, a.review, a.cluster_id, a.flagged_by) == (
+            b.flagged,
+            b.review,
+            b.cluster_id,
+            b.flagged_by,
+        ), account
+        assert (a.first_flagged_at, a.first_review_at) == (b.first_flagged_at, b.first_review_at)
+        assert abs(a.score - b.score) <= 1e-6
+    clusters = {c.cluster_id: c for c in tiny_detect.clusters}
+    assert clusters.keys() == {c.cluster_id for c in spark_detect.clusters}
+    for c in spark_detect.clusters:
+        assert c.accounts == clusters[c.cluster_id].accounts
+        assert c.first_flagged_at == clusters[c.cluster_id].first_flagged_at
+        assert abs(c.score - clusters[c.cluster_id].score) <= 1e-6
+
+
+def test_the_default_engine_is_duckdb(tiny_detect: DetectSummary) -> None:
+    assert isinstance(DuckDBEngine(), Engine)
+
+
+def test_a_bad_spark_conf_is_one_line(
+    tiny_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distillguard.cli.main import main
+
+    argv = ["detect", str(tiny_lake), "--out", str(tmp_path), "--engine", "spark"]
+    assert main([*argv, "--spark-conf", "no-equals-sign"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
