@@ -26,6 +26,8 @@ from distillguard.errors import UserError
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import read_key
+from distillguard.findings.responses import GatewayAction
+from distillguard.verdicts.store import open_store
 
 
 def register(subparsers: Subparsers) -> None:
@@ -126,6 +128,12 @@ def register(subparsers: Subparsers) -> None:
         "is not flagged again while the entry lives",
     )
     p.add_argument(
+        "--responses",
+        metavar="STATE",
+        help="the gateway's verdict store (a file path or redis://HOST:PORT/DB): findings "
+        "carry the rung of the response ladder in force for each account",
+    )
+    p.add_argument(
         "--engine",
         choices=sorted(ENGINES),
         default="duckdb",
@@ -221,7 +229,21 @@ def _engine_options(args: argparse.Namespace) -> dict[str, str]:
 
 def _findings_options(args: argparse.Namespace) -> FindingsOptions:
     key = None if args.fingerprint_key is None else read_key(args.fingerprint_key)
-    return FindingsOptions(previous=args.previous, fingerprint_key=key)
+    responses = gateway_responses(args.responses) if args.responses else {}
+    return FindingsOptions(previous=args.previous, fingerprint_key=key, responses=responses)
+
+
+def gateway_responses(state: str) -> dict[str, GatewayAction]:
+    """The rung in force for each account in a verdict store, as findings carry it."""
+    store = open_store(state)
+    try:
+        return {
+            v.subject: GatewayAction(v.action, v.created, v.source)
+            for v in store.list()
+            if v.kind == "account"
+        }
+    finally:
+        store.close()
 
 
 def detect_with_bars(
