@@ -11,54 +11,17 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-DETERMINERS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "this",
-        "that",
-        "these",
-        "those",
-        "my",
-        "your",
-        "his",
-        "her",
-        "its",
-        "our",
-        "their",
-        "no",
-        "any",
-        "some",
-        "each",
-        "every",
-        "many",
-        "few",
-        "several",
-    ]
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+DETERMINERS = _words(
+    "the a an this that these those my your his her its our their no any some each every "
+    "many few several"
 )
-VERB_CONTEXT = frozenset(
-    [
-        "to",
-        "can",
-        "could",
-        "will",
-        "would",
-        "may",
-        "might",
-        "must",
-        "should",
-        "shall",
-        "i",
-        "we",
-        "they",
-        "you",
-        "and",
-        "or",
-        "please",
-        "let",
-        "lets",
-    ]
+VERB_CONTEXT = _words(
+    "to can could will would may might must should shall i we they you and or please let lets"
 )
 _MACROS = {"@det": DETERMINERS, "@verbctx": VERB_CONTEXT}
 ARTICLES = frozenset({"a", "an"})

@@ -19,30 +19,44 @@ ContextKey = tuple[str, str]  # (group name, context)
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A suspect's answer to a probe: the probe's prefix only sets the context of the answer's
+    first words; its own words are never scored."""
+
+    prefix: str
+    text: str
+
+
+Output = str | Answer
+
+
+@dataclass(frozen=True)
 class PositionCounts:
     """Member counts per (group name, context)."""
 
     counts: Mapping[ContextKey, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
-    def count_one(cls, text: str, index: GroupIndex | None = None) -> PositionCounts:
-        scanner = ChunkScanner(index or default_groups())
-        counts: dict[ContextKey, list[int]] = {}
-        for match in _CHUNK.finditer(text):
-            slot = scanner.step(match.group(1), match.group(2))
-            if slot is None:
-                continue
-            row = counts.setdefault((slot.group.name, slot.context), [0] * len(slot.group.members))
-            row[slot.member] += 1
-        return cls({k: tuple(v) for k, v in counts.items()})
+    def count_one(cls, output: Output, index: GroupIndex | None = None) -> PositionCounts:
+        return cls.count_many([output], index)
 
     @classmethod
-    def count_many(cls, texts: Iterable[str], index: GroupIndex | None = None) -> PositionCounts:
+    def count_many(
+        cls, outputs: Iterable[Output], index: GroupIndex | None = None
+    ) -> PositionCounts:
+        """Counts over many outputs, each scanned as a separate response."""
         index = index or default_groups()
-        total = cls()
-        for text in texts:
-            total = total.merge(cls.count_one(text, index))
-        return total
+        counts: dict[ContextKey, list[int]] = {}
+        for output in outputs:
+            scanner = ChunkScanner(index)
+            if isinstance(output, Answer):
+                for match in _CHUNK.finditer(output.prefix):
+                    scanner.step(match.group(1), match.group(2))
+                text = output.text if output.text[:1].isspace() else " " + output.text
+            else:
+                text = output
+            _count_into(counts, text, scanner)
+        return cls({k: tuple(v) for k, v in counts.items()})
 
     def merge(self, other: PositionCounts) -> PositionCounts:
         merged = dict(self.counts)
@@ -65,6 +79,15 @@ class PositionCounts:
             for i, n in enumerate(row):
                 acc[i] += n
         return {name: tuple(row) for name, row in totals.items()}
+
+
+def _count_into(counts: dict[ContextKey, list[int]], text: str, scanner: ChunkScanner) -> None:
+    for match in _CHUNK.finditer(text):
+        slot = scanner.step(match.group(1), match.group(2))
+        if slot is not None:
+            key = (slot.group.name, slot.context)
+            row = counts.setdefault(key, [0] * len(slot.group.members))
+            row[slot.member] += 1
 
 
 def group_by_name(index: GroupIndex) -> dict[str, SynonymGroup]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from distillguard.provenance.groups import GroupIndex, SynonymGroup, default_groups
 from distillguard.provenance.key import WatermarkKey
-from distillguard.provenance.positions import PositionCounts, group_by_name
+from distillguard.provenance.positions import Output, PositionCounts, group_by_name
 
 SCORE_STEPS = 4  # a context's score is rounded to quarters of a standard deviation
 SCORE_CLIP = 6.0  # no single context may outweigh the rest
@@ -208,13 +208,13 @@ def _null_distribution(contexts: list[ScoredContext]) -> tuple[int, np.ndarray]:
 
 def verify_provenance(
     key: WatermarkKey,
-    suspect_texts: Iterable[str],
+    suspect_outputs: Iterable[Output],
     reference_texts: Iterable[str] | None = None,
     index: GroupIndex | None = None,
 ) -> ProvenanceResult:
     """Test whether the suspect's outputs prefer `key`'s word choices more than chance."""
     index = index or default_groups()
-    suspect = PositionCounts.count_many(suspect_texts, index)
+    suspect = PositionCounts.count_many(suspect_outputs, index)
     reference = (
         None if reference_texts is None else PositionCounts.count_many(reference_texts, index)
     )
