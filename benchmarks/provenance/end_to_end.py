@@ -22,8 +22,8 @@ from benchmarks.provenance.experiment import (
     answers,
     false_positive_rate,
     probe_prefixes,
+    score_outputs,
     served_corpus,
-    test_outputs,
 )
 from benchmarks.provenance.students import MLPStudent, NGramStudent
 from distillguard.provenance.key import WatermarkKey
@@ -60,7 +60,7 @@ def run_kind(kind: str, originals: list[str], args: argparse.Namespace) -> dict[
         generate = train(kind, corpus.served, seed=1)
         prefixes = probe_prefixes(corpus, args.repeats)
         outputs = answers(prefixes, generate(prefixes, 7))
-        outcome = test_outputs(outputs, corpus, key)
+        outcome = score_outputs(outputs, corpus, key)
         row: dict[str, object] = {**asdict(outcome), "seconds": round(time.perf_counter() - start)}
         if fraction in (0.0, 1.0):  # no key, or the wrong key: p-values should be uniform
             fp = false_positive_rate(outputs, corpus.marked_originals, args.keys, 10**6)

@@ -61,7 +61,7 @@ def answers(prefixes: Sequence[str], continuations: Sequence[str]) -> list[Outpu
     return [Answer(p, c) for p, c in zip(prefixes, continuations, strict=True)]
 
 
-def test_outputs(outputs: list[Output], corpus: Corpus, key: WatermarkKey) -> Outcome:
+def score_outputs(outputs: list[Output], corpus: Corpus, key: WatermarkKey) -> Outcome:
     """The provenance test with the originals as reference, and with the suspect's own shares."""
     counts = PositionCounts.count_many(outputs)
     reference = PositionCounts.count_many(corpus.marked_originals)
