@@ -59,7 +59,11 @@ def run_kind(kind: str, originals: list[str], args: argparse.Namespace) -> dict[
         corpus: Corpus = served_corpus(originals, fraction, key)
         generate = train(kind, corpus.served, seed=1)
         prefixes = probe_prefixes(corpus, args.repeats)
-        outputs = answers(prefixes, generate(prefixes, 7))
+        continuations = generate(prefixes, 7)
+        outputs = answers(prefixes, continuations)
+        save_answers(
+            args.out.parent / f"{args.out.stem}-{kind}-{fraction:g}.jsonl", prefixes, continuations
+        )
         outcome = score_outputs(outputs, corpus, key)
         row: dict[str, object] = {**asdict(outcome), "seconds": round(time.perf_counter() - start)}
         if fraction in (0.0, 1.0):  # no key, or the wrong key: p-values should be uniform
@@ -68,6 +72,14 @@ def run_kind(kind: str, originals: list[str], args: argparse.Namespace) -> dict[
         rows[label] = row
         print(f"{kind} {label}: {json.dumps(row)}", flush=True)
     return rows
+
+
+def save_answers(path: Path, prefixes: list[str], continuations: list[str]) -> None:
+    """The student's answers as `provenance test --suspect` reads them (for robustness runs)."""
+    rows = (
+        json.dumps({"prefix": p, "text": c}) for p, c in zip(prefixes, continuations, strict=True)
+    )
+    path.write_text("".join(row + "\n" for row in rows))
 
 
 def main() -> None:
