@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from distillguard.provenance.groups import default_groups
 from distillguard.provenance.key import WatermarkKey
 from distillguard.provenance.watermark import Watermarker, watermark_many, watermark_text
 
@@ -93,13 +94,18 @@ def test_many_equals_one_by_one() -> None:
 def test_same_context_same_choice_and_word_shares_barely_move() -> None:
     rng = random.Random(0)
     words = ["big", "large"]
-    contexts = [f"q{a}{b}" for a in "abcdefghijklmnopqrst" for b in "abcdefghijklmno"]
-    text = ". ".join(f"{rng.choice(contexts)} {rng.choice(words)}" for _ in range(3000))
+    firsts = [f"q{a}" for a in "abcdefghijklmnopqrst"]
+    seconds = [f"r{a}" for a in "abcdefghijklmno"]
+    text = ". ".join(
+        f"{rng.choice(firsts)} {rng.choice(seconds)} {rng.choice(words)}" for _ in range(3000)
+    )
     out = watermark_text(text, KEYS[2]).text
-    pairs = re.findall(r"(q[a-z]+) (big|large)", out)
-    chosen: dict[str, set[str]] = {}
-    for ctx, word in pairs:
-        chosen.setdefault(ctx, set()).add(word)
+    triples = re.findall(r"(q[a-z]) (r[a-z]) (big|large)", out)
+    assert len(triples) == 3000
+    chosen: dict[tuple[str, str], set[str]] = {}
+    for first, second, word in triples:
+        chosen.setdefault((first, second), set()).add(word)
     assert all(len(v) == 1 for v in chosen.values())  # the key fixes one word per context
-    big_share = sum(w == "big" for _, w in pairs) / len(pairs)
-    assert 0.5 < big_share < 0.8  # the natural share of "big" in its group is 0.66
+    group, _ = default_groups().lookup("big") or pytest.fail("big is a group member")
+    big_share = sum(w == "big" for _, _, w in triples) / len(triples)
+    assert abs(big_share - group.shares[0]) < 0.1  # over many contexts, the natural share

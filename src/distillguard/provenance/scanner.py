@@ -18,7 +18,7 @@ from distillguard.provenance.groups import GroupIndex, SynonymGroup
 
 _WORD = re.compile(r"^(\(?)([A-Za-z]+(?:'[A-Za-z]+)?)([.,;:!?)]*)$")
 _PUNCT_ONLY = re.compile(r"^[.,;:!?)\]]+$")
-_SENTENCE_END = re.compile(r"[.!?:;]")
+_SENTENCE_END = re.compile(r"[.!?:;]")  # ends the `after=` constraints' previous word
 _OPEN_TAG = re.compile(r"<[A-Za-z_][\w:-]*(?:\s|>|$)")
 _CLOSE_TAG = re.compile(r"</[A-Za-z_][\w:-]*>")
 _SELF_CLOSING = re.compile(r"/>")
@@ -65,12 +65,12 @@ class ChunkScanner:
         self._in_single = False
         self._depth = 0
         self._tags = 0
-        self._context = SENTENCE_START
+        self._context = (SENTENCE_START, SENTENCE_START)
         self._prev_word = ""
 
     def step(self, space: str, chunk: str) -> Slot | None:
         if (self._at_start or "\n" in space) and self._new_line(space, chunk):
-            self._set_context(OPAQUE, "")
+            self._push(OPAQUE)
             return None
         protected = self._protected()
         self._track(chunk)
@@ -85,7 +85,7 @@ class ChunkScanner:
         self._at_start = False
         if space.count("\n") >= 2:  # a paragraph break closes stray quotation marks
             self._in_double = self._in_single = False
-        self._context, self._prev_word = SENTENCE_START, ""
+        self._prev_word = ""
         indent = len(space.rsplit("\n", 1)[-1].expandtabs(4))
         if chunk.startswith(("```", "~~~")):
             self._in_fence = not self._in_fence
@@ -135,25 +135,26 @@ class ChunkScanner:
     def _skip(self, chunk: str, protected: bool) -> None:
         """Context after a chunk that is not a swappable word."""
         if not protected and _PUNCT_ONLY.match(chunk):
+            # Punctuation on its own (another tokenizer's spacing) leaves the context as it was.
             if _SENTENCE_END.search(chunk):
-                self._set_context(SENTENCE_START, "")
-            return  # a lone comma (another tokenizer's spacing) leaves the context as it was
-        self._set_context(OPAQUE, "")
+                self._prev_word = ""
+            return
+        self._push(OPAQUE)
+        self._prev_word = ""
 
     def _word(self, lead: str, core: str, trail: str) -> Slot | None:
         lower = core.lower()
         found = self._index.lookup(lower) if _plain_case(core) else None
         slot = None
         if found is not None and found[0].allows(self._prev_word):
-            slot = Slot(found[0], found[1], self._context, lead, core, trail)
+            slot = Slot(found[0], found[1], " ".join(self._context), lead, core, trail)
         # A member's context is its group, not the word, so a swap never changes the next
         # word's context: watermarking and testing see the same contexts.
-        context = found[0].name if found is not None else lower
-        if _SENTENCE_END.search(trail):
-            self._set_context(SENTENCE_START, "")
-        else:
-            self._set_context(context, lower)
+        self._push(found[0].name if found is not None else lower)
+        self._prev_word = "" if _SENTENCE_END.search(trail) else lower
         return slot
 
-    def _set_context(self, context: str, prev_word: str) -> None:
-        self._context, self._prev_word = context, prev_word
+    def _push(self, word: str) -> None:
+        """The context is the two words before, across punctuation and sentence ends, so that
+        sentence-initial words ("Moreover") get as many contexts as any other."""
+        self._context = (self._context[1], word)
