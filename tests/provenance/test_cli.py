@@ -52,11 +52,54 @@ def test_keygen_watermark_test_round_trip(
     result = json.loads(out)
     assert result["p_value"] < 1e-10
     assert result["positions"] > 100
+    originals = write_rows(tmp_path / "orig.jsonl", [json.dumps({"text": t}) for t in texts])
+    code, out, _ = run(
+        [
+            "provenance",
+            "test",
+            "--key",
+            str(key),
+            "--suspect",
+            str(suspect),
+            "--reference",
+            str(originals),
+            "--json",
+        ],
+        capsys,
+    )
+    assert json.loads(out)["p_value"] < 1e-10
+    assert "reference" in json.loads(out)["baseline"]
     clean = write_rows(tmp_path / "clean.jsonl", [json.dumps({"text": t}) for t in texts])
     code, out, _ = run(["provenance", "test", "--key", str(key), "--suspect", str(clean)], capsys)
     assert code == 0
     assert "p-value" in out
     assert "scored positions" in out
+    assert "no evidence" in out or "weak evidence" in out
+
+
+def test_answers_to_probes_are_scored_in_the_probe_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = WatermarkKey.generate(seed=2)
+    key.save(tmp_path / "key.json")
+    rows = [{"prefix": f"we {w} often", "text": "big things happen."} for w in ("sa", "sb", "sc")]
+    suspect = write_rows(tmp_path / "s.jsonl", [json.dumps(r) for r in rows])
+    _code, out, _ = run(
+        [
+            "provenance",
+            "test",
+            "--key",
+            str(tmp_path / "key.json"),
+            "--suspect",
+            str(suspect),
+            "--json",
+        ],
+        capsys,
+    )
+    result = json.loads(out)
+    # Only the answers' "big" is scored (the prefixes' "often" never is), each in its own
+    # context "<word> often/frequently" taken from the prefix.
+    assert (result["positions"], result["contexts"]) == (3, 3)
 
 
 def test_probes_are_written_from_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
