@@ -19,28 +19,30 @@ Generate = Callable[[Sequence[str], int], list[str]]  # (prefixes, seed) -> cont
 TRAINING_KEY_SEED = 2026
 
 
+PROBED_SHARE = 0.1
+
+
 @dataclass(frozen=True)
 class Corpus:
-    """Teacher outputs as served: `marked` are the indices the provider watermarked."""
+    """Teacher outputs as served. `probed` are the indices whose originals the provider builds
+    probes and the reference from: the watermarked ones, at most the first 10% (so students
+    with 0%, 10% and 100% watermarked are probed alike)."""
 
     originals: list[str]
     served: list[str]
-    marked: list[int]
+    probed: int
 
     @property
     def marked_originals(self) -> list[str]:
-        return [self.originals[i] for i in self.marked]
+        return self.originals[: self.probed]
 
 
 def served_corpus(originals: list[str], fraction: float, key: WatermarkKey) -> Corpus:
-    """Watermark the first `fraction` of `originals` (already shuffled); 0 marks none but
-    still names the first 10% as the probed set, so clean students get the same probes."""
-    n = round(len(originals) * (fraction or 0.1))
-    marked = list(range(n))
-    served = [
-        watermark_text(t, key).text if i < n and fraction else t for i, t in enumerate(originals)
-    ]
-    return Corpus(originals, served, marked)
+    """Watermark the first `fraction` of `originals` (already shuffled)."""
+    n = round(len(originals) * fraction)
+    served = [watermark_text(t, key).text if i < n else t for i, t in enumerate(originals)]
+    probed = round(len(originals) * min(fraction or PROBED_SHARE, PROBED_SHARE))
+    return Corpus(originals, served, probed)
 
 
 @dataclass(frozen=True)
