@@ -41,8 +41,11 @@ def served_corpus(originals: list[str], fraction: float, key: WatermarkKey) -> C
     """Watermark the first `fraction` of `originals` (already shuffled)."""
     n = round(len(originals) * fraction)
     served = [watermark_text(t, key).text if i < n else t for i, t in enumerate(originals)]
-    probed = round(len(originals) * min(fraction or PROBED_SHARE, PROBED_SHARE))
-    return Corpus(originals, served, probed)
+    return Corpus(originals, served, probed_count(len(originals), fraction))
+
+
+def probed_count(size: int, fraction: float) -> int:
+    return round(size * min(fraction or PROBED_SHARE, PROBED_SHARE))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.provenance.corpus import teacher_paragraphs
-from benchmarks.provenance.experiment import TRAINING_KEY_SEED, served_corpus
+from benchmarks.provenance.experiment import TRAINING_KEY_SEED, probed_count
 from distillguard.provenance.groups import default_groups
 from distillguard.provenance.key import WatermarkKey
 from distillguard.provenance.positions import Answer, PositionCounts
@@ -117,8 +117,8 @@ def main() -> None:
         originals = originals[: args.paragraphs]
     report: dict[str, dict[str, dict[str, float]]] = {}
     for fraction in (1.0, 0.1):
-        corpus = served_corpus(originals, fraction, key)
-        reference = PositionCounts.count_many(corpus.marked_originals)
+        probed = originals[: probed_count(len(originals), fraction)]
+        reference = PositionCounts.count_many(probed)
         answers = load(Path(f"{args.answers}-{fraction:g}.jsonl"))
         rows: dict[str, dict[str, float]] = {}
         for name, transform in transforms(answers).items():
