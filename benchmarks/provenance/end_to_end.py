@@ -36,7 +36,7 @@ FRACTIONS = {
 }
 
 
-def train(kind: str, texts: list[str], seed: int) -> Generate:
+def train(kind: str, texts: list[str], seed: int, epochs: int = 2) -> Generate:
     if kind == "ngram":
         ngram = NGramStudent().fit(texts)
 
@@ -46,7 +46,7 @@ def train(kind: str, texts: list[str], seed: int) -> Generate:
 
         return gen_ngram
     mlp = MLPStudent(seed=seed)
-    losses = mlp.fit(texts, epochs=2)
+    losses = mlp.fit(texts, epochs=epochs)
     print(f"  mlp losses per epoch {[round(x, 3) for x in losses]}", flush=True)
     return lambda prefixes, s: mlp.generate_many(prefixes, 4, s)
 
@@ -60,7 +60,7 @@ def run_kind(kind: str, originals: list[str], args: argparse.Namespace) -> dict[
             continue
         start = time.perf_counter()
         corpus: Corpus = served_corpus(originals, fraction, key)
-        generate = train(kind, corpus.served, seed=1)
+        generate = train(kind, corpus.served, seed=1, epochs=args.mlp_epochs)
         prefixes = probe_prefixes(corpus, args.repeats * (4 if kind == "mlp" else 1))
         continuations = generate(prefixes, 7)
         outputs = answers(prefixes, continuations)
@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=10, help="times each probe is sent")
     parser.add_argument("--mlp-paragraphs", type=int, default=3000)
+    parser.add_argument("--mlp-epochs", type=int, default=2)
     parser.add_argument("--fractions", default="0,1,0.1,0.05", help="watermarked shares to run")
     parser.add_argument("--skip-unrelated", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("provenance-end-to-end.json"))
