@@ -15,6 +15,7 @@ from distillguard.cli import (
     demo_cmd,
     detect_cmd,
     export_cmd,
+    provenance_cmd,
     gateway_cmd,
     ingest_cmd,
     simulate_cmd,
@@ -44,6 +45,7 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     console_cmd.register,
     export_cmd.register,
     completion_cmd.register,
+    provenance_cmd.register,
 )
 
 DESCRIPTION = """Detect, explain and stop distillation attacks on an LLM API: the harvesting

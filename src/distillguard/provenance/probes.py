@@ -1,0 +1,73 @@
+"""Probe prompts: ask a suspect model to continue text that stops right before a word the
+watermark controls, so its answers are dense in scored positions.
+
+Probes need no key (the contexts are public); build them from text that was NOT watermarked,
+so a model that merely echoes the prompt cannot look like it learned the watermark.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from distillguard.provenance.groups import GroupIndex, default_groups
+from distillguard.provenance.scanner import ChunkScanner
+
+_CHUNK = re.compile(r"(\s*)(\S+)")
+PREFIX_WORDS = 12
+INSTRUCTION = "Continue the following text with a few sentences:"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One prompt, the text it ends with, and the context it sets up."""
+
+    prompt: str
+    prefix: str
+    context: str
+    group: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"prompt": self.prompt, "prefix": self.prefix}
+
+
+def probe_prefixes(text: str, index: GroupIndex | None = None) -> list[Probe]:
+    """A probe for every swappable word in `text`: the words before it on the same line."""
+    scanner = ChunkScanner(index or default_groups())
+    probes = []
+    for match in _CHUNK.finditer(text):
+        slot = scanner.step(match.group(1), match.group(2))
+        if slot is None:
+            continue
+        line = text[: match.start(2)].rsplit("\n", 1)[-1]
+        words = line.split()[-PREFIX_WORDS:]
+        if len(words) >= 3:
+            prefix = " ".join(words)
+            probes.append(
+                Probe(f"{INSTRUCTION}\n\n{prefix}", prefix, slot.context, slot.group.name)
+            )
+    return probes
+
+
+def make_probes(
+    texts: Iterable[str], limit: int, seed: int = 0, index: GroupIndex | None = None
+) -> list[Probe]:
+    """Up to `limit` probes, spread over as many (group, context) pairs as possible."""
+    index = index or default_groups()
+    by_context: dict[tuple[str, str], list[Probe]] = {}
+    for text in texts:
+        for probe in probe_prefixes(text, index):
+            by_context.setdefault((probe.group, probe.context), []).append(probe)
+    rng = random.Random(seed)
+    pools = [by_context[k] for k in sorted(by_context)]
+    for pool in pools:
+        rng.shuffle(pool)
+    rng.shuffle(pools)
+    chosen: list[Probe] = []
+    depth = 0
+    while len(chosen) < limit and any(depth < len(pool) for pool in pools):
+        chosen.extend(pool[depth] for pool in pools if depth < len(pool))
+        depth += 1
+    return chosen[:limit]

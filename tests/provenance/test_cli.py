@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from distillguard.cli.main import main
+from distillguard.provenance.key import WatermarkKey
+from tests.provenance.test_verify import synthetic_texts
+
+
+def run(
+    args: list[str], capsys: pytest.CaptureFixture[str], stdin: str = ""
+) -> tuple[int, str, str]:
+    old = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
+    try:
+        code = main(args)
+    finally:
+        sys.stdin = old
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def write_rows(path: Path, rows: list[str]) -> Path:
+    path.write_text("".join(row + "\n" for row in rows))
+    return path
+
+
+def test_keygen_watermark_test_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "key.json"
+    code, out, _ = run(["provenance", "keygen", "--out", str(key)], capsys)
+    assert code == 0
+    assert WatermarkKey.load(key).key_id in out
+    texts = synthetic_texts(40, 9)
+    stdin = "".join(json.dumps({"text": t, "id": i}) + "\n" for i, t in enumerate(texts))
+    stdin += "not json\n" + json.dumps({"text": 5}) + "\n"
+    code, out, err = run(["provenance", "watermark", "--key", str(key)], capsys, stdin)
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in rows] == list(range(len(texts)))  # other fields kept
+    assert "read 42, set aside 2" in err
+    suspect = write_rows(tmp_path / "suspect.jsonl", [json.dumps(r) for r in rows])
+    code, out, _ = run(
+        ["provenance", "test", "--key", str(key), "--suspect", str(suspect), "--json"], capsys
+    )
+    result = json.loads(out)
+    assert result["p_value"] < 1e-10
+    assert result["positions"] > 100
+    originals = write_rows(tmp_path / "orig.jsonl", [json.dumps({"text": t}) for t in texts])
+    code, out, _ = run(
+        [
+            "provenance",
+            "test",
+            "--key",
+            str(key),
+            "--suspect",
+            str(suspect),
+            "--reference",
+            str(originals),
+            "--json",
+        ],
+        capsys,
+    )
+    assert json.loads(out)["p_value"] < 1e-10
+    assert "reference" in json.loads(out)["baseline"]
+    clean = write_rows(tmp_path / "clean.jsonl", [json.dumps({"text": t}) for t in texts])
+    code, out, _ = run(["provenance", "test", "--key", str(key), "--suspect", str(clean)], capsys)
+    assert code == 0
+    assert "p-value" in out
+    assert "scored positions" in out
+    assert "no evidence" in out or "weak evidence" in out
+
+
+def test_answers_to_probes_are_scored_in_the_probe_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = WatermarkKey.generate(seed=2)
+    key.save(tmp_path / "key.json")
+    rows = [{"prefix": f"we {w} often", "text": "big things happen."} for w in ("sa", "sb", "sc")]
+    suspect = write_rows(tmp_path / "s.jsonl", [json.dumps(r) for r in rows])
+    _code, out, _ = run(
+        [
+            "provenance",
+            "test",
+            "--key",
+            str(tmp_path / "key.json"),
+            "--suspect",
+            str(suspect),
+            "--json",
+        ],
+        capsys,
+    )
+    result = json.loads(out)
+    # Only the answers' "big" is scored (the prefixes' "often" never is), each in its own
+    # context "<word> often/frequently" taken from the prefix.
+    assert (result["positions"], result["contexts"]) == (3, 3)
+
+
+def test_probes_are_written_from_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_rows(
+        tmp_path / "t.jsonl",
+        [json.dumps({"text": "In the end we often choose a large model for this task."})] * 3,
+    )
+    code, out, _ = run(["provenance", "probes", "--from", str(source), "--limit", "5"], capsys)
+    assert code == 0
+    probes = [json.loads(line) for line in out.splitlines()]
+    assert probes
+    assert all(p["prompt"].endswith(p["prefix"]) for p in probes)
+    assert {p["prefix"] for p in probes} >= {"In the end we", "In the end we often choose a"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["provenance", "test", "--key", "{tmp}/missing.json", "--suspect", "{tmp}/s.jsonl"],
+            "key file not found",
+        ),
+        (
+            ["provenance", "test", "--key", "{tmp}/key.json", "--suspect", "{tmp}/none.jsonl"],
+            "file not found",
+        ),
+        (
+            ["provenance", "test", "--key", "{tmp}/key.json", "--suspect", "{tmp}/bad.jsonl"],
+            "no usable rows",
+        ),
+        (["provenance", "keygen", "--out", "{tmp}/key.json"], "exists"),
+        (["provenance", "probes", "--from", "{tmp}/s.jsonl", "--limit", "0"], "at least 1"),
+        (["provenance"], "required"),
+    ],
+)
+def test_mistakes_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    WatermarkKey.generate(seed=1).save(tmp_path / "key.json")
+    write_rows(tmp_path / "s.jsonl", [json.dumps({"text": "a big one"})])
+    write_rows(tmp_path / "bad.jsonl", ["{", json.dumps({"txt": "x"})])
+    code, _, err = run([a.format(tmp=tmp_path) for a in args], capsys)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import stat
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from distillguard.errors import UserError
+from distillguard.provenance.groups import default_groups
+from distillguard.provenance.key import WatermarkKey
+
+
+def test_save_and_load_round_trip_owner_only(tmp_path: Path) -> None:
+    key = WatermarkKey.generate()
+    path = tmp_path / "k.json"
+    key.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert WatermarkKey.load(path) == key
+
+
+def test_repr_never_shows_the_secret() -> None:
+    key = WatermarkKey.generate(seed=3)
+    assert key.secret.hex() not in repr(key)
+    assert key.key_id in repr(key)
+
+
+def test_seeded_keys_repeat_and_differ() -> None:
+    assert WatermarkKey.generate(seed=1) == WatermarkKey.generate(seed=1)
+    assert WatermarkKey.generate(seed=1) != WatermarkKey.generate(seed=2)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        ("not json", "cannot read"),
+        ('{"kind": "other"}', "not a distillguard provenance key"),
+        ('{"kind": "distillguard-provenance-key", "secret": "zz"}', "not hex"),
+        ('{"kind": "distillguard-provenance-key", "secret": "abcd"}', "32 bytes"),
+    ],
+)
+def test_bad_key_files_are_user_errors(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "k.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(UserError, match=message):
+        WatermarkKey.load(path)
+
+
+def test_choices_follow_the_members_natural_shares() -> None:
+    group, _ = default_groups().lookup("big") or pytest.fail("big is a group member")
+    key = WatermarkKey.generate(seed=5)
+    picks = Counter(key.choose(group, f"context{i}") for i in range(4000))
+    for member, share in enumerate(group.shares):
+        assert abs(picks[member] / 4000 - share) < 0.03
