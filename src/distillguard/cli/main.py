@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from distillguard import __version__
-from distillguard.cli import demo_cmd, detect_cmd, ingest_cmd, simulate_cmd
+from distillguard.cli import demo_cmd, detect_cmd, ingest_cmd, share_cmd, simulate_cmd
 from distillguard.cli.common import Subparsers
 from distillguard.errors import UserError
 
@@ -18,6 +18,7 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     simulate_cmd.register,
     detect_cmd.register,
     demo_cmd.register,
+    share_cmd.register,
 )
 
 
