@@ -61,6 +61,7 @@ def test_bundle_has_a_campaign_per_flagged_cluster_and_keyed_indicators(world: W
 def test_every_reference_resolves(world: World) -> None:
     objects = _objects(world.bundle)
     ids = {o["id"] for o in objects}
+    assert len(ids) == len(objects), "an id appears twice in the bundle"
     for o in objects:
         refs = [o.get("created_by_ref"), o.get("source_ref"), o.get("target_ref")]
         refs += o.get("object_marking_refs", [])

@@ -12,7 +12,10 @@ from rich.table import Table
 from distillguard.cli.common import Subparsers
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import DetectSummary, detect
+from distillguard.errors import UserError
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
+from distillguard.sharing import keys
+from distillguard.sharing.boost import PeerBoost
 
 
 def register(subparsers: Subparsers) -> None:
@@ -37,6 +40,14 @@ def register(subparsers: Subparsers) -> None:
         help="list unflagged accounts whose own score reaches this for review",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--indicators",
+        type=Path,
+        default=None,
+        metavar="BUNDLE",
+        help="a peer's STIX bundle: matching its indicators counts as evidence (needs --key)",
+    )
+    p.add_argument("--key", type=Path, default=None, metavar="FILE", help="the community key")
     p.set_defaults(run=run_detect)
     e = subparsers.add_parser("evaluate", help="score detection output against labels")
     e.add_argument("dir", type=Path, metavar="DIR", help="a detect output directory")
@@ -52,6 +63,7 @@ def run_detect(args: argparse.Namespace) -> int:
         review_threshold=args.review_threshold,
         seed=args.seed,
     )
+    boost = peer_boost(args.indicators, args.key)
     console = Console(stderr=True)
     columns = (TextColumn("signals"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(
@@ -64,9 +76,21 @@ def run_detect(args: argparse.Namespace) -> int:
             args.accounts,
             config,
             progress=lambda rows: bar.advance(task, rows),
+            boost=boost,
         )
     print_detect(summary, Console())
     return 0
+
+
+def peer_boost(bundle: Path | None, key: Path | None) -> PeerBoost | None:
+    """The evidence of a peer's indicators, when asked for (off by default)."""
+    if bundle is None:
+        if key is not None:
+            raise UserError("--key is only used with --indicators")
+        return None
+    if key is None:
+        raise UserError("--indicators needs --key FILE, the community key it was made with")
+    return PeerBoost.from_files(bundle, keys.load(key))
 
 
 def print_detect(summary: DetectSummary, console: Console) -> None:

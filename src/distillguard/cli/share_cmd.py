@@ -8,6 +8,7 @@ from pathlib import Path
 from distillguard.cli.common import Subparsers
 from distillguard.sharing import keys
 from distillguard.sharing.export import ExportOptions, export
+from distillguard.sharing.findings import match_lake
 from distillguard.sharing.stix import TLP_LEVELS
 
 
@@ -16,6 +17,7 @@ def register(subparsers: Subparsers) -> None:
     verbs: Subparsers = share.add_subparsers(dest="share_command", required=True)
     _keygen(verbs)
     _export(verbs)
+    _match(verbs)
 
 
 def _keygen(verbs: Subparsers) -> None:
@@ -46,5 +48,24 @@ def _export(verbs: Subparsers) -> None:
 def run_export(args: argparse.Namespace) -> int:
     options = ExportOptions(producer=args.producer, tlp=args.tlp, valid_days=args.valid_days)
     summary = export(args.detect_out, keys.load(args.key), args.out, options, args.lake)
+    print(summary.line())
+    return 0
+
+
+def _match(verbs: Subparsers) -> None:
+    p = verbs.add_parser("match", help="local accounts matching a peer's indicators")
+    p.add_argument("bundle", type=Path, metavar="BUNDLE", help="a peer's STIX bundle")
+    p.add_argument("lake", type=Path, metavar="LAKE")
+    p.add_argument("--key", required=True, type=Path, metavar="FILE")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR")
+    p.add_argument("--producer", default="distillguard peer", help="our name in sightings")
+    p.add_argument("--tlp", choices=TLP_LEVELS, default="amber")
+    p.set_defaults(run=run_match)
+
+
+def run_match(args: argparse.Namespace) -> int:
+    summary = match_lake(
+        args.bundle, args.lake, keys.load(args.key), args.out, name=args.producer, tlp=args.tlp
+    )
     print(summary.line())
     return 0

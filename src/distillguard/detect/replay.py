@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
+from distillguard.detect.boost import AccountBoost, apply_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.linking.codes import key_codes
 from distillguard.linking.graph import Links, block_density, communities, links
@@ -153,7 +154,11 @@ def _cluster_tick(
 
 
 def replay(
-    con: duckdb.DuckDBPyConnection, signals: str, accounts: str | None, config: DetectConfig
+    con: duckdb.DuckDBPyConnection,
+    signals: str,
+    accounts: str | None,
+    config: DetectConfig,
+    boost: AccountBoost | None = None,
 ) -> Replay:
     """Score and link the log run by run (see `_runs`); what is held between runs is the
     flags, the flagged clusters and each account's peak row."""
@@ -166,6 +171,10 @@ def replay(
     for ticks in _runs(_hour_range(con), config):
         owned_from = ticks[0] - step  # the runs' own hours follow one another
         run = _score_run(con, accounts, config, owned_from, ticks[-1])
+        if boost is not None:  # outside evidence (a peer's indicators), off by default
+            run = _Run(
+                run.rows, apply_boost(boost, run.rows, run.scores, run.window_end), run.window_end
+            )
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
         for i in owned[run.scores.score[owned] >= config.review_threshold]:
             state.account_review.setdefault(str(run.rows["account_id"][i]), run.window_end[i])

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distillguard.detect.boost import AccountBoost
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.outputs import (
     account_rows,
@@ -57,6 +58,8 @@ def detect(
     accounts: list[Path] | None = None,
     config: DetectConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    boost: AccountBoost | None = None,
 ) -> DetectSummary:
     config = config or DetectConfig()
     out.mkdir(parents=True, exist_ok=True)
@@ -78,10 +81,12 @@ def detect(
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, "signals", account_table, config)
+    if boost is not None:
+        boost.prepare(con, "signals", account_table)
+    result = replay(con, "signals", account_table, config, boost)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
-    account_results, clusters = build_results(result)
+    account_results, clusters = build_results(result, (boost.rule,) if boost else ())
     write_tables(
         out,
         account_rows(account_results),

@@ -161,6 +161,7 @@ class _Builder:
         return self._new(
             stix2.Indicator,
             "indicator",
+            cluster.cluster_id,
             c.kind,
             keyed,
             name=f"{kind.title} reused by a distillation campaign",
