@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import uuid
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 from distillguard.cli.common import Subparsers
+from distillguard.errors import UserError
 from distillguard.sharing import keys
 from distillguard.sharing.export import ExportOptions, export
 from distillguard.sharing.findings import match_lake
 from distillguard.sharing.stix import TLP_LEVELS
+from distillguard.sharing.taxii.auth import Users, add_user
+from distillguard.sharing.taxii.client import TaxiiClient
+from distillguard.sharing.taxii.server import API_ROOT, make_app
+from distillguard.sharing.taxii.store import TaxiiStore
 
 
 def register(subparsers: Subparsers) -> None:
@@ -18,6 +29,7 @@ def register(subparsers: Subparsers) -> None:
     _keygen(verbs)
     _export(verbs)
     _match(verbs)
+    _taxii(verbs)
 
 
 def _keygen(verbs: Subparsers) -> None:
@@ -69,3 +81,87 @@ def run_match(args: argparse.Namespace) -> int:
     )
     print(summary.line())
     return 0
+
+
+PASSWORD_ENV = "DISTILLGUARD_TAXII_PASSWORD"
+
+
+def _taxii(verbs: Subparsers) -> None:
+    s = verbs.add_parser("serve", help="a TAXII 2.1 server over a DuckDB store")
+    s.add_argument("--store", required=True, type=Path, metavar="FILE", help="DuckDB file")
+    s.add_argument("--users", required=True, type=Path, metavar="FILE", help="see 'share user'")
+    s.add_argument("--collection", action="append", default=[], metavar="TITLE")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=9500)
+    s.set_defaults(run=run_serve)
+    u = verbs.add_parser(
+        "user", help=f"add a TAXII user; the password is read from ${PASSWORD_ENV}"
+    )
+    u.add_argument("--users", required=True, type=Path, metavar="FILE")
+    u.add_argument("name")
+    u.set_defaults(run=run_user)
+    for verb, text in (("push", "send a bundle's objects"), ("pull", "fetch a collection")):
+        p = verbs.add_parser(verb, help=f"{text} (TAXII 2.1); password in ${PASSWORD_ENV}")
+        if verb == "push":
+            p.add_argument("bundle", type=Path, metavar="BUNDLE")
+        else:
+            p.add_argument("--out", required=True, type=Path, metavar="FILE")
+            p.add_argument("--added-after", default=None, metavar="TIME")
+        p.add_argument("--url", required=True, help="the collection's URL (ends in its id/)")
+        p.add_argument("--user", required=True)
+        p.set_defaults(run=run_push if verb == "push" else run_pull)
+
+
+def _password() -> str:
+    password = os.environ.get(PASSWORD_ENV)
+    if not password:
+        raise UserError(f"set ${PASSWORD_ENV} to the password (never on the command line)")
+    return password
+
+
+def run_user(args: argparse.Namespace) -> int:
+    add_user(args.users, args.name, _password())
+    print(f"share user: {args.name} -> {args.users}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    store = TaxiiStore(args.store)
+    for title in args.collection or ["indicators"]:
+        print(f"collection {title}: /{API_ROOT}/collections/{store.add_collection(title)}/")
+    app = make_app(store, Users.load(args.users))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    objects = _bundle_objects(args.bundle)
+    client = TaxiiClient(args.url, args.user, _password())
+    try:
+        result = client.push(objects)
+    finally:
+        client.close()
+    print(f"share push: {result.success}/{result.total} objects accepted, {result.failure} failed")
+    return 0 if result.failure == 0 else 1
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    client = TaxiiClient(args.url, args.user, _password())
+    try:
+        objects = client.pull(args.added_after)
+    finally:
+        client.close()
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    args.out.write_text(json.dumps(bundle, indent=2))
+    print(f"share pull: {len(objects)} objects -> {args.out}")
+    return 0
+
+
+def _bundle_objects(path: Path) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read bundle {path}: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("objects"), list):
+        raise UserError(f"{path} is not a STIX bundle (no objects list)")
+    return list(doc["objects"])
