@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,12 @@ from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import make_app
 from distillguard.sharing.taxii.store import TaxiiStore
 from tests.sharing.conftest import World
-from tests.sharing.servers import MEDALLION_COLLECTION, medallion_serving, uvicorn_serving
+from tests.sharing.servers import (
+    MEDALLION_COLLECTION,
+    free_port,
+    medallion_serving,
+    uvicorn_serving,
+)
 from tests.sharing.test_export import assert_valid
 
 USER, PASSWORD = "peer", "correct horse battery staple"
@@ -180,3 +188,37 @@ def test_our_client_against_medallion(tmp_path: Path, world: World) -> None:
             client.close()
     assert result.failure == 0 and result.success == len(objects)
     assert sorted(o["id"] for o in pulled) == sorted(o["id"] for o in objects)
+
+
+def test_cli_user_and_serve_in_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`share serve` as a user runs it: a child process on a loopback port."""
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    users = tmp_path / "users.json"
+    assert main(["share", "user", "--users", str(users), USER]) == 0
+    assert PASSWORD not in users.read_text()
+    port = free_port()
+    args = ["share", "serve", "--store", str(tmp_path / "t.duckdb"), "--users", str(users)]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "distillguard.cli.main", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        path = child.stdout.readline().split(": ", 1)[1].strip()
+        url = f"http://127.0.0.1:{port}{path}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(url, auth=(USER, PASSWORD))
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "share serve did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json()["title"] == "indicators"
+        assert httpx.get(url).status_code == 401
+    finally:
+        child.terminate()
+        child.wait(30)
+        if child.stdout is not None:
+            child.stdout.close()

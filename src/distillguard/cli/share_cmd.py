@@ -128,7 +128,8 @@ def run_user(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     store = TaxiiStore(args.store)
     for title in args.collection or ["indicators"]:
-        print(f"collection {title}: /{API_ROOT}/collections/{store.add_collection(title)}/")
+        cid = store.add_collection(title)
+        print(f"collection {title}: /{API_ROOT}/collections/{cid}/", flush=True)
     app = make_app(store, Users.load(args.users))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
