@@ -101,4 +101,5 @@ def medallion_serving(root: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(10)

@@ -10,8 +10,10 @@ import pytest
 from stix2validator import ValidationOptions, validate_string
 
 from distillguard.cli.main import main
+from distillguard.errors import ConfigError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
+from distillguard.sharing.export import ExportOptions
 from tests.sharing.conftest import World
 from tests.sharing.leaks import Secrets
 
@@ -98,3 +100,12 @@ def test_cli_keygen_and_export(
     assert stix.tlp_marking("green").id in out.read_text()
     assert main(["share", "export", str(tmp_path), "--key", str(key), "--out", str(out)]) == 2
     assert "not a detect output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"valid_days": 0}, "valid-days"), ({"tlp": "purple"}, "unknown TLP level")],
+)
+def test_bad_export_options_raise(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ExportOptions(**options)

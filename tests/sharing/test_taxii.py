@@ -49,39 +49,38 @@ def _bundle_objects(world: World) -> list[dict[str, Any]]:
 
 def test_taxii2_client_reads_and_writes_our_server(served: tuple[str, str], world: World) -> None:
     base, _ = served
-    server = Server(f"{base}/taxii2/", user=USER, password=PASSWORD)
-    (root,) = server.api_roots
-    assert isinstance(root, ApiRoot) and MEDIA_TYPE in root.versions
-    (collection,) = root.collections
     objects = _bundle_objects(world)
-    status = collection.add_objects(json.dumps({"objects": objects}))
-    assert status.status == "complete" and status.success_count == len(objects)
-    pages = list(as_pages(collection.get_objects, per_request=100))
-    got = [o for page in pages for o in page.get("objects", [])]
-    assert len(pages) == -(-len(objects) // 100)
-    assert sorted(o["id"] for o in got) == sorted(o["id"] for o in objects)
-    one = collection.get_object(objects[-1]["id"])
-    assert one["objects"] == [objects[-1]]
-    manifest = collection.get_manifest(limit=5)
-    assert len(manifest["objects"]) == 5 and manifest["more"]
+    with Server(f"{base}/taxii2/", user=USER, password=PASSWORD) as server:
+        (root,) = server.api_roots
+        assert isinstance(root, ApiRoot) and MEDIA_TYPE in root.versions
+        (collection,) = root.collections
+        status = collection.add_objects(json.dumps({"objects": objects}))
+        assert status.status == "complete" and status.success_count == len(objects)
+        pages = list(as_pages(collection.get_objects, per_request=100))
+        got = [o for page in pages for o in page.get("objects", [])]
+        assert len(pages) == -(-len(objects) // 100)
+        assert sorted(o["id"] for o in got) == sorted(o["id"] for o in objects)
+        one = collection.get_object(objects[-1]["id"])
+        assert one["objects"] == [objects[-1]]
+        manifest = collection.get_manifest(limit=5)
+        assert len(manifest["objects"]) == 5 and manifest["more"]
 
 
 def test_added_after_pages_never_skip_or_repeat(served: tuple[str, str]) -> None:
     _, url = served
-    client = TaxiiClient(url, USER, PASSWORD)
-    first = [_note(i) for i in range(130)]
-    assert client.push(first).success == 130
-    response = httpx.get(url + "objects/", params={"limit": 100}, auth=(USER, PASSWORD))
-    mark = response.headers["X-TAXII-Date-Added-Last"]
-    assert response.json()["more"] and len(response.json()["objects"]) == 100
-    client.push([_note(i) for i in range(130, 140)])
-    later = client.pull(added_after=mark, limit=7)
-    assert [o["id"] for o in later] == [o["id"] for o in first[100:]] + [
-        _note(i)["id"] for i in range(130, 140)
-    ]
-    assert client.push(first[:3]).success == 3  # re-sent versions are accepted, kept once
-    assert len(client.pull()) == 140
-    client.close()
+    with TaxiiClient(url, USER, PASSWORD) as client:
+        first = [_note(i) for i in range(130)]
+        assert client.push(first).success == 130
+        response = httpx.get(url + "objects/", params={"limit": 100}, auth=(USER, PASSWORD))
+        mark = response.headers["X-TAXII-Date-Added-Last"]
+        assert response.json()["more"] and len(response.json()["objects"]) == 100
+        client.push([_note(i) for i in range(130, 140)])
+        later = client.pull(added_after=mark, limit=7)
+        assert [o["id"] for o in later] == [o["id"] for o in first[100:]] + [
+            _note(i)["id"] for i in range(130, 140)
+        ]
+        assert client.push(first[:3]).success == 3  # re-sent versions are accepted, kept once
+        assert len(client.pull()) == 140
 
 
 def _note(i: int) -> dict[str, Any]:
@@ -170,8 +169,8 @@ def test_push_pull_match_end_to_end_over_http(
     assert main(args) == 0
     assert (out / "matches.csv").read_text().count("\n") > 10
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", "wrong")
-    with pytest.raises(UserError, match="HTTP 401"):
-        TaxiiClient(url, USER, "wrong").pull()
+    with TaxiiClient(url, USER, "wrong") as client, pytest.raises(UserError, match="HTTP 401"):
+        client.pull()
 
 
 def test_our_client_against_medallion(tmp_path: Path, world: World) -> None:

@@ -137,21 +137,15 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_push(args: argparse.Namespace) -> int:
     objects = _bundle_objects(args.bundle)
-    client = TaxiiClient(args.url, args.user, _password())
-    try:
+    with TaxiiClient(args.url, args.user, _password()) as client:
         result = client.push(objects)
-    finally:
-        client.close()
     print(f"share push: {result.success}/{result.total} objects accepted, {result.failure} failed")
     return 0 if result.failure == 0 else 1
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    client = TaxiiClient(args.url, args.user, _password())
-    try:
+    with TaxiiClient(args.url, args.user, _password()) as client:
         objects = client.pull(args.added_after)
-    finally:
-        client.close()
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
     args.out.write_text(json.dumps(bundle, indent=2))
     print(f"share pull: {len(objects)} objects -> {args.out}")

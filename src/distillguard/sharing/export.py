@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import stix2
 
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
 from distillguard.sharing.fingerprints import KIND_BY_NAME, holdings_sql
@@ -34,6 +34,11 @@ class ExportOptions:
     tlp: str = "amber"
     valid_days: int = 30  # indicators stay valid this long after last seen
     selection: Selection = field(default_factory=Selection)
+
+    def __post_init__(self) -> None:
+        if self.valid_days < 1:
+            raise ConfigError("--valid-days must be at least 1")
+        stix.tlp_marking(self.tlp)  # an unknown level raises with the valid ones
 
 
 @dataclass(frozen=True)

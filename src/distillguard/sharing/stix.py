@@ -15,7 +15,7 @@ from typing import Any
 
 import stix2
 
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError
 
 SCO_TYPE = "x-distillguard-fingerprint"
 KILL_CHAIN = "distillguard-distillation"
@@ -73,7 +73,7 @@ TLP_LEVELS = tuple(_TLP_IDS)
 def tlp_marking(level: str) -> stix2.MarkingDefinition:
     """The OASIS TLP 2.0 marking definition of a level (clear, green, amber, amber+strict, red)."""
     if level not in _TLP_IDS:
-        raise UserError(f"unknown TLP level {level!r}; valid: {', '.join(TLP_LEVELS)}")
+        raise ConfigError(f"unknown TLP level {level!r}; valid: {', '.join(TLP_LEVELS)}")
     return stix2.MarkingDefinition(
         id=_TLP_IDS[level],
         created="2022-10-01T00:00:00.000Z",
