@@ -27,6 +27,8 @@ from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import read_key
 from distillguard.findings.responses import GatewayAction
+from distillguard.sharing import keys
+from distillguard.sharing.boost import PeerBoost
 from distillguard.verdicts.store import open_store
 
 
@@ -153,6 +155,16 @@ def register(subparsers: Subparsers) -> None:
         help="with --engine spark: a Spark setting, as spark-submit's --conf (repeatable)",
     )
     add_json_flag(p, "the run's counts and flagged clusters")
+    p.add_argument(
+        "--indicators",
+        type=Path,
+        default=None,
+        metavar="BUNDLE",
+        help="a peer's STIX bundle: matching its indicators counts as evidence (needs --key)",
+    )
+    p.add_argument(
+        "--key", type=Path, default=None, metavar="FILE", help="the sharing community's key"
+    )
     p.set_defaults(run=run_detect)
     e = add_command(
         subparsers,
@@ -196,6 +208,7 @@ def run_detect(args: argparse.Namespace) -> int:
         review_threshold=args.review_threshold,
         seed=args.seed,
     )
+    boost = peer_boost(args.indicators, args.key)
     engine = get_engine(args.engine, _engine_options(args))
     try:
         summary = detect_with_bars(
@@ -206,6 +219,7 @@ def run_detect(args: argparse.Namespace) -> int:
             findings_options=_findings_options(args),
             allowlist=load_allowlist(args.allowlist) if args.allowlist else None,
             engine=engine,
+            boost=boost,
         )
     finally:
         engine.close()
@@ -291,6 +305,17 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
         "findings": summary.findings,
         "seconds": summary.seconds,
     }
+
+
+def peer_boost(bundle: Path | None, key: Path | None) -> PeerBoost | None:
+    """The evidence of a peer's indicators, when asked for (off by default)."""
+    if bundle is None:
+        if key is not None:
+            raise UserError("--key is only used with --indicators")
+        return None
+    if key is None:
+        raise UserError("--indicators needs --key FILE, the community key it was made with")
+    return PeerBoost.from_files(bundle, keys.load(key))
 
 
 def print_detect(summary: DetectSummary, console: Console) -> None:

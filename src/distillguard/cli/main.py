@@ -18,6 +18,7 @@ from distillguard.cli import (
     gateway_cmd,
     ingest_cmd,
     provenance_cmd,
+    share_cmd,
     simulate_cmd,
     verdicts_cmd,
     watch_cmd,
@@ -46,6 +47,7 @@ SUBCOMMANDS: tuple[Registrar, ...] = (
     export_cmd.register,
     completion_cmd.register,
     provenance_cmd.register,
+    share_cmd.register,
 )
 
 DESCRIPTION = """Detect, explain and stop distillation attacks on an LLM API: the harvesting

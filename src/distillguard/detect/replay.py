@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
+from distillguard.detect.boost import AccountBoost, apply_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.engine.base import KEYS_TABLE, SignalSource
 from distillguard.linking.codes import key_codes
@@ -158,7 +159,9 @@ def replay(
     source: SignalSource,
     accounts: str | None,
     config: DetectConfig,
+    *,
     on_tick: Callable[[int, int], None] | None = None,
+    boost: AccountBoost | None = None,
 ) -> Replay:
     """Score and link the log run by run (see `_runs`); what is held between runs is the
     flags, the flagged clusters and each account's peak row. `on_tick(done, total)` is
@@ -172,6 +175,10 @@ def replay(
     for ticks in runs:
         owned_from = ticks[0] - step  # the runs' own hours follow one another
         run = _score_run(con, accounts, config, owned_from, ticks[-1])
+        if boost is not None:  # outside evidence (a peer's indicators), off by default
+            run = _Run(
+                run.rows, apply_boost(boost, run.rows, run.scores, run.window_end), run.window_end
+            )
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
         for i in owned[run.scores.score[owned] >= config.review_threshold]:
             state.account_review.setdefault(str(run.rows["account_id"][i]), run.window_end[i])

@@ -10,7 +10,7 @@ import numpy as np
 
 from distillguard.detect.replay import Replay
 from distillguard.scoring import account as account_scoring
-from distillguard.scoring.evidence import Evidence
+from distillguard.scoring.evidence import Evidence, Rule
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,9 @@ def _merge_flagged(replay: Replay) -> list[tuple[list[str], list[int]]]:
     return [(sorted(m), ids) for m, ids in groups.values()]
 
 
-def build_results(replay: Replay) -> tuple[list[AccountResult], list[ClusterResult]]:
+def build_results(
+    replay: Replay, extra_rules: tuple[Rule, ...] = ()
+) -> tuple[list[AccountResult], list[ClusterResult]]:
     state, records = replay.state, replay.state.flagged_clusters
     clusters: list[ClusterResult] = []
     cluster_of: dict[str, str] = {}
@@ -117,7 +119,7 @@ def build_results(replay: Replay) -> tuple[list[AccountResult], list[ClusterResu
         score = max(
             own, state.cluster_score.get(account, 0.0) if account in state.cluster_flag else 0.0
         )
-        evidence = replay.scores.evidence(account_scoring.RULES, replay.rows, row)
+        evidence = replay.scores.evidence(account_scoring.RULES + extra_rules, replay.rows, row)
         accounts.append(
             AccountResult(
                 account,

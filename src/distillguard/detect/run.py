@@ -14,6 +14,7 @@ from pathlib import Path
 
 from distillguard import __version__
 from distillguard.detect.allowlist import AllowEntry, Suppression, apply_allowlist
+from distillguard.detect.boost import AccountBoost
 from distillguard.detect.case_files import write_evidence, write_run
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.folder import OutputFolder, check_target
@@ -98,6 +99,7 @@ def detect(
     on_tick: Callable[[int, int], None] | None = None,
     allowlist: list[AllowEntry] | None = None,
     engine: Engine | None = None,
+    boost: AccountBoost | None = None,
 ) -> DetectSummary:
     """Detect over a lake (or log files, ingested into OUT/lake) and write the results to
     `out`, which is replaced whole when the run completes and untouched if it does not."""
@@ -112,6 +114,7 @@ def detect(
         findings_options,
         findings_options.read_previous(out),  # before this run replaces them
         engine or DuckDBEngine(),
+        boost,
     )
     folder = OutputFolder(out)
     try:
@@ -141,6 +144,7 @@ class _Run:
     findings: FindingsOptions
     previous: PreviousFindings
     engine: Engine
+    boost: AccountBoost | None
 
 
 def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) -> DetectSummary:
@@ -163,10 +167,13 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
         account_table = "accounts"
-    result = replay(con, SignalSource(engine, signals_dir), account_table, config, on_tick)
+    if run.boost is not None:  # outside evidence (a peer's indicators), off by default
+        run.boost.prepare(con, signals, account_table)
+    source = SignalSource(engine, signals_dir)
+    result = replay(con, source, account_table, config, on_tick=on_tick, boost=run.boost)
     seconds["profiles_linking_scoring"] = time.perf_counter() - started
     started = time.perf_counter()
-    account_results, clusters = build_results(result)
+    account_results, clusters = build_results(result, (run.boost.rule,) if run.boost else ())
     allowed = apply_allowlist(account_results, clusters, run.allowlist)
     account_results, clusters, suppressed = allowed.accounts, allowed.clusters, allowed.suppressed
     stats = cluster_stats(con, signals, clusters)

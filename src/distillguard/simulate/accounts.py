@@ -43,6 +43,7 @@ class AccountMemo:
 
     templates: dict[int, tuple[str, str]] = field(default_factory=dict)
     app_prompts: dict[int, str] = field(default_factory=dict)
+    operator: dict[str, list[str]] = field(default_factory=dict)  # kind -> templates
 
 
 @dataclass

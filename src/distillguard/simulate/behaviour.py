@@ -51,6 +51,11 @@ class Behaviour:
     burst_prob: float = 0.1  # hours == burst: chance of a burst on an ordinary day
     release_burst_prob: float = 0.0  # ... on the release day
     relay_share: float = 0.0  # share of ordinary customers' traffic relayed (hydra)
+    # >0: every prompt wraps a varying record in one of this many instruction templates of
+    # one operator, drawn from operator_seed and not the world's seed, so the same operator
+    # sends the same templates to every provider it harvests (indicator sharing benchmark).
+    operator_templates: int = 0
+    operator_seed: int = 0
 
 
 ARCHETYPES: dict[str, Behaviour] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,7 +101,29 @@ def _prompts(
                 prefix = source.prompts(kind, rng, 1)[0]
                 cache.templates[a] = (kind, prefix)
             out[i] = f"{prefix}\n\nRecord:\n{out[i]}"
+    if b.operator_templates:
+        out = _operator_prompts(block, kinds, out, source, rng)
     return out, cot
+
+
+def _operator_prompts(
+    block: AccountBlock,
+    kinds: list[str],
+    records: list[str],
+    source: PromptSource,
+    rng: np.random.Generator,
+) -> list[str]:
+    """Each record wrapped in one of the operator's templates for its kind. The templates
+    come from the operator's own seed, so they are the same in every simulated world."""
+    b, pool = block.plan.behaviour, block.memo.operator
+    picks = rng.integers(0, b.operator_templates, len(kinds)).tolist()
+    out = []
+    for kind, record, k in zip(kinds, records, picks, strict=True):
+        if kind not in pool:
+            own = np.random.default_rng([b.operator_seed, zlib.crc32(kind.encode())])
+            pool[kind] = source.prompts(kind, own, b.operator_templates)
+        out.append(f"{pool[kind][k]}\n\nRecord:\n{record}")
+    return out
 
 
 def _app_prompt(block: AccountBlock, a: int, rng: np.random.Generator) -> str:

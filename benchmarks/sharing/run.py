@@ -1,0 +1,137 @@
+"""Does sharing help? Two providers, one operator: B detects with and without A's bundle.
+
+    python -m benchmarks.sharing.run [--out bench-out/sharing] [--corpus DIR] [--days 6]
+
+Each provider is simulated with its own benign world (its own seed). One operator harvests
+both with the same instruction templates and tooling (the simulator's `operator_templates`
+and `operator_seed` knobs), through different accounts; it reaches provider B four days
+after A. A detects and exports a keyed STIX bundle; B detects without it, then with
+`--indicators`. B's recall, false-positive rate, leakage and time to detect are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from distillguard.detect.run import detect
+from distillguard.evaluate.metrics import Metrics, evaluate
+from distillguard.ingest import ingest
+from distillguard.sharing import keys
+from distillguard.sharing.boost import PeerBoost
+from distillguard.sharing.export import ExportOptions, export
+from distillguard.simulate import simulate
+
+PRESET = """
+days: {days}
+start: "{start}"
+models:
+  current: [model-large-2025-10, model-fast-2025-10, model-large-2025-06]
+  new: model-large-2026-02
+  release_day: 3
+benign:
+  casual: {{accounts: 5600}}
+  power_user: {{accounts: 260}}
+  coding_agent: {{accounts: 580}}
+  batch_pipeline: {{accounts: 30}}
+  eval_runner: {{accounts: 30}}
+  app_backend: {{accounts: 30}}
+  ci_agent: {{accounts: 30}}
+  student: {{accounts: 1000}}
+campaigns:
+  operator: {{archetype: agentic, accounts: 30, exchanges: 40000,
+              operator_templates: 12, operator_seed: 4242}}
+"""
+STARTS = {"A": "2026-02-02T00:00:00Z", "B": "2026-02-06T00:00:00Z"}
+SEEDS = {"A": 101, "B": 202}
+
+
+def _provider(name: str, work: Path, days: int, corpus: Path | None) -> Path:
+    """Simulate and ingest one provider; returns its directory."""
+    root = work / name
+    preset = root / "preset.yaml"
+    root.mkdir(parents=True)
+    preset.write_text(PRESET.format(days=days, start=STARTS[name]))
+    sim = simulate(str(preset), root / "traffic", seed=SEEDS[name], corpus=corpus)
+    ingest([sim.files[0]], root / "lake", [sim.files[1]])
+    return root
+
+
+def _row(metrics: Metrics) -> dict[str, Any]:
+    campaign = next(c for c in metrics.campaigns if c.campaign == "operator")
+    return {
+        "recall": metrics.recall,
+        "false_positive_rate": metrics.false_positive_rate,
+        "benign_accounts": metrics.benign_accounts,
+        "campaign": asdict(campaign),
+    }
+
+
+def _timed(seconds: dict[str, float], stage: str, started: float) -> None:
+    seconds[stage] = round(time.perf_counter() - started, 1)
+
+
+def run(work: Path, days: int, corpus: Path | None) -> dict[str, Any]:
+    shutil.rmtree(work, ignore_errors=True)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    a, b = (_provider(n, work, days, corpus) for n in ("A", "B"))
+    _timed(seconds, "simulate_ingest", started)
+    key = keys.generate()
+    started = time.perf_counter()
+    detect([a / "lake"], a / "detect")
+    summary = export(a / "detect", key, a / "bundle.json", ExportOptions("provider A"), a / "lake")
+    _timed(seconds, "A_detect_export", started)
+    started = time.perf_counter()
+    detect([b / "lake"], b / "without")
+    _timed(seconds, "B_detect_without", started)
+    started = time.perf_counter()
+    detect([b / "lake"], b / "with", boost=PeerBoost.from_files(a / "bundle.json", key))
+    _timed(seconds, "B_detect_with", started)
+    labels = b / "traffic" / "labels.parquet"
+    return {
+        "bundle": {"campaigns": summary.campaigns, "indicators": summary.indicators},
+        "A": _row(evaluate(a / "detect", a / "traffic" / "labels.parquet")),
+        "B_without": _row(evaluate(b / "without", labels)),
+        "B_with": _row(evaluate(b / "with", labels)),
+        "seconds": seconds,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        "| run | recall | benign FPR | campaign recall | leakage | hours to first flag "
+        "| median hours to flag |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ("A", "B_without", "B_with"):
+        r, c = result[name], result[name]["campaign"]
+        first = c["hours_to_first_flag"]
+        median = c["median_hours_to_flag"]
+        lines.append(
+            f"| {name} | {r['recall']:.3f} | {r['false_positive_rate']:.4%} | {c['recall']:.3f} "
+            f"| {c['leakage']:.1%} | {'-' if first is None else f'{first:.1f}'} "
+            f"| {'-' if median is None else f'{median:.1f}'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("bench-out/sharing"))
+    parser.add_argument("--days", type=int, default=6)
+    parser.add_argument("--corpus", type=Path, default=None)
+    args = parser.parse_args()
+    result = run(args.out / "work", args.days, args.corpus)
+    (args.out / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    print(json.dumps(result["bundle"]), json.dumps(result["seconds"]))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""`share match`: local accounts matching a peer's indicators, as findings and sightings.
+
+Each matched account becomes a finding whose evidence keeps what was observed (which
+indicator, of what kind, how many exchanges, when first) apart from what is inferred (the
+same operator as the peer's campaign, with a confidence). The producer hears back through
+STIX `sighting`s: one per matched indicator, with counts only, never an account id.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import stix2
+
+from distillguard.detect.results import AccountResult
+from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
+from distillguard.errors import UserError
+from distillguard.findings.ocsf import OcsfSink
+from distillguard.findings.sink import RunResults
+from distillguard.ingest import Lake
+from distillguard.ingest.lake import sql_path
+from distillguard.scoring.evidence import Evidence
+from distillguard.sharing import stix
+from distillguard.sharing.fingerprints import KIND_BY_NAME
+from distillguard.sharing.keys import CommunityKey
+from distillguard.sharing.match import Match, combine, indicator_strength, match_events, matches
+from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle
+
+MATCH_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("confidence", pa.float64()),
+        ("campaigns", pa.string()),
+        ("indicators", pa.int64()),
+        ("exchanges", pa.int64()),
+        ("first_match_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    accounts: list[AccountResult]
+    sightings: int
+    indicators: int
+    skipped: int
+    out: Path
+
+    def line(self) -> str:
+        return (
+            f"share match: {self.indicators} peer indicator(s) ({self.skipped} skipped), "
+            f"{len(self.accounts)} local account(s) matched, {self.sightings} sighting(s) "
+            f"-> {self.out}"
+        )
+
+
+def _evidence(indicator: PeerIndicator, m: Match, campaign: str) -> Evidence:
+    strength = indicator_strength(indicator.kind, indicator.confidence, np.array([m.exchanges]))
+    return Evidence(
+        "peer_indicator",
+        f"matches a peer's {KIND_BY_NAME[indicator.kind].title}",
+        {
+            "indicator": indicator.indicator_id,
+            "kind": indicator.kind,
+            "exchanges": m.exchanges,
+            "first_seen": m.first_seen.isoformat(),
+        },
+        f"the same operator as the peer's {campaign or 'indicator'}",
+        round(float(strength[0]), 3),
+    )
+
+
+def account_findings(peer: PeerBundle, found: list[Match]) -> list[AccountResult]:
+    by_id = {i.indicator_id: i for i in peer.indicators}
+    by_account: dict[str, list[Match]] = {}
+    for m in found:
+        by_account.setdefault(m.account_id, []).append(m)
+    results = []
+    for account, ms in sorted(by_account.items()):
+        names = sorted({peer.campaigns.get(by_id[m.indicator_id].campaign, "") for m in ms} - {""})
+        evidence = [_evidence(by_id[m.indicator_id], m, ", ".join(names)) for m in ms]
+        per_kind: dict[str, np.ndarray] = {}
+        for e in evidence:
+            kind = str(e.observed["kind"])
+            per_kind[kind] = np.maximum(per_kind.get(kind, np.zeros(1)), e.confidence)
+        score = float(combine(per_kind, 1)[0])
+        inferred = Evidence(
+            "peer_campaign",
+            "same campaign as a peer's",
+            {"campaigns": names, "indicators": len(ms), "exchanges": sum(m.exchanges for m in ms)},
+            f"this account belongs to {', '.join(names) or 'a campaign'} seen by a peer",
+            round(score, 3),
+        )
+        evidence.sort(key=lambda e: -e.confidence)
+        first = min(m.first_seen for m in ms)
+        results.append(
+            AccountResult(
+                account, round(score, 4), True, "peer", None, first, (inferred, *evidence[:20])
+            )
+        )
+    return results
+
+
+def sightings(peer: PeerBundle, found: list[Match], name: str, tlp: str) -> stix2.Bundle:
+    """One sighting per matched indicator, by `name`, with counts only."""
+    me, marking = stix.producer(name), stix.tlp_marking(tlp)
+    per: dict[str, list[Match]] = {}
+    for m in found:
+        per.setdefault(m.indicator_id, []).append(m)
+    objects: list[Any] = [stix.PROJECT, stix.PROPERTIES, marking, me]
+    for indicator_id, ms in sorted(per.items()):
+        exchanges = sum(m.exchanges for m in ms)
+        objects.append(
+            stix2.Sighting(
+                id=f"sighting--{stix.stable_uuid(me.id, indicator_id)}",
+                created_by_ref=me.id,
+                sighting_of_ref=indicator_id,
+                where_sighted_refs=[me.id],
+                count=exchanges,
+                first_seen=min(m.first_seen for m in ms),
+                last_seen=max(m.last_seen for m in ms),
+                description=f"Seen in {len(ms)} local accounts' traffic ({exchanges} exchanges).",
+                object_marking_refs=[marking.id],
+                extensions=stix.counts(accounts_seen=len(ms), exchanges_seen=exchanges),
+            )
+        )
+    return stix2.Bundle(*objects, allow_custom=False)
+
+
+def _write_matches(path: Path, results: list[AccountResult]) -> None:
+    rows = []
+    for r in results:
+        inferred = r.evidence[0].observed
+        rows.append(
+            {
+                "account_id": r.account_id,
+                "confidence": r.score,
+                "campaigns": "; ".join(inferred["campaigns"]),  # type: ignore[arg-type]
+                "indicators": inferred["indicators"],
+                "exchanges": inferred["exchanges"],
+                "first_match_at": r.first_flagged_at,
+            }
+        )
+    table = pa.Table.from_pylist(rows, schema=MATCH_SCHEMA)
+    pq.write_table(table, path.with_suffix(".parquet"))
+    pa_csv.write_csv(table, path.with_suffix(".csv"))
+
+
+def match_lake(
+    bundle: Path, lake_dir: Path, key: CommunityKey, out: Path, *, name: str, tlp: str
+) -> MatchSummary:
+    """Match a lake's traffic against a peer bundle; write matches, findings, sightings."""
+    lake = Lake(lake_dir)
+    if not (lake_dir / "exchanges").is_dir():
+        raise UserError(f"{lake_dir} is not a lake (no exchanges/)")
+    peer = read_bundle(bundle, key)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=out, prefix=".signals-"))
+    try:
+        signals_to_parquet(lake, scratch)
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW signals AS SELECT * FROM {signals_sql(scratch)}")
+        accounts = None
+        if lake.accounts_path.exists():
+            path = sql_path(lake.accounts_path)
+            con.execute(f"CREATE VIEW accounts AS SELECT * FROM read_parquet('{path}')")
+            accounts = "accounts"
+        found = matches(con, match_events(con, "signals", accounts, key, peer))
+        con.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    results = account_findings(peer, found)
+    _write_matches(out / "matches", results)
+    OcsfSink().write(RunResults(tuple(results), (), datetime.now(UTC)), out)
+    bundle_out = sightings(peer, found, name, tlp)
+    (out / "sightings.json").write_text(bundle_out.serialize(pretty=True))
+    n_sightings = sum(1 for o in bundle_out.objects if o.type == "sighting")
+    return MatchSummary(results, n_sightings, len(peer.indicators), peer.skipped, out)

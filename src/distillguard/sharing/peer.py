@@ -1,0 +1,122 @@
+"""A peer's bundle read back: its keyed indicators and the campaigns they indicate.
+
+Only indicators in distillguard's own form are taken (one comparison of a keyed
+fingerprint, made under the reader's key); other indicators in the bundle, for other
+tools, are skipped and counted. Patterns are read with the OASIS pattern parser.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from stix2patterns.v21.pattern import ParseException, Pattern
+
+from distillguard.errors import UserError
+from distillguard.sharing import stix
+from distillguard.sharing.fingerprints import KIND_BY_NAME
+from distillguard.sharing.keys import CommunityKey
+
+
+@dataclass(frozen=True)
+class PeerIndicator:
+    indicator_id: str
+    kind: str
+    keyed: str
+    confidence: float  # the producer's, in [0, 1]
+    campaign: str  # the campaign it indicates ("" if none)
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class PeerBundle:
+    indicators: tuple[PeerIndicator, ...]
+    campaigns: dict[str, str]  # campaign id -> name
+    skipped: int  # indicators not in distillguard's form
+    other_key: int  # distillguard indicators made under another community key
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _comparison(pattern: str) -> tuple[str, str] | None:
+    """(kind, keyed value) of a single-comparison fingerprint pattern, else None."""
+    try:
+        inspected = Pattern(pattern).inspect()
+    except (ParseException, TypeError, ValueError):
+        return None
+    comparisons = inspected.comparisons.get(stix.SCO_TYPE, [])
+    if len(inspected.comparisons) != 1 or len(comparisons) != 1:
+        return None
+    path, operator, value = comparisons[0]
+    kind = path[0] if len(path) == 1 else None
+    if operator != "=" or kind not in KIND_BY_NAME or not value.startswith("'"):
+        return None
+    return str(kind), value.strip("'")
+
+
+def _indicates(objects: list[dict[str, Any]], campaigns: dict[str, str]) -> dict[str, str]:
+    return {
+        o["source_ref"]: o["target_ref"]
+        for o in objects
+        if o.get("type") == "relationship"
+        and o.get("relationship_type") == "indicates"
+        and o.get("target_ref") in campaigns
+    }
+
+
+def _objects(path: Path) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"bundle not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path} is not a JSON STIX bundle: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("objects", []), list):
+        raise UserError(f"{path} is not a STIX bundle (no objects list)")
+    return [o for o in doc.get("objects", []) if isinstance(o, dict)]
+
+
+def _indicator(o: dict[str, Any], key: CommunityKey, campaign: str) -> PeerIndicator | None:
+    found = _comparison(str(o.get("pattern", "")))
+    if found is None:
+        return None
+    until = o.get("valid_until")
+    return PeerIndicator(
+        str(o["id"]),
+        found[0],
+        found[1],
+        float(o.get("confidence", 50)) / 100,
+        campaign,
+        _time(str(o["valid_from"])),
+        _time(str(until)) if until else None,
+    )
+
+
+def read_bundle(path: Path, key: CommunityKey) -> PeerBundle:
+    objects = _objects(path)
+    campaigns = {o["id"]: str(o.get("name", "")) for o in objects if o.get("type") == "campaign"}
+    indicates = _indicates(objects, campaigns)
+    indicators, skipped, other_key = [], 0, 0
+    for o in (o for o in objects if o.get("type") == "indicator"):
+        made_with = stix.extension_of(o).get("key_id")
+        try:
+            parsed = _indicator(o, key, indicates.get(str(o.get("id")), ""))
+        except (KeyError, ValueError, TypeError):
+            parsed = None
+        if parsed is None:
+            skipped += 1
+        elif made_with not in (None, key.key_id):
+            other_key += 1
+        else:
+            indicators.append(parsed)
+    if other_key and not indicators:
+        raise UserError(
+            f"{path}: its indicators were made under another community key than {key.key_id}"
+        )
+    return PeerBundle(tuple(indicators), campaigns, skipped, other_key)

@@ -1,0 +1,204 @@
+"""`share serve`: a TAXII 2.1 server (discovery, API root, collections, objects, manifest,
+status) on Starlette, over a DuckDB store. Every route needs HTTP Basic authentication;
+requests must accept, and send, the TAXII 2.1 media type."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from distillguard.sharing.taxii import MEDIA_TYPE
+from distillguard.sharing.taxii.auth import Users
+from distillguard.sharing.taxii.store import TaxiiStore, parse_time, stamp
+
+API_ROOT = "api1"
+MAX_PAGE = 100
+MAX_CONTENT = 10 * 1024 * 1024
+
+
+def taxii(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(json.dumps(body), status, headers, media_type=MEDIA_TYPE)
+
+
+def error(status: int, title: str) -> Response:
+    return taxii({"title": title, "http_status": str(status)}, status)
+
+
+def _accepts(request: Request) -> bool:
+    accept = request.headers.get("accept", "").replace(" ", "")
+    return not accept or "application/taxii+json" in accept or "*/*" in accept
+
+
+class TaxiiApp:
+    def __init__(self, store: TaxiiStore, users: Users, title: str = "distillguard") -> None:
+        self.store, self.users, self.title = store, users, title
+        self.statuses: dict[str, dict[str, Any]] = {}
+
+    def guard(self, request: Request) -> Response | None:
+        """401 without valid credentials, 406 if the client will not take TAXII JSON."""
+        if self.users.check_header(request.headers.get("authorization")) is None:
+            response = error(401, "authentication required")
+            response.headers["WWW-Authenticate"] = 'Basic realm="distillguard TAXII"'
+            return response
+        if not _accepts(request):
+            return error(406, f"this server answers {MEDIA_TYPE}")
+        if request.path_params.get("api_root", API_ROOT) != API_ROOT:
+            return error(404, "no such API root")
+        return None
+
+    def collection(self, request: Request) -> dict[str, Any] | None:
+        cid = request.path_params["collection_id"]
+        for c in self.store.collections():
+            if c["id"] == cid:
+                return {**c, "can_read": True, "can_write": True, "media_types": [MEDIA_TYPE]}
+        return None
+
+    async def discovery(self, request: Request) -> Response:
+        root = f"{str(request.base_url).rstrip('/')}/{API_ROOT}/"
+        body = {"title": self.title, "default": root, "api_roots": [root]}
+        return self.guard(request) or taxii(body)
+
+    async def api_root(self, request: Request) -> Response:
+        body = {"title": self.title, "versions": [MEDIA_TYPE], "max_content_length": MAX_CONTENT}
+        return self.guard(request) or taxii(body)
+
+    async def collections(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        cs = [
+            {**c, "can_read": True, "can_write": True, "media_types": [MEDIA_TYPE]}
+            for c in self.store.collections()
+        ]
+        return taxii({"collections": cs})
+
+    async def one_collection(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        found = self.collection(request)
+        return taxii(found) if found else error(404, "no such collection")
+
+    def _page(self, request: Request, object_id: str | None, manifest: bool = False) -> Response:
+        q = request.query_params
+        try:
+            limit = min(int(q.get("limit", MAX_PAGE)), MAX_PAGE)
+            after = [parse_time(v) for v in (q.get("added_after"), q.get("next")) if v]
+        except ValueError:
+            return error(400, "bad limit, added_after or next")
+        if limit < 1:
+            return error(400, "limit must be at least 1")
+        types = q.get("match[type]", "").split(",") if q.get("match[type]") else None
+        page = self.store.page(
+            request.path_params["collection_id"],
+            added_after=max(after) if after else None,
+            limit=limit,
+            object_id=object_id or q.get("match[id]"),
+            types=types,
+        )
+        if object_id and not page.objects:
+            return error(404, "no such object")
+        objects = page.objects
+        if manifest:
+            objects = [
+                {
+                    "id": o["id"],
+                    "date_added": stamp(added),
+                    "version": o.get("modified") or o.get("created") or stamp(added),
+                    "media_type": "application/stix+json;version=2.1",
+                }
+                for o, added in zip(page.objects, page.added, strict=True)
+            ]
+        body: dict[str, Any] = {"more": page.more, "objects": objects}
+        headers = {}
+        if page.last_added is not None and page.first_added is not None:
+            headers["X-TAXII-Date-Added-First"] = stamp(page.first_added)
+            headers["X-TAXII-Date-Added-Last"] = stamp(page.last_added)
+            if page.more:
+                body["next"] = stamp(page.last_added)
+        return taxii(body, headers=headers)
+
+    async def objects(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        if self.collection(request) is None:
+            return error(404, "no such collection")
+        if request.method == "POST":
+            return await self._post(request)
+        return self._page(request, None)
+
+    async def manifest(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        if self.collection(request) is None:
+            return error(404, "no such collection")
+        return self._page(request, None, manifest=True)
+
+    async def one_object(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        if self.collection(request) is None:
+            return error(404, "no such collection")
+        return self._page(request, request.path_params["object_id"])
+
+    async def _post(self, request: Request) -> Response:
+        content_type = request.headers.get("content-type", "").replace(" ", "")
+        if not content_type.startswith("application/taxii+json"):
+            return error(415, f"send {MEDIA_TYPE}")
+        if int(request.headers.get("content-length", 0)) > MAX_CONTENT:
+            return error(413, "envelope too large")
+        raw = await request.body()
+        if len(raw) > MAX_CONTENT:
+            return error(413, "envelope too large")
+        try:
+            envelope = json.loads(raw)
+            objects = envelope["objects"]
+            if not isinstance(objects, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return error(400, 'expected an envelope: {"objects": [...]}')
+        result = self.store.add(request.path_params["collection_id"], objects)
+        status_id = str(uuid.uuid4())
+        status: dict[str, Any] = {
+            "id": status_id,
+            "status": "complete",
+            "request_timestamp": stamp(datetime.now(UTC)),
+            "total_count": len(objects),
+            "success_count": result.added + result.duplicates,
+            "failure_count": len(result.failed),
+            "pending_count": 0,
+            "failures": [{"id": i, "message": m} for i, m in result.failed],
+        }
+        self.statuses[status_id] = status
+        return taxii(status, 202)
+
+    async def status(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        found = self.statuses.get(request.path_params["status_id"])
+        return taxii(found) if found else error(404, "no such status")
+
+
+def make_app(store: TaxiiStore, users: Users, title: str = "distillguard") -> Starlette:
+    app = TaxiiApp(store, users, title)
+    base = "/{api_root}"
+    objects = base + "/collections/{collection_id}/objects/"
+    return Starlette(
+        routes=[
+            Route("/taxii2/", app.discovery),
+            Route(base + "/", app.api_root),
+            Route(base + "/collections/", app.collections),
+            Route(base + "/collections/{collection_id}/", app.one_collection),
+            Route(objects, app.objects, methods=["GET", "POST"]),
+            Route(objects + "{object_id}/", app.one_object),
+            Route(base + "/collections/{collection_id}/manifest/", app.manifest),
+            Route(base + "/status/{status_id}/", app.status),
+        ]
+    )

@@ -1,0 +1,154 @@
+"""The TAXII server's store: collections and STIX objects in one DuckDB file.
+
+Every object version is kept with the time it was added, unique and increasing, so a
+client paging by `added_after` never skips or repeats an object. DuckDB connections are not
+shared between threads: each call takes a cursor under a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+  id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR);
+CREATE TABLE IF NOT EXISTS objects (
+  collection_id VARCHAR, id VARCHAR, type VARCHAR, version VARCHAR,
+  date_added TIMESTAMPTZ, body VARCHAR, PRIMARY KEY (collection_id, id, version));
+"""
+
+
+@dataclass(frozen=True)
+class Page:
+    objects: list[dict[str, Any]]
+    added: list[datetime]  # when each object was added
+    more: bool
+    first_added: datetime | None
+    last_added: datetime | None
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    duplicates: int
+    failed: list[tuple[str, str]]  # (object id, why)
+
+
+def stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _version(obj: dict[str, Any]) -> str:
+    return str(obj.get("modified") or obj.get("created") or "")
+
+
+class TaxiiStore:
+    def __init__(self, path: Path | str = ":memory:") -> None:
+        self._con = duckdb.connect(str(path))
+        self._lock = threading.Lock()
+        self._last = datetime.fromtimestamp(0, UTC)
+        with self._lock:
+            self._con.execute(_SCHEMA)
+            ((last,),) = self._con.execute("SELECT max(date_added) FROM objects").fetchall()
+            if last is not None:
+                self._last = last.astimezone(UTC)
+
+    def add_collection(self, title: str, description: str = "") -> str:
+        """A new collection's id (a fresh UUID), or the existing one of that title."""
+        with self._lock:
+            found = self._con.execute(
+                "SELECT id FROM collections WHERE title = ?", [title]
+            ).fetchall()
+            if found:
+                return str(found[0][0])
+            cid = str(uuid.uuid4())
+            self._con.execute("INSERT INTO collections VALUES (?, ?, ?)", [cid, title, description])
+            return cid
+
+    def collections(self) -> list[dict[str, str]]:
+        with self._lock:
+            rows = self._con.execute("SELECT * FROM collections ORDER BY title").fetchall()
+        return [{"id": r[0], "title": r[1], "description": r[2]} for r in rows]
+
+    def _next_time(self) -> datetime:
+        """A date_added after every earlier one, even within one microsecond."""
+        now = datetime.now(UTC)
+        self._last = max(now, self._last + timedelta(microseconds=1))
+        return self._last
+
+    def add(self, collection_id: str, objects: list[Any]) -> AddResult:
+        added, duplicates, failed = 0, 0, []
+        with self._lock:
+            for obj in objects:
+                if not isinstance(obj, dict) or not obj.get("id") or not obj.get("type"):
+                    failed.append(
+                        (str(obj.get("id", "")) if isinstance(obj, dict) else "", "no id")
+                    )
+                    continue
+                key = [collection_id, obj["id"], _version(obj)]
+                exists = self._con.execute(
+                    "SELECT 1 FROM objects WHERE collection_id = ? AND id = ? AND version = ?", key
+                ).fetchall()
+                if exists:
+                    duplicates += 1
+                    continue
+                self._con.execute(
+                    "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
+                    [*key[:2], obj["type"], key[2], self._next_time(), json.dumps(obj)],
+                )
+                added += 1
+        return AddResult(added, duplicates, failed)
+
+    def page(
+        self,
+        collection_id: str,
+        *,
+        added_after: datetime | None,
+        limit: int,
+        object_id: str | None = None,
+        types: list[str] | None = None,
+    ) -> Page:
+        """The latest version of each object added after `added_after`, oldest first."""
+        where, params = ["collection_id = ?"], [collection_id]
+        if added_after is not None:
+            where.append("date_added > ?")
+            params.append(added_after)  # type: ignore[arg-type]
+        if object_id is not None:
+            where.append("id = ?")
+            params.append(object_id)
+        if types:
+            where.append(f"type IN ({', '.join('?' * len(types))})")
+            params.extend(types)
+        sql = (
+            "SELECT body, date_added FROM objects o WHERE "
+            + " AND ".join(where)
+            + " AND version = (SELECT max(version) FROM objects v "
+            "WHERE v.collection_id = o.collection_id AND v.id = o.id) "
+            f"ORDER BY date_added, id LIMIT {int(limit) + 1}"
+        )
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        more, rows = len(rows) > limit, rows[:limit]
+        return Page(
+            [json.loads(r[0]) for r in rows],
+            [r[1].astimezone(UTC) for r in rows],
+            more,
+            rows[0][1].astimezone(UTC) if rows else None,
+            rows[-1][1].astimezone(UTC) if rows else None,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from stix2validator import ValidationOptions, validate_string
+
+from distillguard.cli.main import main
+from distillguard.errors import ConfigError
+from distillguard.ingest.lake import sql_path
+from distillguard.sharing import stix
+from distillguard.sharing.export import ExportOptions
+from tests.sharing.conftest import World
+from tests.sharing.leaks import Secrets
+
+
+def assert_valid(text: str) -> None:
+    """The OASIS validator, strict: its warnings (SHOULDs) fail too."""
+    result = validate_string(text, ValidationOptions(version="2.1", strict=True))
+    assert result.is_valid, [str(e) for e in result.errors]
+
+
+def _objects(path: Path) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = json.loads(path.read_text())["objects"]
+    return objects
+
+
+def test_bundle_validates(world: World) -> None:
+    assert_valid(world.bundle.read_text())
+
+
+def test_bundle_has_a_campaign_per_flagged_cluster_and_keyed_indicators(world: World) -> None:
+    objects = _objects(world.bundle)
+    types = Counter(o["type"] for o in objects)
+    ((flagged,),) = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*) FROM read_parquet('{sql_path(world.detect / 'clusters.parquet')}') "
+            "WHERE flagged"
+        )
+        .fetchall()
+    )
+    assert types["campaign"] == flagged > 0
+    assert types["indicator"] > 0 and types["infrastructure"] > 0
+    indicators = [o for o in objects if o["type"] == "indicator"]
+    kinds = {stix.extension_of(i)["fingerprint_kind"] for i in indicators}
+    assert {"template_skeleton", "template_band", "payment", "signup_network"} <= kinds
+    for i in indicators:
+        props = stix.extension_of(i)
+        assert props["key_id"] == world.key.key_id
+        assert props["accounts_seen"] >= 2 and props["exchanges_seen"] >= props["accounts_seen"]
+        assert 0 <= i["confidence"] <= 100 and i["valid_until"] > i["valid_from"]
+        assert i["kill_chain_phases"][0]["kill_chain_name"] == stix.KILL_CHAIN
+        assert i["object_marking_refs"] == [stix.tlp_marking("amber").id]
+        value = i["pattern"].split("'")[1]
+        assert len(value) == 64 and world.key.keyed(props["fingerprint_kind"], "") != value
+
+
+def test_every_reference_resolves(world: World) -> None:
+    objects = _objects(world.bundle)
+    ids = {o["id"] for o in objects}
+    assert len(ids) == len(objects), "an id appears twice in the bundle"
+    for o in objects:
+        refs = [o.get("created_by_ref"), o.get("source_ref"), o.get("target_ref")]
+        refs += o.get("object_marking_refs", [])
+        assert {r for r in refs if r} <= ids, o["id"]
+
+
+def test_no_customer_secret_leaves(world: World, world_secrets: Secrets) -> None:
+    secrets = world_secrets
+    assert len(secrets.tokens) > 1000 and len(secrets.shingles) > 1000
+    assert secrets.hits(world.bundle.read_text()) == []
+
+
+def test_the_leak_scan_finds_a_planted_leak(world: World, world_secrets: Secrets) -> None:
+    """The scan above could pass by being blind; plant secrets and see it find them."""
+    secrets = world_secrets
+    indicator = next(o for o in _objects(world.bundle) if o["type"] == "indicator")
+    clean = json.dumps(indicator)
+    assert secrets.hits(clean) == []
+    for planted in sorted(secrets.tokens)[::997]:
+        assert planted in secrets.hits(clean.replace('"name": "', f'"name": "{planted} ', 1))
+    words = " ".join(sorted(secrets.shingles)[0])
+    assert secrets.hits(clean.replace('"name": "', f'"name": "{words} ', 1))
+
+
+def test_cli_keygen_and_export(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, out = tmp_path / "key.json", tmp_path / "b.json"
+    assert main(["share", "keygen", "--out", str(key)]) == 0
+    args = ["share", "export", str(world.detect), "--key", str(key), "--out", str(out)]
+    assert main([*args, "--lake", str(world.lake), "--tlp", "green"]) == 0
+    assert "campaign(s)" in capsys.readouterr().out
+    assert_valid(out.read_text())
+    assert stix.tlp_marking("green").id in out.read_text()
+    assert main(["share", "export", str(tmp_path), "--key", str(key), "--out", str(out)]) == 2
+    assert "not a detect output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"valid_days": 0}, "valid-days"), ({"tlp": "purple"}, "unknown TLP level")],
+)
+def test_bad_export_options_raise(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ExportOptions(**options)

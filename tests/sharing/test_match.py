@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from distillguard.cli.main import main
+from distillguard.errors import UserError
+from distillguard.ingest.lake import sql_path
+from distillguard.sharing import keys
+from distillguard.sharing.findings import MatchSummary, match_lake
+from distillguard.sharing.peer import read_bundle
+from distillguard.signals.sketch import band_keys, minhash, skeleton_words
+from distillguard.signals.text import skeleton
+from tests.sharing.conftest import World
+from tests.sharing.leaks import Secrets
+from tests.sharing.test_export import assert_valid
+
+
+@pytest.fixture(scope="module")
+def self_match(world: World, tmp_path_factory: pytest.TempPathFactory) -> MatchSummary:
+    """Provider A's bundle matched against A's own lake: what it flagged must come back."""
+    out = tmp_path_factory.mktemp("match")
+    return match_lake(world.bundle, world.lake, world.key, out, name="provider B", tlp="amber")
+
+
+def _flagged(world: World) -> set[str]:
+    path = sql_path(world.detect / "accounts.parquet")
+    sql = f"SELECT account_id FROM read_parquet('{path}') WHERE flagged"
+    rows = duckdb.connect().execute(sql).fetchall()
+    return {a for (a,) in rows}
+
+
+def test_flagged_accounts_match_their_own_indicators(
+    world: World, self_match: MatchSummary
+) -> None:
+    matched = {a.account_id: a.score for a in self_match.accounts}
+    flagged = _flagged(world)
+    assert len(flagged & set(matched)) >= 0.8 * len(flagged)
+    unflagged = [s for a, s in matched.items() if a not in flagged]
+    assert len(unflagged) <= 0.1 * len(matched)
+    assert all(s < 0.85 for s in unflagged), "an unflagged account matched as strongly as A's"
+
+
+def test_findings_keep_observed_apart_from_inferred(self_match: MatchSummary) -> None:
+    account = max(self_match.accounts, key=lambda a: a.score)
+    inferred, *observed = account.evidence
+    assert inferred.code == "peer_campaign" and inferred.observed["campaigns"]
+    assert 0 < inferred.confidence <= 0.95
+    assert observed and all(e.code == "peer_indicator" for e in observed)
+    first = observed[0].observed
+    assert str(first["indicator"]).startswith("indicator--")
+    assert isinstance(first["exchanges"], int) and first["exchanges"] >= 1 and first["kind"]
+    lines = (self_match.out / "findings.ocsf.jsonl").read_text().splitlines()
+    assert len(lines) == len(self_match.accounts)
+    assert (self_match.out / "matches.csv").read_text().count("\n") == len(lines) + 1
+
+
+def test_sightings_validate_and_leak_nothing(
+    self_match: MatchSummary, world_secrets: Secrets
+) -> None:
+    text = (self_match.out / "sightings.json").read_text()
+    assert_valid(text)
+    sightings = [o for o in json.loads(text)["objects"] if o["type"] == "sighting"]
+    assert len(sightings) == self_match.sightings > 0
+    assert all(
+        s["sighting_of_ref"].startswith("indicator--") and s["count"] >= 1 for s in sightings
+    )
+    assert world_secrets.hits(text) == []
+
+
+def test_a_bundle_under_another_key_is_refused(world: World) -> None:
+    with pytest.raises(UserError, match="another community key"):
+        read_bundle(world.bundle, keys.generate())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("nope", "not a JSON STIX bundle"), ('{"objects": 3}', "no objects list")],
+)
+def test_bad_bundles_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message):
+        read_bundle(path, keys.generate())
+
+
+def test_foreign_indicators_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    foreign = {
+        "type": "indicator",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "pattern": "[ipv4-addr:value = '198.51.100.1']",
+        "valid_from": "2026-01-01T00:00:00Z",
+    }
+    path.write_text(json.dumps({"type": "bundle", "objects": [foreign]}))
+    peer = read_bundle(path, keys.generate())
+    assert peer.indicators == () and peer.skipped == 1
+
+
+def test_near_duplicate_templates_share_a_keyed_band_without_text() -> None:
+    """Two prompts cut from one template, differing in a few words: their skeletons (and so
+    exact fingerprints) differ, yet a keyed LSH band matches; an unrelated prompt shares none."""
+    base = (
+        "You are an expert tutor. Solve the following competition problem, show every "
+        "intermediate step of your reasoning in detail, verify the result twice and state "
+        "the final answer clearly at the end of your response for the record"
+    )
+    texts = [base, base.replace("expert tutor", "careful teacher"), "what is the weather like"]
+    skeletons = skeleton(pc.utf8_lower(pa.array(texts)))
+    bands = band_keys(minhash(skeleton_words(skeletons)))
+    key = keys.generate()
+    keyed = [{key.keyed("template_band", f"{b}:{v}") for b, v in enumerate(row)} for row in bands]
+    assert skeletons[0] != skeletons[1]
+    assert keyed[0] & keyed[1]
+    assert not keyed[0] & keyed[2]
+
+
+def test_cli_match_on_a_non_lake_is_a_one_line_error(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "key.json"
+    keys.save(world.key, key)
+    args = ["share", "match", str(world.bundle), str(tmp_path), "--key", str(key)]
+    assert main([*args, "--out", str(tmp_path / "m")]) == 2
+    assert "not a lake" in capsys.readouterr().err

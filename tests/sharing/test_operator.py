@@ -1,0 +1,44 @@
+"""The simulator's shared operator (the sharing benchmark's premise): the same templates in
+two worlds of different seeds, through different accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from distillguard.ingest.lake import sql_path
+from distillguard.simulate import simulate
+
+PRESET = """
+days: 1
+start: "2026-02-02T00:00:00Z"
+models: {current: [model-large-2025-10], new: model-large-2026-02, release_day: 0}
+campaigns:
+  op: {archetype: agentic, accounts: 6, exchanges: 3000, operator_templates: 3,
+       operator_seed: 99}
+"""
+
+
+def _templates(out: Path) -> tuple[set[str], set[str]]:
+    path = sql_path(out / "exchanges.parquet")
+    rows = (
+        duckdb.connect()
+        .execute(
+            "SELECT account_id, messages[len(messages)].content[1].text "
+            f"FROM read_parquet('{path}') WHERE len(messages) = 1"
+        )
+        .fetchall()
+    )
+    wrapped = [(a, t) for a, t in rows if t and "\n\nRecord:\n" in t]
+    assert len(wrapped) > 0.5 * len(rows)
+    return {a for a, _ in wrapped}, {t.split("\n\nRecord:\n")[0] for _, t in wrapped}
+
+
+def test_one_operator_sends_the_same_templates_to_every_world(tmp_path: Path) -> None:
+    preset = tmp_path / "p.yaml"
+    preset.write_text(PRESET)
+    a = _templates(simulate(str(preset), tmp_path / "a", seed=1).out)
+    b = _templates(simulate(str(preset), tmp_path / "b", seed=2).out)
+    assert not a[0] & b[0], "the two worlds must not share accounts"
+    assert len(a[1]) <= 3 * 6 and a[1] == b[1], "the templates come from the operator's seed"

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from taxii2client.v21 import ApiRoot, Server, as_pages
+
+from distillguard.cli.main import main
+from distillguard.errors import UserError
+from distillguard.sharing.taxii import MEDIA_TYPE
+from distillguard.sharing.taxii.auth import Users, hash_password
+from distillguard.sharing.taxii.client import TaxiiClient
+from distillguard.sharing.taxii.server import make_app
+from distillguard.sharing.taxii.store import TaxiiStore
+from tests.sharing.conftest import World
+from tests.sharing.servers import (
+    MEDALLION_COLLECTION,
+    free_port,
+    medallion_serving,
+    uvicorn_serving,
+)
+from tests.sharing.test_export import assert_valid
+
+USER, PASSWORD = "peer", "correct horse battery staple"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Our TAXII server on loopback: (base URL, collection URL)."""
+    store = TaxiiStore(tmp_path / "taxii.duckdb")
+    cid = store.add_collection("indicators")
+    users = Users({USER: hash_password(PASSWORD, iterations=1000)})
+    with uvicorn_serving(make_app(store, users)) as base:
+        yield base, f"{base}/api1/collections/{cid}/"
+    store.close()
+
+
+def _bundle_objects(world: World) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = json.loads(world.bundle.read_text())["objects"]
+    return objects
+
+
+def test_taxii2_client_reads_and_writes_our_server(served: tuple[str, str], world: World) -> None:
+    base, _ = served
+    objects = _bundle_objects(world)
+    with Server(f"{base}/taxii2/", user=USER, password=PASSWORD) as server:
+        (root,) = server.api_roots
+        assert isinstance(root, ApiRoot) and MEDIA_TYPE in root.versions
+        (collection,) = root.collections
+        status = collection.add_objects(json.dumps({"objects": objects}))
+        assert status.status == "complete" and status.success_count == len(objects)
+        pages = list(as_pages(collection.get_objects, per_request=100))
+        got = [o for page in pages for o in page.get("objects", [])]
+        assert len(pages) == -(-len(objects) // 100)
+        assert sorted(o["id"] for o in got) == sorted(o["id"] for o in objects)
+        one = collection.get_object(objects[-1]["id"])
+        assert one["objects"] == [objects[-1]]
+        manifest = collection.get_manifest(limit=5)
+        assert len(manifest["objects"]) == 5 and manifest["more"]
+
+
+def test_added_after_pages_never_skip_or_repeat(served: tuple[str, str]) -> None:
+    _, url = served
+    with TaxiiClient(url, USER, PASSWORD) as client:
+        first = [_note(i) for i in range(130)]
+        assert client.push(first).success == 130
+        response = httpx.get(url + "objects/", params={"limit": 100}, auth=(USER, PASSWORD))
+        mark = response.headers["X-TAXII-Date-Added-Last"]
+        assert response.json()["more"] and len(response.json()["objects"]) == 100
+        client.push([_note(i) for i in range(130, 140)])
+        later = client.pull(added_after=mark, limit=7)
+        assert [o["id"] for o in later] == [o["id"] for o in first[100:]] + [
+            _note(i)["id"] for i in range(130, 140)
+        ]
+        assert client.push(first[:3]).success == 3  # re-sent versions are accepted, kept once
+        assert len(client.pull()) == 140
+
+
+def _note(i: int) -> dict[str, Any]:
+    return {
+        "type": "note",
+        "spec_version": "2.1",
+        "id": f"note--00000000-0000-4000-8000-{i:012d}",
+        "created": "2026-02-02T00:00:00.000Z",
+        "modified": "2026-02-02T00:00:00.000Z",
+        "content": f"note {i}",
+        "object_refs": ["identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"],
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ["/taxii2/", "/api1/", "/api1/collections/", "/api1/collections/x/objects/"]
+)
+def test_every_route_needs_credentials(served: tuple[str, str], path: str) -> None:
+    base, _ = served
+    assert httpx.get(base + path).status_code == 401
+    assert httpx.get(base + path, auth=(USER, "wrong")).status_code == 401
+    assert httpx.get(base + path, auth=("nobody", PASSWORD)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body", "status"),
+    [
+        ("GET", {"Accept": "text/html"}, None, 406),
+        ("POST", {"Content-Type": "application/json"}, b'{"objects": []}', 415),
+        ("POST", {"Content-Type": MEDIA_TYPE}, b"not json", 400),
+        ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": 3}', 400),
+        ("GET", {}, None, 200),
+    ],
+)
+def test_media_types_and_bad_envelopes(
+    served: tuple[str, str], method: str, headers: dict[str, str], body: bytes | None, status: int
+) -> None:
+    _, url = served
+    response = httpx.request(
+        method, url + "objects/", headers=headers, content=body, auth=(USER, PASSWORD)
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/taxii+json")
+
+
+def test_unknown_collection_and_object(served: tuple[str, str]) -> None:
+    base, url = served
+    auth = (USER, PASSWORD)
+    assert httpx.get(f"{base}/api1/collections/nope/objects/", auth=auth).status_code == 404
+    assert httpx.get(url + "objects/indicator--x/", auth=auth).status_code == 404
+    assert httpx.get(f"{base}/api2/collections/", auth=auth).status_code == 404
+
+
+def test_store_keeps_objects_across_restarts(tmp_path: Path) -> None:
+    store = TaxiiStore(tmp_path / "s.duckdb")
+    cid = store.add_collection("c")
+    store.add(cid, [_note(1), _note(2)])
+    store.close()
+    reopened = TaxiiStore(tmp_path / "s.duckdb")
+    assert reopened.add_collection("c") == cid
+    page = reopened.page(cid, added_after=None, limit=10)
+    assert [o["id"] for o in page.objects] == [_note(1)["id"], _note(2)["id"]]
+    reopened.add(cid, [_note(3)])
+    assert reopened.page(cid, added_after=page.last_added, limit=10).objects == [_note(3)]
+    reopened.close()
+
+
+def test_push_pull_match_end_to_end_over_http(
+    served: tuple[str, str], world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A exports and pushes; B pulls, validates and matches; both through the CLI."""
+    _, url = served
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    assert main(["share", "push", str(world.bundle), "--url", url, "--user", USER]) == 0
+    pulled = tmp_path / "pulled.json"
+    assert main(["share", "pull", "--url", url, "--user", USER, "--out", str(pulled)]) == 0
+    assert_valid(pulled.read_text())
+    ids = {o["id"] for o in json.loads(pulled.read_text())["objects"]}
+    assert ids == {o["id"] for o in _bundle_objects(world)}
+    key = tmp_path / "key.json"
+    from distillguard.sharing import keys
+
+    keys.save(world.key, key)
+    out = tmp_path / "match"
+    args = ["share", "match", str(pulled), str(world.lake), "--key", str(key), "--out", str(out)]
+    assert main(args) == 0
+    assert (out / "matches.csv").read_text().count("\n") > 10
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", "wrong")
+    with TaxiiClient(url, USER, "wrong") as client, pytest.raises(UserError, match="HTTP 401"):
+        client.pull()
+
+
+def test_our_client_against_medallion(tmp_path: Path, world: World) -> None:
+    """A second TAXII 2.1 implementation: the OASIS reference server, medallion 3.0.0. It
+    reads an `extension-definition`'s own `version` property ("1.0.0") as the object's
+    version timestamp and fails with HTTP 500, so those two objects are left out here."""
+    objects = [o for o in _bundle_objects(world) if o["type"] != "extension-definition"][:120]
+    with medallion_serving(tmp_path) as base:
+        client = TaxiiClient(f"{base}/api1/collections/{MEDALLION_COLLECTION}/", "peer", "secret")
+        try:
+            result = client.push(objects)
+            pulled = client.pull(limit=50)
+        finally:
+            client.close()
+    assert result.failure == 0 and result.success == len(objects)
+    assert sorted(o["id"] for o in pulled) == sorted(o["id"] for o in objects)
+
+
+def test_cli_user_and_serve_in_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`share serve` as a user runs it: a child process on a loopback port."""
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    users = tmp_path / "users.json"
+    assert main(["share", "user", "--users", str(users), USER]) == 0
+    assert PASSWORD not in users.read_text()
+    port = free_port()
+    args = ["share", "serve", "--store", str(tmp_path / "t.duckdb"), "--users", str(users)]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "distillguard.cli.main", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        path = child.stdout.readline().split(": ", 1)[1].strip()
+        url = f"http://127.0.0.1:{port}{path}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(url, auth=(USER, PASSWORD))
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "share serve did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json()["title"] == "indicators"
+        assert httpx.get(url).status_code == 401
+    finally:
+        child.terminate()
+        child.wait(30)
+        if child.stdout is not None:
+            child.stdout.close()
