@@ -34,6 +34,11 @@ def register(subparsers: Subparsers) -> None:
         metavar="DIR",
         help="draw prompt text from JSONL corpora ({text, kind} rows)",
     )
+    p.add_argument(
+        "--randomize",
+        action="store_true",
+        help="draw every population's behaviour knobs from wide ranges for this seed",
+    )
     p.add_argument("--format", choices=FORMATS, default="parquet")
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
     p.set_defaults(run=run)
@@ -58,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             corpus=args.corpus,
             fmt=args.format,
+            randomize=args.randomize,
             progress=progress,
         )
     print_summary(summary, Console())
