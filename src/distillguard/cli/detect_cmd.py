@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from distillguard.cli.common import Subparsers
-from distillguard.detect.config import DetectConfig
+from distillguard.detect.config import DECIDERS, DetectConfig
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 
@@ -36,6 +36,12 @@ def register(subparsers: Subparsers) -> None:
         default=DetectConfig.review_threshold,
         help="list unflagged accounts whose own score reaches this for review",
     )
+    p.add_argument(
+        "--decide-by",
+        choices=DECIDERS,
+        default=DetectConfig.decide_by,
+        help="who flags: the learned combiner (default) or the hand-set rules alone",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_detect)
     e = subparsers.add_parser("evaluate", help="score detection output against labels")
@@ -50,6 +56,7 @@ def run_detect(args: argparse.Namespace) -> int:
         cluster_every_hours=args.cluster_every_hours,
         run_windows=args.run_windows,
         review_threshold=args.review_threshold,
+        decide_by=args.decide_by,
         seed=args.seed,
     )
     console = Console(stderr=True)
