@@ -51,18 +51,32 @@ def test_every_flag_has_a_time_and_evidence(tiny_detect: DetectSummary) -> None:
         assert a.flagged or a.first_flagged_at is None
 
 
+@pytest.mark.parametrize(
+    ("decide_by", "setting", "low", "high"),
+    [("rules", "review_threshold", 0.3, 0.8), ("combiner", "combiner_review", 0.02, 0.3)],
+)
 def test_review_lists_unflagged_accounts_at_the_review_threshold(
-    tiny_lake: Path, tiny_sim: SimSummary, tmp_path: Path
+    tiny_lake: Path,
+    tiny_sim: SimSummary,
+    tmp_path: Path,
+    *,
+    decide_by: str,
+    setting: str,
+    low: float,
+    high: float,
 ) -> None:
-    """Review is graded below a flag: an account is listed when its own score reached the
+    """Review is graded below a flag: an account is listed when its score reached the
     review threshold, never when flagged; lowering the threshold only adds accounts."""
-    low = DetectConfig(window_hours=24, review_threshold=0.3)
-    high = DetectConfig(window_hours=24, review_threshold=0.8)
+    configs = [
+        DetectConfig(window_hours=24, decide_by=decide_by, **{setting: t})  # type: ignore[arg-type]
+        for t in (low, high)
+    ]
     runs = {
-        c.review_threshold: detect([tiny_lake], tmp_path / str(c), config=c) for c in (low, high)
+        getattr(c, setting): detect([tiny_lake], tmp_path / str(i), config=c)
+        for i, c in enumerate(configs)
     }
     listed = {t: {a.account_id for a in s.accounts if a.review} for t, s in runs.items()}
-    assert listed[0.3] > listed[0.8]
+    assert listed[low] > listed[high]
     for threshold, summary in runs.items():
         for a in summary.accounts:
             assert not (a.review and a.flagged)
@@ -113,7 +127,10 @@ def test_a_tick_sees_only_data_up_to_its_end(
 
 def test_evaluation_counts_campaigns(tiny_sim: SimSummary, tiny_detect: DetectSummary) -> None:
     metrics = evaluate(tiny_detect.out, tiny_sim.files[2])
-    assert {c.campaign for c in metrics.campaigns} == {"reasoning", "agentic", "hydra", "quiet"}
+    assert {c.campaign for c in metrics.campaigns} == {
+        *("reasoning", "agentic", "hydra", "quiet"),
+        *("bought", "sticky", "relay", "wave", "slow", "churn"),
+    }
     assert 0 <= metrics.false_positive_rate <= 1 and 0 <= metrics.recall <= 1
     for c in metrics.campaigns:
         assert 0 <= c.leakage <= 1 and c.flagged <= c.accounts
@@ -146,9 +163,12 @@ def test_cli_detect_and_evaluate(
         ({"run_windows": 0}, "run_windows"),
         ({"review_threshold": 0.9}, "review_threshold"),
         ({"review_threshold": 0}, "review_threshold"),
+        ({"combiner_review": 0.9, "combiner_flag": 0.5}, "combiner_review"),
+        ({"combiner_flag": 0}, "combiner_flag"),
+        ({"decide_by": "magic"}, "combiner, rules"),
     ],
 )
-def test_bad_settings_raise(settings: dict[str, float], message: str) -> None:
+def test_bad_settings_raise(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         DetectConfig(**settings)  # type: ignore[arg-type]
 
@@ -180,7 +200,13 @@ def test_a_run_that_flags_nothing_writes_typed_tables(
 ) -> None:
     """With nothing flagged, first_flagged_at and cluster_id are all empty; they must still be
     typed (not Arrow's null type), or readers such as evaluate cannot do time arithmetic."""
-    strict = DetectConfig(window_hours=24, account_threshold=1.0, cluster_threshold=1.0)
+    strict = DetectConfig(
+        window_hours=24,
+        account_threshold=1.0,
+        cluster_threshold=1.0,
+        combiner_flag=1.0,
+        combiner_review=1.0,
+    )
     summary = detect([tiny_lake], tmp_path / "d", config=strict)
     assert not any(a.flagged for a in summary.accounts)
     for name, schema in (("accounts", ACCOUNT_SCHEMA), ("clusters", CLUSTER_SCHEMA)):

@@ -66,7 +66,11 @@ def _aggregates(
         engine.attach(con, signals)
         new_model = engine.hourly(con, signals, 24)
         hourly = con.sql("SELECT * FROM hourly").to_arrow_table()
-        engine.hour_keys(con, signals, *hours)
+        ((days,),) = con.sql(
+            "SELECT list(DISTINCT epoch_us(date_trunc('day', hour))) FROM hourly"
+        ).fetchall()
+        midnights = np.sort(np.asarray(days, dtype=np.int64)).astype("datetime64[us]")
+        engine.hour_keys(con, signals, hours, midnights)
         keys = con.sql("SELECT * FROM hour_keys").to_arrow_table()
     return (
         _sorted(hourly, ["account_id", "hour"]),

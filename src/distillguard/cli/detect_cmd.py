@@ -19,7 +19,7 @@ from distillguard.cli.common import (
     stdout_console,
 )
 from distillguard.detect.allowlist import load_allowlist
-from distillguard.detect.config import DetectConfig
+from distillguard.detect.config import DECIDERS, DetectConfig
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.engine.base import ENGINES, get_engine
 from distillguard.errors import UserError
@@ -100,6 +100,12 @@ def register(subparsers: Subparsers) -> None:
         metavar="SCORE",
         default=DetectConfig.review_threshold,
         help="list unflagged accounts whose own score reaches this for review",
+    )
+    p.add_argument(
+        "--decide-by",
+        choices=DECIDERS,
+        default=DetectConfig.decide_by,
+        help="who flags: the learned combiner (default) or the hand-set rules alone",
     )
     p.add_argument(
         "--seed",
@@ -206,6 +212,7 @@ def run_detect(args: argparse.Namespace) -> int:
         cluster_every_hours=args.cluster_every_hours,
         run_windows=args.run_windows,
         review_threshold=args.review_threshold,
+        decide_by=args.decide_by,
         seed=args.seed,
     )
     boost = peer_boost(args.indicators, args.key)

@@ -66,6 +66,11 @@ def register(subparsers: Subparsers) -> None:
         metavar="DIR",
         help="draw prompt text from JSONL corpora ({text, kind} rows)",
     )
+    p.add_argument(
+        "--randomize",
+        action="store_true",
+        help="draw every population's behaviour knobs from wide ranges for this seed",
+    )
     p.add_argument("--format", choices=FORMATS, default="parquet", help="the file format written")
     p.add_argument(
         "--out",
@@ -86,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         corpus=args.corpus,
         fmt=args.format,
+        randomize=args.randomize,
     )
     print_summary(summary, stdout_console())
     return 0

@@ -13,7 +13,12 @@ FRACTIONS = (
     "review_threshold",
     "member_floor",
     "min_link",
+    "combiner_flag",
+    "combiner_review",
 )
+# Who decides flags and reviews: the learned combiner of relative and cohort features
+# (scoring/combiner.py), or the hand-set rules and thresholds alone.
+DECIDERS = ("combiner", "rules")
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,23 @@ class DetectConfig:
     # peak; 2 ran 18,600/s at 2.9 GB, with every account's results the same.
     run_windows: int = 2
     seed: int = 0
+    decide_by: str = "combiner"
+    # With decide_by="combiner": an account whose combiner probability reaches this at a
+    # linking tick is flagged, or listed for review. Frozen by `benchmarks/robustness fit`
+    # on randomised worlds the combiner was not trained on (seeds 1-4): the lowest
+    # probabilities at which their benign accounts stayed within 0.4% pooled and 0.8% in
+    # every population (flag), and within 0.8% and 2% (review). See README.
+    combiner_flag: float = 0.9825
+    combiner_review: float = 0.9642
 
     def __post_init__(self) -> None:
+        if self.decide_by not in DECIDERS:
+            raise ConfigError(
+                f"unknown decide_by {self.decide_by!r}; valid names: {', '.join(DECIDERS)}"
+            )
         for f in fields(self):
+            if f.name == "decide_by":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(f"detect setting {f.name} must be a non-negative number")
@@ -53,6 +72,8 @@ class DetectConfig:
                 raise ConfigError(f"detect setting {name} must be in (0, 1]")
         if self.review_threshold > self.account_threshold:
             raise ConfigError("review_threshold must not be above account_threshold")
+        if self.combiner_review > self.combiner_flag:
+            raise ConfigError("combiner_review must not be above combiner_flag")
         if self.tick_hours < 1 or self.window_hours < self.tick_hours:
             raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
         if self.run_windows < 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -24,7 +25,14 @@ from distillguard.linking.window import KeyWindow
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
 from distillguard.scoring.cluster import RULES as CLUSTER_RULES
-from distillguard.scoring.cluster import cluster_frame, declared_members, score_clusters
+from distillguard.scoring.cluster import (
+    ClusterFrame,
+    cluster_frame,
+    declared_members,
+    score_clusters,
+)
+from distillguard.scoring.cohort import tick_features
+from distillguard.scoring.combiner import Combiner, shipped
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
@@ -48,6 +56,35 @@ class ReplayState:
     cluster_score: dict[str, float] = field(default_factory=dict)
     flagged_clusters: list[ClusterRecord] = field(default_factory=list)
     ticks: int = 0
+    # decide_by="combiner": each account's peak combiner probability and its features then
+    learned_score: dict[str, float] = field(default_factory=dict)
+    learned_facts: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+# Called at every linking tick with the tick, the accounts and their features (for
+# training the combiner offline; detection itself never needs it).
+Observer = Callable[[np.datetime64, np.ndarray, dict[str, np.ndarray]], None]
+# Features an explanation quotes from the tick where the combiner peaked.
+FACTS = (
+    "pct_volume",
+    "pct_harvest",
+    "rich_share",
+    "card_sharers",
+    "signup_ip_sharers",
+    "signup_burst_sharers",
+    "cluster_log_size",
+    "cluster_pct_volume",
+    "cluster_harvest",
+    "cluster_sync",
+)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """The combiner that decides (None: the rules decide) and an optional observer."""
+
+    combiner: Combiner | None = None
+    observe: Observer | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +144,7 @@ def _cluster_tick(
     *,
     tick: np.datetime64,
     config: DetectConfig,
+    learned: Learned,
 ) -> None:
     window = np.timedelta64(config.window_hours, "h")
     keys.advance(tick - window, tick)
@@ -122,6 +160,28 @@ def _cluster_tick(
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
     own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
+    if learned.combiner is not None or learned.observe is not None:
+        features = tick_features(
+            arrays,
+            replay.scores.score[idx],
+            frame=frame,
+            membership=membership,
+            cluster_score=scored.score,
+            edges=edges,
+        )
+        if learned.observe is not None:
+            learned.observe(tick, arrays["account_id"], features)
+        if learned.combiner is not None:
+            _learned_tick(
+                replay.state,
+                tick,
+                arrays=arrays,
+                features=features,
+                combiner=learned.combiner,
+                config=config,
+            )
+            _learned_clusters(replay.state, tick, frame, scored, config)
+            return
     shared = SharedInfrastructure.of(edges, arrays)
     state = replay.state
     for j in np.flatnonzero(
@@ -154,6 +214,45 @@ def _cluster_tick(
             state.cluster_flag.setdefault(a, tick)
 
 
+def _learned_tick(
+    state: ReplayState,
+    tick: np.datetime64,
+    *,
+    arrays: dict[str, np.ndarray],
+    features: dict[str, np.ndarray],
+    combiner: Combiner,
+    config: DetectConfig,
+) -> None:
+    """Flags and reviews from the combiner's probability at this tick; each account keeps
+    its peak probability and the features it peaked with."""
+    p = combiner.score(features)
+    for i, a in enumerate(arrays["account_id"].tolist()):
+        if p[i] >= config.combiner_review:
+            state.account_review.setdefault(a, tick)
+        if p[i] >= config.combiner_flag:
+            state.account_flag.setdefault(a, tick)
+        if p[i] > state.learned_score.get(a, -1.0):
+            state.learned_score[a] = float(p[i])
+            state.learned_facts[a] = {k: round(float(features[k][i]), 3) for k in FACTS}
+
+
+def _learned_clusters(
+    state: ReplayState,
+    tick: np.datetime64,
+    frame: ClusterFrame,
+    scored: Scored,
+    config: DetectConfig,
+) -> None:
+    """A linked group with enough members flagged by the combiner is a flagged cluster,
+    explained by its cluster evidence."""
+    for j, members in enumerate(frame.members):
+        flagged = [a for a in members.tolist() if a in state.account_flag]
+        if len(flagged) >= config.cluster_min_accounts:
+            score = float(np.mean([state.learned_score[a] for a in flagged]))
+            evidence = scored.evidence(CLUSTER_RULES, frame.arrays, j)
+            state.flagged_clusters.append(ClusterRecord(tick, flagged, score, evidence))
+
+
 def replay(
     con: duckdb.DuckDBPyConnection,
     source: SignalSource,
@@ -162,15 +261,23 @@ def replay(
     *,
     on_tick: Callable[[int, int], None] | None = None,
     boost: AccountBoost | None = None,
+    combiner: Combiner | Literal["shipped"] | None = "shipped",
+    observe: Observer | None = None,
 ) -> Replay:
     """Score and link the log run by run (see `_runs`); what is held between runs is the
-    flags, the flagged clusters and each account's peak row. `on_tick(done, total)` is
-    called after each linking tick, for a progress bar."""
+    flags, the flagged clusters and each account's peak row. With config.decide_by
+    "combiner", the combiner (the shipped one unless given) decides flags and reviews at
+    the linking ticks; `observe` sees every tick's features; `on_tick(done, total)` is
+    called after each linking tick, for a progress bar; `boost` adds outside evidence."""
+    if config.decide_by == "rules":
+        combiner = None
+    learned = Learned(shipped() if combiner == "shipped" else combiner, observe)
     new_model = source.engine.hourly(con, source.directory, config.window_hours)
     state, best = ReplayState(), BestRows()
     window = np.timedelta64(config.window_hours, "h")
     step = np.timedelta64(config.cluster_every_hours, "h")
-    runs = _runs(_hour_range(con), config)
+    hours = _data_hours(con)
+    runs = _runs(hours, config)
     total = sum(len(ticks) for ticks in runs)
     for ticks in runs:
         owned_from = ticks[0] - step  # the runs' own hours follow one another
@@ -180,20 +287,18 @@ def replay(
                 run.rows, apply_boost(boost, run.rows, run.scores, run.window_end), run.window_end
             )
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
-        for i in owned[run.scores.score[owned] >= config.review_threshold]:
-            state.account_review.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
-        for i in owned[run.scores.score[owned] >= config.account_threshold]:
-            state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
+        if learned.combiner is None:
+            _rule_flags(state, run, owned, config)
         best.update_one(run.rows, run.scores, owned)
-        keys = _run_keys(con, source, ticks[0] - window, ticks[-1], accounts)
+        keys = _run_keys(con, source, (ticks[0] - window, ticks[-1]), hours, accounts)
         linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
         for tick in ticks:
-            _cluster_tick(con, keys, linked, tick=tick, config=config)
+            _cluster_tick(con, keys, linked, tick=tick, config=config, learned=learned)
             state.ticks += 1
             if on_tick is not None:
                 on_tick(state.ticks, total)
-    hours = best.arrays.get("hour", np.zeros(0, "datetime64[us]"))
-    return Replay(best.arrays, best.scored, state, new_model, hours + HOUR)
+    peaks = best.arrays.get("hour", np.zeros(0, "datetime64[us]"))
+    return Replay(best.arrays, best.scored, state, new_model, peaks + HOUR)
 
 
 @dataclass(frozen=True)
@@ -201,6 +306,14 @@ class _Run:
     rows: dict[str, np.ndarray]
     scores: Scored
     window_end: np.ndarray
+
+
+def _rule_flags(state: ReplayState, run: _Run, owned: np.ndarray, config: DetectConfig) -> None:
+    """decide_by="rules": an account's own score at each hour against the thresholds."""
+    for i in owned[run.scores.score[owned] >= config.review_threshold]:
+        state.account_review.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
+    for i in owned[run.scores.score[owned] >= config.account_threshold]:
+        state.account_flag.setdefault(str(run.rows["account_id"][i]), run.window_end[i])
 
 
 def _score_run(
@@ -226,14 +339,14 @@ def _score_run(
     return _Run(arrays, scored, window_end)
 
 
-def _hour_range(con: duckdb.DuckDBPyConnection) -> np.ndarray:
-    """The first and last hour with traffic (empty when there is none)."""
-    ((first, last),) = con.sql(
-        "SELECT epoch_us(min(hour)), epoch_us(max(hour)) FROM hourly"
+def _data_hours(con: duckdb.DuckDBPyConnection) -> np.ndarray:
+    """The hours that hold traffic, in order: the replay visits these, not the calendar
+    between the first and the last (a log with a stray row in 1960 and one in 9999 holds
+    a few hours, not eighty centuries of them)."""
+    ((hours,),) = con.sql(
+        "SELECT coalesce(list(DISTINCT epoch_us(hour) ORDER BY epoch_us(hour)), []) FROM hourly"
     ).fetchall()
-    if first is None:
-        return np.zeros(0, "datetime64[us]")
-    return np.array([first, last], dtype="datetime64[us]")
+    return np.asarray(hours, dtype=np.int64).astype("datetime64[us]")
 
 
 def _sql_time(t: np.datetime64) -> str:
@@ -244,8 +357,19 @@ def _time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
     return f"{column} >= {_sql_time(start)} AND {column} < {_sql_time(end)}"
 
 
+def _ticks(hours: np.ndarray, step: np.timedelta64) -> np.ndarray:
+    """The linking ticks: the end of every step (counted from the first hour with traffic)
+    that holds traffic. A step without any new traffic changes nobody's evidence, so it
+    gets no tick: the cost follows the data, not the calendar."""
+    if len(hours) == 0:
+        return hours
+    steps = np.unique((hours - hours[0]) // step)
+    return np.asarray(hours[0] + (steps + 1) * step)
+
+
 def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
-    """The linking ticks, in runs `config.run_windows` windows long.
+    """The linking ticks of the hours with traffic, in runs `config.run_windows` windows of
+    ticks long.
 
     Each run's window rows and key codes cover that run and the window before it, so the
     replay holds at most run_windows + 2 windows of them however long the log is (a last run
@@ -255,8 +379,7 @@ def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
     """
     if len(hours) == 0:
         return []
-    step = np.timedelta64(config.cluster_every_hours, "h")
-    ticks = np.arange(hours.min() + step, hours.max() + 2 * step, step)
+    ticks = _ticks(hours, np.timedelta64(config.cluster_every_hours, "h"))
     per_window = -(-config.window_hours // config.cluster_every_hours)
     starts = list(range(0, len(ticks), config.run_windows * per_window))
     if len(starts) > 1 and len(ticks) - starts[-1] < per_window:
@@ -267,15 +390,18 @@ def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
 def _run_keys(
     con: duckdb.DuckDBPyConnection,
     source: SignalSource,
-    start: np.datetime64,
-    end: np.datetime64,
+    span: tuple[np.datetime64, np.datetime64],
+    hours: np.ndarray,
     accounts: str | None,
 ) -> KeyWindow:
-    """A key window whose codes cover the traffic keys of the signals in [start, end).
-
-    The keys are extracted for the run alone (by the engine) and dropped once coded, so
-    DuckDB does not hold them beside the signals while the ticks join pairs."""
-    source.engine.hour_keys(con, source.directory, start, end)
+    """A key window whose codes cover the traffic keys of the signals in [start, end) (the
+    span). The engine reads them only on the days of `hours` (the hours with traffic) in
+    that span; they are extracted for the run alone and dropped once coded, so DuckDB does
+    not hold them beside the signals while the ticks join pairs."""
+    start, end = span
+    inside = hours[(hours >= start) & (hours < end)]
+    days = np.unique(inside.astype("datetime64[D]")).astype("datetime64[us]")
+    source.engine.hour_keys(con, source.directory, span, days)
     try:
         return KeyWindow(key_codes(con, KEYS_TABLE, accounts))
     finally:

@@ -82,6 +82,19 @@ def _merge_flagged(replay: Replay) -> list[tuple[list[str], list[int]]]:
     return [(sorted(m), ids) for m, ids in groups.values()]
 
 
+LEARNED_EVIDENCE_FLOOR = 0.05  # as Scored.evidence leaves out rules weaker than this
+
+
+def _learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
+    return Evidence(
+        "combiner",
+        "its volume, outputs and linked group, ranked against the window's traffic",
+        dict(facts),
+        "the learned combiner's estimate that the account harvests outputs",
+        round(min(max(probability, 0.0), 0.999), 3),
+    )
+
+
 def build_results(
     replay: Replay, extra_rules: tuple[Rule, ...] = ()
 ) -> tuple[list[AccountResult], list[ClusterResult]]:
@@ -120,6 +133,10 @@ def build_results(
             own, state.cluster_score.get(account, 0.0) if account in state.cluster_flag else 0.0
         )
         evidence = replay.scores.evidence(account_scoring.RULES + extra_rules, replay.rows, row)
+        if account in state.learned_score:  # the combiner decided: its peak is the score
+            score = state.learned_score[account]
+            if score >= LEARNED_EVIDENCE_FLOOR:
+                evidence = [_learned_evidence(state.learned_facts[account], score), *evidence]
         accounts.append(
             AccountResult(
                 account,

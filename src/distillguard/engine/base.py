@@ -50,11 +50,12 @@ class Engine(Protocol):
         self,
         con: duckdb.DuckDBPyConnection,
         signals_dir: Path,
-        start: np.datetime64,
-        end: np.datetime64,
+        span: tuple[np.datetime64, np.datetime64],
+        days: np.ndarray,
     ) -> None:
         """Create the temp table `hour_keys` (account_id, hour, kind, key) in `con` with the
-        distinct traffic keys of every (account, hour) in [start, end)."""
+        distinct traffic keys of every (account, hour) in the span [start, end); `days`
+        (midnights) are the days in it that hold traffic, the only ones worth reading."""
 
     def close(self) -> None:
         """Release what the engine holds (a Spark session, say)."""

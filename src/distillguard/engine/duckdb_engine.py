@@ -51,19 +51,18 @@ class DuckDBEngine:
         self,
         con: duckdb.DuckDBPyConnection,
         signals_dir: Path,
-        start: np.datetime64,
-        end: np.datetime64,
+        span: tuple[np.datetime64, np.datetime64],
+        days: np.ndarray,
     ) -> None:
-        """A day at a time: keys are distinct per (account, hour), so days never overlap,
-        and DuckDB's distinct then holds a day's keys in memory, not the run's."""
-        signals = SIGNALS_TABLE
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {KEYS_TABLE} AS {hour_keys_sql(signals)} LIMIT 0"
-        )
-        for first in np.arange(start, end, DAY):
-            day = (
-                f"(SELECT * FROM {signals} WHERE {time_range('ts', first, min(first + DAY, end))})"
-            )
+        """A day at a time, and only days with traffic: keys are distinct per (account,
+        hour), so days never overlap, and DuckDB's distinct then holds a day's keys in
+        memory, not the run's."""
+        start, end = span
+        sql = hour_keys_sql(SIGNALS_TABLE)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS_TABLE} AS {sql} LIMIT 0")
+        for midnight in days:
+            first, last = max(midnight, start), min(midnight + DAY, end)
+            day = f"(SELECT * FROM {SIGNALS_TABLE} WHERE {time_range('ts', first, last)})"
             con.execute(f"INSERT INTO {KEYS_TABLE} {hour_keys_sql(day)}")
 
     def close(self) -> None:

@@ -188,10 +188,12 @@ class SparkEngine:
         self,
         con: duckdb.DuckDBPyConnection,
         signals_dir: Path,
-        start: np.datetime64,
-        end: np.datetime64,
+        span: tuple[np.datetime64, np.datetime64],
+        days: np.ndarray,
     ) -> None:
-        """All keys are written once per signals dataset (one Spark job), then sliced."""
+        """All keys are written once per signals dataset (one Spark job), then sliced by the
+        span (the days with traffic are all the rows there are)."""
+        start, end = span
         if signals_dir not in self._keys:
             target = signals_dir.with_name(signals_dir.name + "_keys")
             schema = self._shards(signals_dir, hour_keys_sql("shard"), target, None)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from distillguard.simulate.behaviour import Behaviour
 from distillguard.simulate.clients import CLIENTS
 from distillguard.simulate.config import PopulationPlan
 from distillguard.simulate.ids import email_domains, hex_ids
@@ -116,37 +117,50 @@ def _bursts(created: np.ndarray, start_ms: int, size: int, rng: np.random.Genera
     return np.where(created > start_ms - DAY_MS, out, created)
 
 
+def _card_groups(b: Behaviour, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Which accounts pay with the same card: one group number per account."""
+    pool = max(b.card_pool, 1)
+    if b.card_sharing in ("org", "team"):
+        return np.arange(n) // pool
+    if b.card_sharing == "pool":
+        return rng.integers(0, max(n // pool, 1), n)
+    if b.card_sharing == "family":
+        shared = rng.random(n) < b.card_share_prob
+        return np.where(shared, rng.integers(0, max(n // 3, 1), n), np.arange(n) + n)
+    return np.arange(n)
+
+
 def _cards(
     plan: PopulationPlan, tiers: list[str], rng: np.random.Generator
-) -> tuple[list[str | None], list[str | None]]:
-    """(payment fingerprint, org id) per account."""
+) -> tuple[list[str | None], list[str | None], np.ndarray]:
+    """(payment fingerprint, org id, card group) per account. An org declares itself; a
+    team of a small company pays with one card without declaring anything."""
     n, b = len(tiers), plan.behaviour
     has_card = rng.random(n) < np.asarray([P_CARD[t] for t in tiers])
-    pool = max(b.card_pool, 1)
-    if b.card_sharing in ("org", "pool"):
-        groups = (
-            np.arange(n) // pool
-            if b.card_sharing == "org"
-            else rng.integers(0, max(n // pool, 1), n)
-        )
-    elif b.card_sharing == "family":
-        groups = np.where(
-            rng.random(n) < 0.08, rng.integers(0, max(n // 3, 1), n), np.arange(n) + n
-        )
-    else:
-        groups = np.arange(n)
+    groups = _card_groups(b, n, rng)
     card_ids = hex_ids("pm_", rng, int(groups.max()) + 1)
     org_ids = hex_ids("org_", rng, int(groups.max()) + 1, 12)
+    always = b.card_sharing in ("org", "team")
     cards = [
-        card_ids[g] if c or b.card_sharing == "org" else None
-        for g, c in zip(groups.tolist(), has_card, strict=True)
+        card_ids[g] if c or always else None for g, c in zip(groups.tolist(), has_card, strict=True)
     ]
     own_orgs = hex_ids("org_", rng, n, 12)
     orgs: list[str | None] = [
         org_ids[g] if b.card_sharing == "org" else (own_orgs[i] if t == "enterprise" else None)
         for i, (g, t) in enumerate(zip(groups.tolist(), tiers, strict=True))
     ]
-    return cards, orgs
+    return cards, orgs, groups
+
+
+def _share_office(
+    groups: np.ndarray, ips: list[str], asns: np.ndarray
+) -> tuple[list[str], np.ndarray]:
+    """A team works from one office: every member gets its first member's address."""
+    first: dict[int, int] = {}
+    for i, g in enumerate(groups.tolist()):
+        first.setdefault(g, i)
+    lead = np.asarray([first[g] for g in groups.tolist()], dtype=np.int64)
+    return [ips[j] for j in lead.tolist()], asns[lead]
 
 
 def _home_addresses(
@@ -188,7 +202,10 @@ def make_accounts(
         signup_ips = ips
     clients = pick(b.clients, rng, n)
     profiles = [CLIENTS[c] for c in clients]
-    cards, orgs = _cards(plan, tiers, rng)
+    cards, orgs, groups = _cards(plan, tiers, rng)
+    if b.card_sharing == "team":  # one office: home and sign-up address alike
+        ips, asns = _share_office(groups, ips, asns)
+        signup_ips = ips
     ids = hex_ids("acct_", rng, n)
     verified = rng.random(n) < np.asarray([P_VERIFIED[t] for t in tiers])
     table = pa.table(

@@ -9,11 +9,7 @@ accounts that share cards, sign-up bursts and short lives.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
-
-from distillguard.errors import ConfigError, unknown_name_error
 
 Mix = dict[str, float]
 
@@ -38,8 +34,10 @@ class Behaviour:
     signup_in_window: float = 0.1  # share of accounts created during the window
     signup_burst: int = 0  # >0: accounts are created in batches of about this size
     signup_ips: int = 0  # >0: sign-ups come from this many addresses
-    card_sharing: str = "family"  # unique | family | org | pool
-    card_pool: int = 1  # accounts per card for org and pool sharing
+    card_sharing: str = "family"  # unique | family | org | team | pool
+    card_pool: int = 1  # accounts per card for org, team and pool sharing
+    # family: chance an account shares a card with relatives or friends
+    card_share_prob: float = 0.08
     lifetime_days: float | None = None  # burn-and-churn: days an account lives
     thinking_share: float = 0.05
     output_scale: float = 1.0
@@ -56,6 +54,9 @@ class Behaviour:
     # sends the same templates to every provider it harvests (indicator sharing benchmark).
     operator_templates: int = 0
     operator_seed: int = 0
+
+
+CARD_SHARING = ("unique", "family", "org", "team", "pool")
 
 
 ARCHETYPES: dict[str, Behaviour] = {
@@ -310,18 +311,3 @@ ARCHETYPES: dict[str, Behaviour] = {
         release_delay_hours=48,
     ),
 }
-
-_FIELDS = {f.name for f in dataclasses.fields(Behaviour)}
-
-
-def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
-    """An archetype with a preset's overrides; unknown names raise with the valid ones."""
-    if archetype not in ARCHETYPES:
-        raise unknown_name_error("archetype", archetype, list(ARCHETYPES))
-    unknown = sorted(set(overrides) - _FIELDS)
-    if unknown:
-        raise ConfigError(f"unknown knob(s) {unknown}; valid knobs: {', '.join(sorted(_FIELDS))}")
-    try:
-        return dataclasses.replace(ARCHETYPES[archetype], **overrides)
-    except TypeError as exc:
-        raise ConfigError(f"archetype {archetype!r}: {exc}") from None

@@ -11,7 +11,13 @@ from typing import Any
 import yaml
 
 from distillguard.errors import ConfigError, unknown_name_error
-from distillguard.simulate.behaviour import Behaviour, behaviour
+from distillguard.simulate.archetypes import behaviour
+from distillguard.simulate.behaviour import Behaviour
+from distillguard.simulate.randomize import (
+    population_rng,
+    randomize_accounts,
+    randomize_behaviour,
+)
 
 _TOP_KEYS = {
     "description",
@@ -22,6 +28,7 @@ _TOP_KEYS = {
     "benign",
     "campaigns",
     "retain_output_text",
+    "randomize",
 }
 _COUNT_KEYS = {"archetype", "accounts", "min_accounts", "exchanges"}
 
@@ -99,41 +106,68 @@ def _split(entry: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     return entry.get("archetype"), {k: v for k, v in entry.items() if k not in _COUNT_KEYS}
 
 
-def _benign(doc: dict[str, Any], scale: float) -> list[PopulationPlan]:
+@dataclass(frozen=True)
+class Draw:
+    """Domain randomisation of a plan: None keeps the preset's knobs as written."""
+
+    seed: int | None = None
+
+    def behaviour(self, b: Behaviour, index: int) -> Behaviour:
+        if self.seed is None:
+            return b
+        return randomize_behaviour(b, population_rng(self.seed, index))
+
+    def accounts(self, n: float, index: int) -> float:
+        if self.seed is None:
+            return n
+        return randomize_accounts(n, population_rng(self.seed, 1000 + index))
+
+
+def _benign(doc: dict[str, Any], scale: float, draw: Draw) -> list[PopulationPlan]:
     entries = doc.get("benign") or {}
     total = sum(_number(e, "accounts", f"benign.{n}") for n, e in entries.items())
     floor = _number(doc, "min_benign_accounts", "preset", 0)
     benign_scale = max(scale, floor / total) if total else scale
     plans = []
-    for name, entry in entries.items():
+    for k, (name, entry) in enumerate(entries.items()):
         archetype, knobs = _split(entry, f"benign.{name}")
-        b = behaviour(archetype or name, knobs)
+        b = draw.behaviour(behaviour(archetype or name, knobs), k)
         least = _number(entry, "min_accounts", f"benign.{name}", 30)
-        n = max(int(least), round(_number(entry, "accounts", f"benign.{name}") * benign_scale))
+        wanted = draw.accounts(_number(entry, "accounts", f"benign.{name}") * benign_scale, k)
+        n = max(int(least), round(wanted))
         plans.append(PopulationPlan(name, None, b, n, b.rate_per_day))
     return plans
 
 
-def _campaigns(doc: dict[str, Any], scale: float, days: int) -> list[PopulationPlan]:
+def _campaigns(doc: dict[str, Any], scale: float, days: int, draw: Draw) -> list[PopulationPlan]:
     """Campaign volumes are for the preset's own window; a shorter or longer --days keeps
-    the per-account rate and changes only how long the campaign runs."""
+    the per-account rate and changes only how long the campaign runs. A campaign without
+    `exchanges` runs at its behaviour's rate_per_day."""
     window = int(_number(doc, "days", "preset", 14))
     plans = []
-    for name, entry in (doc.get("campaigns") or {}).items():
+    for k, (name, entry) in enumerate((doc.get("campaigns") or {}).items(), start=500):
         archetype, knobs = _split(entry, f"campaigns.{name}")
-        b = behaviour(archetype or name, knobs)
+        b = draw.behaviour(behaviour(archetype or name, knobs), k)
         least = _number(entry, "min_accounts", f"campaigns.{name}", 5)
-        concurrent = max(int(least), round(_number(entry, "accounts", f"campaigns.{name}") * scale))
-        exchanges = _number(entry, "exchanges", f"campaigns.{name}") * scale
+        wanted = draw.accounts(_number(entry, "accounts", f"campaigns.{name}") * scale, k)
+        concurrent = max(int(least), round(wanted))
         lives = max(1, round(days / b.lifetime_days)) if b.lifetime_days else 1
         live_days = window * (1 - b.signup_in_window / 2) if not b.lifetime_days else window
-        rate = exchanges / max(concurrent * live_days * b.active_prob, 1e-9)
+        if "exchanges" in entry:
+            exchanges = _number(entry, "exchanges", f"campaigns.{name}") * scale
+            rate = exchanges / max(concurrent * live_days * b.active_prob, 1e-9)
+        else:
+            rate = b.rate_per_day
         plans.append(PopulationPlan(name, name, b, concurrent * lives, rate))
     return plans
 
 
-def plan(doc: dict[str, Any], scale: float = 1.0, days: int | None = None) -> SimPlan:
-    """The scaled plan of a preset document."""
+def plan(
+    doc: dict[str, Any], scale: float = 1.0, days: int | None = None, randomize: int | None = None
+) -> SimPlan:
+    """The scaled plan of a preset document; with `randomize` (a seed), or a preset that
+    sets `randomize: true` (then seeded with 0 unless given), every population's knobs and
+    account counts are drawn for that seed (see simulate.randomize)."""
     if scale <= 0:
         raise ConfigError(f"--scale must be positive, got {scale}")
     days = int(days if days is not None else _number(doc, "days", "preset", 14))
@@ -146,7 +180,10 @@ def plan(doc: dict[str, Any], scale: float = 1.0, days: int | None = None) -> Si
         model_plan = Models(tuple(models["current"]), str(models["new"]), release_day)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"preset: bad 'start' or 'models' ({exc})") from None
-    populations = _benign(doc, scale) + _campaigns(doc, scale, days)
+    if randomize is None and doc.get("randomize", False):
+        randomize = 0
+    draw = Draw(randomize)
+    populations = _benign(doc, scale, draw) + _campaigns(doc, scale, days, draw)
     if not populations:
         raise ConfigError("preset defines no populations")
     return SimPlan(

@@ -64,6 +64,8 @@ NETWORKS: dict[str, NetworkKind] = {
     "cloud": NetworkKind("cloud", 14000, 12, 1 << 18, True),
     "vpn": NetworkKind("vpn", 60000, 25, 400, True),
     "office": NetworkKind("office", 30000, 900, 64, False),
+    # a reseller's or gateway's egress pool: a few addresses in front of many customers
+    "reseller": NetworkKind("reseller", 45000, 6, 32, True),
     # residential proxy networks exit through real households' connections
     "proxy": NetworkKind("proxy", 7000, 400, 1 << 20, True),
 }

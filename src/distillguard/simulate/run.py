@@ -74,10 +74,14 @@ def simulate(
     seed: int = 0,
     corpus: Path | None = None,
     fmt: str = "parquet",
+    randomize: bool = False,
     progress: Callable[[Iterator[int], int], Iterator[int]] | None = None,
 ) -> SimSummary:
-    """Write DIR/exchanges, DIR/accounts and DIR/labels for a preset."""
-    sim: SimPlan = plan(load_preset(preset), scale, days)
+    """Write DIR/exchanges, DIR/accounts and DIR/labels for a preset; with `randomize`, or
+    a preset that sets `randomize: true`, its knobs are drawn for `seed` first."""
+    doc = load_preset(preset)
+    drawn = seed if randomize or doc.get("randomize", False) else None
+    sim: SimPlan = plan(doc, scale, days, drawn)
     source: PromptSource = CorpusSource(corpus) if corpus else GrammarSource()
     out.mkdir(parents=True, exist_ok=True)
     start_ms = int(sim.start.timestamp() * 1000)

@@ -1,0 +1,88 @@
+"""The robustness benchmark's result as Markdown tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TIERS = ("flag", "review")
+
+
+def _pair(stats: dict[str, float]) -> str:
+    if not stats:
+        return "-"
+    return f"{stats['median']:.3f} / {stats['worst']:.3f}"
+
+
+def _pct(stats: dict[str, float]) -> str:
+    return f"{stats['median']:.2%} / {stats['worst']:.2%}"
+
+
+def _header(record: dict[str, Any]) -> list[str]:
+    frozen = record["frozen"]
+    seeds = ", ".join(str(s) for s in record["seeds"])
+    return [
+        f"Combiner trained on seeds {frozen['model'].get('train_seeds')} (held out "
+        f"{frozen['model'].get('held_out_seed')}); thresholds frozen on seeds "
+        f"{frozen['fit_seeds']} at {frozen['frozen_at']} (commit {frozen['commit']}); judged "
+        f"on {len(record['seeds'])} fresh worlds, seeds drawn at {record['drawn_at']}: {seeds}.",
+        "",
+        "Median / worst over the fresh worlds (for false-positive rates the worst is the highest).",
+        "",
+        "| decider, tier (frozen threshold) | reported recall | adaptive recall | benign FPR "
+        "| worst benign population's FPR |",
+        "|---|---:|---:|---:|---:|",
+    ]
+
+
+def _tier_row(decider: str, tier: str, r: dict[str, Any]) -> str:
+    f = r["frozen"]
+    return (
+        f"| {decider}, {tier} (score >= {r['threshold']:.4f}) | {_pair(f['recall']['reported'])} "
+        f"| {_pair(f['recall']['adaptive'])} | {_pct(f['false_positive_rate'])} "
+        f"| {_pct(f['worst_population_fpr'])} |"
+    )
+
+
+def markdown(record: dict[str, Any]) -> str:
+    deciders = [d for d in ("rules", "combiner") if d in record]
+    lines = _header(record)
+    lines += [_tier_row(d, t, record[d][t]) for d in deciders for t in TIERS]
+    lines += [
+        "",
+        "| decider: ranking within a budget (threshold chosen per world with its labels) "
+        "| reported recall | adaptive recall |",
+        "|---|---:|---:|",
+    ]
+    for d in deciders:
+        for budget, groups in record[d]["flag"]["ranked"].items():
+            lines.append(
+                f"| {d}: {budget} | {_pair(groups['reported'])} | {_pair(groups['adaptive'])} |"
+            )
+    worlds = len(record["seeds"])
+    for d in deciders:
+        lines += [
+            "",
+            f"{d}: | campaign | flag recall | caught in | review recall | caught in |",
+            "|---|---|---:|---:|---:|---:|".replace("|---|---|", "|---|"),
+        ]
+        lines[-2] = "| campaign | flag recall | caught in | review recall | caught in |"
+        lines.insert(len(lines) - 2, f"**{d}**, per campaign (median / worst):")
+        lines.insert(len(lines) - 2, "")
+        for c, s in record[d]["flag"]["frozen"]["campaigns"].items():
+            rv = record[d]["review"]["frozen"]["campaigns"][c]
+            lines.append(
+                f"| {c} | {_pair(s)} | {s['caught_in']}/{worlds} | {_pair(rv)} "
+                f"| {rv['caught_in']}/{worlds} |"
+            )
+    for d in deciders:
+        lines += [
+            "",
+            f"**{d}**, benign populations pooled over the fresh worlds:",
+            "",
+            "| benign population | flag FPR | review FPR |",
+            "|---|---:|---:|",
+        ]
+        review = record[d]["review"]["pooled_population_fpr"]
+        for p, rate in record[d]["flag"]["pooled_population_fpr"].items():
+            lines.append(f"| {p} | {rate:.2%} | {review[p]:.2%} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,177 @@
+"""Robustness benchmark: settings chosen on randomised worlds, frozen, then judged on fresh
+worlds whose seeds are drawn after freezing and recorded with the result.
+
+    python -m benchmarks.robustness.run train [--train-seeds 11 .. 16]
+    python -m benchmarks.robustness.run fit   [--fit-seeds 1 2 3 4]
+    python -m benchmarks.robustness.run judge [--worlds 20]
+    (all: [--out bench-out/robustness] [--scale 1.0] [--days N] [--jobs 2])
+
+`train` fits the combiner on the train worlds and writes it into the package. `fit` freezes,
+on other worlds, the flag and review thresholds of both deciders (the hand-set rules and
+the combiner) at pooled benign false-positive targets, into OUT/frozen.json with the commit.
+`judge` refuses to run without it, draws fresh seeds from the operating system's randomness
+(from 1000 up, never a train or fit seed), writes them to OUT/judge.json before the first
+world runs, and reports median and worst figures over the worlds (see measures.py). A world
+(`randomized` preset) is about 4,000 benign and 250 attack accounts over 7 days at scale 1;
+run it under `nice`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import subprocess
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from benchmarks.robustness.measures import (
+    lowest_fitting,
+    pooled_population_fpr,
+    summary,
+    world_result,
+)
+from benchmarks.robustness.report import markdown
+from benchmarks.robustness.train import train
+from benchmarks.robustness.worlds import World, WorldSpec, load_world
+from distillguard.scoring.combiner import Combiner
+
+# (pooled benign false-positive rate, every benign population's, pooled) on the fit worlds:
+# a margin below the targets the fresh worlds are judged against (0.5% and 1% for flags,
+# 1% for the review tier).
+TARGETS = {"flag": (0.004, 0.008), "review": (0.008, 0.02)}
+DECIDERS = ("rules", "combiner")
+
+
+def _commit() -> str:
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], check=False, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "src") else "")
+
+
+def _one(job: tuple[WorldSpec, Path]) -> int:
+    spec, out = job
+    started = time.perf_counter()
+    world = load_world(spec, out / "worlds", out / "work")
+    print(
+        f"world {spec.seed}: {world.accounts.num_rows:,} accounts, "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    return spec.seed
+
+
+def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
+    jobs = [(WorldSpec(s, args.scale, args.days), args.out) for s in seeds]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        list(pool.map(_one, jobs))
+    return {
+        s: load_world(spec, args.out / "worlds", args.out / "work")
+        for s, (spec, _) in zip(seeds, jobs, strict=True)
+    }
+
+
+def scored(world: World, decider: str, combiner: Combiner) -> pa.Table:
+    """The world's accounts with `score`: the rules' or the combiner's."""
+    if decider == "rules":
+        score = world.accounts["rule_score"].to_numpy()
+    else:
+        score = world.combiner_scores(combiner)
+    return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
+
+
+def fit(args: argparse.Namespace) -> None:
+    from distillguard.scoring.combiner import shipped
+
+    combiner = shipped()
+    table = {
+        d: pa.concat_tables([scored(w, d, combiner) for w in worlds(args.fit_seeds, args).values()])
+        for d in DECIDERS
+    }
+    frozen: dict[str, object] = {
+        "fit_seeds": args.fit_seeds,
+        "model": combiner.about,
+        "scale": args.scale,
+        "days": args.days,
+        "commit": _commit(),
+        "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "targets": TARGETS,
+    }
+    for d in DECIDERS:
+        cols = {n: table[d][n].to_numpy(zero_copy_only=False) for n in table[d].column_names}
+        frozen[d] = {tier: lowest_fitting(cols, *target) for tier, target in TARGETS.items()}
+    (args.out / "frozen.json").write_text(json.dumps(frozen, indent=2) + "\n")
+    print(json.dumps(frozen, indent=2))
+
+
+def judge(args: argparse.Namespace) -> None:
+    from distillguard.scoring.combiner import shipped
+
+    path = args.out / "frozen.json"
+    if not path.exists():
+        raise SystemExit(f"no {path}: run 'fit' first, then judge on fresh worlds")
+    frozen = json.loads(path.read_text())
+    used = set(frozen["fit_seeds"]) | set(frozen["model"].get("train_seeds", []))
+    seeds: list[int] = []
+    while len(seeds) < args.worlds:  # drawn now, after freezing
+        seed = 1000 + secrets.randbelow(2**31)
+        if seed not in used and seed not in seeds:
+            seeds.append(seed)
+    drawn = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    record: dict[str, object] = {"frozen": frozen, "seeds": seeds, "drawn_at": drawn}
+    (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
+    fresh = worlds(seeds, args)
+    for d in DECIDERS:
+        table = pa.concat_tables([scored(fresh[s], d, shipped()) for s in seeds])
+        record[d] = _judged(table, seeds, frozen[d])
+    (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
+    text = markdown(record)
+    (args.out / "judge.md").write_text(text)
+    print(text)
+
+
+def _judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for tier, threshold in thresholds.items():
+        results = [
+            world_result(table.filter(pa.compute.equal(table["seed"], s)), threshold) for s in seeds
+        ]
+        out[tier] = {
+            "threshold": threshold,
+            **summary(results),
+            "pooled_population_fpr": pooled_population_fpr(table, threshold),
+            "per_world": [asdict(r) for r in results],
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("step", choices=("train", "fit", "judge"))
+    parser.add_argument("--train-seeds", type=int, nargs="+", default=list(range(11, 17)))
+    parser.add_argument("--fit-seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--worlds", type=int, default=20, help="fresh worlds (judge)")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=2, help="worlds run at once")
+    parser.add_argument("--out", type=Path, default=Path("bench-out/robustness"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.step == "train":
+        combiner = train(worlds(args.train_seeds, args))
+        print(json.dumps(combiner.about, indent=2))
+    else:
+        fit(args) if args.step == "fit" else judge(args)
+
+
+if __name__ == "__main__":
+    main()

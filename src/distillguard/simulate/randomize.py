@@ -1,0 +1,118 @@
+"""Domain randomisation: every behaviour knob of every population drawn per seed.
+
+One simulator with fixed knobs teaches a detector its numbers (a rate of "8 a day", an
+output "3x longer than usual"). With `--randomize` (or a preset that sets `randomize:
+true`) each population's knobs are redrawn per seed from the wide ranges below, around
+the archetype's (and preset's) value, so that no absolute number separates benign from
+attack in every world; only behaviour an attacker must show at scale survives.
+
+- rate_per_day, burst_size: value x log-uniform(1/3, 3);
+- rate_sigma: value x log-uniform(0.5, 2), at most 1.5;
+- active_prob, weekend_factor, release_adoption: value x uniform(0.5, 1.5), in [0.02, 1];
+- hours: kept with chance 0.6 (`burst` always kept), else human, business, evening, flat;
+- task_mix, clients, networks: each weight x log-normal(0, 0.6); with chance 0.3 another
+  client or network joins with a fifth of the weight;
+- cot_share, thinking_share, ip_rotation, relay_share, card_share_prob: value x
+  log-uniform(1/3, 3), at most 0.95 (cot_share, thinking_share and ip_rotation at least
+  0.005, 0.01 and 0.01; relay_share and card_share_prob stay 0 where 0);
+- session_turns, output_scale, release_delay_hours: value x log-uniform(0.6, 1.7);
+- signup_in_window: value x uniform(0.3, 1.7), at most 1;
+- signup_burst, signup_ips, card_pool: value x log-uniform(0.5, 2), at least 1 where set;
+- lifetime_days: value x log-uniform(0.5, 2); burst_prob: x log-uniform(0.5, 2), at most 1;
+- accounts of each population: count x log-uniform(0.6, 1.6).
+
+Randomness enters as the simulation seed; the same seed gives the same world.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from distillguard.simulate.behaviour import Behaviour, Mix
+
+HOURS = ("human", "business", "evening", "flat")
+CLIENT_NAMES = (
+    "python-sdk",
+    "ts-sdk",
+    "openai-compat",
+    "coding-agent",
+    "ide-agent",
+    "web-app",
+    "http",
+)
+NETWORK_NAMES = ("residential", "mobile", "cloud", "vpn", "office", "reseller")
+
+
+def _scale(rng: np.random.Generator, value: float, low: float, high: float) -> float:
+    return float(value * np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def _share(rng: np.random.Generator, value: float, floor: float = 0.0) -> float:
+    drawn = _scale(rng, value, 1 / 3, 3) if value > 0 else 0.0
+    return float(min(max(drawn, floor if value > 0 or floor else 0.0), 0.95))
+
+
+def _mix(rng: np.random.Generator, mix: Mix, extra: tuple[str, ...] = ()) -> Mix:
+    out = {k: float(w * rng.lognormal(0, 0.6)) for k, w in mix.items()}
+    if extra and rng.random() < 0.3:
+        other = extra[int(rng.integers(len(extra)))]
+        out[other] = out.get(other, 0.0) + 0.2 * sum(out.values())
+    total = sum(out.values())
+    return {k: w / total for k, w in out.items()}
+
+
+def _hours(rng: np.random.Generator, hours: str) -> str:
+    if hours == "burst" or rng.random() < 0.6:
+        return hours
+    return HOURS[int(rng.integers(len(HOURS)))]
+
+
+def _unit(value: float) -> float:
+    return float(min(max(value, 0.02), 1.0))
+
+
+def _count(rng: np.random.Generator, value: int) -> int:
+    return max(1, round(_scale(rng, value, 0.5, 2))) if value > 0 else 0
+
+
+def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
+    """One world's draw of every knob of a population (see the module's table)."""
+    return dataclasses.replace(
+        b,
+        rate_per_day=_scale(rng, b.rate_per_day, 1 / 3, 3),
+        rate_sigma=min(_scale(rng, b.rate_sigma, 0.5, 2), 1.5),
+        active_prob=_unit(b.active_prob * rng.uniform(0.5, 1.5)),
+        weekend_factor=_unit(b.weekend_factor * rng.uniform(0.5, 1.5)),
+        hours=_hours(rng, b.hours),
+        task_mix=_mix(rng, b.task_mix),
+        late_task_mix=_mix(rng, b.late_task_mix) if b.late_task_mix else None,
+        cot_share=_share(rng, b.cot_share, 0.005),
+        session_turns=max(1.0, _scale(rng, b.session_turns, 0.6, 1.7)),
+        clients=_mix(rng, b.clients, CLIENT_NAMES),
+        networks=_mix(rng, b.networks, NETWORK_NAMES),
+        ip_rotation=_share(rng, b.ip_rotation, 0.01),
+        signup_in_window=min(b.signup_in_window * rng.uniform(0.3, 1.7), 1.0),
+        signup_burst=_count(rng, b.signup_burst),
+        signup_ips=_count(rng, b.signup_ips),
+        card_pool=max(1, _count(rng, b.card_pool)),
+        card_share_prob=_share(rng, b.card_share_prob),
+        lifetime_days=_scale(rng, b.lifetime_days, 0.5, 2) if b.lifetime_days else None,
+        thinking_share=_share(rng, b.thinking_share, 0.01),
+        output_scale=_scale(rng, b.output_scale, 0.6, 1.7),
+        release_adoption=_unit(b.release_adoption * rng.uniform(0.5, 1.5)),
+        release_delay_hours=_scale(rng, b.release_delay_hours, 0.6, 1.7),
+        burst_size=_scale(rng, b.burst_size, 1 / 3, 3),
+        burst_prob=min(_scale(rng, b.burst_prob, 0.5, 2), 1.0),
+        relay_share=_share(rng, b.relay_share),
+    )
+
+
+def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:
+    return _scale(rng, accounts, 0.6, 1.6)
+
+
+def population_rng(seed: int, index: int) -> np.random.Generator:
+    """The generator for population `index`'s knobs, apart from the traffic's own draws."""
+    return np.random.default_rng([seed, 0x52414E44, index])

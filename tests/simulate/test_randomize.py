@@ -1,0 +1,101 @@
+"""Domain randomisation: knobs drawn per seed within the documented ranges, so that no
+absolute number separates benign from attack populations across worlds."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from distillguard.simulate import simulate
+from distillguard.simulate.accounts import make_accounts
+from distillguard.simulate.archetypes import ARCHETYPES, HARD_NEGATIVES, TACTICS
+from distillguard.simulate.config import PopulationPlan, load_preset, plan
+from distillguard.simulate.randomize import HOURS, randomize_behaviour
+
+KNOBS = (
+    "rate_per_day",
+    "output_scale",
+    "thinking_share",
+    "cot_share",
+    "session_turns",
+    "ip_rotation",
+    "active_prob",
+)
+
+
+def _knobs(seed: int | None) -> dict[str, object]:
+    sim = plan(load_preset("randomized"), randomize=seed)
+    return {p.name: p.behaviour for p in sim.populations}
+
+
+def test_same_seed_same_world_and_seeds_differ() -> None:
+    assert _knobs(3) == _knobs(3)
+    assert _knobs(3) != _knobs(4)
+
+
+def test_the_randomized_preset_is_randomized_without_the_flag() -> None:
+    doc = load_preset("randomized")
+    assert doc["randomize"] is True
+    assert plan(doc) == plan(doc, randomize=0)
+
+
+@pytest.mark.parametrize("name", sorted(ARCHETYPES))
+def test_every_knob_stays_in_its_documented_range(name: str) -> None:
+    base = ARCHETYPES[name]
+    for seed in range(40):
+        b = randomize_behaviour(base, np.random.default_rng(seed))
+        assert base.rate_per_day / 3 - 1e-9 <= b.rate_per_day <= 3 * base.rate_per_day + 1e-9
+        assert 0.6 * base.output_scale <= b.output_scale <= 1.7 * base.output_scale
+        assert b.session_turns >= 1.0
+        assert 0.02 <= b.active_prob <= 1.0
+        for share in (b.cot_share, b.thinking_share, b.ip_rotation, b.relay_share):
+            assert 0.0 <= share <= 0.95
+        assert b.hours == base.hours or b.hours in HOURS
+        for mix in (b.task_mix, b.clients, b.networks):
+            assert sum(mix.values()) == pytest.approx(1.0)
+        assert set(b.task_mix) == set(base.task_mix)
+        assert (b.lifetime_days is None) == (base.lifetime_days is None)
+        assert b.label == base.label and b.templated == base.templated
+
+
+def test_no_absolute_knob_separates_benign_from_attack_across_worlds() -> None:
+    ranges: dict[tuple[str, str], list[float]] = {}
+    for seed in range(30):
+        for p in plan(load_preset("randomized"), randomize=seed).populations:
+            for knob in KNOBS:
+                value = float(
+                    getattr(p.behaviour, knob) if knob != "rate_per_day" else p.rate_per_day
+                )
+                ranges.setdefault((knob, p.behaviour.label), []).append(value)
+    for knob in KNOBS:
+        benign, attack = ranges[(knob, "benign")], ranges[(knob, "attack")]
+        assert min(attack) < max(benign) and min(benign) < max(attack), knob
+
+
+def test_new_archetypes_are_labelled_as_intended() -> None:
+    assert all(b.label == "benign" for b in HARD_NEGATIVES.values())
+    assert all(b.label == "attack" for b in TACTICS.values())
+
+
+def test_a_small_team_shares_one_card_and_office_without_declaring_an_org() -> None:
+    team = dataclasses.replace(ARCHETYPES["small_team"], card_pool=5)
+    block = make_accounts(PopulationPlan("t", None, team, 20, 10.0), np.random.default_rng(1), 0, 7)
+    rows = block.table.to_pylist()
+    assert all(r["org_id"] is None for r in rows)
+    for g in range(4):
+        members = rows[5 * g : 5 * g + 5]
+        assert len({r["payment_fingerprint"] for r in members}) == 1
+        assert len({r["signup_ip"] for r in members}) == 1
+    assert len({r["payment_fingerprint"] for r in rows}) == 4
+
+
+def test_randomize_flag_changes_the_traffic(tmp_path: Path, tiny_preset: Path) -> None:
+    plain = simulate(str(tiny_preset), tmp_path / "a", seed=2, days=1)
+    drawn = simulate(str(tiny_preset), tmp_path / "b", seed=2, days=1, randomize=True)
+    again = simulate(str(tiny_preset), tmp_path / "c", seed=2, days=1, randomize=True)
+    counts = [pq.read_metadata(r.files[0]).num_rows for r in (plain, drawn, again)]
+    assert counts[0] != counts[1] and counts[1] == counts[2]
