@@ -10,6 +10,7 @@ from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
 from distillguard.errors import UserError
+from distillguard.sharing import keys
 
 
 def register(subparsers: Subparsers) -> None:
@@ -50,6 +51,13 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this cert")
     p.add_argument("--tls-key", type=Path, metavar="FILE", help="and this key")
+    p.add_argument(
+        "--share-key",
+        type=Path,
+        metavar="FILE",
+        help="the sharing community's key: case pages then export their campaign as a keyed "
+        "STIX 2.1 bundle",
+    )
     p.set_defaults(run=run_console)
     sub = p.add_subparsers(dest="console_command", required=False, title="subcommands")
     add = add_command(
@@ -152,7 +160,10 @@ def run_console(args: argparse.Namespace) -> int:
     if not host or not port.isdigit():
         raise UserError(f"--listen wants HOST:PORT, got {args.listen!r}")
     home = console_home(args.state, args.home)
-    console = open_console(args.findings, home, open_store(args.state), args.lake)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise UserError("--tls-cert and --tls-key go together: give both, or neither")
+    share_key = keys.load(args.share_key) if args.share_key else None
+    console = open_console(args.findings, home, open_store(args.state), args.lake, share_key)
     if not console.users.names():
         raise UserError(
             f"no console users yet: run 'distillguard console add-user NAME "

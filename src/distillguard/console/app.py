@@ -40,6 +40,8 @@ from distillguard.console.security import (
 from distillguard.console.users import User, UserStore
 from distillguard.detect.case_files import EVIDENCE_FILE, read_run
 from distillguard.errors import UserError
+from distillguard.sharing.case_bundle import case_bundle
+from distillguard.sharing.keys import CommunityKey
 from distillguard.verdicts.model import ACTIONS
 from distillguard.verdicts.store import VerdictStore
 
@@ -67,6 +69,7 @@ class Console:
     users: UserStore
     facts: CaseFacts
     evidence: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    share_key: CommunityKey | None = None  # with it, cases export as STIX bundles
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     sessions: SessionRegistry = field(default_factory=SessionRegistry)
     suppressed: int = 0
@@ -273,7 +276,9 @@ async def case_page(request: Request) -> Response:
     context = await _context(request, kind, case_id)
     if context is None:
         return render(request, "missing.html", 404, what=f"{kind} {case_id}")
-    return render(request, "case.html", actions=ACTIONS, ttls=ttl_choices(), message="", **context)
+    console: Console = request.app.state.console
+    stix = console.share_key is not None and bool(context["case"].get("cluster_id"))
+    return render(request, "case.html", actions=ACTIONS, ttls=ttl_choices(), stix=stix, **context)
 
 
 @login_required
@@ -318,6 +323,31 @@ async def evidence_pack(request: Request) -> Response:
     return response
 
 
+def _stix_bundle(console: Console, kind: str, case_id: str) -> str | None:
+    """The case's campaign as a STIX bundle (keyed: no customer text), or None."""
+    case = console.cases.case(kind, case_id)
+    cluster = case.get("cluster_id") if case else None
+    if console.share_key is None or not cluster:
+        return None
+    lake_dir = console.facts.lake
+    bundle = case_bundle(console.findings, console.share_key, str(cluster), lake=lake_dir)
+    return None if bundle is None else str(bundle.serialize(pretty=True))
+
+
+@login_required
+async def stix_export(request: Request) -> Response:
+    console: Console = request.app.state.console
+    kind, case_id = request.path_params["kind"], request.path_params["case_id"]
+    if console.share_key is None:
+        return JSONResponse({"error": "start the console with --share-key to export STIX"}, 404)
+    text = await run_in_threadpool(_stix_bundle, console, kind, case_id)
+    if text is None:
+        return JSONResponse({"error": "no shared campaign for this case"}, status_code=404)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind}-{case_id}")
+    headers = {"content-disposition": f'attachment; filename="{name}.stix.json"'}
+    return Response(text, media_type="application/stix+json;version=2.1", headers=headers)
+
+
 def build_app(console: Console, tls: bool = False) -> Starlette:
     routes = [
         Route("/login", login_form, methods=["GET"]),
@@ -328,6 +358,7 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
         Route("/case/{kind:str}/{case_id:str}", case_page, methods=["GET"]),
         Route("/case/{kind:str}/{case_id:str}/decide", decide_route, methods=["POST"]),
         Route("/case/{kind:str}/{case_id:str}/pack.html", evidence_pack, methods=["GET"]),
+        Route("/case/{kind:str}/{case_id:str}/stix.json", stix_export, methods=["GET"]),
     ]
     secret = session_secret(console.home)
     middleware = [
@@ -345,7 +376,13 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
     return app
 
 
-def open_console(findings: Path, home: Path, verdicts: VerdictStore, lake: Path | None) -> Console:
+def open_console(
+    findings: Path,
+    home: Path,
+    verdicts: VerdictStore,
+    lake: Path | None,
+    share_key: CommunityKey | None = None,
+) -> Console:
     run = read_run(findings)
     lake = lake or (Path(run["lake"]) if run.get("lake") else None)
     cases = CaseStore(home / "cases.duckdb")
@@ -358,5 +395,6 @@ def open_console(findings: Path, home: Path, verdicts: VerdictStore, lake: Path 
         UserStore(home / "users.json"),
         CaseFacts(findings, lake),
         load_evidence(findings),
+        share_key=share_key,
         suppressed=len(run.get("suppressed", [])),
     )

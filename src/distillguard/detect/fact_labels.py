@@ -12,6 +12,23 @@ from __future__ import annotations
 
 RICH = "reasoning-rich outputs (thinking or reasoning tokens, or 1,000+ output tokens)"
 ACCOUNT_FACTS: dict[tuple[str, str], str] = {
+    # The learned combiner's inputs, quoted from the tick where its estimate peaked.
+    ("combiner", "pct_volume"): "its exchanges in the window, as a percentile of all active "
+    "accounts (1 = the busiest)",
+    ("combiner", "pct_harvest"): "how far its outputs run past the population's usual length "
+    "for the same tasks, as a percentile of all active accounts",
+    ("combiner", "rich_share"): f"share of its exchanges with {RICH}",
+    ("combiner", "card_sharers"): "other accounts paying with the same card",
+    ("combiner", "signup_ip_sharers"): "other accounts that signed up from the same address",
+    ("combiner", "signup_burst_sharers"): "other accounts signed up in the same burst from "
+    "its network",
+    ("combiner", "cluster_log_size"): "log2 of the number of accounts in its linked group "
+    "(0 when it is linked to none)",
+    ("combiner", "cluster_pct_volume"): "its linked group's exchanges, as a percentile of "
+    "single accounts' volumes",
+    ("combiner", "cluster_harvest"): "the linked group's mean output excess per exchange",
+    ("combiner", "cluster_sync"): "how alike the group's hours of activity are (1 = the same "
+    "hours for every account)",
     ("elicits_reasoning", "eliciting_exchanges"): "its exchanges whose prompt elicits "
     "step-by-step reasoning, a reasoning trace, grading or a rewrite",
     ("elicits_reasoning", "exchanges"): "all its exchanges",
