@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from distillguard.cli.common import Subparsers
+from distillguard.cli.common import Subparsers, add_command, add_json_flag
 from distillguard.errors import UserError
 from distillguard.provenance.key import WatermarkKey
 from distillguard.provenance.probes import make_probes
@@ -17,40 +17,157 @@ from distillguard.provenance.textrows import RowCounts, parse_rows, read_answers
 from distillguard.provenance.verify import verify_provenance
 from distillguard.provenance.watermark import watermark_text
 
+KEY_HELP = "the secret key, from 'provenance keygen'"
+
 
 def register(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser(
-        "provenance", help="watermark outputs; test whether a suspect model learned from them"
+    p = add_command(
+        subparsers,
+        "provenance",
+        summary="watermark outputs; test whether a suspect model learned from them",
+        description="Prove afterwards that a released model learned from what we served. A "
+        "secret key ('provenance keygen') picks, in each two-word context, one word of a "
+        "synonym group (big/large, often/frequently, for example/for instance, ...), drawn "
+        "with the words' natural shares, so watermarked text reads the same and keeps its "
+        "word frequencies; code, quoted text, JSON, numbers and URLs are never touched. "
+        "'provenance watermark' marks responses before they are served (the gateway's "
+        "degrade step does the same), 'provenance probes' builds prompts that make a "
+        "suspect model choose between such words, and 'provenance test' scores the "
+        "suspect's answers against the key: a small p-value is evidence that the suspect "
+        "learned from our watermarked outputs.",
+        examples=[
+            ("a secret key, once", "distillguard provenance keygen --out prov.key"),
+            (
+                "did the suspect learn from us? (its answers to our probes)",
+                "distillguard provenance test --key prov.key --suspect answers.jsonl "
+                "--reference originals.jsonl",
+            ),
+        ],
     )
-    sub = p.add_subparsers(dest="provenance_command", required=True)
-    keygen = sub.add_parser("keygen", help="write a new secret watermark key")
-    keygen.add_argument("--out", required=True, type=Path, metavar="FILE")
+    sub = p.add_subparsers(
+        dest="provenance_command",
+        required=True,
+        parser_class=type(p),
+        metavar="SUBCOMMAND",
+        title="subcommands",
+    )
+    keygen = add_command(
+        sub,
+        "keygen",
+        summary="write a new secret watermark key",
+        description="Write a new secret watermark key (32 random bytes) to FILE, readable by "
+        "its owner only, and print its id. The same key watermarks the outputs and tests "
+        "the suspect later, so keep it, and keep it secret. An existing file is kept "
+        "unless --force.",
+        examples=[("a new key", "distillguard provenance keygen --out prov.key")],
+    )
+    keygen.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="where to write the key"
+    )
     keygen.add_argument("--force", action="store_true", help="overwrite an existing file")
     keygen.set_defaults(run=run_keygen)
-    mark = sub.add_parser("watermark", help="JSON lines with 'text' on stdin, watermarked out")
-    mark.add_argument("--key", required=True, type=Path, metavar="FILE")
+    mark = add_command(
+        sub,
+        "watermark",
+        summary="JSON lines with 'text' on stdin, watermarked out",
+        description="Read JSON lines with a 'text' field on stdin and write each to stdout "
+        "with its text watermarked under the key, every other field unchanged. Few words "
+        "change (about 1 in 100 can carry the mark, and only some of those are swapped); "
+        "code, inline code, JSON and bracketed spans, quoted text, tags, tables and any "
+        "word with a digit, slash or dot are left as they are. Rows that are not JSON or "
+        "have no string 'text' are skipped; a count of rows and changed words goes to "
+        "stderr.",
+        examples=[
+            (
+                "watermark served.jsonl into marked.jsonl",
+                "distillguard provenance watermark --key prov.key > marked.jsonl < served.jsonl",
+            ),
+        ],
+    )
+    mark.add_argument("--key", required=True, type=Path, metavar="FILE", help=KEY_HELP)
     mark.set_defaults(run=run_watermark)
-    test = sub.add_parser("test", help="did a suspect model learn our watermark?")
-    test.add_argument("--key", required=True, type=Path, metavar="FILE")
+    test = add_command(
+        sub,
+        "test",
+        summary="did a suspect model learn our watermark?",
+        description="Test whether a suspect model learned from our watermarked outputs. "
+        "Wherever the suspect's answers choose between words of a synonym group, score how "
+        "far the suspect used the word our key picks for that context above a baseline: "
+        "the same context's rate in --reference (unwatermarked text in the same style), or "
+        "without it the suspect's own overall share of each word. The p-value is exact "
+        "under the hypothesis that the suspect's text does not depend on our key (the same "
+        "text scored under every key), so text written without our key gives a p-value "
+        "below 0.001 at most 0.1% of the time. Prints the p-value, the number of scored "
+        "positions and an explanation in plain words. Needs enough text: answers to the "
+        "prompts of 'provenance probes', each with its probe's 'prefix', give the most "
+        "positions.",
+        examples=[
+            (
+                "answers to our probes, the originals as baseline",
+                "distillguard provenance test --key prov.key --suspect answers.jsonl "
+                "--reference originals.jsonl",
+            ),
+            (
+                "as JSON, for a report",
+                "distillguard provenance test --key prov.key --suspect answers.jsonl --json",
+            ),
+        ],
+    )
+    test.add_argument("--key", required=True, type=Path, metavar="FILE", help=KEY_HELP)
     test.add_argument(
         "--suspect",
         required=True,
         type=Path,
-        metavar="OUTPUTS.jsonl",
-        help="the suspect's answers: 'text', and the probe's 'prefix' when answering a probe",
+        metavar="FILE",
+        help="the suspect's answers as JSON lines: 'text', and the probe's 'prefix' when "
+        "answering a probe",
     )
     test.add_argument(
         "--reference",
         type=Path,
-        metavar="ORIGINALS.jsonl",
-        help="unwatermarked text in the same style (e.g. the originals of what was served)",
+        metavar="FILE",
+        help="JSON lines with 'text': unwatermarked text in the same style (e.g. the "
+        "originals of what was served) (default: the suspect's own word shares)",
     )
-    test.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json_flag(test, "the result (p_value, positions, contexts, matches, ...)")
     test.set_defaults(run=run_test)
-    probes = sub.add_parser("probes", help="prompts that make the watermark's contexts likely")
-    probes.add_argument("--from", dest="source", required=True, type=Path, metavar="TEXT.jsonl")
-    probes.add_argument("--limit", type=int, default=1000)
-    probes.add_argument("--seed", type=int, default=0)
+    probes = add_command(
+        sub,
+        "probes",
+        summary="prompts that make the watermark's contexts likely",
+        description="Build prompts that make a suspect model choose between the watermark's "
+        "words: each asks it to continue a line of text we served, cut just before a word "
+        "that can carry the watermark. Build them from the "
+        "unwatermarked originals, so that a model that only echoes the prompt cannot look "
+        "marked. Writes JSON lines with 'prompt' and 'prefix' to stdout, spread over as "
+        "many (word group, context) pairs as possible. Send each prompt to the suspect and "
+        "keep one line per answer, with the probe's 'prefix' and the answer as 'text', "
+        "for 'provenance test --suspect'.",
+        examples=[
+            (
+                "2,000 probes from the originals of what was served",
+                "distillguard provenance probes --from originals.jsonl --limit 2000 > probes.jsonl",
+            ),
+        ],
+    )
+    probes.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="JSON lines with 'text': the unwatermarked originals of what was served",
+    )
+    probes.add_argument(
+        "--limit", type=int, default=1000, metavar="N", help="the most probes to write"
+    )
+    probes.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="which probes are chosen (the same seed, the same probes)",
+    )
     probes.set_defaults(run=run_probes)
 
 
