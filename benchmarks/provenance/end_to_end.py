@@ -59,7 +59,7 @@ def run_kind(kind: str, originals: list[str], args: argparse.Namespace) -> dict[
         if fraction not in wanted:
             continue
         start = time.perf_counter()
-        corpus: Corpus = served_corpus(originals, fraction, key)
+        corpus: Corpus = served_corpus(originals, fraction, key, args.probe_share)
         generate = train(kind, corpus.served, seed=1, epochs=args.mlp_epochs)
         prefixes = probe_prefixes(corpus, args.repeats * (4 if kind == "mlp" else 1))
         continuations = generate(prefixes, 7)
@@ -92,6 +92,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10, help="times each probe is sent")
     parser.add_argument("--mlp-paragraphs", type=int, default=3000)
     parser.add_argument("--mlp-epochs", type=int, default=2)
+    parser.add_argument(
+        "--probe-share", type=float, default=0.1, help="most of the corpus probes come from"
+    )
     parser.add_argument("--fractions", default="0,1,0.1,0.05", help="watermarked shares to run")
     parser.add_argument("--skip-unrelated", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("provenance-end-to-end.json"))

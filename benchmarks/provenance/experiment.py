@@ -37,15 +37,17 @@ class Corpus:
         return self.originals[: self.probed]
 
 
-def served_corpus(originals: list[str], fraction: float, key: WatermarkKey) -> Corpus:
+def served_corpus(
+    originals: list[str], fraction: float, key: WatermarkKey, probe_share: float = PROBED_SHARE
+) -> Corpus:
     """Watermark the first `fraction` of `originals` (already shuffled)."""
     n = round(len(originals) * fraction)
     served = [watermark_text(t, key).text if i < n else t for i, t in enumerate(originals)]
-    return Corpus(originals, served, probed_count(len(originals), fraction))
+    return Corpus(originals, served, probed_count(len(originals), fraction, probe_share))
 
 
-def probed_count(size: int, fraction: float) -> int:
-    return round(size * min(fraction or PROBED_SHARE, PROBED_SHARE))
+def probed_count(size: int, fraction: float, probe_share: float = PROBED_SHARE) -> int:
+    return round(size * min(fraction or probe_share, probe_share))
 
 
 @dataclass(frozen=True)

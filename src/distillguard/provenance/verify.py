@@ -108,7 +108,7 @@ class NullModel:
         index: GroupIndex | None = None,
     ) -> None:
         groups = group_by_name(index or default_groups())
-        baseline = _Baseline(suspect, reference, groups)
+        baseline = _Baseline(suspect, reference)
         self.baseline_name = baseline.name
         self.contexts = [
             _score(groups[name], context, row, baseline.rates(groups[name], context))
@@ -150,12 +150,7 @@ class NullModel:
 class _Baseline:
     """The rate at which an unwatermarked writer would use each member in a context."""
 
-    def __init__(
-        self,
-        suspect: PositionCounts,
-        reference: PositionCounts | None,
-        groups: dict[str, SynonymGroup],
-    ) -> None:
+    def __init__(self, suspect: PositionCounts, reference: PositionCounts | None) -> None:
         self._reference = reference
         source = reference if reference is not None else suspect
         self._totals = source.group_totals()
