@@ -14,6 +14,7 @@ ROUTES = [
     ("GET", "/api/queue", 401),
     ("GET", "/case/account/x", 303),
     ("GET", "/case/cluster/x/pack.html", 303),
+    ("GET", "/case/cluster/x/stix.json", 303),
     ("POST", "/case/account/x/decide", 303),
     ("POST", "/logout", 303),
 ]

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 RICH = "reasoning-rich outputs (thinking or reasoning tokens, or 1,000+ output tokens)"
 ACCOUNT_FACTS: dict[tuple[str, str], str] = {
+    ("peer_indicator", "matched_exchanges"): "its exchanges, before the window's end, that "
+    "matched a peer's shared indicators",
+    ("peer_indicator", "indicators"): "distinct peer indicators those exchanges matched",
     # The learned combiner's inputs, quoted from the tick where its estimate peaked.
     ("combiner", "pct_volume"): "its exchanges in the window, as a percentile of all active "
     "accounts (1 = the busiest)",

@@ -240,6 +240,7 @@ def _ingest_exchanges(
     read = staged = 0
     line_base: dict[str, int] = {}
     declared: dict[str, Any] = {}
+    results: Iterator[tuple[ChunkTask, ChunkResult]] = iter(())
     try:
         content = None
         if otel_logs:  # v1.30 conventions: message content lives in a logs file
@@ -247,7 +248,8 @@ def _ingest_exchanges(
             for record in bad_logs:
                 q.add(bad_row(record, str(record.error)))
         plan = _Plan(staging=staging.dir, otel_content=content, **plan_args)
-        for task, result in _results(_tasks(files, plan), workers):
+        results = _results(_tasks(files, plan), workers)
+        for task, result in results:
             read += result.read
             staged += result.staged
             if plan.progress is not None:
@@ -262,6 +264,11 @@ def _ingest_exchanges(
         crash_point("ingest.staged")
         kept = staging.merge_into(lake)
     finally:
+        # The pool is shut down (its workers gone) before the staging is removed: a worker
+        # still running would write into a staging folder that is already discarded.
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
         q.close()
         staging.discard()
     counts = _Counts(
