@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent / "capture"
 sys.path.insert(0, str(HERE))
 
-import clients  # noqa: E402
+import clients  # noqa: E402, I001  (sorted differently depending on what is importable)
 import fake_upstream  # noqa: E402
 
 PACKAGES = (
