@@ -56,12 +56,19 @@ def die_with_parent(main_pid: int) -> None:
     threading.Thread(target=_watch, args=(main_pid,), daemon=True, name="parent-watch").start()
 
 
-def _kill_workers(pool: ProcessPoolExecutor) -> None:
-    # The pool has no public way to stop running work before Python 3.14.
-    processes = dict(getattr(pool, "_processes", None) or {})
-    for process in processes.values():
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and kill the workers, and wait until they are gone: a worker
+    still running would write into a staging folder the caller is about to remove."""
+    # The pool has no public way to stop running work before Python 3.14, and shutdown()
+    # forgets its processes, so they are taken first.
+    processes = list(dict(getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         with contextlib.suppress(Exception):
             process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=10)
 
 
 @contextlib.contextmanager
@@ -76,8 +83,7 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        _kill_workers(pool)
+        _stop(pool)
         raise
     pool.shutdown(wait=True)
 
