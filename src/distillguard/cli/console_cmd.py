@@ -27,11 +27,18 @@ def register(subparsers: Subparsers) -> None:
         "--allowlist'. Every page needs a login: create users first with 'console "
         "add-user'. Roles: viewer (reads, prompts redacted), analyst (reads content, "
         "decides), admin. The console's own files (users, case store, allowlist) live in "
-        "HOME, by default console/ beside a file STATE; give --home with a Redis STATE.",
+        "HOME, by default console/ beside a file STATE; give --home with a Redis STATE. "
+        "With --matches, accounts a peer's indicators matched ('distillguard share "
+        "match') join the queue too: in the peer tier, or beside detect's evidence.",
         examples=[
             (
                 "open a detect run's findings (after 'console add-user')",
                 "distillguard console --findings demo-out/detect --state state/verdicts.jsonl",
+            ),
+            (
+                "with the accounts a peer's STIX bundle matched",
+                "distillguard console --findings detections --state state/verdicts.jsonl "
+                "--matches peer-matches",
             ),
             (
                 "over HTTPS, verdicts in Redis",
@@ -48,6 +55,14 @@ def register(subparsers: Subparsers) -> None:
         type=Path,
         metavar="LAKE",
         help="the lake for sample exchanges (default: the one detect read)",
+    )
+    p.add_argument(
+        "--matches",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a 'share match' output folder whose accounts join the queue (repeatable)",
     )
     p.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this cert")
     p.add_argument("--tls-key", type=Path, metavar="FILE", help="and this key")
@@ -163,7 +178,14 @@ def run_console(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserError("--tls-cert and --tls-key go together: give both, or neither")
     share_key = keys.load(args.share_key) if args.share_key else None
-    console = open_console(args.findings, home, open_store(args.state), args.lake, share_key)
+    console = open_console(
+        args.findings,
+        home,
+        open_store(args.state),
+        args.lake,
+        share_key,
+        matches=tuple(args.matches),
+    )
     if not console.users.names():
         raise UserError(
             f"no console users yet: run 'distillguard console add-user NAME "

@@ -176,7 +176,8 @@ def _match(verbs: Subparsers) -> None:
         "indicator's validity; each matching account gets a strength from the kinds it "
         "matched, how many of its exchanges matched and the producer's confidence. Writes "
         "to DIR: matches.csv and matches.parquet, findings.ocsf.jsonl (one OCSF finding "
-        "per account, with the evidence) and sightings.json, a STIX bundle of sightings "
+        "per account, with the evidence), evidence.jsonl (for 'distillguard console "
+        "--matches DIR') and sightings.json, a STIX bundle of sightings "
         "with counts only, to send back to the producer. To let the matches raise detect's "
         "scores, run 'distillguard detect --indicators BUNDLE --key FILE' instead.",
         examples=[

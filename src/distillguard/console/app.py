@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +27,7 @@ from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
 from distillguard.console.casestore import STATUSES, CaseStore, QueueFilter
 from distillguard.console.decisions import CaseEvidence, Decision, codes_of, decide, ttl_choices
+from distillguard.console.evidence import add_matches, load_evidence
 from distillguard.console.security import (
     CSRF_FIELD,
     SESSION_MAX_AGE_S,
@@ -38,7 +38,7 @@ from distillguard.console.security import (
     session_secret,
 )
 from distillguard.console.users import User, UserStore
-from distillguard.detect.case_files import EVIDENCE_FILE, read_run
+from distillguard.detect.case_files import read_run
 from distillguard.errors import UserError
 from distillguard.sharing.case_bundle import case_bundle
 from distillguard.sharing.keys import CommunityKey
@@ -97,14 +97,6 @@ class Console:
     def _cluster_of(self, account: str) -> str:
         case = self.cases.case("account", account)
         return str(case["cluster_id"]) if case and case.get("cluster_id") else ""
-
-
-def load_evidence(findings: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    path = findings / EVIDENCE_FILE
-    if not path.exists():
-        raise UserError(f"{findings} has no {EVIDENCE_FILE}: run detect again with this version")
-    rows = (orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip())
-    return {(r["kind"], r["id"]): r for r in rows}
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -382,11 +374,16 @@ def open_console(
     verdicts: VerdictStore,
     lake: Path | None,
     share_key: CommunityKey | None = None,
+    *,
+    matches: tuple[Path, ...] = (),
 ) -> Console:
     run = read_run(findings)
     lake = lake or (Path(run["lake"]) if run.get("lake") else None)
     cases = CaseStore(home / "cases.duckdb")
     cases.load(findings)
+    evidence = load_evidence(findings)
+    for folder in matches:
+        add_matches(cases, evidence, folder)
     return Console(
         findings,
         home,
@@ -394,7 +391,7 @@ def open_console(
         verdicts,
         UserStore(home / "users.json"),
         CaseFacts(findings, lake),
-        load_evidence(findings),
+        evidence,
         share_key=share_key,
         suppressed=len(run.get("suppressed", [])),
     )

@@ -120,6 +120,32 @@ class CaseStore:
             row = cur.execute("SELECT count(*) FROM cases").fetchone()
         return int(row[0]) if row else 0
 
+    def add_matches(self, matches: Path) -> int:
+        """Add a `share match` folder's accounts to the queue; how many it matched.
+
+        An account detect did not queue becomes a case of the `peer` tier, scored by the
+        match's confidence; one it queued keeps its case and tier, its reasons extended.
+        """
+        path = f"read_parquet('{_sql(matches / 'matches.parquet')}')"
+        reason = (
+            "'peer indicators: ' || m.indicators || ' matched over ' || m.exchanges "
+            "|| ' exchange(s), ' || coalesce(nullif(m.campaigns, ''), 'no campaign named')"
+        )
+        with self._write:
+            cur = self.con.cursor()
+            cur.execute(f"""
+                UPDATE cases SET reasons = cases.reasons || '; ' || {reason}
+                FROM {path} m WHERE cases.kind = 'account' AND cases.id = m.account_id""")
+            cur.execute(f"""
+                INSERT INTO cases
+                SELECT 'account', m.account_id, m.confidence, 'peer', NULL, m.first_match_at,
+                       x.capability, x.access_path, coalesce(x.n_exchanges, m.exchanges), 1,
+                       {reason}
+                FROM {path} m LEFT JOIN account_mix x USING (account_id)
+                WHERE m.account_id NOT IN (SELECT id FROM cases WHERE kind = 'account')""")
+            row = cur.execute(f"SELECT count(*) FROM {path}").fetchone()
+        return int(row[0]) if row else 0
+
     def _with_status(self) -> str:
         return """
             WITH latest AS (

@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import stix2
 
+from distillguard.detect.case_files import write_evidence
 from distillguard.detect.results import AccountResult
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
 from distillguard.errors import UserError
@@ -181,6 +182,7 @@ def match_lake(
         shutil.rmtree(scratch, ignore_errors=True)
     results = account_findings(peer, found)
     _write_matches(out / "matches", results)
+    write_evidence(out, results, [])  # the console's case pages read it (console --matches)
     OcsfSink().write(RunResults(tuple(results), (), datetime.now(UTC)), out)
     bundle_out = sightings(peer, found, name, tlp)
     (out / "sightings.json").write_text(bundle_out.serialize(pretty=True))
