@@ -19,6 +19,7 @@ from distillguard.engine.base import ENGINES, Engine, get_engine
 from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.errors import ConfigError
 from distillguard.ingest.lake import Lake
+from distillguard.ingest.remote import RemoteLake
 from tests.detect.conftest import tiny_detect, tiny_lake, tiny_sim
 
 __all__ = ["tiny_detect", "tiny_lake", "tiny_sim"]
@@ -36,10 +37,13 @@ def engines() -> Iterator[dict[str, Engine]]:
 def spark_detect(
     engines: dict[str, Engine], tiny_lake: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> DetectSummary:
-    """A fresh engine on the same session: nothing cached from the other tests' signals."""
+    """A fresh engine on the same session: nothing cached from the other tests' signals.
+    The lake is named by its file:// URI, so Spark reads it as it reads hdfs:// or s3a://:
+    through Hadoop's filesystems, its accounts table brought to the driver by Spark."""
     engine = get_engine("spark")
+    lake = RemoteLake(tiny_lake.resolve().as_uri())
     try:
-        return detect([tiny_lake], tmp_path_factory.mktemp("spark"), engine=engine)
+        return detect(lake, tmp_path_factory.mktemp("spark"), engine=engine)
     finally:
         engine.close()
 
@@ -145,3 +149,57 @@ def test_a_bad_spark_conf_is_one_line(
     argv = ["detect", str(tiny_lake), "--out", str(tmp_path), "--engine", "spark"]
     assert main([*argv, "--spark-conf", "no-equals-sign"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_the_accounts_table_of_a_uri_lake_is_read_through_spark(
+    engines: dict[str, Engine], tiny_lake: Path, tmp_path: Path
+) -> None:
+    local = engines["duckdb"].accounts(Lake(tiny_lake), tmp_path / "unused.parquet")
+    remote = engines["spark"].accounts(RemoteLake(tiny_lake.as_uri()), tmp_path / "a.parquet")
+    assert local is not None and remote == tmp_path / "a.parquet"
+    with duckdb.connect() as con:
+        read = "SELECT * FROM read_parquet('{}') ORDER BY account_id"
+        duck = con.sql(read.format(local)).to_arrow_table()
+        spark = con.sql(read.format(remote)).to_arrow_table()
+    assert duck.num_rows > 0 and duck.equals(spark.cast(duck.schema))
+    empty = tmp_path / "no-accounts"
+    (empty / "exchanges").mkdir(parents=True)
+    assert engines["spark"].accounts(RemoteLake(empty.as_uri()), tmp_path / "b.parquet") is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["hdfs://namenode:8020/lake"], "needs --engine spark"),
+        (["s3a://bucket/lake", "more.jsonl"], "a lake URI must be the only PATH"),
+        (["hdfs://nowhere.invalid:1/lake", "--engine", "spark"], "Spark cannot read"),
+    ],
+)
+def test_lake_uris_that_cannot_be_read_are_one_line_errors(
+    engines: dict[str, Engine],
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from distillguard.cli.main import main
+
+    assert main(["detect", *argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+
+
+@pytest.mark.parametrize(
+    ("uri", "local"),
+    [
+        ("file:///data/lake", Path("/data/lake")),
+        ("file://localhost/data/my%20lake", Path("/data/my lake")),
+        ("file://otherhost/data/lake", None),
+        ("hdfs://namenode:8020/lake", None),
+        ("s3a://bucket/lake/", None),
+    ],
+)
+def test_only_local_file_uris_are_local_paths(uri: str, local: Path | None) -> None:
+    found = RemoteLake(uri).local()
+    assert (found.root if found else None) == local
+    assert RemoteLake(uri).exchanges_uri == uri.rstrip("/") + "/exchanges"

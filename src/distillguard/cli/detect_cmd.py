@@ -27,6 +27,7 @@ from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import read_key
 from distillguard.findings.responses import GatewayAction
+from distillguard.ingest.remote import RemoteLake, is_uri
 from distillguard.sharing import keys
 from distillguard.sharing.boost import PeerBoost
 from distillguard.verdicts.store import open_store
@@ -60,7 +61,11 @@ def register(subparsers: Subparsers) -> None:
         ],
     )
     p.add_argument(
-        "paths", nargs="+", type=Path, metavar="PATH", help="a lake, or exchange-log files"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a lake, or exchange-log files; with --engine spark, a lake's URI "
+        "(hdfs://, s3a://, abfss://, gs://, file://...) is read where it lies",
     )
     p.add_argument(
         "--accounts",
@@ -219,7 +224,7 @@ def run_detect(args: argparse.Namespace) -> int:
     engine = get_engine(args.engine, _engine_options(args))
     try:
         summary = detect_with_bars(
-            args.paths,
+            lake_or_paths(args.paths),
             args.out,
             args.accounts,
             config,
@@ -235,6 +240,16 @@ def run_detect(args: argparse.Namespace) -> int:
     else:
         print_detect(summary, stdout_console())
     return 0
+
+
+def lake_or_paths(given: list[str]) -> list[Path] | RemoteLake:
+    """Local paths, or the one URI of a lake (any other mix is a one-line error)."""
+    uris = [g for g in given if is_uri(g)]
+    if not uris:
+        return [Path(g) for g in given]
+    if len(given) > 1:
+        raise UserError(f"a lake URI must be the only PATH, got {len(given)} paths")
+    return RemoteLake(uris[0])
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, str]:
@@ -268,7 +283,7 @@ def gateway_responses(state: str) -> dict[str, GatewayAction]:
 
 
 def detect_with_bars(
-    paths: list[Path],
+    paths: list[Path] | RemoteLake,
     out: Path,
     accounts: list[Path],
     config: DetectConfig | None = None,

@@ -15,6 +15,7 @@ import orjson
 
 from distillguard.detect.allowlist import Suppression
 from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.ingest.remote import is_uri
 from distillguard.scoring.evidence import Evidence
 
 EVIDENCE_FILE = "evidence.jsonl"
@@ -55,13 +56,11 @@ def write_evidence(out: Path, accounts: list[AccountResult], clusters: list[Clus
     return len(lines)
 
 
-def write_run(out: Path, lake: Path, suppressed: list[Suppression]) -> None:
-    """Where the lake is (for sample exchanges) and which flags the allowlist held back."""
-    inside = lake.resolve().is_relative_to(out.resolve())
-    # A lake detect ingested itself lives in the output folder, which is renamed into place
-    # when the run completes: it is recorded relative to the folder.
+def write_run(out: Path, lake: Path | str, suppressed: list[Suppression]) -> None:
+    """Where the lake is (for sample exchanges; a URI is kept as given) and which flags the
+    allowlist held back."""
     run = {
-        "lake": str(lake.resolve().relative_to(out.resolve())) if inside else str(lake.resolve()),
+        "lake": lake if isinstance(lake, str) else _lake_path(out, lake),
         "finished": datetime.now(UTC).isoformat(),
         "suppressed": [
             {"account_id": s.account_id, "codes": sorted(s.codes), "reason": s.entry.reason}
@@ -71,10 +70,18 @@ def write_run(out: Path, lake: Path, suppressed: list[Suppression]) -> None:
     (out / RUN_FILE).write_bytes(orjson.dumps(run, option=orjson.OPT_INDENT_2))
 
 
+def _lake_path(out: Path, lake: Path) -> str:
+    # A lake detect ingested itself lives in the output folder, which is renamed into place
+    # when the run completes: it is recorded relative to the folder.
+    if lake.resolve().is_relative_to(out.resolve()):
+        return str(lake.resolve().relative_to(out.resolve()))
+    return str(lake.resolve())
+
+
 def read_run(out: Path) -> dict[str, Any]:
     """run.json, with the lake's path made absolute."""
     path = out / RUN_FILE
     run = dict(orjson.loads(path.read_bytes())) if path.exists() else {}
-    if run.get("lake"):
+    if run.get("lake") and not is_uri(run["lake"]):
         run["lake"] = str(out / run["lake"])  # an absolute path stays as it is
     return run

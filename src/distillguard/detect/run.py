@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from distillguard import __version__
 from distillguard.detect.allowlist import AllowEntry, Suppression, apply_allowlist
 from distillguard.detect.boost import AccountBoost
@@ -37,6 +39,7 @@ from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
+from distillguard.ingest.remote import LakeLike, RemoteLake
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,11 @@ def _is_lake(paths: list[Path]) -> bool:
     return len(paths) == 1 and (paths[0] / "exchanges").is_dir()
 
 
-def _lake(paths: list[Path], accounts: list[Path], out: Path) -> tuple[Lake, IngestSummary | None]:
+def _lake(
+    paths: list[Path] | RemoteLake, accounts: list[Path], out: Path
+) -> tuple[LakeLike, IngestSummary | None]:
+    if isinstance(paths, RemoteLake):  # read where it lies, by the engine
+        return paths, None
     if _is_lake(paths):
         finish_interrupted(Lake(paths[0]))
         return Lake(paths[0]), None
@@ -89,7 +96,7 @@ def _lake(paths: list[Path], accounts: list[Path], out: Path) -> tuple[Lake, Ing
 
 
 def detect(
-    paths: list[Path],
+    paths: list[Path] | RemoteLake,
     out: Path,
     accounts: list[Path] | None = None,
     config: DetectConfig | None = None,
@@ -101,10 +108,11 @@ def detect(
     engine: Engine | None = None,
     boost: AccountBoost | None = None,
 ) -> DetectSummary:
-    """Detect over a lake (or log files, ingested into OUT/lake) and write the results to
-    `out`, which is replaced whole when the run completes and untouched if it does not."""
+    """Detect over a lake (or log files, ingested into OUT/lake; or a lake's URI, which the
+    engine reads) and write the results to `out`, which is replaced whole when the run
+    completes and untouched if it does not."""
     config = config or DetectConfig()
-    check_target(out, [*paths, *(accounts or [])])
+    check_target(out, [*([] if isinstance(paths, RemoteLake) else paths), *(accounts or [])])
     findings_options = findings_options or FindingsOptions()
     run = _Run(
         config,
@@ -147,7 +155,9 @@ class _Run:
     boost: AccountBoost | None
 
 
-def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) -> DetectSummary:
+def _detect_into(
+    out: Path, paths: list[Path] | RemoteLake, accounts: list[Path], run: _Run
+) -> DetectSummary:
     config, progress, on_tick, engine = run.config, run.progress, run.on_tick, run.engine
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -160,13 +170,7 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
     seconds["signals"] = time.perf_counter() - started
     started = time.perf_counter()
     signals = engine.attach(con, signals_dir)
-    account_table = None
-    if lake.accounts_path.exists():
-        con.execute(
-            "CREATE TEMP TABLE accounts AS SELECT * FROM "
-            f"read_parquet('{sql_path(lake.accounts_path)}')"
-        )
-        account_table = "accounts"
+    account_table = _accounts(con, engine, lake, out / "accounts.scratch.parquet")
     if run.boost is not None:  # outside evidence (a peer's indicators), off by default
         run.boost.prepare(con, signals, account_table)
     source = SignalSource(engine, signals_dir)
@@ -199,7 +203,7 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
         window_hours=config.window_hours,
     )
     write_evidence(out, account_results, clusters)
-    write_run(out, lake.root, suppressed)
+    write_run(out, lake.root if isinstance(lake, Lake) else lake.uri, suppressed)
     seconds["outputs"] = time.perf_counter() - started
     con.close()
     return DetectSummary(
@@ -212,3 +216,20 @@ def _detect_into(out: Path, paths: list[Path], accounts: list[Path], run: _Run) 
         tuple(suppressed),
         ingested=ingested,
     )
+
+
+def _accounts(
+    con: duckdb.DuckDBPyConnection, engine: Engine, lake: LakeLike, scratch: Path
+) -> str | None:
+    """The lake's accounts as the temp table `accounts` (a remote lake's copy removed once
+    read: it holds sign-up data, which has no place in the outputs); its name, or None."""
+    found = engine.accounts(lake, scratch)
+    if found is None:
+        return None
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE accounts AS SELECT * FROM read_parquet('{sql_path(found)}')"
+        )
+    finally:
+        scratch.unlink(missing_ok=True)
+    return "accounts"

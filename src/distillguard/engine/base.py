@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 
 from distillguard.errors import unknown_name_error
-from distillguard.ingest.lake import Lake
+from distillguard.ingest.remote import LakeLike
 
 Progress = Callable[[int], None]
 SIGNALS_TABLE = "signals"
@@ -32,9 +32,14 @@ class Engine(Protocol):
 
     name: str
 
-    def signals(self, lake: Lake, out: Path, progress: Progress | None = None) -> int:
+    def signals(self, lake: LakeLike, out: Path, progress: Progress | None = None) -> int:
         """Write the signals of every exchange of `lake` as a Parquet dataset in `out`
-        (`out/*.parquet`); return the number of exchanges."""
+        (`out/*.parquet`); return the number of exchanges. A lake the engine cannot read
+        where it lies (a URI, for the embedded engine) is a UserError."""
+
+    def accounts(self, lake: LakeLike, scratch: Path) -> Path | None:
+        """The lake's accounts table as a Parquet file on the driver (copied to `scratch`
+        when the lake is remote), or None when the lake has none."""
 
     def attach(self, con: duckdb.DuckDBPyConnection, signals_dir: Path) -> str:
         """Make the signals dataset queryable in `con` (for the outputs and the report);

@@ -9,7 +9,7 @@ import numpy as np
 
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
 from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
-from distillguard.ingest.lake import Lake
+from distillguard.ingest.remote import LakeLike, local_lake
 from distillguard.linking.keys import hour_keys_sql
 from distillguard.profiles.hourly import hourly_sql, release
 
@@ -27,8 +27,12 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def signals(self, lake: Lake, out: Path, progress: Progress | None = None) -> int:
-        return signals_to_parquet(lake, out, progress)
+    def signals(self, lake: LakeLike, out: Path, progress: Progress | None = None) -> int:
+        return signals_to_parquet(local_lake(lake, self.name), out, progress)
+
+    def accounts(self, lake: LakeLike, scratch: Path) -> Path | None:
+        path = local_lake(lake, self.name).accounts_path
+        return path if path.exists() else None
 
     def attach(self, con: duckdb.DuckDBPyConnection, signals_dir: Path) -> str:
         """Held in memory: every later stage reads it, several times."""

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -39,12 +40,15 @@ from distillguard.engine.spark_tasks import (
 )
 from distillguard.errors import UserError
 from distillguard.ingest.lake import Lake, sql_path
+from distillguard.ingest.remote import LakeLike, RemoteLake
 from distillguard.linking.keys import hour_keys_sql
 from distillguard.profiles.hourly import hourly_sql, release
 from distillguard.profiles.population import per_hour_harvest_sql, reference_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+T = TypeVar("T")
 
 # Spark's defaults write timestamps as INT96, which DuckDB reads without a zone.
 BASE_CONF = {
@@ -113,15 +117,33 @@ class SparkEngine:
 
         return from_arrow_schema(schema)
 
-    def signals(self, lake: Lake, out: Path, progress: Progress | None = None) -> int:
+    def signals(self, lake: LakeLike, out: Path, progress: Progress | None = None) -> int:
         reader = self.spark.read.option("mergeSchema", "true")
-        exchanges = reader.parquet(_uri(lake.root / "exchanges"))
+        where = lake.exchanges_uri if isinstance(lake, RemoteLake) else _uri(lake.exchanges_dir)
+        exchanges = _read(lambda: reader.parquet(where), where)
         signals = exchanges.mapInArrow(signal_batches, self._schema(SIGNALS_SCHEMA))
         signals.write.mode("overwrite").parquet(_uri(out))
         rows = int(sum(pq.read_metadata(f).num_rows for f in out.glob("*.parquet")))
         if progress:
             progress(rows)
         return rows
+
+    def accounts(self, lake: LakeLike, scratch: Path) -> Path | None:
+        """A remote lake's accounts come to the driver through Spark (one small table)."""
+        if isinstance(lake, Lake):
+            return lake.accounts_path if lake.accounts_path.exists() else None
+        where = lake.accounts_uri
+        if not _read(lambda: self._exists(where), where):
+            return None
+        pq.write_table(_read(lambda: self.spark.read.parquet(where).toArrow(), where), scratch)
+        return scratch
+
+    def _exists(self, where: str) -> bool:
+        """Whether the path exists, asked of its Hadoop filesystem (HDFS, S3A, ...)."""
+        context = self.spark.sparkContext
+        path = context._jvm.org.apache.hadoop.fs.Path(where)  # type: ignore[union-attr]
+        filesystem = path.getFileSystem(context._jsc.hadoopConfiguration())
+        return bool(filesystem.exists(path))
 
     def attach(self, con: duckdb.DuckDBPyConnection, signals_dir: Path) -> str:
         """A view, not a copy: on Spark the driver reads the signals only for the outputs."""
@@ -206,6 +228,19 @@ class SparkEngine:
         if self._session is not None and self._created:
             self._session.stop()
         self._session = None
+
+
+def _read(read: Callable[[], T], where: str) -> T:
+    """What `read` returns, or a one-line error (Spark's own is pages of JVM stack)."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        return read()
+    except (PySparkException, Py4JError) as exc:  # a missing path, an unknown host or scheme
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        raise UserError(f"Spark cannot read {where}: {first}") from None
 
 
 def _duckdb_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:
