@@ -1,10 +1,11 @@
 """Scale benchmark: detect on DuckDB and on Spark local[2], on growing lakes.
 
-    python -m benchmarks.scale.run [--sizes 1000000 5000000 15000000] [--engines duckdb spark]
+    python -m benchmarks.scale.run [--scales 0.0067 0.033 0.1] [--engines duckdb spark]
                                    [--work bench-out/scale]
 
-For each size it simulates `reported-2026` at the scale that writes about that many exchanges
-in 14 days (the simulator writes ~15M at --scale 0.1), ingests it, and runs
+For each simulator scale it simulates 14 days of `reported-2026` (about 1.8M, 5M and 15M
+exchanges at the default scales: benign populations have a floor of accounts, so the count
+is not proportional to the scale at small scales), ingests it, and runs
 `distillguard detect --json` with each engine in a child process: wall time, the detect's
 own per-stage seconds, and the peak RSS of the whole process tree (the JVM included).
 Results go to WORK/scale.json and print as a Markdown table.
@@ -20,20 +21,17 @@ from pathlib import Path
 
 from benchmarks.memory import run_measured
 
-EXCHANGES_PER_SCALE = 273_000_000  # 14 days of reported-2026 at --scale 1 (1.82M at 0.00667)
-
 
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "distillguard.cli.main", *args]
 
 
-def lake_of(size: int, work: Path, seed: int) -> Path:
-    """A lake of about `size` exchanges, built once and kept for the next run."""
-    lake = work / f"lake-{size}"
+def lake_of(scale: str, work: Path, seed: int) -> Path:
+    """The lake of 14 days at this simulator scale, built once and kept for the next run."""
+    lake = work / f"lake-{scale}"
     if (lake / "exchanges").is_dir():
         return lake
-    traffic = work / f"traffic-{size}"
-    scale = f"{size / EXCHANGES_PER_SCALE:.5f}"
+    traffic = work / f"traffic-{scale}"
     run_measured(
         _cli(
             "simulate",
@@ -81,7 +79,7 @@ def detect_on(lake: Path, engine: str, out: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000, 15_000_000])
+    parser.add_argument("--scales", nargs="+", default=["0.0067", "0.033", "0.1"])
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
     parser.add_argument("--work", type=Path, default=Path("bench-out/scale"))
     parser.add_argument("--seed", type=int, default=1)
@@ -89,20 +87,26 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     results_path = args.work / "scale.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    for size in args.sizes:
-        lake = lake_of(size, args.work, args.seed)
+    for scale in args.scales:
+        lake = lake_of(scale, args.work, args.seed)
         for engine in args.engines:
-            result = detect_on(lake, engine, args.work / f"detect-{size}-{engine}")
-            results[f"{size}/{engine}"] = result
+            result = detect_on(lake, engine, args.work / f"detect-{scale}-{engine}")
+            results[f"{scale}/{engine}"] = result
             results_path.write_text(json.dumps(results, indent=2))
-            print(f"{size:>11,} {engine:>6}: {json.dumps(result)}", flush=True)
-    print("\n| lake | engine | exchanges | seconds | exchanges/s | peak RSS (MB) |")
-    print("|---|---|---:|---:|---:|---:|")
+            print(f"scale {scale} {engine:>6}: {json.dumps(result)}", flush=True)
+    print_table(results)
+
+
+def print_table(results: dict[str, dict[str, float]]) -> None:
+    head = "| scale | engine | exchanges | seconds | exchanges/s | signals | rest | peak RSS MB |"
+    print("\n" + head)
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for key, r in results.items():
-        size, engine = key.split("/")
+        scale, engine = key.split("/")
         print(
-            f"| {int(size):,} | {engine} | {r['exchanges']:,} | {r['seconds']} | "
-            f"{r['exchanges_per_s']:,} | {r['peak_rss_mb']:,} |"
+            f"| {scale} | {engine} | {r['exchanges']:,} | {r['seconds']} | "
+            f"{r['exchanges_per_s']:,} | {r.get('stage_signals', '-')} | "
+            f"{r.get('stage_profiles_linking_scoring', '-')} | {r['peak_rss_mb']:,} |"
         )
 
 
