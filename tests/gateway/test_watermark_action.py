@@ -76,3 +76,17 @@ def test_non_streamed_choices_and_text_parts_are_marked_and_logprobs_dropped() -
     assert out["choices"][0]["message"]["content"] == watermark_text(TEXTS[0], KEY).text
     assert out["choices"][0]["logprobs"] is None
     assert out["choices"][1]["message"]["content"][0]["text"] == watermark_text(TEXTS[1], KEY).text
+
+
+def test_anthropic_text_at_a_blocks_start_is_marked_with_the_rest() -> None:
+    stream = watermark.WatermarkStream("anthropic", KEY)
+    start = {"type": "content_block_start", "index": 0,
+             "content_block": {"type": "text", "text": TEXTS[0][:20]}}  # fmt: skip
+    delta = {"type": "content_block_delta", "index": 0,
+             "delta": {"type": "text_delta", "text": TEXTS[0][20:]}}  # fmt: skip
+    events = [start, delta, {"type": "content_block_stop", "index": 0}]
+    out = [e for event in events for e in stream.on_event(event)]
+    assert [e["type"] for e in out] == ["content_block_start", "content_block_delta",
+                                        "content_block_delta", "content_block_stop"]  # fmt: skip
+    sent = out[0]["content_block"]["text"] + "".join(e["delta"]["text"] for e in out[1:3])
+    assert sent == watermark_text(TEXTS[0], KEY).text

@@ -64,30 +64,36 @@ def _json_data(lines: list[str]) -> tuple[int, dict[str, Any]] | None:
     return (data[0], event) if isinstance(event, dict) else None
 
 
-def _filtered(lines: list[str], flt: StreamFilter, record: StreamRecord) -> str | None:
+def _filtered(lines: list[str], flt: StreamFilter | None, record: StreamRecord) -> str | None:
     """One SSE event (its lines) after the filter: none, itself, or several events in its
-    place, each with its own `event:` name (the JSON's type) when the original had one."""
+    place, each with its own `event:` name (the JSON's type) when the original had one.
+    Without a filter the event goes out as the upstream wrote it."""
     found = _json_data(lines)
-    if found is None:
-        return "\n".join(lines) + "\n\n"
+    if found is None or flt is None:
+        if found is not None:
+            record.observe(found[1])
+        return "\n".join(lines) + "\n\n"  # as the upstream wrote it
     at, event = found
     out = []
     for kept in flt.on_event(event):
         record.observe(kept)
-        own = [_renamed(line, kept) for line in lines]
+        own = [_renamed(line, event, kept) for line in lines]
         own[at] = "data: " + orjson.dumps(kept).decode()
         out.append("\n".join(own) + "\n\n")
     return "".join(out) or None
 
 
-def _renamed(line: str, event: dict[str, Any]) -> str:
+def _renamed(line: str, original: dict[str, Any], event: dict[str, Any]) -> str:
+    """The `event:` line for `event`, sent in the place of `original`."""
     kind = event.get("type")
-    return f"event: {kind}" if line.startswith("event:") and isinstance(kind, str) else line
+    if not line.startswith("event:") or kind == original.get("type") or not isinstance(kind, str):
+        return line
+    return f"event: {kind}"
 
 
 async def relay_events(
     response: httpx.Response,
-    flt: StreamFilter,
+    flt: StreamFilter | None,
     record: StreamRecord,
     done: Callable[[int | None], None],
 ) -> AsyncIterator[bytes]:

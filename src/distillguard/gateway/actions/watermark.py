@@ -77,11 +77,14 @@ def mark_response(api: ApiName, response: dict[str, Any], key: WatermarkKey) -> 
 
 def _mark_blocks(blocks: Any, key: WatermarkKey) -> None:
     for block in blocks if isinstance(blocks, list) else []:
-        if isinstance(block, dict) and block.get("type") == "text" and _is_text(block):
+        if _is_text(block):
             block["text"] = watermark_text(block["text"], key).text
 
 
-def _is_text(block: dict[str, Any]) -> bool:
+def _is_text(block: Any, kind: str = "text") -> bool:
+    """A dict of type `kind` with a string `text`: an Anthropic text block or text delta."""
+    if not isinstance(block, dict) or block.get("type") != kind:
+        return False
     return isinstance(block.get("text"), str)
 
 
@@ -124,15 +127,12 @@ class WatermarkStream:
 
     def _anthropic(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         kind, index = event.get("type"), event.get("index")
-        delta = event.get("delta")
-        if (
-            kind == "content_block_delta"
-            and isinstance(delta, dict)
-            and delta.get("type") == "text_delta"
-            and _is_text(delta)
-        ):
-            out = self._marker(index).feed(delta["text"])
-            return [{**event, "delta": {**delta, "text": out}}] if out else []
+        if kind == "content_block_delta" and _is_text(event.get("delta"), "text_delta"):
+            out = self._marker(index).feed(event["delta"]["text"])
+            return [{**event, "delta": {**event["delta"], "text": out}}] if out else []
+        if kind == "content_block_start" and _is_text(event.get("content_block"), "text"):
+            out = self._marker(index).feed(event["content_block"]["text"])  # usually ""
+            return [{**event, "content_block": {**event["content_block"], "text": out}}]
         if kind == "content_block_stop" and isinstance(index, int):
             return [*self._flushed([index]), event]
         if kind in ("message_delta", "message_stop"):  # a block that never said it stopped
