@@ -226,18 +226,23 @@ def test_streamed_anthropic_events_keep_their_order_and_names(degraded: tuple[st
     assert not open_blocks and kinds[-2:] == ["message_delta", "message_stop"]
 
 
+@pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_the_exchange_log_records_the_served_watermarked_text(
-    serve_gateway: ServeGateway, key_file: tuple[WatermarkKey, Path], tmp_path: Path, stream: bool
+    serve_gateway: ServeGateway,
+    key_file: tuple[WatermarkKey, Path],
+    tmp_path: Path,
+    api: str,
+    stream: bool,
 ) -> None:
     text = prose(8)
     store = store_with(verdict("wm-log", "degrade"))
     with serve_gateway(store, actions=marking(key_file[1])) as (url, _):
-        r = send(url, "openai", "wm-log", text, model=ECHO, stream=stream)
+        r = send(url, api, "wm-log", text, model=ECHO, stream=stream)
     rows = [orjson.loads(line) for p in (tmp_path / "exchanges").glob("*.jsonl")
             for line in p.read_bytes().splitlines()]  # fmt: skip
     logged = [row["output_text"] for row in rows if row["account_id"] == "wm-log"]
-    assert logged == [served_text("openai", r, stream)]
+    assert logged == [served_text(api, r, stream)]
     assert logged[0] != f"[wm-log] {text}"
 
 
