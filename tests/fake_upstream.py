@@ -10,6 +10,7 @@ calls), records every request it receives, and can be told to be slow or to fail
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -107,11 +108,122 @@ def _anthropic(body: dict[str, Any]) -> Response:
     })  # fmt: skip
 
 
+# Model "echo" answers with the last user message's text, so a test controls the answer:
+# streamed in 7-character deltas that split words, then a tool call when the request declares
+# tools. Its JSON is written with spaces (json.dumps), unlike the gateway's, so a test can
+# tell a response relayed byte for byte from one parsed and written again.
+ECHO = "echo"
+ECHO_DELTA = 7
+TOOL_ARGUMENTS = '{"query": "a big, large and often entire whole", "limit": 3}'
+
+
+def _spaced(events: list[tuple[str | None, Any]]) -> Response:
+    """An event stream with its JSON written with spaces (see ECHO)."""
+    written = [(n, d if isinstance(d, str) else json.dumps(d)) for n, d in events]
+    return StreamingResponse(_sse(written), media_type="text/event-stream")
+
+
+def _spaced_json(payload: dict[str, Any]) -> Response:
+    return Response(json.dumps(payload), media_type="application/json")
+
+
+def echo_text(body: dict[str, Any]) -> str:
+    content = body["messages"][-1]["content"]
+    return content if isinstance(content, str) else ""
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[i : i + ECHO_DELTA] for i in range(0, len(text), ECHO_DELTA)]
+
+
+def _openai_echo_stream(body: dict[str, Any]) -> Response:
+    tools = bool(body.get("tools"))
+    head = {"id": "chatcmpl-e", "object": "chat.completion.chunk", "created": 1, "model": ECHO}
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    deltas += [{"content": t} for t in _pieces(echo_text(body))]
+    if tools:
+        call = {
+            "index": 0,
+            "id": "c1",
+            "type": "function",
+            "function": {"name": "run", "arguments": ""},
+        }
+        deltas.append({"tool_calls": [call]})
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": t}}]}
+            for t in _pieces(TOOL_ARGUMENTS)
+        ]
+    chunks: list[tuple[str | None, Any]] = [
+        (None, {**head, "choices": [{"index": 0, "delta": d, "finish_reason": None}]})
+        for d in deltas
+    ]
+    finish = "tool_calls" if tools else "stop"
+    chunks.append((None, {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}))
+    chunks.append((None, "[DONE]"))
+    return _spaced(chunks)
+
+
+def _openai_echo(body: dict[str, Any]) -> Response:
+    if body.get("stream"):
+        return _openai_echo_stream(body)
+    message: dict[str, Any] = {"role": "assistant", "content": echo_text(body)}
+    if body.get("tools"):
+        message["tool_calls"] = [{"id": "c1", "type": "function",
+                                  "function": {"name": "run", "arguments": TOOL_ARGUMENTS}}]  # fmt: skip
+    return _spaced_json({
+        "id": "chatcmpl-e", "object": "chat.completion", "created": 1, "model": ECHO,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+    })  # fmt: skip
+
+
+def _anthropic_echo_stream(body: dict[str, Any]) -> Response:
+    message: dict[str, Any] = {"id": "msg_e", "type": "message", "role": "assistant", "model": ECHO,
+                               "content": [], "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 1}}  # fmt: skip
+    events: list[tuple[str | None, Any]] = [
+        ("message_start", {"type": "message_start", "message": message}),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        *[("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}}) for t in _pieces(echo_text(body))],
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ]  # fmt: skip
+    if body.get("tools"):
+        events += [
+            ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "t1", "name": "run", "input": {}}}),
+            *[("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": t}}) for t in _pieces(TOOL_ARGUMENTS)],
+            ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+        ]  # fmt: skip
+    stop = "tool_use" if body.get("tools") else "end_turn"
+    events += [
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 5}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]  # fmt: skip
+    return _spaced(events)
+
+
+def _anthropic_echo(body: dict[str, Any]) -> Response:
+    if body.get("stream"):
+        return _anthropic_echo_stream(body)
+    content: list[dict[str, Any]] = [{"type": "text", "text": echo_text(body)}]
+    if body.get("tools"):
+        content.append(
+            {"type": "tool_use", "id": "t1", "name": "run", "input": orjson.loads(TOOL_ARGUMENTS)}
+        )
+    return _spaced_json({
+        "id": "msg_e", "type": "message", "role": "assistant", "model": ECHO, "content": content,
+        "stop_reason": "tool_use" if body.get("tools") else "end_turn", "stop_sequence": None,
+        "usage": {"input_tokens": 9, "output_tokens": 5},
+    })  # fmt: skip
+
+
 def build(fake: FakeUpstream) -> Starlette:
     async def model(request: Request) -> Response:
         body = orjson.loads(await request.body())
         fake.requests.append({"path": request.url.path, "body": body,
                               "headers": dict(request.headers)})  # fmt: skip
+        if body.get("model") == ECHO:
+            return (
+                _anthropic_echo(body) if request.url.path == "/v1/messages" else _openai_echo(body)
+            )
         if body.get("model") == "slow":
             await asyncio.sleep(fake.delay_s)
         if body.get("model") == "fail-500":

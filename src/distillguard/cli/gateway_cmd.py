@@ -110,6 +110,13 @@ def register(subparsers: Subparsers) -> None:
         help="answer 504 when the model API takes longer",
     )
     p.add_argument(
+        "--watermark-key",
+        type=Path,
+        metavar="FILE",
+        help="watermark the answers degraded accounts are served with this key (from "
+        "'distillguard provenance keygen'); adds watermark to the policy's degrade step",
+    )
+    p.add_argument(
         "--trust-forwarded",
         action="store_true",
         help="client address from X-Forwarded-For (behind your load balancer)",
@@ -135,11 +142,17 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
         raise UserError(f"give --upstream URL, or set {GUARDRAIL_KEY_ENV} to serve the guardrail")
     if args.upstream is not None and not args.upstream.startswith(("http://", "https://")):
         raise UserError(f"bad --upstream {args.upstream!r}; use an http:// or https:// URL")
+    policy = load_policy(args.policy).overridden(args.mode, args.fail)
+    if args.watermark_key is not None:
+        from distillguard.gateway.actions import watermark  # here: it loads numpy
+        from distillguard.gateway.actions.degrade import DEFAULT_DEGRADATIONS
+
+        policy = watermark.with_key(policy, args.watermark_key, DEFAULT_DEGRADATIONS)
     return GatewaySettings(
         upstream=args.upstream.rstrip("/") if args.upstream else None,
         guardrail_key=key,
         state=args.state,
-        policy=load_policy(args.policy).overridden(args.mode, args.fail),
+        policy=policy,
         identity=Identity.parse(args.identity),
         log_dir=args.log_dir,
         log_rotate_rows=args.rotate_rows,

@@ -212,8 +212,11 @@ class Gateway:
             self._record(row, upstream.status_code, started)
             kind = upstream.headers.get("content-type", "application/json")
             return Response(upstream.content, upstream.status_code, headers, media_type=kind)
-        if action is not None:
-            payload = action.on_response(ctx, payload)
+        if action is None:  # served as the upstream wrote it, byte for byte
+            self._record(row, 200, started, **apis.usage(ctx.api, payload))
+            kind = upstream.headers.get("content-type", "application/json")
+            return Response(upstream.content, 200, headers, media_type=kind)
+        payload = action.on_response(ctx, payload)
         self._record(row, 200, started, **apis.usage(ctx.api, payload))
         return JSONResponse(payload, 200, headers=headers)
 
@@ -234,7 +237,7 @@ class Gateway:
             await upstream.aclose()
             self._record(row, upstream.status_code, started)
             return Response(content, upstream.status_code, headers, media_type="application/json")
-        flt = action.stream_filter(ctx) if action else self.ladder["monitor"].stream_filter(ctx)
+        flt = action.stream_filter(ctx) if action else None  # None: relayed byte for byte
         record = StreamRecord()
 
         def done(status: int | None) -> None:

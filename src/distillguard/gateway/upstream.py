@@ -52,29 +52,48 @@ class StreamRecord:
             self.stop_reason = choice.get("finish_reason") or self.stop_reason
 
 
-def _filtered(lines: list[str], flt: StreamFilter, record: StreamRecord) -> str | None:
-    """One SSE event (its lines) after the filter; None when the filter drops it."""
+def _json_data(lines: list[str]) -> tuple[int, dict[str, Any]] | None:
+    """The line number and JSON object of an event's data, when it is one JSON object."""
+    data = [i for i, line in enumerate(lines) if line.startswith("data:")]
+    if len(data) != 1 or lines[data[0]][5:].strip() in ("", "[DONE]"):
+        return None
+    try:
+        event = orjson.loads(lines[data[0]][5:].strip())
+    except orjson.JSONDecodeError:
+        return None
+    return (data[0], event) if isinstance(event, dict) else None
+
+
+def _filtered(lines: list[str], flt: StreamFilter | None, record: StreamRecord) -> str | None:
+    """One SSE event (its lines) after the filter: none, itself, or several events in its
+    place, each with its own `event:` name (the JSON's type) when the original had one.
+    Without a filter the event goes out as the upstream wrote it."""
+    found = _json_data(lines)
+    if found is None or flt is None:
+        if found is not None:
+            record.observe(found[1])
+        return "\n".join(lines) + "\n\n"  # as the upstream wrote it
+    at, event = found
     out = []
-    for line in lines:
-        if line.startswith("data:") and line[5:].strip() not in ("", "[DONE]"):
-            try:
-                event = orjson.loads(line[5:].strip())
-            except orjson.JSONDecodeError:
-                out.append(line)
-                continue
-            kept = flt.on_event(event)
-            if kept is None:
-                return None
-            record.observe(kept)
-            out.append("data: " + orjson.dumps(kept).decode())
-            continue
-        out.append(line)
-    return "\n".join(out) + "\n\n"
+    for kept in flt.on_event(event):
+        record.observe(kept)
+        own = [_renamed(line, event, kept) for line in lines]
+        own[at] = "data: " + orjson.dumps(kept).decode()
+        out.append("\n".join(own) + "\n\n")
+    return "".join(out) or None
+
+
+def _renamed(line: str, original: dict[str, Any], event: dict[str, Any]) -> str:
+    """The `event:` line for `event`, sent in the place of `original`."""
+    kind = event.get("type")
+    if not line.startswith("event:") or kind == original.get("type") or not isinstance(kind, str):
+        return line
+    return f"event: {kind}"
 
 
 async def relay_events(
     response: httpx.Response,
-    flt: StreamFilter,
+    flt: StreamFilter | None,
     record: StreamRecord,
     done: Callable[[int | None], None],
 ) -> AsyncIterator[bytes]:

@@ -22,14 +22,15 @@ class RequestContext:
 
 
 class StreamFilter(Protocol):
-    """Per-stream state: each SSE event's JSON in, the event to send (or None to drop) out."""
+    """Per-stream state: each SSE event's JSON in, the events to send in its place out (none
+    drops it; several send text held back from earlier events before it, in order)."""
 
-    def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None: ...
+    def on_event(self, event: dict[str, Any]) -> list[dict[str, Any]]: ...
 
 
 class PassThrough:
-    def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        return event
+    def on_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        return [event]
 
 
 @runtime_checkable

@@ -3,8 +3,9 @@
 Each degradation is named in the policy and is invisible in meaning to a person reading the
 answer: the reasoning is withheld (replaced by a short summary), `max_tokens` and the
 thinking budget are capped, and for requests that declare tools the model's narration
-around tool calls is cut short (the calls themselves pass unchanged, so agents still work).
-Streamed responses get the same treatment event by event.
+around tool calls is cut short (the calls themselves pass unchanged, so agents still work),
+and, when the policy names `watermark` and a key, the answer text carries the provenance
+watermark (`watermark.py`). Streamed responses get the same treatment event by event.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from distillguard.errors import unknown_name_error
+from distillguard.gateway.actions import watermark
 from distillguard.gateway.actions.base import RequestContext, StreamFilter
 from distillguard.gateway.apis import Refusal
 
-DEGRADATIONS = ("withhold_reasoning", "cap_max_tokens", "cap_thinking_budget", "trim_tool_traces")
+# What degrade does when the policy does not list its degradations; `watermark` needs a key,
+# so it is only done when named (or when the gateway is given --watermark-key).
+DEFAULT_DEGRADATIONS = (
+    "withhold_reasoning",
+    "cap_max_tokens",
+    "cap_thinking_budget",
+    "trim_tool_traces",
+)
+DEGRADATIONS = (*DEFAULT_DEGRADATIONS, "watermark")
 _OPENAI_REASONING = ("reasoning_content", "reasoning")
 
 
@@ -23,7 +33,7 @@ class Degrade:
     name = "degrade"
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        self.applied = tuple(settings.get("degradations", DEGRADATIONS))
+        self.applied = tuple(settings.get("degradations", DEFAULT_DEGRADATIONS))
         for name in self.applied:
             if name not in DEGRADATIONS:
                 raise unknown_name_error("degradation", name, list(DEGRADATIONS))
@@ -31,6 +41,7 @@ class Degrade:
         self.thinking_budget = int(settings.get("thinking_budget", 1024))
         self.summary = str(settings.get("reasoning_summary", "[reasoning withheld]"))
         self.tool_trace_chars = int(settings.get("tool_trace_chars", 200))
+        self.key = watermark.load_key(settings) if "watermark" in self.applied else None
 
     async def on_request(self, ctx: RequestContext) -> Refusal | None:
         body = ctx.body
@@ -42,6 +53,8 @@ class Degrade:
                 ctx.notes.append("cap_max_tokens")
         if "cap_thinking_budget" in self.applied:
             self._cap_thinking(ctx)
+        if self.key is not None and ctx.api == "openai" and watermark.drop_logprobs(body):
+            ctx.notes.append("watermark: logprobs not requested")
         return None
 
     def _cap_thinking(self, ctx: RequestContext) -> None:
@@ -63,6 +76,12 @@ class Degrade:
         return "trim_tool_traces" in self.applied and bool(ctx.body.get("tools"))
 
     def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
+        degraded = self._degraded(ctx, response)
+        if self.key is None:
+            return degraded
+        return watermark.mark_response(ctx.api, degraded, self.key)
+
+    def _degraded(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
         withhold = "withhold_reasoning" in self.applied
         if ctx.api == "anthropic":
             blocks = [self._block(b, withhold, ctx) for b in response.get("content") or []]
@@ -88,9 +107,12 @@ class Degrade:
 
 
 class _DegradedStream:
-    """The first reasoning delta becomes the summary, the rest are dropped; text is capped."""
+    """The first reasoning delta becomes the summary, the rest are dropped; text is capped,
+    then watermarked."""
 
     def __init__(self, degrade: Degrade, ctx: RequestContext) -> None:
+        key = degrade.key
+        self.marks = None if key is None else watermark.WatermarkStream(ctx.api, key)
         self.withhold = "withhold_reasoning" in degrade.applied
         self.summary = degrade.summary
         self.trim = degrade.tool_trace_chars if degrade._trims(ctx) else None
@@ -111,7 +133,13 @@ class _DegradedStream:
         self.summarised = True
         return self.summary
 
-    def on_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+    def on_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        kept = self._degraded(event)
+        if kept is None:
+            return []
+        return [kept] if self.marks is None else self.marks.on_event(kept)
+
+    def _degraded(self, event: dict[str, Any]) -> dict[str, Any] | None:
         if self.api == "anthropic":
             return self._anthropic(event)
         for choice in event.get("choices") or []:
