@@ -240,7 +240,8 @@ class Gateway:
         def done(status: int | None) -> None:
             self._record(row, status, started, output_text="".join(record.text),
                          stop_reason=record.stop_reason, input_tokens=record.input_tokens,
-                         output_tokens=record.output_tokens)  # fmt: skip
+                         output_tokens=record.output_tokens,
+                         reasoning_tokens=record.reasoning_tokens)  # fmt: skip
 
         events = relay_events(upstream, flt, record, done)
         return StreamingResponse(events, 200, headers, media_type="text/event-stream")

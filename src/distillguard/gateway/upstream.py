@@ -10,6 +10,7 @@ import httpx
 import orjson
 
 from distillguard.gateway.actions.base import StreamFilter
+from distillguard.gateway.apis import reasoning_tokens
 
 FORWARDED = (
     "authorization",
@@ -34,6 +35,7 @@ class StreamRecord:
     stop_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def observe(self, event: dict[str, Any]) -> None:
         delta: dict[str, Any] = event["delta"] if isinstance(event.get("delta"), dict) else {}
@@ -45,6 +47,7 @@ class StreamRecord:
         self.output_tokens = used.get(
             "output_tokens", used.get("completion_tokens", self.output_tokens)
         )
+        self.reasoning_tokens = reasoning_tokens(used) or self.reasoning_tokens
         for choice in event.get("choices") or []:
             content = (choice.get("delta") or {}).get("content")
             if isinstance(content, str):
