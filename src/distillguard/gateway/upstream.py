@@ -1,4 +1,9 @@
-"""Calling the upstream API: plain JSON, or a server-sent event stream passed through filters."""
+"""Calling the upstream API: plain JSON, or a server-sent event stream passed through filters.
+
+The client is aiohttp's: its C HTTP parser costs about 0.1 ms of CPU a call where httpx cost
+about 1.5 ms (benchmarks/gateway, same machine), and the upstream call is the larger part
+of what a proxied request costs the gateway.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from distillguard.gateway.actions.base import StreamFilter
@@ -25,6 +30,63 @@ def forward_headers(headers: Any) -> dict[str, str]:
     out = {k: headers[k] for k in FORWARDED if k in headers}
     out["content-type"] = "application/json"
     return out
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached, broke off, or did not answer in time."""
+
+    def __init__(self, timed_out: bool) -> None:
+        super().__init__("upstream timed out" if timed_out else "upstream unreachable")
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole (not streamed) upstream response."""
+
+    status: int
+    content: bytes
+    content_type: str
+
+
+class UpstreamClient:
+    """A pooled connection to the model API; `timeout_s` bounds each wait for bytes."""
+
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        self.base_url, self.timeout_s = base_url.rstrip("/"), timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:  # inside the running loop: aiohttp binds to it
+            timeout = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=self.timeout_s)
+            connector = aiohttp.TCPConnector(limit=512, limit_per_host=512)
+            self._session = aiohttp.ClientSession(
+                timeout=timeout, connector=connector, read_bufsize=1 << 20, auto_decompress=True
+            )
+        return self._session
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> Answer:
+        try:
+            async with self._open().post(self.base_url + path, data=body, headers=headers) as r:
+                content = await r.read()
+                kind = r.headers.get("content-type", "application/json")
+                return Answer(r.status, content, kind)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(isinstance(exc, TimeoutError)) from exc
+
+    async def open_stream(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> aiohttp.ClientResponse:
+        """The response with its headers read; its body is the caller's to read and release."""
+        try:
+            return await self._open().post(self.base_url + path, data=body, headers=headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(isinstance(exc, TimeoutError)) from exc
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 @dataclass
@@ -76,16 +138,17 @@ def _filtered(lines: list[str], flt: StreamFilter, record: StreamRecord) -> str 
 
 
 async def relay_events(
-    response: httpx.Response,
+    response: aiohttp.ClientResponse,
     flt: StreamFilter,
     record: StreamRecord,
     done: Callable[[int | None], None],
 ) -> AsyncIterator[bytes]:
     """The upstream's events, filtered, as they come; `done` runs once at the end."""
     lines: list[str] = []
-    status: int | None = response.status_code
+    status: int | None = response.status
     try:
-        async for line in response.aiter_lines():
+        async for raw in response.content:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if line:
                 lines.append(line)
                 continue
@@ -95,9 +158,9 @@ async def relay_events(
                 yield event.encode()
         if lines and (event := _filtered(lines, flt, record)) is not None:
             yield event.encode()
-    except httpx.HTTPError:
-        status = 502  # the upstream broke off mid-stream
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        status = 502  # the upstream broke off mid-stream (or sent a line beyond 1 MiB)
         raise
     finally:
-        await response.aclose()
+        response.release()
         done(status)
