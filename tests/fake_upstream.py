@@ -4,6 +4,11 @@ There is no internet here, so the model API the gateway sits in front of is this
 it answers Chat Completions and Messages (plain and streamed, with reasoning and tool
 calls), records every request it receives, and can be told to be slow or to fail
 (model "slow" sleeps `delay_s`, model "fail-500" answers 500). It also records webhooks.
+
+A replay of a recorded log can have each request answered as the model answered it then:
+`recorded` maps a request id to its exchange-log row, and a Chat Completions request
+naming one in `metadata.replay_of` gets that row's token counts (output, reasoning, input)
+and stop reason, and its output text where the log kept it.
 """
 
 # ruff: noqa: E501  (wire-format fixtures read best one event a line)
@@ -29,6 +34,7 @@ from tests.redis_server import free_port
 
 REASONING = "First I consider the question carefully, then I check each step."
 ANSWER = ["The answer ", "is 42."]
+FINISH = {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 
 
 @dataclass
@@ -37,6 +43,7 @@ class FakeUpstream:
     delay_s: float = 2.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    recorded: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def seen(self, account_marker: str) -> list[dict[str, Any]]:
         """Requests whose prompt names the account as `[account]` (as the tests write it)."""
@@ -55,8 +62,25 @@ def _sse(events: list[tuple[str | None, Any]]) -> AsyncIterator[bytes]:
     return gen()
 
 
-def _openai(body: dict[str, Any]) -> Response:
+CANNED = {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14}
+
+
+def _answer(body: dict[str, Any], recorded: dict[str, dict[str, Any]]) -> tuple[str, Any, str]:
+    """(text, usage, finish reason): as the log recorded it for a replayed request, or canned."""
+    row = recorded.get(str((body.get("metadata") or {}).get("replay_of")))
+    if row is None:
+        return "".join(ANSWER), CANNED, "stop"
+    prompt, completion = row.get("input_tokens") or 0, row.get("output_tokens") or 0
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+             "total_tokens": prompt + completion,
+             "completion_tokens_details": {"reasoning_tokens": row.get("reasoning_tokens") or 0}}  # fmt: skip
+    finish = FINISH.get(str(row.get("stop_reason")), "stop")
+    return row.get("output_text") or "".join(ANSWER), usage, finish
+
+
+def _openai(body: dict[str, Any], recorded: dict[str, dict[str, Any]]) -> Response:
     tools = bool(body.get("tools"))
+    text, usage, finish = _answer(body, recorded)
     if body.get("stream"):
         chunks: list[tuple[str | None, Any]] = [
             (None, {"choices": [{"index": 0, "delta": {"reasoning_content": part}}]})
@@ -67,15 +91,15 @@ def _openai(body: dict[str, Any]) -> Response:
                               "usage": {"prompt_tokens": 9, "completion_tokens": 5}}))  # fmt: skip
         chunks.append((None, "[DONE]"))
         return StreamingResponse(_sse(chunks), media_type="text/event-stream")
-    message: dict[str, Any] = {"role": "assistant", "content": "".join(ANSWER),
+    message: dict[str, Any] = {"role": "assistant", "content": text,
                                "reasoning_content": REASONING}  # fmt: skip
     if tools:
         message["tool_calls"] = [{"id": "c1", "type": "function",
                                   "function": {"name": "run", "arguments": "{\"x\": 1}"}}]  # fmt: skip
     return JSONResponse({
         "id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": usage,
     })  # fmt: skip
 
 
@@ -228,7 +252,9 @@ def build(fake: FakeUpstream) -> Starlette:
             await asyncio.sleep(fake.delay_s)
         if body.get("model") == "fail-500":
             return JSONResponse({"error": {"message": "overloaded"}}, 500)
-        return _anthropic(body) if request.url.path == "/v1/messages" else _openai(body)
+        if request.url.path == "/v1/messages":
+            return _anthropic(body)
+        return _openai(body, fake.recorded)
 
     async def webhook(request: Request) -> Response:
         fake.webhooks.append(orjson.loads(await request.body()))

@@ -78,6 +78,11 @@ def _warm(url: str) -> None:
     run_load(url, 200, 1.0)
 
 
+def _added(result: LoadResult, direct: LoadResult) -> dict[str, float]:
+    return {"added_p50_ms": result.p50_ms - direct.p50_ms,
+            "added_p99_ms": result.p99_ms - direct.p99_ms}  # fmt: skip
+
+
 def bench(work: Path, rates: list[int], seconds: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with redis_server(work) as redis:
@@ -85,14 +90,15 @@ def bench(work: Path, rates: list[int], seconds: float) -> list[dict[str, Any]]:
         upstream, upstream_url = _start(["benchmarks.gateway.upstream", "--port", str(port)], port)
         try:
             _warm(upstream_url)
-            direct = {rate: run_load(upstream_url, rate, seconds) for rate in rates}
+            pids = {"upstream": upstream.pid}
+            direct = {rate: run_load(upstream_url, rate, seconds, pids) for rate in rates}
             for result in direct.values():
                 rows.append({"path": "direct", "store": "-", "policy": "-", **asdict(result)})
             for store in ("file", "redis"):
                 for classifiers in (False, True):
                     state = str(work / "verdicts.jsonl") if store == "file" else redis.url
-                    rows += _through_gateway(work, upstream_url, state, store, classifiers,
-                                             rates, seconds, direct)  # fmt: skip
+                    rows += _through_gateway(work, (upstream_url, upstream.pid), state, store,
+                                             classifiers, rates, seconds, direct)  # fmt: skip
         finally:
             upstream.terminate()
             upstream.wait(timeout=30)
@@ -101,7 +107,7 @@ def bench(work: Path, rates: list[int], seconds: float) -> list[dict[str, Any]]:
 
 def _through_gateway(  # noqa: PLR0917
     work: Path,
-    upstream_url: str,
+    upstream: tuple[str, int],
     state: str,
     store: str,
     classifiers: bool,
@@ -111,7 +117,7 @@ def _through_gateway(  # noqa: PLR0917
 ) -> list[dict[str, Any]]:
     _seed(state)
     port = free_port()
-    args = ["distillguard.cli.main", "gateway", "--upstream", upstream_url, "--listen",
+    args = ["distillguard.cli.main", "gateway", "--upstream", upstream[0], "--listen",
             f"127.0.0.1:{port}", "--state", state, "--mode", "enforce",
             "--policy", str(_policy(work, classifiers)),
             "--log-dir", str(work / "exchanges")]  # fmt: skip
@@ -120,12 +126,10 @@ def _through_gateway(  # noqa: PLR0917
     try:
         _warm(url)
         for rate in rates:
-            result = run_load(url, rate, seconds)
-            added = {"added_p50_ms": result.p50_ms - direct[rate].p50_ms,
-                     "added_p99_ms": result.p99_ms - direct[rate].p99_ms}  # fmt: skip
+            result = run_load(url, rate, seconds, {"gateway": gateway.pid, "upstream": upstream[1]})
             policy = "default" if classifiers else "verdicts"
             rows.append({"path": "gateway", "store": store, "policy": policy, **asdict(result),
-                         **added})  # fmt: skip
+                         **_added(result, direct[rate])})  # fmt: skip
             print(json.dumps(rows[-1]), file=sys.stderr)
     finally:
         gateway.terminate()
@@ -135,24 +139,28 @@ def _through_gateway(  # noqa: PLR0917
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| path | store | policy | rate | achieved/s | ok | errors | p50 ms | p99 ms "
-            "| added p50 | added p99 | client late p99 |")  # fmt: skip
-    lines = [head, "|" + "---|" * 12]
+            "| added p50 | added p99 | client late p99 | CPU ms/req gateway | upstream | client "
+            "| load avg |")  # fmt: skip
+    lines = [head, "|" + "---|" * 16]
     for r in rows:
         added = (f"{r['added_p50_ms']:.2f} | {r['added_p99_ms']:.2f}" if "added_p50_ms" in r
                  else "- | -")  # fmt: skip
+        cpu = r["cpu_ms_per_request"]
         lines.append(
             f"| {r['path']} | {r['store']} | {r['policy']} | {r['rate']} | {r['achieved_rps']:.0f} "
             f"| {r['ok']} | {r['errors']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {added} "
-            f"| {r['late_p99_ms']:.1f} |"
+            f"| {r['late_p99_ms']:.1f} | {cpu.get('gateway', 0):.2f} | {cpu['upstream']:.2f} "
+            f"| {cpu['client']:.2f} | {r['load_average']:.1f} |"
         )
     return "\n".join(lines)
 
 
 def decide_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| store | policy | calls | p50 ms | p99 ms | failures |", "|" + "---|" * 6]
+    lines = ["| store | policy | calls | p50 ms | p99 ms | CPU ms/call | failures | load avg |",
+             "|" + "---|" * 8]  # fmt: skip
     lines += [
         f"| {r['store']} | {r['policy']} | {r['calls']} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} "
-        f"| {r['failures']} |"
+        f"| {r['cpu_ms_per_call']:.3f} | {r['failures']} | {r['load_average']:.1f} |"
         for r in rows
     ]
     return "\n".join(lines)

@@ -41,6 +41,11 @@ def openai_request(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("max_tokens", "temperature"):
         if row.get(key) is not None:
             body[key] = row[key]
+    if row.get("thinking_budget"):
+        # The Anthropic-style field, as Anthropic's OpenAI-compatible endpoint accepts it.
+        body["thinking"] = {"type": "enabled", "budget_tokens": row["thinking_budget"]}
+    # The fake upstream answers a replayed request as the model answered it then.
+    body["metadata"] = {"replay_of": row["request_id"]}
     if row.get("tools"):
         body["tools"] = [{"type": "function", "function": {"name": n}} for n in row["tools"]]
     return body

@@ -5,7 +5,9 @@ replayed through a real gateway on loopback, in front of the fake upstream, as f
 goes; the gateway stamps each exchange with its simulated time (replay clock) and writes
 the exchange log; `watch` ingests the rotated files, detects and publishes verdicts in a
 thread alongside. After the first half-day, the verdicts that appeared are enforced on
-the second half: flagged accounts are acted on, benign accounts are untouched.
+the second half: flagged accounts are acted on, benign accounts are untouched. The fake
+upstream stands in for the model (there is no internet here) and answers each replayed
+request with the token counts the simulated model returned.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from typing import Any
 
 import httpx
 import orjson
-import pytest
 
 from distillguard.cli.main import main
 from distillguard.verdicts.file_store import FileStore
 from distillguard.verdicts.policy import Request, load_policy
 from distillguard.verdicts.watch import Watcher
+from tests.fake_upstream import FakeUpstream
 from tests.gateway.conftest import ServeGateway
 from tests.gateway.replay import openai_request, replay_headers
 
@@ -48,15 +50,9 @@ def replay(url: str, rows: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
         return list(pool.map(lambda row: send(client, row), rows))
 
 
-@pytest.mark.xfail(
-    reason="since the learned combiner and the detection rework were merged, detection on "
-    "the exchange log this gateway writes (fake-upstream outputs) flags none of the 6 "
-    "harvesting accounts within the replayed day, though it flags 4 on the simulator's own "
-    "log of the same traffic; the loop itself (gateway log -> watch -> detect -> publish) "
-    "runs. Open in issue 15 until detection flags this campaign again.",
-    strict=False,
-)
-def test_campaign_is_acted_on_while_it_runs(serve_gateway: ServeGateway, tmp_path: Path) -> None:
+def test_campaign_is_acted_on_while_it_runs(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
     sim = tmp_path / "sim"
     args = ["simulate", "--preset", str(PRESET), "--seed", "1", "--format", "jsonl"]
     assert main([*args, "--out", str(sim)]) == 0
@@ -64,6 +60,9 @@ def test_campaign_is_acted_on_while_it_runs(serve_gateway: ServeGateway, tmp_pat
     attack = {
         r["account_id"] for r in read_jsonl(sim / "labels.jsonl.gz") if r["label"] == "attack"
     }
+    # The fake upstream answers each replayed request as the simulated model did (its token
+    # counts and stop reason): the outputs' size is evidence detection weighs.
+    upstream.recorded.update({r["request_id"]: r for r in rows})
     first = [r for r in rows if r["ts"] < HALF_DAY]
     second = [r for r in rows if r["ts"] >= HALF_DAY]
     state = tmp_path / "verdicts.jsonl"
@@ -72,13 +71,24 @@ def test_campaign_is_acted_on_while_it_runs(serve_gateway: ServeGateway, tmp_pat
     settings = {"replay_clock": True, "trust_forwarded": True, "log_rotate_rows": 200,
                 "log_rotate_s": 0.3}  # fmt: skip
     stop = threading.Event()
-    watcher = Watcher(tmp_path / "lake", tmp_path / "exchanges", FileStore(state), load_policy(),
+    inbox = tmp_path / "exchanges"
+    watcher = Watcher(tmp_path / "lake", inbox, FileStore(state), load_policy(),
                       accounts=[sim / "accounts.jsonl.gz"])  # fmt: skip
+
+    ticking = threading.Lock()  # held while a tick ingests, detects and publishes
 
     def watch() -> None:
         while not stop.is_set():
-            watcher.tick()
+            with ticking:
+                watcher.tick()
             stop.wait(0.3)
+
+    def caught_up() -> bool:
+        """Every exchange served so far is in a rotated file that a finished tick took in."""
+        if any(inbox.glob("*.partial")) or watcher.new_files():
+            return False
+        with ticking:
+            return True
 
     with serve_gateway(str(state), request=request, settings=settings) as (url, _):
         thread = threading.Thread(target=watch, daemon=True)
@@ -86,7 +96,7 @@ def test_campaign_is_acted_on_while_it_runs(serve_gateway: ServeGateway, tmp_pat
         try:
             served_first = replay(url, first)
             deadline = time.monotonic() + 120
-            while not FileStore(state).list() and time.monotonic() < deadline:
+            while not caught_up() and time.monotonic() < deadline:
                 time.sleep(0.2)
             verdicts = {v.subject: v.action for v in FileStore(state).list() if v.kind == "account"}
             served_second = replay(url, second)

@@ -1,4 +1,5 @@
-"""The gateway's exchange log: whole files only, rotated by rows and by age."""
+"""The gateway's exchange log: whole files only, rotated by rows and by age; what it keeps of
+what the model returned."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from distillguard.gateway.exchange_log import ExchangeLog
+from tests.fake_upstream import FakeUpstream
+from tests.gateway.client import send, verdict
+from tests.gateway.conftest import ServeGateway
+from tests.gateway.test_ladder_http import store_with
 
 
 def rows(n: int) -> list[dict[str, object]]:
@@ -47,3 +53,38 @@ def test_rotates_by_age(tmp_path: Path) -> None:
     time.sleep(0.06)
     log.rotate_if_due()
     assert len(read(tmp_path)) == 1 and log.rows_written == 1
+
+
+def logged_rows(directory: Path) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in read(directory)]
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_the_log_keeps_the_thinking_budget_and_reasoning_tokens(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path, api: str
+) -> None:
+    """`thinking.budget_tokens` is read in both shapes (Anthropic's OpenAI-compatible endpoint
+    takes it too); OpenAI's usage details count reasoning tokens apart, and are logged."""
+    recorded = {"input_tokens": 40, "output_tokens": 900, "reasoning_tokens": 700,
+                "stop_reason": "max_tokens"}  # fmt: skip
+    upstream.recorded[f"rec-{api}"] = recorded
+    thinking = {"type": "enabled", "budget_tokens": 8192}
+    with serve_gateway() as (url, _):
+        send(url, api, f"log-{api}", thinking=thinking, metadata={"replay_of": f"rec-{api}"})
+    (row,) = logged_rows(tmp_path / "exchanges")
+    assert row["thinking_budget"] == 8192
+    if api == "openai":  # the fake answers with the recorded usage on Chat Completions
+        assert (row["output_tokens"], row["reasoning_tokens"]) == (900, 700)
+        assert row["stop_reason"] == "length"
+    else:  # Anthropic counts thinking inside output_tokens: nothing apart to log
+        assert "reasoning_tokens" not in row
+
+
+def test_degrade_caps_a_thinking_budget_sent_on_chat_completions(
+    serve_gateway: ServeGateway, upstream: FakeUpstream
+) -> None:
+    thinking = {"type": "enabled", "budget_tokens": 16000}
+    with serve_gateway(store_with(verdict("dg-oc", "degrade"))) as (url, _):
+        r = send(url, "openai", "dg-oc", thinking=thinking)
+    assert r.status_code == 200
+    assert upstream.seen("dg-oc")[0]["body"]["thinking"]["budget_tokens"] == 1024

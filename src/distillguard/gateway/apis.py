@@ -79,9 +79,12 @@ def log_messages(api: ApiName, body: dict[str, Any]) -> tuple[str | None, list[d
     return system, [m for m in out if m["role"] in ("user", "assistant", "tool")]
 
 
-def thinking_budget(api: ApiName, body: dict[str, Any]) -> int | None:
+def thinking_budget(body: dict[str, Any]) -> int | None:
+    """`thinking.budget_tokens`: Anthropic Messages, and the same field that Anthropic's
+    OpenAI-compatible Chat Completions endpoint accepts (OpenAI's own `reasoning_effort`
+    names no budget)."""
     thinking = body.get("thinking")
-    if api == "anthropic" and isinstance(thinking, dict):
+    if isinstance(thinking, dict):
         budget = thinking.get("budget_tokens")
         return int(budget) if isinstance(budget, int) else None
     return None
@@ -123,4 +126,12 @@ def usage(api: ApiName, response: dict[str, Any]) -> dict[str, Any]:
         "stop_reason": choice.get("finish_reason"),
         "input_tokens": used.get("prompt_tokens"),
         "output_tokens": used.get("completion_tokens"),
+        "reasoning_tokens": reasoning_tokens(used),
     }
+
+
+def reasoning_tokens(usage: dict[str, Any]) -> int | None:
+    """Hidden reasoning tokens, where the API counts them apart (OpenAI's usage details)."""
+    details = usage.get("completion_tokens_details")
+    value = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return value if isinstance(value, int) else None

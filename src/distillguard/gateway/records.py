@@ -29,7 +29,7 @@ def request_row(  # noqa: PLR0917
         "model": model if isinstance(model, str) and model else "unknown",
         "max_tokens": apis.max_tokens(api, body),
         "temperature": float(temperature) if isinstance(temperature, int | float) else None,
-        "thinking_budget": apis.thinking_budget(api, body),
+        "thinking_budget": apis.thinking_budget(body),
         "tools": apis.tool_names(body) or None,
         "system": system,
         "messages": messages,
@@ -46,7 +46,7 @@ def finished(
     row: dict[str, Any], status: int | None, latency_ms: int, result: dict[str, Any]
 ) -> dict[str, Any]:
     """The row completed with the response's status, timing and (when known) text and usage."""
-    keep = ("output_text", "stop_reason", "input_tokens", "output_tokens")
+    keep = ("output_text", "stop_reason", "input_tokens", "output_tokens", "reasoning_tokens")
     return {**row, "status": status, "latency_ms": latency_ms,
             **{k: result.get(k) for k in keep}}  # fmt: skip
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -23,7 +23,13 @@ from distillguard.gateway.enforcer import Enforcer
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.records import bare_row, finished, for_log, request_row
 from distillguard.gateway.settings import GatewaySettings
-from distillguard.gateway.upstream import StreamRecord, forward_headers, relay_events
+from distillguard.gateway.upstream import (
+    StreamRecord,
+    UpstreamClient,
+    UpstreamError,
+    forward_headers,
+    relay_events,
+)
 from distillguard.verdicts.model import now
 from distillguard.verdicts.store import VerdictStore, open_store
 
@@ -56,7 +62,7 @@ class Gateway:
             if settings.log_dir
             else None
         )
-        self.client: httpx.AsyncClient | None = None
+        self.client: UpstreamClient | None = None
 
     @property
     def failures(self) -> int:
@@ -64,16 +70,12 @@ class Gateway:
 
     async def start(self) -> None:
         if self.settings.upstream:
-            timeout = httpx.Timeout(self.settings.upstream_timeout_s, connect=5.0)
-            limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
-            self.client = httpx.AsyncClient(
-                base_url=self.settings.upstream, timeout=timeout, limits=limits
-            )
+            self.client = UpstreamClient(self.settings.upstream, self.settings.upstream_timeout_s)
         await self.enforcer.warm()
 
     async def stop(self) -> None:
         if self.client is not None:
-            await self.client.aclose()
+            await self.client.close()
         if self.log is not None:
             self.log.close()
         await self.enforcer.close()
@@ -176,19 +178,13 @@ class Gateway:
         call = Call(request, ctx, action, row, started, self._headers(decision, row["request_id"]))
         return await (self._stream(call) if body.get("stream") is True else self._call(call))
 
-    async def _send(self, request: Request, ctx: RequestContext, stream: bool) -> httpx.Response:
+    def _upstream(self) -> UpstreamClient:
         if self.client is None:
             raise RuntimeError("the gateway was not started (or has no upstream)")
-        upstream = self.client.build_request(
-            "POST",
-            request.url.path,
-            content=orjson.dumps(ctx.body),
-            headers=forward_headers(request.headers),
-        )
-        return await self.client.send(upstream, stream=stream)
+        return self.client
 
-    def _upstream_error(self, exc: httpx.HTTPError) -> Refusal:
-        if isinstance(exc, httpx.TimeoutException):
+    def _upstream_error(self, exc: UpstreamError) -> Refusal:
+        if exc.timed_out:
             return Refusal(504, "upstream_timeout", "The model API did not answer in time.")
         return Refusal(502, "upstream_error", "The model API could not be reached.")
 
@@ -200,25 +196,26 @@ class Gateway:
             call.started,
             call.headers,
         )
+        sent = orjson.dumps(ctx.body)
         try:
-            upstream = await self._send(call.request, ctx, stream=False)
-        except httpx.HTTPError as exc:
+            answer = await self._upstream().post(
+                call.request.url.path, sent, forward_headers(call.request.headers)
+            )
+        except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
         try:
-            payload = orjson.loads(upstream.content) if upstream.status_code == 200 else None
+            payload = orjson.loads(answer.content) if answer.status == 200 else None
         except orjson.JSONDecodeError:
             payload = None
         if not isinstance(payload, dict):
-            self._record(row, upstream.status_code, started)
-            kind = upstream.headers.get("content-type", "application/json")
-            return Response(upstream.content, upstream.status_code, headers, media_type=kind)
+            self._record(row, answer.status, started)
+            return Response(answer.content, answer.status, headers, media_type=answer.content_type)
         if action is None:  # served as the upstream wrote it, byte for byte
             self._record(row, 200, started, **apis.usage(ctx.api, payload))
-            kind = upstream.headers.get("content-type", "application/json")
-            return Response(upstream.content, 200, headers, media_type=kind)
+            return Response(answer.content, 200, headers, media_type=answer.content_type)
         payload = action.on_response(ctx, payload)
         self._record(row, 200, started, **apis.usage(ctx.api, payload))
-        return JSONResponse(payload, 200, headers=headers)
+        return Response(orjson.dumps(payload), 200, headers, media_type="application/json")
 
     async def _stream(self, call: Call) -> Response:
         ctx, action, row, started, headers = (
@@ -229,21 +226,28 @@ class Gateway:
             call.headers,
         )
         try:
-            upstream = await self._send(call.request, ctx, stream=True)
-        except httpx.HTTPError as exc:
+            upstream = await self._upstream().open_stream(
+                call.request.url.path, orjson.dumps(ctx.body), forward_headers(call.request.headers)
+            )
+        except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
-        if upstream.status_code != 200:
-            content = await upstream.aread()
-            await upstream.aclose()
-            self._record(row, upstream.status_code, started)
-            return Response(content, upstream.status_code, headers, media_type="application/json")
+        if upstream.status != 200:
+            try:
+                content = await upstream.read()
+            except (aiohttp.ClientError, TimeoutError):
+                content = b""
+            finally:
+                upstream.release()
+            self._record(row, upstream.status, started)
+            return Response(content, upstream.status, headers, media_type="application/json")
         flt = action.stream_filter(ctx) if action else None  # None: relayed byte for byte
         record = StreamRecord()
 
         def done(status: int | None) -> None:
             self._record(row, status, started, output_text="".join(record.text),
                          stop_reason=record.stop_reason, input_tokens=record.input_tokens,
-                         output_tokens=record.output_tokens)  # fmt: skip
+                         output_tokens=record.output_tokens,
+                         reasoning_tokens=record.reasoning_tokens)  # fmt: skip
 
         events = relay_events(upstream, flt, record, done)
         return StreamingResponse(events, 200, headers, media_type="text/event-stream")

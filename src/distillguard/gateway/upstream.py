@@ -1,4 +1,9 @@
-"""Calling the upstream API: plain JSON, or a server-sent event stream passed through filters."""
+"""Calling the upstream API: plain JSON, or a server-sent event stream passed through filters.
+
+The client is aiohttp's: its C HTTP parser costs about 0.1 ms of CPU a call where httpx cost
+about 1.5 ms (benchmarks/gateway, same machine), and the upstream call is the larger part
+of what a proxied request costs the gateway.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from distillguard.gateway.actions.base import StreamFilter
+from distillguard.gateway.apis import reasoning_tokens
 
 FORWARDED = (
     "authorization",
@@ -26,6 +32,63 @@ def forward_headers(headers: Any) -> dict[str, str]:
     return out
 
 
+class UpstreamError(Exception):
+    """The upstream could not be reached, broke off, or did not answer in time."""
+
+    def __init__(self, timed_out: bool) -> None:
+        super().__init__("upstream timed out" if timed_out else "upstream unreachable")
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole (not streamed) upstream response."""
+
+    status: int
+    content: bytes
+    content_type: str
+
+
+class UpstreamClient:
+    """A pooled connection to the model API; `timeout_s` bounds each wait for bytes."""
+
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        self.base_url, self.timeout_s = base_url.rstrip("/"), timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:  # inside the running loop: aiohttp binds to it
+            timeout = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=self.timeout_s)
+            connector = aiohttp.TCPConnector(limit=512, limit_per_host=512)
+            self._session = aiohttp.ClientSession(
+                timeout=timeout, connector=connector, read_bufsize=1 << 20, auto_decompress=True
+            )
+        return self._session
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> Answer:
+        try:
+            async with self._open().post(self.base_url + path, data=body, headers=headers) as r:
+                content = await r.read()
+                kind = r.headers.get("content-type", "application/json")
+                return Answer(r.status, content, kind)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(isinstance(exc, TimeoutError)) from exc
+
+    async def open_stream(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> aiohttp.ClientResponse:
+        """The response with its headers read; its body is the caller's to read and release."""
+        try:
+            return await self._open().post(self.base_url + path, data=body, headers=headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(isinstance(exc, TimeoutError)) from exc
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 @dataclass
 class StreamRecord:
     """What the exchange log needs from a stream, gathered as it passes."""
@@ -34,6 +97,7 @@ class StreamRecord:
     stop_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def observe(self, event: dict[str, Any]) -> None:
         delta: dict[str, Any] = event["delta"] if isinstance(event.get("delta"), dict) else {}
@@ -45,6 +109,7 @@ class StreamRecord:
         self.output_tokens = used.get(
             "output_tokens", used.get("completion_tokens", self.output_tokens)
         )
+        self.reasoning_tokens = reasoning_tokens(used) or self.reasoning_tokens
         for choice in event.get("choices") or []:
             content = (choice.get("delta") or {}).get("content")
             if isinstance(content, str):
@@ -92,16 +157,17 @@ def _renamed(line: str, original: dict[str, Any], event: dict[str, Any]) -> str:
 
 
 async def relay_events(
-    response: httpx.Response,
+    response: aiohttp.ClientResponse,
     flt: StreamFilter | None,
     record: StreamRecord,
     done: Callable[[int | None], None],
 ) -> AsyncIterator[bytes]:
     """The upstream's events, filtered, as they come; `done` runs once at the end."""
     lines: list[str] = []
-    status: int | None = response.status_code
+    status: int | None = response.status
     try:
-        async for line in response.aiter_lines():
+        async for raw in response.content:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if line:
                 lines.append(line)
                 continue
@@ -111,9 +177,9 @@ async def relay_events(
                 yield event.encode()
         if lines and (event := _filtered(lines, flt, record)) is not None:
             yield event.encode()
-    except httpx.HTTPError:
-        status = 502  # the upstream broke off mid-stream
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        status = 502  # the upstream broke off mid-stream (or sent a line beyond 1 MiB)
         raise
     finally:
-        await response.aclose()
+        response.release()
         done(status)

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from distillguard.signals.ngrams import hashed_ngrams
+from distillguard.signals.regex import matches
 
 TEXT_CLASSES = ("coding", "math", "agentic", "grading", "chat")
 CAPABILITIES = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision", "chat")
@@ -82,7 +83,7 @@ def capability(
 ) -> np.ndarray:
     """One capability per exchange (an index into CAPABILITIES)."""
     out: np.ndarray = _TEXT_TO_CAPABILITY[text_probs.argmax(axis=1)]
-    analysis = np.asarray(pc.fill_null(pc.match_substring_regex(lowered, DATA_ANALYSIS), False))
+    analysis = matches(lowered, DATA_ANALYSIS)
     out[analysis & (text_probs.max(axis=1) < 0.9)] = CAPABILITIES.index("data_analysis")
     declared = pc.fill_null(pc.list_value_length(tools), 0).to_numpy()
     out[(tool_blocks > 0) | ((declared > 0) & (out == CAPABILITIES.index("chat")))] = (

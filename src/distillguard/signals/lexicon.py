@@ -3,7 +3,8 @@
 Each pattern carries the share of prompts matching it that were true positives in our own
 labelled set (tests/signals/lexicon_cases.py, written apart from the simulator's grammar);
 several hits combine as a noisy-OR, which keeps the output a probability. Patterns run as
-RE2 regular expressions over whole Arrow columns.
+RE2 regular expressions over whole Arrow columns (`signals/regex.py`: Arrow's kernel, or for
+a batch of a few rows, such as the gateway's one request, RE2 with the patterns compiled once).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from distillguard.signals.regex import matches
 
 Pattern = tuple[str, float]
 
@@ -35,7 +37,7 @@ class LexiconClassifier:
         out = np.zeros(len(lowered))
         # One pass of all patterns together finds the few texts any of them matches (RE2
         # runs an alternation about as fast as one pattern); only those are scored in full.
-        candidates = np.flatnonzero(_matches(lowered, self.any_pattern))
+        candidates = np.flatnonzero(matches(lowered, self.any_pattern))
         if len(candidates):
             out[candidates] = self._score_all(lowered.take(pa.array(candidates)))
         return out
@@ -47,15 +49,11 @@ class LexiconClassifier:
     def _score_all(self, lowered: pa.Array) -> np.ndarray:
         miss = np.ones(len(lowered))
         for pattern, weight in self.patterns:
-            miss *= np.where(_matches(lowered, pattern), 1.0 - weight, 1.0)
+            miss *= np.where(matches(lowered, pattern), 1.0 - weight, 1.0)
         gate = np.ones(len(lowered), dtype=bool)
         for pattern in self.requires:
-            gate &= _matches(lowered, pattern)
+            gate &= matches(lowered, pattern)
         return np.where(gate, 1.0 - miss, 0.0)
-
-
-def _matches(texts: pa.Array, pattern: str) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.match_substring_regex(texts, pattern), False))
 
 
 COT_ELICITATION = LexiconClassifier(

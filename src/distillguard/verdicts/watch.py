@@ -74,7 +74,10 @@ class Watcher:
         self.lake.mkdir(parents=True, exist_ok=True)
         ingested = ingest(files, self.lake, self.accounts)
         seen = self._seen() | {str(p.resolve()) for p in files}
-        self._seen_path.write_bytes(orjson.dumps(sorted(seen)))
+        # Written aside and renamed: a reader (or a crash) never sees half a file.
+        staging = self._seen_path.with_name(self._seen_path.name + ".tmp")
+        staging.write_bytes(orjson.dumps(sorted(seen)))
+        staging.replace(self._seen_path)
         summary = detect([self.lake], self.out, config=self.config)
         published = publish(self.out, self.store, self.policy, self.lake)
         flagged = sum(a.flagged for a in summary.accounts)

@@ -59,7 +59,7 @@ class Degrade:
 
     def _cap_thinking(self, ctx: RequestContext) -> None:
         thinking = ctx.body.get("thinking")
-        if ctx.api == "anthropic" and isinstance(thinking, dict):
+        if isinstance(thinking, dict):  # Anthropic, or its OpenAI-compatible endpoint
             budget = thinking.get("budget_tokens")
             if isinstance(budget, int) and budget > self.thinking_budget:
                 ctx.body["thinking"] = {**thinking, "budget_tokens": self.thinking_budget}
