@@ -1,12 +1,15 @@
 """Does sharing help? Two providers, one operator: B detects with and without A's bundle.
 
     python -m benchmarks.sharing.run [--out bench-out/sharing] [--corpus DIR] [--days 6]
+        [--decide-by combiner|rules]
 
 Each provider is simulated with its own benign world (its own seed). One operator harvests
 both with the same instruction templates and tooling (the simulator's `operator_templates`
 and `operator_seed` knobs), through different accounts; it reaches provider B four days
 after A. A detects and exports a keyed STIX bundle; B detects without it, then with
-`--indicators`. B's recall, false-positive rate, leakage and time to detect are compared.
+`--indicators`. B's recall, false-positive rate, leakage and time to detect are compared,
+and the benign accounts flagged in each run are listed. Every run uses the same decider
+(`--decide-by`, detect's default unless given).
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import detect
 from distillguard.evaluate.metrics import Metrics, evaluate
 from distillguard.ingest import ingest
+from distillguard.ingest.lake import sql_path
 from distillguard.sharing import keys
 from distillguard.sharing.boost import PeerBoost
 from distillguard.sharing.export import ExportOptions, export
@@ -62,12 +69,33 @@ def _provider(name: str, work: Path, days: int, corpus: Path | None) -> Path:
     return root
 
 
-def _row(metrics: Metrics) -> dict[str, Any]:
+def _flagged_benign(out: Path, labels: Path) -> list[str]:
+    """The benign accounts a run flagged, with their population (for the FPR check)."""
+    sql = (
+        f"SELECT l.population || ':' || r.account_id "
+        f"FROM read_parquet('{sql_path(out / 'accounts.parquet')}') r "
+        f"JOIN read_parquet('{sql_path(labels)}') l USING (account_id) "
+        "WHERE r.flagged AND l.label = 'benign' ORDER BY 1"
+    )
+    return [str(row[0]) for row in duckdb.connect().execute(sql).fetchall()]
+
+
+def _matched(boost: PeerBoost, labels: Path) -> dict[str, int]:
+    """B's accounts with any exchange matching A's indicators, by label."""
+    sql = f"SELECT account_id, label FROM read_parquet('{sql_path(labels)}')"
+    label = dict(duckdb.connect().execute(sql).fetchall())
+    found = [str(label.get(a, "unlabelled")) for a in boost.events]
+    return {name: found.count(name) for name in sorted(set(found))}
+
+
+def _row(out: Path, labels: Path) -> dict[str, Any]:
+    metrics: Metrics = evaluate(out, labels)
     campaign = next(c for c in metrics.campaigns if c.campaign == "operator")
     return {
         "recall": metrics.recall,
         "false_positive_rate": metrics.false_positive_rate,
         "benign_accounts": metrics.benign_accounts,
+        "flagged_benign": _flagged_benign(out, labels),
         "campaign": asdict(campaign),
     }
 
@@ -76,7 +104,7 @@ def _timed(seconds: dict[str, float], stage: str, started: float) -> None:
     seconds[stage] = round(time.perf_counter() - started, 1)
 
 
-def run(work: Path, days: int, corpus: Path | None) -> dict[str, Any]:
+def run(work: Path, days: int, corpus: Path | None, config: DetectConfig) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -84,21 +112,24 @@ def run(work: Path, days: int, corpus: Path | None) -> dict[str, Any]:
     _timed(seconds, "simulate_ingest", started)
     key = keys.generate()
     started = time.perf_counter()
-    detect([a / "lake"], a / "detect")
+    detect([a / "lake"], a / "detect", config=config)
     summary = export(a / "detect", key, a / "bundle.json", ExportOptions("provider A"), a / "lake")
     _timed(seconds, "A_detect_export", started)
     started = time.perf_counter()
-    detect([b / "lake"], b / "without")
+    detect([b / "lake"], b / "without", config=config)
     _timed(seconds, "B_detect_without", started)
     started = time.perf_counter()
-    detect([b / "lake"], b / "with", boost=PeerBoost.from_files(a / "bundle.json", key))
+    boost = PeerBoost.from_files(a / "bundle.json", key)
+    detect([b / "lake"], b / "with", config=config, boost=boost)
     _timed(seconds, "B_detect_with", started)
     labels = b / "traffic" / "labels.parquet"
     return {
+        "decide_by": config.decide_by,
         "bundle": {"campaigns": summary.campaigns, "indicators": summary.indicators},
-        "A": _row(evaluate(a / "detect", a / "traffic" / "labels.parquet")),
-        "B_without": _row(evaluate(b / "without", labels)),
-        "B_with": _row(evaluate(b / "with", labels)),
+        "A": _row(a / "detect", a / "traffic" / "labels.parquet"),
+        "B_without": _row(b / "without", labels),
+        "B_with": _row(b / "with", labels),
+        "B_matched_accounts": _matched(boost, labels),
         "seconds": seconds,
     }
 
@@ -126,11 +157,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-out/sharing"))
     parser.add_argument("--days", type=int, default=6)
     parser.add_argument("--corpus", type=Path, default=None)
+    parser.add_argument("--decide-by", choices=("combiner", "rules"), default=None)
     args = parser.parse_args()
-    result = run(args.out / "work", args.days, args.corpus)
+    config = DetectConfig() if args.decide_by is None else DetectConfig(decide_by=args.decide_by)
+    result = run(args.out / "work", args.days, args.corpus, config)
     (args.out / "result.json").write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result["bundle"]), json.dumps(result["seconds"]))
     print(markdown(result))
+    print("B accounts matching A's indicators:", json.dumps(result["B_matched_accounts"]))
+    for name in ("A", "B_without", "B_with"):
+        print(name, "flagged benign:", ", ".join(result[name]["flagged_benign"]) or "none")
 
 
 if __name__ == "__main__":

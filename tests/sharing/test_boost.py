@@ -55,9 +55,8 @@ def test_peer_strength_is_causal_and_grows_with_matches() -> None:
     assert boost.columns(np.array(["b"]), ends[:1])["peer_strength"].tolist() == [0.0]
 
 
-# The peer evidence joins the rules' noisy-OR, where more evidence can only raise a score;
-# the learned combiner reads the rule score as one input among many and promises no such
-# order, so the no-later property is checked with the rules deciding.
+# With the rules deciding, the peer evidence joins the rules' noisy-OR (and the member
+# scores the cluster flags read); test_combiner_boost checks the combiner's path.
 RULES = DetectConfig(decide_by="rules")
 
 

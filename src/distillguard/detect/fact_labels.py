@@ -32,6 +32,10 @@ ACCOUNT_FACTS: dict[tuple[str, str], str] = {
     ("combiner", "cluster_harvest"): "the linked group's mean output excess per exchange",
     ("combiner", "cluster_sync"): "how alike the group's hours of activity are (1 = the same "
     "hours for every account)",
+    ("combiner", "own_estimate"): "the combiner's estimate from the account's own traffic and "
+    "group, before outside evidence",
+    ("combiner", "outside_evidence"): "strength of outside evidence (a peer's indicators, "
+    "matched before that tick) joined to that estimate as a noisy-OR",
     ("elicits_reasoning", "eliciting_exchanges"): "its exchanges whose prompt elicits "
     "step-by-step reasoning, a reasoning trace, grading or a rewrite",
     ("elicits_reasoning", "exchanges"): "all its exchanges",

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
-from distillguard.detect.boost import AccountBoost, apply_boost
+from distillguard.detect.boost import AccountBoost, apply_boost, boost_facts, with_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.engine.base import KEYS_TABLE, SignalSource
 from distillguard.linking.codes import key_codes
@@ -224,8 +224,10 @@ def _learned_tick(
     config: DetectConfig,
 ) -> None:
     """Flags and reviews from the combiner's probability at this tick; each account keeps
-    its peak probability and the features it peaked with."""
-    p = combiner.score(features)
+    its peak probability and the features it peaked with. Outside evidence (a boost: a
+    peer's indicators) joins the probability before the thresholds."""
+    own = combiner.score(features)
+    p = with_boost(own, arrays)
     for i, a in enumerate(arrays["account_id"].tolist()):
         if p[i] >= config.combiner_review:
             state.account_review.setdefault(a, tick)
@@ -234,6 +236,7 @@ def _learned_tick(
         if p[i] > state.learned_score.get(a, -1.0):
             state.learned_score[a] = float(p[i])
             state.learned_facts[a] = {k: round(float(features[k][i]), 3) for k in FACTS}
+            state.learned_facts[a].update(boost_facts(own, arrays, i))
 
 
 def _learned_clusters(
@@ -283,9 +286,11 @@ def replay(
         owned_from = ticks[0] - step  # the runs' own hours follow one another
         run = _score_run(con, accounts, config, owned_from, ticks[-1])
         if boost is not None:  # outside evidence (a peer's indicators), off by default
-            run = _Run(
-                run.rows, apply_boost(boost, run.rows, run.scores, run.window_end), run.window_end
+            into_score = learned.combiner is None  # else it joins the combiner's estimate
+            boosted = apply_boost(
+                boost, run.rows, run.scores, run.window_end, into_score=into_score
             )
+            run = _Run(run.rows, boosted, run.window_end)
         owned = np.flatnonzero(run.rows["hour"] >= owned_from)
         if learned.combiner is None:
             _rule_flags(state, run, owned, config)

@@ -86,11 +86,12 @@ LEARNED_EVIDENCE_FLOOR = 0.05  # as Scored.evidence leaves out rules weaker than
 
 
 def _learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
+    joined = " joined with outside evidence" if "outside_evidence" in facts else ""
     return Evidence(
         "combiner",
         "its volume, outputs and linked group, ranked against the window's traffic",
         dict(facts),
-        "the learned combiner's estimate that the account harvests outputs",
+        f"the learned combiner's estimate that the account harvests outputs{joined}",
         round(min(max(probability, 0.0), 0.999), 3),
     )
 
