@@ -14,10 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import duckdb
 import igraph as ig
 import numpy as np
-import pyarrow as pa
 
 from distillguard.linking.codes import KeyCodes
 from distillguard.linking.dense import dense_blocks
@@ -55,49 +53,52 @@ class Links:
         }
 
 
-def _pairs_sql(min_link: float) -> str:
-    """Strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a
-    high-volume account that touches everything does not link to everyone it touches."""
-    return f"""
-        WITH total AS (
-          SELECT account_id, sum(w) AS weak_total FROM weighted_keys WHERE NOT strong
-          GROUP BY ALL),
-        shared AS (
-          SELECT a.account_id AS src, b.account_id AS dst,
-                 sum(a.w) FILTER (a.strong) AS strong_w, sum(a.w) FILTER (NOT a.strong) AS weak_w
-          FROM weighted_keys a JOIN weighted_keys b
-            ON a.key = b.key AND a.account_id < b.account_id
-          GROUP BY ALL)
-        SELECT src, dst,
-               coalesce(strong_w, 0) + {WEAK_SCALE} * coalesce(weak_w, 0)
-                 / sqrt(greatest(ts.weak_total, 1e-9) * greatest(td.weak_total, 1e-9)) AS weight
-        FROM shared
-        LEFT JOIN total ts ON ts.account_id = src LEFT JOIN total td ON td.account_id = dst
-        WHERE weight >= {min_link}"""
+def _pairs(weighted: WeightedKeys) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every two holdings of one key by different accounts: (src, dst) account codes with
+    src < dst, and the key's weight and strength. Holdings are sorted by key and account,
+    so each key's holders are one run and a holding pairs with those after it in its run."""
+    order = np.lexsort((weighted.account, weighted.key))
+    account, key = weighted.account[order].astype(np.int64), weighted.key[order]
+    run_end = np.r_[np.flatnonzero(key[1:] != key[:-1]) + 1, len(key)]
+    size = np.diff(np.r_[0, run_end])
+    after = np.repeat(run_end, size) - np.arange(len(key)) - 1  # partners after each holding
+    first = np.repeat(np.arange(len(key)), after)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
+    second = first + 1 + offset
+    distinct = account[first] != account[second]
+    first, second = first[distinct], second[distinct]
+    held = order[first]
+    return account[first], account[second], weighted.weight[held], weighted.strong[held]
 
 
-def links(
-    con: duckdb.DuckDBPyConnection, weighted: WeightedKeys, codes: KeyCodes, min_link: float
-) -> Links:
-    """Weighted account pairs from a window's weighted keys (see KeyWindow.weighted)."""
-    table = pa.table(
-        {
-            "account_id": weighted.account,
-            "key": weighted.key,
-            "strong": weighted.strong,
-            "w": weighted.weight,
-        }
-    )
-    con.register("weighted_keys", table)
-    try:
-        pairs = con.sql(_pairs_sql(min_link)).fetchnumpy()
-    finally:
-        con.unregister("weighted_keys")
+def _pair_weights(weighted: WeightedKeys, min_link: float) -> tuple[np.ndarray, ...]:
+    """(src, dst, weight) of the pairs linked at least min_link: strong keys add up as
+    they are; weak keys count as a weighted Ochiai overlap, so a high-volume account that
+    touches everything does not link to everyone it touches."""
+    src, dst, w, strong = _pairs(weighted)
+    n = int(max(weighted.account.max(initial=-1), 0)) + 1
+    pair, index = np.unique(src * n + dst, return_inverse=True)
+    strong_w = np.bincount(index, np.where(strong, w, 0.0), len(pair))
+    weak_w = np.bincount(index, np.where(strong, 0.0, w), len(pair))
+    weak = ~weighted.strong
+    total = np.bincount(weighted.account[weak].astype(np.int64), weighted.weight[weak], n)
+    src, dst = pair // n, pair % n
+    norm = np.sqrt(np.maximum(total[src], 1e-9) * np.maximum(total[dst], 1e-9))
+    weight = strong_w + WEAK_SCALE * weak_w / norm
+    kept = weight >= min_link
+    return src[kept], dst[kept], weight[kept]
+
+
+def links(weighted: WeightedKeys, codes: KeyCodes, min_link: float) -> Links:
+    """Weighted account pairs from a window's weighted keys (see KeyWindow.weighted), in
+    order of their account codes. NumPy, not a join in DuckDB: a tick's pairs are few, and
+    a query's fixed cost was most of a sparse tick."""
+    src, dst, weight = _pair_weights(weighted, min_link)
     held = weighted.strong
     return Links(
-        codes.accounts[pairs["src"].astype(np.int64)],
-        codes.accounts[pairs["dst"].astype(np.int64)],
-        pairs["weight"].astype(float),
+        codes.accounts[src],
+        codes.accounts[dst],
+        weight.astype(float),
         codes.accounts[weighted.account[held]],
         np.array([codes.key_text[k] for k in weighted.key[held].tolist()], dtype=object),
     )
