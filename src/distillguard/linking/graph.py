@@ -57,7 +57,8 @@ def _pairs(weighted: WeightedKeys) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     """Every two holdings of one key by different accounts: (src, dst) account codes with
     src < dst, and the key's weight and strength. Holdings are sorted by key and account,
     so each key's holders are one run and a holding pairs with those after it in its run."""
-    order = np.lexsort((weighted.account, weighted.key))
+    accounts = int(weighted.account.max(initial=0)) + 1
+    order = np.argsort(weighted.key.astype(np.int64) * accounts + weighted.account)
     account, key = weighted.account[order].astype(np.int64), weighted.key[order]
     run_end = np.r_[np.flatnonzero(key[1:] != key[:-1]) + 1, len(key)]
     size = np.diff(np.r_[0, run_end])
