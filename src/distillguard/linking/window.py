@@ -112,27 +112,25 @@ class KeyWindow:
 
     def weighted(self, max_degree: int) -> WeightedKeys:
         """Holdings of keys 2 to the kind's degree cap accounts hold, with their weights.
-        Sign-up keys count for the accounts active in the window. Degrees are looked up
-        for the window's live pairs and the sign-up keys only, not for every key of the run."""
-        codes, caps = self.codes, self._caps(max_degree)
+        Sign-up keys count for the accounts active in the window."""
+        codes = self.codes
         active = self.held[codes.strong_account] > 0
-        signed_keys, signers = np.unique(codes.strong_key[active], return_counts=True)
+        degree = self.degree + np.bincount(
+            codes.strong_key[active], minlength=len(codes.key_kind)
+        ).astype(np.int32)
+        linking = (degree >= 2) & (degree <= self._caps(max_degree))
         live = np.flatnonzero(self.counts > 0)  # the window's pairs, a few of the run's
-        pair_key = codes.pair_key[live]
-        pair_degree = _degree(self.degree, pair_key, signed_keys, signers)
-        linked = (pair_degree >= 2) & (pair_degree <= caps[pair_key])
-        strong_degree = _degree(self.degree, codes.strong_key, signed_keys, signers)
-        signed = active & (strong_degree >= 2) & (strong_degree <= caps[codes.strong_key])
-        account = np.concatenate([codes.pair_account[live[linked]], codes.strong_account[signed]])
-        key = np.concatenate([pair_key[linked], codes.strong_key[signed]])
-        degree = np.concatenate([pair_degree[linked], strong_degree[signed]])
+        held = live[linking[codes.pair_key[live]]]
+        signed = np.flatnonzero(active & linking[codes.strong_key])
+        account = np.concatenate([codes.pair_account[held], codes.strong_account[signed]])
+        key = np.concatenate([codes.pair_key[held], codes.strong_key[signed]])
         kind = codes.key_kind[key]
         return WeightedKeys(
             account=account,
             key=key,
             strong=_STRONG[kind],
-            degree=degree,
-            weight=_WEIGHT[kind] / np.log2(1.0 + degree),
+            degree=degree[key],
+            weight=_WEIGHT[kind] / np.log2(1.0 + degree[key]),
         )
 
     def _caps(self, max_degree: int) -> np.ndarray:
@@ -145,16 +143,3 @@ class KeyWindow:
     def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pair counts, key degrees, keys held per account), copied."""
         return self.counts.copy(), self.degree.copy(), self.held.copy()
-
-
-def _degree(
-    traffic: np.ndarray, keys: np.ndarray, signed_keys: np.ndarray, signers: np.ndarray
-) -> np.ndarray:
-    """Accounts holding each of `keys`: its traffic holders plus its active sign-up holders
-    (`signed_keys`, sorted, held by `signers` active accounts each)."""
-    at = np.minimum(np.searchsorted(signed_keys, keys), max(len(signed_keys) - 1, 0))
-    signed = np.zeros(len(keys), np.int64)
-    if len(signed_keys):
-        hit = signed_keys[at] == keys
-        signed[hit] = signers[at[hit]]
-    return traffic[keys].astype(np.int64) + signed
