@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import igraph as ig
 import numpy as np
+import scipy.sparse as sp
 
 from distillguard.linking.codes import KeyCodes
 from distillguard.linking.dense import dense_blocks
@@ -53,41 +54,38 @@ class Links:
         }
 
 
-def _pairs(weighted: WeightedKeys) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every two holdings of one key by different accounts: (src, dst) account codes with
-    src < dst, and the key's weight and strength. Holdings are sorted by key and account,
-    so each key's holders are one run and a holding pairs with those after it in its run."""
-    accounts = int(weighted.account.max(initial=0)) + 1
-    order = np.argsort(weighted.key.astype(np.int64) * accounts + weighted.account)
-    account, key = weighted.account[order].astype(np.int64), weighted.key[order]
-    run_end = np.r_[np.flatnonzero(key[1:] != key[:-1]) + 1, len(key)]
-    size = np.diff(np.r_[0, run_end])
-    after = np.repeat(run_end, size) - np.arange(len(key)) - 1  # partners after each holding
-    first = np.repeat(np.arange(len(key)), after)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
-    second = first + 1 + offset
-    distinct = account[first] != account[second]
-    first, second = first[distinct], second[distinct]
-    held = order[first]
-    return account[first], account[second], weighted.weight[held], weighted.strong[held]
+def _shared(weighted: WeightedKeys, kept: np.ndarray, n: int) -> sp.csr_matrix:
+    """Per account pair, both ways: the summed weight of the `kept` keys both accounts
+    hold, as a sparse product of holdings (weights) and holdings (ones), so no candidate
+    pair is listed, let alone sorted."""
+    account = weighted.account[kept].astype(np.int64)
+    key = weighted.key[kept].astype(np.int64)
+    shape = (n, int(weighted.key.max(initial=-1)) + 1)
+    weights = sp.csr_matrix((weighted.weight[kept], (account, key)), shape=shape)
+    held = sp.csr_matrix((np.ones(len(key)), (account, key)), shape=shape)
+    return sp.csr_matrix(weights @ held.T)
+
+
+def _rows(matrix: sp.csr_matrix) -> np.ndarray:
+    return np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
 
 
 def _pair_weights(weighted: WeightedKeys, min_link: float) -> tuple[np.ndarray, ...]:
-    """(src, dst, weight) of the pairs linked at least min_link: strong keys add up as
-    they are; weak keys count as a weighted Ochiai overlap, so a high-volume account that
-    touches everything does not link to everyone it touches."""
-    src, dst, w, strong = _pairs(weighted)
-    n = int(max(weighted.account.max(initial=-1), 0)) + 1
-    pair, index = np.unique(src * n + dst, return_inverse=True)
-    strong_w = np.bincount(index, np.where(strong, w, 0.0), len(pair))
-    weak_w = np.bincount(index, np.where(strong, 0.0, w), len(pair))
+    """(src, dst, weight) of the pairs (src < dst) linked at least min_link, in order:
+    strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a
+    high-volume account that touches everything does not link to everyone it touches."""
+    n = int(weighted.account.max(initial=-1)) + 1
     weak = ~weighted.strong
     total = np.bincount(weighted.account[weak].astype(np.int64), weighted.weight[weak], n)
-    src, dst = pair // n, pair % n
+    overlap = _shared(weighted, weak, n)
+    src, dst = _rows(overlap), overlap.indices
     norm = np.sqrt(np.maximum(total[src], 1e-9) * np.maximum(total[dst], 1e-9))
-    weight = strong_w + WEAK_SCALE * weak_w / norm
-    kept = weight >= min_link
-    return src[kept], dst[kept], weight[kept]
+    overlap.data = WEAK_SCALE * overlap.data / norm
+    pairs = sp.csr_matrix(_shared(weighted, weighted.strong, n) + overlap)
+    src, dst = _rows(pairs), pairs.indices.astype(np.int64)
+    kept = np.flatnonzero((src < dst) & (pairs.data >= min_link))
+    kept = kept[np.argsort(src[kept] * n + dst[kept])]
+    return src[kept], dst[kept], pairs.data[kept]
 
 
 def links(weighted: WeightedKeys, codes: KeyCodes, min_link: float) -> Links:
