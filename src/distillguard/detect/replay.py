@@ -226,15 +226,14 @@ def _learned_tick(
     """Flags and reviews from the combiner's probability at this tick; each account keeps
     its peak probability and the features it peaked with."""
     p = combiner.score(features)
-    accounts = arrays["account_id"].tolist()
-    for i in np.flatnonzero(p >= config.combiner_review).tolist():
-        state.account_review.setdefault(accounts[i], tick)
-    for i in np.flatnonzero(p >= config.combiner_flag).tolist():
-        state.account_flag.setdefault(accounts[i], tick)
-    peak = np.array([state.learned_score.get(a, -1.0) for a in accounts])
-    for i in np.flatnonzero(p > peak).tolist():  # the few accounts that beat their peak
-        state.learned_score[accounts[i]] = float(p[i])
-        state.learned_facts[accounts[i]] = {k: round(float(features[k][i]), 3) for k in FACTS}
+    for i, a in enumerate(arrays["account_id"].tolist()):
+        if p[i] >= config.combiner_review:
+            state.account_review.setdefault(a, tick)
+        if p[i] >= config.combiner_flag:
+            state.account_flag.setdefault(a, tick)
+        if p[i] > state.learned_score.get(a, -1.0):
+            state.learned_score[a] = float(p[i])
+            state.learned_facts[a] = {k: round(float(features[k][i]), 3) for k in FACTS}
 
 
 def _learned_clusters(
