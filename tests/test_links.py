@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import duckdb
 import numpy as np
 import pytest
 
@@ -58,7 +57,7 @@ def _computed(rows: list[Row], min_link: float) -> dict[tuple[int, int], float]:
         strong_account=empty,
         strong_key=empty,
     )
-    found = links(duckdb.connect(), _weighted(rows), codes, min_link)
+    found = links(_weighted(rows), codes, min_link)
     triples = zip(found.src.tolist(), found.dst.tolist(), found.weight.tolist(), strict=True)
     return {(int(a[1:]), int(b[1:])): w for a, b, w in triples}
 

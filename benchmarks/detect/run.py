@@ -3,15 +3,21 @@
     python -m benchmarks.detect.run [--lake demo-out/lake] [--out bench-out/detect]
                                     [--run-windows N]
 
-Runs `distillguard detect` on an existing lake (make demo builds one of 843,911 exchanges)
-in a child process; memory is the peak RSS of it and its workers together.
+Runs `distillguard detect` on an existing lake (`python -m benchmarks.detect.lakes` builds
+the benchmark's dense and sparse lakes) in a child process; memory is the peak RSS of it and
+its workers together. The detect process's own CPU seconds (user and system: the replay,
+the outputs and the driver's share of the signals; the signal workers are forked from a fork
+server, which reaps them, so they are not in it) and the load average before and after are
+printed too: on a shared machine the wall time says as much about the neighbours.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import shutil
 import sys
 from pathlib import Path
@@ -40,7 +46,11 @@ def main() -> None:
         str(args.out),
         *(["--run-windows", str(args.run_windows)] if args.run_windows else []),
     ]
+    load_before = os.getloadavg()[0]
+    cpu_before = _children_cpu()
     measured = run_measured(argv)
+    cpu = _children_cpu() - cpu_before
+    load_after = os.getloadavg()[0]
     rows = sum(pq.read_metadata(part).num_rows for part in (args.out / "signals").glob("*.parquet"))
     stages = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) s", measured.stdout)}
     print("| stage | seconds | exchanges/s |")
@@ -50,13 +60,23 @@ def main() -> None:
         print(f"| {stage} | {seconds:.1f} | {rate} |")
     print(f"| end to end (process) | {measured.seconds:.1f} | {rows / measured.seconds:,.0f} |")
     print(f"\n{rows:,} exchanges; peak RSS {measured.peak_rss_bytes / 1e6:,.0f} MB (all processes)")
+    load = f"load average {load_before:.1f} before, {load_after:.1f} after"
+    print(f"CPU {cpu:.1f} s (the detect process, signal workers not counted); {load}")
     result = {
+        "lake": str(args.lake),
+        "cpu_seconds_detect_process": cpu,
+        "load_average": [load_before, load_after],
         "exchanges": rows,
         "stages": stages,
         "seconds": measured.seconds,
         "peak_rss_mb": measured.peak_rss_bytes / 1e6,
     }
     (args.out / "benchmark.json").write_text(json.dumps(result, indent=2))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

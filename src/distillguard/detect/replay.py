@@ -152,7 +152,7 @@ def _cluster_tick(
     if len(idx) < 2:
         return
     weighted = keys.weighted(config.max_key_degree)
-    edges = links(con, weighted, keys.codes, config.min_link)
+    edges = links(weighted, keys.codes, config.min_link)
     membership = communities(edges, config.seed, config.cluster_min_accounts)
     arrays = {k: v[idx] for k, v in replay.rows.items()}
     scores = arrays["member_score"]  # without the ranking-only rules

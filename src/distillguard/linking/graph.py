@@ -14,10 +14,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import duckdb
 import igraph as ig
 import numpy as np
-import pyarrow as pa
+import scipy.sparse as sp
 
 from distillguard.linking.codes import KeyCodes
 from distillguard.linking.dense import dense_blocks
@@ -55,49 +54,50 @@ class Links:
         }
 
 
-def _pairs_sql(min_link: float) -> str:
-    """Strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a
+def _shared(weighted: WeightedKeys, kept: np.ndarray, n: int) -> sp.csr_matrix:
+    """Per account pair, both ways: the summed weight of the `kept` keys both accounts
+    hold, as a sparse product of holdings (weights) and holdings (ones), so no candidate
+    pair is listed, let alone sorted."""
+    account = weighted.account[kept].astype(np.int64)
+    key = weighted.key[kept].astype(np.int64)
+    shape = (n, int(weighted.key.max(initial=-1)) + 1)
+    weights = sp.csr_matrix((weighted.weight[kept], (account, key)), shape=shape)
+    held = sp.csr_matrix((np.ones(len(key)), (account, key)), shape=shape)
+    return sp.csr_matrix(weights @ held.T)
+
+
+def _rows(matrix: sp.csr_matrix) -> np.ndarray:
+    return np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+
+
+def _pair_weights(weighted: WeightedKeys, min_link: float) -> tuple[np.ndarray, ...]:
+    """(src, dst, weight) of the pairs (src < dst) linked at least min_link, in order:
+    strong keys add up as they are; weak keys count as a weighted Ochiai overlap, so a
     high-volume account that touches everything does not link to everyone it touches."""
-    return f"""
-        WITH total AS (
-          SELECT account_id, sum(w) AS weak_total FROM weighted_keys WHERE NOT strong
-          GROUP BY ALL),
-        shared AS (
-          SELECT a.account_id AS src, b.account_id AS dst,
-                 sum(a.w) FILTER (a.strong) AS strong_w, sum(a.w) FILTER (NOT a.strong) AS weak_w
-          FROM weighted_keys a JOIN weighted_keys b
-            ON a.key = b.key AND a.account_id < b.account_id
-          GROUP BY ALL)
-        SELECT src, dst,
-               coalesce(strong_w, 0) + {WEAK_SCALE} * coalesce(weak_w, 0)
-                 / sqrt(greatest(ts.weak_total, 1e-9) * greatest(td.weak_total, 1e-9)) AS weight
-        FROM shared
-        LEFT JOIN total ts ON ts.account_id = src LEFT JOIN total td ON td.account_id = dst
-        WHERE weight >= {min_link}"""
+    n = int(weighted.account.max(initial=-1)) + 1
+    weak = ~weighted.strong
+    total = np.bincount(weighted.account[weak].astype(np.int64), weighted.weight[weak], n)
+    overlap = _shared(weighted, weak, n)
+    src, dst = _rows(overlap), overlap.indices
+    norm = np.sqrt(np.maximum(total[src], 1e-9) * np.maximum(total[dst], 1e-9))
+    overlap.data = WEAK_SCALE * overlap.data / norm
+    pairs = sp.csr_matrix(_shared(weighted, weighted.strong, n) + overlap)
+    src, dst = _rows(pairs), pairs.indices.astype(np.int64)
+    kept = np.flatnonzero((src < dst) & (pairs.data >= min_link))
+    kept = kept[np.argsort(src[kept] * n + dst[kept])]
+    return src[kept], dst[kept], pairs.data[kept]
 
 
-def links(
-    con: duckdb.DuckDBPyConnection, weighted: WeightedKeys, codes: KeyCodes, min_link: float
-) -> Links:
-    """Weighted account pairs from a window's weighted keys (see KeyWindow.weighted)."""
-    table = pa.table(
-        {
-            "account_id": weighted.account,
-            "key": weighted.key,
-            "strong": weighted.strong,
-            "w": weighted.weight,
-        }
-    )
-    con.register("weighted_keys", table)
-    try:
-        pairs = con.sql(_pairs_sql(min_link)).fetchnumpy()
-    finally:
-        con.unregister("weighted_keys")
+def links(weighted: WeightedKeys, codes: KeyCodes, min_link: float) -> Links:
+    """Weighted account pairs from a window's weighted keys (see KeyWindow.weighted), in
+    order of their account codes. NumPy, not a join in DuckDB: a tick's pairs are few, and
+    a query's fixed cost was most of a sparse tick."""
+    src, dst, weight = _pair_weights(weighted, min_link)
     held = weighted.strong
     return Links(
-        codes.accounts[pairs["src"].astype(np.int64)],
-        codes.accounts[pairs["dst"].astype(np.int64)],
-        pairs["weight"].astype(float),
+        codes.accounts[src],
+        codes.accounts[dst],
+        weight.astype(float),
         codes.accounts[weighted.account[held]],
         np.array([codes.key_text[k] for k in weighted.key[held].tolist()], dtype=object),
     )

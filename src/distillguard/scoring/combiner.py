@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import orjson
@@ -31,16 +31,40 @@ class Tree:
     value: np.ndarray  # leaf values (raw log-odds steps)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        node = np.zeros(len(x), dtype=np.int64)
-        rows = np.arange(len(x))
-        while True:
-            inner = self.feature[node] >= 0
-            if not inner.any():
-                return np.asarray(self.value[node], dtype=float)
-            feature = np.where(inner, self.feature[node], 0)
-            go_left = x[rows, feature] <= self.threshold[node]
-            step = np.where(go_left, self.left[node], self.right[node])
-            node = np.where(inner, step, node)
+        """The leaf value each row of x (rows x features) falls in."""
+        return self.predict_columns(np.ascontiguousarray(x.T))
+
+    def predict_columns(self, columns: np.ndarray) -> np.ndarray:
+        """predict() on x.T: one comparison of a whole feature column per split, where
+        walking the rows down the tree gathered rows and nodes at every level."""
+        value = _evaluate(self._branches, columns)
+        if isinstance(value, np.ndarray):
+            return value
+        return np.full(columns.shape[1], value)  # a tree that is one leaf
+
+    @functools.cached_property
+    def _branches(self) -> Branch:
+        return _branch(self, 0)
+
+
+# A tree as nested (feature, threshold, left, right) tuples down to its leaf values.
+Branch: TypeAlias = float | tuple[int, float, "Branch", "Branch"]
+
+
+def _branch(tree: Tree, node: int) -> Branch:
+    feature = int(tree.feature[node])
+    if feature < 0:
+        return float(tree.value[node])
+    left, right = int(tree.left[node]), int(tree.right[node])
+    return feature, float(tree.threshold[node]), _branch(tree, left), _branch(tree, right)
+
+
+def _evaluate(branch: Branch, columns: np.ndarray) -> float | np.ndarray:
+    if isinstance(branch, float):
+        return branch
+    feature, threshold, left, right = branch
+    go_left = columns[feature] <= threshold
+    return np.where(go_left, _evaluate(left, columns), _evaluate(right, columns))
 
 
 @dataclass(frozen=True)
@@ -59,10 +83,10 @@ class Combiner:
 
     def score(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """The probability the model gives each row of being an attack account."""
-        x = self.matrix(columns)
-        raw = np.full(len(x), self.baseline)
-        for tree in self.trees:
-            raw += self.learning_rate * tree.predict(x)
+        by_feature = np.ascontiguousarray(self.matrix(columns).T)
+        raw = np.full(by_feature.shape[1], self.baseline)
+        for tree in self.trees:  # in order: the same sum, term by term, as ever
+            raw += self.learning_rate * tree.predict_columns(by_feature)
         return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=float)
 
     def to_json(self) -> bytes:
