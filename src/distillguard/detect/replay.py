@@ -168,6 +168,7 @@ def _cluster_tick(
             membership=membership,
             cluster_score=scored.score,
             edges=edges,
+            keys=keys,
         )
         if learned.observe is not None:
             learned.observe(tick, arrays["account_id"], features)
