@@ -141,11 +141,11 @@ def test_profile_buckets_are_relative_to_the_window() -> None:
 def test_content_features_read_the_window_for_every_account() -> None:
     kinds = ["prompt_near"] * 8 + ["network"]
     fleet = [(a, k, a * 10 + k) for a in range(3) for k in range(6)]  # three share a sweep
-    rows = [*fleet, (3, 7, 50), *[(a, 8, 60 + a) for a in range(4)]]
+    rows = [*fleet, (3, 7, 50), *[(a, 8, 60 + a) for a in range(3)]]
     window = _window(rows, kinds, 4)
     f = _arrays(4, [6.0, 6.0, 6.0, 1.0])
     features = content_features(f, window, np.full(4, 0.5), np.zeros(4))
     assert all(len(v) == 4 for v in features.values())
     assert features["twin_log_count"][:3] == pytest.approx([np.log2(3)] * 3)
     assert features["twin_log_count"][3] == 0.0
-    assert features["network_sharers"].tolist() == [2.0, 2.0, 2.0, 2.0]
+    assert features["pct_network_sharers"].tolist() == [0.625, 0.625, 0.625, 0.125]

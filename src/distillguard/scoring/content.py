@@ -15,8 +15,8 @@ hours) this module computes, per account active at a tick:
   accounts whose prompts come from one distribution land in one bucket without comparing
   every pair; and what each account's bucket-mates show together (how many, their pooled
   volume as a rank, their harvest rank, rich outputs, new accounts, synchronised hours);
-- how rare its shared network and client fingerprints are (how many accounts hold its
-  /24, its ASN and its system prompt).
+- how widely its network and client fingerprints are shared (how many accounts hold its
+  /24, its ASN and its system prompt, as a rank).
 
 Everything is a rank, a share or a count of accounts; no labels, ids or simulator fields.
 """
@@ -218,14 +218,15 @@ def profile_buckets(f: Arrays) -> np.ndarray:
 
 
 def fingerprint_features(held: dict[str, np.ndarray], rows: int) -> dict[str, np.ndarray]:
-    """log2 of how many accounts hold each account's most shared /24, ASN and system prompt
-    (0 when it holds none or holds it alone)."""
+    """How widely each account's most shared /24, ASN and system prompt are held, as a rank
+    among the window's accounts (a popular agent's prompt ranks high in any window, however
+    many accounts the provider has)."""
     out = {}
     for kind in FINGERPRINT_KINDS:
         mine = _of_kinds(held, (kind,))
         widest = np.zeros(rows)
-        np.maximum.at(widest, mine["row"], np.log2(np.maximum(mine["degree"], 1)))
-        out[f"{kind}_sharers"] = widest
+        np.maximum.at(widest, mine["row"], mine["degree"].astype(float))
+        out[f"pct_{kind}_sharers"] = percentile(widest)
     return out
 
 
