@@ -34,7 +34,7 @@ from distillguard.signals.capability import CAPABILITIES
 CONTENT_KINDS = ("prompt_start", "prompt_end", "prompt_near")
 FINGERPRINT_KINDS = ("network", "asn", "system")
 BANDS = 6
-ROWS = 2
+ROWS = 2  # a band is two 32-bit minima: one 64-bit bucket key (band_buckets)
 POPULAR = 0.05
 MIN_KEYS = 3  # an account with fewer content keys has no sketch: too little to compare
 _SEED = 20261129  # fixed, so sketches compare across runs and machines
@@ -142,7 +142,8 @@ def band_buckets(sig: np.ndarray) -> np.ndarray:
     for band in range(BANDS):
         part = sig[usable, band * ROWS : (band + 1) * ROWS]
         if len(part):
-            _, inverse = np.unique(part, axis=0, return_inverse=True)
+            joined = part[:, 0].astype(np.uint64) << np.uint64(32) | part[:, 1].astype(np.uint64)
+            _, inverse = np.unique(joined, return_inverse=True)
             out[usable, band] = inverse.reshape(-1)
     return out
 
@@ -171,8 +172,7 @@ def twin_features(
         for name, v in values.items():
             rest = np.bincount(idx, weights=v[has])[idx] - v[has]
             sums[name][who] += rest[mated] / others[mated]
-        group_hod = np.zeros((int(idx.max()) + 1 if len(idx) else 0, 24))
-        np.add.at(group_hod, idx, hod[has])
+        group_hod = np.stack([np.bincount(idx, weights=h) for h in hod[has].T], axis=1)
         sums["sync"][who] += _cosine(hod[has], group_hod[idx] - hod[has])[mated]
     k = float(max(buckets.shape[1], 1))
     out = {
