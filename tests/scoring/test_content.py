@@ -44,6 +44,7 @@ def _window(holdings: list[tuple[int, int, int]], kinds: list[str], accounts: in
         pairs=pair.reshape(-1),
         strong_account=empty,
         strong_key=empty,
+        key_value=np.arange(len(kinds), dtype=np.int64) * 7919 + 13,
     )
     window = KeyWindow(codes)
     window.advance(T0, T0 + 100 * HOUR)
@@ -89,6 +90,7 @@ def _held(sets: list[list[int]], degree: int = 3) -> dict[str, np.ndarray]:
     return {
         "row": row,
         "key": key,
+        "value": key * 7919 + 13,
         "hours": np.ones(len(key), np.int64),
         "kind": np.full(len(key), KIND_CODE["prompt_near"]),
         "degree": np.full(len(key), degree, np.int64),
@@ -149,3 +151,21 @@ def test_content_features_read_the_window_for_every_account() -> None:
     assert features["twin_log_count"][:3] == pytest.approx([np.log2(3)] * 3)
     assert features["twin_log_count"][3] == 0.0
     assert features["pct_network_sharers"].tolist() == [0.625, 0.625, 0.625, 0.125]
+
+
+def test_features_follow_key_values_not_the_codes_a_run_gave_them() -> None:
+    # A later run codes the same keys differently (it holds other keys too): same features.
+    kinds = ["prompt_near"] * 8
+    rows = [(a, k, a * 10 + k) for a in range(3) for k in range(6)] + [(3, 7, 50)]
+    f = _arrays(4, [6.0, 6.0, 6.0, 1.0])
+    first = _window(rows, kinds, 4)
+    moved = _window([(a, 7 - k, h) for a, k, h in rows], kinds, 4)
+    values = moved.codes.key_value
+    object.__setattr__(moved.codes, "key_value", values[::-1].copy())
+    sketches = [signatures(content.holdings(w, f["account_id"]), 4) for w in (first, moved)]
+    assert (
+        np.array_equal(sketches[0], sketches[1])
+        and (sketches[0][:3] != np.iinfo(np.uint32).max).all()
+    )
+    before, after = (content_features(f, w, np.full(4, 0.5), np.zeros(4)) for w in (first, moved))
+    assert all(np.array_equal(before[name], after[name]) for name in before)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from distillguard.errors import ConfigError
 from distillguard.linking.keys import KIND_CODE
 from distillguard.linking.window import KeyWindow
 from distillguard.scoring.evidence import Arrays
@@ -71,9 +72,11 @@ _PLANES = np.random.default_rng(_SEED + 1).normal(
 
 
 def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, np.ndarray]:
-    """The window's live (account row, key code, hours held) of `accounts` (rows in their
-    order); holdings of accounts not in `accounts` are left out."""
+    """The window's live (account row, key code and value, hours held, kind, degree) of
+    `accounts` (rows in their order); holdings of accounts not in `accounts` are left out."""
     codes = keys.codes
+    if len(codes.key_value) != len(codes.key_kind):
+        raise ConfigError("the linking window's key codes carry no key values to hash")
     live = np.flatnonzero(keys.counts > 0)
     position = {a: i for i, a in enumerate(accounts.tolist())}
     row_of = np.array([position.get(a, -1) for a in codes.accounts.tolist()], dtype=np.int64)
@@ -83,6 +86,7 @@ def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "row": rows[mine],
         "key": key,
+        "value": codes.key_value[key],
         "hours": keys.counts[live][mine].astype(np.int64),
         "kind": codes.key_kind[key],
         "degree": keys.degree[key].astype(np.int64),
@@ -121,7 +125,9 @@ def signatures(held: dict[str, np.ndarray], rows: int) -> np.ndarray:
     content = {name: column[shared] for name, column in content.items()}
     out = np.full((rows, BANDS * ROWS), _EMPTY, dtype=np.uint32)
     order = np.argsort(content["row"], kind="stable")
-    row, key = content["row"][order], content["key"][order].astype(np.uint64)
+    # The key's value, not its dense code: codes depend on which keys the replay's run
+    # holds (future hours included), values do not.
+    row, key = content["row"][order], content["value"][order].astype(np.uint64)
     if len(row) == 0:
         return out
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
