@@ -148,6 +148,7 @@ def test_content_features_read_the_window_for_every_account() -> None:
     f = _arrays(4, [6.0, 6.0, 6.0, 1.0])
     features = content_features(f, window, np.full(4, 0.5), np.zeros(4))
     assert all(len(v) == 4 for v in features.values())
+    assert tuple(features) == content.feature_names()
     assert features["twin_log_count"][:3] == pytest.approx([np.log2(3)] * 3)
     assert features["twin_log_count"][3] == 0.0
     assert features["pct_network_sharers"].tolist() == [0.625, 0.625, 0.625, 0.125]
@@ -169,3 +170,8 @@ def test_features_follow_key_values_not_the_codes_a_run_gave_them() -> None:
     )
     before, after = (content_features(f, w, np.full(4, 0.5), np.zeros(4)) for w in (first, moved))
     assert all(np.array_equal(before[name], after[name]) for name in before)
+
+
+def test_only_a_model_that_reads_content_features_needs_them() -> None:
+    assert content.needed(("pct_volume", "kin_pct_harvest"))
+    assert not content.needed(("pct_volume", "cluster_sync"))

@@ -54,6 +54,7 @@ PROFILE_COUNTS = (
     *(f"cap_{c}" for c in CAPABILITIES),
 )
 KIN_BANDS = 6
+TWIN_VALUES = ("pct_volume", "pct_harvest", "rich_share", "thinking_share", "new_share")
 KIN_BUCKET = 8  # accounts a profile bucket holds on average
 KIN_MAX_BITS = 16
 
@@ -236,6 +237,20 @@ def fingerprint_features(held: dict[str, np.ndarray], rows: int) -> dict[str, np
     return out
 
 
+def feature_names() -> tuple[str, ...]:
+    """The names content_features returns, in its order."""
+    sweep = ("pct_content_per_exchange", "content_repeat_share", "content_alone_share")
+    mates = ("log_count", "pct_pooled_volume", "sync", *TWIN_VALUES)
+    twins = tuple(f"{prefix}_{m}" for prefix in ("twin", "kin") for m in mates)
+    return (*sweep, *twins, *(f"pct_{kind}_sharers" for kind in FINGERPRINT_KINDS))
+
+
+def needed(features: tuple[str, ...]) -> bool:
+    """Whether a model reading `features` reads any content feature (the replay computes
+    them only then, or when every feature is observed for training)."""
+    return bool(set(features) & set(feature_names()))
+
+
 def content_features(
     f: Arrays, keys: KeyWindow, pct_harvest: np.ndarray, new: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -250,7 +265,7 @@ def content_features(
         "rich_share": np.asarray(f["rich_share"], dtype=float),
         "thinking_share": f["n_thinking"] / n,
         "new_share": new,
-    }
+    }  # the order of TWIN_VALUES
     return {
         **sweep_features(held, f["n"].astype(float)),
         **twin_features(f, band_buckets(signatures(held, rows)), values, "twin"),
