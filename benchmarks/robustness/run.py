@@ -3,7 +3,7 @@ worlds whose seeds are drawn after freezing and recorded with the result.
 
     python -m benchmarks.robustness.run train [--train-seeds 11 .. 16]
     python -m benchmarks.robustness.run fit   [--fit-seeds 1 2 3 4]
-    python -m benchmarks.robustness.run judge [--worlds 20]
+    python -m benchmarks.robustness.run judge [--worlds 20] [--baseline DIR]
     (all: [--out bench-out/robustness] [--scale 1.0] [--days N] [--jobs 2])
 
 `train` fits the combiner on the train worlds and writes it into the package. `fit` freezes,
@@ -131,10 +131,22 @@ def judge(args: argparse.Namespace) -> None:
     for d in DECIDERS:
         table = pa.concat_tables([scored(fresh[s], d, shipped()) for s in seeds])
         record[d] = _judged(table, seeds, frozen[d])
+    if args.baseline:
+        before, thresholds = _baseline(args.baseline)
+        table = pa.concat_tables([scored(fresh[s], "combiner", before) for s in seeds])
+        record["baseline"] = _judged(table, seeds, thresholds)
+        record["baseline_model"] = {"from": str(args.baseline), **before.about}
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     text = markdown(record)
     (args.out / "judge.md").write_text(text)
     print(text)
+
+
+def _baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
+    """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
+    (FOLDER/frozen.json), judged on the same fresh worlds beside the shipped one."""
+    frozen = json.loads((folder / "frozen.json").read_text())
+    return Combiner.from_json((folder / "combiner.json").read_bytes()), frozen["combiner"]
 
 
 def _judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> dict[str, object]:
@@ -164,6 +176,13 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2, help="worlds run at once")
     parser.add_argument("--out", type=Path, default=Path("bench-out/robustness"))
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="judge: a folder with an earlier combiner.json and its frozen.json, judged "
+        "on the same fresh worlds for comparison",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.step == "train":

@@ -8,8 +8,8 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
 from distillguard.errors import ConfigError
-from distillguard.scoring.cohort import percentile, percentile_within
 from distillguard.scoring.combiner import Combiner, Tree, shipped
+from distillguard.scoring.ranks import percentile, percentile_within
 
 
 def _fitted() -> tuple[GradientBoostingClassifier, np.ndarray]:

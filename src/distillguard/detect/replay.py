@@ -33,6 +33,7 @@ from distillguard.scoring.cluster import (
 )
 from distillguard.scoring.cohort import tick_features
 from distillguard.scoring.combiner import Combiner, shipped
+from distillguard.scoring.content import needed as content_needed
 from distillguard.scoring.evidence import Evidence, Scored
 
 HOUR = np.timedelta64(1, "h")
@@ -168,6 +169,7 @@ def _cluster_tick(
             membership=membership,
             cluster_score=scored.score,
             edges=edges,
+            keys=keys if learned.observe is not None or _reads_content(learned) else None,
         )
         if learned.observe is not None:
             learned.observe(tick, arrays["account_id"], features)
@@ -212,6 +214,12 @@ def _cluster_tick(
         for a in members:
             state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), float(scored.score[j]))
             state.cluster_flag.setdefault(a, tick)
+
+
+def _reads_content(learned: Learned) -> bool:
+    """Content cohorts cost a pass over the window's keys: only for a combiner that reads
+    them (the shipped one does not, see README "Robustness")."""
+    return learned.combiner is not None and content_needed(learned.combiner.features)
 
 
 def _learned_tick(

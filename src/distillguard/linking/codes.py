@@ -9,7 +9,7 @@ long as their account is active, so they come as a separate static list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -40,6 +40,9 @@ class KeyCodes:
     pairs: np.ndarray
     strong_account: np.ndarray  # sign-up keys: holder's account code ...
     strong_key: np.ndarray  # ... and the key code
+    # The 64-bit value of each traffic key code (0 for sign-up keys): codes depend on the
+    # keys a run holds, values do not, so what hashes keys (scoring.content) hashes these.
+    key_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def slices(self, start: np.datetime64, end: np.datetime64) -> list[HourSlice]:
         """The hour slices with start <= hour < end."""
@@ -65,9 +68,14 @@ def _traffic(con: duckdb.DuckDBPyConnection, hour_keys: str) -> dict[str, np.nda
           JOIN key_codes k USING (kind, key)
         ORDER BY h.hour""").fetchnumpy()
     names = con.sql("SELECT account_id FROM account_codes ORDER BY account").fetchnumpy()
-    kinds = con.sql("SELECT kind FROM key_codes ORDER BY code").fetchnumpy()
+    kinds = con.sql("SELECT kind, key FROM key_codes ORDER BY code").fetchnumpy()
     con.execute("DROP TABLE account_codes; DROP TABLE key_codes")
-    return {**rows, "names": names["account_id"].astype(str), "key_kind": kinds["kind"]}
+    return {
+        **rows,
+        "names": names["account_id"].astype(str),
+        "key_kind": kinds["kind"],
+        "key_value": kinds["key"].astype(np.int64),
+    }
 
 
 def _strong(
@@ -111,4 +119,5 @@ def key_codes(con: duckdb.DuckDBPyConnection, hour_keys: str, accounts: str | No
         pairs=pair.reshape(-1),
         strong_account=holder,
         strong_key=n_keys + strong_key.reshape(-1),
+        key_value=np.concatenate([rows["key_value"], np.zeros(len(strong_keys), np.int64)]),
     )

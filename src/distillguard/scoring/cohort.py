@@ -17,28 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from distillguard.linking.graph import Links
+from distillguard.linking.window import KeyWindow
 from distillguard.scoring.cluster import ClusterFrame
+from distillguard.scoring.content import content_features
 from distillguard.scoring.evidence import Arrays
+from distillguard.scoring.ranks import percentile, percentile_within
 
 HOD = [f"hod_{k}" for k in range(24)]
 STRONG = ("card", "signup_ip", "signup_burst")
-
-
-def percentile(x: np.ndarray) -> np.ndarray:
-    """Each value's mid-rank among the values, in (0, 1); ties share a rank."""
-    if len(x) == 0:
-        return np.zeros(0)
-    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    below = np.cumsum(counts) - counts
-    return np.asarray((below[inverse] + 0.5 * counts[inverse]) / len(x), dtype=float)
-
-
-def percentile_within(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(x))
-    for g in np.unique(groups):
-        mine = groups == g
-        out[mine] = percentile(x[mine])
-    return out
 
 
 def _share(f: Arrays, name: str) -> np.ndarray:
@@ -158,14 +144,21 @@ def tick_features(
     membership: dict[str, int],
     cluster_score: np.ndarray,
     edges: Links,
+    keys: KeyWindow | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every feature of every account row `f` holds at one tick (one row per account)."""
+    """Every feature of every account row `f` holds at one tick (one row per account);
+    with the linking window's `keys`, the content cohorts too (scoring/content.py)."""
     accounts = f["account_id"]
     own = own_features(f, own_score)
     labels = np.array([membership.get(a, -1) for a in accounts.tolist()], dtype=np.int64)
     rows = np.where(labels >= 0, np.searchsorted(frame.ids, labels), -1)
+    content = {}
+    if keys is not None:
+        new = (own["log_age_days"] < np.log1p(30)).astype(float)
+        content = content_features(f, keys, own["pct_harvest"], new)
     return {
         **own,
         **key_sharers(accounts, edges),
         **cluster_features(f, rows, frame.arrays, cluster_score, own),
+        **content,
     }
