@@ -62,11 +62,18 @@ def _traffic(con: duckdb.DuckDBPyConnection, hour_keys: str) -> dict[str, np.nda
     con.execute(f"""CREATE OR REPLACE TEMP TABLE key_codes AS
         SELECT kind, key, (row_number() OVER (ORDER BY kind, key) - 1)::BIGINT AS code
         FROM (SELECT DISTINCT kind, key FROM {hour_keys})""")
-    rows = con.sql(f"""
+    # Streamed out in Arrow batches: a materialised result (fetchnumpy) must fit DuckDB's
+    # memory limit whole, and a run's keys at 15M exchanges do not; the sort spills.
+    coded = (
+        con.sql(f"""
         SELECT timezone('UTC', h.hour) AS hour, a.account, k.code AS key
         FROM {hour_keys} h JOIN account_codes a USING (account_id)
           JOIN key_codes k USING (kind, key)
-        ORDER BY h.hour""").fetchnumpy()
+        ORDER BY h.hour""")
+        .to_arrow_reader(1 << 20)
+        .read_all()
+    )
+    rows = {name: coded[name].to_numpy() for name in coded.column_names}
     names = con.sql("SELECT account_id FROM account_codes ORDER BY account").fetchnumpy()
     kinds = con.sql("SELECT kind, key FROM key_codes ORDER BY code").fetchnumpy()
     con.execute("DROP TABLE account_codes; DROP TABLE key_codes")
