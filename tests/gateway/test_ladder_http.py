@@ -80,7 +80,11 @@ def test_throttle_is_a_token_bucket_with_retry_after(
     with serve_gateway(store_with(verdict("th", "throttle")), actions=actions) as (url, _):
         codes = [send(url, "openai", "th") for _ in range(5)]
     assert [r.status_code for r in codes] == [200, 200, 200, 429, 429]
-    assert codes[3].headers["retry-after"] == "10" and codes[3].json()["error"]["retry_after"] == 10
+    # 10 s for the next token at 6 a minute, less what refilled while the first three ran
+    # (a second or more on a loaded machine); the bucket's arithmetic is tested exactly in
+    # test_actions.py with a given clock.
+    retry = int(codes[3].headers["retry-after"])
+    assert 1 <= retry <= 10 and codes[3].json()["error"]["retry_after"] == retry
     assert len(upstream.seen("th")) == 3
 
 
