@@ -203,3 +203,30 @@ def test_only_local_file_uris_are_local_paths(uri: str, local: Path | None) -> N
     found = RemoteLake(uri).local()
     assert (found.root if found else None) == local
     assert RemoteLake(uri).exchanges_uri == uri.rstrip("/") + "/exchanges"
+
+
+def test_signals_too_large_for_memory_stay_on_disk_with_the_same_results(
+    tiny_detect: DetectSummary,
+    tiny_lake: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from distillguard.engine import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "IN_MEMORY_SIGNALS_BYTES", 0)
+    with duckdb.connect() as con:
+        DuckDBEngine().attach(con, tiny_detect.out / "signals")
+        views = con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+    assert ("signals",) in views
+    on_disk = detect([tiny_lake], tmp_path / "out")
+    held = {a.account_id: a for a in tiny_detect.accounts}
+    assert {a.account_id for a in on_disk.accounts} == held.keys()
+    for a in on_disk.accounts:
+        b = held[a.account_id]
+        assert (a.flagged, a.review, a.cluster_id, a.first_flagged_at) == (
+            b.flagged,
+            b.review,
+            b.cluster_id,
+            b.first_flagged_at,
+        )
+        assert a.score == b.score

@@ -14,6 +14,9 @@ from distillguard.linking.keys import hour_keys_sql
 from distillguard.profiles.hourly import hourly_sql, release
 
 DAY = np.timedelta64(24, "h")
+# Signals whose Parquet is larger stay on disk (a view); 4.7M exchanges write about 240 MB,
+# which held as a table ran within DuckDB's 1 GB, and 14.5M (880 MB) ran out of it.
+IN_MEMORY_SIGNALS_BYTES = 256 * 2**20
 
 
 def time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
@@ -35,9 +38,13 @@ class DuckDBEngine:
         return path if path.exists() else None
 
     def attach(self, con: duckdb.DuckDBPyConnection, signals_dir: Path) -> str:
-        """Held in memory: every later stage reads it, several times."""
+        """Held in memory while it fits (every later stage reads it, several times); past
+        that a view over the Parquet, read again by each stage, as on Spark: the same rows,
+        and a temp table that outgrows DuckDB's memory limit leaves the stages none."""
+        size = sum(f.stat().st_size for f in signals_dir.glob("*.parquet"))
+        kind = "TABLE" if size <= IN_MEMORY_SIGNALS_BYTES else "VIEW"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SIGNALS_TABLE} AS SELECT * FROM "
+            f"CREATE OR REPLACE TEMP {kind} {SIGNALS_TABLE} AS SELECT * FROM "
             f"{signals_sql(signals_dir)}"
         )
         return SIGNALS_TABLE
