@@ -156,12 +156,15 @@ def test_openai_sdk_reads_the_streamed_watermarked_answer_and_its_tool_call(
 ) -> None:
     url, _ = degraded
     text = prose(3)
-    client = openai.OpenAI(base_url=url + "/v1", api_key="sk-test",
-                           default_headers={"x-distillguard-account": "wm"})  # fmt: skip
     messages: Any = [{"role": "user", "content": f"[wm] {text}"}]
-    with client.chat.completions.stream(
-        model=ECHO, messages=messages, tools=TOOLS_OPENAI, logprobs=True, top_logprobs=2
-    ) as events:
+    # Closed when done: an SDK client left open leaks its pooled socket to a later test.
+    account = {"x-distillguard-account": "wm"}
+    with (
+        openai.OpenAI(base_url=url + "/v1", api_key="sk-test", default_headers=account) as client,
+        client.chat.completions.stream(
+            model=ECHO, messages=messages, tools=TOOLS_OPENAI, logprobs=True, top_logprobs=2
+        ) as events,
+    ):
         final = events.get_final_completion()
     choice = final.choices[0]
     assert choice.finish_reason == "tool_calls"
@@ -191,15 +194,15 @@ def test_anthropic_sdk_reads_the_watermarked_answer_and_its_tool_use(
 ) -> None:
     url, _ = degraded
     text = prose(5)
-    client = anthropic.Anthropic(base_url=url, api_key="sk-test",
-                                 default_headers={"x-distillguard-account": "wm"})  # fmt: skip
     ask: Any = {"model": ECHO, "max_tokens": 100, "tools": TOOLS_ANTHROPIC,
                 "messages": [{"role": "user", "content": f"[wm] {text}"}]}  # fmt: skip
-    if stream:
-        with client.messages.stream(**ask) as events:
-            final = events.get_final_message()
-    else:
-        final = client.messages.create(**ask)
+    account = {"x-distillguard-account": "wm"}
+    with anthropic.Anthropic(base_url=url, api_key="sk-test", default_headers=account) as client:
+        if stream:
+            with client.messages.stream(**ask) as events:
+                final = events.get_final_message()
+        else:
+            final = client.messages.create(**ask)
     kinds = [block.type for block in final.content]
     assert kinds == ["text", "tool_use"]
     first, second = final.content
