@@ -31,6 +31,7 @@ from distillguard.linking.window import KeyWindow
 from distillguard.scoring.evidence import Arrays
 from distillguard.scoring.ranks import percentile
 from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.sketch import hash_permutations
 
 CONTENT_KINDS = ("prompt_start", "prompt_end", "prompt_near")
 FINGERPRINT_KINDS = ("network", "asn", "system")
@@ -59,14 +60,7 @@ KIN_BUCKET = 8  # accounts a profile bucket holds on average
 KIN_MAX_BITS = 16
 
 
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(_SEED)
-    a = rng.integers(1, 2**62, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-    b = rng.integers(0, 2**62, size=BANDS * ROWS, dtype=np.uint64)
-    return a, b
-
-
-_A, _B = _permutations()
+_A, _B = hash_permutations(_SEED, BANDS * ROWS, high=2**62)
 _PLANES = np.random.default_rng(_SEED + 1).normal(
     size=(len(PROFILE_COUNTS) + 6, KIN_BANDS, KIN_MAX_BITS)
 )

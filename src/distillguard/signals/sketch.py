@@ -28,14 +28,15 @@ _MAX_WORDS = 200  # a long prompt's first words are its template
 _EMPTY = np.iinfo(np.uint64).max
 
 
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(_SEED)
-    a = rng.integers(1, 2**63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
-    b = rng.integers(0, 2**63, size=BANDS * ROWS, dtype=np.uint64)
+def hash_permutations(seed: int, count: int, high: int = 2**63) -> tuple[np.ndarray, np.ndarray]:
+    """Odd multipliers and offsets of `count` universal hash functions, drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, high, size=count, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, high, size=count, dtype=np.uint64)
     return a, b
 
 
-_A, _B = _permutations()
+_A, _B = hash_permutations(_SEED, BANDS * ROWS)
 
 
 def _permuted_words(words: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
