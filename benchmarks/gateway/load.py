@@ -4,11 +4,15 @@ It runs on aiohttp and uvloop with the request bodies encoded in advance, so tha
 harness spends little of the machine's CPU (about 0.1 ms a request) and what is measured
 is the server. Each run also records the CPU seconds the processes under test used
 (read from /proc), so a figure taken on a busy machine still says what a request costs.
+Requests are dispatched when due, the first second of every run opens the connections at
+the measured rate and is not counted, and the client collects no garbage while it
+measures: its own pauses and a cold connection pool are not the server's latency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from dataclasses import dataclass
@@ -47,19 +51,20 @@ def _body(i: int) -> bytes:
     return orjson.dumps(body)
 
 
-async def _run(url: str, rate: int, seconds: float, accounts: int) -> tuple[np.ndarray, ...]:
-    n = int(rate * seconds)
+async def _run(
+    url: str, rate: int, seconds: float, accounts: int, warmup_s: float
+) -> tuple[np.ndarray, ...]:
+    """Requests dispatched on schedule (a task each, created when due, not all up front);
+    the first `warmup_s` seconds open the connections at the measured rate and are dropped."""
+    skip, n = int(rate * warmup_s), int(rate * (warmup_s + seconds))
     bodies = [_body(i) for i in range(n)]
     latencies, late = np.zeros(n), np.zeros(n)
     statuses = np.zeros(n, dtype=np.int64)
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        start = time.perf_counter() + 0.1
 
-        async def one(i: int) -> None:
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        async def one(i: int, due: float) -> None:
             sent = time.perf_counter()
             late[i] = sent - due
             headers = {"x-distillguard-account": f"bench-{i % accounts}",
@@ -73,20 +78,43 @@ async def _run(url: str, rate: int, seconds: float, accounts: int) -> tuple[np.n
                 statuses[i] = -1
             latencies[i] = time.perf_counter() - sent
 
-        await asyncio.gather(*(one(i) for i in range(n)))
-        elapsed = time.perf_counter() - start
-    return latencies, late, statuses, np.array([elapsed])
+        tasks, start = [], time.perf_counter()
+        for i in range(n):
+            due = start + i / rate
+            if due > time.perf_counter():
+                await asyncio.sleep(due - time.perf_counter())
+            tasks.append(asyncio.create_task(one(i, due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - (start + warmup_s)
+    return latencies[skip:], late[skip:], statuses[skip:], np.array([elapsed])
 
 
 def run_load(
-    url: str, rate: int, seconds: float, pids: dict[str, int] | None = None, accounts: int = 500
+    url: str,
+    rate: int,
+    seconds: float,
+    *,
+    pids: dict[str, int] | None = None,
+    accounts: int = 500,
+    warmup_s: float = 1.0,
 ) -> LoadResult:
-    """Send `rate` requests a second for `seconds`; `pids` name the processes to charge."""
+    """Send `rate` requests a second for `seconds` after `warmup_s` more; `pids` name the
+    processes to charge (their CPU over the whole run, warm-up included)."""
     pids = {**(pids or {}), "client": os.getpid()}
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    latencies, late, statuses, elapsed = uvloop.run(_run(url, rate, seconds, accounts))
+    # The client's own full collections (tens of ms with a run's tasks alive) would be
+    # counted as the server's latency: none while it measures.
+    gc.collect()
+    gc.disable()
+    try:
+        latencies, late, statuses, elapsed = uvloop.run(
+            _run(url, rate, seconds, accounts, warmup_s)
+        )
+    finally:
+        gc.enable()
+    n_all = int(rate * (warmup_s + seconds))
     n = len(latencies)
-    cpu = {name: (cpu_seconds(pid) - before[name]) * 1000 / n for name, pid in pids.items()}
+    cpu = {name: (cpu_seconds(pid) - before[name]) * 1000 / n_all for name, pid in pids.items()}
     codes, counts = np.unique(statuses, return_counts=True)
     return LoadResult(
         rate=rate,

@@ -3,7 +3,9 @@
     python -m benchmarks.gateway.run [--rates 200 1000] [--seconds 10] [--work bench-out/gateway]
                                      [--only-decide]
 
-First the decision alone (benchmarks/gateway/decide.py), then over HTTP.
+First the decision alone (benchmarks/gateway/decide.py), then over HTTP: straight to the
+upstream, through a bare pass-through proxy on the same stack (benchmarks/gateway/bare_proxy.py,
+the floor any proxy process adds here), and through the gateway.
 
 The fake upstream (tests/fake_upstream.py) and each gateway run as their own processes
 (`distillguard gateway ...`, exchange log on, enforce mode); an open-loop client sends
@@ -83,6 +85,30 @@ def _added(result: LoadResult, direct: LoadResult) -> dict[str, float]:
             "added_p99_ms": result.p99_ms - direct.p99_ms}  # fmt: skip
 
 
+def _bare_proxy(
+    upstream_url: str, upstream_pid: int, rates: list[int], seconds: float,
+    direct: dict[int, LoadResult],
+) -> dict[int, dict[str, Any]]:  # fmt: skip
+    """The floor: a pass-through proxy on the same stack with none of the gateway's work."""
+    port = free_port()
+    proxy, url = _start(["benchmarks.gateway.bare_proxy", "--upstream", upstream_url,
+                         "--port", str(port)], port)  # fmt: skip
+    rows = {}
+    try:
+        _warm(url)
+        for rate in rates:
+            result = run_load(
+                url, rate, seconds, pids={"gateway": proxy.pid, "upstream": upstream_pid}
+            )
+            rows[rate] = {"path": "bare proxy", "store": "-", "policy": "-", **asdict(result),
+                          **_added(result, direct[rate])}  # fmt: skip
+            print(json.dumps(rows[rate]), file=sys.stderr)
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+    return rows
+
+
 def bench(work: Path, rates: list[int], seconds: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with redis_server(work) as redis:
@@ -91,14 +117,16 @@ def bench(work: Path, rates: list[int], seconds: float) -> list[dict[str, Any]]:
         try:
             _warm(upstream_url)
             pids = {"upstream": upstream.pid}
-            direct = {rate: run_load(upstream_url, rate, seconds, pids) for rate in rates}
+            direct = {rate: run_load(upstream_url, rate, seconds, pids=pids) for rate in rates}
             for result in direct.values():
                 rows.append({"path": "direct", "store": "-", "policy": "-", **asdict(result)})
+            bare = _bare_proxy(upstream_url, upstream.pid, rates, seconds, direct)
+            rows += bare.values()
             for store in ("file", "redis"):
                 for classifiers in (False, True):
                     state = str(work / "verdicts.jsonl") if store == "file" else redis.url
                     rows += _through_gateway(work, (upstream_url, upstream.pid), state, store,
-                                             classifiers, rates, seconds, direct)  # fmt: skip
+                                             classifiers, rates, seconds, direct, bare)  # fmt: skip
         finally:
             upstream.terminate()
             upstream.wait(timeout=30)
@@ -114,6 +142,7 @@ def _through_gateway(  # noqa: PLR0917
     rates: list[int],
     seconds: float,
     direct: dict[int, LoadResult],
+    bare: dict[int, dict[str, Any]],
 ) -> list[dict[str, Any]]:
     _seed(state)
     port = free_port()
@@ -126,10 +155,13 @@ def _through_gateway(  # noqa: PLR0917
     try:
         _warm(url)
         for rate in rates:
-            result = run_load(url, rate, seconds, {"gateway": gateway.pid, "upstream": upstream[1]})
+            result = run_load(
+                url, rate, seconds, pids={"gateway": gateway.pid, "upstream": upstream[1]}
+            )
             policy = "default" if classifiers else "verdicts"
+            over = {"over_bare_p99_ms": result.p99_ms - bare[rate]["p99_ms"]}
             rows.append({"path": "gateway", "store": store, "policy": policy, **asdict(result),
-                         **_added(result, direct[rate])})  # fmt: skip
+                         **_added(result, direct[rate]), **over})  # fmt: skip
             print(json.dumps(rows[-1]), file=sys.stderr)
     finally:
         gateway.terminate()
@@ -139,16 +171,18 @@ def _through_gateway(  # noqa: PLR0917
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| path | store | policy | rate | achieved/s | ok | errors | p50 ms | p99 ms "
-            "| added p50 | added p99 | client late p99 | CPU ms/req gateway | upstream | client "
-            "| load avg |")  # fmt: skip
-    lines = [head, "|" + "---|" * 16]
+            "| added p50 | added p99 | p99 over bare proxy | client late p99 | CPU ms/req gateway "
+            "| upstream | client | load avg |")  # fmt: skip
+    lines = [head, "|" + "---|" * 17]
     for r in rows:
         added = (f"{r['added_p50_ms']:.2f} | {r['added_p99_ms']:.2f}" if "added_p50_ms" in r
                  else "- | -")  # fmt: skip
         cpu = r["cpu_ms_per_request"]
+        over = f"{r['over_bare_p99_ms']:.2f}" if "over_bare_p99_ms" in r else "-"
         lines.append(
             f"| {r['path']} | {r['store']} | {r['policy']} | {r['rate']} | {r['achieved_rps']:.0f} "
             f"| {r['ok']} | {r['errors']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {added} "
+            f"| {over} "
             f"| {r['late_p99_ms']:.1f} | {cpu.get('gateway', 0):.2f} | {cpu['upstream']:.2f} "
             f"| {cpu['client']:.2f} | {r['load_average']:.1f} |"
         )
