@@ -1,8 +1,8 @@
 """A learned combiner of an account's relative and cohort features (scoring/cohort.py).
 
-Gradient-boosted trees trained by `scripts/train_combiner.py` on randomised simulated
-worlds only (`simulate --preset randomized`, seeds listed in the model file) and judged by
-`benchmarks/robustness` on worlds it never saw. The trees are shipped as JSON (feature
+Gradient-boosted trees trained by `benchmarks/robustness` (`run train`) on randomised
+simulated worlds only (`simulate --preset randomized`, seeds listed in the model file) and
+judged there on worlds it never saw. The trees are shipped as JSON (feature
 names, thresholds, leaf values) and evaluated here with NumPy, so no pickled object is
 loaded and the model reads nothing but the features it names.
 """
@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from distillguard.errors import ConfigError
+from distillguard.scoring.forest import Forest
 
 MODEL_FILE = "combiner.json"
 
@@ -85,9 +86,13 @@ class Combiner:
         """The probability the model gives each row of being an attack account."""
         by_feature = np.ascontiguousarray(self.matrix(columns).T)
         raw = np.full(by_feature.shape[1], self.baseline)
-        for tree in self.trees:  # in order: the same sum, term by term, as ever
-            raw += self.learning_rate * tree.predict_columns(by_feature)
+        for values in self._forest.leaf_values(by_feature):  # in order: the same sum, term by term
+            raw += self.learning_rate * values
         return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=float)
+
+    @functools.cached_property
+    def _forest(self) -> Forest:
+        return Forest.of(self.trees)
 
     def to_json(self) -> bytes:
         trees = [

@@ -1,0 +1,119 @@
+"""The combiner's trees as one forest of complete binary trees, walked level by level.
+
+Walking each tree node by node in NumPy costs a pass over the rows per node (a depth-5
+tree has up to 31), for every tree. Padded to complete trees of one depth, all trees step
+down one level together: per level, each (tree, row) pair gathers its node's feature and
+threshold and goes left or right, so a forest of T trees of depth D costs D gathers of
+T x rows instead of up to T x (2^D - 1) passes. A leaf above the bottom becomes a chain of
+nodes that always go left (threshold +inf) down to copies of its value, so every path
+still ends at the value the tree gives; the sum over trees is taken in the trees' order,
+term by term, so the scores are the same numbers to the last bit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+ROWS_PER_BLOCK = 256  # (trees x rows) arrays that stay in cache: twice as fast as 2,048
+
+
+class TreeArrays(Protocol):
+    """One tree as node arrays (scoring.combiner.Tree): feature -2 at leaves."""
+
+    @property
+    def feature(self) -> np.ndarray: ...
+    @property
+    def threshold(self) -> np.ndarray: ...
+    @property
+    def left(self) -> np.ndarray: ...
+    @property
+    def right(self) -> np.ndarray: ...
+    @property
+    def value(self) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Forest:
+    feature: np.ndarray  # (trees, levels): per level, 2^level nodes side by side
+    threshold: np.ndarray
+    value: np.ndarray  # (trees, 2^depth) leaf values, left to right
+    depth: int
+
+    @classmethod
+    def of(cls, trees: Sequence[TreeArrays]) -> Forest:
+        depth = max((_depth(t, 0) for t in trees), default=0)
+        inner = 2**depth - 1
+        feature = np.zeros((len(trees), inner), dtype=np.int64)
+        threshold = np.full((len(trees), inner), np.inf)
+        value = np.zeros((len(trees), 2**depth))
+        for i, tree in enumerate(trees):
+            _fill(tree, 0, 0, inner, (feature[i], threshold[i], value[i]))
+        return cls(feature, threshold, value, depth)
+
+    def leaf_values(self, columns: np.ndarray) -> np.ndarray:
+        """(trees, rows): the value each tree gives each row of `columns` (features x rows)."""
+        out = np.empty((len(self.value), columns.shape[1]))
+        for start in range(0, columns.shape[1], ROWS_PER_BLOCK):
+            block = np.ascontiguousarray(columns[:, start : start + ROWS_PER_BLOCK])
+            out[:, start : start + block.shape[1]] = self._block(block)
+        return out
+
+    @functools.cached_property
+    def _levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per level, (feature, threshold) of its 2^level nodes per tree, trees one after
+        another: a (tree, position) pair is entry tree * 2^level + position."""
+        levels = []
+        for level in range(self.depth):
+            first, width = 2**level - 1, 2**level
+            nodes = slice(first, first + width)
+            levels.append((self.feature[:, nodes].astype(np.intp).ravel(),
+                           np.ascontiguousarray(self.threshold[:, nodes]).ravel()))  # fmt: skip
+        return levels
+
+    def _block(self, columns: np.ndarray) -> np.ndarray:
+        trees, rows = len(self.value), columns.shape[1]
+        flat = columns.ravel()
+        tree = np.arange(trees)[:, None]
+        row = np.arange(rows)[None, :]
+        position = np.zeros((trees, rows), dtype=np.intp)  # index within the level
+        for level, (feature, threshold) in enumerate(self._levels):
+            node = tree * 2**level + position
+            at = np.take(feature, node)
+            at *= rows
+            at += row  # where in `flat` each (tree, row) finds its node's feature
+            position *= 2
+            position += np.take(flat, at) > np.take(threshold, node)
+        return np.asarray(np.take(self.value.ravel(), tree * 2**self.depth + position))
+
+
+def _depth(tree: TreeArrays, node: int) -> int:
+    if tree.feature[node] < 0:
+        return 0
+    left, right = int(tree.left[node]), int(tree.right[node])
+    return 1 + max(_depth(tree, left), _depth(tree, right))
+
+
+def _fill(
+    tree: TreeArrays,
+    node: int,
+    position: int,
+    inner: int,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """Copy `node` of `tree` to heap `position` of the complete tree, and below it."""
+    feature, threshold, value = out
+    if position >= inner:
+        value[position - inner] = tree.value[node]
+        return
+    if tree.feature[node] < 0:  # a leaf above the bottom: always left, its value below
+        _fill(tree, node, 2 * position + 1, inner, out)
+        _fill(tree, node, 2 * position + 2, inner, out)
+        return
+    feature[position], threshold[position] = tree.feature[node], tree.threshold[node]
+    _fill(tree, int(tree.left[node]), 2 * position + 1, inner, out)
+    _fill(tree, int(tree.right[node]), 2 * position + 2, inner, out)
