@@ -1,8 +1,8 @@
 """Robustness benchmark: settings chosen on randomised worlds, frozen, then judged on fresh
 worlds whose seeds are drawn after freezing and recorded with the result.
 
-    python -m benchmarks.robustness.run train [--train-seeds 11 .. 16]
-    python -m benchmarks.robustness.run fit   [--fit-seeds 1 2 3 4]
+    python -m benchmarks.robustness.run train [--train-seeds 101 .. 180]
+    python -m benchmarks.robustness.run fit   [--fit-seeds 1 .. 4 21 .. 40]
     python -m benchmarks.robustness.run judge [--worlds 20] [--baseline DIR]
     (all: [--out bench-out/robustness] [--scale 1.0] [--days N] [--jobs 2])
 
@@ -43,8 +43,9 @@ from distillguard.scoring.combiner import Combiner
 
 # (pooled benign false-positive rate, every benign population's, pooled) on the fit worlds:
 # a margin below the targets the fresh worlds are judged against (0.5% and 1% for flags,
-# 1% for the review tier).
-TARGETS = {"flag": (0.004, 0.008), "review": (0.008, 0.02)}
+# 1% for the review tier). Every population at half the 1% bar for flags: a fresh world
+# holds a few dozen power users or coding-agent users, where one account is 2-4%.
+TARGETS = {"flag": (0.004, 0.005), "review": (0.008, 0.02)}
 DECIDERS = ("rules", "combiner")
 
 
@@ -169,8 +170,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("step", choices=("train", "fit", "judge"))
-    parser.add_argument("--train-seeds", type=int, nargs="+", default=list(range(11, 17)))
-    parser.add_argument("--fit-seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    # Many worlds each: what carries to worlds never seen is the variety of worlds trained
+    # on, and a threshold frozen over few worlds follows their handful of power users.
+    parser.add_argument("--train-seeds", type=int, nargs="+", default=list(range(101, 181)))
+    parser.add_argument("--fit-seeds", type=int, nargs="+", default=[*range(1, 5), *range(21, 41)])
     parser.add_argument("--worlds", type=int, default=20, help="fresh worlds (judge)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=None)

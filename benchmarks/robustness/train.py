@@ -11,14 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from benchmarks.robustness.worlds import World
 from distillguard.scoring.combiner import MODEL_FILE, Combiner, Tree
 
 OUT = Path(__file__).resolve().parents[2] / "src" / "distillguard" / "scoring" / "models"
-PARAMS = {"n_estimators": 200, "max_depth": 3, "learning_rate": 0.1, "subsample": 0.7}
+# Histogram gradient boosting: fast enough to learn from many worlds (what generalises to
+# worlds never seen is the variety of worlds, not the number of rows from each); a fixed
+# number of trees and no early stopping, so a run is reproducible from its seeds.
+PARAMS: dict[str, object] = {
+    "max_iter": 500,
+    "max_depth": 5,
+    "learning_rate": 0.08,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
 MAX_ROWS_PER_WORLD = 20_000
 MAX_WEIGHT = 20.0
 
@@ -55,24 +64,27 @@ def rows(world: World, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
 
 
 def export(
-    model: GradientBoostingClassifier, names: list[str], about: dict[str, object]
+    model: HistGradientBoostingClassifier, names: list[str], about: dict[str, object]
 ) -> Combiner:
-    trees = tuple(
-        Tree(
-            t.tree_.feature.astype(np.int64),
-            t.tree_.threshold.astype(float),
-            t.tree_.children_left.astype(np.int64),
-            t.tree_.children_right.astype(np.int64),
-            t.tree_.value[:, 0, 0].astype(float),
+    """The fitted trees as the combiner's JSON trees. scikit-learn keeps them in
+    `_predictors` (one node table per boosting round, leaf values already scaled by the
+    learning rate) beside `_baseline_prediction`; train() checks the export reproduces
+    predict_proba, so a change in those private fields fails loudly, never silently."""
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append(
+            Tree(
+                np.where(leaf, -2, nodes["feature_idx"]).astype(np.int64),
+                nodes["num_threshold"].astype(float),
+                np.where(leaf, -1, nodes["left"]).astype(np.int64),
+                np.where(leaf, -1, nodes["right"]).astype(np.int64),
+                nodes["value"].astype(float),
+            )
         )
-        for t in model.estimators_[:, 0]
-    )
-    lr = float(model.learning_rate)
-    probe = np.zeros((1, len(names)))
-    baseline = float(model.decision_function(probe)[0]) - lr * sum(
-        float(t.predict(probe)[0]) for t in trees
-    )
-    return Combiner(tuple(names), baseline, lr, trees, about)
+    baseline = float(np.ravel(model._baseline_prediction)[0])
+    return Combiner(tuple(names), baseline, 1.0, tuple(trees), about)
 
 
 def train(worlds: dict[int, World]) -> Combiner:
@@ -82,7 +94,8 @@ def train(worlds: dict[int, World]) -> Combiner:
     x = np.concatenate([data[s][0] for s in seeds[:-1]])
     y = np.concatenate([data[s][1] for s in seeds[:-1]])
     w = np.concatenate([data[s][2] for s in seeds[:-1]])
-    model = GradientBoostingClassifier(random_state=0, **PARAMS).fit(x, y, sample_weight=w)
+    model = HistGradientBoostingClassifier(random_state=0, **PARAMS)
+    model.fit(x, y, sample_weight=w)
     held_x, held_y, _, _ = data[seeds[-1]]
     auc = float(roc_auc_score(held_y, model.predict_proba(held_x)[:, 1]))
     about = {

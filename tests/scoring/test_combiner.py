@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.ensemble import GradientBoostingClassifier
+from benchmarks.robustness.train import export
+from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 
 from distillguard.errors import ConfigError
 from distillguard.scoring.combiner import Combiner, Tree, shipped
@@ -46,6 +47,17 @@ def test_trees_evaluate_as_scikit_learn_does_and_survive_json() -> None:
     assert np.allclose(combiner.score(columns), expected, atol=1e-12)
     again = Combiner.from_json(combiner.to_json())
     assert np.allclose(again.score(columns), expected, atol=1e-12)
+
+
+def test_histogram_boosting_exports_as_scikit_learn_scores() -> None:
+    """The trainer's model (histogram gradient boosting) through the trainer's export."""
+    _, x = _fitted()
+    y = (x[:, 0] + 0.5 * x[:, 1] * x[:, 2]) > 0.2
+    model = HistGradientBoostingClassifier(max_iter=40, max_depth=4, early_stopping=False,
+                                           random_state=0).fit(x, y)  # fmt: skip
+    combiner = Combiner.from_json(export(model, ["a", "b", "c"], {}).to_json())
+    columns = {"a": x[:, 0], "b": x[:, 1], "c": x[:, 2]}
+    assert np.allclose(combiner.score(columns), model.predict_proba(x)[:, 1], atol=1e-12)
 
 
 def test_a_missing_feature_is_a_config_error() -> None:

@@ -50,11 +50,11 @@ class DetectConfig:
     decide_by: str = "combiner"
     # With decide_by="combiner": an account whose combiner probability reaches this at a
     # linking tick is flagged, or listed for review. Frozen by `benchmarks/robustness fit`
-    # on randomised worlds the combiner was not trained on (seeds 1-4): the lowest
-    # probabilities at which their benign accounts stayed within 0.4% pooled and 0.8% in
-    # every population (flag), and within 0.8% and 2% (review). See README.
-    combiner_flag: float = 0.9825
-    combiner_review: float = 0.9642
+    # on randomised worlds the combiner was not trained on (seeds 1-4 and 21-40): the
+    # lowest probabilities at which their benign accounts stayed within 0.4% pooled and
+    # 0.5% in every population (flag), and within 0.8% and 2% (review). See README.
+    combiner_flag: float = 0.9918
+    combiner_review: float = 0.9809
 
     def __post_init__(self) -> None:
         if self.decide_by not in DECIDERS:
