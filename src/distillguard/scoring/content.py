@@ -35,6 +35,7 @@ from distillguard.signals.sketch import hash_permutations
 
 CONTENT_KINDS = ("prompt_start", "prompt_end", "prompt_near")
 FINGERPRINT_KINDS = ("network", "asn", "system")
+_USED_KIND_CODES = [KIND_CODE[k] for k in (*CONTENT_KINDS, *FINGERPRINT_KINDS)]
 BANDS = 6
 ROWS = 2  # a band is two 32-bit minima: one 64-bit bucket key (band_buckets)
 POPULAR = 0.05
@@ -68,11 +69,15 @@ _PLANES = np.random.default_rng(_SEED + 1).normal(
 
 def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, np.ndarray]:
     """The window's live (account row, key code and value, hours held, kind, degree) of
-    `accounts` (rows in their order); holdings of accounts not in `accounts` are left out."""
+    `accounts` (rows in their order), for the content and fingerprint kinds; holdings of
+    accounts not in `accounts` are left out."""
     codes = keys.codes
     if len(codes.key_value) != len(codes.key_kind):
         raise ConfigError("the linking window's key codes carry no key values to hash")
     live = np.flatnonzero(keys.counts > 0)
+    # Only the kinds the content features read: co-activity, cards and the rest would be
+    # carried through every later slice for nothing.
+    live = live[np.isin(codes.key_kind[codes.pair_key[live]], _USED_KIND_CODES)]
     position = {a: i for i, a in enumerate(accounts.tolist())}
     row_of = np.array([position.get(a, -1) for a in codes.accounts.tolist()], dtype=np.int64)
     rows = row_of[codes.pair_account[live]] if len(row_of) else np.zeros(0, np.int64)
