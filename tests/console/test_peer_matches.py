@@ -1,13 +1,15 @@
 """`share match` feeds the case store: a peer's matches join the queue with their evidence.
 
 The bundle is the tiny run's own export matched back against its own lake (a peer with the
-same operator), so every account it names is one detect flagged; one of those cases is
-removed before the matches are added, to stand for an account detect did not flag.
+same operator). Its indicators name the accounts detect flagged and may name others that
+share them; one flagged account's case is removed before the matches are added, to stand
+for an account detect did not flag.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -37,19 +39,28 @@ def peer_matches(
     return out
 
 
+@dataclass(frozen=True)
+class WithMatches:
+    served: Served
+    unflagged: str  # the flagged account whose case was removed before the matches came
+    queued: frozenset[str]  # the matched accounts detect had queued
+
+
 @pytest.fixture
 def with_matches(
     tiny_detect: DetectSummary, peer_matches: Path, tmp_path: Path
-) -> Iterator[Served]:
+) -> Iterator[WithMatches]:
     state = tmp_path / "verdicts.jsonl"
     console = make_console(tiny_detect.out, tmp_path / "home", open_store(str(state)))
-    unflagged = _matched(peer_matches)[0]
+    matched = _matched(peer_matches)
+    unflagged = next(a for a in matched if console.cases.case("account", a) is not None)
     console.cases.con.execute("DELETE FROM cases WHERE kind = 'account' AND id = ?", [unflagged])
     console.evidence.pop(("account", unflagged))
-    assert add_matches(console.cases, console.evidence, peer_matches) == len(_matched(peer_matches))
+    queued = frozenset(a for a in matched if console.cases.case("account", a) is not None)
+    assert add_matches(console.cases, console.evidence, peer_matches) == len(matched)
     for url in serve(console):
         served = Served(url, console, state)
-        yield served
+        yield WithMatches(served, unflagged, queued)
         served.close()
     console.close()
 
@@ -58,26 +69,30 @@ def _matched(folder: Path) -> list[str]:
     return sorted(pq.read_table(folder / "matches.parquet")["account_id"].to_pylist())
 
 
-def test_matched_accounts_join_the_queue(with_matches: Served, peer_matches: Path) -> None:
-    matched = _matched(peer_matches)
-    cases = with_matches.console.cases
+def test_matched_accounts_join_the_queue(with_matches: WithMatches, peer_matches: Path) -> None:
+    matched, queued = _matched(peer_matches), with_matches.queued
+    assert queued  # both paths are exercised: the removed case's account joins as a peer
+    cases = with_matches.served.console.cases
     peer = cases.queue(QueueFilter(tier="peer"))
-    assert [r["id"] for r in peer.rows] == [matched[0]]  # the one detect did not queue
-    assert peer.rows[0]["reasons"].startswith("peer indicators: ")
-    for account in matched[1:]:  # queued by detect: same case, same tier, reasons extended
+    # every matched account detect did not queue, and only those, joins as a peer case
+    assert sorted(r["id"] for r in peer.rows) == sorted(set(matched) - queued)
+    assert with_matches.unflagged in {r["id"] for r in peer.rows}
+    assert all(r["reasons"].startswith("peer indicators: ") for r in peer.rows)
+    for account in queued:  # queued by detect: same case, same tier, reasons extended
         case = cases.case("account", account)
         assert case is not None and case["tier"] in {"flagged", "review"}
         assert "; peer indicators: " in case["reasons"]
 
 
-def test_a_case_page_shows_the_peer_evidence(with_matches: Served, peer_matches: Path) -> None:
-    analyst = with_matches.login("alice")
-    for account in _matched(peer_matches)[:2]:
+def test_a_case_page_shows_the_peer_evidence(with_matches: WithMatches) -> None:
+    analyst = with_matches.served.login("alice")
+    unflagged = with_matches.unflagged
+    for account in (unflagged, min(with_matches.queued)):  # a peer case, a detect case
         page = analyst.get(f"/case/account/{account}").text
         assert "same campaign as a peer" in page
         assert "matches a peer" in page  # the observed indicator match, apart from it
     queue = analyst.get("/?tier=peer").text
-    assert _matched(peer_matches)[0] in queue
+    assert unflagged in queue
 
 
 def test_console_cli_refuses_a_folder_that_is_not_a_match(
