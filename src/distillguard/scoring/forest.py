@@ -39,7 +39,7 @@ class TreeArrays(Protocol):
 
 @dataclass(frozen=True)
 class Forest:
-    feature: np.ndarray  # (trees, levels): per level, 2^level nodes side by side
+    feature: np.ndarray  # (trees, 2^depth - 1) inner nodes in heap order, level by level
     threshold: np.ndarray
     value: np.ndarray  # (trees, 2^depth) leaf values, left to right
     depth: int
