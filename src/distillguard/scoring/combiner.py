@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 import orjson
@@ -33,39 +33,8 @@ class Tree:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The leaf value each row of x (rows x features) falls in."""
-        return self.predict_columns(np.ascontiguousarray(x.T))
-
-    def predict_columns(self, columns: np.ndarray) -> np.ndarray:
-        """predict() on x.T: one comparison of a whole feature column per split, where
-        walking the rows down the tree gathered rows and nodes at every level."""
-        value = _evaluate(self._branches, columns)
-        if isinstance(value, np.ndarray):
-            return value
-        return np.full(columns.shape[1], value)  # a tree that is one leaf
-
-    @functools.cached_property
-    def _branches(self) -> Branch:
-        return _branch(self, 0)
-
-
-# A tree as nested (feature, threshold, left, right) tuples down to its leaf values.
-Branch: TypeAlias = float | tuple[int, float, "Branch", "Branch"]
-
-
-def _branch(tree: Tree, node: int) -> Branch:
-    feature = int(tree.feature[node])
-    if feature < 0:
-        return float(tree.value[node])
-    left, right = int(tree.left[node]), int(tree.right[node])
-    return feature, float(tree.threshold[node]), _branch(tree, left), _branch(tree, right)
-
-
-def _evaluate(branch: Branch, columns: np.ndarray) -> float | np.ndarray:
-    if isinstance(branch, float):
-        return branch
-    feature, threshold, left, right = branch
-    go_left = columns[feature] <= threshold
-    return np.where(go_left, _evaluate(left, columns), _evaluate(right, columns))
+        values = Forest.of([self]).leaf_values(np.ascontiguousarray(x.T))
+        return np.asarray(values[0])
 
 
 @dataclass(frozen=True)
