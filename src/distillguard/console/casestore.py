@@ -133,17 +133,19 @@ class CaseStore:
         )
         with self._write:
             cur = self.con.cursor()
+            cur.execute(f"CREATE TEMP TABLE peer_matches AS SELECT * FROM {path}")  # read once
             cur.execute(f"""
                 UPDATE cases SET reasons = cases.reasons || '; ' || {reason}
-                FROM {path} m WHERE cases.kind = 'account' AND cases.id = m.account_id""")
+                FROM peer_matches m WHERE cases.kind = 'account' AND cases.id = m.account_id""")
             cur.execute(f"""
                 INSERT INTO cases
                 SELECT 'account', m.account_id, m.confidence, 'peer', NULL, m.first_match_at,
                        x.capability, x.access_path, coalesce(x.n_exchanges, m.exchanges), 1,
                        {reason}
-                FROM {path} m LEFT JOIN account_mix x USING (account_id)
+                FROM peer_matches m LEFT JOIN account_mix x USING (account_id)
                 WHERE m.account_id NOT IN (SELECT id FROM cases WHERE kind = 'account')""")
-            row = cur.execute(f"SELECT count(*) FROM {path}").fetchone()
+            row = cur.execute("SELECT count(*) FROM peer_matches").fetchone()
+            cur.execute("DROP TABLE peer_matches")
         return int(row[0]) if row else 0
 
     def _with_status(self) -> str:
