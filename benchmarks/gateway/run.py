@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -52,8 +53,15 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def _start(args: list[str], port: int) -> tuple[subprocess.Popen[bytes], str]:
-    process = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.DEVNULL,
+# Set by --pin: the CPUs the proxy under test runs on, apart from the load generator's.
+PROXY_CPUS: set[int] | None = None
+
+
+def _start(
+    args: list[str], port: int, *, under_test: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
+    pin = ["taskset", "-c", ",".join(map(str, PROXY_CPUS))] if under_test and PROXY_CPUS else []
+    process = subprocess.Popen([*pin, sys.executable, "-m", *args], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     _wait(url, process)
@@ -92,7 +100,7 @@ def _bare_proxy(
     """The floor: a pass-through proxy on the same stack with none of the gateway's work."""
     port = free_port()
     proxy, url = _start(["benchmarks.gateway.bare_proxy", "--upstream", upstream_url,
-                         "--port", str(port)], port)  # fmt: skip
+                         "--port", str(port)], port, under_test=True)  # fmt: skip
     rows = {}
     try:
         _warm(url)
@@ -150,7 +158,7 @@ def _through_gateway(  # noqa: PLR0917
             f"127.0.0.1:{port}", "--state", state, "--mode", "enforce",
             "--policy", str(_policy(work, classifiers)),
             "--log-dir", str(work / "exchanges")]  # fmt: skip
-    gateway, url = _start(args, port)
+    gateway, url = _start(args, port, under_test=True)
     rows = []
     try:
         _warm(url)
@@ -208,13 +216,28 @@ def decisions(work: Path) -> list[dict[str, Any]]:
         return [bench_decide(s, c) for s in states for c in (False, True)]
 
 
+def _pin() -> None:
+    """The proxy under test on the last CPU; this harness, the upstream and Redis on the rest."""
+    global PROXY_CPUS  # noqa: PLW0603
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs at least 2 CPUs")
+    PROXY_CPUS = {cpus[-1]}
+    os.sched_setaffinity(0, set(cpus[:-1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--work", type=Path, default=Path("bench-out/gateway"))
     parser.add_argument("--only-decide", action="store_true", help="skip the HTTP benchmark")
+    parser.add_argument(
+        "--pin", action="store_true", help="run the proxy under test on a CPU of its own"
+    )
     args = parser.parse_args()
+    if args.pin:
+        _pin()
     args.work.mkdir(parents=True, exist_ok=True)
     decided = decisions(args.work)
     print(decide_table(decided), flush=True)
