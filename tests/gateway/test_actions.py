@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,11 +11,18 @@ import pyarrow as pa
 import pytest
 
 from distillguard.errors import ConfigError
+from distillguard.gateway import classify
 from distillguard.gateway.actions.base import Action, RequestContext
 from distillguard.gateway.actions.registry import ACTION_TYPES, build_action, build_ladder
 from distillguard.gateway.actions.throttle import TokenBuckets
 from distillguard.gateway.apis import Refusal
-from distillguard.gateway.classify import CLASSIFIER_NAMES, score_many, score_one
+from distillguard.gateway.classify import (
+    CLASSIFIER_NAMES,
+    INLINE_CHARS,
+    ClassifierWorker,
+    score_many,
+    score_one,
+)
 from distillguard.gateway.records import request_row
 from distillguard.schema.exchange_log import EXCHANGES_SCHEMA
 from distillguard.signals.registry import compute_signals
@@ -105,3 +113,33 @@ def test_classifier_scores_a_request_as_detect_scores_the_logged_row() -> None:
     live = score_many(rows, CLASSIFIER_NAMES)
     for name in CLASSIFIER_NAMES:
         assert [s[name] for s in live] == logged[f"p_{name}"].to_pylist()
+
+
+def test_classifier_scores_short_prompts_on_the_loop_and_long_ones_off_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[int] = []
+
+    def recorded(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, float]]:
+        threads.append(threading.get_ident())
+        return score_many(rows, names)
+
+    monkeypatch.setattr(classify, "score_many", recorded)
+    short = _row("Please think step by step: what is 17 * 23?")
+    long = _row("Please think step by step: " + "what is 17 * 23? " * (INLINE_CHARS // 16))
+    worker = ClassifierWorker(CLASSIFIER_NAMES)
+
+    async def both() -> list[dict[str, float]]:
+        return [await worker.score(short, 5.0), await worker.score(long, 5.0)]
+
+    scores = asyncio.run(both())
+    assert threads[0] == threading.get_ident() != threads[1]
+    assert scores == [score_one(short, CLASSIFIER_NAMES), score_one(long, CLASSIFIER_NAMES)]
+    assert scores[0]["cot_elicitation"] > 0.5
+
+
+@pytest.mark.parametrize("chars", [10, INLINE_CHARS + 100])  # on the loop, and off it
+def test_a_classifier_slower_than_its_timeout_is_a_timeout(chars: int) -> None:
+    row = _row("x" * chars)
+    with pytest.raises(TimeoutError):
+        asyncio.run(ClassifierWorker(CLASSIFIER_NAMES).score(row, 0.0))

@@ -75,7 +75,7 @@ class Enforcer:
         try:
             if self._worth_classifying(verdict):
                 timeout = self.policy.timeouts_ms.classifier / 1000
-                scores = await asyncio.wait_for(self.classifier.score(row), timeout)
+                scores = await self.classifier.score(row, timeout)
         except Exception as exc:
             failures.append(f"classifier: {type(exc).__name__}")
         wait = self.rate.take_one(account) if self.rate else 0.0
