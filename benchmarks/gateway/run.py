@@ -1,7 +1,7 @@
 """Gateway benchmark: requests per second and the latency the gateway adds, on loopback.
 
     python -m benchmarks.gateway.run [--rates 200 1000] [--seconds 10] [--work bench-out/gateway]
-                                     [--only-decide]
+                                     [--only-decide] [--pin]
 
 First the decision alone (benchmarks/gateway/decide.py), then over HTTP: straight to the
 upstream, through a bare pass-through proxy on the same stack (benchmarks/gateway/bare_proxy.py,
@@ -13,7 +13,8 @@ requests at a fixed rate, first straight to the upstream, then through the gatew
 the added latency is the difference of the two at each percentile. Stores: the file
 store read in process (the embedded default) and Redis (Debian's redis-server). Policies:
 `verdicts`, the default policy without the prompt classifiers, and `default`, with them.
-2% of the 500 accounts hold a degrade verdict, so that path is exercised too.
+2% of the 500 accounts hold a degrade verdict, so that path is exercised too. With --pin,
+the proxy under test runs on a CPU of its own and everything else on the rest.
 """
 
 from __future__ import annotations
