@@ -236,15 +236,17 @@ def _learned_tick(
     peer's indicators) joins the probability before the thresholds."""
     own = combiner.score(features)
     p = with_boost(own, arrays)
-    for i, a in enumerate(arrays["account_id"].tolist()):
-        if p[i] >= config.combiner_review:
-            state.account_review.setdefault(a, tick)
-        if p[i] >= config.combiner_flag:
-            state.account_flag.setdefault(a, tick)
-        if p[i] > state.learned_score.get(a, -1.0):
-            state.learned_score[a] = float(p[i])
-            state.learned_facts[a] = {k: round(float(features[k][i]), 3) for k in FACTS}
-            state.learned_facts[a].update(boost_facts(own, arrays, i))
+    ids = arrays["account_id"].tolist()  # one row per account at a tick
+    for i in np.flatnonzero(p >= config.combiner_review).tolist():
+        state.account_review.setdefault(ids[i], tick)
+    for i in np.flatnonzero(p >= config.combiner_flag).tolist():
+        state.account_flag.setdefault(ids[i], tick)
+    peak = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
+    for i in np.flatnonzero(p > peak).tolist():
+        a = ids[i]
+        state.learned_score[a] = float(p[i])
+        state.learned_facts[a] = {k: round(float(features[k][i]), 3) for k in FACTS}
+        state.learned_facts[a].update(boost_facts(own, arrays, i))
 
 
 def _learned_clusters(

@@ -93,16 +93,20 @@ def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _of_kinds(held: dict[str, np.ndarray], kinds: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _of_kinds(
+    held: dict[str, np.ndarray], kinds: tuple[str, ...], names: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """The named columns of the holdings of these kinds (only those: a window holds
+    millions of keys, and every column sliced is a copy)."""
     mine = np.isin(held["kind"], [KIND_CODE[k] for k in kinds])
-    return {name: column[mine] for name, column in held.items()}
+    return {name: held[name][mine] for name in names}
 
 
 def sweep_features(held: dict[str, np.ndarray], n: np.ndarray) -> dict[str, np.ndarray]:
     """Coverage of each account's content keys: distinct keys per exchange (rank), repeats
     (keys used in more than one hour) and keys no other account holds, as shares."""
     rows = len(n)
-    content = _of_kinds(held, CONTENT_KINDS)
+    content = _of_kinds(held, CONTENT_KINDS, ("row", "hours", "degree"))
     distinct = np.bincount(content["row"], minlength=rows).astype(float)
     repeated = np.bincount(content["row"], weights=content["hours"] > 1, minlength=rows)
     alone = np.bincount(content["row"], weights=content["degree"] <= 1, minlength=rows)
@@ -119,7 +123,7 @@ def signatures(held: dict[str, np.ndarray], rows: int) -> np.ndarray:
     at least one other account and by at most a POPULAR share of the window's accounts (a
     key only it holds cannot make it anyone's twin; one nearly everyone holds says nothing
     of where its prompts come from). Accounts with fewer than MIN_KEYS are all _EMPTY."""
-    content = _of_kinds(held, CONTENT_KINDS)
+    content = _of_kinds(held, CONTENT_KINDS, ("row", "value", "degree"))
     cap = max(12.0, POPULAR * rows)
     shared = (content["degree"] >= 2) & (content["degree"] <= cap)
     content = {name: column[shared] for name, column in content.items()}
@@ -229,7 +233,7 @@ def fingerprint_features(held: dict[str, np.ndarray], rows: int) -> dict[str, np
     many accounts the provider has)."""
     out = {}
     for kind in FINGERPRINT_KINDS:
-        mine = _of_kinds(held, (kind,))
+        mine = _of_kinds(held, (kind,), ("row", "degree"))
         widest = np.zeros(rows)
         np.maximum.at(widest, mine["row"], mine["degree"].astype(float))
         out[f"pct_{kind}_sharers"] = percentile(widest)
