@@ -9,12 +9,13 @@ a batch of a few rows, such as the gateway's one request, RE2 with the patterns 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from distillguard.signals.regex import matches
+from distillguard.signals.regex import SMALL_BATCH, compiled, matches
 
 Pattern = tuple[str, float]
 
@@ -34,6 +35,9 @@ class LexiconClassifier:
 
     def score(self, lowered: pa.Array) -> np.ndarray:
         """P(positive) per text; `lowered` must already be lower-case."""
+        if len(lowered) <= SMALL_BATCH:
+            texts = lowered.to_pylist()
+            return np.array([self.score_text(t or "") for t in texts], dtype=np.float64)
         out = np.zeros(len(lowered))
         # One pass of all patterns together finds the few texts any of them matches (RE2
         # runs an alternation about as fast as one pattern); only those are scored in full.
@@ -42,7 +46,20 @@ class LexiconClassifier:
             out[candidates] = self._score_all(lowered.take(pa.array(candidates)))
         return out
 
-    @property
+    def score_text(self, lowered: str) -> float:
+        """P(positive) of one lower-case text: what `score` gives its row, without Arrow."""
+        data = lowered.encode()
+        if compiled(self.any_pattern).search(data) is None:
+            return 0.0
+        if any(compiled(p).search(data) is None for p in self.requires):
+            return 0.0
+        miss = 1.0
+        for pattern, weight in self.patterns:
+            if compiled(pattern).search(data) is not None:
+                miss *= 1.0 - weight
+        return 1.0 - miss
+
+    @functools.cached_property
     def any_pattern(self) -> str:
         return "|".join(f"(?:{pattern})" for pattern, _ in self.patterns)
 

@@ -1,10 +1,14 @@
 """Text and shape of a batch of exchanges, read from the nested messages column in Arrow.
 
 Every function here works on whole columns (list offsets, flatten, take), so it costs the
-same per row whatever the batch size, and never builds Python objects per message.
+same per row whatever the batch size, and never builds Python objects per message. The
+two exceptions read one request already held as Python objects (the gateway's), where
+building an Arrow batch would cost more than the classifiers; tests hold them equal.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -39,6 +43,19 @@ def last_user_text(messages: pa.Array) -> pa.Array:
         return pa.array([""] * len(messages), pa.string())
     text = _joined_text(last.field("content"))
     return pc.if_else(pa.array(has), text, "")
+
+
+def last_text_of_row(messages: list[dict[str, Any]]) -> str:
+    """`last_user_text` of one row held as Python objects, as a gateway receives it."""
+    if not messages:
+        return ""
+    blocks = messages[-1].get("content") or []
+    return " ".join((b.get("text") or "") if b.get("type") == "text" else "" for b in blocks)
+
+
+def lower_one(text: str) -> str:
+    """`pc.utf8_lower` of one text; Python's `str.lower` agrees with it on ASCII only."""
+    return text.lower() if text.isascii() else str(pc.utf8_lower(pa.scalar(text)).as_py())
 
 
 def _combined(array: pa.Array | pa.ChunkedArray) -> pa.Array:
