@@ -1,7 +1,7 @@
 """Which texts of a column a regular expression matches: RE2 both ways, by batch size.
 
 Arrow's `match_substring_regex` runs RE2 over a whole column, but compiles the pattern on
-every call: on a lake's batches that is nothing, on the gateway's one-row batch it is most
+every call: on a lake's batches that is nothing, on the gateway's one prompt it was most
 of the cost (about a millisecond per prompt, far more under load). Small batches therefore
 search with the same engine, RE2 (google-re2), its patterns compiled once per process,
 with the options Arrow gives RE2 (UTF-8, case-sensitive, not literal), so both paths
