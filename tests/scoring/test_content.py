@@ -68,7 +68,7 @@ def test_a_sweep_has_many_distinct_keys_and_no_repeats() -> None:
     rows = [(0, k, k) for k in range(4)] + [(1, 5, h) for h in range(4)] + [(2, 0, 9)]
     window = _window(rows, kinds, 3)
     held = content.holdings(window, np.array(["a000", "a001", "a002"], dtype=object))
-    sweep = sweep_features(held, np.array([4.0, 4.0, 1.0]))
+    sweep = sweep_features(held["content"], np.array([4.0, 4.0, 1.0]))
     assert sweep["content_repeat_share"].tolist() == [0.0, 1.0, 0.0]
     assert sweep["content_alone_share"].tolist() == [0.75, 1.0, 0.0]
     ranks = sweep["pct_content_per_exchange"]
@@ -77,7 +77,7 @@ def test_a_sweep_has_many_distinct_keys_and_no_repeats() -> None:
 
 def test_holdings_keep_only_the_accounts_asked_for_in_their_order() -> None:
     window = _window([(0, 0, 0), (1, 0, 0), (2, 1, 1)], ["prompt_start"] * 2, 3)
-    held = content.holdings(window, np.array(["a002", "a000"], dtype=object))
+    held = content.holdings(window, np.array(["a002", "a000"], dtype=object))["content"]
     assert sorted(zip(held["row"].tolist(), held["key"].tolist(), strict=True)) == [
         (0, 1),
         (1, 0),
@@ -92,7 +92,6 @@ def _held(sets: list[list[int]], degree: int = 3) -> dict[str, np.ndarray]:
         "key": key,
         "value": key * 7919 + 13,
         "hours": np.ones(len(key), np.int64),
-        "kind": np.full(len(key), KIND_CODE["prompt_near"]),
         "degree": np.full(len(key), degree, np.int64),
     }
 
@@ -163,7 +162,8 @@ def test_features_follow_key_values_not_the_codes_a_run_gave_them() -> None:
     moved = _window([(a, 7 - k, h) for a, k, h in rows], kinds, 4)
     values = moved.codes.key_value
     object.__setattr__(moved.codes, "key_value", values[::-1].copy())
-    sketches = [signatures(content.holdings(w, f["account_id"]), 4) for w in (first, moved)]
+    held = [content.holdings(w, f["account_id"])["content"] for w in (first, moved)]
+    sketches = [signatures(h, 4) for h in held]
     assert (
         np.array_equal(sketches[0], sketches[1])
         and (sketches[0][:3] != np.iinfo(np.uint32).max).all()

@@ -34,11 +34,12 @@ def _walk(tree: Tree, row: np.ndarray) -> float:
     return float(tree.value[node])
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("trees", [[ONE_LEAF], [UNEVEN], [UNEVEN, ONE_LEAF, UNEVEN]])
-def test_every_row_gets_the_value_walking_its_tree_gives(trees: list[Tree]) -> None:
+def test_every_row_gets_the_value_walking_its_tree_gives(trees: list[Tree], threads: int) -> None:
     rows = np.random.default_rng(0).choice(
         [0.0, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0], (4500, 2)
-    )  # over two blocks
-    got = Forest.of(trees).leaf_values(np.ascontiguousarray(rows.T))
+    )  # over many blocks, walked by one thread or several
+    got = Forest.of(trees).leaf_values(np.ascontiguousarray(rows.T), threads=threads)
     expected = np.array([[_walk(t, r) for r in rows] for t in trees])
     assert np.array_equal(got, expected)

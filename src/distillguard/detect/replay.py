@@ -7,7 +7,9 @@ cluster with enough evidence of its own; that tick end is its first_flagged_at.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,7 +33,7 @@ from distillguard.scoring.cluster import (
     declared_members,
     score_clusters,
 )
-from distillguard.scoring.cohort import tick_features
+from distillguard.scoring.cohort import own_and_content, tick_features
 from distillguard.scoring.combiner import Combiner, shipped
 from distillguard.scoring.content import needed as content_needed
 from distillguard.scoring.evidence import Evidence, Scored
@@ -152,10 +154,11 @@ def _cluster_tick(
     idx = _as_of(replay.rows, tick, window)
     if len(idx) < 2:
         return
+    arrays = {k: v[idx] for k, v in replay.rows.items()}
+    own_content = _start_own_and_content(arrays, replay.scores.score[idx], keys, learned)
     weighted = keys.weighted(config.max_key_degree)
     edges = links(weighted, keys.codes, config.min_link)
     membership = communities(edges, config.seed, config.cluster_min_accounts)
-    arrays = {k: v[idx] for k, v in replay.rows.items()}
     scores = arrays["member_score"]  # without the ranking-only rules
     density = block_density(weighted, keys.codes, membership)
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
@@ -169,7 +172,7 @@ def _cluster_tick(
             membership=membership,
             cluster_score=scored.score,
             edges=edges,
-            keys=keys if learned.observe is not None or _reads_content(learned) else None,
+            own_content=own_content.result() if own_content is not None else None,
         )
         if learned.observe is not None:
             learned.observe(tick, arrays["account_id"], features)
@@ -214,6 +217,23 @@ def _cluster_tick(
         for a in members:
             state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), float(scored.score[j]))
             state.cluster_flag.setdefault(a, tick)
+
+
+@functools.cache
+def _side_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="tick-content")
+
+
+def _start_own_and_content(
+    arrays: dict[str, np.ndarray], own_score: np.ndarray, keys: KeyWindow, learned: Learned
+) -> Future[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] | None:
+    """The tick's own and content features, started on a second thread: they read the
+    window but no link, and NumPy lets the two threads share the two CPUs (the linking
+    runs meanwhile). The window is not changed until the next tick, after they are read."""
+    if learned.combiner is None and learned.observe is None:
+        return None
+    reads = learned.observe is not None or _reads_content(learned)
+    return _side_thread().submit(own_and_content, arrays, own_score, keys if reads else None)
 
 
 def _reads_content(learned: Learned) -> bool:

@@ -9,6 +9,7 @@ long as their account is active, so they come as a separate static list.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import duckdb
@@ -43,6 +44,19 @@ class KeyCodes:
     # The 64-bit value of each traffic key code (0 for sign-up keys): codes depend on the
     # keys a run holds, values do not, so what hashes keys (scoring.content) hashes these.
     key_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def kind_mask(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """Per pair code, whether its key is of one of `kinds` (kept: the codes never change
+        within a run, and a window ticks dozens of times over them)."""
+        if kinds not in self._kind_masks:
+            wanted = np.zeros(int(self.key_kind.max(initial=0)) + 1, dtype=bool)
+            wanted[[KIND_CODE[k] for k in kinds if KIND_CODE[k] < len(wanted)]] = True
+            self._kind_masks[kinds] = wanted[self.key_kind[self.pair_key]]
+        return self._kind_masks[kinds]
+
+    @functools.cached_property
+    def _kind_masks(self) -> dict[tuple[str, ...], np.ndarray]:
+        return {}
 
     def slices(self, start: np.datetime64, end: np.datetime64) -> list[HourSlice]:
         """The hour slices with start <= hour < end."""

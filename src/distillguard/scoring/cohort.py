@@ -136,6 +136,19 @@ def cluster_features(
     return out
 
 
+def own_and_content(
+    f: Arrays, own_score: np.ndarray, keys: KeyWindow | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The account's own features, and with the linking window's `keys` its content
+    cohorts (scoring/content.py): what a tick needs that no link or cluster enters, so
+    the replay computes it while the tick links (detect/replay.py)."""
+    own = own_features(f, own_score)
+    if keys is None:
+        return own, {}
+    new = (own["log_age_days"] < np.log1p(30)).astype(float)
+    return own, content_features(f, keys, own["pct_harvest"], new)
+
+
 def tick_features(
     f: Arrays,
     own_score: np.ndarray,
@@ -145,17 +158,15 @@ def tick_features(
     cluster_score: np.ndarray,
     edges: Links,
     keys: KeyWindow | None = None,
+    own_content: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every feature of every account row `f` holds at one tick (one row per account);
-    with the linking window's `keys`, the content cohorts too (scoring/content.py)."""
+    with the linking window's `keys`, the content cohorts too (scoring/content.py).
+    `own_content`, when given, is `own_and_content(f, own_score, keys)` already computed."""
     accounts = f["account_id"]
-    own = own_features(f, own_score)
+    own, content = own_content or own_and_content(f, own_score, keys)
     labels = np.array([membership.get(a, -1) for a in accounts.tolist()], dtype=np.int64)
     rows = np.where(labels >= 0, np.searchsorted(frame.ids, labels), -1)
-    content = {}
-    if keys is not None:
-        new = (own["log_age_days"] < np.log1p(30)).astype(float)
-        content = content_features(f, keys, own["pct_harvest"], new)
     return {
         **own,
         **key_sharers(accounts, edges),

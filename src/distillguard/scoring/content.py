@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from distillguard.errors import ConfigError
-from distillguard.linking.keys import KIND_CODE
 from distillguard.linking.window import KeyWindow
 from distillguard.scoring.evidence import Arrays
 from distillguard.scoring.ranks import percentile
@@ -35,7 +34,6 @@ from distillguard.signals.sketch import hash_permutations
 
 CONTENT_KINDS = ("prompt_start", "prompt_end", "prompt_near")
 FINGERPRINT_KINDS = ("network", "asn", "system")
-_USED_KIND_CODES = [KIND_CODE[k] for k in (*CONTENT_KINDS, *FINGERPRINT_KINDS)]
 BANDS = 6
 ROWS = 2  # a band is two 32-bit minima: one 64-bit bucket key (band_buckets)
 POPULAR = 0.05
@@ -67,46 +65,43 @@ _PLANES = np.random.default_rng(_SEED + 1).normal(
 )
 
 
-def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, np.ndarray]:
-    """The window's live (account row, key code and value, hours held, kind, degree) of
-    `accounts` (rows in their order), for the content and fingerprint kinds; holdings of
-    accounts not in `accounts` are left out."""
+Held = dict[str, np.ndarray]  # one group's holdings: row, key, hours, degree (and value)
+
+
+def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, Held]:
+    """The window's live holdings of `accounts` (rows in their order), per group: "content"
+    (the prompt kinds, with each key's value to hash) and each fingerprint kind by name;
+    per holding its account row, key code, hours held and key degree. Holdings of other
+    kinds or of accounts not in `accounts` are left out."""
     codes = keys.codes
     if len(codes.key_value) != len(codes.key_kind):
         raise ConfigError("the linking window's key codes carry no key values to hash")
-    live = np.flatnonzero(keys.counts > 0)
-    # Only the kinds the content features read: co-activity, cards and the rest would be
-    # carried through every later slice for nothing.
-    live = live[np.isin(codes.key_kind[codes.pair_key[live]], _USED_KIND_CODES)]
     position = {a: i for i, a in enumerate(accounts.tolist())}
     row_of = np.array([position.get(a, -1) for a in codes.accounts.tolist()], dtype=np.int64)
-    rows = row_of[codes.pair_account[live]] if len(row_of) else np.zeros(0, np.int64)
-    mine = rows >= 0
-    key = codes.pair_key[live][mine]
-    return {
-        "row": rows[mine],
-        "key": key,
-        "value": codes.key_value[key],
-        "hours": keys.counts[live][mine].astype(np.int64),
-        "kind": codes.key_kind[key],
-        "degree": keys.degree[key].astype(np.int64),
-    }
+    live = keys.counts > 0
+    groups = {"content": CONTENT_KINDS, **{kind: (kind,) for kind in FINGERPRINT_KINDS}}
+    out = {}
+    for group, kinds in groups.items():
+        # Each group picks its pairs straight from the window: slicing one table of all
+        # the kinds and then each group from it copied every column twice.
+        pairs = np.flatnonzero(live & codes.kind_mask(kinds))
+        rows = row_of[codes.pair_account[pairs]] if len(row_of) else np.zeros(0, np.int64)
+        pairs, rows = pairs[rows >= 0], rows[rows >= 0]
+        key = codes.pair_key[pairs]
+        out[group] = {
+            "row": rows,
+            "key": key,
+            "hours": keys.counts[pairs].astype(np.int64),
+            "degree": keys.degree[key].astype(np.int64),
+        }
+    out["content"]["value"] = codes.key_value[out["content"]["key"]]
+    return out
 
 
-def _of_kinds(
-    held: dict[str, np.ndarray], kinds: tuple[str, ...], names: tuple[str, ...]
-) -> dict[str, np.ndarray]:
-    """The named columns of the holdings of these kinds (only those: a window holds
-    millions of keys, and every column sliced is a copy)."""
-    mine = np.isin(held["kind"], [KIND_CODE[k] for k in kinds])
-    return {name: held[name][mine] for name in names}
-
-
-def sweep_features(held: dict[str, np.ndarray], n: np.ndarray) -> dict[str, np.ndarray]:
+def sweep_features(content: Held, n: np.ndarray) -> dict[str, np.ndarray]:
     """Coverage of each account's content keys: distinct keys per exchange (rank), repeats
     (keys used in more than one hour) and keys no other account holds, as shares."""
     rows = len(n)
-    content = _of_kinds(held, CONTENT_KINDS, ("row", "hours", "degree"))
     distinct = np.bincount(content["row"], minlength=rows).astype(float)
     repeated = np.bincount(content["row"], weights=content["hours"] > 1, minlength=rows)
     alone = np.bincount(content["row"], weights=content["degree"] <= 1, minlength=rows)
@@ -118,15 +113,14 @@ def sweep_features(held: dict[str, np.ndarray], n: np.ndarray) -> dict[str, np.n
     }
 
 
-def signatures(held: dict[str, np.ndarray], rows: int) -> np.ndarray:
+def signatures(content: Held, rows: int) -> np.ndarray:
     """(rows, BANDS*ROWS) MinHash signatures of each account's shared content keys: held by
     at least one other account and by at most a POPULAR share of the window's accounts (a
     key only it holds cannot make it anyone's twin; one nearly everyone holds says nothing
     of where its prompts come from). Accounts with fewer than MIN_KEYS are all _EMPTY."""
-    content = _of_kinds(held, CONTENT_KINDS, ("row", "value", "degree"))
     cap = max(12.0, POPULAR * rows)
     shared = (content["degree"] >= 2) & (content["degree"] <= cap)
-    content = {name: column[shared] for name, column in content.items()}
+    content = {name: content[name][shared] for name in ("row", "value")}
     out = np.full((rows, BANDS * ROWS), _EMPTY, dtype=np.uint32)
     order = np.argsort(content["row"], kind="stable")
     # The key's value, not its dense code: codes depend on which keys the replay's run
@@ -227,13 +221,13 @@ def profile_buckets(f: Arrays) -> np.ndarray:
     return out
 
 
-def fingerprint_features(held: dict[str, np.ndarray], rows: int) -> dict[str, np.ndarray]:
+def fingerprint_features(held: dict[str, Held], rows: int) -> dict[str, np.ndarray]:
     """How widely each account's most shared /24, ASN and system prompt are held, as a rank
     among the window's accounts (a popular agent's prompt ranks high in any window, however
     many accounts the provider has)."""
     out = {}
     for kind in FINGERPRINT_KINDS:
-        mine = _of_kinds(held, (kind,), ("row", "degree"))
+        mine = held[kind]
         widest = np.zeros(rows)
         np.maximum.at(widest, mine["row"], mine["degree"].astype(float))
         out[f"pct_{kind}_sharers"] = percentile(widest)
@@ -270,8 +264,8 @@ def content_features(
         "new_share": new,
     }  # the order of TWIN_VALUES
     return {
-        **sweep_features(held, f["n"].astype(float)),
-        **twin_features(f, band_buckets(signatures(held, rows)), values, "twin"),
+        **sweep_features(held["content"], f["n"].astype(float)),
+        **twin_features(f, band_buckets(signatures(held["content"], rows)), values, "twin"),
         **twin_features(f, profile_buckets(f), values, "kin"),
         **fingerprint_features(held, rows),
     }
