@@ -130,9 +130,12 @@ def signatures(content: Held, rows: int) -> np.ndarray:
         return out
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
     owners = row[starts]
+    hashed = np.empty_like(key)
     for j in range(BANDS * ROWS):
-        with np.errstate(over="ignore"):
-            hashed = ((key * _A[j] + _B[j]) >> np.uint64(32)).astype(np.uint32)
+        # In place, and cast after the minimum: the high 32 bits fit a uint32 either way.
+        np.multiply(key, _A[j], out=hashed)
+        hashed += _B[j]
+        hashed >>= np.uint64(32)
         out[owners, j] = np.minimum.reduceat(hashed, starts)
     counts = np.bincount(content["row"], minlength=rows)
     out[counts < MIN_KEYS] = _EMPTY
@@ -162,22 +165,26 @@ def twin_features(
     rows = len(buckets)
     n = f["n"].astype(float)
     hod = np.stack([f[h].astype(float) for h in HOD], axis=1)
+    # One table of what a group sums: volume, each value, then the 24 hours.
+    summed = np.column_stack([n, *values.values(), hod])
+    first_hour = 1 + len(values)
     sorted_n = np.sort(n)
     sums = {name: np.zeros(rows) for name in ("count", "pooled", *values, "sync")}
     for band in range(buckets.shape[1]):
         has = np.flatnonzero(buckets[:, band] >= 0)
+        if len(has) == 0:
+            continue
         idx = buckets[has, band]
         others = np.bincount(idx).astype(float)[idx] - 1.0
         mated = others > 0
-        who = has[mated]
-        sums["count"][who] += others[mated]
-        pooled_n = np.bincount(idx, weights=n[has])[idx]
-        sums["pooled"][has] += np.searchsorted(sorted_n, pooled_n) / max(rows, 1)
-        for name, v in values.items():
-            rest = np.bincount(idx, weights=v[has])[idx] - v[has]
-            sums[name][who] += rest[mated] / others[mated]
-        group_hod = np.stack([np.bincount(idx, weights=h) for h in hod[has].T], axis=1)
-        sums["sync"][who] += _cosine(hod[has], group_hod[idx] - hod[has])[mated]
+        who, mates, group_of = has[mated], others[mated], idx[mated]
+        sums["count"][who] += mates
+        group = _group_sums(idx, summed[has])
+        sums["pooled"][has] += np.searchsorted(sorted_n, group[idx, 0]) / max(rows, 1)
+        for j, name in enumerate(values, start=1):
+            sums[name][who] += (group[group_of, j] - summed[who, j]) / mates
+        own_hours = hod[who]
+        sums["sync"][who] += _cosine(own_hours, group[group_of, first_hour:] - own_hours)
     k = float(max(buckets.shape[1], 1))
     out = {
         f"{prefix}_log_count": np.log2(1.0 + sums["count"] / k),
@@ -186,6 +193,16 @@ def twin_features(
     }
     out.update({f"{prefix}_{name}": sums[name] / k for name in values})
     return out
+
+
+def _group_sums(group: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(groups, columns): each column of `weights` summed per group, in one bincount over
+    (group, column) cells. Each cell adds its rows in row order, as a bincount per column
+    would, so the sums are the same to the bit, for a thirtieth of the calls."""
+    columns = weights.shape[1]
+    cells = (group[:, None] * columns + np.arange(columns)).ravel()
+    size = (int(group.max()) + 1) * columns
+    return np.bincount(cells, weights=weights.ravel(), minlength=size).reshape(-1, columns)
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
