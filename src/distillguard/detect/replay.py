@@ -238,7 +238,7 @@ def _start_own_and_content(
 
 def _reads_content(learned: Learned) -> bool:
     """Content cohorts cost a pass over the window's keys: only for a combiner that reads
-    them (the shipped one does not, see README "Robustness")."""
+    them (the shipped one does, see README "Robustness")."""
     return learned.combiner is not None and content_needed(learned.combiner.features)
 
 
