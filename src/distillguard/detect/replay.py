@@ -164,15 +164,14 @@ def _cluster_tick(
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
     own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
-    if learned.combiner is not None or learned.observe is not None:
+    if own_content is not None:  # a combiner decides, or features are observed
         features = tick_features(
             arrays,
-            replay.scores.score[idx],
+            own_content.result(),
             frame=frame,
             membership=membership,
             cluster_score=scored.score,
             edges=edges,
-            own_content=own_content.result() if own_content is not None else None,
         )
         if learned.observe is not None:
             learned.observe(tick, arrays["account_id"], features)

@@ -151,20 +151,17 @@ def own_and_content(
 
 def tick_features(
     f: Arrays,
-    own_score: np.ndarray,
+    own_content: tuple[dict[str, np.ndarray], dict[str, np.ndarray]],
     *,
     frame: ClusterFrame,
     membership: dict[str, int],
     cluster_score: np.ndarray,
     edges: Links,
-    keys: KeyWindow | None = None,
-    own_content: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every feature of every account row `f` holds at one tick (one row per account);
-    with the linking window's `keys`, the content cohorts too (scoring/content.py).
-    `own_content`, when given, is `own_and_content(f, own_score, keys)` already computed."""
+    """Every feature of every account row `f` holds at one tick (one row per account), from
+    `own_and_content(f, ...)` and the tick's links and clusters."""
     accounts = f["account_id"]
-    own, content = own_content or own_and_content(f, own_score, keys)
+    own, content = own_content
     labels = np.array([membership.get(a, -1) for a in accounts.tolist()], dtype=np.int64)
     rows = np.where(labels >= 0, np.searchsorted(frame.ids, labels), -1)
     return {
