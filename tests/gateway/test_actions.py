@@ -22,6 +22,7 @@ from distillguard.gateway.classify import (
     ClassifierWorker,
     score_many,
     score_one,
+    score_prompt,
 )
 from distillguard.gateway.records import request_row
 from distillguard.schema.exchange_log import EXCHANGES_SCHEMA
@@ -122,21 +123,27 @@ def test_classifier_scores_a_request_as_detect_scores_the_logged_row() -> None:
         assert [s[name] for s in live] == logged[f"p_{name}"].to_pylist()
 
 
-def test_classifier_scores_short_prompts_on_the_loop_and_long_ones_off_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _record_paths(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Which scoring path (one prompt, or a batch) ran, on which thread."""
     calls: list[tuple[str, int]] = []
 
-    def one(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
+    def one(prompt: str, names: tuple[str, ...]) -> dict[str, float]:
         calls.append(("one", threading.get_ident()))
-        return score_one(row, names)
+        return score_prompt(prompt, names)
 
     def many(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, float]]:
         calls.append(("many", threading.get_ident()))
         return score_many(rows, names)
 
-    monkeypatch.setattr(classify, "score_one", one)
+    monkeypatch.setattr(classify, "score_prompt", one)
     monkeypatch.setattr(classify, "score_many", many)
+    return calls
+
+
+def test_classifier_scores_short_prompts_on_the_loop_and_long_ones_off_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _record_paths(monkeypatch)
     short = _row("Please think step by step: what is 17 * 23?")
     long = _row("Please think step by step: " + "what is 17 * 23? " * (INLINE_CHARS // 16))
     worker = ClassifierWorker(CLASSIFIER_NAMES)
@@ -151,7 +158,10 @@ def test_classifier_scores_short_prompts_on_the_loop_and_long_ones_off_it(
     assert scores[0]["cot_elicitation"] > 0.5
 
 
-def test_only_the_last_message_counts_towards_the_inline_limit() -> None:
+def test_only_the_last_message_counts_towards_the_inline_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _record_paths(monkeypatch)
     history = "earlier turn " * INLINE_CHARS
     body = {"model": "m", "messages": [
         {"role": "user", "content": history},
@@ -159,7 +169,9 @@ def test_only_the_last_message_counts_towards_the_inline_limit() -> None:
         {"role": "user", "content": "Think step by step."},
     ]}  # fmt: skip
     row = request_row("r", datetime(2026, 2, 1, tzinfo=UTC), "a", "openai", body, {})
-    assert classify.text_chars(row) == len("Think step by step.")
+    scores = asyncio.run(ClassifierWorker(CLASSIFIER_NAMES).score(row, 5.0))
+    assert calls == [("one", threading.get_ident())]  # on the loop: the history is not read
+    assert scores == score_one(row, CLASSIFIER_NAMES)
 
 
 @pytest.mark.parametrize("chars", [10, INLINE_CHARS + 100])  # on the loop, and off it

@@ -47,7 +47,12 @@ def score_many(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[
 
 def score_one(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
     """What `score_many` gives this row, from its Python objects."""
-    lowered = lower_one(last_text_of_row(row["messages"]))
+    return score_prompt(last_text_of_row(row["messages"]), names)
+
+
+def score_prompt(prompt: str, names: tuple[str, ...]) -> dict[str, float]:
+    """`score_one` of a row whose last message's text is `prompt`."""
+    lowered = lower_one(prompt)
     return {n: _BY_NAME[n].score_text(lowered) for n in names}
 
 
@@ -55,11 +60,6 @@ def score_one(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
 # in the text, so that is at most about 0.1 ms here, less than the hop to a thread and back
 # costs (measured: 0.2 ms of CPU and more latency under load). Longer ones go to a thread.
 INLINE_CHARS = 4_000
-
-
-def text_chars(row: dict[str, Any]) -> int:
-    """Characters of text the classifiers read: the last message's, not the history's."""
-    return len(last_text_of_row(row["messages"]))
 
 
 class ClassifierWorker:
@@ -79,13 +79,14 @@ class ClassifierWorker:
     async def score(self, row: dict[str, Any], timeout_s: float) -> dict[str, float]:
         if not self.names:
             return {}
-        if self._task is None and text_chars(row) <= INLINE_CHARS:
-            return self._score_inline(row, timeout_s)
+        prompt = last_text_of_row(row["messages"])  # the last message: all they read
+        if self._task is None and len(prompt) <= INLINE_CHARS:
+            return self._score_inline(prompt, timeout_s)
         return await asyncio.wait_for(self._score_off_loop(row), timeout_s)
 
-    def _score_inline(self, row: dict[str, Any], timeout_s: float) -> dict[str, float]:
+    def _score_inline(self, prompt: str, timeout_s: float) -> dict[str, float]:
         started = time.perf_counter()
-        scores = score_one(row, self.names)
+        scores = score_prompt(prompt, self.names)
         if time.perf_counter() - started > timeout_s:
             raise TimeoutError(f"classifiers took longer than {timeout_s * 1000:g} ms")
         return scores
