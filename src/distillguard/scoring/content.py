@@ -86,7 +86,8 @@ def holdings(keys: KeyWindow, accounts: np.ndarray) -> dict[str, Held]:
         # the kinds and then each group from it copied every column twice.
         pairs = np.flatnonzero(live & codes.kind_mask(kinds))
         rows = row_of[codes.pair_account[pairs]] if len(row_of) else np.zeros(0, np.int64)
-        pairs, rows = pairs[rows >= 0], rows[rows >= 0]
+        mine = rows >= 0
+        pairs, rows = pairs[mine], rows[mine]
         key = codes.pair_key[pairs]
         out[group] = {
             "row": rows,
