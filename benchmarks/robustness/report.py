@@ -44,7 +44,7 @@ def _tier_row(decider: str, tier: str, r: dict[str, Any]) -> str:
 
 
 def markdown(record: dict[str, Any]) -> str:
-    deciders = [d for d in ("rules", "combiner", "baseline") if d in record]
+    deciders = [d for d in ("rules", "combiner", "combiner-alone", "baseline") if d in record]
     lines = _header(record)
     lines += [_tier_row(d, t, record[d][t]) for d in deciders for t in TIERS]
     lines += [

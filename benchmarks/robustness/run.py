@@ -39,6 +39,7 @@ from benchmarks.robustness.measures import (
 from benchmarks.robustness.report import markdown
 from benchmarks.robustness.train import train
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
+from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import Combiner
 
 # (pooled benign false-positive rate, every benign population's, pooled) on the fit worlds:
@@ -47,6 +48,10 @@ from distillguard.scoring.combiner import Combiner
 # holds a few dozen power users or coding-agent users, where one account is 2-4%.
 TARGETS = {"flag": (0.004, 0.005), "review": (0.008, 0.02)}
 DECIDERS = ("rules", "combiner")
+# What judge reports, and whose frozen thresholds each uses: the combiner as detect runs it
+# (with its linked groups' followers), and its own estimates alone.
+JUDGED = {"rules": "rules", "combiner": "combiner", "combiner-alone": "combiner"}
+ALONE = {"combiner": "combiner-alone"}
 
 
 def _commit() -> str:
@@ -79,12 +84,17 @@ def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
     }
 
 
-def scored(world: World, decider: str, combiner: Combiner) -> pa.Table:
-    """The world's accounts with `score`: the rules' or the combiner's."""
+def scored(world: World, decider: str, combiner: Combiner, flag: float = 1.0) -> pa.Table:
+    """The world's accounts with `score`: the rules', the combiner's alone, or the
+    combiner's with its linked groups' followers (flagged as detect flags them: their score
+    is raised to the flag threshold `flag`)."""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
         score = world.combiner_scores(combiner)
+    if decider == "combiner":
+        followed = world.combiner_flagged(combiner, flag, DetectConfig().follow_rule)
+        score = np.where(followed, np.maximum(score, flag), score)
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
 
 
@@ -92,8 +102,11 @@ def fit(args: argparse.Namespace) -> None:
     from distillguard.scoring.combiner import shipped
 
     combiner = shipped()
+    # The thresholds are set on the combiner's own estimates: followers are a rule of their
+    # own, judged on the fresh worlds with and without it.
+    fitted = worlds(args.fit_seeds, args).values()
     table = {
-        d: pa.concat_tables([scored(w, d, combiner) for w in worlds(args.fit_seeds, args).values()])
+        d: pa.concat_tables([scored(w, ALONE.get(d, d), combiner) for w in fitted])
         for d in DECIDERS
     }
     frozen: dict[str, object] = {
@@ -126,15 +139,23 @@ def judge(args: argparse.Namespace) -> None:
         if seed not in used and seed not in seeds:
             seeds.append(seed)
     drawn = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    record: dict[str, object] = {"frozen": frozen, "seeds": seeds, "drawn_at": drawn}
+    record: dict[str, object] = {
+        "frozen": frozen,
+        "seeds": seeds,
+        "drawn_at": drawn,
+        "judged_at_commit": _commit(),
+        "follow_rule": asdict(DetectConfig().follow_rule),
+    }
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     fresh = worlds(seeds, args)
-    for d in DECIDERS:
-        table = pa.concat_tables([scored(fresh[s], d, shipped()) for s in seeds])
-        record[d] = _judged(table, seeds, frozen[d])
+    for d, frozen_as in JUDGED.items():
+        flag = frozen[frozen_as]["flag"]
+        table = pa.concat_tables([scored(fresh[s], d, shipped(), flag) for s in seeds])
+        record[d] = _judged(table, seeds, frozen[frozen_as])
     if args.baseline:
         before, thresholds = _baseline(args.baseline)
-        table = pa.concat_tables([scored(fresh[s], "combiner", before) for s in seeds])
+        flag = thresholds["flag"]
+        table = pa.concat_tables([scored(fresh[s], "combiner", before, flag) for s in seeds])
         record["baseline"] = _judged(table, seeds, thresholds)
         record["baseline_model"] = {"from": str(args.baseline), **before.about}
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")

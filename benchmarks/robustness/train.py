@@ -29,6 +29,7 @@ PARAMS: dict[str, object] = {
     "early_stopping": False,
 }
 MAX_ROWS_PER_WORLD = 20_000
+NOT_FEATURES = ("account_id", "tick", "cluster")  # kept with the ticks, for judging
 MAX_WEIGHT = 20.0
 
 
@@ -45,7 +46,7 @@ def balanced(groups: np.ndarray) -> np.ndarray:
 def rows(world: World, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """(features, attack?, weight, feature names) of a sample of one world's (tick, account)
     rows; attack and benign each weigh half."""
-    names = sorted(n for n in world.ticks.column_names if n != "account_id")
+    names = sorted(n for n in world.ticks.column_names if n not in NOT_FEATURES)
     accounts = world.accounts.to_pydict()
     population = dict(zip(accounts["account_id"], accounts["population"], strict=True))
     label = dict(zip(accounts["account_id"], accounts["label"], strict=True))

@@ -17,7 +17,7 @@ afterwards, for scoring the benchmark and training the combiner.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -34,6 +34,7 @@ from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 from distillguard.scoring.combiner import Combiner
+from distillguard.scoring.followers import FollowRule, followers
 from distillguard.simulate import simulate
 
 PRESET = "randomized"
@@ -51,7 +52,31 @@ class WorldSpec:
 @dataclass(frozen=True)
 class World:
     accounts: pa.Table  # seed, account_id, rule_score, rule_flagged, label, ..., group
-    ticks: pa.Table  # account_id and every feature, one row per (linking tick, account)
+    # One row per (linking tick, account): account_id, tick, cluster (its linked group at
+    # the tick, -1: none) and every feature
+    ticks: pa.Table
+
+    def combiner_flagged(self, combiner: Combiner, flag: float, rule: FollowRule) -> np.ndarray:
+        """Per account, whether detect flags it: on its own (its probability reaches `flag`
+        at a tick) or as a follower of its linked group (scoring/followers.py), the ticks
+        taken in order as the replay takes them."""
+        if "cluster" not in self.ticks.column_names:
+            raise SystemExit("a world cached before linked groups were kept: delete it, rerun")
+        ids = self.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
+        p = combiner.score({n: self.ticks[n].to_numpy() for n in combiner.features})
+        clusters = self.ticks["cluster"].to_numpy()
+        ticks = self.ticks["tick"].to_numpy()
+        bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
+        flagged: set[str] = set()
+        followed: set[str] = set()
+        for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            at = ids[start:stop]
+            flagged.update(at[p[start:stop] >= flag].tolist())
+            own = np.fromiter((a in flagged for a in at.tolist()), bool, len(at))
+            follow = followers(clusters[start:stop], own, p[start:stop], rule)
+            followed.update(at[follow].tolist())
+        everyone = flagged | followed
+        return np.array([a in everyone for a in self.accounts["account_id"].to_pylist()])
 
     def combiner_scores(self, combiner: Combiner) -> np.ndarray:
         """Each account's peak combiner probability over the ticks (0 if never seen)."""
@@ -63,6 +88,27 @@ class World:
             peak[a] = max(peak.get(a, 0.0), value)
         accounts = self.accounts["account_id"].to_pylist()
         return np.array([peak.get(a, 0.0) for a in accounts])
+
+
+@dataclass
+class TickLog:
+    """What a replay's observer is shown at every linking tick, as World.ticks keeps it."""
+
+    seen: list[pa.Table] = field(default_factory=list)
+
+    def observe(
+        self,
+        tick: np.datetime64,
+        accounts: np.ndarray,
+        f: dict[str, np.ndarray],
+        groups: np.ndarray,
+    ) -> None:
+        at = np.full(len(accounts), tick)
+        kept = {"account_id": accounts.astype(str), "tick": at, "cluster": groups, **f}
+        self.seen.append(pa.table(kept))
+
+    def table(self) -> pa.Table:
+        return pa.concat_tables(self.seen)
 
 
 def load_world(spec: WorldSpec, cache: Path, work: Path) -> World:
@@ -92,15 +138,12 @@ def run_world(spec: WorldSpec, work: Path) -> World:
             "CREATE TEMP TABLE accounts AS SELECT * FROM "
             f"read_parquet('{sql_path(lake.accounts_path)}')"
         )
-        seen: list[pa.Table] = []
-
-        def observe(tick: np.datetime64, accounts: np.ndarray, f: dict[str, np.ndarray]) -> None:
-            seen.append(pa.table({"account_id": accounts.astype(str), **f}))
-
-        result = replay(con, source, "accounts", DetectConfig(decide_by="rules"), observe=observe)
+        seen = TickLog()
+        config = DetectConfig(decide_by="rules")
+        result = replay(con, source, "accounts", config, observe=seen.observe)
         con.close()
         rules = build_results(result)[0]
-        return World(_labelled(rules, sim.files[2], spec.seed), pa.concat_tables(seen))
+        return World(_labelled(rules, sim.files[2], spec.seed), seen.table())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -1,15 +1,20 @@
 """With decide_by="combiner", the replay flags an account at the first linking tick where
 the shipped combiner's probability reaches the flag threshold and reports its peak: the
-same as scoring the features every tick exposes (what benchmarks/robustness does offline)."""
+same as scoring the features every tick exposes (what benchmarks/robustness does offline).
+Its linked groups' followers are flagged as the benchmark recomputes them from those ticks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
+import pyarrow as pa
+import pytest
+from benchmarks.robustness.worlds import TickLog, World
 
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.replay import replay
+from distillguard.detect.replay import Replay, replay
 from distillguard.detect.run import DetectSummary
 from distillguard.engine.base import SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
@@ -17,34 +22,60 @@ from distillguard.ingest.lake import connect, sql_path
 from distillguard.scoring.combiner import shipped
 
 
-def test_flags_and_scores_follow_the_combiner_at_each_tick(
-    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path
-) -> None:
-    con = connect(tmp_path)
+def _replayed(
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path, config: DetectConfig
+) -> tuple[Replay, TickLog]:
+    con: duckdb.DuckDBPyConnection = connect(tmp_path)
     source = SignalSource(DuckDBEngine(), tiny_detect.out / "signals")
     source.engine.attach(con, source.directory)
     accounts = sql_path(tiny_lake / "accounts" / "accounts.parquet")
     con.execute(f"CREATE TEMP TABLE accounts AS SELECT * FROM read_parquet('{accounts}')")
+    seen = TickLog()
+    return replay(con, source, "accounts", config, observe=seen.observe), seen
+
+
+def test_flags_and_scores_follow_the_combiner_at_each_tick(
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path
+) -> None:
     config = DetectConfig()
-    seen: list[tuple[np.datetime64, np.ndarray, np.ndarray]] = []
-    result = replay(
-        con,
-        source,
-        "accounts",
-        config,
-        observe=lambda tick, ids, f: seen.append((tick, ids, shipped().score(f))),
-    )
+    result, seen = _replayed(tiny_lake, tiny_detect, tmp_path, config)
+    ticks = seen.table()
+    ids = ticks["account_id"].to_pylist()
+    p = shipped().score({n: ticks[n].to_numpy() for n in shipped().features})
     peak: dict[str, float] = {}
     first: dict[str, np.datetime64] = {}
-    for tick, ids, p in seen:
-        for a, value in zip(ids.tolist(), p.tolist(), strict=True):
-            peak[a] = max(peak.get(a, 0.0), value)
-            if value >= config.combiner_flag:
-                first.setdefault(a, tick)
+    for tick, a, value in zip(ticks["tick"].to_numpy(), ids, p.tolist(), strict=True):
+        peak[a] = max(peak.get(a, 0.0), value)
+        if value >= config.combiner_flag:
+            first.setdefault(a, tick)
     assert result.state.learned_score == peak
     assert result.state.account_flag == first
     assert first, "the tiny campaigns should be caught"
     by_account = {a.account_id: a for a in tiny_detect.accounts}
     for a, top in peak.items():
         assert by_account[a].score == round(top, 4)
-        assert by_account[a].flagged == (a in first)
+        assert by_account[a].flagged == (a in first or a in result.state.cluster_flag)
+
+
+# (follower floor, share of the group flagged on its own): the shipped rule, and a loose
+# one under which the tiny lake's campaigns do take followers along.
+@pytest.mark.parametrize("rule", [(0.9, 0.1, False), (0.01, 0.01, True)])
+def test_followers_are_flagged_as_the_benchmark_recomputes_them(
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path, rule: tuple[float, float, bool]
+) -> None:
+    floor, share, some = rule
+    config = DetectConfig(combiner_follow_floor=floor, combiner_follow_share=share)
+    result, seen = _replayed(tiny_lake, tiny_detect, tmp_path, config)
+    ticks = seen.table()
+    accounts = sorted(set(ticks["account_id"].to_pylist()))
+    world = World(pa.table({"account_id": accounts}), ticks)
+    flagged = world.combiner_flagged(shipped(), config.combiner_flag, config.follow_rule)
+    state = result.state
+    assert set(state.account_flag) | set(state.cluster_flag) == {
+        a for a, hit in zip(accounts, flagged.tolist(), strict=True) if hit
+    }
+    followers = set(state.cluster_flag) - set(state.account_flag)
+    if some:
+        assert followers
+    for a in followers:  # each with its own probability at or above the floor at a tick
+        assert state.learned_score[a] >= floor

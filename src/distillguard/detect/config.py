@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from distillguard.errors import ConfigError
+from distillguard.scoring.followers import FollowRule
 
 # Settings that are shares or scores: each must lie in (0, 1].
 FRACTIONS = (
@@ -15,6 +16,8 @@ FRACTIONS = (
     "min_link",
     "combiner_flag",
     "combiner_review",
+    "combiner_follow_share",
+    "combiner_follow_floor",
 )
 # Who decides flags and reviews: the learned combiner of relative and cohort features
 # (scoring/combiner.py), or the hand-set rules and thresholds alone.
@@ -55,6 +58,19 @@ class DetectConfig:
     # 0.5% in every population (flag), and within 0.8% and 2% (review). See README.
     combiner_flag: float = 0.9918
     combiner_review: float = 0.9809
+    # A linked group with cluster_min_accounts members flagged on their own, making up this
+    # share of it, takes along members whose own probability reaches the floor (see
+    # scoring/followers.py; a floor at combiner_flag or above does nothing). Set on 40
+    # randomised worlds the combiner was not trained on, before a fresh judge (README,
+    # "Robustness").
+    combiner_follow_share: float = 0.1
+    combiner_follow_floor: float = 0.9
+
+    @property
+    def follow_rule(self) -> FollowRule:
+        return FollowRule(
+            self.cluster_min_accounts, self.combiner_follow_share, self.combiner_follow_floor
+        )
 
     def __post_init__(self) -> None:
         if self.decide_by not in DECIDERS:

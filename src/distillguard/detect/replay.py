@@ -17,7 +17,13 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
-from distillguard.detect.boost import AccountBoost, apply_boost, boost_facts, with_boost
+from distillguard.detect.boost import (
+    BOOST_STRENGTH,
+    AccountBoost,
+    apply_boost,
+    boost_facts,
+    with_boost,
+)
 from distillguard.detect.config import DetectConfig
 from distillguard.engine.base import KEYS_TABLE, SignalSource
 from distillguard.linking.codes import key_codes
@@ -37,6 +43,7 @@ from distillguard.scoring.cohort import own_and_content, tick_features
 from distillguard.scoring.combiner import Combiner, shipped
 from distillguard.scoring.content import needed as content_needed
 from distillguard.scoring.evidence import Evidence, Scored
+from distillguard.scoring.followers import followers
 
 HOUR = np.timedelta64(1, "h")
 
@@ -59,14 +66,26 @@ class ReplayState:
     cluster_score: dict[str, float] = field(default_factory=dict)
     flagged_clusters: list[ClusterRecord] = field(default_factory=list)
     ticks: int = 0
-    # decide_by="combiner": each account's peak combiner probability and its features then
+    # decide_by="combiner": each account's peak combiner probability, and the tick and row
+    # it peaked at, whose features explain it (read only for the accounts reported)
     learned_score: dict[str, float] = field(default_factory=dict)
-    learned_facts: dict[str, dict[str, float]] = field(default_factory=dict)
+    learned_at: dict[str, tuple[TickFacts, int]] = field(default_factory=dict)
+
+    def facts_of(self, account: str) -> dict[str, float]:
+        """The features an account's combiner explanation quotes, from its peak tick."""
+        tick, row = self.learned_at[account]
+        return tick.at(row)
+
+    @property
+    def learned_facts(self) -> dict[str, dict[str, float]]:
+        """Every account's quoted features (for comparing two replays whole)."""
+        return {a: self.facts_of(a) for a in self.learned_at}
 
 
-# Called at every linking tick with the tick, the accounts and their features (for
-# training the combiner offline; detection itself never needs it).
-Observer = Callable[[np.datetime64, np.ndarray, dict[str, np.ndarray]], None]
+# Called at every linking tick with the tick, the accounts, their features and their linked
+# group's number at the tick (-1: none), for training and judging the combiner offline;
+# detection itself never needs it.
+Observer = Callable[[np.datetime64, np.ndarray, dict[str, np.ndarray], np.ndarray], None]
 # Features an explanation quotes from the tick where the combiner peaked.
 FACTS = (
     "pct_volume",
@@ -80,6 +99,22 @@ FACTS = (
     "cluster_harvest",
     "cluster_sync",
 )
+
+
+@dataclass(frozen=True)
+class TickFacts:
+    """The FACTS columns and the combiner's own estimate of the accounts whose probability
+    rose to a new peak at one linking tick, kept as columns: building each peak's dict as
+    it happened cost more than the rest of the tick's decisions."""
+
+    columns: dict[str, np.ndarray]
+    own: np.ndarray
+    arrays: dict[str, np.ndarray]  # the outside evidence's strength, when a boost is on
+
+    def at(self, row: int) -> dict[str, float]:
+        facts = {k: round(float(v[row]), 3) for k, v in self.columns.items()}
+        facts.update(boost_facts(self.own, self.arrays, row))
+        return facts
 
 
 @dataclass(frozen=True)
@@ -163,7 +198,6 @@ def _cluster_tick(
     density = block_density(weighted, keys.codes, membership)
     frame = cluster_frame(arrays["account_id"], arrays, scores, membership, edges, density=density)
     scored = score_clusters(frame)
-    own = dict(zip(arrays["account_id"].tolist(), scores.tolist(), strict=True))
     if own_content is not None:  # a combiner decides, or features are observed
         features = tick_features(
             arrays,
@@ -174,9 +208,9 @@ def _cluster_tick(
             edges=edges,
         )
         if learned.observe is not None:
-            learned.observe(tick, arrays["account_id"], features)
+            learned.observe(tick, arrays["account_id"], features, frame.of_row)
         if learned.combiner is not None:
-            _learned_tick(
+            p = _learned_tick(
                 replay.state,
                 tick,
                 arrays=arrays,
@@ -184,10 +218,27 @@ def _cluster_tick(
                 combiner=learned.combiner,
                 config=config,
             )
-            _learned_clusters(replay.state, tick, frame, scored, config)
+            follow = _followers(replay.state, arrays["account_id"], frame.of_row, p, config)
+            _learned_clusters(replay.state, tick, frame, scored, follow=follow, config=config)
             return
+    _rule_clusters(
+        replay.state, tick, arrays, edges=edges, frame=frame, scored=scored, config=config
+    )
+
+
+def _rule_clusters(
+    state: ReplayState,
+    tick: np.datetime64,
+    arrays: dict[str, np.ndarray],
+    *,
+    edges: Links,
+    frame: ClusterFrame,
+    scored: Scored,
+    config: DetectConfig,
+) -> None:
+    """With the rules deciding: flagged clusters, and the members flagged with them."""
     shared = SharedInfrastructure.of(edges, arrays)
-    state = replay.state
+    own = dict(zip(arrays["account_id"].tolist(), arrays["member_score"].tolist(), strict=True))
     for j in np.flatnonzero(
         (scored.score >= config.cluster_threshold)
         & (frame.arrays["size"] >= config.cluster_min_accounts)
@@ -249,10 +300,10 @@ def _learned_tick(
     features: dict[str, np.ndarray],
     combiner: Combiner,
     config: DetectConfig,
-) -> None:
-    """Flags and reviews from the combiner's probability at this tick; each account keeps
-    its peak probability and the features it peaked with. Outside evidence (a boost: a
-    peer's indicators) joins the probability before the thresholds."""
+) -> np.ndarray:
+    """Flags and reviews from the combiner's probability at this tick, which it returns;
+    each account keeps its peak probability and the features it peaked with. Outside
+    evidence (a boost: a peer's indicators) joins the probability before the thresholds."""
     own = combiner.score(features)
     p = with_boost(own, arrays)
     ids = arrays["account_id"].tolist()  # one row per account at a tick
@@ -261,11 +312,32 @@ def _learned_tick(
     for i in np.flatnonzero(p >= config.combiner_flag).tolist():
         state.account_flag.setdefault(ids[i], tick)
     peak = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
-    for i in np.flatnonzero(p > peak).tolist():
-        a = ids[i]
-        state.learned_score[a] = float(p[i])
-        state.learned_facts[a] = {k: round(float(features[k][i]), 3) for k in FACTS}
-        state.learned_facts[a].update(boost_facts(own, arrays, i))
+    rose = np.flatnonzero(p > peak)
+    facts = TickFacts(
+        {k: features[k][rose] for k in FACTS},
+        own[rose],
+        {k: arrays[k][rose] for k in (BOOST_STRENGTH,) if k in arrays},
+    )
+    for j, i in enumerate(rose.tolist()):
+        state.learned_score[ids[i]] = float(p[i])
+        state.learned_at[ids[i]] = (facts, j)
+    return p
+
+
+def _followers(
+    state: ReplayState,
+    ids: np.ndarray,
+    clusters: np.ndarray,
+    probability: np.ndarray,
+    config: DetectConfig,
+) -> dict[int, list[str]]:
+    """Per linked group, the members that follow it into a flag at this tick (see
+    scoring/followers.py); only accounts flagged on their own count towards a group."""
+    flagged = np.fromiter((a in state.account_flag for a in ids.tolist()), bool, len(ids))
+    out: dict[int, list[str]] = {}
+    for i in np.flatnonzero(followers(clusters, flagged, probability, config.follow_rule)):
+        out.setdefault(int(clusters[i]), []).append(str(ids[i]))
+    return out
 
 
 def _learned_clusters(
@@ -273,16 +345,24 @@ def _learned_clusters(
     tick: np.datetime64,
     frame: ClusterFrame,
     scored: Scored,
+    *,
+    follow: dict[int, list[str]],
     config: DetectConfig,
 ) -> None:
     """A linked group with enough members flagged by the combiner is a flagged cluster,
-    explained by its cluster evidence."""
+    explained by its cluster evidence; its followers are flagged with it."""
     for j, members in enumerate(frame.members):
         flagged = [a for a in members.tolist() if a in state.account_flag]
-        if len(flagged) >= config.cluster_min_accounts:
-            score = float(np.mean([state.learned_score[a] for a in flagged]))
-            evidence = scored.evidence(CLUSTER_RULES, frame.arrays, j)
-            state.flagged_clusters.append(ClusterRecord(tick, flagged, score, evidence))
+        if len(flagged) < config.cluster_min_accounts:
+            continue
+        score = float(np.mean([state.learned_score[a] for a in flagged]))
+        evidence = scored.evidence(CLUSTER_RULES, frame.arrays, j)
+        state.flagged_clusters.append(
+            ClusterRecord(tick, flagged + follow.get(j, []), score, evidence)
+        )
+        for a in follow.get(j, []):
+            state.cluster_flag.setdefault(a, tick)
+            state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), score)
 
 
 def replay(

@@ -137,7 +137,7 @@ def build_results(
         if account in state.learned_score:  # the combiner decided: its peak is the score
             score = state.learned_score[account]
             if score >= LEARNED_EVIDENCE_FLOOR:
-                evidence = [_learned_evidence(state.learned_facts[account], score), *evidence]
+                evidence = [_learned_evidence(state.facts_of(account), score), *evidence]
         accounts.append(
             AccountResult(
                 account,

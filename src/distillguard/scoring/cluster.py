@@ -32,6 +32,7 @@ class ClusterFrame:
     ids: np.ndarray
     arrays: dict[str, np.ndarray]
     members: list[np.ndarray]  # account ids per cluster
+    of_row: np.ndarray  # per account row given, its cluster's row here (-1: not linked)
 
 
 def declared_members(accounts: np.ndarray, orgs: np.ndarray) -> frozenset[str]:
@@ -111,7 +112,9 @@ def cluster_frame(
     }
     order = np.argsort(index, kind="stable")
     members = np.split(accounts[linked][order], np.cumsum(np.bincount(index, minlength=k))[:-1])
-    return ClusterFrame(ids, arrays, members)
+    of_row = np.full(len(labels), -1, dtype=np.intp)
+    of_row[linked] = index
+    return ClusterFrame(ids, arrays, members, of_row)
 
 
 def _max_by(index: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
