@@ -132,6 +132,10 @@ def judge(args: argparse.Namespace) -> None:
     if not path.exists():
         raise SystemExit(f"no {path}: run 'fit' first, then judge on fresh worlds")
     frozen = json.loads(path.read_text())
+    if frozen["model"] != shipped().about:
+        raise SystemExit(
+            f"{path} was fit for another combiner than the one shipped: run 'fit' again"
+        )
     used = set(frozen["fit_seeds"]) | set(frozen["model"].get("train_seeds", []))
     seeds: list[int] = []
     while len(seeds) < args.worlds:  # drawn now, after freezing
