@@ -60,10 +60,11 @@ class DetectConfig:
     combiner_review: float = 0.9809
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose own probability reaches the floor (see
-    # scoring/followers.py; a floor at combiner_flag or above does nothing). Set on 40
-    # randomised worlds the combiner was not trained on, before a fresh judge (README,
-    # "Robustness").
-    combiner_follow_share: float = 0.1
+    # scoring/followers.py; a floor at combiner_flag or above does nothing). Chosen on 60
+    # randomised worlds the combiner was not trained on (judged before, so validation
+    # only), then judged on fresh ones (README, "Robustness"): half rather than a tenth
+    # kept the same recall with 3 benign followers in 60 worlds instead of 7.
+    combiner_follow_share: float = 0.5
     combiner_follow_floor: float = 0.9
 
     @property
