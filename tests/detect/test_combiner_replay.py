@@ -5,6 +5,7 @@ Its linked groups' followers are flagged as the benchmark recomputes them from t
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ from distillguard.detect.run import DetectSummary
 from distillguard.engine.base import SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.ingest.lake import connect, sql_path
-from distillguard.scoring.combiner import shipped
+from distillguard.scoring.combiner import Combiner, shipped
 
 
 def _replayed(
@@ -79,3 +80,19 @@ def test_followers_are_flagged_as_the_benchmark_recomputes_them(
         assert followers
     for a in followers:  # each with its own probability at or above the floor at a tick
         assert state.learned_score[a] >= floor
+
+
+class _Failing(Combiner):
+    def score(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        raise RuntimeError("the combiner failed at a tick")
+
+
+def test_a_combiner_that_fails_at_a_tick_fails_the_replay(
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path
+) -> None:
+    con: duckdb.DuckDBPyConnection = connect(tmp_path)
+    source = SignalSource(DuckDBEngine(), tiny_detect.out / "signals")
+    source.engine.attach(con, source.directory)
+    failing = _Failing(**{f.name: getattr(shipped(), f.name) for f in fields(Combiner)})
+    with pytest.raises(RuntimeError, match="failed at a tick"):
+        replay(con, source, None, DetectConfig(), combiner=failing)

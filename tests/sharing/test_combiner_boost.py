@@ -16,7 +16,8 @@ import pytest
 
 from distillguard.detect.boost import AccountBoost, apply_boost, with_boost
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.replay import ReplayState, replay
+from distillguard.detect.decide import ReplayState
+from distillguard.detect.replay import replay
 from distillguard.detect.results import build_results
 from distillguard.engine.base import SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine

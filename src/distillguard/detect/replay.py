@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import duckdb
@@ -18,103 +18,33 @@ import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
 from distillguard.detect.boost import (
-    BOOST_STRENGTH,
     AccountBoost,
     apply_boost,
-    boost_facts,
-    with_boost,
 )
 from distillguard.detect.config import DetectConfig
+from distillguard.detect.decide import CombinerTick, ReplayState, rule_clusters
 from distillguard.engine.base import KEYS_TABLE, SignalSource
 from distillguard.linking.codes import key_codes
-from distillguard.linking.graph import Links, block_density, communities, links
-from distillguard.linking.keys import STRONG_KINDS
+from distillguard.linking.graph import block_density, communities, links
 from distillguard.linking.window import KeyWindow
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
-from distillguard.scoring.cluster import RULES as CLUSTER_RULES
 from distillguard.scoring.cluster import (
-    ClusterFrame,
     cluster_frame,
-    declared_members,
     score_clusters,
 )
 from distillguard.scoring.cohort import own_and_content, tick_features
 from distillguard.scoring.combiner import Combiner, shipped
 from distillguard.scoring.content import needed as content_needed
-from distillguard.scoring.evidence import Evidence, Scored
-from distillguard.scoring.followers import followers
+from distillguard.scoring.evidence import Scored
 
 HOUR = np.timedelta64(1, "h")
-
-
-@dataclass
-class ClusterRecord:
-    """A flagged cluster at one tick."""
-
-    tick: np.datetime64
-    members: list[str]
-    score: float
-    evidence: list[Evidence]
-
-
-@dataclass
-class ReplayState:
-    account_flag: dict[str, np.datetime64] = field(default_factory=dict)
-    account_review: dict[str, np.datetime64] = field(default_factory=dict)
-    cluster_flag: dict[str, np.datetime64] = field(default_factory=dict)
-    cluster_score: dict[str, float] = field(default_factory=dict)
-    flagged_clusters: list[ClusterRecord] = field(default_factory=list)
-    ticks: int = 0
-    # decide_by="combiner": each account's peak combiner probability, and the tick and row
-    # it peaked at, whose features explain it (read only for the accounts reported)
-    learned_score: dict[str, float] = field(default_factory=dict)
-    learned_at: dict[str, tuple[TickFacts, int]] = field(default_factory=dict)
-
-    def facts_of(self, account: str) -> dict[str, float]:
-        """The features an account's combiner explanation quotes, from its peak tick."""
-        tick, row = self.learned_at[account]
-        return tick.at(row)
-
-    @property
-    def learned_facts(self) -> dict[str, dict[str, float]]:
-        """Every account's quoted features (for comparing two replays whole)."""
-        return {a: self.facts_of(a) for a in self.learned_at}
 
 
 # Called at every linking tick with the tick, the accounts, their features and their linked
 # group's number at the tick (-1: none), for training and judging the combiner offline;
 # detection itself never needs it.
 Observer = Callable[[np.datetime64, np.ndarray, dict[str, np.ndarray], np.ndarray], None]
-# Features an explanation quotes from the tick where the combiner peaked.
-FACTS = (
-    "pct_volume",
-    "pct_harvest",
-    "rich_share",
-    "card_sharers",
-    "signup_ip_sharers",
-    "signup_burst_sharers",
-    "cluster_log_size",
-    "cluster_pct_volume",
-    "cluster_harvest",
-    "cluster_sync",
-)
-
-
-@dataclass(frozen=True)
-class TickFacts:
-    """The FACTS columns and the combiner's own estimate of the accounts whose probability
-    rose to a new peak at one linking tick, kept as columns: building each peak's dict as
-    it happened cost more than the rest of the tick's decisions."""
-
-    columns: dict[str, np.ndarray]
-    own: np.ndarray
-    arrays: dict[str, np.ndarray]  # the outside evidence's strength, when a boost is on
-
-    def at(self, row: int) -> dict[str, float]:
-        facts = {k: round(float(v[row]), 3) for k, v in self.columns.items()}
-        facts.update(boost_facts(self.own, self.arrays, row))
-        return facts
 
 
 @dataclass(frozen=True)
@@ -154,27 +84,6 @@ def _as_of(rows: dict[str, np.ndarray], tick: np.datetime64, window: np.timedelt
     return inside[last]
 
 
-@dataclass(frozen=True)
-class SharedInfrastructure:
-    """Who in the window shares sign-up infrastructure with another account. Members of a
-    declared organisation sharing its card are a company, not a fleet."""
-
-    card: set[str]
-    any_key: set[str]
-
-    @classmethod
-    def of(cls, edges: Links, arrays: dict[str, np.ndarray]) -> SharedInfrastructure:
-        declared = declared_members(arrays["account_id"], arrays["org_id"])
-        card = edges.sharing("card", 2, declared)
-        others = {
-            a
-            for kind in STRONG_KINDS
-            if kind != "card"
-            for a in edges.sharing(kind, 2, frozenset())
-        }
-        return cls(card, card | others)
-
-
 def _cluster_tick(
     con: duckdb.DuckDBPyConnection,
     keys: KeyWindow,
@@ -183,12 +92,14 @@ def _cluster_tick(
     tick: np.datetime64,
     config: DetectConfig,
     learned: Learned,
-) -> None:
+) -> CombinerTick | None:
+    """Link the accounts of the window ending at `tick`. With the rules deciding, decide
+    the tick here; with the combiner, return the inputs of its decisions."""
     window = np.timedelta64(config.window_hours, "h")
     keys.advance(tick - window, tick)
     idx = _as_of(replay.rows, tick, window)
     if len(idx) < 2:
-        return
+        return None
     arrays = {k: v[idx] for k, v in replay.rows.items()}
     own_content = _start_own_and_content(arrays, replay.scores.score[idx], keys, learned)
     weighted = keys.weighted(config.max_key_degree)
@@ -210,63 +121,11 @@ def _cluster_tick(
         if learned.observe is not None:
             learned.observe(tick, arrays["account_id"], features, frame.of_row)
         if learned.combiner is not None:
-            p = _learned_tick(
-                replay.state,
-                tick,
-                arrays=arrays,
-                features=features,
-                combiner=learned.combiner,
-                config=config,
-            )
-            follow = _followers(replay.state, arrays["account_id"], frame.of_row, p, config)
-            _learned_clusters(replay.state, tick, frame, scored, follow=follow, config=config)
-            return
-    _rule_clusters(
+            return CombinerTick(tick, arrays, features, frame, scored)
+    rule_clusters(
         replay.state, tick, arrays, edges=edges, frame=frame, scored=scored, config=config
     )
-
-
-def _rule_clusters(
-    state: ReplayState,
-    tick: np.datetime64,
-    arrays: dict[str, np.ndarray],
-    *,
-    edges: Links,
-    frame: ClusterFrame,
-    scored: Scored,
-    config: DetectConfig,
-) -> None:
-    """With the rules deciding: flagged clusters, and the members flagged with them."""
-    shared = SharedInfrastructure.of(edges, arrays)
-    own = dict(zip(arrays["account_id"].tolist(), arrays["member_score"].tolist(), strict=True))
-    for j in np.flatnonzero(
-        (scored.score >= config.cluster_threshold)
-        & (frame.arrays["size"] >= config.cluster_min_accounts)
-    ):
-        # A member is flagged on a shared card alone (the fleet's replacement accounts are
-        # caught on their first tick), on shared sign-up infrastructure plus some evidence of
-        # its own (VPN exits and carrier NAT put strangers on one address), or on enough
-        # evidence of its own.
-        members = [
-            a
-            for a in frame.members[j].tolist()
-            if a in shared.card
-            or (a in shared.any_key and own.get(a, 0.0) >= config.member_floor)
-            or own.get(a, 0.0) >= 2 * config.member_floor
-        ]
-        if len(members) < config.cluster_min_accounts:
-            continue
-        state.flagged_clusters.append(
-            ClusterRecord(
-                tick,
-                members,
-                float(scored.score[j]),
-                scored.evidence(CLUSTER_RULES, frame.arrays, int(j)),
-            )
-        )
-        for a in members:
-            state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), float(scored.score[j]))
-            state.cluster_flag.setdefault(a, tick)
+    return None
 
 
 @functools.cache
@@ -290,79 +149,6 @@ def _reads_content(learned: Learned) -> bool:
     """Content cohorts cost a pass over the window's keys: only for a combiner that reads
     them (the shipped one does, see README "Robustness")."""
     return learned.combiner is not None and content_needed(learned.combiner.features)
-
-
-def _learned_tick(
-    state: ReplayState,
-    tick: np.datetime64,
-    *,
-    arrays: dict[str, np.ndarray],
-    features: dict[str, np.ndarray],
-    combiner: Combiner,
-    config: DetectConfig,
-) -> np.ndarray:
-    """Flags and reviews from the combiner's probability at this tick, which it returns;
-    each account keeps its peak probability and the features it peaked with. Outside
-    evidence (a boost: a peer's indicators) joins the probability before the thresholds."""
-    own = combiner.score(features)
-    p = with_boost(own, arrays)
-    ids = arrays["account_id"].tolist()  # one row per account at a tick
-    for i in np.flatnonzero(p >= config.combiner_review).tolist():
-        state.account_review.setdefault(ids[i], tick)
-    for i in np.flatnonzero(p >= config.combiner_flag).tolist():
-        state.account_flag.setdefault(ids[i], tick)
-    peak = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
-    rose = np.flatnonzero(p > peak)
-    facts = TickFacts(
-        {k: features[k][rose] for k in FACTS},
-        own[rose],
-        {k: arrays[k][rose] for k in (BOOST_STRENGTH,) if k in arrays},
-    )
-    for j, i in enumerate(rose.tolist()):
-        state.learned_score[ids[i]] = float(p[i])
-        state.learned_at[ids[i]] = (facts, j)
-    return p
-
-
-def _followers(
-    state: ReplayState,
-    ids: np.ndarray,
-    clusters: np.ndarray,
-    probability: np.ndarray,
-    config: DetectConfig,
-) -> dict[int, list[str]]:
-    """Per linked group, the members that follow it into a flag at this tick (see
-    scoring/followers.py); only accounts flagged on their own count towards a group."""
-    flagged = np.fromiter((a in state.account_flag for a in ids.tolist()), bool, len(ids))
-    out: dict[int, list[str]] = {}
-    for i in np.flatnonzero(followers(clusters, flagged, probability, config.follow_rule)):
-        out.setdefault(int(clusters[i]), []).append(str(ids[i]))
-    return out
-
-
-def _learned_clusters(
-    state: ReplayState,
-    tick: np.datetime64,
-    frame: ClusterFrame,
-    scored: Scored,
-    *,
-    follow: dict[int, list[str]],
-    config: DetectConfig,
-) -> None:
-    """A linked group with enough members flagged by the combiner is a flagged cluster,
-    explained by its cluster evidence; its followers are flagged with it."""
-    for j, members in enumerate(frame.members):
-        flagged = [a for a in members.tolist() if a in state.account_flag]
-        if len(flagged) < config.cluster_min_accounts:
-            continue
-        score = float(np.mean([state.learned_score[a] for a in flagged]))
-        evidence = scored.evidence(CLUSTER_RULES, frame.arrays, j)
-        state.flagged_clusters.append(
-            ClusterRecord(tick, flagged + follow.get(j, []), score, evidence)
-        )
-        for a in follow.get(j, []):
-            state.cluster_flag.setdefault(a, tick)
-            state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), score)
 
 
 def replay(
@@ -407,7 +193,9 @@ def replay(
         keys = _run_keys(con, source, (ticks[0] - window, ticks[-1]), hours, accounts)
         linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
         for tick in ticks:
-            _cluster_tick(con, keys, linked, tick=tick, config=config, learned=learned)
+            decision = _cluster_tick(con, keys, linked, tick=tick, config=config, learned=learned)
+            if decision is not None and learned.combiner is not None:
+                decision.decide(state, learned.combiner, config)
             state.ticks += 1
             if on_tick is not None:
                 on_tick(state.ticks, total)

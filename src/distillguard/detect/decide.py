@@ -1,0 +1,250 @@
+"""What a linking tick decides, and what the replay keeps of it between ticks.
+
+With the combiner deciding, a tick's flags and reviews come from its probability, its
+linked groups' followers from scoring/followers.py, and its flagged clusters from the
+flagged members; with the rules deciding, from the cluster score and what each member
+shares. The replay (detect/replay.py) links each tick and hands it here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from distillguard.detect.boost import BOOST_STRENGTH, boost_facts, with_boost
+from distillguard.detect.config import DetectConfig
+from distillguard.linking.graph import Links
+from distillguard.linking.keys import STRONG_KINDS
+from distillguard.scoring.cluster import RULES as CLUSTER_RULES
+from distillguard.scoring.cluster import ClusterFrame, declared_members
+from distillguard.scoring.combiner import Combiner
+from distillguard.scoring.evidence import Evidence, Scored
+from distillguard.scoring.followers import followers
+
+
+@dataclass
+class ClusterRecord:
+    """A flagged cluster at one tick."""
+
+    tick: np.datetime64
+    members: list[str]
+    score: float
+    evidence: list[Evidence]
+
+
+@dataclass
+class ReplayState:
+    account_flag: dict[str, np.datetime64] = field(default_factory=dict)
+    account_review: dict[str, np.datetime64] = field(default_factory=dict)
+    cluster_flag: dict[str, np.datetime64] = field(default_factory=dict)
+    cluster_score: dict[str, float] = field(default_factory=dict)
+    flagged_clusters: list[ClusterRecord] = field(default_factory=list)
+    ticks: int = 0
+    # decide_by="combiner": each account's peak combiner probability, and the tick and row
+    # it peaked at, whose features explain it (read only for the accounts reported)
+    learned_score: dict[str, float] = field(default_factory=dict)
+    learned_at: dict[str, tuple[TickFacts, int]] = field(default_factory=dict)
+
+    def facts_of(self, account: str) -> dict[str, float]:
+        """The features an account's combiner explanation quotes, from its peak tick."""
+        tick, row = self.learned_at[account]
+        return tick.at(row)
+
+    @property
+    def learned_facts(self) -> dict[str, dict[str, float]]:
+        """Every account's quoted features (for comparing two replays whole)."""
+        return {a: self.facts_of(a) for a in self.learned_at}
+
+
+# Features an explanation quotes from the tick where the combiner peaked.
+FACTS = (
+    "pct_volume",
+    "pct_harvest",
+    "rich_share",
+    "card_sharers",
+    "signup_ip_sharers",
+    "signup_burst_sharers",
+    "cluster_log_size",
+    "cluster_pct_volume",
+    "cluster_harvest",
+    "cluster_sync",
+)
+
+
+@dataclass(frozen=True)
+class TickFacts:
+    """The FACTS columns and the combiner's own estimate of the accounts whose probability
+    rose to a new peak at one linking tick, kept as columns: building each peak's dict as
+    it happened cost more than the rest of the tick's decisions."""
+
+    columns: dict[str, np.ndarray]
+    own: np.ndarray
+    arrays: dict[str, np.ndarray]  # the outside evidence's strength, when a boost is on
+
+    def at(self, row: int) -> dict[str, float]:
+        facts = {k: round(float(v[row]), 3) for k, v in self.columns.items()}
+        facts.update(boost_facts(self.own, self.arrays, row))
+        return facts
+
+
+@dataclass(frozen=True)
+class SharedInfrastructure:
+    """Who in the window shares sign-up infrastructure with another account. Members of a
+    declared organisation sharing its card are a company, not a fleet."""
+
+    card: set[str]
+    any_key: set[str]
+
+    @classmethod
+    def of(cls, edges: Links, arrays: dict[str, np.ndarray]) -> SharedInfrastructure:
+        declared = declared_members(arrays["account_id"], arrays["org_id"])
+        card = edges.sharing("card", 2, declared)
+        others = {
+            a
+            for kind in STRONG_KINDS
+            if kind != "card"
+            for a in edges.sharing(kind, 2, frozenset())
+        }
+        return cls(card, card | others)
+
+
+@dataclass(frozen=True)
+class CombinerTick:
+    """One linking tick's inputs to the combiner's decisions."""
+
+    tick: np.datetime64
+    arrays: dict[str, np.ndarray]
+    features: dict[str, np.ndarray]
+    frame: ClusterFrame
+    scored: Scored
+
+    def decide(self, state: ReplayState, combiner: Combiner, config: DetectConfig) -> None:
+        """Flags, reviews, followers and flagged clusters of this tick, into `state`."""
+        p = learned_tick(
+            state,
+            self.tick,
+            arrays=self.arrays,
+            features=self.features,
+            combiner=combiner,
+            config=config,
+        )
+        ids, groups = self.arrays["account_id"], self.frame.of_row
+        follow = followers_at(state, ids, groups, p, config)
+        learned_clusters(state, self.tick, self.frame, self.scored, follow=follow, config=config)
+
+
+def learned_tick(
+    state: ReplayState,
+    tick: np.datetime64,
+    *,
+    arrays: dict[str, np.ndarray],
+    features: dict[str, np.ndarray],
+    combiner: Combiner,
+    config: DetectConfig,
+) -> np.ndarray:
+    """Flags and reviews from the combiner's probability at this tick, which it returns;
+    each account keeps its peak probability and the features it peaked with. Outside
+    evidence (a boost: a peer's indicators) joins the probability before the thresholds."""
+    own = combiner.score(features)
+    p = with_boost(own, arrays)
+    ids = arrays["account_id"].tolist()  # one row per account at a tick
+    for i in np.flatnonzero(p >= config.combiner_review).tolist():
+        state.account_review.setdefault(ids[i], tick)
+    for i in np.flatnonzero(p >= config.combiner_flag).tolist():
+        state.account_flag.setdefault(ids[i], tick)
+    peak = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
+    rose = np.flatnonzero(p > peak)
+    facts = TickFacts(
+        {k: features[k][rose] for k in FACTS},
+        own[rose],
+        {k: arrays[k][rose] for k in (BOOST_STRENGTH,) if k in arrays},
+    )
+    for j, i in enumerate(rose.tolist()):
+        state.learned_score[ids[i]] = float(p[i])
+        state.learned_at[ids[i]] = (facts, j)
+    return p
+
+
+def followers_at(
+    state: ReplayState,
+    ids: np.ndarray,
+    clusters: np.ndarray,
+    probability: np.ndarray,
+    config: DetectConfig,
+) -> dict[int, list[str]]:
+    """Per linked group, the members that follow it into a flag at this tick (see
+    scoring/followers.py); only accounts flagged on their own count towards a group."""
+    flagged = np.fromiter((a in state.account_flag for a in ids.tolist()), bool, len(ids))
+    out: dict[int, list[str]] = {}
+    for i in np.flatnonzero(followers(clusters, flagged, probability, config.follow_rule)):
+        out.setdefault(int(clusters[i]), []).append(str(ids[i]))
+    return out
+
+
+def learned_clusters(
+    state: ReplayState,
+    tick: np.datetime64,
+    frame: ClusterFrame,
+    scored: Scored,
+    *,
+    follow: dict[int, list[str]],
+    config: DetectConfig,
+) -> None:
+    """A linked group with enough members flagged by the combiner is a flagged cluster,
+    explained by its cluster evidence; its followers are flagged with it."""
+    for j, members in enumerate(frame.members):
+        flagged = [a for a in members.tolist() if a in state.account_flag]
+        if len(flagged) < config.cluster_min_accounts:
+            continue
+        score = float(np.mean([state.learned_score[a] for a in flagged]))
+        evidence = scored.evidence(CLUSTER_RULES, frame.arrays, j)
+        state.flagged_clusters.append(
+            ClusterRecord(tick, flagged + follow.get(j, []), score, evidence)
+        )
+        for a in follow.get(j, []):
+            state.cluster_flag.setdefault(a, tick)
+            state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), score)
+
+
+def rule_clusters(
+    state: ReplayState,
+    tick: np.datetime64,
+    arrays: dict[str, np.ndarray],
+    *,
+    edges: Links,
+    frame: ClusterFrame,
+    scored: Scored,
+    config: DetectConfig,
+) -> None:
+    """With the rules deciding: flagged clusters, and the members flagged with them."""
+    shared = SharedInfrastructure.of(edges, arrays)
+    own = dict(zip(arrays["account_id"].tolist(), arrays["member_score"].tolist(), strict=True))
+    for j in np.flatnonzero(
+        (scored.score >= config.cluster_threshold)
+        & (frame.arrays["size"] >= config.cluster_min_accounts)
+    ):
+        # A member is flagged on a shared card alone (the fleet's replacement accounts are
+        # caught on their first tick), on shared sign-up infrastructure plus some evidence of
+        # its own (VPN exits and carrier NAT put strangers on one address), or on enough
+        # evidence of its own.
+        members = [
+            a
+            for a in frame.members[j].tolist()
+            if a in shared.card
+            or (a in shared.any_key and own.get(a, 0.0) >= config.member_floor)
+            or own.get(a, 0.0) >= 2 * config.member_floor
+        ]
+        if len(members) < config.cluster_min_accounts:
+            continue
+        state.flagged_clusters.append(
+            ClusterRecord(
+                tick,
+                members,
+                float(scored.score[j]),
+                scored.evidence(CLUSTER_RULES, frame.arrays, int(j)),
+            )
+        )
+        for a in members:
+            state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), float(scored.score[j]))
+            state.cluster_flag.setdefault(a, tick)
