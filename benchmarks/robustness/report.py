@@ -24,7 +24,8 @@ def _header(record: dict[str, Any]) -> list[str]:
         f"Combiner trained on seeds {frozen['model'].get('train_seeds')} (held out "
         f"{frozen['model'].get('held_out_seed')}); thresholds frozen on seeds "
         f"{frozen['fit_seeds']} at {frozen['frozen_at']} (commit {frozen['commit']}); judged "
-        f"on {len(record['seeds'])} fresh worlds, seeds drawn at {record['drawn_at']}: {seeds}.",
+        f"on {len(record['seeds'])} fresh worlds, seeds drawn at {record['drawn_at']}: {seeds}"
+        f"; prompt text from {record.get('corpus') or 'the simulator grammar'}.",
         "",
         "Median / worst over the fresh worlds (for false-positive rates the worst is the highest).",
         "",

@@ -4,7 +4,7 @@ worlds whose seeds are drawn after freezing and recorded with the result.
     python -m benchmarks.robustness.run train [--train-seeds 101 .. 180]
     python -m benchmarks.robustness.run fit   [--fit-seeds 1 .. 4 21 .. 40]
     python -m benchmarks.robustness.run judge [--worlds 20] [--baseline DIR]
-    (all: [--out bench-out/robustness] [--scale 1.0] [--days N] [--jobs 2])
+    (all: [--out bench-out/robustness] [--scale 1.0] [--days N] [--jobs 2] [--corpus DIR])
 
 `train` fits the combiner on the train worlds and writes it into the package. `fit` freezes,
 on other worlds, the flag and review thresholds of both deciders (the hand-set rules and
@@ -75,7 +75,7 @@ def _one(job: tuple[WorldSpec, Path]) -> int:
 
 
 def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
-    jobs = [(WorldSpec(s, args.scale, args.days), args.out) for s in seeds]
+    jobs = [(WorldSpec(s, args.scale, args.days, args.corpus), args.out) for s in seeds]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(_one, jobs))
     return {
@@ -149,6 +149,7 @@ def judge(args: argparse.Namespace) -> None:
         "drawn_at": drawn,
         "judged_at_commit": _commit(),
         "follow_rule": asdict(DetectConfig().follow_rule),
+        "corpus": str(args.corpus) if args.corpus else None,
     }
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     fresh = worlds(seeds, args)
@@ -203,6 +204,13 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2, help="worlds run at once")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="prompt text from these corpora (simulate --corpus) instead of the grammar; "
+        "worlds are cached per --out, so give it an --out of its own",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-out/robustness"))
     parser.add_argument(
         "--baseline",

@@ -47,6 +47,7 @@ class WorldSpec:
     seed: int
     scale: float = 1.0
     days: int | None = None
+    corpus: Path | None = None  # prompt text from these corpora instead of the grammar
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,14 @@ def run_world(spec: WorldSpec, work: Path) -> World:
     folder = work / f"world-{spec.seed}"
     shutil.rmtree(folder, ignore_errors=True)
     try:
-        sim = simulate(PRESET, folder / "traffic", scale=spec.scale, days=spec.days, seed=spec.seed)
+        sim = simulate(
+            PRESET,
+            folder / "traffic",
+            scale=spec.scale,
+            days=spec.days,
+            seed=spec.seed,
+            corpus=spec.corpus,
+        )
         lake = Lake(folder / "lake")
         ingest([sim.files[0]], lake.root, [sim.files[1]])
         signals_to_parquet(lake, folder / "signals")
