@@ -16,7 +16,9 @@ from distillguard.scoring.combiner import shipped
 def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
     frozen = {"model": model, "fit_seeds": [1], "combiner": {"flag": 0.99, "review": 0.98}}
     (folder / "frozen.json").write_text(json.dumps(frozen))
-    return argparse.Namespace(out=folder, worlds=0, scale=0.6, days=None, jobs=1, baseline=None)
+    return argparse.Namespace(
+        out=folder, frozen=None, worlds=0, scale=0.6, days=None, jobs=1, baseline=None
+    )
 
 
 def test_judge_refuses_thresholds_frozen_for_another_combiner(tmp_path: Path) -> None:
@@ -27,6 +29,6 @@ def test_judge_refuses_thresholds_frozen_for_another_combiner(tmp_path: Path) ->
 
 
 def test_judge_refuses_without_frozen_thresholds(tmp_path: Path) -> None:
-    args = argparse.Namespace(out=tmp_path, worlds=0, baseline=None)
+    args = argparse.Namespace(out=tmp_path, frozen=None, worlds=0, baseline=None)
     with pytest.raises(SystemExit, match="run 'fit' first"):
         judge(args)

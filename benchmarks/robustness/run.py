@@ -128,7 +128,7 @@ def fit(args: argparse.Namespace) -> None:
 def judge(args: argparse.Namespace) -> None:
     from distillguard.scoring.combiner import shipped
 
-    path = args.out / "frozen.json"
+    path = args.frozen or args.out / "frozen.json"
     if not path.exists():
         raise SystemExit(f"no {path}: run 'fit' first, then judge on fresh worlds")
     frozen = json.loads(path.read_text())
@@ -204,6 +204,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2, help="worlds run at once")
+    parser.add_argument(
+        "--frozen",
+        type=Path,
+        default=None,
+        help="judge: the thresholds to judge at (default OUT/frozen.json, as fit writes it)",
+    )
     parser.add_argument(
         "--corpus",
         type=Path,
