@@ -84,15 +84,17 @@ def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
     }
 
 
-def scored(world: World, decider: str, combiner: Combiner, flag: float = 1.0) -> pa.Table:
+def scored(world: World, decider: str, combiner: Combiner, flag: float | None = None) -> pa.Table:
     """The world's accounts with `score`: the rules', the combiner's alone, or the
     combiner's with its linked groups' followers (flagged as detect flags them: their score
-    is raised to the flag threshold `flag`)."""
+    is raised to the flag threshold `flag`, which this decider needs)."""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
         score = world.combiner_scores(combiner)
     if decider == "combiner":
+        if flag is None:
+            raise ValueError("the combiner with followers is scored at a flag threshold")
         followed = world.combiner_flagged(combiner, flag, DetectConfig().follow_rule)
         score = np.where(followed, np.maximum(score, flag), score)
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))

@@ -66,6 +66,22 @@ def _plain(world: World, seed: int, first: Combiner) -> Rows:
     return recipe.rows(world, seed)
 
 
+def _without(*dropped: str) -> RowRecipe:
+    """Rows without some inputs: whether the model needs them."""
+
+    def rows(world: World, seed: int, first: Combiner) -> Rows:
+        x, y, w, names = recipe.rows(world, seed)
+        keep = [i for i, n in enumerate(names) if n not in dropped]
+        return x[:, keep], y, w, [names[i] for i in keep]
+
+    return rows
+
+
+# How widely an account's /24, ASN and system prompt are held: client and network habits of
+# the simulated populations, which other traffic may not share (a coding agent's prompt).
+FINGERPRINT_RANKS = ("pct_network_sharers", "pct_asn_sharers", "pct_system_sharers")
+
+
 VARIANTS: dict[str, tuple[RowRecipe, dict[str, object]]] = {
     "shipped-recipe": (_plain, {}),
     # benign ticks the first model found attack-like weigh up to five times more
@@ -74,6 +90,7 @@ VARIANTS: dict[str, tuple[RowRecipe, dict[str, object]]] = {
     "top": (_reweighted(lambda y, p, top: np.where(top, 3.0, 1.0)), {}),
     "features-half": (_plain, {"max_features": 0.5}),
     "regularised": (_plain, {"min_samples_leaf": 200, "l2_regularization": 5.0}),
+    "no-fingerprint-ranks": (_without(*FINGERPRINT_RANKS), {}),
 }
 
 
@@ -87,10 +104,12 @@ def trained(name: str, worlds: dict[int, World], first: Combiner) -> Combiner:
 
 
 def evaluated(combiner: Combiner, fit: dict[int, World], validation: dict[int, World]) -> Judged:
-    table = pa.concat_tables([scored(w, "combiner", combiner) for w in fit.values()])
+    # The model's own estimates: recipes differ in the model, and followers need worlds
+    # cached with their linked groups.
+    table = pa.concat_tables([scored(w, "combiner-alone", combiner) for w in fit.values()])
     cols = {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
     thresholds = {tier: lowest_fitting(cols, *target) for tier, target in TARGETS.items()}
-    judged = pa.concat_tables([scored(w, "combiner", combiner) for w in validation.values()])
+    judged = pa.concat_tables([scored(w, "combiner-alone", combiner) for w in validation.values()])
     return _judged(judged, list(validation), thresholds)
 
 
