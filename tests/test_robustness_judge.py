@@ -7,14 +7,18 @@ import argparse
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from benchmarks.robustness.run import judge
+from benchmarks.robustness.worlds import WorldSpec, load_world
 
 from distillguard.scoring.combiner import shipped
 
 
 def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
-    frozen = {"model": model, "fit_seeds": [1], "combiner": {"flag": 0.99, "review": 0.98}}
+    thresholds = {"flag": 0.99, "review": 0.98}
+    frozen = {"model": model, "fit_seeds": [1], "combiner": thresholds, "rules": thresholds}
     (folder / "frozen.json").write_text(json.dumps(frozen))
     return argparse.Namespace(
         out=folder, frozen=None, worlds=0, scale=0.6, days=None, jobs=1, baseline=None
@@ -32,3 +36,28 @@ def test_judge_refuses_without_frozen_thresholds(tmp_path: Path) -> None:
     args = argparse.Namespace(out=tmp_path, frozen=None, worlds=0, baseline=None)
     with pytest.raises(SystemExit, match="run 'fit' first"):
         judge(args)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [("{not json", "is not JSON"), ("[1, 2]", "missing"), ("{}", "missing")]
+)
+def test_judge_refuses_a_frozen_file_fit_did_not_write(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "frozen.json").write_text(text)
+    args = argparse.Namespace(out=tmp_path, frozen=None, worlds=0, baseline=None)
+    with pytest.raises(SystemExit, match=message):
+        judge(args)
+
+
+def test_a_world_cached_under_another_spec_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "worlds" / "seed-7"
+    folder.mkdir(parents=True)
+    for name in ("accounts", "ticks"):
+        pq.write_table(pa.table({"account_id": ["a"]}), folder / f"{name}.parquet")
+    assert load_world(WorldSpec(7, 0.6), tmp_path / "worlds", tmp_path).accounts.num_rows == 1
+    with pytest.raises(SystemExit, match="another spec"):  # cached before specs, grammar only
+        load_world(WorldSpec(7, 0.6, corpus=tmp_path), tmp_path / "worlds", tmp_path)
+    (folder / "spec.json").write_text(json.dumps({"seed": 7, "scale": 1.0}))
+    with pytest.raises(SystemExit, match="another spec"):
+        load_world(WorldSpec(7, 0.6), tmp_path / "worlds", tmp_path)

@@ -26,6 +26,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -133,7 +134,7 @@ def judge(args: argparse.Namespace) -> None:
     path = args.frozen or args.out / "frozen.json"
     if not path.exists():
         raise SystemExit(f"no {path}: run 'fit' first, then judge on fresh worlds")
-    frozen = json.loads(path.read_text())
+    frozen = _read_frozen(path)
     if frozen["model"] != shipped().about:
         raise SystemExit(
             f"{path} was fit for another combiner than the one shipped: run 'fit' again"
@@ -169,6 +170,19 @@ def judge(args: argparse.Namespace) -> None:
     text = markdown(record)
     (args.out / "judge.md").write_text(text)
     print(text)
+
+
+def _read_frozen(path: Path) -> dict[str, Any]:
+    """A frozen.json as `fit` writes it, or a one-line error."""
+    try:
+        frozen = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"{path} is not JSON ({e})") from None
+    wanted = ("model", "fit_seeds", *DECIDERS)
+    missing = [k for k in wanted if k not in frozen] if isinstance(frozen, dict) else wanted
+    if missing:
+        raise SystemExit(f"{path} is not a frozen.json that 'fit' writes (missing {missing})")
+    return dict(frozen)
 
 
 def _baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
@@ -225,7 +239,7 @@ def main() -> None:
         type=Path,
         default=None,
         help="judge: a folder with an earlier combiner.json and its frozen.json, judged "
-        "on the same fresh worlds for comparison",
+        "on the same fresh worlds for comparison (with followers, as detect runs it now)",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,9 @@ afterwards, for scoring the benchmark and training the combiner.
 
 from __future__ import annotations
 
+import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -113,15 +114,35 @@ class TickLog:
 
 
 def load_world(spec: WorldSpec, cache: Path, work: Path) -> World:
+    """The world of `spec`, from `cache` (run and cached first if it is not there). A world
+    is cached by seed, with the spec it was run with beside it: one cached under another
+    spec (scale, days, prompt text) is refused, never judged in its place."""
     folder = cache / f"seed-{spec.seed}"
     if not (folder / "ticks.parquet").exists():
         world = run_world(spec, work)
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(world.accounts, folder / "accounts.parquet")
         pq.write_table(world.ticks, folder / "ticks.parquet")
+        (folder / "spec.json").write_text(_spec_json(spec))
+    _check_spec(spec, folder)
     return World(
         pq.read_table(folder / "accounts.parquet"), pq.read_table(folder / "ticks.parquet")
     )
+
+
+def _spec_json(spec: WorldSpec) -> str:
+    return json.dumps({**asdict(spec), "corpus": str(spec.corpus) if spec.corpus else None})
+
+
+def _check_spec(spec: WorldSpec, folder: Path) -> None:
+    """Worlds cached before specs were kept beside them were all drawn from the grammar."""
+    kept = folder / "spec.json"
+    if kept.exists():
+        same = json.loads(kept.read_text()) == json.loads(_spec_json(spec))
+    else:
+        same = spec.corpus is None
+    if not same:
+        raise SystemExit(f"{folder} holds a world of another spec: use another --out")
 
 
 def run_world(spec: WorldSpec, work: Path) -> World:

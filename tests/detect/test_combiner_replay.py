@@ -16,6 +16,7 @@ from benchmarks.robustness.worlds import TickLog, World
 
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.replay import Replay, replay
+from distillguard.detect.results import build_results
 from distillguard.detect.run import DetectSummary
 from distillguard.engine.base import SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
@@ -58,13 +59,13 @@ def test_flags_and_scores_follow_the_combiner_at_each_tick(
         assert by_account[a].flagged == (a in first or a in result.state.cluster_flag)
 
 
-# (follower floor, share of the group flagged on its own): the shipped rule, and a loose
-# one under which the tiny lake's campaigns do take followers along.
-@pytest.mark.parametrize("rule", [(0.9, 0.1, False), (0.01, 0.01, True)])
+# (follower floor, share of the group flagged on its own, whether the tiny lake must show
+# followers): the shipped rule, and a loose one under which its campaigns take some along.
+@pytest.mark.parametrize("case", [(0.9, 0.5, False), (0.01, 0.01, True)])
 def test_followers_are_flagged_as_the_benchmark_recomputes_them(
-    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path, rule: tuple[float, float, bool]
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path, case: tuple[float, float, bool]
 ) -> None:
-    floor, share, some = rule
+    floor, share, some = case
     config = DetectConfig(combiner_follow_floor=floor, combiner_follow_share=share)
     result, seen = _replayed(tiny_lake, tiny_detect, tmp_path, config)
     ticks = seen.table()
@@ -80,6 +81,13 @@ def test_followers_are_flagged_as_the_benchmark_recomputes_them(
         assert followers
     for a in followers:  # each with its own probability at or above the floor at a tick
         assert state.learned_score[a] >= floor
+    accounts_out, clusters_out = build_results(result)
+    in_a_cluster = {m for c in clusters_out for m in c.accounts}
+    for r in accounts_out:
+        if r.account_id in followers:  # reported as flagged with its cluster, under the flag
+            assert (r.flagged, r.flagged_by) == (True, "cluster")
+            assert r.cluster_id is not None and r.account_id in in_a_cluster
+            assert r.score < config.combiner_flag
 
 
 class _Failing(Combiner):

@@ -79,3 +79,9 @@ def test_detect_settings_for_followers_are_fractions() -> None:
     with pytest.raises(ConfigError, match="combiner_follow_floor"):
         DetectConfig(combiner_follow_floor=0.0)
     assert DetectConfig().follow_rule == FollowRule(3, 0.5, 0.9)
+
+
+@pytest.mark.parametrize("size", [0, 2.5])
+def test_cluster_min_accounts_must_be_a_whole_number_of_at_least_one(size: float) -> None:
+    with pytest.raises(ConfigError, match="cluster_min_accounts"):
+        DetectConfig(cluster_min_accounts=size)  # type: ignore[arg-type]

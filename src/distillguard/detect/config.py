@@ -59,7 +59,7 @@ class DetectConfig:
     combiner_flag: float = 0.9918
     combiner_review: float = 0.9809
     # A linked group with cluster_min_accounts members flagged on their own, making up this
-    # share of it, takes along members whose own probability reaches the floor (see
+    # share of it, takes along members whose probability reaches the floor (see
     # scoring/followers.py; a floor at combiner_flag or above does nothing). Chosen on 60
     # randomised worlds the combiner was not trained on (judged before, so validation
     # only), then judged on fresh ones (README, "Robustness"): half rather than a tenth
@@ -93,6 +93,8 @@ class DetectConfig:
             raise ConfigError("combiner_review must not be above combiner_flag")
         if self.tick_hours < 1 or self.window_hours < self.tick_hours:
             raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
+        if isinstance(self.cluster_min_accounts, float) or self.cluster_min_accounts < 1:
+            raise ConfigError("cluster_min_accounts must be a whole number of at least 1")
         if self.run_windows < 1:
             raise ConfigError("run_windows must be at least 1")
         if self.cluster_every_hours < self.tick_hours or self.cluster_every_hours % self.tick_hours:

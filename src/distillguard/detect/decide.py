@@ -35,6 +35,10 @@ class ClusterRecord:
 
 @dataclass
 class ReplayState:
+    """What the replay holds between ticks and runs: when each account was first flagged
+    (on its own or with a cluster) and listed for review, the flagged clusters, and with
+    the combiner deciding each account's peak probability and where it peaked."""
+
     account_flag: dict[str, np.datetime64] = field(default_factory=dict)
     account_review: dict[str, np.datetime64] = field(default_factory=dict)
     cluster_flag: dict[str, np.datetime64] = field(default_factory=dict)

@@ -11,8 +11,10 @@ strangers linked through a carrier NAT or a reseller's egress; the floor keeps m
 with no evidence of their own out, as the rules' member floor does.
 
 Only accounts flagged on their own count towards a group, so a follower never makes
-another. Detect's replay (detect/replay.py) and the robustness benchmark (which recomputes
-the flags offline from the features every tick exposes) call the same function.
+another. The probability is the one an account's own flag reads: the combiner's, joined
+with outside evidence when detect is given a peer's indicators. Detect's tick decisions
+(detect/decide.py) and the robustness benchmark (which recomputes the flags offline from
+the features every tick exposes) call the same function.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from distillguard.errors import ConfigError
 class FollowRule:
     min_flagged: int  # accounts flagged on their own evidence in the group
     min_share: float  # and at least this share of its members
-    floor: float  # a follower's own combiner probability at the tick
+    floor: float  # a follower's probability at the tick, as its own flag reads it
 
     def __post_init__(self) -> None:
         if self.min_flagged < 1:
@@ -43,8 +45,8 @@ def followers(
     """Per account at one tick (row): whether it follows its group into a flag.
 
     `clusters` is each account's group at the tick (-1: none), `flagged` whether it has
-    been flagged on its own evidence at this tick or before, `probability` the combiner's
-    estimate at the tick."""
+    been flagged on its own evidence at this tick or before, `probability` what its own
+    flag reads at the tick."""
     inside = np.flatnonzero(clusters >= 0)
     out = np.zeros(len(clusters), dtype=bool)
     if len(inside) == 0:
