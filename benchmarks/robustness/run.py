@@ -92,12 +92,13 @@ def scored(world: World, decider: str, combiner: Combiner, flag: float | None = 
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
-        score = world.combiner_scores(combiner)
-    if decider == "combiner":
-        if flag is None:
-            raise ValueError("the combiner with followers is scored at a flag threshold")
-        followed = world.combiner_flagged(combiner, flag, DetectConfig().follow_rule)
-        score = np.where(followed, np.maximum(score, flag), score)
+        p = world.tick_probability(combiner)  # once: the scores and the followers read it
+        score = world.combiner_scores(p)
+        if decider == "combiner":
+            if flag is None:
+                raise ValueError("the combiner with followers is scored at a flag threshold")
+            followed = world.combiner_flagged(p, flag, DetectConfig().follow_rule)
+            score = np.where(followed, np.maximum(score, flag), score)
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
 
 

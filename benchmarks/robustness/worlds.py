@@ -58,14 +58,20 @@ class World:
     # the tick, -1: none) and every feature
     ticks: pa.Table
 
-    def combiner_flagged(self, combiner: Combiner, flag: float, rule: FollowRule) -> np.ndarray:
-        """Per account, whether detect flags it: on its own (its probability reaches `flag`
-        at a tick) or as a follower of its linked group (scoring/followers.py), the ticks
-        taken in order as the replay takes them."""
+    def tick_probability(self, combiner: Combiner) -> np.ndarray:
+        """The combiner's probability at every kept (tick, account) row: what both the
+        peak scores and the flags below read, so a caller computes it once."""
+        if not self.ticks.num_rows:
+            return np.zeros(0)
+        return combiner.score({n: self.ticks[n].to_numpy() for n in combiner.features})
+
+    def combiner_flagged(self, p: np.ndarray, flag: float, rule: FollowRule) -> np.ndarray:
+        """Per account, whether detect flags it, from the tick probabilities `p`: on its own
+        (its probability reaches `flag` at a tick) or as a follower of its linked group
+        (scoring/followers.py), the ticks taken in order as the replay takes them."""
         if "cluster" not in self.ticks.column_names:
             raise SystemExit("a world cached before linked groups were kept: delete it, rerun")
         ids = self.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
-        p = combiner.score({n: self.ticks[n].to_numpy() for n in combiner.features})
         clusters = self.ticks["cluster"].to_numpy()
         ticks = self.ticks["tick"].to_numpy()
         bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
@@ -80,10 +86,8 @@ class World:
         everyone = flagged | followed
         return np.array([a in everyone for a in self.accounts["account_id"].to_pylist()])
 
-    def combiner_scores(self, combiner: Combiner) -> np.ndarray:
-        """Each account's peak combiner probability over the ticks (0 if never seen)."""
-        columns = {n: self.ticks[n].to_numpy() for n in combiner.features}
-        p = combiner.score(columns) if self.ticks.num_rows else np.zeros(0)
+    def combiner_scores(self, p: np.ndarray) -> np.ndarray:
+        """Each account's peak of the tick probabilities `p` (0 if never seen)."""
         ids = self.ticks["account_id"].to_numpy(zero_copy_only=False)
         peak: dict[str, float] = {}
         for a, value in zip(ids.tolist(), p.tolist(), strict=True):

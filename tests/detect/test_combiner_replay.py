@@ -71,7 +71,8 @@ def test_followers_are_flagged_as_the_benchmark_recomputes_them(
     ticks = seen.table()
     accounts = sorted(set(ticks["account_id"].to_pylist()))
     world = World(pa.table({"account_id": accounts}), ticks)
-    flagged = world.combiner_flagged(shipped(), config.combiner_flag, config.follow_rule)
+    p = world.tick_probability(shipped())
+    flagged = world.combiner_flagged(p, config.combiner_flag, config.follow_rule)
     state = result.state
     assert set(state.account_flag) | set(state.cluster_flag) == {
         a for a, hit in zip(accounts, flagged.tolist(), strict=True) if hit
