@@ -115,22 +115,23 @@ class SharedInfrastructure:
 
 @dataclass(frozen=True)
 class CombinerTick:
-    """One linking tick's inputs to the combiner's decisions."""
+    """One linking tick's inputs to the decisions of the combiner that decides."""
 
     tick: np.datetime64
     arrays: dict[str, np.ndarray]
     features: dict[str, np.ndarray]
     frame: ClusterFrame
     scored: Scored
+    combiner: Combiner
 
-    def decide(self, state: ReplayState, combiner: Combiner, config: DetectConfig) -> None:
+    def decide(self, state: ReplayState, config: DetectConfig) -> None:
         """Flags, reviews, followers and flagged clusters of this tick, into `state`."""
         p = learned_tick(
             state,
             self.tick,
             arrays=self.arrays,
             features=self.features,
-            combiner=combiner,
+            combiner=self.combiner,
             config=config,
         )
         ids, groups = self.arrays["account_id"], self.frame.of_row

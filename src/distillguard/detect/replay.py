@@ -17,10 +17,7 @@ import duckdb
 import numpy as np
 
 from distillguard.detect.best import BestRows, first_peak_per_account
-from distillguard.detect.boost import (
-    AccountBoost,
-    apply_boost,
-)
+from distillguard.detect.boost import AccountBoost, apply_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.decide import CombinerTick, ReplayState, rule_clusters
 from distillguard.engine.base import KEYS_TABLE, SignalSource
@@ -29,10 +26,7 @@ from distillguard.linking.graph import block_density, communities, links
 from distillguard.linking.window import KeyWindow
 from distillguard.profiles.window import window_features, window_sql
 from distillguard.scoring import account as account_scoring
-from distillguard.scoring.cluster import (
-    cluster_frame,
-    score_clusters,
-)
+from distillguard.scoring.cluster import cluster_frame, score_clusters
 from distillguard.scoring.cohort import own_and_content, tick_features
 from distillguard.scoring.combiner import Combiner, shipped
 from distillguard.scoring.content import needed as content_needed
@@ -121,7 +115,7 @@ def _cluster_tick(
         if learned.observe is not None:
             learned.observe(tick, arrays["account_id"], features, frame.of_row)
         if learned.combiner is not None:
-            return CombinerTick(tick, arrays, features, frame, scored)
+            return CombinerTick(tick, arrays, features, frame, scored, learned.combiner)
     rule_clusters(
         replay.state, tick, arrays, edges=edges, frame=frame, scored=scored, config=config
     )
@@ -194,8 +188,8 @@ def replay(
         linked = Replay(run.rows, run.scores, state, new_model, run.window_end)
         for tick in ticks:
             decision = _cluster_tick(con, keys, linked, tick=tick, config=config, learned=learned)
-            if decision is not None and learned.combiner is not None:
-                decision.decide(state, learned.combiner, config)
+            if decision is not None:
+                decision.decide(state, config)
             state.ticks += 1
             if on_tick is not None:
                 on_tick(state.ticks, total)
