@@ -14,7 +14,8 @@ from distillguard.errors import ConfigError
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA, validate_exchange
 from distillguard.schema.columnar import rows_to_table
 from distillguard.signals.base import BatchContext, Signal
-from distillguard.signals.capability import CAPABILITIES, text_model
+from distillguard.signals.capabilities import CAPABILITIES
+from distillguard.signals.capability import text_model
 from distillguard.signals.registry import SIGNALS, compute_signals, get_signal
 from tests.samples import exchange_row
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.capabilities import CAPABILITIES
 
 # Keys that link accounts, as the linking stage uses them; shown as kinds, never as values.
 _LINK_KEYS = {

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.capabilities import CAPABILITIES
 
 STATUSES = ("new", "confirmed", "dismissed", "escalated")
 PAGE = 50

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.detect.results import AccountResult, ClusterResult
-from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.capabilities import CAPABILITIES
 
 # Typed, so that a run with nothing flagged (or no clusters) writes the same schema as any
 # other: readers (DuckDB, Spark, evaluate) see timestamps, never a column of type null.

@@ -15,7 +15,7 @@ from distillguard.detect.fact_labels import fact_label
 from distillguard.detect.report_plots import HourlySeries, mix_svg, small_multiples
 from distillguard.detect.results import AccountResult, ClusterResult
 from distillguard.scoring.evidence import Evidence
-from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.capabilities import CAPABILITIES
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 h1{margin-bottom:0}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import as_completed
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
@@ -21,7 +22,6 @@ from distillguard.faults import crash_point
 from distillguard.ingest.lake import Lake, sql_path
 from distillguard.schema import EXCHANGES_SCHEMA
 from distillguard.schema.conform import cast_to_exchange_schema
-from distillguard.signals.registry import compute_signals
 from distillguard.workers import worker_pool
 
 BATCH_ROWS = 50_000
@@ -33,6 +33,15 @@ def signals_sql(directory: Path) -> str:
     return f"read_parquet('{sql_path(directory / '*.parquet')}')"
 
 
+def _compute_signals(exchanges: pa.Table) -> pa.Table:
+    """The registry's signals of a batch. Imported here, not at the top: the text models
+    bring scikit-learn, which the worker processes need and the main process of a large
+    run does not (importing it there cost 0.6 s before the workers could start)."""
+    from distillguard.signals.registry import compute_signals
+
+    return compute_signals(exchanges)
+
+
 def _signal_file(source: Path, target: Path) -> int:
     """Signals of one lake file written to `target`; returns its number of exchanges."""
     rows = 0
@@ -42,7 +51,7 @@ def _signal_file(source: Path, target: Path) -> int:
             exchanges = cast_to_exchange_schema(batch)
             if exchanges is None:
                 raise UserError(f"{source} does not hold exchange-log columns; re-ingest it")
-            table = compute_signals(exchanges)
+            table = _compute_signals(exchanges)
             if writer is None:
                 writer = pq.ParquetWriter(target, table.schema, compression="zstd")
             writer.write_table(table)
@@ -79,6 +88,6 @@ def signals_to_parquet(
         if progress:
             progress(done)
     if not rows:  # an empty lake still gives a dataset with the signals' columns
-        empty = compute_signals(EXCHANGES_SCHEMA.empty_table())
+        empty = _compute_signals(EXCHANGES_SCHEMA.empty_table())
         pq.write_table(empty, out / "part-empty.parquet")
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from distillguard.profiles.population import LOG_HARVEST, harvest_reference_sql
-from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.capabilities import CAPABILITIES
 
 VALUABLE = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision")
 ELICITED = 0.5  # a prompt counts as eliciting when a classifier gives it at least this

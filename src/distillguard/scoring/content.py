@@ -29,7 +29,7 @@ from distillguard.errors import ConfigError
 from distillguard.linking.window import KeyWindow
 from distillguard.scoring.evidence import Arrays
 from distillguard.scoring.ranks import percentile
-from distillguard.signals.capability import CAPABILITIES
+from distillguard.signals.capabilities import CAPABILITIES
 from distillguard.signals.sketch import hash_permutations
 
 CONTENT_KINDS = ("prompt_start", "prompt_end", "prompt_near")

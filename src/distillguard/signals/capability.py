@@ -20,11 +20,11 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from distillguard.signals.capabilities import CAPABILITIES
 from distillguard.signals.ngrams import hashed_ngrams
 from distillguard.signals.regex import matches
 
 TEXT_CLASSES = ("coding", "math", "agentic", "grading", "chat")
-CAPABILITIES = ("coding", "agentic", "reasoning", "data_analysis", "computer_use", "vision", "chat")
 N_FEATURES = 1 << 18
 DATA_ANALYSIS = (
     r"\b(csv|dataframe|pandas|regression|dataset|correlation|forecast|pivot table|"
