@@ -93,6 +93,24 @@ def test_percentiles_ignore_the_scale_of_the_world() -> None:
     assert np.array_equal(within[groups == "a"], percentile(x[groups == "a"]))
 
 
+@pytest.mark.parametrize(
+    "groups",
+    [
+        np.array([], dtype=object),
+        np.array(["free"] * 7, dtype=object),
+        np.array(["scale", "free", "edu", "free", "scale", "edu", "free"], dtype=object),
+        np.array([3, 1, 3, 2, 1, 1, 2]),
+    ],
+)
+def test_percentiles_within_groups_are_each_groups_own(groups: np.ndarray) -> None:
+    x = np.random.default_rng(2).lognormal(size=len(groups))
+    within = percentile_within(x, groups)
+    for label in set(groups.tolist()):
+        mine = groups == label
+        assert np.array_equal(within[mine], percentile(x[mine]))
+    assert len(within) == len(groups)
+
+
 def _walk(tree: Tree, row: np.ndarray) -> float:
     """One row down one tree, node by node: the definition the fast path must equal."""
     node = 0
