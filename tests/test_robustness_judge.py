@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from benchmarks.robustness.run import judge
+from benchmarks.robustness.run import judge, scale_of
 from benchmarks.robustness.worlds import WorldSpec, load_world
 
 from distillguard.scoring.combiner import shipped
@@ -21,7 +21,14 @@ def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
     frozen = {"model": model, "fit_seeds": [1], "combiner": thresholds, "rules": thresholds}
     (folder / "frozen.json").write_text(json.dumps(frozen))
     return argparse.Namespace(
-        out=folder, frozen=None, worlds=0, scale=0.6, days=None, jobs=1, baseline=None
+        out=folder,
+        frozen=None,
+        worlds=0,
+        scale=0.6,
+        max_scale=None,
+        days=None,
+        jobs=1,
+        baseline=None,
     )
 
 
@@ -61,3 +68,17 @@ def test_a_world_cached_under_another_spec_is_refused(tmp_path: Path) -> None:
     (folder / "spec.json").write_text(json.dumps({"seed": 7, "scale": 1.0}))
     with pytest.raises(SystemExit, match="another spec"):
         load_world(WorldSpec(7, 0.6), tmp_path / "worlds", tmp_path)
+
+
+def test_world_sizes_are_drawn_per_seed_within_the_range() -> None:
+    sizes = [scale_of(seed, 0.5, 4.0) for seed in range(101, 181)]
+    assert sizes == [scale_of(seed, 0.5, 4.0) for seed in range(101, 181)]  # the seed's own
+    assert all(0.5 <= s <= 4.0 for s in sizes)
+    assert min(sizes) < 1.0 and max(sizes) > 2.0  # the range is used, not one size
+    assert scale_of(101, 0.6, None) == 0.6
+
+
+@pytest.mark.parametrize(("scale", "max_scale"), [(2.0, 1.0), (0.0, 1.0), (-1.0, 2.0)])
+def test_a_size_range_upside_down_or_from_zero_is_refused(scale: float, max_scale: float) -> None:
+    with pytest.raises(SystemExit, match="--max-scale"):
+        scale_of(101, scale, max_scale)

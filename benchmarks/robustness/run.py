@@ -4,7 +4,8 @@ worlds whose seeds are drawn after freezing and recorded with the result.
     python -m benchmarks.robustness.run train [--train-seeds 101 .. 180]
     python -m benchmarks.robustness.run fit   [--fit-seeds 1 .. 4 21 .. 40]
     python -m benchmarks.robustness.run judge [--worlds 20] [--baseline DIR]
-    (all: [--out bench-out/robustness] [--scale 1.0] [--days N] [--jobs 2] [--corpus DIR])
+    (all: [--out bench-out/robustness] [--scale 1.0] [--max-scale S] [--days N] [--jobs 2]
+     [--corpus DIR])
 
 `train` fits the combiner on the train worlds and writes it into the package. `fit` freezes,
 on other worlds, the flag and review thresholds of both deciders (the hand-set rules and
@@ -75,8 +76,24 @@ def _one(job: tuple[WorldSpec, Path]) -> int:
     return spec.seed
 
 
+def scale_of(seed: int, scale: float, max_scale: float | None) -> float:
+    """A world's scale: `scale`, or with `max_scale`, drawn from the seed log-uniformly
+    between the two. Counts grow with a world (accounts in a content bucket, on a card, at
+    a sign-up address, in a linked group), so a model trained at one size meets shifted
+    inputs on traffic of another; worlds of many sizes teach it which counts are large."""
+    if max_scale is None:
+        return scale
+    if not 0 < scale <= max_scale:
+        raise SystemExit(f"--max-scale {max_scale} must be at least --scale {scale} (> 0)")
+    draw = float(np.random.default_rng([seed, 0x5CA1E]).random())
+    return round(float(scale * (max_scale / scale) ** draw), 3)
+
+
 def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
-    jobs = [(WorldSpec(s, args.scale, args.days, args.corpus), args.out) for s in seeds]
+    jobs = [
+        (WorldSpec(s, scale_of(s, args.scale, args.max_scale), args.days, args.corpus), args.out)
+        for s in seeds
+    ]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(_one, jobs))
     return {
@@ -117,6 +134,7 @@ def fit(args: argparse.Namespace) -> None:
         "fit_seeds": args.fit_seeds,
         "model": combiner.about,
         "scale": args.scale,
+        "max_scale": args.max_scale,
         "days": args.days,
         "commit": _commit(),
         "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -154,6 +172,8 @@ def judge(args: argparse.Namespace) -> None:
         "judged_at_commit": _commit(),
         "follow_rule": asdict(DetectConfig().follow_rule),
         "corpus": str(args.corpus) if args.corpus else None,
+        "scale": args.scale,
+        "max_scale": args.max_scale,
     }
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     fresh = worlds(seeds, args)
@@ -219,6 +239,12 @@ def main() -> None:
     parser.add_argument("--fit-seeds", type=int, nargs="+", default=[*range(1, 5), *range(21, 41)])
     parser.add_argument("--worlds", type=int, default=20, help="fresh worlds (judge)")
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--max-scale",
+        type=float,
+        default=None,
+        help="each world's scale drawn from its seed, log-uniformly from --scale to this",
+    )
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=2, help="worlds run at once")
     parser.add_argument(
@@ -245,7 +271,12 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.step == "train":
-        combiner = train(worlds(args.train_seeds, args))
+        sizes = (
+            f"scale drawn per seed, log-uniform from {args.scale} to {args.max_scale}"
+            if args.max_scale
+            else f"scale {args.scale}"
+        )
+        combiner = train(worlds(args.train_seeds, args), sizes)
         print(json.dumps(combiner.about, indent=2))
     else:
         fit(args) if args.step == "fit" else judge(args)
