@@ -16,6 +16,7 @@ from distillguard.simulate.behaviour import Behaviour
 from distillguard.simulate.clients import CLIENTS
 from distillguard.simulate.config import PopulationPlan
 from distillguard.simulate.ids import email_domains, hex_ids
+from distillguard.simulate.individual import Leanings, draw_leanings
 from distillguard.simulate.network import UTC_OFFSET_HOURS, draw_addresses, draw_countries
 
 DAY_MS = 86_400_000
@@ -71,6 +72,7 @@ class AccountBlock:
     keys: list[list[str]]  # API keys of each account
     table: pa.Table  # the accounts rows as exchange-log writes them
     memo: AccountMemo = field(default_factory=AccountMemo)
+    leanings: Leanings | None = None  # each account's own mix, where the population spreads
 
     def __len__(self) -> int:
         return len(self.account_id)
@@ -242,4 +244,5 @@ def make_accounts(
         phase=rng.random(n),
         table=table,
         keys=_keys(rng, n),
+        leanings=draw_leanings(b, n, rng),  # last: worlds without spread draw as before
     )

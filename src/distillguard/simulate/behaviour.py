@@ -54,6 +54,9 @@ class Behaviour:
     # sends the same templates to every provider it harvests (indicator sharing benchmark).
     operator_templates: int = 0
     operator_seed: int = 0
+    # >0: each account leans its own way around the task mix, thinking, reasoning-prompt
+    # and output knobs (log-normal spread; simulate/individual.py). 0: all follow the knobs.
+    mix_spread: float = 0.0
 
 
 CARD_SHARING = ("unique", "family", "org", "team", "pool")

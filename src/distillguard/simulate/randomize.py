@@ -19,6 +19,9 @@ attack in every world; only behaviour an attacker must show at scale survives.
 - signup_in_window: value x uniform(0.3, 1.7), at most 1;
 - signup_burst, signup_ips, card_pool: value x log-uniform(0.5, 2), at least 1 where set;
 - lifetime_days: value x log-uniform(0.5, 2); burst_prob: x log-uniform(0.5, 2), at most 1;
+- mix_spread: uniform(0, 1), whatever the preset says: how far each account's task mix,
+  thinking, reasoning prompts and output length lean from its population's
+  (simulate/individual.py), for customers and campaigns alike;
 - accounts of each population: count x log-uniform(0.6, 1.6).
 
 Randomness enters as the simulation seed; the same seed gives the same world.
@@ -106,6 +109,7 @@ def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
         burst_size=_scale(rng, b.burst_size, 1 / 3, 3),
         burst_prob=min(_scale(rng, b.burst_prob, 0.5, 2), 1.0),
         relay_share=_share(rng, b.relay_share),
+        mix_spread=float(rng.uniform(0.0, 1.0)),
     )
 
 

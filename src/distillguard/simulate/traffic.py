@@ -20,6 +20,7 @@ from distillguard.simulate.content.shape import (
     tools_for,
 )
 from distillguard.simulate.ids import hex_ids
+from distillguard.simulate.individual import output_scales, shares
 from distillguard.simulate.network import draw_addresses
 from distillguard.simulate.schedule import DaySchedule, day_schedule
 
@@ -57,7 +58,10 @@ def _kinds(
     )
     first = np.flatnonzero(sched.turn == 1) if len(sched.turn) else np.array([], dtype=np.int64)
     session_index = np.searchsorted(first, np.arange(len(sched.turn)), side="right") - 1
-    kinds = np.asarray(pick(mix, rng, len(first)), dtype=object)
+    if block.leanings is None:
+        kinds = np.asarray(pick(mix, rng, len(first)), dtype=object)
+    else:
+        kinds = np.asarray(block.leanings.kinds_of(mix, sched.account[first], rng), dtype=object)
     if b.relay_share:
         relayed = rng.random(len(first)) < b.relay_share
         kinds[relayed] = pick(RELAYED_MIX, rng, int(relayed.sum()))
@@ -85,10 +89,11 @@ def _prompts(
     by_kind: dict[str, list[int]] = {}
     for i, kind in enumerate(kinds):
         by_kind.setdefault(kind, []).append(i)
+    cot_share = shares(block.leanings, b.cot_share, accounts, "cot")
     for kind, where in sorted(by_kind.items()):
         texts = source.prompts(kind, rng, len(where))
         if kind in COT_KINDS and b.cot_share:
-            mask = rng.random(len(where)) < b.cot_share
+            mask = rng.random(len(where)) < cot_share[where]
             texts = with_cot(texts, mask, rng)
             cot[where] = mask
         for i, text in zip(where, texts, strict=True):
@@ -155,13 +160,19 @@ def _models(
 
 
 def _thinking(
-    block: AccountBlock, kinds: list[str], max_tokens: np.ndarray, rng: np.random.Generator
+    block: AccountBlock,
+    kinds: list[str],
+    accounts: np.ndarray,
+    max_tokens: np.ndarray,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(thinking budget or 0, max_tokens raised above the budget where thinking is on)."""
     b = block.plan.behaviour
     boost = np.array([1.5 if k in REASONING_KINDS else 0.7 for k in kinds])
-    on = rng.random(len(kinds)) < np.minimum(b.thinking_share * boost, 1.0)
-    bias = np.clip(rng.normal(1.5 + b.output_scale, 1.2, len(kinds)), 0, len(THINKING_BUDGETS) - 1)
+    share = shares(block.leanings, b.thinking_share, accounts, "thinking")
+    on = rng.random(len(kinds)) < np.minimum(share * boost, 1.0)
+    scale = output_scales(block.leanings, b.output_scale, accounts)
+    bias = np.clip(rng.normal(1.5 + scale, 1.2, len(kinds)), 0, len(THINKING_BUDGETS) - 1)
     budget = np.where(on, THINKING_BUDGETS[bias.astype(int)], 0)
     return budget, np.where(on, np.maximum(max_tokens, budget + 1024), max_tokens)
 
@@ -170,13 +181,15 @@ def _usage(
     block: AccountBlock,
     kinds: list[str],
     *,
+    accounts: np.ndarray,
     cot: np.ndarray,
     max_tokens: np.ndarray,
     budget: np.ndarray,
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     b = block.plan.behaviour
-    median = np.array([OUTPUT_MEDIAN[k] for k in kinds]) * b.output_scale * np.where(cot, 1.8, 1.0)
+    scale = output_scales(block.leanings, b.output_scale, accounts)
+    median = np.array([OUTPUT_MEDIAN[k] for k in kinds]) * scale * np.where(cot, 1.8, 1.0)
     wanted = (median * rng.lognormal(0, 0.6, len(kinds))).astype(np.int64) + 5
     output = np.minimum(wanted, max_tokens)
     reasoning = np.where(budget > 0, np.minimum(budget * rng.beta(2, 3, len(kinds)), budget), 0)
@@ -296,8 +309,16 @@ def day_table(
     prompts, cot = _prompts(block, kinds, sched.account, source, rng)
     profiles = [CLIENTS[block.client[a]] for a in acc]
     max_tokens, temperature = _request_params(profiles, rng)
-    budget, max_tokens = _thinking(block, kinds, max_tokens, rng)
-    usage = _usage(block, kinds, cot=cot, max_tokens=max_tokens, budget=budget, rng=rng)
+    budget, max_tokens = _thinking(block, kinds, sched.account, max_tokens, rng)
+    usage = _usage(
+        block,
+        kinds,
+        accounts=sched.account,
+        cot=cot,
+        max_tokens=max_tokens,
+        budget=budget,
+        rng=rng,
+    )
     status, refused = _status(kinds, sched, rng)
     ips, asns = _addresses(block, sched.account, rng)
     bodies = _bodies(block, sched, kinds, prompts=prompts, profiles=profiles, rng=rng)
