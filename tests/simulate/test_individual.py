@@ -6,11 +6,16 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from distillguard.simulate.accounts import AccountBlock, make_accounts
 from distillguard.simulate.archetypes import ARCHETYPES
+from distillguard.simulate.config import PopulationPlan, load_preset, plan
+from distillguard.simulate.content.compose import GrammarSource
 from distillguard.simulate.individual import draw_leanings, output_scales, shares
 from distillguard.simulate.randomize import randomize_behaviour
+from distillguard.simulate.traffic import day_table
 
 POWER = ARCHETYPES["power_user"]
 
@@ -79,3 +84,48 @@ def test_randomized_worlds_draw_a_spread_for_every_population() -> None:
     ]
     spreads = np.array([b.mix_spread for b in drawn])
     assert spreads.min() >= 0.0 and spreads.max() <= 1.0 and spreads.std() > 0.2
+
+
+def test_a_narrow_spread_keeps_the_populations_mix() -> None:
+    mix = POWER.task_mix
+    leanings_kinds = sorted(set(mix))
+    shares_ = _task_shares(0.05).mean(axis=0)
+    for kind, share in zip(leanings_kinds, shares_.tolist(), strict=True):
+        assert share == pytest.approx(mix[kind], abs=0.01), kind
+
+
+def test_multipliers_keep_the_population_average() -> None:
+    b = dataclasses.replace(POWER, mix_spread=1.0)
+    leanings = draw_leanings(b, 200_000, np.random.default_rng(5))
+    assert leanings is not None
+    for factor in (leanings.thinking, leanings.cot, leanings.output):
+        assert factor.mean() == pytest.approx(1.0, abs=0.02)
+    assert leanings.thinking.std() > 1.0 and leanings.output.std() > 0.4
+
+
+def test_leanings_are_drawn_after_everything_else_an_account_has() -> None:
+    def block(spread: float) -> AccountBlock:
+        b = dataclasses.replace(POWER, mix_spread=spread)
+        return make_accounts(PopulationPlan("p", None, b, 30, 40.0), np.random.default_rng(2), 0, 7)
+
+    plain, leaning = block(0.0), block(0.8)
+    assert plain.leanings is None and leaning.leanings is not None
+    assert plain.table.equals(leaning.table) and np.array_equal(plain.rate, leaning.rate)
+
+
+def test_a_spread_population_sends_each_account_its_own_mix() -> None:
+    sim = plan(load_preset("adaptive"))
+    start = int(sim.start.timestamp() * 1000)
+
+    def per_account(spread: float) -> pd.DataFrame:
+        b = dataclasses.replace(POWER, mix_spread=spread, rate_per_day=200.0, active_prob=1.0)
+        population = PopulationPlan("p", None, b, 40, 200.0)
+        block = make_accounts(population, np.random.default_rng(9), start, 3)
+        day = day_table(block, sim, 1, GrammarSource(), np.random.default_rng(10)).to_pandas()
+        day["thinking"] = day["thinking_budget"] > 0
+        by_account = day.groupby("account_id")
+        return by_account.agg(thinking=("thinking", "mean"), out=("output_tokens", "median"))
+
+    tight, wide = per_account(0.0), per_account(1.2)
+    assert wide["thinking"].std() > 2 * tight["thinking"].std()
+    assert wide["out"].std() / wide["out"].mean() > 1.5 * tight["out"].std() / tight["out"].mean()

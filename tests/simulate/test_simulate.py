@@ -110,6 +110,14 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
         ("benign: {nobody: {accounts: 10}}\nmodels: {current: [a], new: b}", "unknown archetype"),
         ("benign: {casual: {accounts: -1}}\nmodels: {current: [a], new: b}", "non-negative"),
         ("benign: {casual: {accounts: 10}}", "models"),
+        (
+            "benign: {casual: {accounts: 10, mix_spread: -1}}\nmodels: {current: [a], new: b}",
+            "mix_spread must be a number from 0 to 3",
+        ),
+        (
+            "benign: {casual: {accounts: 10, mix_spread: wide}}\nmodels: {current: [a], new: b}",
+            "mix_spread must be a number",
+        ),
         ("speed: 3", "unknown keys"),
         ("[1, 2]", "mapping at the top level"),
     ],

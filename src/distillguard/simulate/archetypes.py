@@ -216,6 +216,7 @@ TACTICS: dict[str, Behaviour] = {
 
 ARCHETYPES: dict[str, Behaviour] = {**BASE, **HARD_NEGATIVES, **TACTICS}
 _FIELDS = {f.name for f in dataclasses.fields(Behaviour)}
+MAX_MIX_SPREAD = 3.0  # a log-normal sigma of 3 already spreads weights over 10^4
 
 
 def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
@@ -231,4 +232,11 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
         raise ConfigError(f"archetype {archetype!r}: {exc}") from None
     if b.card_sharing not in CARD_SHARING:
         raise unknown_name_error("card_sharing", b.card_sharing, list(CARD_SHARING))
+    spread = b.mix_spread
+    if (
+        isinstance(spread, bool)
+        or not isinstance(spread, int | float)
+        or not 0 <= spread <= MAX_MIX_SPREAD
+    ):
+        raise ConfigError(f"mix_spread must be a number from 0 to {MAX_MIX_SPREAD}")
     return b

@@ -7,8 +7,13 @@ real customer base is, and a detector learns that a tight cohort of similar heav
 a campaign. With `mix_spread` > 0 each account draws its leanings around the population's:
 
 - task weights: the population's weight x log-normal(0, spread), per account and task;
-- thinking share and reasoning prompts: x log-normal(0, spread), at most 0.95;
-- output length: x log-normal(0, spread / 2).
+- thinking share and reasoning prompts: x a log-normal of mean 1 and sigma `spread`, at
+  most 0.95;
+- output length: x a log-normal of mean 1 and sigma `spread / 2`.
+
+The multipliers have mean 1, as account rates do (simulate/accounts.py), so the knobs stay
+the population's average. Relayed sessions take their kinds from the relayed customers'
+mix, and a templated account keeps its one template's kind, whatever its leaning.
 
 An operator who gives each account its own slice of a dataset shows the same spread, so
 the knob is drawn for campaigns as for customers (simulate/randomize.py).
@@ -55,10 +60,14 @@ def draw_leanings(b: Behaviour, n: int, rng: np.random.Generator) -> Leanings | 
     return Leanings(
         kinds=kinds,
         task_weights=rng.lognormal(0.0, spread, (n, len(kinds))),
-        thinking=rng.lognormal(0.0, spread, n),
-        cot=rng.lognormal(0.0, spread, n),
-        output=rng.lognormal(0.0, spread / 2, n),
+        thinking=_mean_one(rng, spread, n),
+        cot=_mean_one(rng, spread, n),
+        output=_mean_one(rng, spread / 2, n),
     )
+
+
+def _mean_one(rng: np.random.Generator, sigma: float, n: int) -> np.ndarray:
+    return rng.lognormal(-(sigma**2) / 2, sigma, n)
 
 
 def shares(leanings: Leanings | None, share: float, accounts: np.ndarray, which: str) -> np.ndarray:
