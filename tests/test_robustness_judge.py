@@ -10,7 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from benchmarks.robustness.run import judge, scale_of
+from benchmarks.robustness.report import _header
+from benchmarks.robustness.run import judge, rejudge, scale_of
 from benchmarks.robustness.worlds import WorldSpec, load_world
 
 from distillguard.scoring.combiner import shipped
@@ -82,3 +83,41 @@ def test_world_sizes_are_drawn_per_seed_within_the_range() -> None:
 def test_a_size_range_upside_down_or_from_zero_is_refused(scale: float, max_scale: float) -> None:
     with pytest.raises(SystemExit, match="--max-scale"):
         scale_of(101, scale, max_scale)
+
+
+def _shipped_frozen(folder: Path) -> None:
+    thresholds = {"flag": 0.99, "review": 0.98}
+    frozen = {
+        "model": shipped().about,
+        "fit_seeds": [1],
+        "combiner": thresholds,
+        "rules": thresholds,
+        "commit": "c",
+        "frozen_at": "t",
+    }
+    (folder / "frozen.json").write_text(json.dumps(frozen))
+
+
+def test_rejudge_needs_an_earlier_judge_and_never_simulates_a_world_again(tmp_path: Path) -> None:
+    _shipped_frozen(tmp_path)
+    args = argparse.Namespace(out=tmp_path, frozen=None, baseline=None)
+    with pytest.raises(SystemExit, match="re-scores the worlds of an earlier judge"):
+        rejudge(args)
+    (tmp_path / "judge.json").write_text(json.dumps({"seeds": [5], "drawn_at": "then"}))
+    with pytest.raises(SystemExit, match="never simulated again"):
+        rejudge(args)
+    assert not (tmp_path / "rejudge.json").exists() and not (tmp_path / "work").exists()
+
+
+def test_a_rejudged_record_says_its_worlds_are_not_fresh() -> None:
+    record = {
+        "frozen": {"model": {}, "fit_seeds": [1], "frozen_at": "t", "commit": "c"},
+        "seeds": [5, 6],
+        "drawn_at": "then",
+        "rejudged_from": "out/judge.json",
+    }
+    header = "\n".join(_header(record))
+    assert "re-scored on the 2 worlds of an earlier judge" in header
+    assert "not fresh evidence" in header and "fresh worlds" not in header
+    del record["rejudged_from"]
+    assert "judged on 2 fresh worlds" in "\n".join(_header(record))

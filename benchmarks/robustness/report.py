@@ -17,17 +17,31 @@ def _pct(stats: dict[str, float]) -> str:
     return f"{stats['median']:.2%} / {stats['worst']:.2%}"
 
 
+def _worlds(record: dict[str, Any]) -> str:
+    """Which worlds: fresh ones drawn for this judge, or an earlier judge's, re-scored."""
+    n, drawn = len(record["seeds"]), record["drawn_at"]
+    if "rejudged_from" in record:
+        return (
+            f"re-scored on the {n} worlds of an earlier judge ({record['rejudged_from']}, "
+            f"seeds drawn at {drawn}), as cached then: judged before, so a comparison, "
+            "not fresh evidence"
+        )
+    return f"judged on {n} fresh worlds, seeds drawn at {drawn}"
+
+
 def _header(record: dict[str, Any]) -> list[str]:
     frozen = record["frozen"]
     seeds = ", ".join(str(s) for s in record["seeds"])
+    fresh = "" if "rejudged_from" in record else "fresh "
     return [
         f"Combiner trained on seeds {frozen['model'].get('train_seeds')} (held out "
         f"{frozen['model'].get('held_out_seed')}); thresholds frozen on seeds "
-        f"{frozen['fit_seeds']} at {frozen['frozen_at']} (commit {frozen['commit']}); judged "
-        f"on {len(record['seeds'])} fresh worlds, seeds drawn at {record['drawn_at']}: {seeds}"
+        f"{frozen['fit_seeds']} at {frozen['frozen_at']} (commit {frozen['commit']}); "
+        f"{_worlds(record)}: {seeds}"
         f"; prompt text from {record.get('corpus') or 'the simulator grammar'}.",
         "",
-        "Median / worst over the fresh worlds (for false-positive rates the worst is the highest).",
+        f"Median / worst over the {fresh}worlds (for false-positive rates the worst is the "
+        "highest).",
         "",
         "| decider, tier (frozen threshold) | reported recall | adaptive recall | benign FPR "
         "| worst benign population's FPR |",
@@ -78,7 +92,7 @@ def markdown(record: dict[str, Any]) -> str:
     for d in deciders:
         lines += [
             "",
-            f"**{d}**, benign populations pooled over the fresh worlds:",
+            f"**{d}**, benign populations pooled over the worlds:",
             "",
             "| benign population | flag FPR | review FPR |",
             "|---|---:|---:|",

@@ -4,6 +4,7 @@ worlds whose seeds are drawn after freezing and recorded with the result.
     python -m benchmarks.robustness.run train [--train-seeds 101 .. 180]
     python -m benchmarks.robustness.run fit   [--fit-seeds 1 .. 4 21 .. 40]
     python -m benchmarks.robustness.run judge [--worlds 20] [--baseline DIR]
+    python -m benchmarks.robustness.run rejudge --out DIR-OF-AN-EARLIER-JUDGE [--baseline DIR]
     (all: [--out bench-out/robustness] [--scale 1.0] [--max-scale S] [--days N] [--jobs 2]
      [--corpus DIR])
 
@@ -12,7 +13,9 @@ on other worlds, the flag and review thresholds of both deciders (the hand-set r
 the combiner) at pooled benign false-positive targets, into OUT/frozen.json with the commit.
 `judge` refuses to run without it, draws fresh seeds from the operating system's randomness
 (from 1000 up, never a train or fit seed), writes them to OUT/judge.json before the first
-world runs, and reports median and worst figures over the worlds (see measures.py). A world
+world runs, and reports median and worst figures over the worlds (see measures.py).
+`rejudge` scores the shipped model (and a baseline) on the worlds an earlier judge cached
+in OUT: a comparison on worlds judged before, not fresh evidence. A world
 (`randomized` preset) is about 4,000 benign and 250 attack accounts over 7 days at scale 1;
 run it under `nice`.
 """
@@ -32,27 +35,24 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from benchmarks.robustness.measures import (
-    lowest_fitting,
-    pooled_population_fpr,
-    summary,
-    world_result,
+from benchmarks.robustness.judging import (
+    DECIDERS,
+    frozen_for_shipped,
+    score_worlds,
+    scored,
 )
+from benchmarks.robustness.measures import lowest_fitting
 from benchmarks.robustness.report import markdown
 from benchmarks.robustness.train import train
-from benchmarks.robustness.worlds import World, WorldSpec, load_world
+from benchmarks.robustness.worlds import World, WorldSpec, cached_world, load_world
 from distillguard.detect.config import DetectConfig
-from distillguard.scoring.combiner import Combiner
+from distillguard.scoring.combiner import shipped
 
 # (pooled benign false-positive rate, every benign population's, pooled) on the fit worlds:
 # a margin below the targets the fresh worlds are judged against (0.5% and 1% for flags,
 # 1% for the review tier). Every population at half the 1% bar for flags: a fresh world
 # holds a few dozen power users or coding-agent users, where one account is 2-4%.
 TARGETS = {"flag": (0.004, 0.005), "review": (0.008, 0.02)}
-DECIDERS = ("rules", "combiner")
-# What judge reports, and whose frozen thresholds each uses: the combiner as detect runs it
-# (with its linked groups' followers), and its own estimates alone.
-JUDGED = {"rules": "rules", "combiner": "combiner", "combiner-alone": "combiner"}
 ALONE = {"combiner": "combiner-alone"}
 
 
@@ -102,26 +102,7 @@ def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
     }
 
 
-def scored(world: World, decider: str, combiner: Combiner, flag: float | None = None) -> pa.Table:
-    """The world's accounts with `score`: the rules', the combiner's alone, or the
-    combiner's with its linked groups' followers (flagged as detect flags them: their score
-    is raised to the flag threshold `flag`, which this decider needs)."""
-    if decider == "rules":
-        score = world.accounts["rule_score"].to_numpy()
-    else:
-        p = world.tick_probability(combiner)  # once: the scores and the followers read it
-        score = world.combiner_scores(p)
-        if decider == "combiner":
-            if flag is None:
-                raise ValueError("the combiner with followers is scored at a flag threshold")
-            followed = world.combiner_flagged(p, flag, DetectConfig().follow_rule)
-            score = np.where(followed, np.maximum(score, flag), score)
-    return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
-
-
 def fit(args: argparse.Namespace) -> None:
-    from distillguard.scoring.combiner import shipped
-
     combiner = shipped()
     # The thresholds are set on the combiner's own estimates: followers are a rule of their
     # own, judged on the fresh worlds with and without it.
@@ -148,16 +129,7 @@ def fit(args: argparse.Namespace) -> None:
 
 
 def judge(args: argparse.Namespace) -> None:
-    from distillguard.scoring.combiner import shipped
-
-    path = args.frozen or args.out / "frozen.json"
-    if not path.exists():
-        raise SystemExit(f"no {path}: run 'fit' first, then judge on fresh worlds")
-    frozen = _read_frozen(path)
-    if frozen["model"] != shipped().about:
-        raise SystemExit(
-            f"{path} was fit for another combiner than the one shipped: run 'fit' again"
-        )
+    frozen = frozen_for_shipped(args.frozen or args.out / "frozen.json")
     used = set(frozen["fit_seeds"]) | set(frozen["model"].get("train_seeds", []))
     seeds: list[int] = []
     while len(seeds) < args.worlds:  # drawn now, after freezing
@@ -165,7 +137,7 @@ def judge(args: argparse.Namespace) -> None:
         if seed not in used and seed not in seeds:
             seeds.append(seed)
     drawn = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    record: dict[str, object] = {
+    record: dict[str, Any] = {
         "frozen": frozen,
         "seeds": seeds,
         "drawn_at": drawn,
@@ -176,63 +148,45 @@ def judge(args: argparse.Namespace) -> None:
         "max_scale": args.max_scale,
     }
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
-    fresh = worlds(seeds, args)
-    for d, frozen_as in JUDGED.items():
-        flag = frozen[frozen_as]["flag"]
-        table = pa.concat_tables([scored(fresh[s], d, shipped(), flag) for s in seeds])
-        record[d] = _judged(table, seeds, frozen[frozen_as])
-    if args.baseline:
-        before, thresholds = _baseline(args.baseline)
-        flag = thresholds["flag"]
-        table = pa.concat_tables([scored(fresh[s], "combiner", before, flag) for s in seeds])
-        record["baseline"] = _judged(table, seeds, thresholds)
-        record["baseline_model"] = {"from": str(args.baseline), **before.about}
-    (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
+    score_worlds(record, worlds(seeds, args), frozen, args.baseline)
+    _write(record, args.out / "judge")
+
+
+def rejudge(args: argparse.Namespace) -> None:
+    """The shipped model (and --baseline) scored on the worlds an earlier judge in OUT ran,
+    as they were cached then: for comparing two models on worlds judged before, never as
+    fresh evidence (the record and its tables say so). A world that is not cached is
+    refused rather than simulated again: the simulator may have changed since."""
+    frozen = frozen_for_shipped(args.frozen or args.out / "frozen.json")
+    earlier = args.out / "judge.json"
+    if not earlier.exists():
+        raise SystemExit(f"no {earlier}: rejudge re-scores the worlds of an earlier judge")
+    before = json.loads(earlier.read_text())
+    kept = {s: cached_world(args.out / "worlds", s) for s in before["seeds"]}
+    record: dict[str, Any] = {
+        **{k: before.get(k) for k in ("seeds", "drawn_at", "corpus", "scale", "max_scale")},
+        "frozen": frozen,
+        "rejudged_at_commit": _commit(),
+        "rejudged_from": str(earlier),
+        "judged_at_commit": before.get("judged_at_commit"),
+        "follow_rule": asdict(DetectConfig().follow_rule),
+    }
+    score_worlds(record, kept, frozen, args.baseline)
+    _write(record, args.out / "rejudge")
+
+
+def _write(record: dict[str, Any], stem: Path) -> None:
+    stem.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     text = markdown(record)
-    (args.out / "judge.md").write_text(text)
+    stem.with_suffix(".md").write_text(text)
     print(text)
-
-
-def _read_frozen(path: Path) -> dict[str, Any]:
-    """A frozen.json as `fit` writes it, or a one-line error."""
-    try:
-        frozen = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise SystemExit(f"{path} is not JSON ({e})") from None
-    wanted = ("model", "fit_seeds", *DECIDERS)
-    missing = [k for k in wanted if k not in frozen] if isinstance(frozen, dict) else wanted
-    if missing:
-        raise SystemExit(f"{path} is not a frozen.json that 'fit' writes (missing {missing})")
-    return dict(frozen)
-
-
-def _baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
-    """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
-    (FOLDER/frozen.json), judged on the same fresh worlds beside the shipped one."""
-    frozen = json.loads((folder / "frozen.json").read_text())
-    return Combiner.from_json((folder / "combiner.json").read_bytes()), frozen["combiner"]
-
-
-def _judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for tier, threshold in thresholds.items():
-        results = [
-            world_result(table.filter(pa.compute.equal(table["seed"], s)), threshold) for s in seeds
-        ]
-        out[tier] = {
-            "threshold": threshold,
-            **summary(results),
-            "pooled_population_fpr": pooled_population_fpr(table, threshold),
-            "per_world": [asdict(r) for r in results],
-        }
-    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("step", choices=("train", "fit", "judge"))
+    parser.add_argument("step", choices=("train", "fit", "judge", "rejudge"))
     # Many worlds each: what carries to worlds never seen is the variety of worlds trained
     # on, and a threshold frozen over few worlds follows their handful of power users.
     parser.add_argument("--train-seeds", type=int, nargs="+", default=list(range(101, 181)))
@@ -279,7 +233,7 @@ def main() -> None:
         combiner = train(worlds(args.train_seeds, args), sizes)
         print(json.dumps(combiner.about, indent=2))
     else:
-        fit(args) if args.step == "fit" else judge(args)
+        {"fit": fit, "judge": judge, "rejudge": rejudge}[args.step](args)
 
 
 if __name__ == "__main__":

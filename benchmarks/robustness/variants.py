@@ -26,8 +26,9 @@ import pyarrow as pa
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from benchmarks.robustness import train as recipe
+from benchmarks.robustness.judging import judged, scored
 from benchmarks.robustness.measures import lowest_fitting
-from benchmarks.robustness.run import TARGETS, _judged, scored
+from benchmarks.robustness.run import TARGETS
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 from distillguard.scoring.combiner import Combiner, shipped
 
@@ -36,7 +37,7 @@ FIT_SEEDS = [*range(1, 5), *range(21, 41)]
 JUDGED = (RESULTS / "judge.json", RESULTS / "second-2026-11-30" / "judge.json")
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]
 RowRecipe = Callable[[World, int, Combiner], Rows]
-Judged = dict[str, Any]  # as run._judged returns it, JSON-shaped
+Judged = dict[str, Any]  # as judging.judged returns it, JSON-shaped
 
 
 def _reweighted(factor: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> RowRecipe:
@@ -109,8 +110,10 @@ def evaluated(combiner: Combiner, fit: dict[int, World], validation: dict[int, W
     table = pa.concat_tables([scored(w, "combiner-alone", combiner) for w in fit.values()])
     cols = {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
     thresholds = {tier: lowest_fitting(cols, *target) for tier, target in TARGETS.items()}
-    judged = pa.concat_tables([scored(w, "combiner-alone", combiner) for w in validation.values()])
-    return _judged(judged, list(validation), thresholds)
+    table_judged = pa.concat_tables(
+        [scored(w, "combiner-alone", combiner) for w in validation.values()]
+    )
+    return judged(table_judged, list(validation), thresholds)
 
 
 def line(name: str, result: Judged) -> str:

@@ -134,6 +134,17 @@ def load_world(spec: WorldSpec, cache: Path, work: Path) -> World:
     )
 
 
+def cached_world(cache: Path, seed: int) -> World:
+    """The world of `seed` as it was cached, whatever spec or simulator made it; refused
+    where none is cached (running it again now could give another world)."""
+    folder = cache / f"seed-{seed}"
+    if not (folder / "ticks.parquet").exists():
+        raise SystemExit(f"{folder} holds no cached world: it is never simulated again here")
+    return World(
+        pq.read_table(folder / "accounts.parquet"), pq.read_table(folder / "ticks.parquet")
+    )
+
+
 def _spec_json(spec: WorldSpec) -> str:
     return json.dumps({**asdict(spec), "corpus": str(spec.corpus) if spec.corpus else None})
 

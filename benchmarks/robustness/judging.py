@@ -1,0 +1,111 @@
+"""Scoring kept worlds at frozen thresholds: what `judge` reports on fresh worlds, and
+`rejudge` on the worlds an earlier judge ran (then not fresh: a comparison, not evidence).
+
+A judge scores every world with the hand-set rules, with the combiner as detect runs it
+(its linked groups' followers flagged too) and with the combiner's own estimates alone,
+each at the thresholds `fit` froze for it; with a baseline (an earlier combiner and its
+own frozen thresholds) that one too, on the same worlds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from benchmarks.robustness.measures import pooled_population_fpr, summary, world_result
+from benchmarks.robustness.worlds import World
+from distillguard.detect.config import DetectConfig
+from distillguard.scoring.combiner import Combiner, shipped
+
+DECIDERS = ("rules", "combiner")
+# What judge reports, and whose frozen thresholds each uses: the combiner as detect runs it
+# (with its linked groups' followers), and its own estimates alone.
+JUDGED = {"rules": "rules", "combiner": "combiner", "combiner-alone": "combiner"}
+
+
+def scored(world: World, decider: str, combiner: Combiner, flag: float | None = None) -> pa.Table:
+    """The world's accounts with `score`: the rules', the combiner's alone, or the
+    combiner's with its linked groups' followers (flagged as detect flags them: their score
+    is raised to the flag threshold `flag`, which this decider needs)."""
+    if decider == "rules":
+        score = world.accounts["rule_score"].to_numpy()
+    else:
+        p = world.tick_probability(combiner)  # once: the scores and the followers read it
+        score = world.combiner_scores(p)
+        if decider == "combiner":
+            if flag is None:
+                raise ValueError("the combiner with followers is scored at a flag threshold")
+            followed = world.combiner_flagged(p, flag, DetectConfig().follow_rule)
+            score = np.where(followed, np.maximum(score, flag), score)
+    return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
+
+
+def read_frozen(path: Path) -> dict[str, Any]:
+    """A frozen.json as `fit` writes it, or a one-line error."""
+    try:
+        frozen = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"{path} is not JSON ({e})") from None
+    wanted = ("model", "fit_seeds", *DECIDERS)
+    missing = [k for k in wanted if k not in frozen] if isinstance(frozen, dict) else wanted
+    if missing:
+        raise SystemExit(f"{path} is not a frozen.json that 'fit' writes (missing {missing})")
+    return dict(frozen)
+
+
+def frozen_for_shipped(path: Path) -> dict[str, Any]:
+    """The thresholds at `path`, refused unless `fit` froze them for the shipped combiner:
+    judging one model at another's thresholds reports figures of neither."""
+    if not path.exists():
+        raise SystemExit(f"no {path}: run 'fit' first, then judge on fresh worlds")
+    frozen = read_frozen(path)
+    if frozen["model"] != shipped().about:
+        raise SystemExit(
+            f"{path} was fit for another combiner than the one shipped: run 'fit' again"
+        )
+    return frozen
+
+
+def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
+    """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
+    (FOLDER/frozen.json), judged on the same worlds beside the shipped one."""
+    frozen = json.loads((folder / "frozen.json").read_text())
+    return Combiner.from_json((folder / "combiner.json").read_bytes()), frozen["combiner"]
+
+
+def judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> dict[str, object]:
+    """Per tier: median and worst figures over the worlds, pooled per population, per world."""
+    out: dict[str, object] = {}
+    for tier, threshold in thresholds.items():
+        results = [world_result(table.filter(pc.equal(table["seed"], s)), threshold) for s in seeds]
+        out[tier] = {
+            "threshold": threshold,
+            **summary(results),
+            "pooled_population_fpr": pooled_population_fpr(table, threshold),
+            "per_world": [asdict(r) for r in results],
+        }
+    return out
+
+
+def score_worlds(
+    record: dict[str, Any], kept: dict[int, World], frozen: dict[str, Any], baseline: Path | None
+) -> None:
+    """Every decider's figures on the worlds `kept` (by seed, in `record["seeds"]` order)
+    added to `record`, and the baseline's where one is given."""
+    seeds = record["seeds"]
+    for d, frozen_as in JUDGED.items():
+        flag = frozen[frozen_as]["flag"]
+        table = pa.concat_tables([scored(kept[s], d, shipped(), flag) for s in seeds])
+        record[d] = judged(table, seeds, frozen[frozen_as])
+    if baseline:
+        before, thresholds = read_baseline(baseline)
+        flag = thresholds["flag"]
+        table = pa.concat_tables([scored(kept[s], "combiner", before, flag) for s in seeds])
+        record["baseline"] = judged(table, seeds, thresholds)
+        record["baseline_model"] = {"from": str(baseline), **before.about}
