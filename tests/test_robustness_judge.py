@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from benchmarks.robustness.report import _header
 from benchmarks.robustness.run import judge, rejudge, scale_of
-from benchmarks.robustness.worlds import WorldSpec, load_world
+from benchmarks.robustness.worlds import WorldSpec, _spec_json, load_world
 
 from distillguard.scoring.combiner import shipped
+from distillguard.simulate import SIMULATOR_VERSION
 
 
 def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
@@ -63,12 +64,31 @@ def test_a_world_cached_under_another_spec_is_refused(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     for name in ("accounts", "ticks"):
         pq.write_table(pa.table({"account_id": ["a"]}), folder / f"{name}.parquet")
-    assert load_world(WorldSpec(7, 0.6), tmp_path / "worlds", tmp_path).accounts.num_rows == 1
-    with pytest.raises(SystemExit, match="another spec"):  # cached before specs, grammar only
-        load_world(WorldSpec(7, 0.6, corpus=tmp_path), tmp_path / "worlds", tmp_path)
+    first = WorldSpec(7, 0.6, simulator=1)  # cached before specs: the grammar, version 1
+    assert load_world(first, tmp_path / "worlds", tmp_path).accounts.num_rows == 1
+    for other in (WorldSpec(7, 0.6, corpus=tmp_path, simulator=1), WorldSpec(7, 0.6)):
+        with pytest.raises(SystemExit, match="another spec or simulator version"):
+            load_world(other, tmp_path / "worlds", tmp_path)
     (folder / "spec.json").write_text(json.dumps({"seed": 7, "scale": 1.0}))
     with pytest.raises(SystemExit, match="another spec"):
+        load_world(WorldSpec(7, 0.6, simulator=1), tmp_path / "worlds", tmp_path)
+    # A spec kept before versions were: the first simulator's.
+    old = {"seed": 7, "scale": 0.6, "days": None, "corpus": None}
+    (folder / "spec.json").write_text(json.dumps(old))
+    assert load_world(WorldSpec(7, 0.6, simulator=1), tmp_path / "worlds", tmp_path)
+    with pytest.raises(SystemExit, match="simulator version"):
         load_world(WorldSpec(7, 0.6), tmp_path / "worlds", tmp_path)
+
+
+def test_the_current_simulator_version_is_kept_with_a_cached_world(tmp_path: Path) -> None:
+    folder = tmp_path / "worlds" / "seed-8"
+    folder.mkdir(parents=True)
+    for name in ("accounts", "ticks"):
+        pq.write_table(pa.table({"account_id": ["a"]}), folder / f"{name}.parquet")
+    spec = WorldSpec(8, 0.6)
+    (folder / "spec.json").write_text(_spec_json(spec))
+    assert json.loads((folder / "spec.json").read_text())["simulator"] == SIMULATOR_VERSION
+    assert load_world(spec, tmp_path / "worlds", tmp_path).accounts.num_rows == 1
 
 
 def test_world_sizes_are_drawn_per_seed_within_the_range() -> None:

@@ -36,7 +36,7 @@ from distillguard.ingest import Lake, ingest
 from distillguard.ingest.lake import connect, sql_path
 from distillguard.scoring.combiner import Combiner
 from distillguard.scoring.followers import FollowRule, followers
-from distillguard.simulate import simulate
+from distillguard.simulate import SIMULATOR_VERSION, simulate
 
 PRESET = "randomized"
 # Campaigns as the reports describe them; every other campaign is an adaptive attacker.
@@ -49,6 +49,7 @@ class WorldSpec:
     scale: float = 1.0
     days: int | None = None
     corpus: Path | None = None  # prompt text from these corpora instead of the grammar
+    simulator: int = SIMULATOR_VERSION  # which simulator draws the world (see simulate)
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,18 @@ def _spec_json(spec: WorldSpec) -> str:
 
 
 def _check_spec(spec: WorldSpec, folder: Path) -> None:
-    """Worlds cached before specs were kept beside them were all drawn from the grammar."""
-    kept = folder / "spec.json"
-    if kept.exists():
-        same = json.loads(kept.read_text()) == json.loads(_spec_json(spec))
+    """Worlds cached before specs were kept beside them were all drawn from the grammar, and
+    before the simulator's version was kept, by its first version."""
+    path = folder / "spec.json"
+    kept = json.loads(path.read_text()) if path.exists() else None
+    if kept is None:
+        same = spec.corpus is None and spec.simulator == 1
     else:
-        same = spec.corpus is None
+        same = {"simulator": 1, **kept} == json.loads(_spec_json(spec))
     if not same:
-        raise SystemExit(f"{folder} holds a world of another spec: use another --out")
+        raise SystemExit(
+            f"{folder} holds a world of another spec or simulator version: use another --out"
+        )
 
 
 def run_world(spec: WorldSpec, work: Path) -> World:

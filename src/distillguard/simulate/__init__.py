@@ -2,4 +2,9 @@
 
 from distillguard.simulate.run import SimSummary, simulate
 
-__all__ = ["SimSummary", "simulate"]
+# Bumped whenever the same seed and arguments give another world, so that worlds cached by
+# a benchmark are not mistaken for what the simulator draws now. 2: accounts of a
+# randomised population lean their own way (simulate/individual.py); 1: before.
+SIMULATOR_VERSION = 2
+
+__all__ = ["SIMULATOR_VERSION", "SimSummary", "simulate"]
