@@ -7,12 +7,13 @@ import argparse
 import json
 from pathlib import Path
 
+import benchmarks.robustness.worlds as worlds_module
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from benchmarks.robustness.report import _header
+from benchmarks.robustness.report import markdown
 from benchmarks.robustness.run import judge, rejudge, scale_of
-from benchmarks.robustness.worlds import WorldSpec, _spec_json, load_world
+from benchmarks.robustness.worlds import World, WorldSpec, load_world
 
 from distillguard.scoring.combiner import shipped
 from distillguard.simulate import SIMULATOR_VERSION
@@ -20,7 +21,14 @@ from distillguard.simulate import SIMULATOR_VERSION
 
 def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
     thresholds = {"flag": 0.99, "review": 0.98}
-    frozen = {"model": model, "fit_seeds": [1], "combiner": thresholds, "rules": thresholds}
+    frozen = {
+        "model": model,
+        "fit_seeds": [1],
+        "combiner": thresholds,
+        "rules": thresholds,
+        "commit": "c",
+        "frozen_at": "t",
+    }
     (folder / "frozen.json").write_text(json.dumps(frozen))
     return argparse.Namespace(
         out=folder,
@@ -80,14 +88,16 @@ def test_a_world_cached_under_another_spec_is_refused(tmp_path: Path) -> None:
         load_world(WorldSpec(7, 0.6), tmp_path / "worlds", tmp_path)
 
 
-def test_the_current_simulator_version_is_kept_with_a_cached_world(tmp_path: Path) -> None:
-    folder = tmp_path / "worlds" / "seed-8"
-    folder.mkdir(parents=True)
-    for name in ("accounts", "ticks"):
-        pq.write_table(pa.table({"account_id": ["a"]}), folder / f"{name}.parquet")
+def test_a_world_run_now_is_cached_with_the_simulators_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny = World(pa.table({"account_id": ["a"]}), pa.table({"account_id": ["a"]}))
+    monkeypatch.setattr(worlds_module, "run_world", lambda spec, work: tiny)
     spec = WorldSpec(8, 0.6)
-    (folder / "spec.json").write_text(_spec_json(spec))
-    assert json.loads((folder / "spec.json").read_text())["simulator"] == SIMULATOR_VERSION
+    assert load_world(spec, tmp_path / "worlds", tmp_path).accounts.num_rows == 1
+    kept = json.loads((tmp_path / "worlds" / "seed-8" / "spec.json").read_text())
+    assert kept["simulator"] == SIMULATOR_VERSION
+    monkeypatch.setattr(worlds_module, "run_world", lambda spec, work: pytest.fail("ran again"))
     assert load_world(spec, tmp_path / "worlds", tmp_path).accounts.num_rows == 1
 
 
@@ -105,28 +115,53 @@ def test_a_size_range_upside_down_or_from_zero_is_refused(scale: float, max_scal
         scale_of(101, scale, max_scale)
 
 
-def _shipped_frozen(folder: Path) -> None:
-    thresholds = {"flag": 0.99, "review": 0.98}
-    frozen = {
-        "model": shipped().about,
-        "fit_seeds": [1],
-        "combiner": thresholds,
-        "rules": thresholds,
-        "commit": "c",
-        "frozen_at": "t",
-    }
-    (folder / "frozen.json").write_text(json.dumps(frozen))
-
-
 def test_rejudge_needs_an_earlier_judge_and_never_simulates_a_world_again(tmp_path: Path) -> None:
-    _shipped_frozen(tmp_path)
-    args = argparse.Namespace(out=tmp_path, frozen=None, baseline=None)
+    args = _frozen(tmp_path, shipped().about)
     with pytest.raises(SystemExit, match="re-scores the worlds of an earlier judge"):
         rejudge(args)
     (tmp_path / "judge.json").write_text(json.dumps({"seeds": [5], "drawn_at": "then"}))
     with pytest.raises(SystemExit, match="never simulated again"):
         rejudge(args)
     assert not (tmp_path / "rejudge.json").exists() and not (tmp_path / "work").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ("[1]", "not a judge.json"),
+        ("{}", "not a judge.json"),
+        ('{"seeds": [], "drawn_at": "t"}', "not a judge.json"),
+        ('{"seeds": [1, "x"], "drawn_at": "t"}', "not a judge.json"),
+        ('{"seeds": [1]}', "not a judge.json"),
+    ],
+)
+def test_rejudge_refuses_a_judge_record_judge_did_not_write(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    args = _frozen(tmp_path, shipped().about)
+    (tmp_path / "judge.json").write_text(text)
+    with pytest.raises(SystemExit, match=message):
+        rejudge(args)
+
+
+def test_a_wrong_baseline_folder_is_refused_before_any_world_runs(tmp_path: Path) -> None:
+    args = _frozen(tmp_path, shipped().about)
+    args.baseline, args.worlds = tmp_path / "nowhere", 1
+    with pytest.raises(SystemExit, match=r"holds no combiner\.json"):
+        judge(args)
+    assert not (tmp_path / "judge.json").exists() and not (tmp_path / "worlds").exists()
+
+
+def test_a_corrupt_cached_spec_is_a_one_line_error(tmp_path: Path) -> None:
+    folder = tmp_path / "worlds" / "seed-9"
+    folder.mkdir(parents=True)
+    for name in ("accounts", "ticks"):
+        pq.write_table(pa.table({"account_id": ["a"]}), folder / f"{name}.parquet")
+    for text in ("{oops", "[1, 2]"):
+        (folder / "spec.json").write_text(text)
+        with pytest.raises(SystemExit, match="is not a world's spec"):
+            load_world(WorldSpec(9, 0.6), tmp_path / "worlds", tmp_path)
 
 
 def test_a_rejudged_record_says_its_worlds_are_not_fresh() -> None:
@@ -136,8 +171,8 @@ def test_a_rejudged_record_says_its_worlds_are_not_fresh() -> None:
         "drawn_at": "then",
         "rejudged_from": "out/judge.json",
     }
-    header = "\n".join(_header(record))
-    assert "re-scored on the 2 worlds of an earlier judge" in header
-    assert "not fresh evidence" in header and "fresh worlds" not in header
+    text = markdown(record)
+    assert "re-scored on the 2 worlds of an earlier judge" in text
+    assert "not fresh evidence" in text and "fresh worlds" not in text
     del record["rejudged_from"]
-    assert "judged on 2 fresh worlds" in "\n".join(_header(record))
+    assert "judged on 2 fresh worlds" in markdown(record)

@@ -52,7 +52,7 @@ def read_frozen(path: Path) -> dict[str, Any]:
         frozen = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise SystemExit(f"{path} is not JSON ({e})") from None
-    wanted = ("model", "fit_seeds", *DECIDERS)
+    wanted = ("model", "fit_seeds", "commit", "frozen_at", *DECIDERS)
     missing = [k for k in wanted if k not in frozen] if isinstance(frozen, dict) else wanted
     if missing:
         raise SystemExit(f"{path} is not a frozen.json that 'fit' writes (missing {missing})")
@@ -67,16 +67,37 @@ def frozen_for_shipped(path: Path) -> dict[str, Any]:
     frozen = read_frozen(path)
     if frozen["model"] != shipped().about:
         raise SystemExit(
-            f"{path} was fit for another combiner than the one shipped: run 'fit' again"
+            f"{path} was fit for another combiner than the one shipped: run 'fit' again, "
+            "or give --frozen the thresholds fit froze for it"
         )
     return frozen
 
 
 def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
     """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
-    (FOLDER/frozen.json), judged on the same worlds beside the shipped one."""
-    frozen = json.loads((folder / "frozen.json").read_text())
-    return Combiner.from_json((folder / "combiner.json").read_bytes()), frozen["combiner"]
+    (FOLDER/frozen.json), judged on the same worlds beside the shipped one; read before
+    any world runs, so a wrong folder is a one-line error, not a lost hour."""
+    model = folder / "combiner.json"
+    if not model.exists():
+        raise SystemExit(f"--baseline {folder} holds no combiner.json")
+    frozen = read_frozen(folder / "frozen.json")
+    return Combiner.from_json(model.read_bytes()), frozen["combiner"]
+
+
+def read_judge(path: Path) -> dict[str, Any]:
+    """An earlier judge's record (its seeds, when they were drawn, its worlds' spec), or a
+    one-line error."""
+    if not path.exists():
+        raise SystemExit(f"no {path}: rejudge re-scores the worlds of an earlier judge")
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"{path} is not JSON ({e})") from None
+    seeds = record.get("seeds") if isinstance(record, dict) else None
+    good = isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)
+    if not good or "drawn_at" not in record:
+        raise SystemExit(f"{path} is not a judge.json that 'judge' writes (seeds, drawn_at)")
+    return dict(record)
 
 
 def judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> dict[str, object]:
@@ -93,19 +114,25 @@ def judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> d
     return out
 
 
+Baseline = tuple[Path, Combiner, dict[str, float]]  # folder, model, its frozen thresholds
+
+
 def score_worlds(
-    record: dict[str, Any], kept: dict[int, World], frozen: dict[str, Any], baseline: Path | None
+    record: dict[str, Any],
+    kept: dict[int, World],
+    frozen: dict[str, Any],
+    baseline: Baseline | None,
 ) -> None:
     """Every decider's figures on the worlds `kept` (by seed, in `record["seeds"]` order)
-    added to `record`, and the baseline's where one is given."""
+    added to `record`, and the baseline's (read_baseline) where one is given."""
     seeds = record["seeds"]
     for d, frozen_as in JUDGED.items():
         flag = frozen[frozen_as]["flag"]
         table = pa.concat_tables([scored(kept[s], d, shipped(), flag) for s in seeds])
         record[d] = judged(table, seeds, frozen[frozen_as])
     if baseline:
-        before, thresholds = read_baseline(baseline)
+        folder, before, thresholds = baseline
         flag = thresholds["flag"]
         table = pa.concat_tables([scored(kept[s], "combiner", before, flag) for s in seeds])
         record["baseline"] = judged(table, seeds, thresholds)
-        record["baseline_model"] = {"from": str(baseline), **before.about}
+        record["baseline_model"] = {"from": str(folder), **before.about}

@@ -37,7 +37,10 @@ import pyarrow as pa
 
 from benchmarks.robustness.judging import (
     DECIDERS,
+    Baseline,
     frozen_for_shipped,
+    read_baseline,
+    read_judge,
     score_worlds,
     scored,
 )
@@ -130,17 +133,12 @@ def fit(args: argparse.Namespace) -> None:
 
 def judge(args: argparse.Namespace) -> None:
     frozen = frozen_for_shipped(args.frozen or args.out / "frozen.json")
-    used = set(frozen["fit_seeds"]) | set(frozen["model"].get("train_seeds", []))
-    seeds: list[int] = []
-    while len(seeds) < args.worlds:  # drawn now, after freezing
-        seed = 1000 + secrets.randbelow(2**31)
-        if seed not in used and seed not in seeds:
-            seeds.append(seed)
-    drawn = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    baseline = _baseline(args)
+    seeds = _fresh_seeds(frozen, args.worlds)
     record: dict[str, Any] = {
         "frozen": frozen,
         "seeds": seeds,
-        "drawn_at": drawn,
+        "drawn_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "judged_at_commit": _commit(),
         "follow_rule": asdict(DetectConfig().follow_rule),
         "corpus": str(args.corpus) if args.corpus else None,
@@ -148,8 +146,20 @@ def judge(args: argparse.Namespace) -> None:
         "max_scale": args.max_scale,
     }
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
-    score_worlds(record, worlds(seeds, args), frozen, args.baseline)
+    score_worlds(record, worlds(seeds, args), frozen, baseline)
     _write(record, args.out / "judge")
+
+
+def _fresh_seeds(frozen: dict[str, Any], n: int) -> list[int]:
+    """`n` seeds drawn now, after freezing, from the operating system's randomness: never a
+    seed the model was trained or its thresholds fit on."""
+    used = set(frozen["fit_seeds"]) | set(frozen["model"].get("train_seeds", []))
+    seeds: list[int] = []
+    while len(seeds) < n:
+        seed = 1000 + secrets.randbelow(2**31)
+        if seed not in used and seed not in seeds:
+            seeds.append(seed)
+    return seeds
 
 
 def rejudge(args: argparse.Namespace) -> None:
@@ -158,21 +168,25 @@ def rejudge(args: argparse.Namespace) -> None:
     fresh evidence (the record and its tables say so). A world that is not cached is
     refused rather than simulated again: the simulator may have changed since."""
     frozen = frozen_for_shipped(args.frozen or args.out / "frozen.json")
-    earlier = args.out / "judge.json"
-    if not earlier.exists():
-        raise SystemExit(f"no {earlier}: rejudge re-scores the worlds of an earlier judge")
-    before = json.loads(earlier.read_text())
+    baseline = _baseline(args)
+    before = read_judge(args.out / "judge.json")
     kept = {s: cached_world(args.out / "worlds", s) for s in before["seeds"]}
     record: dict[str, Any] = {
         **{k: before.get(k) for k in ("seeds", "drawn_at", "corpus", "scale", "max_scale")},
         "frozen": frozen,
         "rejudged_at_commit": _commit(),
-        "rejudged_from": str(earlier),
+        "rejudged_from": str(args.out / "judge.json"),
         "judged_at_commit": before.get("judged_at_commit"),
         "follow_rule": asdict(DetectConfig().follow_rule),
     }
-    score_worlds(record, kept, frozen, args.baseline)
+    score_worlds(record, kept, frozen, baseline)
     _write(record, args.out / "rejudge")
+
+
+def _baseline(args: argparse.Namespace) -> Baseline | None:
+    if not args.baseline:
+        return None
+    return (args.baseline, *read_baseline(args.baseline))
 
 
 def _write(record: dict[str, Any], stem: Path) -> None:
@@ -205,7 +219,8 @@ def main() -> None:
         "--frozen",
         type=Path,
         default=None,
-        help="judge: the thresholds to judge at (default OUT/frozen.json, as fit writes it)",
+        help="judge, rejudge: the thresholds to judge at (default OUT/frozen.json, as fit "
+        "writes it)",
     )
     parser.add_argument(
         "--corpus",
@@ -219,8 +234,8 @@ def main() -> None:
         "--baseline",
         type=Path,
         default=None,
-        help="judge: a folder with an earlier combiner.json and its frozen.json, judged "
-        "on the same fresh worlds for comparison (with followers, as detect runs it now)",
+        help="judge, rejudge: a folder with an earlier combiner.json and its frozen.json, "
+        "judged on the same worlds for comparison (with followers, as detect runs it now)",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -126,9 +127,10 @@ def load_world(spec: WorldSpec, cache: Path, work: Path) -> World:
     if not (folder / "ticks.parquet").exists():
         world = run_world(spec, work)
         folder.mkdir(parents=True, exist_ok=True)
+        # The spec first: a world is cached once its ticks are there, never without a spec.
+        (folder / "spec.json").write_text(_spec_json(spec))
         pq.write_table(world.accounts, folder / "accounts.parquet")
         pq.write_table(world.ticks, folder / "ticks.parquet")
-        (folder / "spec.json").write_text(_spec_json(spec))
     _check_spec(spec, folder)
     return World(
         pq.read_table(folder / "accounts.parquet"), pq.read_table(folder / "ticks.parquet")
@@ -153,8 +155,7 @@ def _spec_json(spec: WorldSpec) -> str:
 def _check_spec(spec: WorldSpec, folder: Path) -> None:
     """Worlds cached before specs were kept beside them were all drawn from the grammar, and
     before the simulator's version was kept, by its first version."""
-    path = folder / "spec.json"
-    kept = json.loads(path.read_text()) if path.exists() else None
+    kept = _kept_spec(folder / "spec.json")
     if kept is None:
         same = spec.corpus is None and spec.simulator == 1
     else:
@@ -163,6 +164,18 @@ def _check_spec(spec: WorldSpec, folder: Path) -> None:
         raise SystemExit(
             f"{folder} holds a world of another spec or simulator version: use another --out"
         )
+
+
+def _kept_spec(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        kept = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        kept = None
+    if not isinstance(kept, dict):
+        raise SystemExit(f"{path} is not a world's spec: delete its folder to run it again")
+    return kept
 
 
 def run_world(spec: WorldSpec, work: Path) -> World:

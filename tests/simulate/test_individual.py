@@ -93,13 +93,17 @@ def test_a_narrow_spread_keeps_the_populations_mix() -> None:
         assert share == pytest.approx(mix[kind], abs=0.01), kind
 
 
-def test_multipliers_keep_the_population_average() -> None:
+def test_multipliers_keep_the_population_average_until_a_share_is_capped() -> None:
     b = dataclasses.replace(POWER, mix_spread=1.0)
     leanings = draw_leanings(b, 200_000, np.random.default_rng(5))
     assert leanings is not None
     for factor in (leanings.thinking, leanings.cot, leanings.output):
         assert factor.mean() == pytest.approx(1.0, abs=0.02)
     assert leanings.thinking.std() > 1.0 and leanings.output.std() > 0.4
+    everyone = np.arange(200_000)
+    assert shares(leanings, 0.05, everyone, "thinking").mean() == pytest.approx(0.05, abs=0.002)
+    # As documented: the cap at 0.95 pulls a high share's average down (0.5 -> about 0.40).
+    assert shares(leanings, 0.5, everyone, "thinking").mean() == pytest.approx(0.40, abs=0.01)
 
 
 def test_leanings_are_drawn_after_everything_else_an_account_has() -> None:

@@ -1,19 +1,23 @@
 """Each account's own leanings within its population: which tasks it favours, how often it
 turns thinking on or asks for step-by-step reasoning, how long its answers run.
 
-A population's knobs are its average. Without spread, every power user of a world follows
-one task mix and one thinking share, so they are each other's behaviour twins, which no
-real customer base is, and a detector learns that a tight cohort of similar heavy users is
-a campaign. With `mix_spread` > 0 each account draws its leanings around the population's:
+A population's knobs are where its accounts centre. Without spread, every power user of a
+world follows one task mix and one thinking share, so they are each other's behaviour
+twins, which no real customer base is, and a detector learns that a tight cohort of
+similar heavy users is a campaign. With `mix_spread` > 0 each account draws its leanings around the population's:
 
 - task weights: the population's weight x log-normal(0, spread), per account and task;
 - thinking share and reasoning prompts: x a log-normal of mean 1 and sigma `spread`, at
   most 0.95;
 - output length: x a log-normal of mean 1 and sigma `spread / 2`.
 
-The multipliers have mean 1, as account rates do (simulate/accounts.py), so the knobs stay
-the population's average. Relayed sessions take their kinds from the relayed customers'
-mix, and a templated account keeps its one template's kind, whatever its leaning.
+The multipliers have mean 1, as account rates do (simulate/accounts.py), and output length
+keeps its average. The shares do not quite: capped at 0.95, a high share averages lower
+(thinking share 0.5 at spread 1 averages about 0.40), and re-weighting each account's mix
+makes the average mix a little flatter than the knob (chat 0.30 -> about 0.28 for power
+users at spread 1). Randomisation draws every knob over ranges far wider than that.
+Relayed sessions take their kinds from the relayed customers' mix, and a templated account
+keeps its one template's kind, whatever its leaning.
 
 An operator who gives each account its own slice of a dataset shows the same spread, so
 the knob is drawn for campaigns as for customers (simulate/randomize.py).
