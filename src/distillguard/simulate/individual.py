@@ -4,7 +4,8 @@ turns thinking on or asks for step-by-step reasoning, how long its answers run.
 A population's knobs are where its accounts centre. Without spread, every power user of a
 world follows one task mix and one thinking share, so they are each other's behaviour
 twins, which no real customer base is, and a detector learns that a tight cohort of
-similar heavy users is a campaign. With `mix_spread` > 0 each account draws its leanings around the population's:
+similar heavy users is a campaign. With `mix_spread` > 0 each account draws its leanings
+around the population's:
 
 - task weights: the population's weight x log-normal(0, spread), per account and task;
 - thinking share and reasoning prompts: x a log-normal of mean 1 and sigma `spread`, at
