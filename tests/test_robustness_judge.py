@@ -150,6 +150,10 @@ def test_a_wrong_baseline_folder_is_refused_before_any_world_runs(tmp_path: Path
     args.baseline, args.worlds = tmp_path / "nowhere", 1
     with pytest.raises(SystemExit, match=r"holds no combiner\.json"):
         judge(args)
+    (tmp_path / "nowhere").mkdir()
+    (tmp_path / "nowhere" / "combiner.json").write_text("{}")
+    with pytest.raises(SystemExit, match=r"holds no frozen\.json"):
+        judge(args)
     assert not (tmp_path / "judge.json").exists() and not (tmp_path / "worlds").exists()
 
 

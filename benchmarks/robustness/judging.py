@@ -46,12 +46,16 @@ def scored(world: World, decider: str, combiner: Combiner, flag: float | None = 
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
 
 
-def read_frozen(path: Path) -> dict[str, Any]:
-    """A frozen.json as `fit` writes it, or a one-line error."""
+def _json(path: Path) -> Any:
     try:
-        frozen = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise SystemExit(f"{path} is not JSON ({e})") from None
+
+
+def read_frozen(path: Path) -> dict[str, Any]:
+    """A frozen.json as `fit` writes it, or a one-line error."""
+    frozen = _json(path)
     wanted = ("model", "fit_seeds", "commit", "frozen_at", *DECIDERS)
     missing = [k for k in wanted if k not in frozen] if isinstance(frozen, dict) else wanted
     if missing:
@@ -77,11 +81,11 @@ def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
     """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
     (FOLDER/frozen.json), judged on the same worlds beside the shipped one; read before
     any world runs, so a wrong folder is a one-line error, not a lost hour."""
-    model = folder / "combiner.json"
-    if not model.exists():
-        raise SystemExit(f"--baseline {folder} holds no combiner.json")
+    for name in ("combiner.json", "frozen.json"):
+        if not (folder / name).exists():
+            raise SystemExit(f"--baseline {folder} holds no {name}")
     frozen = read_frozen(folder / "frozen.json")
-    return Combiner.from_json(model.read_bytes()), frozen["combiner"]
+    return Combiner.from_json((folder / "combiner.json").read_bytes()), frozen["combiner"]
 
 
 def read_judge(path: Path) -> dict[str, Any]:
@@ -89,10 +93,7 @@ def read_judge(path: Path) -> dict[str, Any]:
     one-line error."""
     if not path.exists():
         raise SystemExit(f"no {path}: rejudge re-scores the worlds of an earlier judge")
-    try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise SystemExit(f"{path} is not JSON ({e})") from None
+    record = _json(path)
     seeds = record.get("seeds") if isinstance(record, dict) else None
     good = isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds)
     if not good or "drawn_at" not in record:

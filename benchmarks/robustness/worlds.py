@@ -132,9 +132,7 @@ def load_world(spec: WorldSpec, cache: Path, work: Path) -> World:
         pq.write_table(world.accounts, folder / "accounts.parquet")
         pq.write_table(world.ticks, folder / "ticks.parquet")
     _check_spec(spec, folder)
-    return World(
-        pq.read_table(folder / "accounts.parquet"), pq.read_table(folder / "ticks.parquet")
-    )
+    return _read_world(folder)
 
 
 def cached_world(cache: Path, seed: int) -> World:
@@ -143,6 +141,10 @@ def cached_world(cache: Path, seed: int) -> World:
     folder = cache / f"seed-{seed}"
     if not (folder / "ticks.parquet").exists():
         raise SystemExit(f"{folder} holds no cached world: it is never simulated again here")
+    return _read_world(folder)
+
+
+def _read_world(folder: Path) -> World:
     return World(
         pq.read_table(folder / "accounts.parquet"), pq.read_table(folder / "ticks.parquet")
     )
