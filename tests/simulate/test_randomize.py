@@ -60,6 +60,55 @@ def test_every_knob_stays_in_its_documented_range(name: str) -> None:
         assert set(b.task_mix) == set(base.task_mix)
         assert (b.lifetime_days is None) == (base.lifetime_days is None)
         assert b.label == base.label and b.templated == base.templated
+        if base.template_odds == 0:
+            assert b.operator_templates == 0
+        elif b.operator_templates:
+            assert 2 <= b.operator_templates <= 40
+
+
+SHARED_TEMPLATES = (
+    "coding_agent",
+    "batch_pipeline",
+    "eval_runner",
+    "ci_agent",
+    "judge_pipeline",
+    "synthetic_data",
+    "computer_use_product",
+    "script_runner",
+)
+
+
+def test_campaigns_and_tool_users_share_templates_in_about_half_the_worlds() -> None:
+    for name, base in sorted(ARCHETYPES.items()):
+        runs = base.label == "attack" or name in SHARED_TEMPLATES
+        assert base.template_odds == (0.5 if runs else 0.0), name
+        drawn = [randomize_behaviour(base, np.random.default_rng(s)) for s in range(200)]
+        shared = [b for b in drawn if b.operator_templates]
+        assert (0.4 < len(shared) / 200 < 0.6) if runs else not shared, name
+        assert len({b.operator_seed for b in shared}) == len(shared), "each world its own"
+
+
+def test_templates_are_drawn_after_every_other_knob() -> None:
+    for name in ("agentic", "judge_pipeline"):
+        base = ARCHETYPES[name]
+        for seed in range(20):
+            with_odds = randomize_behaviour(base, np.random.default_rng(seed))
+            without = randomize_behaviour(
+                dataclasses.replace(base, template_odds=0.0), np.random.default_rng(seed)
+            )
+            assert (
+                dataclasses.replace(
+                    with_odds, operator_templates=0, operator_seed=0, template_odds=0.0
+                )
+                == without
+            )
+
+
+def test_a_preset_s_own_templates_are_kept() -> None:
+    base = dataclasses.replace(ARCHETYPES["agentic"], operator_templates=7, operator_seed=5)
+    for seed in range(20):
+        b = randomize_behaviour(base, np.random.default_rng(seed))
+        assert (b.operator_templates, b.operator_seed) == (7, 5)
 
 
 def test_no_absolute_knob_separates_benign_from_attack_across_worlds() -> None:

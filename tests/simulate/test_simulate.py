@@ -118,6 +118,20 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
             "benign: {casual: {accounts: 10, mix_spread: wide}}\nmodels: {current: [a], new: b}",
             "mix_spread must be a number",
         ),
+        (
+            "benign: {casual: {accounts: 10, template_odds: 2}}\nmodels: {current: [a], new: b}",
+            "template_odds must be a number from 0 to 1",
+        ),
+        (
+            "benign: {casual: {accounts: 10, operator_templates: many}}\n"
+            "models: {current: [a], new: b}",
+            "operator_templates must be a whole number",
+        ),
+        (
+            "benign: {casual: {accounts: 10, operator_templates: -2}}\n"
+            "models: {current: [a], new: b}",
+            "operator_templates must be a whole number",
+        ),
         ("speed: 3", "unknown keys"),
         ("[1, 2]", "mapping at the top level"),
     ],

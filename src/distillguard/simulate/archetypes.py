@@ -76,6 +76,7 @@ HARD_NEGATIVES: dict[str, Behaviour] = {
         signup_in_window=0.2,
     ),
     "judge_pipeline": Behaviour(
+        template_odds=0.5,
         tiers={"enterprise": 0.5, "research": 0.3, "startup": 0.2},
         rate_per_day=300,
         active_prob=0.8,
@@ -92,6 +93,7 @@ HARD_NEGATIVES: dict[str, Behaviour] = {
         signup_in_window=0.05,
     ),
     "synthetic_data": Behaviour(
+        template_odds=0.5,
         tiers={"enterprise": 0.4, "startup": 0.4, "research": 0.2},
         rate_per_day=400,
         active_prob=0.7,
@@ -108,6 +110,7 @@ HARD_NEGATIVES: dict[str, Behaviour] = {
         signup_in_window=0.1,
     ),
     "computer_use_product": Behaviour(
+        template_odds=0.5,
         tiers={"enterprise": 0.5, "startup": 0.5},
         rate_per_day=250,
         active_prob=0.95,
@@ -123,6 +126,7 @@ HARD_NEGATIVES: dict[str, Behaviour] = {
         signup_in_window=0.05,
     ),
     "script_runner": Behaviour(
+        template_odds=0.5,
         tiers={"paid": 0.6, "free": 0.3, "startup": 0.1},
         rate_per_day=40,
         rate_sigma=1.0,
@@ -232,11 +236,15 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
         raise ConfigError(f"archetype {archetype!r}: {exc}") from None
     if b.card_sharing not in CARD_SHARING:
         raise unknown_name_error("card_sharing", b.card_sharing, list(CARD_SHARING))
-    spread = b.mix_spread
-    if (
-        isinstance(spread, bool)
-        or not isinstance(spread, int | float)
-        or not 0 <= spread <= MAX_MIX_SPREAD
-    ):
+    if not _in_range(b.mix_spread, 0, MAX_MIX_SPREAD):
         raise ConfigError(f"mix_spread must be a number from 0 to {MAX_MIX_SPREAD}")
+    if not _in_range(b.template_odds, 0, 1):
+        raise ConfigError("template_odds must be a number from 0 to 1")
+    if not isinstance(b.operator_templates, int) or not _in_range(b.operator_templates, 0, 1000):
+        raise ConfigError("operator_templates must be a whole number from 0 to 1000")
     return b
+
+
+def _in_range(value: object, low: float, high: float) -> bool:
+    """A number (not a bool) within [low, high]: YAML gives strings and bools as readily."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high

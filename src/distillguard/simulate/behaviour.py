@@ -54,6 +54,10 @@ class Behaviour:
     # sends the same templates to every provider it harvests (indicator sharing benchmark).
     operator_templates: int = 0
     operator_seed: int = 0
+    # Randomised worlds only: the chance that this population's accounts wrap their prompts
+    # in one shared pool of instruction templates (simulate/randomize.py). For a campaign
+    # that is its harvesting pipeline; for customers, a harness, agent or tool they all run.
+    template_odds: float = 0.0
     # >0: each account leans its own way around the task mix, thinking, reasoning-prompt
     # and output knobs (log-normal spread; simulate/individual.py). 0: all follow the knobs.
     mix_spread: float = 0.0
@@ -104,6 +108,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         networks={"residential": 0.7, "vpn": 0.2, "mobile": 0.1},
     ),
     "coding_agent": Behaviour(
+        template_odds=0.5,
         tiers={"paid": 0.6, "enterprise": 0.25, "startup": 0.15},
         rate_per_day=60,
         active_prob=0.65,
@@ -119,6 +124,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         release_delay_hours=8,
     ),
     "batch_pipeline": Behaviour(
+        template_odds=0.5,
         tiers={"enterprise": 1.0},
         rate_per_day=900,
         rate_sigma=0.7,
@@ -137,6 +143,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         signup_in_window=0.0,
     ),
     "eval_runner": Behaviour(
+        template_odds=0.5,
         tiers={"research": 0.5, "education": 0.3, "enterprise": 0.2},
         rate_per_day=0.0,
         hours="burst",
@@ -171,6 +178,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         signup_in_window=0.05,
     ),
     "ci_agent": Behaviour(
+        template_odds=0.5,
         tiers={"enterprise": 0.6, "startup": 0.4},
         rate_per_day=150,
         active_prob=0.9,
@@ -200,6 +208,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         signup_in_window=0.2,
     ),
     "reasoning": Behaviour(
+        template_odds=0.5,
         label="attack",
         tiers={"paid": 0.5, "free": 0.2, "startup": 0.3},
         rate_sigma=0.15,
@@ -222,6 +231,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         release_delay_hours=24,
     ),
     "agentic": Behaviour(
+        template_odds=0.5,
         label="attack",
         tiers={"education": 0.25, "research": 0.2, "startup": 0.25, "paid": 0.3},
         rate_sigma=0.5,
@@ -261,6 +271,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         release_delay_hours=36,
     ),
     "hydra": Behaviour(
+        template_odds=0.5,
         label="attack",
         tiers={"free": 0.3, "paid": 0.6, "startup": 0.1},
         rate_sigma=0.6,
@@ -285,6 +296,7 @@ ARCHETYPES: dict[str, Behaviour] = {
         release_delay_hours=4,
     ),
     "adaptive": Behaviour(
+        template_odds=0.5,
         label="attack",
         tiers={"paid": 0.7, "startup": 0.2, "education": 0.1},
         rate_per_day=6,

@@ -22,6 +22,11 @@ attack in every world; only behaviour an attacker must show at scale survives.
 - mix_spread: uniform(0, 1), whatever the preset says: how far each account's task mix,
   thinking, reasoning prompts and output length lean from its population's
   (simulate/individual.py), for customers and campaigns alike;
+- operator_templates: with chance template_odds (0.5 for the campaigns and for the
+  customers who run one harness, agent or tool: coding, CI and computer-use agents, batch,
+  judge and synthetic-data pipelines, eval runners, scripts; 0 for the rest), every account
+  of the population wraps its prompts in one shared pool of log-uniform(2, 40) instruction
+  templates, drawn from the world's seed; a preset's own operator_templates are kept;
 - accounts of each population: count x log-uniform(0.6, 1.6).
 
 Randomness enters as the simulation seed; the same seed gives the same world.
@@ -82,7 +87,7 @@ def _count(rng: np.random.Generator, value: int) -> int:
 
 def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
     """One world's draw of every knob of a population (see the module's table)."""
-    return dataclasses.replace(
+    drawn = dataclasses.replace(
         b,
         rate_per_day=_scale(rng, b.rate_per_day, 1 / 3, 3),
         rate_sigma=min(_scale(rng, b.rate_sigma, 0.5, 2), 1.5),
@@ -111,6 +116,18 @@ def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
         relay_share=_share(rng, b.relay_share),
         mix_spread=float(rng.uniform(0.0, 1.0)),
     )
+    count, seed = _templates(b, rng)
+    return dataclasses.replace(drawn, operator_templates=count, operator_seed=seed)
+
+
+def _templates(b: Behaviour, rng: np.random.Generator) -> tuple[int, int]:
+    """Whether the population shares one pool of instruction templates in this world, how
+    many and from which seed. Drawn after every other knob, so those stay as an older world
+    drew them; a preset's own templates are kept."""
+    shared, count, seed = rng.random(), _scale(rng, 1.0, 2, 40), int(rng.integers(2**31))
+    if b.operator_templates or shared >= b.template_odds:
+        return b.operator_templates, b.operator_seed
+    return max(2, round(count)), seed
 
 
 def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:

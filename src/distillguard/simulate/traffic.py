@@ -87,7 +87,7 @@ def _prompts(
             cot[where] = mask
         for i, text in zip(where, texts, strict=True):
             out[i] = text
-    if b.templated:  # one instruction per account, applied to varying records
+    if b.templated and not b.operator_templates:  # one instruction per account
         cache = block.memo
         for i, a in enumerate(accounts.tolist()):
             kind, prefix = cache.templates[a]
@@ -107,8 +107,9 @@ def _operator_prompts(
     source: PromptSource,
     rng: np.random.Generator,
 ) -> list[str]:
-    """Each record wrapped in one of the operator's templates for its kind. The templates
-    come from the operator's own seed, so they are the same in every simulated world."""
+    """Each record wrapped in one of the operator's templates for its kind (in place of a
+    pipeline's own instruction per account). The templates come from the operator's own
+    seed, so a preset's operator sends the same ones in every simulated world."""
     b, pool = block.plan.behaviour, block.memo.operator
     picks = rng.integers(0, b.operator_templates, len(kinds)).tolist()
     out = []
