@@ -10,14 +10,18 @@ import duckdb
 from distillguard.ingest.lake import sql_path
 from distillguard.simulate import simulate
 
-PRESET = """
+DAY = """
 days: 1
 start: "2026-02-02T00:00:00Z"
 models: {current: [model-large-2025-10], new: model-large-2026-02, release_day: 0}
-campaigns:
+"""
+PRESET = (
+    DAY
+    + """campaigns:
   op: {archetype: agentic, accounts: 6, exchanges: 3000, operator_templates: 3,
        operator_seed: 99}
 """
+)
 
 
 def _templates(out: Path) -> tuple[set[str], set[str]]:
@@ -44,14 +48,13 @@ def test_one_operator_sends_the_same_templates_to_every_world(tmp_path: Path) ->
     assert len(a[1]) <= 3 * 6 and a[1] == b[1], "the templates come from the operator's seed"
 
 
-PIPELINE = """
-days: 1
-start: "2026-02-02T00:00:00Z"
-models: {current: [model-large-2025-10], new: model-large-2026-02, release_day: 0}
-benign:
+PIPELINE = (
+    DAY
+    + """benign:
   judges: {archetype: judge_pipeline, accounts: 30, rate_per_day: 40, active_prob: 1.0,
            OWN}
 """
+)
 
 
 def _pipeline_instructions(tmp_path: Path, own: str) -> tuple[int, list[str]]:
