@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from distillguard.simulate import simulate
+from distillguard.simulate import randomize, simulate
 from distillguard.simulate.accounts import make_accounts
 from distillguard.simulate.archetypes import ARCHETYPES, HARD_NEGATIVES, TACTICS
 from distillguard.simulate.config import PopulationPlan, load_preset, plan
@@ -84,24 +84,20 @@ def test_campaigns_and_tool_users_share_templates_in_about_half_the_worlds() -> 
         assert base.template_odds == (0.5 if runs else 0.0), name
         drawn = [randomize_behaviour(base, np.random.default_rng(s)) for s in range(200)]
         shared = [b for b in drawn if b.operator_templates]
-        assert (0.4 < len(shared) / 200 < 0.6) if runs else not shared, name
+        assert (0.35 < len(shared) / 200 < 0.65) if runs else not shared, name
         assert len({b.operator_seed for b in shared}) == len(shared), "each world its own"
 
 
-def test_templates_are_drawn_after_every_other_knob() -> None:
-    for name in ("agentic", "judge_pipeline"):
-        base = ARCHETYPES[name]
-        for seed in range(20):
-            with_odds = randomize_behaviour(base, np.random.default_rng(seed))
-            without = randomize_behaviour(
-                dataclasses.replace(base, template_odds=0.0), np.random.default_rng(seed)
-            )
-            assert (
-                dataclasses.replace(
-                    with_odds, operator_templates=0, operator_seed=0, template_odds=0.0
-                )
-                == without
-            )
+def test_templates_are_drawn_after_every_other_knob(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other knob is what a draw without the template pool gives (as worlds of the
+    simulator before it drew them): the pool's draws come last in the stream."""
+    base = ARCHETYPES["agentic"]
+    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(20)]
+    monkeypatch.setattr(randomize, "_templates", lambda b, rng: (0, 0))
+    for seed, with_pool in enumerate(drawn):
+        without = randomize_behaviour(base, np.random.default_rng(seed))
+        assert dataclasses.replace(with_pool, operator_templates=0, operator_seed=0) == without
+    assert any(b.operator_templates for b in drawn)
 
 
 def test_a_preset_s_own_templates_are_kept() -> None:
