@@ -18,8 +18,8 @@ import dataclasses
 from typing import Any
 
 from distillguard.errors import ConfigError, unknown_name_error
-from distillguard.simulate.behaviour import ARCHETYPES as BASE
 from distillguard.simulate.behaviour import CARD_SHARING, Behaviour
+from distillguard.simulate.originals import ARCHETYPES as BASE
 
 HARD_NEGATIVES: dict[str, Behaviour] = {
     "small_team": Behaviour(
