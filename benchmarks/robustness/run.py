@@ -120,6 +120,7 @@ def fit(args: argparse.Namespace) -> None:
         "scale": args.scale,
         "max_scale": args.max_scale,
         "days": args.days,
+        "corpus": str(args.corpus) if args.corpus else None,
         "commit": _commit(),
         "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "targets": TARGETS,

@@ -1,0 +1,61 @@
+"""Thresholds that hold on every prompt source: several `fit` results, each frozen on its
+own fit worlds (the grammar's prompts, or real third-party text with --corpus), merged
+into one frozen.json whose threshold per decider and tier is the highest of them.
+
+A benign account's score depends on what its prompts look like, so thresholds frozen on
+the grammar's prompts sit lower than worlds of real text need to keep their benign
+accounts within the targets. A threshold that meets the targets on each source's fit
+worlds is the highest of the thresholds fit on each (a higher threshold flags no more).
+
+    python -m benchmarks.robustness.merge GRAMMAR/frozen.json CORPUS/frozen.json \\
+        --out benchmarks/robustness/results/frozen.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.robustness.judging import DECIDERS, read_frozen
+
+
+def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One frozen record from `fits` (name: a fit's record), all fit for the same model
+    with the same targets: per decider and tier the highest threshold, and each fit kept
+    under `merged_from`. A configuration error raises ValueError."""
+    if len(fits) < 2:
+        raise ValueError("merge needs at least two frozen.json files")
+    first = next(iter(fits.values()))
+    for name, fit in fits.items():
+        for key in ("model", "targets"):
+            if fit.get(key) != first.get(key):
+                raise ValueError(f"{name} was fit with another {key} than the first file")
+    out = {k: v for k, v in first.items() if k not in (*DECIDERS, "corpus")}
+    out["fit_seeds"] = sorted({s for fit in fits.values() for s in fit["fit_seeds"]})
+    out["frozen_at"] = max(fit["frozen_at"] for fit in fits.values())
+    for d in DECIDERS:
+        out[d] = {tier: max(fit[d][tier] for fit in fits.values()) for tier in first[d]}
+    out["merged_from"] = {
+        name: {k: fit[k] for k in ("corpus", "commit", "frozen_at", *DECIDERS) if k in fit}
+        for name, fit in fits.items()
+    }
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("frozen", nargs="+", type=Path, help="frozen.json files 'fit' wrote")
+    parser.add_argument("--out", type=Path, required=True, help="the merged frozen.json")
+    args = parser.parse_args(argv)
+    try:
+        record = merged({str(p): read_frozen(p) for p in args.frozen})
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps({d: record[d] for d in DECIDERS}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

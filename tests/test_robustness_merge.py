@@ -1,0 +1,71 @@
+"""Thresholds merged over prompt sources: the highest per decider and tier, from fits of
+one model with one set of targets, each fit kept in the record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from benchmarks.robustness.merge import main, merged
+
+
+def _fit(flag: float, review: float, seeds: list[int], **extra: Any) -> dict[str, Any]:
+    return {
+        "model": {"train_seeds": [101]},
+        "targets": {"flag": [0.004, 0.005], "review": [0.008, 0.02]},
+        "fit_seeds": seeds,
+        "commit": "abc",
+        "frozen_at": f"2026-11-30T0{len(seeds)}:00:00Z",
+        "rules": {"flag": 0.99, "review": 0.98},
+        "combiner": {"flag": flag, "review": review},
+        **extra,
+    }
+
+
+def test_each_threshold_is_the_highest_of_the_fits() -> None:
+    grammar = _fit(0.9914, 0.9793, [1, 2])
+    corpus = _fit(0.9942, 0.9780, [2, 3, 4], corpus="../shared/data/corpora")
+    out = merged({"g": grammar, "c": corpus})
+    assert out["combiner"] == {"flag": 0.9942, "review": 0.9793}
+    assert out["rules"] == {"flag": 0.99, "review": 0.98}
+    assert out["fit_seeds"] == [1, 2, 3, 4] and out["frozen_at"] == "2026-11-30T03:00:00Z"
+    assert out["merged_from"]["c"]["corpus"] == "../shared/data/corpora"
+    assert "corpus" not in out["merged_from"]["g"] and "corpus" not in out
+    assert out["model"] == grammar["model"]
+
+
+@pytest.mark.parametrize(
+    ("fits", "message"),
+    [
+        ({"a": _fit(0.99, 0.98, [1])}, "at least two"),
+        (
+            {"a": _fit(0.99, 0.98, [1]), "b": {**_fit(0.99, 0.98, [2]), "model": {"x": 1}}},
+            "b was fit with another model",
+        ),
+        (
+            {"a": _fit(0.99, 0.98, [1]), "b": {**_fit(0.99, 0.98, [2]), "targets": {}}},
+            "b was fit with another targets",
+        ),
+    ],
+)
+def test_fits_that_do_not_belong_together_are_refused(
+    fits: dict[str, dict[str, Any]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        merged(fits)
+
+
+def test_the_command_writes_the_merge_and_refuses_a_file_fit_did_not_write(
+    tmp_path: Path,
+) -> None:
+    paths = []
+    for name, fit in (("g", _fit(0.9914, 0.9793, [1])), ("c", _fit(0.9942, 0.9825, [1]))):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(fit))
+    main([*map(str, paths), "--out", str(tmp_path / "frozen.json")])
+    assert json.loads((tmp_path / "frozen.json").read_text())["combiner"]["flag"] == 0.9942
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(SystemExit, match=r"is not a frozen\.json that 'fit' writes"):
+        main([str(paths[0]), str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.json")])
