@@ -14,8 +14,10 @@ from rich.console import Console
 
 from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.main import main
+from distillguard.detect.config import DetectConfig
 from distillguard.detect.results import ClusterResult
 from distillguard.detect.run import DetectSummary
+from distillguard.errors import UserError
 from distillguard.ingest import ingest
 from distillguard.scoring.evidence import Evidence
 from tests.conftest import write_jsonl
@@ -42,6 +44,8 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["lake", "no-such-lake"], "no lake at"),
         (["lake", "."], "is not a lake"),
         (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
+        (["detect", "x.jsonl", "--out", "d", "--combiner-flag", "1.5"], "must be in (0, 1]"),
+        (["detect", "x.jsonl", "--out", "d", "--combiner-review", "0.9999"], "not be above"),
     ],
 )
 def test_user_errors_are_one_line(
@@ -59,6 +63,27 @@ def test_user_errors_are_one_line(
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_detect_decides_at_the_combiner_thresholds_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[DetectConfig] = []
+
+    def capture(*args: object, **kwargs: object) -> None:
+        seen.append(next(a for a in args if isinstance(a, DetectConfig)))
+        raise UserError("captured")
+
+    monkeypatch.setattr("distillguard.cli.detect_cmd.detect_with_bars", capture)
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(0)])
+    out = str(tmp_path / "d")
+    main(["detect", str(source), "--out", out, "--combiner-flag", "0.9942"])
+    main(["detect", str(source), "--out", out])
+    assert (seen[0].combiner_flag, seen[0].combiner_review) == (
+        0.9942,
+        DetectConfig.combiner_review,
+    )
+    assert seen[1].combiner_flag == DetectConfig.combiner_flag
 
 
 def test_an_empty_ingest_is_still_a_lake(

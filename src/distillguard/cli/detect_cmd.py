@@ -113,6 +113,23 @@ def register(subparsers: Subparsers) -> None:
         help="who flags: the learned combiner (default) or the hand-set rules alone",
     )
     p.add_argument(
+        "--combiner-flag",
+        type=float,
+        metavar="PROB",
+        default=DetectConfig.combiner_flag,
+        help="with the combiner deciding: flag an account whose estimate reaches this "
+        "(frozen on randomised worlds; README, Robustness, gives the trade-off of 0.9942, "
+        "which flags fewer benign accounts and catches fewer campaigns)",
+    )
+    p.add_argument(
+        "--combiner-review",
+        type=float,
+        metavar="PROB",
+        default=DetectConfig.combiner_review,
+        help="with the combiner deciding: list an unflagged account whose estimate reaches "
+        "this for review",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         metavar="N",
@@ -218,6 +235,8 @@ def run_detect(args: argparse.Namespace) -> int:
         run_windows=args.run_windows,
         review_threshold=args.review_threshold,
         decide_by=args.decide_by,
+        combiner_flag=args.combiner_flag,
+        combiner_review=args.combiner_review,
         seed=args.seed,
     )
     boost = peer_boost(args.indicators, args.key)
