@@ -127,7 +127,7 @@ def _templates(b: Behaviour, rng: np.random.Generator) -> tuple[int, int]:
     shared, count, seed = rng.random(), _scale(rng, 1.0, 2, 40), int(rng.integers(2**31))
     if b.operator_templates or shared >= b.template_odds:
         return b.operator_templates, b.operator_seed
-    return max(2, round(count)), seed
+    return round(count), seed  # count is in [2, 40), so 2 to 40 templates
 
 
 def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:
