@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from benchmarks.robustness.report import markdown
-from benchmarks.robustness.run import judge, rejudge, scale_of
+from benchmarks.robustness.run import corpus_of, judge, rejudge, scale_of
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 
 from distillguard.scoring.combiner import shipped
@@ -113,6 +113,24 @@ def test_world_sizes_are_drawn_per_seed_within_the_range() -> None:
 def test_a_size_range_upside_down_or_from_zero_is_refused(scale: float, max_scale: float) -> None:
     with pytest.raises(SystemExit, match="--max-scale"):
         scale_of(101, scale, max_scale)
+
+
+def test_a_corpus_share_draws_each_worlds_prompt_source_from_its_seed(tmp_path: Path) -> None:
+    seeds = range(101, 181)
+    real = [s for s in seeds if corpus_of(s, tmp_path, 0.5)]
+    assert real == [s for s in seeds if corpus_of(s, tmp_path, 0.5)]  # the seed's own
+    assert 0.3 * len(seeds) < len(real) < 0.7 * len(seeds)
+    assert all(corpus_of(s, tmp_path, 1.0) == tmp_path for s in seeds)
+    assert not any(corpus_of(s, tmp_path, 0.0) for s in seeds)
+    assert corpus_of(101, None, 0.5) is None
+    # a larger share keeps every world a smaller one drew from the corpora
+    assert set(real) <= {s for s in seeds if corpus_of(s, tmp_path, 0.8)}
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_a_corpus_share_outside_zero_to_one_is_refused(tmp_path: Path, share: float) -> None:
+    with pytest.raises(SystemExit, match="--corpus-share"):
+        corpus_of(101, tmp_path, share)
 
 
 def test_rejudge_needs_an_earlier_judge_and_never_simulates_a_world_again(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ worlds whose seeds are drawn after freezing and recorded with the result.
     python -m benchmarks.robustness.run judge [--worlds 20] [--baseline DIR]
     python -m benchmarks.robustness.run rejudge --out DIR-OF-AN-EARLIER-JUDGE [--baseline DIR]
     (all: [--out bench-out/robustness] [--scale 1.0] [--max-scale S] [--days N] [--jobs 2]
-     [--corpus DIR])
+     [--corpus DIR [--corpus-share F]])
 
 `train` fits the combiner on the train worlds and writes it into the package. `fit` freezes,
 on other worlds, the flag and review thresholds of both deciders (the hand-set rules and
@@ -92,9 +92,30 @@ def scale_of(seed: int, scale: float, max_scale: float | None) -> float:
     return round(float(scale * (max_scale / scale) ** draw), 3)
 
 
+def corpus_of(seed: int, corpus: Path | None, share: float) -> Path | None:
+    """A world's prompt source: `corpus` in a `share` of worlds, drawn from the seed, else
+    the grammar. Real prompts are what held-out traffic carries, and the grammar's are what
+    the simulator can vary freely; a model trained on one alone meets the other's content
+    cohorts (repeats, sketches, buckets) as shifted inputs."""
+    if not 0 <= share <= 1:
+        raise SystemExit(f"--corpus-share {share} must be from 0 to 1")
+    if corpus is None:
+        return None
+    draw = float(np.random.default_rng([seed, 0xC0DE5]).random())
+    return corpus if draw < share else None
+
+
 def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
     jobs = [
-        (WorldSpec(s, scale_of(s, args.scale, args.max_scale), args.days, args.corpus), args.out)
+        (
+            WorldSpec(
+                s,
+                scale_of(s, args.scale, args.max_scale),
+                args.days,
+                corpus_of(s, args.corpus, args.corpus_share),
+            ),
+            args.out,
+        )
         for s in seeds
     ]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -120,7 +141,7 @@ def fit(args: argparse.Namespace) -> None:
         "scale": args.scale,
         "max_scale": args.max_scale,
         "days": args.days,
-        "corpus": str(args.corpus) if args.corpus else None,
+        **_sources(args),
         "commit": _commit(),
         "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "targets": TARGETS,
@@ -142,13 +163,29 @@ def judge(args: argparse.Namespace) -> None:
         "drawn_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "judged_at_commit": _commit(),
         "follow_rule": asdict(DetectConfig().follow_rule),
-        "corpus": str(args.corpus) if args.corpus else None,
+        **_sources(args),
         "scale": args.scale,
         "max_scale": args.max_scale,
     }
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     score_worlds(record, worlds(seeds, args), frozen, baseline)
     _write(record, args.out / "judge")
+
+
+def _sources(args: argparse.Namespace) -> dict[str, object]:
+    """Where the worlds' prompts came from, as a record keeps it."""
+    if not args.corpus:
+        return {"corpus": None}
+    share = {"corpus_share": args.corpus_share} if args.corpus_share < 1 else {}
+    return {"corpus": str(args.corpus), **share}
+
+
+def _prompts(args: argparse.Namespace, seeds: list[int]) -> str:
+    """The train worlds' prompt sources, as the model's record says them."""
+    if not args.corpus:
+        return ""
+    real = [s for s in seeds if corpus_of(s, args.corpus, args.corpus_share)]
+    return f"{args.corpus} in {len(real)} of {len(seeds)} worlds, the grammar in the rest"
 
 
 def _fresh_seeds(frozen: dict[str, Any], n: int) -> list[int]:
@@ -230,6 +267,13 @@ def main() -> None:
         help="prompt text from these corpora (simulate --corpus) instead of the grammar; "
         "worlds are cached per --out, so give it an --out of its own",
     )
+    parser.add_argument(
+        "--corpus-share",
+        type=float,
+        default=1.0,
+        help="with --corpus: the share of worlds (drawn from each seed) whose prompts come "
+        "from the corpora, the others from the grammar (default 1: all)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-out/robustness"))
     parser.add_argument(
         "--baseline",
@@ -246,7 +290,8 @@ def main() -> None:
             if args.max_scale
             else f"scale {args.scale}"
         )
-        combiner = train(worlds(args.train_seeds, args), sizes)
+        trained_on = worlds(args.train_seeds, args)
+        combiner = train(trained_on, sizes, _prompts(args, list(trained_on)))
         print(json.dumps(combiner.about, indent=2))
     else:
         {"fit": fit, "judge": judge, "rejudge": rejudge}[args.step](args)

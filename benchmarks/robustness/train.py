@@ -88,7 +88,7 @@ def export(
     return Combiner(tuple(names), baseline, 1.0, tuple(trees), about)
 
 
-def train(worlds: dict[int, World], sizes: str = "") -> Combiner:
+def train(worlds: dict[int, World], sizes: str = "", prompts: str = "") -> Combiner:
     seeds = sorted(worlds)
     data = {s: rows(worlds[s], s) for s in seeds}
     names = data[seeds[0]][3]
@@ -105,6 +105,7 @@ def train(worlds: dict[int, World], sizes: str = "") -> Combiner:
         "held_out_seed": seeds[-1],
         "held_out_tick_roc_auc": round(auc, 4),
         **({"world_sizes": sizes} if sizes else {}),
+        **({"prompts": prompts} if prompts else {}),
         "rows": len(y),
         "weights": "every benign population and every campaign the same total, attack and "
         f"benign half each, at most {MAX_WEIGHT:g} times the mean per row",
