@@ -132,6 +132,14 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
             "models: {current: [a], new: b}",
             "operator_templates must be a whole number",
         ),
+        (
+            "benign: {casual: {accounts: 10, operator_seed: -1}}\nmodels: {current: [a], new: b}",
+            "operator_seed must be a whole number from 0 up",
+        ),
+        (
+            "benign: {casual: {accounts: 10, operator_seed: 1.5}}\nmodels: {current: [a], new: b}",
+            "operator_seed must be a whole number",
+        ),
         ("speed: 3", "unknown keys"),
         ("[1, 2]", "mapping at the top level"),
     ],

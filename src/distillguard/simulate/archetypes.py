@@ -242,6 +242,10 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
         raise ConfigError("template_odds must be a number from 0 to 1")
     if not isinstance(b.operator_templates, int) or not _in_range(b.operator_templates, 0, 1000):
         raise ConfigError("operator_templates must be a whole number from 0 to 1000")
+    # NumPy seeds from any non-negative integer; a negative or fractional one failed deep in
+    # the simulation, after the preset had been read.
+    if not isinstance(b.operator_seed, int) or not _in_range(b.operator_seed, 0, 2**63 - 1):
+        raise ConfigError("operator_seed must be a whole number from 0 up")
     return b
 
 
