@@ -54,11 +54,12 @@ class DetectConfig:
     # With decide_by="combiner": an account whose combiner probability reaches this at a
     # linking tick is flagged, or listed for review. Frozen by `benchmarks/robustness fit`
     # on randomised worlds the combiner was not trained on (seeds 1-4 and 21-40, drawn
-    # by simulator version 3): the lowest probabilities at which their benign accounts
-    # stayed within 0.4% pooled and 0.5% in every population (flag), and within 0.8% and
-    # 2% (review); rounded to four places. See README.
-    combiner_flag: float = 0.9914
-    combiner_review: float = 0.9793
+    # by simulator version 3), once with the grammar's prompts and once with real ones:
+    # the lowest probabilities at which their benign accounts stayed within 0.4% pooled
+    # and 0.5% in every population (flag), and within 0.8% and 2% (review), on both;
+    # rounded up to four places. See README.
+    combiner_flag: float = 0.9939
+    combiner_review: float = 0.9798
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose probability reaches the floor (see
     # scoring/followers.py; a floor at combiner_flag or above does nothing). Chosen on 60

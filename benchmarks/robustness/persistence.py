@@ -1,0 +1,114 @@
+"""Would flagging at an account's k-th linking tick above the threshold, rather than its first,
+hold better? Measured offline on cached worlds; detect does not do this.
+
+    python -m benchmarks.robustness.persistence --fit bench-out/robustness-tmpl \
+        --judged bench-out/robustness-tmpl25 [...] [--ticks 1 2 3]
+
+A benign account that crosses the threshold once (a burst, one odd window) is flagged for
+good; a campaign's account stays high while it harvests. With k ticks, an account's score
+is its k-th highest tick probability, so "flagged" is "score at or above the threshold" as
+for k = 1. For each k the threshold is fit as `run fit` fits it (the combiner alone, no
+followers) on the --fit folder's cached fit worlds, then every --judged folder's cached
+worlds are scored: worlds judged before, so a comparison, never fresh evidence. The cost
+it does not show: each tick after the first is `cluster_every_hours` (6) more hours of
+harvest served before the flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from benchmarks.robustness.measures import WorldResult, lowest_fitting, world_result
+from benchmarks.robustness.run import TARGETS
+from benchmarks.robustness.worlds import World, cached_world
+from distillguard.scoring.combiner import Combiner, shipped
+
+FIT_SEEDS = [*range(1, 5), *range(21, 41)]
+
+
+def kth_scores(world: World, p: np.ndarray, k: int) -> np.ndarray:
+    """Per account (in world.accounts order), the k-th highest of its tick probabilities
+    `p`; 0 for an account with fewer than k ticks."""
+    ids = world.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
+    order = np.lexsort((-p, ids))
+    ranked = ids[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    lengths = np.diff(np.r_[starts, len(ranked)])
+    rank = np.arange(len(ranked)) - np.repeat(starts, lengths)
+    chosen = rank == k - 1
+    kth = dict(zip(ranked[chosen].tolist(), p[order][chosen].tolist(), strict=True))
+    return np.array([kth.get(a, 0.0) for a in world.accounts["account_id"].to_pylist()])
+
+
+def scored_tables(
+    folder: Path, seeds: list[int], combiner: Combiner, ticks: list[int]
+) -> dict[int, list[pa.Table]]:
+    """For each k, every world's accounts with its k-th tick score as `score`."""
+    tables: dict[int, list[pa.Table]] = {k: [] for k in ticks}
+    for seed in seeds:
+        world = cached_world(folder / "worlds", seed)
+        p = world.tick_probability(combiner)
+        for k in ticks:
+            tables[k].append(
+                world.accounts.append_column("score", pa.array(kth_scores(world, p, k)))
+            )
+    return tables
+
+
+def line(folder: Path, k: int, threshold: float, results: list[WorldResult]) -> str:
+    recall = {g: np.array([r.recall[g] for r in results]) for g in ("reported", "adaptive")}
+    over = sum(r.worst_population[1] > 0.01 for r in results)
+    fpr = np.array([r.fpr for r in results])
+    caught: dict[str, int] = {}
+    for r in results:
+        for campaign, value in r.campaign_recall.items():
+            caught[campaign] = caught.get(campaign, 0) + (value > 0.5)
+    missed = ", ".join(f"{c} {n}" for c, n in sorted(caught.items()) if n < len(results))
+    return (
+        f"| {folder.name} | {k} | {threshold:.4f} | "
+        + " | ".join(f"{np.median(v):.3f} / {v.min():.3f}" for v in recall.values())
+        + f" | {np.median(fpr):.2%} / {fpr.max():.2%} | {over} of {len(results)} | {missed} |"
+    )
+
+
+def _seeds(folder: Path) -> list[int]:
+    return sorted(int(d.name.removeprefix("seed-")) for d in (folder / "worlds").glob("seed-*"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--fit", type=Path, required=True, help="a folder with the fit worlds cached"
+    )
+    parser.add_argument("--judged", type=Path, nargs="+", required=True)
+    parser.add_argument("--ticks", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args()
+    if any(k < 1 for k in args.ticks):
+        raise SystemExit("--ticks must be whole numbers from 1 up")
+    combiner = shipped()
+    fit = scored_tables(args.fit, FIT_SEEDS, combiner, args.ticks)
+    thresholds = {}
+    for k, tables in fit.items():
+        table = pa.concat_tables(tables)
+        cols = {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
+        thresholds[k] = lowest_fitting(cols, *TARGETS["flag"])
+    print(
+        "| worlds | ticks | threshold | reported | adaptive | benign FPR | "
+        "worlds with a population over 1% | campaigns caught in fewer |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for folder in args.judged:
+        judged = scored_tables(folder, _seeds(folder), combiner, args.ticks)
+        for k, tables in judged.items():
+            results = [world_result(t, thresholds[k]) for t in tables]
+            print(line(folder, k, thresholds[k], results), flush=True)
+
+
+if __name__ == "__main__":
+    main()
