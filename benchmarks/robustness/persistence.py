@@ -9,7 +9,9 @@ good; a campaign's account stays high while it harvests. With k ticks, an accoun
 is its k-th highest tick probability, so "flagged" is "score at or above the threshold" as
 for k = 1. For each k the threshold is fit as `run fit` fits it (the combiner alone, no
 followers) on the --fit folder's cached fit worlds, then every --judged folder's cached
-worlds are scored: worlds judged before, so a comparison, never fresh evidence. The cost
+worlds are scored, alone and with linked groups' followers (scoring/followers.py, which
+count only accounts flagged on their own at their k-th tick): worlds judged before, so a
+comparison, never fresh evidence. The cost
 it does not show: each tick after the first is `cluster_every_hours` (6) more hours of
 harvest served before the flag.
 """
@@ -25,7 +27,9 @@ import pyarrow as pa
 from benchmarks.robustness.measures import WorldResult, lowest_fitting, world_result
 from benchmarks.robustness.run import TARGETS
 from benchmarks.robustness.worlds import World, cached_world
+from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import Combiner, shipped
+from distillguard.scoring.followers import FollowRule, followers
 
 FIT_SEEDS = [*range(1, 5), *range(21, 41)]
 
@@ -44,22 +48,61 @@ def kth_scores(world: World, p: np.ndarray, k: int) -> np.ndarray:
     return np.array([kth.get(a, 0.0) for a in world.accounts["account_id"].to_pylist()])
 
 
+def kth_flagged(world: World, p: np.ndarray, flag: float, k: int, rule: FollowRule) -> np.ndarray:
+    """Per account, whether it is flagged with k ticks: on its own at its k-th tick with a
+    probability at or above `flag`, or as a follower of its linked group (as
+    World.combiner_flagged, which is the case k = 1)."""
+    ids = world.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
+    clusters = world.ticks["cluster"].to_numpy()
+    ticks = world.ticks["tick"].to_numpy()
+    bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
+    hits: dict[str, int] = {}
+    flagged: set[str] = set()
+    followed: set[str] = set()
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        at = ids[start:stop]
+        for account in at[p[start:stop] >= flag].tolist():
+            hits[account] = hits.get(account, 0) + 1
+            if hits[account] >= k:
+                flagged.add(account)
+        own = np.fromiter((a in flagged for a in at.tolist()), bool, len(at))
+        followed.update(at[followers(clusters[start:stop], own, p[start:stop], rule)].tolist())
+    everyone = flagged | followed
+    return np.array([a in everyone for a in world.accounts["account_id"].to_pylist()])
+
+
+Scored = dict[tuple[int, bool], list[pa.Table]]  # (ticks, with followers?) -> per world
+
+
 def scored_tables(
-    folder: Path, seeds: list[int], combiner: Combiner, ticks: list[int]
-) -> dict[int, list[pa.Table]]:
-    """For each k, every world's accounts with its k-th tick score as `score`."""
-    tables: dict[int, list[pa.Table]] = {k: [] for k in ticks}
+    folder: Path,
+    seeds: list[int],
+    combiner: Combiner,
+    ticks: list[int],
+    flags: dict[int, float] | None = None,
+) -> Scored:
+    """For each k, every world's accounts with its k-th tick score as `score`; with the
+    flag thresholds `flags`, also with followers (their score raised to the threshold,
+    as the judge scores detect's combiner)."""
+    tables: Scored = {}
     for seed in seeds:
         world = cached_world(folder / "worlds", seed)
         p = world.tick_probability(combiner)
         for k in ticks:
-            tables[k].append(
-                world.accounts.append_column("score", pa.array(kth_scores(world, p, k)))
-            )
+            score = kth_scores(world, p, k)
+            tables.setdefault((k, False), []).append(_with_score(world, score))
+            if flags is not None:
+                follow = kth_flagged(world, p, flags[k], k, DetectConfig().follow_rule)
+                raised = np.where(follow, np.maximum(score, flags[k]), score)
+                tables.setdefault((k, True), []).append(_with_score(world, raised))
     return tables
 
 
-def line(folder: Path, k: int, threshold: float, results: list[WorldResult]) -> str:
+def _with_score(world: World, score: np.ndarray) -> pa.Table:
+    return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
+
+
+def line(folder: Path, k: int, follow: bool, threshold: float, results: list[WorldResult]) -> str:
     recall = {g: np.array([r.recall[g] for r in results]) for g in ("reported", "adaptive")}
     over = sum(r.worst_population[1] > 0.01 for r in results)
     fpr = np.array([r.fpr for r in results])
@@ -69,7 +112,7 @@ def line(folder: Path, k: int, threshold: float, results: list[WorldResult]) -> 
             caught[campaign] = caught.get(campaign, 0) + (value > 0.5)
     missed = ", ".join(f"{c} {n}" for c, n in sorted(caught.items()) if n < len(results))
     return (
-        f"| {folder.name} | {k} | {threshold:.4f} | "
+        f"| {folder.name} | {k} | {'yes' if follow else 'no'} | {threshold:.4f} | "
         + " | ".join(f"{np.median(v):.3f} / {v.min():.3f}" for v in recall.values())
         + f" | {np.median(fpr):.2%} / {fpr.max():.2%} | {over} of {len(results)} | {missed} |"
     )
@@ -94,20 +137,20 @@ def main() -> None:
     combiner = shipped()
     fit = scored_tables(args.fit, FIT_SEEDS, combiner, args.ticks)
     thresholds = {}
-    for k, tables in fit.items():
+    for (k, _), tables in fit.items():
         table = pa.concat_tables(tables)
         cols = {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
         thresholds[k] = lowest_fitting(cols, *TARGETS["flag"])
     print(
-        "| worlds | ticks | threshold | reported | adaptive | benign FPR | "
+        "| worlds | ticks | followers | threshold | reported | adaptive | benign FPR | "
         "worlds with a population over 1% | campaigns caught in fewer |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---|")
     for folder in args.judged:
-        judged = scored_tables(folder, _seeds(folder), combiner, args.ticks)
-        for k, tables in judged.items():
+        judged = scored_tables(folder, _seeds(folder), combiner, args.ticks, thresholds)
+        for (k, follow), tables in sorted(judged.items()):
             results = [world_result(t, thresholds[k]) for t in tables]
-            print(line(folder, k, thresholds[k], results), flush=True)
+            print(line(folder, k, follow, thresholds[k], results), flush=True)
 
 
 if __name__ == "__main__":
