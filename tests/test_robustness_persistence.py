@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from benchmarks.robustness.persistence import kth_flagged, kth_scores
+from benchmarks.robustness.persistence import kth_scores
 from benchmarks.robustness.worlds import World
 
 from distillguard.scoring.followers import FollowRule
@@ -63,13 +63,4 @@ RULE = FollowRule(min_flagged=1, min_share=0.3, floor=0.8)
     ],
 )
 def test_flags_at_the_kth_tick_with_followers(p: list[float], k: int, expected: list[bool]) -> None:
-    assert kth_flagged(_linked_world(), np.array(p), 0.95, k, RULE).tolist() == expected
-
-
-def test_one_tick_flags_as_the_judge_flags() -> None:
-    world = _linked_world()
-    p = np.array([0.99, 0.85, 0.1, 0.99, 0.3, 0.9, 0.96, 0.2])
-    assert (
-        kth_flagged(world, p, 0.95, 1, RULE).tolist()
-        == world.combiner_flagged(p, 0.95, RULE).tolist()
-    )
+    assert _linked_world().combiner_flagged(np.array(p), 0.95, RULE, k).tolist() == expected

@@ -25,13 +25,10 @@ import numpy as np
 import pyarrow as pa
 
 from benchmarks.robustness.measures import WorldResult, lowest_fitting, world_result
-from benchmarks.robustness.run import TARGETS
+from benchmarks.robustness.run import FIT_SEEDS, TARGETS
 from benchmarks.robustness.worlds import World, cached_world
 from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import Combiner, shipped
-from distillguard.scoring.followers import FollowRule, followers
-
-FIT_SEEDS = [*range(1, 5), *range(21, 41)]
 
 
 def kth_scores(world: World, p: np.ndarray, k: int) -> np.ndarray:
@@ -46,29 +43,6 @@ def kth_scores(world: World, p: np.ndarray, k: int) -> np.ndarray:
     chosen = rank == k - 1
     kth = dict(zip(ranked[chosen].tolist(), p[order][chosen].tolist(), strict=True))
     return np.array([kth.get(a, 0.0) for a in world.accounts["account_id"].to_pylist()])
-
-
-def kth_flagged(world: World, p: np.ndarray, flag: float, k: int, rule: FollowRule) -> np.ndarray:
-    """Per account, whether it is flagged with k ticks: on its own at its k-th tick with a
-    probability at or above `flag`, or as a follower of its linked group (as
-    World.combiner_flagged, which is the case k = 1)."""
-    ids = world.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
-    clusters = world.ticks["cluster"].to_numpy()
-    ticks = world.ticks["tick"].to_numpy()
-    bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
-    hits: dict[str, int] = {}
-    flagged: set[str] = set()
-    followed: set[str] = set()
-    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        at = ids[start:stop]
-        for account in at[p[start:stop] >= flag].tolist():
-            hits[account] = hits.get(account, 0) + 1
-            if hits[account] >= k:
-                flagged.add(account)
-        own = np.fromiter((a in flagged for a in at.tolist()), bool, len(at))
-        followed.update(at[followers(clusters[start:stop], own, p[start:stop], rule)].tolist())
-    everyone = flagged | followed
-    return np.array([a in everyone for a in world.accounts["account_id"].to_pylist()])
 
 
 Scored = dict[tuple[int, bool], list[pa.Table]]  # (ticks, with followers?) -> per world
@@ -92,7 +66,7 @@ def scored_tables(
             score = kth_scores(world, p, k)
             tables.setdefault((k, False), []).append(_with_score(world, score))
             if flags is not None:
-                follow = kth_flagged(world, p, flags[k], k, DetectConfig().follow_rule)
+                follow = world.combiner_flagged(p, flags[k], DetectConfig().follow_rule, k)
                 raised = np.where(follow, np.maximum(score, flags[k]), score)
                 tables.setdefault((k, True), []).append(_with_score(world, raised))
     return tables

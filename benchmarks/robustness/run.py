@@ -57,6 +57,7 @@ from distillguard.scoring.combiner import shipped
 # holds a few dozen power users or coding-agent users, where one account is 2-4%.
 TARGETS = {"flag": (0.004, 0.005), "review": (0.008, 0.02)}
 ALONE = {"combiner": "combiner-alone"}
+FIT_SEEDS = [*range(1, 5), *range(21, 41)]
 
 
 def _commit() -> str:
@@ -242,7 +243,7 @@ def main() -> None:
     # Many worlds each: what carries to worlds never seen is the variety of worlds trained
     # on, and a threshold frozen over few worlds follows their handful of power users.
     parser.add_argument("--train-seeds", type=int, nargs="+", default=list(range(101, 181)))
-    parser.add_argument("--fit-seeds", type=int, nargs="+", default=[*range(1, 5), *range(21, 41)])
+    parser.add_argument("--fit-seeds", type=int, nargs="+", default=list(FIT_SEEDS))
     parser.add_argument("--worlds", type=int, default=20, help="fresh worlds (judge)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument(

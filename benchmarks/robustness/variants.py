@@ -28,12 +28,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from benchmarks.robustness import train as recipe
 from benchmarks.robustness.judging import judged, scored
 from benchmarks.robustness.measures import lowest_fitting
-from benchmarks.robustness.run import TARGETS
+from benchmarks.robustness.run import FIT_SEEDS, TARGETS
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 from distillguard.scoring.combiner import Combiner, shipped
 
 RESULTS = Path(__file__).resolve().parent / "results"
-FIT_SEEDS = [*range(1, 5), *range(21, 41)]
 JUDGED = (RESULTS / "judge.json", RESULTS / "second-2026-11-30" / "judge.json")
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]
 RowRecipe = Callable[[World, int, Combiner], Rows]
