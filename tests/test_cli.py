@@ -46,6 +46,8 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
         (["detect", "x.jsonl", "--out", "d", "--combiner-flag", "1.5"], "must be in (0, 1]"),
         (["detect", "x.jsonl", "--out", "d", "--combiner-review", "0.9999"], "not be above"),
+        (["detect", "x.jsonl", "--out", "d", "--flag-ticks", "0"], "at least 1"),
+        (["detect", "x.jsonl", "--out", "d", "--flag-ticks", "2.5"], "invalid int value"),
     ],
 )
 def test_user_errors_are_one_line(
@@ -77,13 +79,15 @@ def test_detect_decides_at_the_combiner_thresholds_given(
     monkeypatch.setattr("distillguard.cli.detect_cmd.detect_with_bars", capture)
     source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(0)])
     out = str(tmp_path / "d")
-    main(["detect", str(source), "--out", out, "--combiner-flag", "0.9942"])
+    main(["detect", str(source), "--out", out, "--combiner-flag", "0.9942", "--flag-ticks", "3"])
     main(["detect", str(source), "--out", out])
-    assert (seen[0].combiner_flag, seen[0].combiner_review) == (
+    assert (seen[0].combiner_flag, seen[0].combiner_review, seen[0].combiner_flag_ticks) == (
         0.9942,
         DetectConfig.combiner_review,
+        3,
     )
     assert seen[1].combiner_flag == DetectConfig.combiner_flag
+    assert seen[1].combiner_flag_ticks == DetectConfig.combiner_flag_ticks
 
 
 def test_an_empty_ingest_is_still_a_lake(

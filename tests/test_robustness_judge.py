@@ -15,6 +15,7 @@ from benchmarks.robustness.report import markdown
 from benchmarks.robustness.run import corpus_of, judge, rejudge, scale_of
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 
+from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import shipped
 from distillguard.simulate import SIMULATOR_VERSION
 
@@ -46,6 +47,16 @@ def test_judge_refuses_thresholds_frozen_for_another_combiner(tmp_path: Path) ->
     other = {**shipped().about, "train_seeds": [101, 102]}
     with pytest.raises(SystemExit, match="another combiner"):
         judge(_frozen(tmp_path, other))
+    assert not (tmp_path / "judge.json").exists()
+
+
+def test_judge_refuses_thresholds_fit_at_other_flag_ticks(tmp_path: Path) -> None:
+    args = _frozen(tmp_path, shipped().about)
+    frozen = json.loads((tmp_path / "frozen.json").read_text())
+    other = DetectConfig().combiner_flag_ticks + 1
+    (tmp_path / "frozen.json").write_text(json.dumps({**frozen, "flag_ticks": other}))
+    with pytest.raises(SystemExit, match=f"fit at {other} flag tick"):
+        judge(args)
     assert not (tmp_path / "judge.json").exists()
 
 

@@ -26,12 +26,13 @@ def _fit(flag: float, review: float, seeds: list[int], **extra: Any) -> dict[str
 
 def test_each_threshold_is_the_highest_of_the_fits() -> None:
     grammar = _fit(0.9914, 0.9793, [1, 2])
-    corpus = _fit(0.9942, 0.9780, [2, 3, 4], corpus="../shared/data/corpora")
+    corpus = _fit(0.9942, 0.9780, [2, 3, 4], corpus="../shared/data/corpora", days=14)
     out = merged({"g": grammar, "c": corpus})
     assert out["combiner"] == {"flag": 0.9942, "review": 0.9793}
     assert out["rules"] == {"flag": 0.99, "review": 0.98}
     assert out["fit_seeds"] == [1, 2, 3, 4] and out["frozen_at"] == "2026-11-30T03:00:00Z"
     assert out["merged_from"]["c"]["corpus"] == "../shared/data/corpora"
+    assert out["merged_from"]["c"]["days"] == 14
     assert "corpus" not in out["merged_from"]["g"] and "corpus" not in out
     assert out["model"] == grammar["model"]
 
@@ -47,6 +48,10 @@ def test_each_threshold_is_the_highest_of_the_fits() -> None:
         (
             {"a": _fit(0.99, 0.98, [1]), "b": {**_fit(0.99, 0.98, [2]), "targets": {}}},
             "b was fit with another targets",
+        ),
+        (
+            {"a": _fit(0.99, 0.98, [1]), "b": _fit(0.98, 0.97, [2], flag_ticks=3)},
+            "b was fit at other flag ticks",
         ),
     ],
 )

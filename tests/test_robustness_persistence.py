@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
-from benchmarks.robustness.persistence import kth_scores
+from benchmarks.robustness import persistence
 from benchmarks.robustness.worlds import World
 
+from distillguard.scoring.combiner import shipped
 from distillguard.scoring.followers import FollowRule
 
 TICKS = ["b", "a", "b", "a", "c", "b"]
@@ -28,12 +31,7 @@ def _world() -> World:
     ],
 )
 def test_the_kth_highest_tick_probability_per_account(k: int, expected: list[float]) -> None:
-    assert kth_scores(_world(), P, k).tolist() == expected
-
-
-def test_one_tick_is_the_peak_the_judge_scores() -> None:
-    world = _world()
-    assert kth_scores(world, P, 1).tolist() == world.combiner_scores(P).tolist()
+    assert _world().combiner_scores(P, k).tolist() == expected
 
 
 def _linked_world() -> World:
@@ -64,3 +62,32 @@ RULE = FollowRule(min_flagged=1, min_share=0.3, floor=0.8)
 )
 def test_flags_at_the_kth_tick_with_followers(p: list[float], k: int, expected: list[bool]) -> None:
     assert _linked_world().combiner_flagged(np.array(p), 0.95, RULE, k).tolist() == expected
+
+
+def _fit_table(benign: list[float]) -> pa.Table:
+    n = len(benign)
+    return pa.table(
+        {
+            "score": benign,
+            "group": ["benign"] * n,
+            "population": ["power-users"] * n,
+        }
+    )
+
+
+def test_several_fit_folders_keep_the_highest_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each folder's own lowest fitting threshold, then the highest of them per k."""
+    lower = np.linspace(0.0, 0.9, 1000).tolist()  # 1,000 benign accounts
+    higher = [s / 2 + 0.5 for s in lower]  # the same ranks, higher scores
+    worlds = {Path("low"): lower, Path("high"): higher}
+
+    def scored(folder: Path, *_: object) -> persistence.Scored:
+        return {(1, False): [_fit_table(worlds[folder])]}
+
+    monkeypatch.setattr(persistence, "scored_tables", scored)
+    alone = {f: persistence.fit_thresholds([f], shipped(), [1])[1] for f in worlds}
+    both = persistence.fit_thresholds(list(worlds), shipped(), [1])[1]
+    assert alone[Path("high")] > alone[Path("low")]
+    assert both == alone[Path("high")]

@@ -29,21 +29,30 @@ DECIDERS = ("rules", "combiner")
 JUDGED = {"rules": "rules", "combiner": "combiner", "combiner-alone": "combiner"}
 
 
-def scored(world: World, decider: str, combiner: Combiner, flag: float | None = None) -> pa.Table:
+def scored(
+    world: World, decider: str, combiner: Combiner, flag: float | None = None, ticks: int = 1
+) -> pa.Table:
     """The world's accounts with `score`: the rules', the combiner's alone, or the
     combiner's with its linked groups' followers (flagged as detect flags them: their score
-    is raised to the flag threshold `flag`, which this decider needs)."""
+    is raised to the flag threshold `flag`, which this decider needs). The combiner's score
+    is the `ticks`-th highest of an account's tick probabilities, as detect's with
+    combiner_flag_ticks = `ticks`."""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
         p = world.tick_probability(combiner)  # once: the scores and the followers read it
-        score = world.combiner_scores(p)
+        score = world.combiner_scores(p, ticks)
         if decider == "combiner":
             if flag is None:
                 raise ValueError("the combiner with followers is scored at a flag threshold")
-            followed = world.combiner_flagged(p, flag, DetectConfig().follow_rule)
+            followed = world.combiner_flagged(p, flag, DetectConfig().follow_rule, ticks)
             score = np.where(followed, np.maximum(score, flag), score)
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
+
+
+def flag_ticks(frozen: dict[str, Any]) -> int:
+    """The combiner_flag_ticks a frozen.json was fit at (1 before it was recorded)."""
+    return int(frozen.get("flag_ticks", 1))
 
 
 def _json(path: Path) -> Any:
@@ -74,10 +83,15 @@ def frozen_for_shipped(path: Path) -> dict[str, Any]:
             f"{path} was fit for another combiner than the one shipped: run 'fit' again, "
             "or give --frozen the thresholds fit froze for it"
         )
+    if flag_ticks(frozen) != DetectConfig().combiner_flag_ticks:
+        raise SystemExit(
+            f"{path} was fit at {flag_ticks(frozen)} flag tick(s), detect flags at "
+            f"{DetectConfig().combiner_flag_ticks}: run 'fit' again"
+        )
     return frozen
 
 
-def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
+def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float], int]:
     """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
     (FOLDER/frozen.json), judged on the same worlds beside the shipped one; read before
     any world runs, so a wrong folder is a one-line error, not a lost hour."""
@@ -85,7 +99,8 @@ def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float]]:
         if not (folder / name).exists():
             raise SystemExit(f"--baseline {folder} holds no {name}")
     frozen = read_frozen(folder / "frozen.json")
-    return Combiner.from_json((folder / "combiner.json").read_bytes()), frozen["combiner"]
+    model = Combiner.from_json((folder / "combiner.json").read_bytes())
+    return model, frozen["combiner"], flag_ticks(frozen)
 
 
 def read_judge(path: Path) -> dict[str, Any]:
@@ -115,7 +130,8 @@ def judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> d
     return out
 
 
-Baseline = tuple[Path, Combiner, dict[str, float]]  # folder, model, its frozen thresholds
+# folder, model, its frozen thresholds and the flag ticks they were fit at
+Baseline = tuple[Path, Combiner, dict[str, float], int]
 
 
 def score_worlds(
@@ -126,14 +142,14 @@ def score_worlds(
 ) -> None:
     """Every decider's figures on the worlds `kept` (by seed, in `record["seeds"]` order)
     added to `record`, and the baseline's (read_baseline) where one is given."""
-    seeds = record["seeds"]
+    seeds, k = record["seeds"], flag_ticks(frozen)
     for d, frozen_as in JUDGED.items():
         flag = frozen[frozen_as]["flag"]
-        table = pa.concat_tables([scored(kept[s], d, shipped(), flag) for s in seeds])
+        table = pa.concat_tables([scored(kept[s], d, shipped(), flag, k) for s in seeds])
         record[d] = judged(table, seeds, frozen[frozen_as])
     if baseline:
-        folder, before, thresholds = baseline
+        folder, before, thresholds, ticks = baseline
         flag = thresholds["flag"]
-        table = pa.concat_tables([scored(kept[s], "combiner", before, flag) for s in seeds])
+        table = pa.concat_tables([scored(kept[s], "combiner", before, flag, ticks) for s in seeds])
         record["baseline"] = judged(table, seeds, thresholds)
-        record["baseline_model"] = {"from": str(folder), **before.about}
+        record["baseline_model"] = {"from": str(folder), "flag_ticks": ticks, **before.about}

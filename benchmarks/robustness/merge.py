@@ -1,6 +1,7 @@
 """Thresholds that hold on every prompt source: several `fit` results, each frozen on its
 own fit worlds (the grammar's prompts, or real third-party text with --corpus), merged
-into one frozen.json whose threshold per decider and tier is the highest of them.
+(or of other lengths, --days) into one frozen.json whose threshold per decider and tier is
+the highest of them.
 
 A benign account's score depends on what its prompts look like, so thresholds frozen on
 the grammar's prompts sit lower than worlds of real text need to keep their benign
@@ -18,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.robustness.judging import DECIDERS, read_frozen
+from benchmarks.robustness.judging import DECIDERS, flag_ticks, read_frozen
 
 
 def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -32,13 +33,15 @@ def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for key in ("model", "targets"):
             if fit.get(key) != first.get(key):
                 raise ValueError(f"{name} was fit with another {key} than the first file")
+        if flag_ticks(fit) != flag_ticks(first):
+            raise ValueError(f"{name} was fit at other flag ticks than the first file")
     out = {k: v for k, v in first.items() if k not in (*DECIDERS, "corpus")}
     out["fit_seeds"] = sorted({s for fit in fits.values() for s in fit["fit_seeds"]})
     out["frozen_at"] = max(fit["frozen_at"] for fit in fits.values())
     for d in DECIDERS:
         out[d] = {tier: max(fit[d][tier] for fit in fits.values()) for tier in first[d]}
     out["merged_from"] = {
-        name: {k: fit[k] for k in ("corpus", "commit", "frozen_at", *DECIDERS) if k in fit}
+        name: {k: fit[k] for k in ("corpus", "days", "commit", "frozen_at", *DECIDERS) if k in fit}
         for name, fit in fits.items()
     }
     return out

@@ -1,19 +1,21 @@
-"""Would flagging at an account's k-th linking tick above the threshold, rather than its first,
-hold better? Measured offline on cached worlds; detect does not do this.
+"""Does flagging at an account's k-th linking tick above the threshold, rather than its
+first, hold better? Measured offline on cached worlds, for several k at once; detect does
+it with `combiner_flag_ticks` (`--flag-ticks`), and `run fit`/`judge` measure the one
+detect is set to.
 
-    python -m benchmarks.robustness.persistence --fit bench-out/robustness-tmpl \
+    python -m benchmarks.robustness.persistence --fit bench-out/robustness-tmpl [...] \
         --judged bench-out/robustness-tmpl25 [...] [--ticks 1 2 3]
 
 A benign account that crosses the threshold once (a burst, one odd window) is flagged for
 good; a campaign's account stays high while it harvests. With k ticks, an account's score
 is its k-th highest tick probability, so "flagged" is "score at or above the threshold" as
 for k = 1. For each k the threshold is fit as `run fit` fits it (the combiner alone, no
-followers) on the --fit folder's cached fit worlds, then every --judged folder's cached
-worlds are scored, alone and with linked groups' followers (scoring/followers.py, which
-count only accounts flagged on their own at their k-th tick): worlds judged before, so a
-comparison, never fresh evidence. The cost
-it does not show: each tick after the first is `cluster_every_hours` (6) more hours of
-harvest served before the flag.
+followers) on each --fit folder's cached fit worlds, the highest kept, then every --judged
+folder's cached worlds are scored, alone and with linked groups' followers
+(scoring/followers.py, which count only accounts flagged on their own at their k-th
+tick): worlds judged before, so a comparison, never fresh evidence. The cost it does not
+show: each tick after the first is `cluster_every_hours` (6) more hours of harvest served
+before the flag.
 """
 
 from __future__ import annotations
@@ -29,21 +31,6 @@ from benchmarks.robustness.run import FIT_SEEDS, TARGETS
 from benchmarks.robustness.worlds import World, cached_world
 from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import Combiner, shipped
-
-
-def kth_scores(world: World, p: np.ndarray, k: int) -> np.ndarray:
-    """Per account (in world.accounts order), the k-th highest of its tick probabilities
-    `p`; 0 for an account with fewer than k ticks."""
-    ids = world.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
-    order = np.lexsort((-p, ids))
-    ranked = ids[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    lengths = np.diff(np.r_[starts, len(ranked)])
-    rank = np.arange(len(ranked)) - np.repeat(starts, lengths)
-    chosen = rank == k - 1
-    kth = dict(zip(ranked[chosen].tolist(), p[order][chosen].tolist(), strict=True))
-    return np.array([kth.get(a, 0.0) for a in world.accounts["account_id"].to_pylist()])
-
 
 Scored = dict[tuple[int, bool], list[pa.Table]]  # (ticks, with followers?) -> per world
 
@@ -63,7 +50,7 @@ def scored_tables(
         world = cached_world(folder / "worlds", seed)
         p = world.tick_probability(combiner)
         for k in ticks:
-            score = kth_scores(world, p, k)
+            score = world.combiner_scores(p, k)
             tables.setdefault((k, False), []).append(_with_score(world, score))
             if flags is not None:
                 follow = world.combiner_flagged(p, flags[k], DetectConfig().follow_rule, k)
@@ -92,6 +79,19 @@ def line(folder: Path, k: int, follow: bool, threshold: float, results: list[Wor
     )
 
 
+def fit_thresholds(folders: list[Path], combiner: Combiner, ticks: list[int]) -> dict[int, float]:
+    """Per k, the lowest flag threshold meeting the targets on every folder's fit worlds
+    (the highest of the folders' own: as benchmarks.robustness.merge keeps them)."""
+    thresholds: dict[int, float] = {}
+    for folder in folders:
+        for (k, _), tables in scored_tables(folder, FIT_SEEDS, combiner, ticks).items():
+            table = pa.concat_tables(tables)
+            cols = {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
+            own = lowest_fitting(cols, *TARGETS["flag"])
+            thresholds[k] = max(thresholds.get(k, own), own)
+    return thresholds
+
+
 def _seeds(folder: Path) -> list[int]:
     return sorted(int(d.name.removeprefix("seed-")) for d in (folder / "worlds").glob("seed-*"))
 
@@ -101,7 +101,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--fit", type=Path, required=True, help="a folder with the fit worlds cached"
+        "--fit",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="folders with the fit worlds cached (several: the highest threshold kept)",
     )
     parser.add_argument("--judged", type=Path, nargs="+", required=True)
     parser.add_argument("--ticks", type=int, nargs="+", default=[1, 2, 3])
@@ -109,12 +113,7 @@ def main() -> None:
     if any(k < 1 for k in args.ticks):
         raise SystemExit("--ticks must be whole numbers from 1 up")
     combiner = shipped()
-    fit = scored_tables(args.fit, FIT_SEEDS, combiner, args.ticks)
-    thresholds = {}
-    for (k, _), tables in fit.items():
-        table = pa.concat_tables(tables)
-        cols = {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
-        thresholds[k] = lowest_fitting(cols, *TARGETS["flag"])
+    thresholds = fit_thresholds(args.fit, combiner, args.ticks)
     print(
         "| worlds | ticks | followers | threshold | reported | adaptive | benign FPR | "
         "worlds with a population over 1% | campaigns caught in fewer |"

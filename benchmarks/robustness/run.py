@@ -132,8 +132,9 @@ def fit(args: argparse.Namespace) -> None:
     # The thresholds are set on the combiner's own estimates: followers are a rule of their
     # own, judged on the fresh worlds with and without it.
     fitted = worlds(args.fit_seeds, args).values()
+    k = DetectConfig().combiner_flag_ticks
     table = {
-        d: pa.concat_tables([scored(w, ALONE.get(d, d), combiner) for w in fitted])
+        d: pa.concat_tables([scored(w, ALONE.get(d, d), combiner, ticks=k) for w in fitted])
         for d in DECIDERS
     }
     frozen: dict[str, object] = {
@@ -142,6 +143,7 @@ def fit(args: argparse.Namespace) -> None:
         "scale": args.scale,
         "max_scale": args.max_scale,
         "days": args.days,
+        "flag_ticks": k,
         **_sources(args),
         "commit": _commit(),
         "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

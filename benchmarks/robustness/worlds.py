@@ -5,9 +5,10 @@ and replayed as detect does with the hand-set rules deciding (`decide_by="rules"
 every linking tick's features (scoring/cohort.py) are kept. From what is kept:
 - the rules' result per account (its score and flags: the detector before the combiner);
 - the combiner's result per account for any model, offline: detect with
-  decide_by="combiner" flags an account at the first tick its probability reaches the
-  threshold and reports its peak probability as the score, so the peak over the kept
-  ticks is that score (a test checks the two agree);
+  decide_by="combiner" flags an account at the k-th tick its probability reaches the
+  threshold (combiner_flag_ticks, 1 by default) and reports the k-th highest of its tick
+  probabilities as the score, so that over the kept ticks is that score (tests check the
+  two agree);
 - the training rows of the combiner.
 
 The detector sees the exchanges and accounts tables only; labels are joined here,
@@ -72,7 +73,7 @@ class World:
     ) -> np.ndarray:
         """Per account, whether detect flags it, from the tick probabilities `p`: on its own
         (its probability reaches `flag` at a tick; with `ticks_needed` > 1, at that many
-        ticks, which detect does not do: benchmarks/robustness/persistence.py) or as a
+        ticks, as detect with combiner_flag_ticks does) or as a
         follower of its linked group (scoring/followers.py), the ticks taken in order as
         the replay takes them."""
         if "cluster" not in self.ticks.column_names:
@@ -96,14 +97,19 @@ class World:
         everyone = flagged | followed
         return np.array([a in everyone for a in self.accounts["account_id"].to_pylist()])
 
-    def combiner_scores(self, p: np.ndarray) -> np.ndarray:
-        """Each account's peak of the tick probabilities `p` (0 if never seen)."""
-        ids = self.ticks["account_id"].to_numpy(zero_copy_only=False)
-        peak: dict[str, float] = {}
-        for a, value in zip(ids.tolist(), p.tolist(), strict=True):
-            peak[a] = max(peak.get(a, 0.0), value)
-        accounts = self.accounts["account_id"].to_pylist()
-        return np.array([peak.get(a, 0.0) for a in accounts])
+    def combiner_scores(self, p: np.ndarray, k: int = 1) -> np.ndarray:
+        """Per account, the k-th highest of its tick probabilities `p` (0 for an account
+        seen at fewer than k ticks): detect's score with combiner_flag_ticks = k, its peak
+        for k = 1."""
+        ids = self.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
+        order = np.lexsort((-p, ids))
+        ranked = ids[order]
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        lengths = np.diff(np.r_[starts, len(ranked)])
+        rank = np.arange(len(ranked)) - np.repeat(starts, lengths)
+        chosen = rank == k - 1
+        kth = dict(zip(ranked[chosen].tolist(), p[order][chosen].tolist(), strict=True))
+        return np.array([kth.get(a, 0.0) for a in self.accounts["account_id"].to_pylist()])
 
 
 @dataclass

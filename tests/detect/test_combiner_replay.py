@@ -50,13 +50,44 @@ def test_flags_and_scores_follow_the_combiner_at_each_tick(
         peak[a] = max(peak.get(a, 0.0), value)
         if value >= config.combiner_flag:
             first.setdefault(a, tick)
-    assert result.state.learned_score == peak
+    assert result.state.learned_score == peak == result.state.learned_peak
     assert result.state.account_flag == first
     assert first, "the tiny campaigns should be caught"
     by_account = {a.account_id: a for a in tiny_detect.accounts}
     for a, top in peak.items():
         assert by_account[a].score == round(top, 4)
         assert by_account[a].flagged == (a in first or a in result.state.cluster_flag)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_with_k_ticks_an_account_is_flagged_at_its_kth_tick_over_the_line(
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path, k: int
+) -> None:
+    """Its score is the k-th highest of its tick probabilities, as the benchmark's
+    World.combiner_scores(p, k) computes it; flags and reviews start at the k-th tick."""
+    config = DetectConfig(combiner_flag_ticks=k)
+    result, seen = _replayed(tiny_lake, tiny_detect, tmp_path, config)
+    ticks = seen.table()
+    ids = ticks["account_id"].to_pylist()
+    p = shipped().score({n: ticks[n].to_numpy() for n in shipped().features})
+    hits: dict[str, dict[float, int]] = {"flag": {}, "review": {}}
+    first: dict[str, dict[str, np.datetime64]] = {"flag": {}, "review": {}}
+    lines = {"flag": config.combiner_flag, "review": config.combiner_review}
+    for tick, a, value in zip(ticks["tick"].to_numpy(), ids, p.tolist(), strict=True):
+        for tier, line in lines.items():
+            if value >= line:
+                hits[tier][a] = hits[tier].get(a, 0) + 1
+                if hits[tier][a] == k:
+                    first[tier][a] = tick
+    assert result.state.account_flag == first["flag"]
+    assert result.state.account_review == first["review"]
+    assert first["flag"], "the tiny campaigns should still be caught"
+    world = World(pa.table({"account_id": sorted(set(ids))}), ticks)
+    kth = dict(zip(sorted(set(ids)), world.combiner_scores(p, k).tolist(), strict=True))
+    assert result.state.learned_score == kth
+    once = {a for a, n in hits["flag"].items() if n < k}
+    assert once, "some account should cross the line at fewer than k ticks"
+    assert not once & set(result.state.account_flag)
 
 
 # (follower floor, share of the group flagged on its own, whether the tiny lake must show

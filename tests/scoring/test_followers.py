@@ -81,7 +81,8 @@ def test_detect_settings_for_followers_are_fractions() -> None:
     assert DetectConfig().follow_rule == FollowRule(3, 0.5, 0.9)
 
 
-@pytest.mark.parametrize("size", [0, 2.5])
-def test_cluster_min_accounts_must_be_a_whole_number_of_at_least_one(size: float) -> None:
-    with pytest.raises(ConfigError, match="cluster_min_accounts"):
-        DetectConfig(cluster_min_accounts=size)  # type: ignore[arg-type]
+@pytest.mark.parametrize("name", ["cluster_min_accounts", "combiner_flag_ticks"])
+@pytest.mark.parametrize("size", [0, 2.5, -1])
+def test_counts_must_be_whole_numbers_of_at_least_one(name: str, size: float) -> None:
+    with pytest.raises(ConfigError, match=name):
+        DetectConfig(**{name: size})  # type: ignore[arg-type]

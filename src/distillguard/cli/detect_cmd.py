@@ -130,6 +130,14 @@ def register(subparsers: Subparsers) -> None:
         "this for review",
     )
     p.add_argument(
+        "--flag-ticks",
+        type=int,
+        metavar="K",
+        default=DetectConfig.combiner_flag_ticks,
+        help="with the combiner deciding: flag or list an account only once its estimate has "
+        "reached the line at K linking ticks (6 hours apart)",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         metavar="N",
@@ -237,6 +245,7 @@ def run_detect(args: argparse.Namespace) -> int:
         decide_by=args.decide_by,
         combiner_flag=args.combiner_flag,
         combiner_review=args.combiner_review,
+        combiner_flag_ticks=args.flag_ticks,
         seed=args.seed,
     )
     boost = peer_boost(args.indicators, args.key)

@@ -19,6 +19,8 @@ FRACTIONS = (
     "combiner_follow_share",
     "combiner_follow_floor",
 )
+# Settings that count something: each a whole number of at least 1.
+COUNTS = ("cluster_min_accounts", "combiner_flag_ticks")
 # Who decides flags and reviews: the learned combiner of relative and cohort features
 # (scoring/combiner.py), or the hand-set rules and thresholds alone.
 DECIDERS = ("combiner", "rules")
@@ -60,6 +62,9 @@ class DetectConfig:
     # rounded up to four places. See README.
     combiner_flag: float = 0.9939
     combiner_review: float = 0.9798
+    # ... at this many linking ticks (each cluster_every_hours apart): an account's score is
+    # the k-th highest of its tick probabilities, so one odd window flags nobody.
+    combiner_flag_ticks: int = 1
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose probability reaches the floor (see
     # scoring/followers.py; a floor at combiner_flag or above does nothing). Chosen on 60
@@ -80,24 +85,29 @@ class DetectConfig:
             raise ConfigError(
                 f"unknown decide_by {self.decide_by!r}; valid names: {', '.join(DECIDERS)}"
             )
-        for f in fields(self):
-            if f.name == "decide_by":
-                continue
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"detect setting {f.name} must be a non-negative number")
-        for name in FRACTIONS:
-            if not 0 < getattr(self, name) <= 1:
-                raise ConfigError(f"detect setting {name} must be in (0, 1]")
+        self._check_kinds()
         if self.review_threshold > self.account_threshold:
             raise ConfigError("review_threshold must not be above account_threshold")
         if self.combiner_review > self.combiner_flag:
             raise ConfigError("combiner_review must not be above combiner_flag")
         if self.tick_hours < 1 or self.window_hours < self.tick_hours:
             raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
-        if isinstance(self.cluster_min_accounts, float) or self.cluster_min_accounts < 1:
-            raise ConfigError("cluster_min_accounts must be a whole number of at least 1")
         if self.run_windows < 1:
             raise ConfigError("run_windows must be at least 1")
         if self.cluster_every_hours < self.tick_hours or self.cluster_every_hours % self.tick_hours:
             raise ConfigError("cluster_every_hours must be a positive multiple of tick_hours")
+
+    def _check_kinds(self) -> None:
+        """Every setting a non-negative number; shares in (0, 1]; counts whole."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "decide_by":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"detect setting {f.name} must be a non-negative number")
+        for name in FRACTIONS:
+            if not 0 < getattr(self, name) <= 1:
+                raise ConfigError(f"detect setting {name} must be in (0, 1]")
+        for name in COUNTS:
+            if isinstance(getattr(self, name), float) or getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a whole number of at least 1")

@@ -8,6 +8,7 @@ shares. The replay (detect/replay.py) links each tick and hands it here.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,9 +46,14 @@ class ReplayState:
     cluster_score: dict[str, float] = field(default_factory=dict)
     flagged_clusters: list[ClusterRecord] = field(default_factory=list)
     ticks: int = 0
-    # decide_by="combiner": each account's peak combiner probability, and the tick and row
-    # it peaked at, whose features explain it (read only for the accounts reported)
+    # decide_by="combiner": each account's score, the k-th highest of its tick
+    # probabilities (k = combiner_flag_ticks; 0 before its k-th tick; with k = 1 its peak),
+    # and its k highest, highest first
     learned_score: dict[str, float] = field(default_factory=dict)
+    learned_top: dict[str, list[float]] = field(default_factory=dict)
+    # ... and its peak probability, with the tick and row it peaked at, whose features
+    # explain it (read only for the accounts reported)
+    learned_peak: dict[str, float] = field(default_factory=dict)
     learned_at: dict[str, tuple[TickFacts, int]] = field(default_factory=dict)
 
     def facts_of(self, account: str) -> dict[str, float]:
@@ -148,17 +154,20 @@ def learned_tick(
     combiner: Combiner,
     config: DetectConfig,
 ) -> np.ndarray:
-    """Flags and reviews from the combiner's probability at this tick, which it returns;
-    each account keeps its peak probability and the features it peaked with. Outside
-    evidence (a boost: a peer's indicators) joins the probability before the thresholds."""
+    """Flags and reviews from the combiner's probability at this tick, which it returns:
+    an account is flagged (listed for review) at the tick its score, the k-th highest of
+    its tick probabilities so far, reaches combiner_flag (combiner_review). Each account
+    keeps its peak and the features it peaked with. Outside evidence (a boost: a peer's
+    indicators) joins the probability before the thresholds."""
     own = combiner.score(features)
     p = with_boost(own, arrays)
     ids = arrays["account_id"].tolist()  # one row per account at a tick
-    for i in np.flatnonzero(p >= config.combiner_review).tolist():
-        state.account_review.setdefault(ids[i], tick)
-    for i in np.flatnonzero(p >= config.combiner_flag).tolist():
-        state.account_flag.setdefault(ids[i], tick)
-    peak = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
+    for i in sustained_rose(state, ids, p, config.combiner_flag_ticks):
+        if state.learned_score[ids[i]] >= config.combiner_review:
+            state.account_review.setdefault(ids[i], tick)
+        if state.learned_score[ids[i]] >= config.combiner_flag:
+            state.account_flag.setdefault(ids[i], tick)
+    peak = np.fromiter((state.learned_peak.get(a, -1.0) for a in ids), float, len(ids))
     rose = np.flatnonzero(p > peak)
     facts = TickFacts(
         {k: features[k][rose] for k in FACTS},
@@ -166,9 +175,24 @@ def learned_tick(
         {k: arrays[k][rose] for k in (BOOST_STRENGTH,) if k in arrays},
     )
     for j, i in enumerate(rose.tolist()):
-        state.learned_score[ids[i]] = float(p[i])
+        state.learned_peak[ids[i]] = float(p[i])
         state.learned_at[ids[i]] = (facts, j)
     return p
+
+
+def sustained_rose(state: ReplayState, ids: list[str], p: np.ndarray, k: int) -> list[int]:
+    """The rows whose account's k highest tick probabilities change with this tick's `p`,
+    after updating them and its score (the k-th, 0 while it has fewer): a flag or review
+    can only start at such a row. A campaign's account stays high while it harvests; a
+    benign account's one odd window is one tick (README, "Robustness")."""
+    score = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
+    changed = np.flatnonzero(p > score).tolist()
+    for i in changed:
+        top = state.learned_top.setdefault(ids[i], [])
+        bisect.insort(top, float(p[i]), key=lambda x: -x)
+        del top[k:]
+        state.learned_score[ids[i]] = top[-1] if len(top) == k else 0.0
+    return changed
 
 
 def followers_at(
