@@ -29,6 +29,7 @@ def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
         "rules": thresholds,
         "commit": "c",
         "frozen_at": "t",
+        "flag_ticks": DetectConfig().combiner_flag_ticks,
     }
     (folder / "frozen.json").write_text(json.dumps(frozen))
     return argparse.Namespace(

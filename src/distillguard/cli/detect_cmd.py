@@ -117,9 +117,9 @@ def register(subparsers: Subparsers) -> None:
         type=float,
         metavar="PROB",
         default=DetectConfig.combiner_flag,
-        help="with the combiner deciding: flag an account whose estimate reaches this "
-        "(frozen on randomised worlds; README, Robustness, gives the trade-off of 0.9942, "
-        "which flags fewer benign accounts and catches fewer campaigns)",
+        help="with the combiner deciding: flag an account whose estimate reaches this at "
+        "--flag-ticks linking ticks (frozen on randomised worlds for the default ticks; "
+        "README, Robustness, gives the trade-offs of other lines)",
     )
     p.add_argument(
         "--combiner-review",

@@ -53,18 +53,22 @@ class DetectConfig:
     run_windows: int = 2
     seed: int = 0
     decide_by: str = "combiner"
-    # With decide_by="combiner": an account whose combiner probability reaches this at a
-    # linking tick is flagged, or listed for review. Frozen by `benchmarks/robustness fit`
-    # on randomised worlds the combiner was not trained on (seeds 1-4 and 21-40, drawn
-    # by simulator version 3), once with the grammar's prompts and once with real ones:
-    # the lowest probabilities at which their benign accounts stayed within 0.4% pooled
-    # and 0.5% in every population (flag), and within 0.8% and 2% (review), on both;
-    # rounded up to four places. See README.
-    combiner_flag: float = 0.9939
-    combiner_review: float = 0.9798
-    # ... at this many linking ticks (each cluster_every_hours apart): an account's score is
-    # the k-th highest of its tick probabilities, so one odd window flags nobody.
-    combiner_flag_ticks: int = 1
+    # With decide_by="combiner": an account whose combiner probability reaches this at
+    # combiner_flag_ticks linking ticks (each cluster_every_hours apart) is flagged, or
+    # listed for review: its score is the k-th highest of its tick probabilities, so one
+    # odd window flags nobody, while a campaign's account stays high as it harvests. Frozen
+    # by `benchmarks/robustness fit` at two ticks on randomised worlds the combiner was not
+    # trained on (seeds 1-4 and 21-40, simulator version 3), 7 and 14 days long, each with
+    # the grammar's prompts and with real ones: the lowest probabilities at which their
+    # benign accounts stayed within 0.4% pooled and 0.5% in every population (flag), and
+    # within 0.8% and 2% (review), on all four; rounded up to four places. Two ticks
+    # rather than one caught more adaptive attackers with fewer benign populations over
+    # 1% on worlds judged before (README, "Robustness"); three did about as well, four
+    # flagged fewer benign populations and caught fewer attackers, each tick six more
+    # hours of harvest before the flag.
+    combiner_flag: float = 0.9917
+    combiner_review: float = 0.9767
+    combiner_flag_ticks: int = 2
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose probability reaches the floor (see
     # scoring/followers.py; a floor at combiner_flag or above does nothing). Chosen on 60
