@@ -158,11 +158,13 @@ def learned_tick(
     an account is flagged (listed for review) at the tick its score, the k-th highest of
     its tick probabilities so far, reaches combiner_flag (combiner_review). Each account
     keeps its peak and the features it peaked with. Outside evidence (a boost: a peer's
-    indicators) joins the probability before the thresholds."""
+    indicators) joins the probability before the thresholds, and stands in for the ticks:
+    a peer saw the account's tooling or network harvest already."""
     own = combiner.score(features)
     p = with_boost(own, arrays)
     ids = arrays["account_id"].tolist()  # one row per account at a tick
-    for i in sustained_rose(state, ids, p, config.combiner_flag_ticks):
+    outside = arrays.get(BOOST_STRENGTH, np.zeros(len(ids))) > 0.0
+    for i in sustained_rose(state, ids, p, config.combiner_flag_ticks, outside):
         if state.learned_score[ids[i]] >= config.combiner_review:
             state.account_review.setdefault(ids[i], tick)
         if state.learned_score[ids[i]] >= config.combiner_flag:
@@ -180,16 +182,20 @@ def learned_tick(
     return p
 
 
-def sustained_rose(state: ReplayState, ids: list[str], p: np.ndarray, k: int) -> list[int]:
+def sustained_rose(
+    state: ReplayState, ids: list[str], p: np.ndarray, k: int, outside: np.ndarray
+) -> list[int]:
     """The rows whose account's k highest tick probabilities change with this tick's `p`,
     after updating them and its score (the k-th, 0 while it has fewer): a flag or review
     can only start at such a row. A campaign's account stays high while it harvests; a
-    benign account's one odd window is one tick (README, "Robustness")."""
+    benign account's one odd window is one tick (README, "Robustness"). A row with
+    outside evidence (`outside`) counts as k ticks."""
     score = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
     changed = np.flatnonzero(p > score).tolist()
     for i in changed:
         top = state.learned_top.setdefault(ids[i], [])
-        bisect.insort(top, float(p[i]), key=lambda x: -x)
+        for _ in range(k if outside[i] else 1):
+            bisect.insort(top, float(p[i]), key=lambda x: -x)
         del top[k:]
         state.learned_score[ids[i]] = top[-1] if len(top) == k else 0.0
     return changed
