@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import detect
@@ -80,12 +81,19 @@ def _flagged_benign(out: Path, labels: Path) -> list[str]:
     return [str(row[0]) for row in duckdb.connect().execute(sql).fetchall()]
 
 
-def _matched(boost: PeerBoost, labels: Path) -> dict[str, int]:
-    """B's accounts with any exchange matching A's indicators, by label."""
+def _matched(boost: PeerBoost, labels: Path) -> dict[str, list[float]]:
+    """B's accounts with any exchange matching A's indicators, by label: each one's match
+    strength over its whole log, highest first (what decides whether a match stands in
+    for the ticks a flag waits for)."""
     sql = f"SELECT account_id, label FROM read_parquet('{sql_path(labels)}')"
     label = dict(duckdb.connect().execute(sql).fetchall())
-    found = [str(label.get(a, "unlabelled")) for a in boost.events]
-    return {name: found.count(name) for name in sorted(set(found))}
+    ids = np.asarray(sorted(boost.events))
+    end = np.full(len(ids), np.datetime64("9999-01-01T00:00:00", "us"))
+    strength = boost.columns(ids, end)["peer_strength"] if len(ids) else np.zeros(0)
+    out: dict[str, list[float]] = {}
+    for account, value in zip(ids.tolist(), strength.tolist(), strict=True):
+        out.setdefault(str(label.get(account, "unlabelled")), []).append(round(value, 3))
+    return {name: sorted(values, reverse=True) for name, values in sorted(out.items())}
 
 
 def _row(out: Path, labels: Path) -> dict[str, Any]:
@@ -164,7 +172,8 @@ def main() -> None:
     (args.out / "result.json").write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result["bundle"]), json.dumps(result["seconds"]))
     print(markdown(result))
-    print("B accounts matching A's indicators:", json.dumps(result["B_matched_accounts"]))
+    for label, strengths in result["B_matched_accounts"].items():
+        print(f"B {label} accounts matching A's indicators: {len(strengths)}, strengths", strengths)
     for name in ("A", "B_without", "B_with"):
         print(name, "flagged benign:", ", ".join(result[name]["flagged_benign"]) or "none")
 

@@ -135,7 +135,8 @@ def register(subparsers: Subparsers) -> None:
         metavar="K",
         default=DetectConfig.combiner_flag_ticks,
         help="with the combiner deciding: flag or list an account only once its estimate has "
-        "reached the line at K linking ticks (6 hours apart)",
+        "reached the line at K linking ticks (--cluster-every-hours apart); a strong match "
+        "with a peer's indicators counts as all K",
     )
     p.add_argument(
         "--seed",

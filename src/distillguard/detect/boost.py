@@ -35,6 +35,13 @@ class AccountBoost(Protocol):
 
 
 BOOST_STRENGTH = "boost_strength"  # the boost's strength per row, for `with_boost`
+# A peer's match stands in for the linking ticks the combiner's flag waits for only from
+# this strength up: above what one near-duplicate band (0.5) or a shared network and client
+# reach at a peer's usual confidence (sharing/match.py), which benign accounts share with
+# a campaign; an exact template or payment match with a confident peer passes it. In the
+# sharing benchmark, B's benign accounts matching A's bundle reached 0.50 at most, the
+# operator's accounts 0.86 at least (README, "Sharing").
+STAND_IN_STRENGTH = 0.6
 
 
 def apply_boost(
@@ -66,6 +73,15 @@ def with_boost(probability: np.ndarray, arrays: dict[str, np.ndarray]) -> np.nda
         return probability
     joined = 1.0 - (1.0 - probability) * (1.0 - strength)
     return np.asarray(np.where(strength > 0.0, joined, probability), dtype=float)
+
+
+def stands_in(arrays: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    """The rows whose outside evidence stands in for the ticks the combiner's flag waits
+    for: at least STAND_IN_STRENGTH. Weaker evidence still joins the probability."""
+    strength = arrays.get(BOOST_STRENGTH)
+    if strength is None:
+        return np.zeros(rows, dtype=bool)
+    return np.asarray(strength >= STAND_IN_STRENGTH, dtype=bool)
 
 
 def boost_facts(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillguard.detect.boost import BOOST_STRENGTH, boost_facts, with_boost
+from distillguard.detect.boost import BOOST_STRENGTH, boost_facts, stands_in, with_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.linking.graph import Links
 from distillguard.linking.keys import STRONG_KINDS
@@ -38,7 +38,8 @@ class ClusterRecord:
 class ReplayState:
     """What the replay holds between ticks and runs: when each account was first flagged
     (on its own or with a cluster) and listed for review, the flagged clusters, and with
-    the combiner deciding each account's peak probability and where it peaked."""
+    the combiner deciding each account's score, its highest tick probabilities and the
+    tick where it peaked."""
 
     account_flag: dict[str, np.datetime64] = field(default_factory=dict)
     account_review: dict[str, np.datetime64] = field(default_factory=dict)
@@ -51,10 +52,18 @@ class ReplayState:
     # and its k highest, highest first
     learned_score: dict[str, float] = field(default_factory=dict)
     learned_top: dict[str, list[float]] = field(default_factory=dict)
-    # ... and its peak probability, with the tick and row it peaked at, whose features
-    # explain it (read only for the accounts reported)
-    learned_peak: dict[str, float] = field(default_factory=dict)
+    # ... and the tick and row it peaked at, whose features explain it (read only for the
+    # accounts reported)
     learned_at: dict[str, tuple[TickFacts, int]] = field(default_factory=dict)
+
+    def peak_of(self, account: str) -> float:
+        """An account's highest tick probability (its score when k = 1)."""
+        return self.learned_top[account][0]
+
+    @property
+    def learned_peak(self) -> dict[str, float]:
+        """Every account's highest tick probability."""
+        return {a: top[0] for a, top in self.learned_top.items()}
 
     def facts_of(self, account: str) -> dict[str, float]:
         """The features an account's combiner explanation quotes, from its peak tick."""
@@ -163,21 +172,21 @@ def learned_tick(
     own = combiner.score(features)
     p = with_boost(own, arrays)
     ids = arrays["account_id"].tolist()  # one row per account at a tick
-    outside = arrays.get(BOOST_STRENGTH, np.zeros(len(ids))) > 0.0
+    top = state.learned_top
+    peak = np.fromiter((top[a][0] if a in top else -1.0 for a in ids), float, len(ids))
+    rose = np.flatnonzero(p > peak)  # read before this tick joins the top lists
+    outside = stands_in(arrays, len(ids))
     for i in sustained_rose(state, ids, p, config.combiner_flag_ticks, outside):
         if state.learned_score[ids[i]] >= config.combiner_review:
             state.account_review.setdefault(ids[i], tick)
         if state.learned_score[ids[i]] >= config.combiner_flag:
             state.account_flag.setdefault(ids[i], tick)
-    peak = np.fromiter((state.learned_peak.get(a, -1.0) for a in ids), float, len(ids))
-    rose = np.flatnonzero(p > peak)
     facts = TickFacts(
         {k: features[k][rose] for k in FACTS},
         own[rose],
         {k: arrays[k][rose] for k in (BOOST_STRENGTH,) if k in arrays},
     )
     for j, i in enumerate(rose.tolist()):
-        state.learned_peak[ids[i]] = float(p[i])
         state.learned_at[ids[i]] = (facts, j)
     return p
 
