@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from distillguard.detect.decide import ReplayState
 from distillguard.detect.replay import Replay
 from distillguard.scoring import account as account_scoring
 from distillguard.scoring.evidence import Evidence, Rule
@@ -91,9 +92,23 @@ def _learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
         "combiner",
         "its volume, outputs and linked group, ranked against the window's traffic",
         dict(facts),
-        f"the learned combiner's estimate that the account harvests outputs{joined}",
+        f"the learned combiner's estimate at its highest tick that the account harvests"
+        f" outputs{joined}",
         round(min(max(probability, 0.0), 0.999), 3),
     )
+
+
+def _learned(
+    state: ReplayState, account: str, by: str, evidence: list[Evidence]
+) -> tuple[float, list[Evidence]]:
+    """With the combiner deciding: an account's score is its k-th highest tick probability,
+    or for one flagged with its cluster, which may have had fewer ticks, its highest; its
+    explanation quotes the features at its highest tick (always, when it is flagged)."""
+    peak = state.peak_of(account)
+    score = peak if by == "cluster" else state.learned_score[account]
+    if peak < LEARNED_EVIDENCE_FLOOR and not by:
+        return score, evidence
+    return score, [_learned_evidence(state.facts_of(account), peak), *evidence]
 
 
 def build_results(
@@ -134,10 +149,8 @@ def build_results(
             own, state.cluster_score.get(account, 0.0) if account in state.cluster_flag else 0.0
         )
         evidence = replay.scores.evidence(account_scoring.RULES + extra_rules, replay.rows, row)
-        if account in state.learned_score:  # the combiner decided: its peak is the score
-            score = state.learned_score[account]
-            if score >= LEARNED_EVIDENCE_FLOOR:
-                evidence = [_learned_evidence(state.facts_of(account), score), *evidence]
+        if account in state.learned_score:  # the combiner decided
+            score, evidence = _learned(state, account, by, evidence)
         accounts.append(
             AccountResult(
                 account,
