@@ -20,7 +20,7 @@ from distillguard.detect.outputs import (
     CLUSTER_COLUMNS,
     CLUSTER_SCHEMA,
 )
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import DetectSummary, detect, ticks_shortfall
 from distillguard.errors import ConfigError, UserError
 from distillguard.evaluate.metrics import evaluate
 from distillguard.ingest import ingest
@@ -223,3 +223,27 @@ def test_evaluating_an_older_output_asks_for_a_new_detect(
     pq.write_table(table.drop_columns(["review"]), tmp_path / "old" / "accounts.parquet")
     with pytest.raises(UserError, match="older detect"):
         evaluate(tmp_path / "old", tiny_sim.files[2])
+
+
+def test_more_flag_ticks_than_the_log_holds_is_said(tiny_lake: Path, tmp_path: Path) -> None:
+    """A --flag-ticks beyond the log's linking ticks can flag nobody on their own; the
+    summary line says so rather than reporting a quiet log."""
+    summary = detect([tiny_lake], tmp_path / "d", config=DetectConfig(combiner_flag_ticks=10_000))
+    assert summary.short_of_ticks is not None
+    held, needed = summary.short_of_ticks
+    assert 0 < held < needed == 10_000
+    assert not any(a.flagged_by == "account" for a in summary.accounts)
+    assert f"held {held} linking tick(s), fewer than the 10000" in summary.line()
+
+
+@pytest.mark.parametrize(
+    ("decide_by", "ticks", "held", "said"),
+    [
+        ("combiner", 2, 1, True),
+        ("combiner", 2, 2, False),
+        ("rules", 2, 1, False),  # the rules do not wait for ticks
+    ],
+)
+def test_when_a_short_log_is_said(decide_by: str, ticks: int, held: int, said: bool) -> None:
+    config = DetectConfig(decide_by=decide_by, combiner_flag_ticks=ticks)
+    assert (ticks_shortfall(held, config) is not None) == said

@@ -52,6 +52,9 @@ class DetectSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     suppressed: tuple[Suppression, ...] = ()
     ingested: IngestSummary | None = None  # when detect read log files, not a lake
+    # (linking ticks the log held, ticks a combiner flag waits for) when too few: nobody
+    # can be flagged on their own evidence, and the user should hear so
+    short_of_ticks: tuple[int, int] | None = None
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -61,6 +64,16 @@ class DetectSummary:
             f"{flagged:,} flagged, {review:,} for review, "
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
             f"{self.findings} findings{self._suppressed()} -> {self.out}{self._quarantined()}"
+            f"{self._short()}"
+        )
+
+    def _short(self) -> str:
+        if self.short_of_ticks is None:
+            return ""
+        held, needed = self.short_of_ticks
+        return (
+            f"; the log held {held} linking tick(s), fewer than the {needed} a flag waits "
+            "for (--flag-ticks): no account could be flagged on its own evidence"
         )
 
     def _suppressed(self) -> str:
@@ -215,7 +228,13 @@ def _detect_into(
         seconds,
         tuple(suppressed),
         ingested=ingested,
+        short_of_ticks=ticks_shortfall(result.state.ticks, config),
     )
+
+
+def ticks_shortfall(held: int, config: DetectConfig) -> tuple[int, int] | None:
+    needed = config.combiner_flag_ticks
+    return (held, needed) if config.decide_by == "combiner" and held < needed else None
 
 
 def _accounts(
