@@ -11,6 +11,7 @@ import benchmarks.robustness.worlds as worlds_module
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from benchmarks.robustness.judging import read_baseline
 from benchmarks.robustness.report import markdown
 from benchmarks.robustness.run import corpus_of, judge, rejudge, scale_of
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
@@ -178,13 +179,23 @@ def test_rejudge_refuses_a_judge_record_judge_did_not_write(
 def test_a_wrong_baseline_folder_is_refused_before_any_world_runs(tmp_path: Path) -> None:
     args = _frozen(tmp_path, shipped().about)
     args.baseline, args.worlds = tmp_path / "nowhere", 1
-    with pytest.raises(SystemExit, match=r"holds no combiner\.json"):
-        judge(args)
-    (tmp_path / "nowhere").mkdir()
-    (tmp_path / "nowhere" / "combiner.json").write_text("{}")
     with pytest.raises(SystemExit, match=r"holds no frozen\.json"):
         judge(args)
+    (tmp_path / "nowhere").mkdir()
+    _frozen(tmp_path / "nowhere", {"another": "model"})
+    with pytest.raises(SystemExit, match=r"holds no combiner\.json, and its frozen\.json"):
+        judge(args)
     assert not (tmp_path / "judge.json").exists() and not (tmp_path / "worlds").exists()
+
+
+def test_a_baseline_of_the_shipped_model_at_other_thresholds_needs_no_copy(
+    tmp_path: Path,
+) -> None:
+    _frozen(tmp_path, shipped().about)
+    model, thresholds, ticks = read_baseline(tmp_path)
+    assert model.about == shipped().about
+    assert thresholds == {"flag": 0.99, "review": 0.98}
+    assert ticks == DetectConfig().combiner_flag_ticks
 
 
 def test_a_corrupt_cached_spec_is_a_one_line_error(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ def test_each_threshold_is_the_highest_of_the_fits() -> None:
     assert out["merged_from"]["c"]["corpus"] == "../shared/data/corpora"
     assert out["merged_from"]["c"]["days"] == 14
     assert "corpus" not in out["merged_from"]["g"] and "corpus" not in out
+    assert "days" not in out  # not the first fit's length standing for all
     assert out["model"] == grammar["model"]
 
 

@@ -92,14 +92,22 @@ def frozen_for_shipped(path: Path) -> dict[str, Any]:
 
 
 def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float], int]:
-    """An earlier combiner (FOLDER/combiner.json) and the thresholds frozen for it
-    (FOLDER/frozen.json), judged on the same worlds beside the shipped one; read before
+    """An earlier combiner (FOLDER/combiner.json, or the shipped one when the folder holds
+    none and FOLDER/frozen.json was fit for it: other thresholds of the same model) and the
+    thresholds frozen for it, judged on the same worlds beside the shipped one; read before
     any world runs, so a wrong folder is a one-line error, not a lost hour."""
-    for name in ("combiner.json", "frozen.json"):
-        if not (folder / name).exists():
-            raise SystemExit(f"--baseline {folder} holds no {name}")
+    if not (folder / "frozen.json").exists():
+        raise SystemExit(f"--baseline {folder} holds no frozen.json")
     frozen = read_frozen(folder / "frozen.json")
-    model = Combiner.from_json((folder / "combiner.json").read_bytes())
+    if (folder / "combiner.json").exists():
+        model = Combiner.from_json((folder / "combiner.json").read_bytes())
+    elif frozen["model"] == shipped().about:
+        model = shipped()
+    else:
+        raise SystemExit(
+            f"--baseline {folder} holds no combiner.json, and its frozen.json was fit for "
+            "another combiner than the one shipped"
+        )
     return model, frozen["combiner"], flag_ticks(frozen)
 
 

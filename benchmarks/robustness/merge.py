@@ -35,7 +35,8 @@ def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 raise ValueError(f"{name} was fit with another {key} than the first file")
         if flag_ticks(fit) != flag_ticks(first):
             raise ValueError(f"{name} was fit at other flag ticks than the first file")
-    out = {k: v for k, v in first.items() if k not in (*DECIDERS, "corpus")}
+    # each fit's prompt source and length stay under merged_from only: the merge has many
+    out = {k: v for k, v in first.items() if k not in (*DECIDERS, "corpus", "days")}
     out["fit_seeds"] = sorted({s for fit in fits.values() for s in fit["fit_seeds"]})
     out["frozen_at"] = max(fit["frozen_at"] for fit in fits.values())
     for d in DECIDERS:
