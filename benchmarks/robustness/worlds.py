@@ -6,7 +6,7 @@ every linking tick's features (scoring/cohort.py) are kept. From what is kept:
 - the rules' result per account (its score and flags: the detector before the combiner);
 - the combiner's result per account for any model, offline: detect with
   decide_by="combiner" flags an account at the k-th tick its probability reaches the
-  threshold (combiner_flag_ticks, 1 by default) and reports the k-th highest of its tick
+  threshold (combiner_flag_ticks, 2 by default) and reports the k-th highest of its tick
   probabilities as the score, so that over the kept ticks is that score (tests check the
   two agree);
 - the training rows of the combiner.
@@ -63,7 +63,7 @@ class World:
 
     def tick_probability(self, combiner: Combiner) -> np.ndarray:
         """The combiner's probability at every kept (tick, account) row: what both the
-        peak scores and the flags below read, so a caller computes it once."""
+        scores and the flags below read, so a caller computes it once."""
         if not self.ticks.num_rows:
             return np.zeros(0)
         return combiner.score({n: self.ticks[n].to_numpy() for n in combiner.features})

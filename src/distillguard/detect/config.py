@@ -71,7 +71,8 @@ class DetectConfig:
     combiner_flag_ticks: int = 2
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose probability reaches the floor (see
-    # scoring/followers.py; a floor at combiner_flag or above does nothing). Chosen on 60
+    # scoring/followers.py; with flag ticks above one a floor may sit above combiner_flag:
+    # it takes members still short of their ticks). Chosen on 60
     # randomised worlds the combiner was not trained on (judged before, so validation
     # only), then judged on fresh ones (README, "Robustness"): half rather than a tenth
     # kept the same recall with 3 benign followers in 60 worlds instead of 7.

@@ -1,7 +1,8 @@
 """Replay the log tick by tick: account scores every hour, linking every few hours.
 
 A tick sees only data up to its end. An account is flagged at the end of the first tick at
-which its own score crosses the account threshold, or at which it belongs to a flagged
+which its own score crosses the account threshold (with the combiner deciding, at its
+combiner_flag_ticks-th linking tick over the line), or at which it belongs to a flagged
 cluster with enough evidence of its own; that tick end is its first_flagged_at.
 """
 

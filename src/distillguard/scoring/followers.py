@@ -1,12 +1,13 @@
 """Members who follow their linked group into a flag, when the learned combiner decides.
 
-A campaign must spread its volume over many accounts, and some of them carry little of it:
-their own traffic looks like a customer's (old accounts, a few requests at one hour of the
-day), so the combiner's estimate for each stays under the flag threshold, which the
-heaviest benign users set. Once a linked group holds several accounts flagged on their own
-evidence, making up a real share of it, a member whose own estimate is high (though under
-the flag) is no longer an independent customer who happens to look busy: it is flagged
-with the group. The share keeps a few flagged accounts from carrying a large group of
+A campaign must spread its volume over many accounts, and some of them carry little of
+it: their own traffic looks like a customer's (old accounts, a few requests at one hour
+of the day), so the combiner's estimate for each stays under the flag threshold, which
+the heaviest benign users set, or reaches it at fewer ticks than a flag waits for. Once a
+linked group holds several accounts flagged on their own evidence, making up a real share
+of it, a member whose own estimate is high (though under the flag, or not yet for long
+enough) is no longer an independent customer who happens to look busy: it is flagged with
+the group. The share keeps a few flagged accounts from carrying a large group of
 strangers linked through a carrier NAT or a reseller's egress; the floor keeps members
 with no evidence of their own out, as the rules' member floor does.
 
