@@ -25,7 +25,7 @@ def _fit(flag: float, review: float, seeds: list[int], **extra: Any) -> dict[str
 
 
 def test_each_threshold_is_the_highest_of_the_fits() -> None:
-    grammar = _fit(0.9914, 0.9793, [1, 2])
+    grammar = _fit(0.9914, 0.9793, [1, 2], days=7)  # the first fit: its keys are kept
     corpus = _fit(0.9942, 0.9780, [2, 3, 4], corpus="../shared/data/corpora", days=14)
     out = merged({"g": grammar, "c": corpus})
     assert out["combiner"] == {"flag": 0.9942, "review": 0.9793}
@@ -34,6 +34,7 @@ def test_each_threshold_is_the_highest_of_the_fits() -> None:
     assert out["merged_from"]["c"]["corpus"] == "../shared/data/corpora"
     assert out["merged_from"]["c"]["days"] == 14
     assert "corpus" not in out["merged_from"]["g"] and "corpus" not in out
+    assert out["merged_from"]["g"]["days"] == 7
     assert "days" not in out  # not the first fit's length standing for all
     assert out["model"] == grammar["model"]
 

@@ -229,21 +229,31 @@ def test_more_flag_ticks_than_the_log_holds_is_said(tiny_lake: Path, tmp_path: P
     """A --flag-ticks beyond the log's linking ticks can flag nobody on their own; the
     summary line says so rather than reporting a quiet log."""
     summary = detect([tiny_lake], tmp_path / "d", config=DetectConfig(combiner_flag_ticks=10_000))
-    assert summary.short_of_ticks is not None
-    held, needed = summary.short_of_ticks
-    assert 0 < held < needed == 10_000
+    short = summary.short_of_ticks
+    assert short is not None and not short.peer
+    held = short.held
+    assert 0 < held < short.needed == 10_000
     assert not any(a.flagged_by == "account" for a in summary.accounts)
     assert f"held {held} linking tick(s), fewer than the 10000" in summary.line()
+    assert "no account could be flagged" in summary.line()
 
 
 @pytest.mark.parametrize(
-    ("decide_by", "ticks", "held", "said"),
+    ("decide_by", "ticks", "held", "peer", "said"),
     [
-        ("combiner", 2, 1, True),
-        ("combiner", 2, 2, False),
-        ("rules", 2, 1, False),  # the rules do not wait for ticks
+        ("combiner", 2, 1, False, "no account could be flagged"),
+        # a strong peer match stands in for the ticks (detect/boost.py)
+        ("combiner", 2, 1, True, "only an account with a strong peer indicator match"),
+        ("combiner", 2, 2, False, None),
+        ("rules", 2, 1, False, None),  # the rules do not wait for ticks
     ],
 )
-def test_when_a_short_log_is_said(decide_by: str, ticks: int, held: int, said: bool) -> None:
+def test_when_a_short_log_is_said(
+    decide_by: str, ticks: int, held: int, peer: bool, said: str | None
+) -> None:
     config = DetectConfig(decide_by=decide_by, combiner_flag_ticks=ticks)
-    assert (ticks_shortfall(held, config) is not None) == said
+    short = ticks_shortfall(held, config, peer=peer)
+    if said is None:
+        assert short is None
+    else:
+        assert short is not None and said in short.text()

@@ -43,6 +43,22 @@ from distillguard.ingest.remote import LakeLike, RemoteLake
 
 
 @dataclass(frozen=True)
+class TickShortfall:
+    """The log held fewer linking ticks than a combiner flag waits for (--flag-ticks)."""
+
+    held: int
+    needed: int
+    peer: bool  # a peer's indicators were given: a strong match stands in for the ticks
+
+    def text(self) -> str:
+        who = "only an account with a strong peer indicator match" if self.peer else "no account"
+        return (
+            f"the log held {self.held} linking tick(s), fewer than the {self.needed} a flag "
+            f"waits for (--flag-ticks): {who} could be flagged on its own evidence"
+        )
+
+
+@dataclass(frozen=True)
 class DetectSummary:
     out: Path
     exchanges: int
@@ -52,9 +68,9 @@ class DetectSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     suppressed: tuple[Suppression, ...] = ()
     ingested: IngestSummary | None = None  # when detect read log files, not a lake
-    # (linking ticks the log held, ticks a combiner flag waits for) when too few: nobody
-    # can be flagged on their own evidence, and the user should hear so
-    short_of_ticks: tuple[int, int] | None = None
+    # when the log held fewer linking ticks than a combiner flag waits for: the user
+    # should hear that the quiet result is the log's length, not its traffic
+    short_of_ticks: TickShortfall | None = None
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -68,13 +84,7 @@ class DetectSummary:
         )
 
     def _short(self) -> str:
-        if self.short_of_ticks is None:
-            return ""
-        held, needed = self.short_of_ticks
-        return (
-            f"; the log held {held} linking tick(s), fewer than the {needed} a flag waits "
-            "for (--flag-ticks): no account could be flagged on its own evidence"
-        )
+        return "" if self.short_of_ticks is None else f"; {self.short_of_ticks.text()}"
 
     def _suppressed(self) -> str:
         n = len(self.suppressed)
@@ -228,13 +238,16 @@ def _detect_into(
         seconds,
         tuple(suppressed),
         ingested=ingested,
-        short_of_ticks=ticks_shortfall(result.state.ticks, config),
+        short_of_ticks=ticks_shortfall(result.state.ticks, config, peer=run.boost is not None),
     )
 
 
-def ticks_shortfall(held: int, config: DetectConfig) -> tuple[int, int] | None:
+def ticks_shortfall(held: int, config: DetectConfig, *, peer: bool) -> TickShortfall | None:
+    """What the summary says when the log held fewer linking ticks than a flag waits for
+    (the rules decide each hour and wait for none)."""
     needed = config.combiner_flag_ticks
-    return (held, needed) if config.decide_by == "combiner" and held < needed else None
+    short = config.decide_by == "combiner" and held < needed
+    return TickShortfall(held, needed, peer) if short else None
 
 
 def _accounts(
