@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from distillguard.detect.boost import AccountBoost, apply_boost, with_boost
+from distillguard.detect.boost import STAND_IN_STRENGTH, AccountBoost, apply_boost, with_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.decide import ReplayState
 from distillguard.detect.replay import replay
@@ -46,7 +46,9 @@ class _After:
         return {"after": np.where(window_end > self.time, self.strength, 0.0)}
 
 
-def _replay(world: World, tmp: Path, boost: AccountBoost | None) -> tuple[ReplayState, list[str]]:
+def _replay(
+    world: World, tmp: Path, boost: AccountBoost | None, config: DetectConfig = CONFIG
+) -> tuple[ReplayState, list[str]]:
     """The replay's state and each account's explanation, over the world's signals."""
     con = connect(tmp)
     source = SignalSource(DuckDBEngine(), world.detect / "signals")
@@ -55,7 +57,7 @@ def _replay(world: World, tmp: Path, boost: AccountBoost | None) -> tuple[Replay
     con.execute(f"CREATE TEMP TABLE accounts AS SELECT * FROM read_parquet('{path}')")
     if boost is not None:
         boost.prepare(con, signals, "accounts")
-    result = replay(con, source, "accounts", CONFIG, boost=boost)
+    result = replay(con, source, "accounts", config, boost=boost)
     accounts, _ = build_results(result, (boost.rule,) if boost is not None else ())
     return result.state, [
         f"{a.account_id} {a.flagged} {a.first_flagged_at} {a.reasons}" for a in accounts
@@ -115,6 +117,24 @@ def test_evidence_counts_only_from_the_tick_after_it_is_seen(
     assert changed, "evidence this strong should flag someone sooner"
     assert all(t > seen for t in changed.values())
     assert all(t <= before.account_flag.get(a, t) for a, t in changed.items())
+
+
+@pytest.mark.parametrize(
+    ("strength", "flags"),
+    [
+        (STAND_IN_STRENGTH - 0.1, False),  # joins the probability, not the ticks
+        (STAND_IN_STRENGTH, True),
+        (0.9, True),
+    ],
+)
+def test_only_a_strong_match_stands_in_for_the_ticks_of_a_replay(
+    world: World, tmp_path: Path, strength: float, flags: bool
+) -> None:
+    """With more flag ticks than the log holds, only a match strong enough to stand in for
+    them can flag an account on its own (and nobody follows a group without one)."""
+    config = DetectConfig(combiner_flag_ticks=10_000)
+    state, _ = _replay(world, tmp_path, _After(np.datetime64("2000-01-01", "us"), strength), config)
+    assert bool(state.account_flag) == flags
 
 
 def test_peer_matches_flag_sooner_and_explain_themselves(
