@@ -8,7 +8,9 @@ every linking tick's features (scoring/cohort.py) are kept. From what is kept:
   decide_by="combiner" flags an account at the k-th tick its probability reaches the
   threshold (combiner_flag_ticks, 2 by default) and reports the k-th highest of its tick
   probabilities as the score, so that over the kept ticks is that score (tests check the
-  two agree);
+  two agree); an account flagged with its linked group first reports its highest in
+  detect, and the benchmark raises it to the flag threshold (judging.scored): either
+  way it is over the line;
 - the training rows of the combiner.
 
 The detector sees the exchanges and accounts tables only; labels are joined here,

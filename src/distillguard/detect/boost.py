@@ -39,8 +39,10 @@ BOOST_STRENGTH = "boost_strength"  # the boost's strength per row, for `with_boo
 # this strength up: above what one near-duplicate band (0.5) or a shared network and client
 # reach at a peer's usual confidence (sharing/match.py), which benign accounts share with
 # a campaign; an exact template or payment match with a confident peer passes it. In the
-# sharing benchmark, B's benign accounts matching A's bundle reached 0.50 at most, the
-# operator's accounts 0.86 at least (README, "Sharing").
+# sharing benchmark, B's benign accounts matching A's bundle reached 0.50 at most with the
+# grammar's prompts and 0.54 with real ones; the operator's accounts 0.86 and 0.59 at
+# least, so with real prompts some of them match too weakly to stand in, and the margin
+# over benign matches is thin (README, "Indicator sharing").
 STAND_IN_STRENGTH = 0.6
 
 

@@ -167,8 +167,9 @@ def learned_tick(
     an account is flagged (listed for review) at the tick its score, the k-th highest of
     its tick probabilities so far, reaches combiner_flag (combiner_review). Each account
     keeps its peak and the features it peaked with. Outside evidence (a boost: a peer's
-    indicators) joins the probability before the thresholds, and stands in for the ticks:
-    a peer saw the account's tooling or network harvest already."""
+    indicators) joins the probability before the thresholds, and a strong match (at least
+    STAND_IN_STRENGTH) stands in for the ticks: a peer saw the account's tooling or
+    network harvest already."""
     own = combiner.score(features)
     p = with_boost(own, arrays)
     ids = arrays["account_id"].tolist()  # one row per account at a tick

@@ -2,8 +2,10 @@
 
 A tick sees only data up to its end. An account is flagged at the end of the first tick at
 which its own score crosses the account threshold (with the combiner deciding, at its
-combiner_flag_ticks-th linking tick over the line), or at which it belongs to a flagged
-cluster with enough evidence of its own; that tick end is its first_flagged_at.
+combiner_flag_ticks-th linking tick over the line, or at its first with a peer's indicator
+match strong enough to stand in for those ticks: detect/boost.py), or at which it belongs
+to a flagged cluster with enough evidence of its own; that tick end is its
+first_flagged_at.
 """
 
 from __future__ import annotations

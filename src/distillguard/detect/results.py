@@ -102,8 +102,10 @@ def _learned(
     state: ReplayState, account: str, by: str, evidence: list[Evidence]
 ) -> tuple[float, list[Evidence]]:
     """With the combiner deciding: an account's score is its k-th highest tick probability,
-    or for one flagged with its cluster, which may have had fewer ticks, its highest; its
-    explanation quotes the features at its highest tick (always, when it is flagged)."""
+    or for one flagged with its cluster first (whose flag did not wait for its ticks), its
+    highest. Its explanation quotes the features at its highest tick: always when it is
+    flagged, and for an account under the line when that tick reached the evidence floor,
+    even if its k-th highest did not (the analyst sees why it came close)."""
     peak = state.peak_of(account)
     score = peak if by == "cluster" else state.learned_score[account]
     if peak < LEARNED_EVIDENCE_FLOOR and not by:
