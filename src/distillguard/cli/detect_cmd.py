@@ -64,8 +64,10 @@ def register(subparsers: Subparsers) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="a lake, or exchange-log files; with --engine spark, a lake's URI "
-        "(hdfs://, s3a://, abfss://, gs://, file://...) is read where it lies",
+        help="a lake, or exchange-log files or folders of them (a folder 'simulate' wrote: "
+        "its log, with its accounts table as --accounts; its labels are never read); with "
+        "--engine spark, a lake's URI (hdfs://, s3a://, abfss://, gs://, file://...) is read "
+        "where it lies",
     )
     p.add_argument(
         "--accounts",

@@ -45,7 +45,12 @@ def register(subparsers: Subparsers) -> None:
         ],
     )
     p.add_argument(
-        "paths", nargs="+", type=Path, metavar="PATH", help="log files, or folders of them"
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="log files, or folders of them (a folder 'simulate' wrote: its log, with its "
+        "accounts table as --accounts; its labels are never read)",
     )
     p.add_argument(
         "--accounts",

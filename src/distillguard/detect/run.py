@@ -80,7 +80,7 @@ class DetectSummary:
             f"{flagged:,} flagged, {review:,} for review, "
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
             f"{self.findings} findings{self._suppressed()} -> {self.out}{self._quarantined()}"
-            f"{self._short()}"
+            f"{self.ingested.skipped_text() if self.ingested else ''}{self._short()}"
         )
 
     def _short(self) -> str:

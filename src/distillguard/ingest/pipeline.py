@@ -92,8 +92,13 @@ class IngestSummary:
 
     def _extras(self) -> str:
         joined = f"; message content from {self.otel_logs} OTel logs file(s)"
-        skipped = f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
-        return (joined if self.otel_logs else "") + (skipped if self.skipped else "")
+        return (joined if self.otel_logs else "") + self.skipped_text()
+
+    def skipped_text(self) -> str:
+        """The files found in the input folders and not read as exchanges, with why."""
+        if not self.skipped:
+            return ""
+        return f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
 
 
 class UnreadableFilesError(UserError):
@@ -289,6 +294,12 @@ def finish_interrupted(lake: Lake) -> int:
         lock.release()
 
 
+def _new(found: list[Path], given: list[Path]) -> list[Path]:
+    """The account tables found beside a simulated log that --accounts does not name."""
+    named = {p.resolve() for p in given}
+    return [p for p in found if p.resolve() not in named]
+
+
 def ingest(
     paths: list[Path],
     out: Path,
@@ -321,8 +332,9 @@ def ingest(
             files, lake, plan_args, workers or _default_workers(files)
         )
         declared = merge_declared_accounts(lake, counts.declared)
+        account_files = [*(accounts or []), *_new(inputs.accounts, accounts or [])]
         accounts_read, accounts_bad, accounts_in_lake = _ingest_accounts(
-            accounts or [], lake, unreadable
+            account_files, lake, unreadable
         )
     finally:
         lock.release()

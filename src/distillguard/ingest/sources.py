@@ -14,7 +14,7 @@ import dataclasses
 import gzip
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -173,23 +173,44 @@ def skip_reason(path: Path) -> str | None:
 
 @dataclass(frozen=True)
 class Inputs:
-    """The files to read, and those found in directories that are not read (with why)."""
+    """The files to read, those found in directories that are not read (with why), and the
+    account tables found beside a simulated log (see `simulated_parts`)."""
 
     files: list[Path]
     skipped: list[str]
+    accounts: list[Path] = field(default_factory=list)
+
+
+SIMULATED_EXTENSIONS = (".parquet", ".jsonl.gz")  # what `distillguard simulate` writes
+
+
+def simulated_parts(directory: Path) -> dict[str, Path]:
+    """The accounts and labels tables of a folder `distillguard simulate` wrote, by name
+    ("accounts", "labels"): beside its exchanges.parquet (or .jsonl.gz) an accounts.* and
+    a labels.* of the same kind. Empty for any other folder."""
+    for ext in SIMULATED_EXTENSIONS:
+        if (directory / f"exchanges{ext}").is_file() and (directory / f"accounts{ext}").is_file():
+            parts = {name: directory / f"{name}{ext}" for name in ("accounts", "labels")}
+            return {name: path for name, path in parts.items() if path.is_file()}
+    return {}
 
 
 def expand_inputs(paths: list[Path]) -> Inputs:
     """Given files as they are, directories walked in sorted order. A directory's files of
-    other kinds are skipped and named; a given file of another kind is an error."""
+    other kinds are skipped and named; a given file of another kind is an error. In a
+    folder `simulate` wrote, the accounts table is read as accounts (never as exchanges)
+    and the labels are never read: a detector must not see them."""
     files: list[Path] = []
     skipped: list[str] = []
+    accounts: list[Path] = []
     for path in paths:
         if not path.exists():
             raise UserError(f"no such file or directory: {path}")
         if path.is_dir():
+            parts = simulated_parts(path)
+            accounts.extend([parts["accounts"]] if "accounts" in parts else [])
             for child in (p for p in sorted(path.rglob("*")) if p.is_file()):
-                reason = skip_reason(child)
+                reason = _simulated_reason(child, parts) or skip_reason(child)
                 files.extend([child] if reason is None else [])
                 skipped.extend([f"{child} ({reason})"] if reason else [])
         elif not is_supported(path):
@@ -200,7 +221,15 @@ def expand_inputs(paths: list[Path]) -> Inputs:
             raise UserError(f"{path} is a JSON document, not JSON Lines (one record per line)")
         else:
             files.append(path)
-    return Inputs(files, skipped)
+    return Inputs(files, skipped, accounts)
+
+
+def _simulated_reason(child: Path, parts: dict[str, Path]) -> str | None:
+    if child == parts.get("accounts"):
+        return "the simulated accounts: read as the accounts table, not as exchanges"
+    if child == parts.get("labels"):
+        return "the simulated labels: never read"
+    return None
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

@@ -1,0 +1,68 @@
+"""A folder `distillguard simulate` wrote, given to ingest or detect as a whole: its accounts
+table is read as accounts, never as exchanges, and its labels are never read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from distillguard.detect.run import detect
+from distillguard.ingest import ingest
+from distillguard.ingest.sources import expand_inputs, simulated_parts
+from distillguard.simulate import simulate
+from tests.simulate.conftest import TINY
+
+
+@pytest.mark.parametrize(
+    ("names", "parts"),
+    [
+        (["exchanges.parquet", "accounts.parquet", "labels.parquet"], {"accounts", "labels"}),
+        (["exchanges.jsonl.gz", "accounts.jsonl.gz", "labels.jsonl.gz"], {"accounts", "labels"}),
+        (["exchanges.parquet", "accounts.parquet"], {"accounts"}),
+        (["exchanges.parquet", "labels.parquet"], set()),  # no accounts: not simulate's
+        (["exchanges.parquet", "accounts.jsonl.gz"], set()),  # kinds differ
+        (["accounts.parquet", "labels.parquet"], set()),  # no log beside them
+        (["day-1.parquet", "day-2.parquet"], set()),
+    ],
+)
+def test_a_simulated_folder_is_known_by_its_tables(
+    tmp_path: Path, names: list[str], parts: set[str]
+) -> None:
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    found = simulated_parts(tmp_path)
+    assert set(found) == parts
+    assert all(found[p].parent == tmp_path and found[p].name.startswith(p) for p in parts)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_a_simulated_folder_ingests_its_log_and_accounts_only(tmp_path: Path, fmt: str) -> None:
+    preset = tmp_path / "tiny.yaml"
+    preset.write_text(TINY)
+    sim = simulate(str(preset), tmp_path / "sim", seed=3, fmt=fmt)
+    exchanges, accounts, labels = sim.files
+    inputs = expand_inputs([tmp_path / "sim"])
+    assert inputs.files == [exchanges] and inputs.accounts == [accounts]
+    assert any(str(labels) in s and "never read" in s for s in inputs.skipped)
+    # --accounts naming the same table reads it once
+    for given in ([], [accounts]):
+        lake = tmp_path / f"lake-{len(given)}"
+        summary = ingest([tmp_path / "sim"], lake, given)
+        assert summary.quarantined == 0 and summary.files == 1
+        assert summary.accounts_read == summary.accounts_in_lake > 0
+        in_lake = pq.read_table(lake / "accounts" / "accounts.parquet")
+        assert "label" not in in_lake.column_names
+        assert "never read" in summary.line()
+
+
+def test_detect_says_what_it_read_of_a_simulated_folder(tmp_path: Path) -> None:
+    preset = tmp_path / "tiny.yaml"
+    preset.write_text(TINY)
+    simulate(str(preset), tmp_path / "sim", seed=3)
+    summary = detect([tmp_path / "sim"], tmp_path / "out")
+    assert summary.ingested is not None and summary.ingested.quarantined == 0
+    assert summary.ingested.accounts_in_lake > 0
+    line = summary.line()
+    assert "read as the accounts table" in line and "labels: never read" in line
