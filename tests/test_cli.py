@@ -44,10 +44,23 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["lake", "no-such-lake"], "no lake at"),
         (["lake", "."], "is not a lake"),
         (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
-        (["detect", "x.jsonl", "--out", "d", "--combiner-flag", "1.5"], "must be in (0, 1]"),
-        (["detect", "x.jsonl", "--out", "d", "--combiner-review", "0.9999"], "not be above"),
-        (["detect", "x.jsonl", "--out", "d", "--flag-ticks", "0"], "at least 1"),
+        (
+            ["detect", "x.jsonl", "--out", "d", "--combiner-flag", "1.5"],
+            "--combiner-flag must be in (0, 1]",
+        ),
+        (
+            ["detect", "x.jsonl", "--out", "d", "--combiner-review", "0.9999"],
+            "above --combiner-flag",
+        ),
+        (["detect", "x.jsonl", "--out", "d", "--flag-ticks", "0"], "--flag-ticks must be a whole"),
+        (["detect", "x.jsonl", "--out", "d", "--window-hours", "0"], "--window-hours must be"),
         (["detect", "x.jsonl", "--out", "d", "--flag-ticks", "2.5"], "invalid int value"),
+        # words left over point at the help of the command they were given to
+        (["simulate", "--preset", "adaptive", "3"], "(see 'distillguard simulate --help')"),
+        (["share", "keygen", "--out", "k", "x"], "(see 'distillguard share keygen --help')"),
+        (["detect", "x.jsonl", "--out", "d", "--spark-master", "local[1]"], "need --engine spark"),
+        (["detect", "x.jsonl", "--out", "d", "--spark-conf", "a=b"], "need --engine spark"),
+        (["evaluate", "no-such-run", "--labels", "x.jsonl"], "no such folder: no-such-run"),
     ],
 )
 def test_user_errors_are_one_line(

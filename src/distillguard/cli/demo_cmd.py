@@ -28,7 +28,9 @@ def register(subparsers: Subparsers) -> None:
         description=f"The whole job on a small simulated week ({DEMO_PRESET} preset at scale "
         f"{DEMO_SCALE}, {DEMO_DAYS} days; a few minutes on two cores): simulate traffic with "
         "the reported campaigns, ingest it into a lake, detect hour by hour, score the flags "
-        "against the labels, and write an HTML report of the evidence. Start here.",
+        "against the labels, write an HTML report of the evidence, and create a console user "
+        "'analyst' with a fresh password in OUT/state/ (printed with the command that opens "
+        "the analyst console). Start here.",
         examples=[
             ("run it, then open demo-out/detect/report.html", "distillguard demo"),
             ("another week of traffic, elsewhere", "distillguard demo --out /tmp/demo --seed 1"),
@@ -77,5 +79,6 @@ def run(args: argparse.Namespace) -> int:
     print(markdown(metrics))
     console.print(f"open {args.out / 'detect' / 'report.html'} for the evidence behind every flag")
     console.rule("6. triage in the analyst console")
-    console.print(demo_console_hint(args.out), highlight=False)
+    # soft_wrap: the command is pasted whole, so never folded at the terminal's width
+    console.print(demo_console_hint(args.out), highlight=False, soft_wrap=True)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DECIDERS, DetectConfig
 from distillguard.detect.run import DetectSummary, detect
 from distillguard.engine.base import ENGINES, get_engine
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError, UserError
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import read_key
@@ -182,9 +183,10 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument(
         "--spark-master",
-        default="local[2]",
+        default=None,
         metavar="URL",
-        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://...",
+        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://... "
+        "(default: local[2])",
     )
     p.add_argument(
         "--spark-conf",
@@ -239,18 +241,34 @@ def register(subparsers: Subparsers) -> None:
     e.set_defaults(run=run_evaluate)
 
 
+# Detect settings as the options that set them, for the errors a user reads.
+OPTION_OF_SETTING = {
+    "window_hours": "--window-hours",
+    "cluster_every_hours": "--cluster-every-hours",
+    "run_windows": "--run-windows",
+    "review_threshold": "--review-threshold",
+    "combiner_flag": "--combiner-flag",
+    "combiner_review": "--combiner-review",
+    "combiner_flag_ticks": "--flag-ticks",
+}
+
+
+def detect_config(args: argparse.Namespace) -> DetectConfig:
+    """The settings the options give; a bad value is said with its option's name."""
+    settings = {
+        name: getattr(args, option[2:].replace("-", "_"))
+        for name, option in OPTION_OF_SETTING.items()
+    }
+    try:
+        return DetectConfig(**settings, decide_by=args.decide_by, seed=args.seed)
+    except ConfigError as exc:
+        words = "|".join(OPTION_OF_SETTING)
+        named = re.sub(rf"\b({words})\b", lambda m: OPTION_OF_SETTING[m[1]], str(exc))
+        raise ConfigError(named) from None
+
+
 def run_detect(args: argparse.Namespace) -> int:
-    config = DetectConfig(
-        window_hours=args.window_hours,
-        cluster_every_hours=args.cluster_every_hours,
-        run_windows=args.run_windows,
-        review_threshold=args.review_threshold,
-        decide_by=args.decide_by,
-        combiner_flag=args.combiner_flag,
-        combiner_review=args.combiner_review,
-        combiner_flag_ticks=args.flag_ticks,
-        seed=args.seed,
-    )
+    config = detect_config(args)
     boost = peer_boost(args.indicators, args.key)
     engine = get_engine(args.engine, _engine_options(args))
     try:
@@ -284,8 +302,11 @@ def lake_or_paths(given: list[str]) -> list[Path] | RemoteLake:
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, str]:
-    """--spark-master and every --spark-conf KEY=VALUE, as the engine's options."""
-    options = {"master": args.spark_master}
+    """--spark-master and every --spark-conf KEY=VALUE, as the engine's options; refused
+    without --engine spark, where they would be ignored without a word."""
+    if args.engine != "spark" and (args.spark_master is not None or args.spark_conf):
+        raise UserError("--spark-master and --spark-conf need --engine spark")
+    options = {"master": args.spark_master or "local[2]"}
     for item in args.spark_conf:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():

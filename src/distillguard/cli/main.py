@@ -28,6 +28,7 @@ from distillguard.cli.common import (
     HelpFormatter,
     Subparsers,
     run_command,
+    subcommands,
 )
 from distillguard.cli.failures import describe_database_error, describe_os_error
 from distillguard.errors import UserError
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(build_parser(), list(sys.argv[1:] if argv is None else argv))
         code = run_command(args)
     except UserError as exc:
         return _fail(str(exc))
@@ -110,6 +111,29 @@ def _run(argv: Sequence[str] | None) -> int:
         print("distillguard: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """parse_args, but words left over are blamed on the command they were given to: its
+    help is the one that lists what it takes."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        where = _command_path(parser, argv)
+        raise UserError(f"unrecognized arguments: {' '.join(extras)} (see '{where} --help')")
+    return args
+
+
+def _command_path(parser: argparse.ArgumentParser, argv: list[str]) -> str:
+    """The program and the (sub)commands named in `argv`, as a user types them."""
+    path = [parser.prog]
+    for word in argv:
+        choices = {name: sub for name, _, sub in subcommands(parser)}
+        if not choices:
+            break
+        if word in choices:
+            path.append(word)
+            parser = choices[word]
+    return " ".join(path)
 
 
 def _fail(message: str) -> int:

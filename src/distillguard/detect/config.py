@@ -96,7 +96,10 @@ class DetectConfig:
         if self.combiner_review > self.combiner_flag:
             raise ConfigError("combiner_review must not be above combiner_flag")
         if self.tick_hours < 1 or self.window_hours < self.tick_hours:
-            raise ConfigError("window_hours must be at least tick_hours, and tick_hours >= 1")
+            raise ConfigError(
+                f"window_hours must be at least tick_hours ({self.tick_hours}), "
+                "and tick_hours at least 1"
+            )
         if self.run_windows < 1:
             raise ConfigError("run_windows must be at least 1")
         if self.cluster_every_hours < self.tick_hours or self.cluster_every_hours % self.tick_hours:

@@ -68,6 +68,8 @@ def _labels_sql(path: Path) -> str:
 
 
 def evaluate(detect_dir: Path, labels: Path) -> Metrics:
+    if not detect_dir.is_dir():
+        raise UserError(f"no such folder: {detect_dir} (a detect output folder, its --out)")
     for name in ("accounts.parquet", "signals"):
         if not (detect_dir / name).exists():
             raise UserError(f"{detect_dir} has no {name}: run 'distillguard detect' first")
