@@ -189,6 +189,15 @@ def test_tables_stay_one_line_a_row_at_80_columns(tmp_path: Path) -> None:
     assert all("…" in row and "2026-02-03 06:00" in row and "c-000000000" in row for row in rows)
 
 
+def test_a_run_with_no_flagged_cluster_says_so_instead_of_an_empty_table(tmp_path: Path) -> None:
+    when = datetime(2026, 2, 3, 6, tzinfo=UTC)
+    unflagged = ClusterResult("c-0000000001", ("a", "b", "c"), 0.2, False, when, ())
+    buffer = io.StringIO()
+    print_detect(DetectSummary(tmp_path, 10, [], [unflagged], 3), Console(file=buffer, width=80))
+    printed = buffer.getvalue()
+    assert "no cluster flagged" in printed and "│" not in printed
+
+
 def test_no_progress_bars_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
     argv = ["ingest", str(source), "--out", str(tmp_path / "lake")]

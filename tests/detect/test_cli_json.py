@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ def test_detect_json_counts_match_the_run(tiny_detect: DetectSummary) -> None:
     assert {c["cluster_id"] for c in data["flagged_clusters"]} == flagged
     scores = [c["score"] for c in data["flagged_clusters"]]
     assert scores == sorted(scores, reverse=True)
+    assert data["flagged_clusters"]  # else the loop below checks nothing
+    for cluster in data["flagged_clusters"]:  # ISO 8601 with its offset, as scripts parse it
+        assert datetime.fromisoformat(cluster["first_flagged_at"]).utcoffset() == timedelta(0)
+        assert "T" in cluster["first_flagged_at"]
 
 
 def test_evaluate_json_is_the_metrics_file(

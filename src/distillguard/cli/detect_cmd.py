@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +372,7 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
                 "cluster_id": c.cluster_id,
                 "accounts": len(c.accounts),
                 "score": c.score,
-                "first_flagged_at": str(c.first_flagged_at),
+                "first_flagged_at": _iso(c.first_flagged_at),
                 "reasons": c.reasons,
             }
             for c in clusters
@@ -379,6 +380,11 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
         "findings": summary.findings,
         "seconds": summary.seconds,
     }
+
+
+def _iso(t: datetime | None) -> str | None:
+    """ISO 8601 with its offset, as scripts parse it (str() would put a space for the T)."""
+    return t.isoformat() if t is not None else None
 
 
 def peer_boost(bundle: Path | None, key: Path | None) -> PeerBoost | None:
@@ -406,7 +412,10 @@ def print_detect(summary: DetectSummary, console: Console) -> None:
     ]
     columns = ("cluster", "accounts", "score", "first flagged (UTC)", "reasons")
     title = "flagged clusters (top 10; full reasons in clusters.csv)"
-    console.print(fitted_table(title, columns, rows, wide="reasons", width=console.width))
+    if rows:
+        console.print(fitted_table(title, columns, rows, wide="reasons", width=console.width))
+    else:  # an empty table reads like a failed render
+        console.print("no cluster flagged (flagged accounts, if any, are in accounts.csv)")
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     console.print(f"[dim]{timing}[/dim]")
     console.print(f"report: {summary.out / 'report.html'}")
