@@ -125,6 +125,10 @@ def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixtur
             ["verdicts", "set", "a", "--action", "degrade", "--reason", "x", "--ttl", "soon"],
             "bad duration",
         ),
+        (
+            ["verdicts", "set", "a", "--action", "degrade", "--reason", "x", "--ttl", "9999999d"],
+            "too long",
+        ),
         (["verdicts", "list", "--state", "sqlite://x"], "valid: memory"),
         (["verdicts", "publish", "/nonexistent"], "not a detect output"),
         (["verdicts", "publish", ".", "--policy", "/nonexistent.yaml"], "cannot read policy"),
@@ -146,6 +150,7 @@ def test_cli_mistakes_are_one_line(
         ("publish: {rules: []}\nmode: loud\n", "mode"),
         ("publish: {rules: [{action: nuke}]}\n", "unknown action 'nuke'"),
         ("publish: {rules: [], ttl: forever}\n", "bad duration"),
+        ("publish: {rules: [], ttl: 99999999999d}\n", "too long"),
         ("publish: {rules: []}\nextra: 1\n", "unknown field"),
         ("publish: [\n", "not valid YAML"),
     ],

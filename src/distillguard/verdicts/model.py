@@ -17,6 +17,7 @@ SOURCES: tuple[str, ...] = get_args(Source)
 _RANK = {"detector": 0, "analyst": 1}
 _TTL = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_TTL_S = 5218 * 604800  # about 100 years: without a verdict's end, use no TTL at all
 
 
 def check_action(name: str) -> str:
@@ -34,7 +35,10 @@ def parse_ttl(text: str) -> timedelta:
     match = _TTL.match(text.strip())
     if not match or int(match.group(1)) == 0:
         raise ConfigError(f"bad duration {text!r}; use a positive number and s, m, h, d or w")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_TTL_S:  # an expiry past year 9999 cannot be written down
+        raise ConfigError(f"duration {text!r} is too long; at most 100 years (5218w)")
+    return timedelta(seconds=seconds)
 
 
 def now() -> datetime:
@@ -83,20 +87,27 @@ class Verdict:
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> Verdict:
-        """A verdict from its JSON form; raises ValueError/TypeError/KeyError on a bad row."""
+        """A verdict from its JSON form; raises ValueError/TypeError/KeyError on a bad row.
+
+        A stored row that fails the verdict's own checks (an action this version does not
+        know, an empty subject) is a bad row too, not a setting to correct: readers skip
+        and count it, so one such line never stops every lookup after it."""
         expires = row.get("expires")
-        return cls(
-            subject=str(row["subject"]),
-            action=str(row["action"]),
-            reason=str(row.get("reason", "")),
-            source=row["source"],
-            created=_when(row["created"]),
-            expires=_when(expires) if expires else None,
-            kind=row.get("kind", "account"),
-            evidence=str(row.get("evidence", "")),
-            cluster=row.get("cluster"),
-            score=float(row["score"]) if row.get("score") is not None else None,
-        )
+        try:
+            return cls(
+                subject=str(row["subject"]),
+                action=str(row["action"]),
+                reason=str(row.get("reason", "")),
+                source=row["source"],
+                created=_when(row["created"]),
+                expires=_when(expires) if expires else None,
+                kind=row.get("kind", "account"),
+                evidence=str(row.get("evidence", "")),
+                cluster=row.get("cluster"),
+                score=float(row["score"]) if row.get("score") is not None else None,
+            )
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
 
     def with_expiry(self, ttl: timedelta | None) -> Verdict:
         return replace(self, expires=self.created + ttl if ttl else None)

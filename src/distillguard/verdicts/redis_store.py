@@ -87,8 +87,16 @@ class RedisStore:
         return [v for v in found if v is not None]
 
     def audit(self) -> builtins.list[Change]:
-        rows = self.client.lrange(AUDIT, 0, -1)
-        return [Change.from_json(orjson.loads(r)) for r in rows]
+        found = (self._decode_change(r) for r in self.client.lrange(AUDIT, 0, -1))
+        return [c for c in found if c is not None]
+
+    def _decode_change(self, raw: Any) -> Change | None:
+        try:
+            return Change.from_json(orjson.loads(raw))
+        except (ValueError, TypeError, KeyError) as exc:
+            self.corrupt_rows += 1
+            log.warning("redis verdict store: skipped a corrupt audit row (%s)", exc)
+            return None
 
     def close(self) -> None:
         self.client.close()
