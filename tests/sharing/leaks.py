@@ -52,6 +52,7 @@ def lake_secrets(lake: Path) -> Secrets:
         tokens |= _column(con, f"SELECT DISTINCT {column} FROM {acc}")
     prefixes = {re.sub(r"\.\d+$", ".", t) for t in tokens if re.fullmatch(r"[\d.]+", t)}
     texts = _column(con, f"SELECT DISTINCT system FROM {ex}")
+    texts |= _column(con, f"SELECT DISTINCT output_text FROM {ex}")  # the model's answers
     texts |= _column(
         con,
         f"SELECT DISTINCT c.text FROM (SELECT unnest(messages) AS m FROM {ex}), "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from distillguard.cli.main import main
 from distillguard.errors import ConfigError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
-from distillguard.sharing.export import ExportOptions
+from distillguard.sharing.export import ExportOptions, _stamp
 from tests.sharing.conftest import World
 from tests.sharing.leaks import Secrets
 
@@ -27,6 +28,11 @@ def assert_valid(text: str) -> None:
 def _objects(path: Path) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = json.loads(path.read_text())["objects"]
     return objects
+
+
+def test_stix_times_are_utc_whatever_zone_they_come_in() -> None:
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    assert _stamp(datetime(2026, 2, 2, 6, 0, 0, 123456, kolkata)) == "2026-02-02T00:30:00.123Z"
 
 
 def test_bundle_validates(world: World) -> None:

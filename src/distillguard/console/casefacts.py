@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from distillguard.signals.capabilities import CAPABILITIES
+from distillguard.store.duck import connect_utc
 
 # Keys that link accounts, as the linking stage uses them; shown as kinds, never as values.
 _LINK_KEYS = {
@@ -44,7 +43,7 @@ class CaseFacts:
     def __init__(self, findings: Path, lake: Path | None) -> None:
         self.signals = f"read_parquet('{_sql(findings / 'signals')}/*.parquet')"
         self.lake = lake
-        self.con = duckdb.connect()
+        self.con = connect_utc()
 
     def close(self) -> None:
         self.con.close()

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from distillguard.signals.capabilities import CAPABILITIES
+from distillguard.store.duck import connect_utc
 
 STATUSES = ("new", "confirmed", "dismissed", "escalated")
 PAGE = 50
@@ -80,7 +81,7 @@ class CaseStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path))
+        self.con = connect_utc(str(path))
         self.con.execute(_SCHEMA)
         self._write = threading.Lock()
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 from distillguard.schema import EXCHANGES_SCHEMA
 from distillguard.schema.conform import cast_to_exchange_schema
 from distillguard.signals.registry import compute_signals
+from distillguard.store.duck import connect_utc
 
 # Spark has no unsigned integers: they travel one size up, and are cast back on the driver.
 _WIDER = {pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64()}
@@ -42,9 +43,8 @@ def signal_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
 def shard_connection() -> duckdb.DuckDBPyConnection:
     """A DuckDB for one task: one thread (Spark runs a task per core) and UTC, so hours
     are cut the same on every executor whatever its local zone."""
-    con = duckdb.connect()
+    con = connect_utc()
     con.execute("SET threads = 1")
-    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

@@ -30,13 +30,14 @@ from distillguard.store.atomic import (
     write_bytes,
     written_aside,
 )
+from distillguard.store.duck import connect_utc
 
 DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-process DuckDB with a memory limit, spilling to temp_dir when given."""
-    con = duckdb.connect()
+    con = connect_utc()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")

@@ -10,7 +10,7 @@ ids and cluster ids never enter an object: only keyed values and counts do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from distillguard.sharing import stix
 from distillguard.sharing.fingerprints import KIND_BY_NAME, holdings_sql
 from distillguard.sharing.keys import CommunityKey
 from distillguard.sharing.select import Candidate, Selection, candidates
+from distillguard.store.duck import connect_utc
 
 PHASES = {"payment": "account-setup", "signup_network": "account-setup", "client": "access"}
 PHASES.update(exit_network="access")
@@ -94,7 +95,8 @@ def _clusters(con: duckdb.DuckDBPyConnection) -> dict[str, _Cluster]:
 
 
 def _stamp(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    """STIX time in UTC, to the millisecond (the Z must not be put on a local time)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 class _Builder:
@@ -223,7 +225,7 @@ def build_bundle(
     detect_out: Path, key: CommunityKey, options: ExportOptions, lake: Path | None = None
 ) -> tuple[stix2.Bundle, int, int]:
     """The bundle, with its number of campaigns and indicators."""
-    con = duckdb.connect()
+    con = connect_utc()
     try:
         accounts = _inputs(con, detect_out, lake)
         clusters = _clusters(con)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -36,6 +35,7 @@ from distillguard.sharing.fingerprints import KIND_BY_NAME
 from distillguard.sharing.keys import CommunityKey
 from distillguard.sharing.match import Match, combine, indicator_strength, match_events, matches
 from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle
+from distillguard.store.duck import connect_utc
 
 MATCH_SCHEMA = pa.schema(
     [
@@ -169,7 +169,7 @@ def match_lake(
     scratch = Path(tempfile.mkdtemp(dir=out, prefix=".signals-"))
     try:
         signals_to_parquet(lake, scratch)
-        con = duckdb.connect()
+        con = connect_utc()
         con.execute(f"CREATE VIEW signals AS SELECT * FROM {signals_sql(scratch)}")
         accounts = None
         if lake.accounts_path.exists():

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from distillguard.store.duck import connect_utc
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -56,7 +56,7 @@ def _version(obj: dict[str, Any]) -> str:
 
 class TaxiiStore:
     def __init__(self, path: Path | str = ":memory:") -> None:
-        self._con = duckdb.connect(str(path))
+        self._con = connect_utc(str(path))
         self._lock = threading.Lock()
         self._last = datetime.fromtimestamp(0, UTC)
         with self._lock:
