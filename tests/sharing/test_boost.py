@@ -55,6 +55,16 @@ def test_peer_strength_is_causal_and_grows_with_matches() -> None:
     assert boost.columns(np.array(["b"]), ends[:1])["peer_strength"].tolist() == [0.0]
 
 
+def test_an_exchange_matching_several_indicators_counts_once() -> None:
+    boost = PeerBoost(PeerBundle((_indicator("payment"),), {}, 0, 0), key=None)  # type: ignore[arg-type]
+    times = np.array(["2026-02-02T10:00", "2026-02-02T11:00"], "datetime64[us]")
+    boost.events = {"a": [(_indicator("payment"), times), (_indicator("template_band"), times[1:])]}
+    cols = boost.columns(
+        np.array(["a", "a"]), np.array(["2026-02-02T10:30", "2026-02-03"], "datetime64[us]")
+    )
+    assert cols["peer_matches"].tolist() == [1, 2] and cols["peer_indicators"].tolist() == [1, 2]
+
+
 # With the rules deciding, the peer evidence joins the rules' noisy-OR (and the member
 # scores the cluster flags read); test_combiner_boost checks the combiner's path.
 RULES = DetectConfig(decide_by="rules")

@@ -46,6 +46,26 @@ def test_flagged_accounts_match_their_own_indicators(
     assert all(s < 0.85 for s in unflagged), "an unflagged account matched as strongly as A's"
 
 
+def _count(fact: object) -> int:
+    assert isinstance(fact, int)
+    return fact
+
+
+def test_matched_exchanges_count_each_exchange_once(world: World, self_match: MatchSummary) -> None:
+    """One exchange often matches several indicators; the fact counts exchanges."""
+    path = sql_path(world.lake / "exchanges")
+    sql = f"SELECT account_id, count(*) FROM read_parquet('{path}/*/*.parquet') GROUP BY ALL"
+    in_lake = dict(duckdb.connect().execute(sql).fetchall())
+    several = 0
+    for account in self_match.accounts:
+        summary, *per_indicator = account.evidence
+        matched = _count(summary.observed["exchanges"])
+        counts = [_count(e.observed["exchanges"]) for e in per_indicator]
+        assert max(counts) <= matched <= in_lake[account.account_id]
+        several += matched < sum(counts)
+    assert several > 0  # else the world tests nothing: no exchange matched twice
+
+
 def test_findings_keep_observed_apart_from_inferred(self_match: MatchSummary) -> None:
     account = max(self_match.accounts, key=lambda a: a.score)
     inferred, *observed = account.evidence

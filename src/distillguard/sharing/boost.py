@@ -78,7 +78,10 @@ class PeerBoost:
                 seen = np.searchsorted(times, ends[rows], side="left")
                 strength = indicator_strength(indicator.kind, indicator.confidence, seen)
                 per_kind[indicator.kind] = np.maximum(per_kind.get(indicator.kind, 0.0), strength)
-                out["peer_matches"][rows] += seen
                 out["peer_indicators"][rows] += seen > 0
             out["peer_strength"][rows] = combine(per_kind, len(rows))
+            # One exchange often matches several indicators (its template, bands, card):
+            # the fact counts exchanges, each once.
+            matched = np.unique(np.concatenate([times for _, times in self.events[account]]))
+            out["peer_matches"][rows] = np.searchsorted(matched, ends[rows], side="left")
         return out

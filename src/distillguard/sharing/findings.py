@@ -33,7 +33,14 @@ from distillguard.scoring.evidence import Evidence
 from distillguard.sharing import stix
 from distillguard.sharing.fingerprints import KIND_BY_NAME
 from distillguard.sharing.keys import CommunityKey
-from distillguard.sharing.match import Match, combine, indicator_strength, match_events, matches
+from distillguard.sharing.match import (
+    Match,
+    combine,
+    indicator_strength,
+    match_events,
+    matched_exchanges,
+    matches,
+)
 from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle
 from distillguard.store.duck import connect_utc
 
@@ -81,7 +88,10 @@ def _evidence(indicator: PeerIndicator, m: Match, campaign: str) -> Evidence:
     )
 
 
-def account_findings(peer: PeerBundle, found: list[Match]) -> list[AccountResult]:
+def account_findings(
+    peer: PeerBundle, found: list[Match], exchanges: dict[str, int]
+) -> list[AccountResult]:
+    """One finding per matched account; `exchanges`: its matched exchanges, each once."""
     by_id = {i.indicator_id: i for i in peer.indicators}
     by_account: dict[str, list[Match]] = {}
     for m in found:
@@ -95,18 +105,20 @@ def account_findings(peer: PeerBundle, found: list[Match]) -> list[AccountResult
             kind = str(e.observed["kind"])
             per_kind[kind] = np.maximum(per_kind.get(kind, np.zeros(1)), e.confidence)
         score = float(combine(per_kind, 1)[0])
-        inferred = Evidence(
+        # Observed: which of the peer's indicators, and how many exchanges (each once,
+        # though one often matches several indicators). Inferred: the campaign.
+        summary = Evidence(
             "peer_campaign",
-            "same campaign as a peer's",
-            {"campaigns": names, "indicators": len(ms), "exchanges": sum(m.exchanges for m in ms)},
-            f"this account belongs to {', '.join(names) or 'a campaign'} seen by a peer",
+            "matches indicators a peer shared",
+            {"campaigns": names, "indicators": len(ms), "exchanges": exchanges[account]},
+            f"the same campaign as a peer's: {', '.join(names) or 'a campaign'} seen by a peer",
             round(score, 3),
         )
         evidence.sort(key=lambda e: -e.confidence)
         first = min(m.first_seen for m in ms)
         results.append(
             AccountResult(
-                account, round(score, 4), True, "peer", None, first, (inferred, *evidence[:20])
+                account, round(score, 4), True, "peer", None, first, (summary, *evidence[:20])
             )
         )
     return results
@@ -176,11 +188,12 @@ def match_lake(
             path = sql_path(lake.accounts_path)
             con.execute(f"CREATE VIEW accounts AS SELECT * FROM read_parquet('{path}')")
             accounts = "accounts"
-        found = matches(con, match_events(con, "signals", accounts, key, peer))
+        events = match_events(con, "signals", accounts, key, peer)
+        found, exchanges = matches(con, events), matched_exchanges(con, events)
         con.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    results = account_findings(peer, found)
+    results = account_findings(peer, found, exchanges)
     _write_matches(out / "matches", results)
     write_evidence(out, results, [])  # the console's case pages read it (console --matches)
     OcsfSink().write(RunResults(tuple(results), (), datetime.now(UTC)), out)

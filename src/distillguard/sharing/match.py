@@ -117,6 +117,13 @@ def match_events(
     return "peer_events"
 
 
+def matched_exchanges(con: duckdb.DuckDBPyConnection, events: str) -> dict[str, int]:
+    """Per account, its exchanges that matched any indicator, each counted once (one
+    exchange often matches several: its template, its bands, its card)."""
+    rows = con.sql(f"SELECT account_id, count(DISTINCT ts) FROM {events} GROUP BY ALL")
+    return {str(a): int(n) for a, n in rows.fetchall()}
+
+
 def matches(con: duckdb.DuckDBPyConnection, events: str) -> list[Match]:
     rows = con.sql(
         f"SELECT account_id, indicator_id, count(*), min(ts), max(ts) FROM {events} "
