@@ -162,6 +162,22 @@ def test_a_cluster_sharing_under_half_the_members_is_a_new_finding(tmp_path: Pat
     assert by_activity == {1: cluster_uid(other.accounts), 3: cluster_uid(["m1", "m2", "m3"])}
 
 
+def test_a_cluster_split_off_from_its_grown_self_gets_a_uid_of_its_own(tmp_path: Path) -> None:
+    """{m1..m3} grows into {m1..m3, x1..x3}, then {m3, x1..x3} continues that finding and
+    {m1, m2, m3} is found alone again: its own uid is taken, so it gets another."""
+    first = findings(sample_run())
+    grown = cluster(("m1", "m2", "m3", "x1", "x2", "x3"))
+    second = findings(
+        replace(sample_run(_written(first, tmp_path / "1"), hours=6), clusters=(grown,))
+    )
+    split = (cluster(("m3", "x1", "x2", "x3")), cluster(("m1", "m2", "m3")))
+    run = replace(sample_run(_written(second, tmp_path / "2"), hours=12), clusters=split)
+    uids = [
+        f["finding_info"]["uid"] for f in findings(run) if "cluster" in f["finding_info"]["types"]
+    ]
+    assert len(uids) == len(set(uids)) == 2 and cluster_uid(["m1", "m2", "m3"]) in uids
+
+
 def test_account_ids_and_keyed_template_fingerprints_are_observables() -> None:
     run = sample_run()
     fingerprints = {"solo": (1234567, 7654321)}

@@ -72,7 +72,7 @@ def _cluster_subjects(clusters: list[ClusterResult], previous: PreviousFindings)
     taken: set[str] = set()
     out = []
     for c in clusters:
-        uid = previous.match_cluster(set(c.accounts), taken) or cluster_uid(c.accounts)
+        uid = previous.match_cluster(set(c.accounts), taken) or _unused_uid(c.accounts, taken)
         taken.add(uid)
         out.append(
             Subject(
@@ -87,6 +87,17 @@ def _cluster_subjects(clusters: list[ClusterResult], previous: PreviousFindings)
             )
         )
     return out
+
+
+def _unused_uid(members: tuple[str, ...], taken: set[str]) -> str:
+    """The members' own uid, unless another cluster of this run continues the finding that
+    has it (its members grew, then split off these): then the first free variant of it,
+    so two findings of one run never share a uid."""
+    uid, variant = cluster_uid(members), 0
+    while uid in taken:
+        variant += 1
+        uid = cluster_uid((*members, f"#{variant}"))
+    return uid
 
 
 def _account_subject(a: AccountResult) -> Subject:
