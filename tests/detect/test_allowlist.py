@@ -86,11 +86,26 @@ def test_entries_round_trip_through_the_file(tmp_path: Path) -> None:
     assert load_allowlist(tmp_path / "none.jsonl") == []
 
 
-def test_a_bad_line_is_one_error_naming_it(tmp_path: Path) -> None:
+GOOD = '"account_id": "a1", "created": "2026-02-01T00:00:00+00:00"'
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"account_id": "a1"}', "is not an entry"),
+        ('["a1"]', "not a JSON object"),
+        ("{" + GOOD + ', "codes": "cot"}', "codes must be a list"),  # not c, o, t
+        ("{" + GOOD + ', "codes": [1]}', "codes must be a list"),
+        ('{"account_id": "a1", "codes": [], "created": "2026-02-01T00:00:00"}', "no zone"),
+        ("{" + GOOD + ', "codes": ["cot"], "expires": "2026-12-31"}', "no zone"),
+    ],
+)
+def test_a_bad_line_is_one_error_naming_it(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "allowlist.jsonl"
-    path.write_text('{"account_id": "a1"}\n')
-    with pytest.raises(UserError, match="line 1"):
+    path.write_text("{" + GOOD + ', "codes": []}\n' + line + "\n")
+    with pytest.raises(UserError, match="line 2") as raised:
         load_allowlist(path)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_any_live_entry_that_covers_the_evidence_suppresses() -> None:

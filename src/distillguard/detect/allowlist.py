@@ -44,16 +44,31 @@ class AllowEntry:
         }
 
     @classmethod
-    def from_json(cls, row: dict[str, Any]) -> AllowEntry:
+    def from_json(cls, row: Any) -> AllowEntry:
+        """An entry from its JSON form; ValueError, TypeError or KeyError on a bad one."""
+        if not isinstance(row, dict):
+            raise TypeError("not a JSON object")
+        codes = row["codes"]
+        # A bare string would iterate as letters, and dismiss nothing without a word.
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise TypeError("codes must be a list of evidence codes")
         expires = row.get("expires")
         return cls(
             str(row["account_id"]),
             str(row.get("reason", "")),
-            frozenset(str(c) for c in row["codes"]),
+            frozenset(codes),
             str(row.get("by", "")),
-            datetime.fromisoformat(row["created"]),
-            datetime.fromisoformat(expires) if expires else None,
+            _zoned(row["created"]),
+            _zoned(expires) if expires else None,
         )
+
+
+def _zoned(text: Any) -> datetime:
+    """A time with its zone: a bare one could not be compared with the run's UTC times."""
+    value = datetime.fromisoformat(str(text))
+    if value.tzinfo is None:
+        raise ValueError(f"time {text} has no zone; write it as {text}+00:00")
+    return value
 
 
 @dataclass(frozen=True)
