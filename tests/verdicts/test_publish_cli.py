@@ -152,6 +152,10 @@ def test_cli_mistakes_are_one_line(
         ("publish: {rules: [], ttl: forever}\n", "bad duration"),
         ("publish: {rules: [], ttl: 99999999999d}\n", "too long"),
         ("publish: {rules: []}\nextra: 1\n", "unknown field"),
+        (
+            "publish: {rules: [{action: degrade, kind: cluster, signup_tiers: [edu]}]}\n",
+            "account rules only",
+        ),
         ("publish: [\n", "not valid YAML"),
     ],
 )

@@ -83,6 +83,12 @@ def _checked(policy: Policy) -> Policy:
         if action not in ACTIONS:
             raise unknown_name_error("action", action, list(ACTIONS))
     parse_ttl(policy.publish.ttl)
+    for rule in policy.publish.rules:  # a cluster has no sign-up tier: the rule never matched
+        if rule.kind == "cluster" and rule.signup_tiers is not None:
+            raise ConfigError(
+                "signup_tiers applies to account rules only; a cluster's members are "
+                "matched by their own account rules"
+            )
     return policy
 
 
