@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ import pytest
 from distillguard.cli.main import main
 from distillguard.errors import UserError
 from distillguard.ingest.lake import sql_path
-from distillguard.sharing import keys
+from distillguard.sharing import keys, stix
 from distillguard.sharing.findings import MatchSummary, match_lake
 from distillguard.sharing.peer import read_bundle
 from distillguard.signals.sketch import band_keys, minhash, skeleton_words
@@ -44,6 +45,17 @@ def test_flagged_accounts_match_their_own_indicators(
     unflagged = [s for a, s in matched.items() if a not in flagged]
     assert len(unflagged) <= 0.1 * len(matched)
     assert all(s < 0.85 for s in unflagged), "an unflagged account matched as strongly as A's"
+
+
+def test_a_rerun_into_the_same_folder_updates_its_findings(
+    world: World, self_match: MatchSummary, tmp_path: Path
+) -> None:
+    shutil.copy(self_match.out / "findings.ocsf.jsonl", tmp_path)
+    match_lake(world.bundle, world.lake, world.key, tmp_path, name="provider B", tlp="amber")
+    rows = [
+        json.loads(line) for line in (tmp_path / "findings.ocsf.jsonl").read_text().splitlines()
+    ]
+    assert rows and {r["activity_name"] for r in rows} == {"Update"}
 
 
 def _count(fact: object) -> int:
@@ -120,6 +132,38 @@ def test_foreign_indicators_are_skipped(tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "bundle", "objects": [foreign]}))
     peer = read_bundle(path, keys.generate())
     assert peer.indicators == () and peer.skipped == 1
+
+
+EXTENSION = stix.PROPERTIES.id
+
+
+@pytest.mark.parametrize(
+    ("objects", "skipped"),
+    [
+        ([{"type": "indicator", "id": "indicator--1", "extensions": [1]}], 1),
+        ([{"type": "indicator", "id": "indicator--1", "extensions": {EXTENSION: "x"}}], 1),
+        ([{"type": "campaign", "name": "no id"}], 0),
+        (
+            [
+                {"type": "campaign", "id": "campaign--1"},
+                {
+                    "type": "relationship",
+                    "relationship_type": "indicates",
+                    "target_ref": "campaign--1",
+                },
+            ],
+            0,
+        ),
+    ],
+)
+def test_malformed_objects_of_a_peer_bundle_are_skipped(
+    tmp_path: Path, objects: list[dict[str, object]], skipped: int
+) -> None:
+    """A peer's bundle is outside input: odd objects are passed over, never a traceback."""
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"type": "bundle", "objects": objects}))
+    peer = read_bundle(path, keys.generate())
+    assert peer.indicators == () and peer.skipped == skipped
 
 
 def test_near_duplicate_templates_share_a_keyed_band_without_text() -> None:

@@ -25,6 +25,7 @@ from distillguard.detect.case_files import write_evidence
 from distillguard.detect.results import AccountResult
 from distillguard.detect.signals_stage import signals_sql, signals_to_parquet
 from distillguard.errors import UserError
+from distillguard.findings.lifecycle import PreviousFindings
 from distillguard.findings.ocsf import OcsfSink
 from distillguard.findings.sink import RunResults
 from distillguard.ingest import Lake
@@ -196,7 +197,9 @@ def match_lake(
     results = account_findings(peer, found, exchanges)
     _write_matches(out / "matches", results)
     write_evidence(out, results, [])  # the console's case pages read it (console --matches)
-    OcsfSink().write(RunResults(tuple(results), (), datetime.now(UTC)), out)
+    # As detect does: a re-run into the same folder updates or closes its findings.
+    previous = PreviousFindings.read(out)
+    OcsfSink().write(RunResults(tuple(results), (), datetime.now(UTC), previous=previous), out)
     bundle_out = sightings(peer, found, name, tlp)
     (out / "sightings.json").write_text(bundle_out.serialize(pretty=True))
     n_sightings = sum(1 for o in bundle_out.objects if o.type == "sighting")

@@ -66,6 +66,7 @@ def _indicates(objects: list[dict[str, Any]], campaigns: dict[str, str]) -> dict
         for o in objects
         if o.get("type") == "relationship"
         and o.get("relationship_type") == "indicates"
+        and isinstance(o.get("source_ref"), str)
         and o.get("target_ref") in campaigns
     }
 
@@ -100,7 +101,11 @@ def _indicator(o: dict[str, Any], key: CommunityKey, campaign: str) -> PeerIndic
 
 def read_bundle(path: Path, key: CommunityKey) -> PeerBundle:
     objects = _objects(path)
-    campaigns = {o["id"]: str(o.get("name", "")) for o in objects if o.get("type") == "campaign"}
+    campaigns = {
+        o["id"]: str(o.get("name", ""))
+        for o in objects
+        if o.get("type") == "campaign" and isinstance(o.get("id"), str)
+    }
     indicates = _indicates(objects, campaigns)
     indicators, skipped, other_key = [], 0, 0
     for o in (o for o in objects if o.get("type") == "indicator"):

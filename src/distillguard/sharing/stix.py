@@ -107,9 +107,11 @@ def counts(**values: Any) -> dict[str, Any]:
 
 
 def extension_of(obj: dict[str, Any]) -> dict[str, Any]:
-    """The sharing properties of a parsed object, or {} if it has none."""
-    block = (obj.get("extensions") or {}).get(PROPERTIES.id) or {}
-    return dict(block)
+    """The sharing properties of a parsed object, or {} if it has none (or a block that is
+    not an object: a peer's bundle is outside input)."""
+    extensions = obj.get("extensions")
+    block = extensions.get(PROPERTIES.id) if isinstance(extensions, dict) else None
+    return dict(block) if isinstance(block, dict) else {}
 
 
 def fingerprint_pattern(kind: str, keyed: str) -> str:
