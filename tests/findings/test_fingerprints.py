@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -7,7 +8,9 @@ import pyarrow as pa
 import pytest
 
 from distillguard.errors import UserError
+from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import keyed, read_key, template_fingerprints
+from distillguard.findings.sink import RunResults
 
 
 def test_each_groups_most_used_templates_used_at_least_twice() -> None:
@@ -37,3 +40,12 @@ def test_a_short_or_missing_key_is_a_user_error(tmp_path: Path) -> None:
         read_key(tmp_path / "missing")
     (tmp_path / "ok").write_bytes(b"  0123456789abcdef\n")
     assert read_key(tmp_path / "ok") == b"0123456789abcdef"
+
+
+def test_the_fingerprint_key_is_never_in_a_repr() -> None:
+    """A run's results and options may end up in a log line; the key must not."""
+    key = b"s3cret-fingerprint-key-0123456789"
+    run = RunResults((), (), datetime(2026, 2, 2, tzinfo=UTC), fingerprint_key=key)
+    options = FindingsOptions(fingerprint_key=key)
+    for thing in (run, options):
+        assert "s3cret" not in repr(thing) and thing.fingerprint_key == key

@@ -25,7 +25,7 @@ class FindingsOptions:
     `responses`: what the gateway did to each account."""
 
     previous: Path | None = None
-    fingerprint_key: bytes | None = None
+    fingerprint_key: bytes | None = field(default=None, repr=False)  # a secret: never printed
     responses: Mapping[str, GatewayAction] = field(default_factory=dict)
 
     def read_previous(self, out: Path) -> PreviousFindings:

@@ -31,7 +31,7 @@ class RunResults:
     previous: PreviousFindings = field(default_factory=PreviousFindings)
     responses: Mapping[str, GatewayAction] = field(default_factory=dict)
     fingerprints: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-    fingerprint_key: bytes | None = None
+    fingerprint_key: bytes | None = field(default=None, repr=False)  # a secret: never printed
 
 
 @dataclass(frozen=True)
