@@ -10,11 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from distillguard.cli.gateway_cmd import check_identity
 from distillguard.cli.main import main
+from distillguard.errors import UserError
 from distillguard.gateway.exchange_log import ExchangeLog
+from distillguard.gateway.identity import Identity
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
 from tests.redis_server import free_port
+
+GATEWAY = ["gateway", "--upstream", "http://x"]
 
 
 @pytest.mark.parametrize(
@@ -29,6 +34,14 @@ from tests.redis_server import free_port
         ),
         (["gateway", "--upstream", "http://x", "--policy", "/nonexistent"], "cannot read policy"),
         (["watch", "lake", "--inbox", "/nonexistent"], "no such inbox"),
+        (  # a client could name another account in the header
+            ["gateway", "--upstream", "http://x", "--listen", "0.0.0.0:8080"],
+            "--trusted-header",
+        ),
+        (
+            [*GATEWAY, "--listen", "gw.example.com:8080", "--identity", "header:x-account"],
+            "set the x-account header themselves",
+        ),
     ],
 )
 def test_mistakes_are_one_line(
@@ -37,6 +50,31 @@ def test_mistakes_are_one_line(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("identity", "host", "trusted", "starts"),
+    [
+        ("header:x-distillguard-account", "127.0.0.1", False, True),
+        ("header:x-distillguard-account", "::1", False, True),
+        ("header:x-distillguard-account", "localhost", False, True),
+        ("header:x-distillguard-account", "0.0.0.0", False, False),
+        ("header:x-distillguard-account", "10.0.0.5", False, False),
+        ("header:x-distillguard-account", "0.0.0.0", True, True),
+        ("keys", "0.0.0.0", False, True),
+    ],
+)
+def test_header_identity_off_loopback_needs_a_trusted_front(
+    identity: str, host: str, trusted: bool, starts: bool, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("sk-a: acct-a\n")
+    parsed = Identity.parse(f"keys:{keys}" if identity == "keys" else identity)
+    if starts:
+        check_identity(parsed, host, trusted)
+    else:
+        with pytest.raises(UserError, match="--trusted-header"):
+            check_identity(parsed, host, trusted)
 
 
 def test_gateway_command_serves_with_verdicts_from_the_cli(

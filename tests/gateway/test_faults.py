@@ -109,12 +109,26 @@ def test_unknown_api_key_is_refused_and_keys_map_to_accounts(
             path, json=body("anthropic", "who"), headers={"x-api-key": "sk-mallory"}
         )
         none = httpx.post(path, json=body("anthropic", "who"))
+        # A known key as Bearer beside another as x-api-key: both would go upstream, and
+        # the upstream might serve the one not checked here.
+        two = httpx.post(
+            path,
+            json=body("anthropic", "two"),
+            headers={"authorization": "Bearer sk-alice", "x-api-key": "sk-mallory"},
+        )
+        same = httpx.post(
+            path,
+            json=body("anthropic", "same"),
+            headers={"authorization": "Bearer sk-alice", "x-api-key": "sk-alice"},
+        )
+    assert two.status_code == 401 and "Two different API keys" in two.text
+    assert upstream.seen("two") == [] and same.status_code == 200
     assert known.status_code == 200
     assert unknown.status_code == 401 and unknown.json()["error"]["type"] == "authentication_error"
     assert none.status_code == 401 and upstream.seen("who") == []
     log_text = "".join(p.read_text() for p in (tmp_path / "exchanges").glob("*.jsonl"))
     assert "sk-mallory" not in log_text and "sk-alice" not in log_text  # secrets never logged
-    assert logged(tmp_path) == 3
+    assert logged(tmp_path) == 5
 
 
 def test_a_corrupt_verdict_row_is_skipped(serve_gateway: ServeGateway, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -37,7 +38,8 @@ def register(subparsers: Subparsers) -> None:
             (
                 "in front of a model API, labelling only, logging what it serves",
                 "distillguard gateway --upstream https://api.example.com --listen 0.0.0.0:8080 "
-                "--state verdicts.jsonl --log-dir exchanges/ --mode monitor",
+                "--identity keys:keys.yaml --state verdicts.jsonl --log-dir exchanges/ "
+                "--mode monitor",
             ),
             (
                 "a guardrail for a LiteLLM proxy (DISTILLGUARD_GUARDRAIL_KEY set)",
@@ -78,9 +80,17 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--identity",
         metavar="SPEC",
-        help="who sent a request: header:NAME (the account id in that header) or keys:FILE "
-        "(YAML or JSON mapping API keys to accounts; unknown keys get 401) "
-        "(default: header:x-distillguard-account)",
+        help="who sent a request: header:NAME (the account id in that header, which a "
+        "client could set itself: only behind an auth layer that sets it and drops the "
+        "client's own, see --trusted-header) or keys:FILE (YAML or JSON mapping API keys "
+        "to accounts; unknown keys get 401) (default: header:x-distillguard-account)",
+    )
+    p.add_argument(
+        "--trusted-header",
+        action="store_true",
+        help="with header identity on an address other than loopback: your auth layer in "
+        "front sets the account header and removes any a client sent (without this flag "
+        "such a gateway refuses to start, since a blocked client could name another account)",
     )
     p.add_argument(
         "--log-dir",
@@ -137,6 +147,26 @@ def listen_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def check_identity(identity: Identity, host: str, trusted_header: bool) -> None:
+    """A client that reaches the gateway directly must not name its own account."""
+    if identity.keys is not None or trusted_header or _is_loopback(host):
+        return
+    raise UserError(
+        f"--listen {host} takes requests from clients, who could set the {identity.header} "
+        "header themselves and escape a block: use --identity keys:FILE, or put the "
+        "gateway behind an auth layer that sets that header and pass --trusted-header"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
+
+
 def settings_from(args: argparse.Namespace) -> GatewaySettings:
     key = os.environ.get(GUARDRAIL_KEY_ENV) or None
     if args.upstream is None and key is None:
@@ -173,6 +203,8 @@ def run_gateway(args: argparse.Namespace) -> int:
 
     host, port = listen_address(args.listen)
     settings = settings_from(args)
+    if settings.upstream is not None:  # the guardrail endpoint is keyed: LiteLLM is in front
+        check_identity(settings.identity, host, args.trusted_header)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = Gateway(settings)
     served = settings.upstream or "guardrail endpoint only"

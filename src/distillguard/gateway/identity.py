@@ -20,19 +20,26 @@ DEFAULT_HEADER = "x-distillguard-account"
 
 @dataclass(frozen=True)
 class Caller:
-    account: str | None  # None: unknown key or no account header
+    account: str | None  # None: unknown key, no account header, or two keys
     api_key_id: str | None
+    two_keys: bool = False  # two different API keys: refused, whoever the header names
 
 
 def key_id(key: str) -> str:
     return "k-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def api_key(headers: Mapping[str, str]) -> str | None:
+def api_keys(headers: Mapping[str, str]) -> set[str]:
+    """The distinct API keys a request carries, as a Bearer token and as x-api-key."""
     auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip() or None
-    return headers.get("x-api-key") or None
+    bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    return {k for k in (bearer, headers.get("x-api-key", "")) if k}
+
+
+def api_key(headers: Mapping[str, str]) -> str | None:
+    """The request's one API key, or None (no key, or two that differ)."""
+    keys = api_keys(headers)
+    return next(iter(keys)) if len(keys) == 1 else None
 
 
 class Identity:
@@ -54,6 +61,10 @@ class Identity:
         raise ConfigError(f"bad identity {spec!r}; valid: header:NAME, keys:FILE")
 
     def caller(self, headers: Mapping[str, str]) -> Caller:
+        # Both headers go upstream: with two different keys, the one checked here need
+        # not be the one the upstream serves (a blocked key beside a clean one).
+        if len(api_keys(headers)) > 1:
+            return Caller(None, None, two_keys=True)
         key = api_key(headers)
         kid = key_id(key) if key else None
         if self.keys is not None:

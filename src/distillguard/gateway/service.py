@@ -107,7 +107,8 @@ class Gateway:
             return self._refuse(api, row, started, refusal)
         row = request_row(request_id, ts, account, api, body, meta)
         if caller.account is None:
-            refusal = Refusal(401, "authentication_error", "Unknown API key or no account.")
+            why = "Two different API keys." if caller.two_keys else "Unknown API key or no account."
+            refusal = Refusal(401, "authentication_error", why)
             return self._refuse(api, row, started, refusal)
         decision = await self.decide(caller.account, row)
         return await self._serve(api, request, body, row, decision, started)
