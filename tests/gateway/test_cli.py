@@ -9,12 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from distillguard.cli.gateway_cmd import check_identity
 from distillguard.cli.main import main
 from distillguard.errors import UserError
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.identity import Identity
+from distillguard.verdicts import watch
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
 from tests.redis_server import free_port
@@ -127,3 +129,37 @@ def test_watch_ticks_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     )
     assert main([*argv, "--ticks", "1"]) == 0
     assert "nothing new" in capsys.readouterr().out
+
+
+def test_watch_publishes_a_failed_ticks_verdicts_at_the_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store down while a tick publishes: one line, the loop goes on, and once it is
+    back the next tick publishes what the failed one ingested, though no file has landed
+    since. (Publishing is made to fail: a one-row log flags nobody, so it would not touch
+    the store.)"""
+    log = ExchangeLog(tmp_path / "inbox")
+    log.write_one({"request_id": "r1", "ts": "2026-02-02T10:00:00Z", "account_id": "a",
+                   "model": "m", "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+    log.close()
+
+    def store_down(*args: object, **kwargs: object) -> None:
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:1.")
+
+    state = str(tmp_path / "v.jsonl")
+    argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox"), "--state", state]
+    with monkeypatch.context() as patched:
+        patched.setattr(watch, "publish", store_down)
+        assert main([*argv, "--ticks", "2", "--every", "0.01"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and all("verdict store: Error 111" in line for line in out)
+    assert main([*argv, "--ticks", "2", "--every", "0.01"]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert "0 new file(s)" in first and "verdicts:" in first and second == "watch: nothing new"
+
+
+def test_a_store_that_is_down_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    assert main(["verdicts", "list", "--state", down]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("distillguard: error: verdict store:") and err.count("\n") == 1

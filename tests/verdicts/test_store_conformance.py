@@ -114,9 +114,10 @@ def test_every_change_is_audited_in_order(store: VerdictStore) -> None:
     assert changes[1].verdict is not None and changes[1].verdict.action == "degrade"
 
 
-def test_unknown_state_names_the_valid_ones() -> None:
+@pytest.mark.parametrize("state", ["postgres://x", "redis://127.0.0.1:6379/abc"])
+def test_unknown_state_names_the_valid_ones(state: str) -> None:
     with pytest.raises(ConfigError, match="redis://HOST:PORT/DB"):
-        open_store("postgres://x")
+        open_store(state)
 
 
 def test_file_store_readers_see_writers_and_skip_corrupt_rows(tmp_path: Path) -> None:

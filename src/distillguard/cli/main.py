@@ -32,6 +32,7 @@ from distillguard.cli.common import (
 )
 from distillguard.cli.failures import describe_database_error, describe_os_error
 from distillguard.errors import UserError
+from distillguard.verdicts.store import store_error
 from distillguard.workers import terminate_on_sigterm
 
 Registrar = Callable[[Subparsers], None]
@@ -110,6 +111,11 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("distillguard: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        problem = store_error(exc)
+        if problem is None:
+            raise
+        return _fail(problem)
     return code
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from distillguard.cli.common import Subparsers, add_command
 from distillguard.errors import UserError
 from distillguard.verdicts.policy import load_policy
-from distillguard.verdicts.store import open_store
+from distillguard.verdicts.store import open_store, store_error
 from distillguard.verdicts.watch import Watcher
 
 
@@ -83,11 +83,23 @@ def run_watch(args: argparse.Namespace) -> int:
     try:
         while args.ticks is None or done < args.ticks:
             started = time.monotonic()
-            summary = watcher.tick()
-            print(summary.line() if summary else "watch: nothing new", flush=True)
+            print(_tick(watcher), flush=True)
             done += 1
             if args.ticks is None or done < args.ticks:
                 time.sleep(max(0.0, args.every - (time.monotonic() - started)))
     finally:
         store.close()
     return 0
+
+
+def _tick(watcher: Watcher) -> str:
+    """One tick's line. A store that is down fails the tick, not the loop: what was
+    ingested is published at the next tick that reaches it (see Watcher.tick)."""
+    try:
+        summary = watcher.tick()
+    except Exception as exc:
+        problem = store_error(exc)
+        if problem is None:
+            raise
+        return f"watch: {problem}; publishing again next tick"
+    return summary.line() if summary else "watch: nothing new"

@@ -32,7 +32,9 @@ class RedisStore:
     @classmethod
     def from_url(cls, url: str, timeout_s: float = 0.25) -> RedisStore:
         parsed = urlparse(url)
-        if not parsed.hostname or not parsed.port:
+        database = parsed.path.strip("/")
+        # redis-py reads a path it cannot parse as database 0, silently.
+        if not parsed.hostname or not parsed.port or not (database == "" or database.isdigit()):
             raise ConfigError(f"bad redis state {url!r}; use redis://HOST:PORT/DB")
         try:
             return cls(

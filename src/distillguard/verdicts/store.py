@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,16 @@ class VerdictStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+def store_error(exc: BaseException) -> str | None:
+    """A one-line account of a verdict store that could not be reached or refused a
+    command (Redis down, a database index out of range), else None. Redis is imported
+    only when a redis:// store was opened, so it is looked up, not imported, here."""
+    errors = sys.modules.get("redis.exceptions")
+    if errors is None or not isinstance(exc, errors.RedisError):
+        return None
+    return f"verdict store: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
 def open_store(state: str) -> VerdictStore:

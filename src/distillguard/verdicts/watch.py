@@ -55,6 +55,10 @@ class Watcher:
         self.config = config or DetectConfig()
         self.out = lake / "watch-detect"
         self._seen_path = lake / "watch-ingested.json"
+        # Present from a tick's ingest until its verdicts are published: a tick whose
+        # detect or publish failed (the store down, the process killed) is run again by
+        # the next, even if no new file has landed by then.
+        self._unpublished = lake / "watch-unpublished"
 
     def _seen(self) -> set[str]:
         if not self._seen_path.exists():
@@ -67,18 +71,27 @@ class Watcher:
         return [p for p in found if str(p.resolve()) not in seen]
 
     def tick(self) -> TickSummary | None:
-        """One round: None when no new file has landed since the last."""
+        """One round: None when no new file has landed and the last round's verdicts were
+        published."""
         files = self.new_files()
-        if not files:
+        if not files and not self._unpublished.exists():
             return None
-        self.lake.mkdir(parents=True, exist_ok=True)
-        ingested = ingest(files, self.lake, self.accounts)
+        kept = quarantined = 0
+        if files:
+            self.lake.mkdir(parents=True, exist_ok=True)
+            ingested = ingest(files, self.lake, self.accounts)
+            kept, quarantined = ingested.kept, ingested.quarantined
+            self._unpublished.touch()  # before the files count as seen
+            self._mark_seen(files)
+        summary = detect([self.lake], self.out, config=self.config)
+        published = publish(self.out, self.store, self.policy, self.lake)
+        self._unpublished.unlink(missing_ok=True)
+        flagged = sum(a.flagged for a in summary.accounts)
+        return TickSummary(len(files), kept, quarantined, flagged, published)
+
+    def _mark_seen(self, files: list[Path]) -> None:
         seen = self._seen() | {str(p.resolve()) for p in files}
         # Written aside and renamed: a reader (or a crash) never sees half a file.
         staging = self._seen_path.with_name(self._seen_path.name + ".tmp")
         staging.write_bytes(orjson.dumps(sorted(seen)))
         staging.replace(self._seen_path)
-        summary = detect([self.lake], self.out, config=self.config)
-        published = publish(self.out, self.store, self.policy, self.lake)
-        flagged = sum(a.flagged for a in summary.accounts)
-        return TickSummary(len(files), ingested.kept, ingested.quarantined, flagged, published)
