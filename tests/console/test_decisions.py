@@ -55,6 +55,21 @@ def test_decisions(
     cases.close()
 
 
+def test_a_dismissal_lifts_every_verdict_the_case_put_in_force(tmp_path: Path) -> None:
+    """An analyst's earlier escalation and the cluster's own verdict go too: a false
+    positive is served again at once."""
+    verdicts = open_store("memory")
+    at = datetime.now(UTC)
+    verdicts.set(Verdict("a1", "block_cluster", "detected", "detector", at))
+    verdicts.set(Verdict("a2", "degrade", "case 118", "analyst", at))
+    verdicts.set(Verdict("c1", "block_cluster", "detected", "detector", at, kind="cluster"))
+    verdicts.set(Verdict("other", "throttle", "detected", "detector", at))
+    stores = (CaseStore(tmp_path / "cases.duckdb"), verdicts, tmp_path / "allowlist.jsonl")
+    decide(("cluster", "c1"), Decision("dismiss"), "alice", EVIDENCE, stores)
+    assert [v.key for v in verdicts.list()] == ["account:other"]
+    stores[0].close()
+
+
 @pytest.mark.parametrize(
     ("kind", "action", "note", "ttl"),
     [

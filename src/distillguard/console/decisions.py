@@ -3,7 +3,8 @@ store, and the allowlist the next detect run reads.
 
 - confirm: the case is confirmed; nothing changes for the gateway.
 - dismiss: a false positive. Each account gets an allowlist entry for the evidence it was
-  flagged on, and its detector verdicts are cleared, so the gateway stops acting on it at
+  flagged on, and its verdicts are cleared (the detector's, an analyst's earlier
+  escalation, and a cluster case's cluster verdict), so the gateway stops acting on it at
   once; the next detect run (with the allowlist) does not flag it for the same evidence,
   and new evidence flags it, and the gateway acts, again. No analyst verdict is written:
   one would outrank the detector's for good.
@@ -100,8 +101,10 @@ def decide(
                     expires,
                 ),
             )
-        for account in evidence.accounts:
-            verdicts.clear(subject_key(account), "detector")
+        for account in evidence.accounts:  # every source: the analyst now says it is fine
+            verdicts.clear(subject_key(account))
+        if case[0] == "cluster":
+            verdicts.clear(subject_key(case[1], "cluster"))
         return Outcome(status, 0, len(evidence.accounts))
     if decision.kind != "escalate":
         return Outcome(status, 0, 0)
