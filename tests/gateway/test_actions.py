@@ -179,3 +179,26 @@ def test_a_classifier_slower_than_its_timeout_is_a_timeout(chars: int) -> None:
     row = _row("x" * chars)
     with pytest.raises(TimeoutError):
         asyncio.run(ClassifierWorker(CLASSIFIER_NAMES).score(row, 0.0))
+
+
+# (max_tokens sent, budget sent, policy caps (max_tokens, thinking budget)) -> what goes
+# upstream: Anthropic wants 1,024 <= budget_tokens < max_tokens.
+THINKING = [
+    ((50_000, 30_000), (1024, 1024), 1024, {"type": "disabled"}),
+    ((50_000, 30_000), (4096, 8000), 4096, {"type": "enabled", "budget_tokens": 4095}),
+    ((50_000, 30_000), (8192, 2048), 8192, {"type": "enabled", "budget_tokens": 2048}),
+    ((3000, 2000), (8192, 1024), 3000, {"type": "enabled", "budget_tokens": 1024}),
+]
+
+
+@pytest.mark.parametrize(("sent", "caps", "max_tokens", "thinking"), THINKING)
+def test_degraded_thinking_stays_a_request_the_api_accepts(
+    sent: tuple[int, int], caps: tuple[int, int], max_tokens: int, thinking: dict[str, Any]
+) -> None:
+    settings = {"max_tokens": caps[0], "thinking_budget": caps[1]}
+    degrade = build_action("degrade", settings)
+    body = {"model": "m", "max_tokens": sent[0], "messages": []}
+    body["thinking"] = {"type": "enabled", "budget_tokens": sent[1]}
+    ctx = RequestContext("anthropic", "acct", body)
+    assert asyncio.run(degrade.on_request(ctx)) is None
+    assert (ctx.body["max_tokens"], ctx.body["thinking"]) == (max_tokens, thinking)

@@ -87,4 +87,7 @@ def test_degrade_caps_a_thinking_budget_sent_on_chat_completions(
     with serve_gateway(store_with(verdict("dg-oc", "degrade"))) as (url, _):
         r = send(url, "openai", "dg-oc", thinking=thinking)
     assert r.status_code == 200
-    assert upstream.seen("dg-oc")[0]["body"]["thinking"]["budget_tokens"] == 1024
+    sent = upstream.seen("dg-oc")[0]["body"]
+    # The default policy caps max_tokens at 1,024, leaving no room for the least budget
+    # Anthropic accepts (1,024, below max_tokens): thinking is turned off.
+    assert sent["max_tokens"] == 1024 and sent["thinking"] == {"type": "disabled"}

@@ -28,6 +28,8 @@ DEFAULT_DEGRADATIONS = (
 DEGRADATIONS = (*DEFAULT_DEGRADATIONS, "watermark")
 _OPENAI_REASONING = ("reasoning_content", "reasoning")
 
+MIN_THINKING_BUDGET = 1024  # the least budget_tokens Anthropic accepts
+
 
 class Degrade:
     name = "degrade"
@@ -64,6 +66,7 @@ class Degrade:
             if isinstance(budget, int) and budget > self.thinking_budget:
                 ctx.body["thinking"] = {**thinking, "budget_tokens": self.thinking_budget}
                 ctx.notes.append("cap_thinking_budget")
+            self._fit_thinking(ctx)
         elif ctx.api == "openai" and ctx.body.get("reasoning_effort") not in (
             None,
             "low",
@@ -71,6 +74,23 @@ class Degrade:
         ):
             ctx.body["reasoning_effort"] = "low"
             ctx.notes.append("cap_thinking_budget")
+
+    @staticmethod
+    def _fit_thinking(ctx: RequestContext) -> None:
+        """Anthropic requires budget_tokens of at least 1,024 and below max_tokens, which a
+        capped max_tokens may no longer leave room for: then the budget goes just under
+        it, or, with no room for 1,024, thinking is turned off (the request would
+        otherwise be refused upstream; a degraded account gets no thinking to train on)."""
+        thinking = ctx.body["thinking"]
+        limit = ctx.body.get("max_completion_tokens", ctx.body.get("max_tokens"))
+        budget = thinking.get("budget_tokens")
+        if not isinstance(budget, int) or not isinstance(limit, int) or budget < limit:
+            return
+        if limit - 1 >= MIN_THINKING_BUDGET:
+            ctx.body["thinking"] = {**thinking, "budget_tokens": limit - 1}
+        else:
+            ctx.body["thinking"] = {"type": "disabled"}
+        ctx.notes.append("cap_thinking_budget")
 
     def _trims(self, ctx: RequestContext) -> bool:
         return "trim_tool_traces" in self.applied and bool(ctx.body.get("tools"))
