@@ -166,6 +166,24 @@ def test_malformed_objects_of_a_peer_bundle_are_skipped(
     assert peer.indicators == () and peer.skipped == skipped
 
 
+@pytest.mark.parametrize(("confidence", "read"), [(1000, 1.0), (-5, 0.0), (40, 0.4)])
+def test_a_peers_confidence_is_read_within_stix_range(
+    tmp_path: Path, confidence: int, read: float
+) -> None:
+    key = keys.generate()
+    indicator = {
+        "type": "indicator",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "pattern": stix.fingerprint_pattern("template_band", key.keyed("template_band", "0:1")),
+        "valid_from": "2026-01-01T00:00:00Z",
+        "confidence": confidence,
+    }
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"type": "bundle", "objects": [indicator]}))
+    (parsed,) = read_bundle(path, key).indicators
+    assert parsed.confidence == read
+
+
 def test_near_duplicate_templates_share_a_keyed_band_without_text() -> None:
     """Two prompts cut from one template, differing in a few words: their skeletons (and so
     exact fingerprints) differ, yet a keyed LSH band matches; an unrelated prompt shares none."""

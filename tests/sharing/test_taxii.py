@@ -134,6 +134,30 @@ def test_unknown_collection_and_object(served: tuple[str, str]) -> None:
     assert httpx.get(f"{base}/api2/collections/", auth=auth).status_code == 404
 
 
+ALICE = "identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"
+MALLORY = "identity--00000000-0000-4000-8000-00000000000b"
+
+
+def test_a_member_cannot_version_another_producers_object_or_push_junk() -> None:
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    mine = {**_note(1), "created_by_ref": ALICE}
+    assert store.add(cid, [mine]).added == 1
+    newer = {**mine, "modified": "2026-02-03T00:00:00.000Z", "content": "revised"}
+    tampered = {**newer, "created_by_ref": MALLORY, "content": "tampered"}
+    unsigned = {k: v for k, v in tampered.items() if k != "created_by_ref"}
+    junk = [{"type": "indicator", "id": "x"}, {**_note(2), "id": "indicator--" + "0" * 8}]
+    result = store.add(cid, [tampered, unsigned, *junk, newer])
+    assert result.added == 1 and [why for _, why in result.failed] == [
+        "a version of another producer's object",
+        "a version of another producer's object",
+        "an id that is not TYPE--UUID",
+        "an id that is not TYPE--UUID",
+    ]
+    assert store.page(cid, added_after=None, limit=10).objects == [newer]
+    store.close()
+
+
 def test_store_keeps_objects_across_restarts(tmp_path: Path) -> None:
     store = TaxiiStore(tmp_path / "s.duckdb")
     cid = store.add_collection("c")

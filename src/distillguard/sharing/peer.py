@@ -92,7 +92,7 @@ def _indicator(o: dict[str, Any], key: CommunityKey, campaign: str) -> PeerIndic
         str(o["id"]),
         found[0],
         found[1],
-        float(o.get("confidence", 50)) / 100,
+        min(max(float(o.get("confidence", 50)), 0.0), 100.0) / 100,  # STIX: 0-100
         campaign,
         _time(str(o["valid_from"])),
         _time(str(until)) if until else None,

@@ -50,6 +50,18 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def _malformed(obj: Any) -> str | None:
+    """Why an object is not one a collection may hold: STIX ids are TYPE--UUID."""
+    if not isinstance(obj, dict) or not obj.get("id") or not obj.get("type"):
+        return "no id"
+    kind, _, uid = str(obj["id"]).partition("--")
+    try:
+        uuid.UUID(uid)
+    except ValueError:
+        return "an id that is not TYPE--UUID"
+    return None if kind == obj["type"] else "an id of another type"
+
+
 def _version(obj: dict[str, Any]) -> str:
     return str(obj.get("modified") or obj.get("created") or "")
 
@@ -92,9 +104,10 @@ class TaxiiStore:
         added, duplicates, failed = 0, 0, []
         with self._lock:
             for obj in objects:
-                if not isinstance(obj, dict) or not obj.get("id") or not obj.get("type"):
+                problem = _malformed(obj) or self._not_theirs(collection_id, obj)
+                if problem:
                     failed.append(
-                        (str(obj.get("id", "")) if isinstance(obj, dict) else "", "no id")
+                        (str(obj.get("id", "")) if isinstance(obj, dict) else "", problem)
                     )
                     continue
                 key = [collection_id, obj["id"], _version(obj)]
@@ -110,6 +123,17 @@ class TaxiiStore:
                 )
                 added += 1
         return AddResult(added, duplicates, failed)
+
+    def _not_theirs(self, collection_id: str, obj: dict[str, Any]) -> str | None:
+        """A new version must come from the producer of the versions before it: any
+        member may push, but not over another member's indicators."""
+        rows = self._con.execute(
+            "SELECT body FROM objects WHERE collection_id = ? AND id = ? LIMIT 1",
+            [collection_id, obj["id"]],
+        ).fetchall()
+        if rows and json.loads(rows[0][0]).get("created_by_ref") != obj.get("created_by_ref"):
+            return "a version of another producer's object"
+        return None
 
     def page(
         self,
