@@ -55,6 +55,21 @@ def test_rotates_by_age(tmp_path: Path) -> None:
     assert len(read(tmp_path)) == 1 and log.rows_written == 1
 
 
+def test_a_crashed_writers_partial_file_is_finished_by_the_next_log(tmp_path: Path) -> None:
+    """A killed gateway's partial file holds no lock; a running one's does."""
+    dead = tmp_path / "exchanges-20260202T100000-1-00001.jsonl.partial"
+    dead.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows(3)))
+    live = ExchangeLog(tmp_path)
+    assert live.recovered == 1 and len(read(tmp_path)) == 3
+    live.write_one(rows(1)[0])
+    (held,) = tmp_path.glob("*.partial")
+    assert held.stat().st_mode & 0o777 == 0o600  # customers' prompts: the owner's only
+    other = ExchangeLog(tmp_path)  # a second gateway on the same folder
+    assert other.recovered == 0 and held.exists()
+    live.close()
+    assert len(read(tmp_path)) == 4 and not list(tmp_path.glob("*.partial"))
+
+
 def logged_rows(directory: Path) -> list[dict[str, object]]:
     return [orjson.loads(line) for line in read(directory)]
 

@@ -3,10 +3,16 @@
 A file is written as `*.jsonl.partial` and renamed to `*.jsonl` when it is rotated (by
 rows or age) or the gateway stops, so `distillguard watch` and `ingest` only ever see
 whole files. Each line is flushed as it is written: a crash loses no served exchange.
+The writer holds a lock on its partial file; a log opened on the folder renames the
+partial files no live writer holds (a gateway that crashed or was killed), so their
+exchanges still reach the lake. Files are readable by their owner only: they hold
+customers' prompts and answers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import threading
 import time
@@ -15,6 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+
+from distillguard.store.lock import is_abandoned
 
 
 class ExchangeLog:
@@ -29,12 +37,16 @@ class ExchangeLog:
         self._opened = 0.0
         self._seq = 0
         self._lock = threading.Lock()
+        self.recovered = recover_abandoned(directory)
 
     def _open(self) -> IO[bytes]:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         self._seq += 1
         self._path = self.directory / f"exchanges-{stamp}-{os.getpid()}-{self._seq:05d}.jsonl"
-        self._handle = (self._path.parent / (self._path.name + ".partial")).open("ab")
+        partial = self._path.parent / (self._path.name + ".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until closed: this writer is alive
+        self._handle = os.fdopen(fd, "ab")
         self._rows, self._opened = 0, time.monotonic()
         return self._handle
 
@@ -68,3 +80,15 @@ class ExchangeLog:
     def close(self) -> None:
         with self._lock:
             self._rotate()
+
+
+def recover_abandoned(directory: Path) -> int:
+    """Rename to `*.jsonl` the partial files in `directory` that no live writer holds;
+    how many. A line cut short by the crash is quarantined by ingest like any bad row."""
+    recovered = 0
+    for partial in sorted(directory.glob("*.jsonl.partial")):
+        if is_abandoned(partial):
+            with contextlib.suppress(FileNotFoundError):  # another process took it first
+                partial.rename(partial.with_name(partial.name.removesuffix(".partial")))
+                recovered += 1
+    return recovered
