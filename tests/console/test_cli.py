@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from distillguard.cli.console_cmd import check_tls
 from distillguard.cli.main import main
 from distillguard.console.users import UserStore
 from distillguard.detect.run import DetectSummary
+from distillguard.errors import UserError
 
 
 def test_add_user_reads_the_password_from_stdin(
@@ -61,3 +68,57 @@ def test_short_passwords_are_refused(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match="8 characters"):
         UserStore(tmp_path / "users.json").add("alice", "viewer", "short")
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate and key, made here (no download, no openssl binary)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("good", None),
+        ("no cert", "--tls-cert"),
+        ("no key", "--tls-key"),
+        ("not pem", "are not a PEM certificate and its private key"),
+    ],
+)
+def test_tls_files_are_checked_before_serving(
+    tmp_path: Path, case: str, message: str | None
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    if case == "no cert":
+        cert = tmp_path / "missing.pem"
+    elif case == "no key":
+        key = tmp_path / "missing.pem"
+    elif case == "not pem":
+        key.write_text("not a key\n")
+    if message is None:
+        check_tls(cert, key)
+        return
+    with pytest.raises(UserError, match=message) as raised:
+        check_tls(cert, key)
+    assert "\n" not in str(raised.value)

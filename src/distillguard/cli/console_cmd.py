@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import secrets
+import ssl
 import sys
 from pathlib import Path
 
@@ -177,6 +178,8 @@ def run_console(args: argparse.Namespace) -> int:
     home = console_home(args.state, args.home)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserError("--tls-cert and --tls-key go together: give both, or neither")
+    if args.tls_cert:
+        check_tls(args.tls_cert, args.tls_key)
     share_key = keys.load(args.share_key) if args.share_key else None
     console = open_console(
         args.findings,
@@ -205,3 +208,18 @@ def run_console(args: argparse.Namespace) -> int:
     finally:
         console.close()
     return 0
+
+
+def check_tls(cert: Path, key: Path) -> None:
+    """Load the pair before serving: uvicorn's own failure names neither file (a bare
+    'no such file or directory', or OpenSSL's '[SSL] PEM lib')."""
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise UserError(f"{option} {path}: no such file")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise UserError(
+            f"--tls-cert {cert} and --tls-key {key} are not a PEM certificate and its "
+            f"private key ({exc.reason or exc})"
+        ) from None
