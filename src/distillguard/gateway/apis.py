@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from distillguard.ingest.adapters.openai_chat import stop_reason
+
 ApiName = Literal["openai", "anthropic"]
 PATHS: dict[str, ApiName] = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
 
@@ -123,7 +125,7 @@ def usage(api: ApiName, response: dict[str, Any]) -> dict[str, Any]:
     message = choice.get("message") or {}
     return {
         "output_text": message.get("content"),
-        "stop_reason": choice.get("finish_reason"),
+        "stop_reason": stop_reason(choice.get("finish_reason")),
         "input_tokens": used.get("prompt_tokens"),
         "output_tokens": used.get("completion_tokens"),
         "reasoning_tokens": reasoning_tokens(used),

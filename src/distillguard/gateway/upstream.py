@@ -16,6 +16,7 @@ import orjson
 
 from distillguard.gateway.actions.base import StreamFilter
 from distillguard.gateway.apis import reasoning_tokens
+from distillguard.ingest.adapters.openai_chat import stop_reason
 
 FORWARDED = (
     "authorization",
@@ -23,6 +24,8 @@ FORWARDED = (
     "anthropic-version",
     "anthropic-beta",
     "openai-organization",
+    "openai-project",
+    "openai-beta",
 )
 
 
@@ -114,7 +117,7 @@ class StreamRecord:
             content = (choice.get("delta") or {}).get("content")
             if isinstance(content, str):
                 self.text.append(content)
-            self.stop_reason = choice.get("finish_reason") or self.stop_reason
+            self.stop_reason = stop_reason(choice.get("finish_reason")) or self.stop_reason
 
 
 def _json_data(lines: list[str]) -> tuple[int, dict[str, Any]] | None:

@@ -105,14 +105,15 @@ def openai_response_fields(response: Mapping[str, Any]) -> Row:
     text = message.get("content") if isinstance(message, Mapping) else None
     return {
         "output_text": text if isinstance(text, str) else None,
-        "stop_reason": _stop_reason(first.get("finish_reason")),
+        "stop_reason": stop_reason(first.get("finish_reason")),
         "input_tokens": lookup(response, "usage.prompt_tokens"),
         "output_tokens": lookup(response, "usage.completion_tokens"),
         "reasoning_tokens": lookup(response, "usage.completion_tokens_details.reasoning_tokens"),
     }
 
 
-def _stop_reason(finish_reason: Any) -> Any:
+def stop_reason(finish_reason: Any) -> Any:
+    """exchange-log v1's stop_reason (`end_turn`, `max_tokens`, ...) for OpenAI's."""
     return (
         FINISH_REASONS.get(finish_reason, finish_reason) if isinstance(finish_reason, str) else None
     )
