@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import builtins
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import orjson
@@ -18,6 +19,8 @@ import redis
 from distillguard.errors import ConfigError
 from distillguard.verdicts.model import Source, Verdict, effective, now
 from distillguard.verdicts.store import Change
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 PREFIX = "dg:v:"
@@ -45,16 +48,17 @@ class RedisStore:
         except ValueError as exc:
             raise ConfigError(f"bad redis state {url!r}: {exc}") from exc
 
-    def _decode(self, raw: Any) -> Verdict | None:
+    def _decode(self, raw: Any, parse: Callable[[dict[str, Any]], T]) -> T | None:
+        """A stored row parsed, or None (skipped and counted) when it is corrupt."""
         try:
-            return Verdict.from_json(orjson.loads(raw))
+            return parse(orjson.loads(raw))
         except (ValueError, TypeError, KeyError) as exc:
             self.corrupt_rows += 1
             log.warning("redis verdict store: skipped a corrupt row (%s)", exc)
             return None
 
     def _verdicts(self, raw: dict[Any, Any]) -> list[Verdict]:
-        found = (self._decode(v) for v in raw.values())
+        found = (self._decode(v, Verdict.from_json) for v in raw.values())
         return [v for v in found if v is not None]
 
     def get(self, key: str) -> Verdict | None:
@@ -89,16 +93,8 @@ class RedisStore:
         return [v for v in found if v is not None]
 
     def audit(self) -> builtins.list[Change]:
-        found = (self._decode_change(r) for r in self.client.lrange(AUDIT, 0, -1))
+        found = (self._decode(r, Change.from_json) for r in self.client.lrange(AUDIT, 0, -1))
         return [c for c in found if c is not None]
-
-    def _decode_change(self, raw: Any) -> Change | None:
-        try:
-            return Change.from_json(orjson.loads(raw))
-        except (ValueError, TypeError, KeyError) as exc:
-            self.corrupt_rows += 1
-            log.warning("redis verdict store: skipped a corrupt audit row (%s)", exc)
-            return None
 
     def close(self) -> None:
         self.client.close()
