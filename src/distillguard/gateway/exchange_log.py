@@ -44,8 +44,12 @@ class ExchangeLog:
         self._seq += 1
         self._path = self.directory / f"exchanges-{stamp}-{os.getpid()}-{self._seq:05d}.jsonl"
         partial = self._path.parent / (self._path.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # Made under another name and locked before it is named *.partial: a log opened
+        # on the folder meanwhile must not find it unlocked and take it for a dead one's.
+        opening = partial.with_name(partial.name + ".opening")
+        fd = os.open(opening, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until closed: this writer is alive
+        opening.rename(partial)
         self._handle = os.fdopen(fd, "ab")
         self._rows, self._opened = 0, time.monotonic()
         return self._handle
