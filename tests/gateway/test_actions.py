@@ -185,6 +185,7 @@ def test_a_classifier_slower_than_its_timeout_is_a_timeout(chars: int) -> None:
 # upstream: Anthropic wants 1,024 <= budget_tokens < max_tokens.
 THINKING = [
     ((50_000, 30_000), (1024, 1024), 1024, {"type": "disabled"}),
+    ((50_000, 8000), (2048, None), 2048, {"type": "enabled", "budget_tokens": 2047}),
     ((50_000, 30_000), (4096, 8000), 4096, {"type": "enabled", "budget_tokens": 4095}),
     ((50_000, 30_000), (8192, 2048), 8192, {"type": "enabled", "budget_tokens": 2048}),
     ((3000, 2000), (8192, 1024), 3000, {"type": "enabled", "budget_tokens": 1024}),
@@ -193,9 +194,12 @@ THINKING = [
 
 @pytest.mark.parametrize(("sent", "caps", "max_tokens", "thinking"), THINKING)
 def test_degraded_thinking_stays_a_request_the_api_accepts(
-    sent: tuple[int, int], caps: tuple[int, int], max_tokens: int, thinking: dict[str, Any]
+    sent: tuple[int, int], caps: tuple[int, int | None], max_tokens: int, thinking: dict[str, Any]
 ) -> None:
-    settings = {"max_tokens": caps[0], "thinking_budget": caps[1]}
+    """caps[1] None: a policy that caps max_tokens alone."""
+    settings: dict[str, Any] = {"max_tokens": caps[0], "thinking_budget": caps[1]}
+    if caps[1] is None:
+        settings = {"max_tokens": caps[0], "degradations": ["cap_max_tokens"]}
     degrade = build_action("degrade", settings)
     body = {"model": "m", "max_tokens": sent[0], "messages": []}
     body["thinking"] = {"type": "enabled", "budget_tokens": sent[1]}

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from distillguard.gateway.exchange_log import ExchangeLog
+from distillguard.gateway.exchange_log import ExchangeLog, recover_abandoned
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import send, verdict
 from tests.gateway.conftest import ServeGateway
@@ -68,6 +68,27 @@ def test_a_crashed_writers_partial_file_is_finished_by_the_next_log(tmp_path: Pa
     assert other.recovered == 0 and held.exists()
     live.close()
     assert len(read(tmp_path)) == 4 and not list(tmp_path.glob("*.partial"))
+
+
+def test_a_gateway_starting_while_another_rotates_leaves_its_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another log opened on the folder at the moment a writer renames its finished file:
+    the writer still holds the lock then, so the file is not taken for a dead one's."""
+    rename, inside = Path.rename, [False]
+
+    def rename_with_a_newcomer(self: Path, target: Path) -> Path:
+        if self.name.endswith(".jsonl.partial") and not inside[0]:
+            inside[0] = True
+            assert recover_abandoned(self.parent) == 0
+            inside[0] = False
+        return rename(self, target)
+
+    log = ExchangeLog(tmp_path, max_rows=2)
+    monkeypatch.setattr(Path, "rename", rename_with_a_newcomer)
+    log.write_many(rows(3))  # rotates after two rows
+    log.close()
+    assert len(read(tmp_path)) == 3
 
 
 def logged_rows(directory: Path) -> list[dict[str, object]]:

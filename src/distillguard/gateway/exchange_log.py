@@ -76,9 +76,9 @@ class ExchangeLog:
     def _rotate(self) -> None:
         if self._handle is None or self._path is None:
             return
-        self._handle.close()
         partial = self._path.parent / (self._path.name + ".partial")
-        partial.rename(self._path)
+        partial.rename(self._path)  # while still locked: nobody takes it for a dead one's
+        self._handle.close()
         self._handle = None
 
     def close(self) -> None:

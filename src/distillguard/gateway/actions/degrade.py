@@ -55,6 +55,10 @@ class Degrade:
                 ctx.notes.append("cap_max_tokens")
         if "cap_thinking_budget" in self.applied:
             self._cap_thinking(ctx)
+        if isinstance(body.get("thinking"), dict) and (
+            "cap_max_tokens" in self.applied or "cap_thinking_budget" in self.applied
+        ):  # either cap may leave the budget at or over max_tokens
+            self._fit_thinking(ctx)
         if self.key is not None and ctx.api == "openai" and watermark.drop_logprobs(body):
             ctx.notes.append("watermark: logprobs not requested")
         return None
@@ -66,7 +70,6 @@ class Degrade:
             if isinstance(budget, int) and budget > self.thinking_budget:
                 ctx.body["thinking"] = {**thinking, "budget_tokens": self.thinking_budget}
                 ctx.notes.append("cap_thinking_budget")
-            self._fit_thinking(ctx)
         elif ctx.api == "openai" and ctx.body.get("reasoning_effort") not in (
             None,
             "low",
