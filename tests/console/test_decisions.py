@@ -56,17 +56,23 @@ def test_decisions(
 
 
 def test_a_dismissal_lifts_every_verdict_the_case_put_in_force(tmp_path: Path) -> None:
-    """An analyst's earlier escalation and the cluster's own verdict go too: a false
-    positive is served again at once."""
+    """The case's own escalation and the cluster's verdict go too, so a false positive is
+    served again at once; an analyst's verdict for another reason stays."""
     verdicts = open_store("memory")
     at = datetime.now(UTC)
+    verdicts.set(Verdict("a1", "degrade", "escalated", "analyst", at, evidence="cluster:c1"))
     verdicts.set(Verdict("a1", "block_cluster", "detected", "detector", at))
-    verdicts.set(Verdict("a2", "degrade", "case 118", "analyst", at))
+    verdicts.set(Verdict("a2", "block_account", "case 118", "analyst", at, evidence="manual"))
+    verdicts.set(Verdict("a2", "throttle", "detected", "detector", at))
     verdicts.set(Verdict("c1", "block_cluster", "detected", "detector", at, kind="cluster"))
     verdicts.set(Verdict("other", "throttle", "detected", "detector", at))
     stores = (CaseStore(tmp_path / "cases.duckdb"), verdicts, tmp_path / "allowlist.jsonl")
     decide(("cluster", "c1"), Decision("dismiss"), "alice", EVIDENCE, stores)
-    assert [v.key for v in verdicts.list()] == ["account:other"]
+    left = {v.key: (v.source, v.action) for v in verdicts.list()}
+    assert left == {
+        "account:a2": ("analyst", "block_account"),
+        "account:other": ("detector", "throttle"),
+    }
     stores[0].close()
 
 

@@ -3,8 +3,8 @@ store, and the allowlist the next detect run reads.
 
 - confirm: the case is confirmed; nothing changes for the gateway.
 - dismiss: a false positive. Each account gets an allowlist entry for the evidence it was
-  flagged on, and its verdicts are cleared (the detector's, an analyst's earlier
-  escalation, and a cluster case's cluster verdict), so the gateway stops acting on it at
+  flagged on, and its verdicts are cleared (the detector's, an analyst's escalation of
+  this case, and a cluster case's cluster verdict), so the gateway stops acting on it at
   once; the next detect run (with the allowlist) does not flag it for the same evidence,
   and new evidence flags it, and the gateway acts, again. No analyst verdict is written:
   one would outrank the detector's for good.
@@ -101,10 +101,11 @@ def decide(
                     expires,
                 ),
             )
-        for account in evidence.accounts:  # every source: the analyst now says it is fine
-            verdicts.clear(subject_key(account))
+        keys = [subject_key(a) for a in evidence.accounts]
         if case[0] == "cluster":
-            verdicts.clear(subject_key(case[1], "cluster"))
+            keys.append(subject_key(case[1], "cluster"))
+        for key in keys:
+            _lift(verdicts, key, f"{case[0]}:{case[1]}")
         return Outcome(status, 0, len(evidence.accounts))
     if decision.kind != "escalate":
         return Outcome(status, 0, 0)
@@ -122,6 +123,15 @@ def decide(
             )
         )
     return Outcome(status, len(evidence.accounts), 0)
+
+
+def _lift(verdicts: VerdictStore, key: str, case: str) -> None:
+    """The detector's verdict, and an analyst's escalation of this very case; an analyst's
+    verdict set for another reason (another case, `verdicts set`) stays."""
+    in_force = verdicts.get(key)
+    if in_force is not None and in_force.source == "analyst" and in_force.evidence == case:
+        verdicts.clear(key, "analyst")
+    verdicts.clear(key, "detector")
 
 
 def ttl_choices() -> list[str]:
