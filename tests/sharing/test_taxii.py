@@ -138,23 +138,58 @@ ALICE = "identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"
 MALLORY = "identity--00000000-0000-4000-8000-00000000000b"
 
 
-def test_a_member_cannot_version_another_producers_object_or_push_junk() -> None:
+def test_a_member_cannot_version_another_members_object_or_push_junk() -> None:
+    """Copying the producer's created_by_ref proves nothing: the member who pushed the
+    first version alone adds later ones."""
     store = TaxiiStore()
     cid = store.add_collection("c")
     mine = {**_note(1), "created_by_ref": ALICE}
-    assert store.add(cid, [mine]).added == 1
+    assert store.add(cid, [mine], "alice").added == 1
     newer = {**mine, "modified": "2026-02-03T00:00:00.000Z", "content": "revised"}
-    tampered = {**newer, "created_by_ref": MALLORY, "content": "tampered"}
-    unsigned = {k: v for k, v in tampered.items() if k != "created_by_ref"}
-    junk = [{"type": "indicator", "id": "x"}, {**_note(2), "id": "indicator--" + "0" * 8}]
-    result = store.add(cid, [tampered, unsigned, *junk, newer])
-    assert result.added == 1 and [why for _, why in result.failed] == [
-        "a version of another producer's object",
-        "a version of another producer's object",
-        "an id that is not TYPE--UUID",
-        "an id that is not TYPE--UUID",
+    copied = {**newer, "content": "tampered"}  # alice's created_by_ref, mallory's push
+    junk = [
+        {"type": "indicator", "id": "x"},
+        {**_note(2), "id": "note--urn:uuid:00000000-0000-4000-8000-000000000002"},
+        {**_note(3), "id": "note--00000000000040008000000000000003"},
+        {**_note(4), "id": "indicator--00000000-0000-4000-8000-000000000004"},
     ]
+    result = store.add(cid, [copied, *junk], "mallory")
+    assert result.added == 0 and [why for _, why in result.failed] == [
+        "a version of another member's object",
+        "an id that is not TYPE--UUID",
+        "an id that is not TYPE--UUID",
+        "an id that is not TYPE--UUID",
+        "an id of another type",
+    ]
+    assert store.add(cid, [newer], "alice").added == 1
     assert store.page(cid, added_after=None, limit=10).objects == [newer]
+    store.close()
+
+
+def test_over_http_a_member_cannot_overwrite_anothers_indicator(tmp_path: Path) -> None:
+    store = TaxiiStore(tmp_path / "taxii.duckdb")
+    cid = store.add_collection("indicators")
+    users = Users({name: hash_password(PASSWORD, iterations=1000) for name in ("alice", "mallory")})
+    mine = {**_note(1), "created_by_ref": ALICE}
+    tampered = {**mine, "modified": "2026-02-03T00:00:00.000Z", "content": "tampered"}
+    with uvicorn_serving(make_app(store, users)) as base:
+        url = f"{base}/api1/collections/{cid}/"
+        with TaxiiClient(url, "alice", PASSWORD) as alice:
+            assert alice.push([mine]).success == 1
+        with TaxiiClient(url, "mallory", PASSWORD) as mallory:
+            assert mallory.push([tampered]).success == 0
+            assert mallory.pull() == [mine]
+    store.close()
+
+
+def test_objects_stored_before_members_were_recorded_keep_their_producer() -> None:
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    store.add(cid, [{**_note(1), "created_by_ref": ALICE}])  # no member: an older store
+    newer = {**_note(1), "created_by_ref": ALICE, "modified": "2026-02-03T00:00:00.000Z"}
+    spoofed = {**newer, "created_by_ref": MALLORY, "modified": "2026-02-04T00:00:00.000Z"}
+    result = store.add(cid, [spoofed, newer], "alice")
+    assert result.added == 1 and result.failed[0][1] == "a version of another producer's object"
     store.close()
 
 

@@ -45,7 +45,8 @@ class TaxiiApp:
 
     def guard(self, request: Request) -> Response | None:
         """401 without valid credentials, 406 if the client will not take TAXII JSON."""
-        if self.users.check_header(request.headers.get("authorization")) is None:
+        request.state.user = self.users.check_header(request.headers.get("authorization"))
+        if request.state.user is None:  # kept for a POST: the member who pushed
             response = error(401, "authentication required")
             response.headers["WWW-Authenticate"] = 'Basic realm="distillguard TAXII"'
             return response
@@ -164,7 +165,7 @@ class TaxiiApp:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             return error(400, 'expected an envelope: {"objects": [...]}')
-        result = self.store.add(request.path_params["collection_id"], objects)
+        result = self.store.add(request.path_params["collection_id"], objects, request.state.user)
         status_id = str(uuid.uuid4())
         status: dict[str, Any] = {
             "id": status_id,

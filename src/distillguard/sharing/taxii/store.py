@@ -8,6 +8,7 @@ shared between threads: each call takes a cursor under a lock.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from typing import Any
 
 from distillguard.store.duck import connect_utc
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
   id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR);
 CREATE TABLE IF NOT EXISTS objects (
   collection_id VARCHAR, id VARCHAR, type VARCHAR, version VARCHAR,
   date_added TIMESTAMPTZ, body VARCHAR, PRIMARY KEY (collection_id, id, version));
+ALTER TABLE objects ADD COLUMN IF NOT EXISTS added_by VARCHAR;
 """
 
 
@@ -55,9 +58,7 @@ def _malformed(obj: Any) -> str | None:
     if not isinstance(obj, dict) or not obj.get("id") or not obj.get("type"):
         return "no id"
     kind, _, uid = str(obj["id"]).partition("--")
-    try:
-        uuid.UUID(uid)
-    except ValueError:
+    if not _UUID.fullmatch(uid):  # uuid.UUID would take braces, a urn: or no hyphens
         return "an id that is not TYPE--UUID"
     return None if kind == obj["type"] else "an id of another type"
 
@@ -100,11 +101,13 @@ class TaxiiStore:
         self._last = max(now, self._last + timedelta(microseconds=1))
         return self._last
 
-    def add(self, collection_id: str, objects: list[Any]) -> AddResult:
+    def add(self, collection_id: str, objects: list[Any], user: str | None = None) -> AddResult:
+        """Store each object version; `user`: the member who pushed them (the server's
+        authenticated user), who alone may add later versions of an object."""
         added, duplicates, failed = 0, 0, []
         with self._lock:
             for obj in objects:
-                problem = _malformed(obj) or self._not_theirs(collection_id, obj)
+                problem = _malformed(obj) or self._not_theirs(collection_id, obj, user)
                 if problem:
                     failed.append(
                         (str(obj.get("id", "")) if isinstance(obj, dict) else "", problem)
@@ -118,20 +121,28 @@ class TaxiiStore:
                     duplicates += 1
                     continue
                 self._con.execute(
-                    "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
-                    [*key[:2], obj["type"], key[2], self._next_time(), json.dumps(obj)],
+                    "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [*key[:2], obj["type"], key[2], self._next_time(), json.dumps(obj), user],
                 )
                 added += 1
         return AddResult(added, duplicates, failed)
 
-    def _not_theirs(self, collection_id: str, obj: dict[str, Any]) -> str | None:
-        """A new version must come from the producer of the versions before it: any
-        member may push, but not over another member's indicators."""
+    def _not_theirs(self, collection_id: str, obj: dict[str, Any], user: str | None) -> str | None:
+        """A new version must come from the member who pushed the first: any member may
+        push, but not over another's indicators. (created_by_ref is no proof: anyone who
+        pulled the object can copy it.) Versions stored before members were recorded
+        fall back to comparing created_by_ref."""
         rows = self._con.execute(
-            "SELECT body FROM objects WHERE collection_id = ? AND id = ? LIMIT 1",
+            "SELECT added_by, body FROM objects WHERE collection_id = ? AND id = ? "
+            "ORDER BY date_added LIMIT 1",
             [collection_id, obj["id"]],
         ).fetchall()
-        if rows and json.loads(rows[0][0]).get("created_by_ref") != obj.get("created_by_ref"):
+        if not rows:
+            return None
+        owner, body = rows[0]
+        if owner is not None:
+            return None if owner == user else "a version of another member's object"
+        if json.loads(body).get("created_by_ref") != obj.get("created_by_ref"):
             return "a version of another producer's object"
         return None
 
