@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -20,6 +19,7 @@ from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.errors import ConfigError
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.remote import RemoteLake
+from distillguard.store.duck import connect_utc
 from tests.detect.conftest import tiny_detect, tiny_lake, tiny_sim
 
 __all__ = ["tiny_detect", "tiny_lake", "tiny_sim"]
@@ -66,7 +66,7 @@ def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
 def _aggregates(
     engine: Engine, signals: Path, hours: tuple[np.datetime64, np.datetime64]
 ) -> tuple[pa.Table, pa.Table, str | None]:
-    with duckdb.connect() as con:
+    with connect_utc() as con:
         engine.attach(con, signals)
         new_model = engine.hourly(con, signals, 24)
         hourly = con.sql("SELECT * FROM hourly").to_arrow_table()
@@ -106,7 +106,7 @@ def test_signals_are_the_same(engines: dict[str, Engine], tiny_lake: Path, tmp_p
     rows = {n: e.signals(lake, tmp_path / n) for n, e in engines.items()}
     assert rows["duckdb"] == rows["spark"] > 0
     read = "SELECT * FROM read_parquet('{}/*.parquet') ORDER BY request_id"
-    with duckdb.connect() as con:
+    with connect_utc() as con:
         duck = con.sql(read.format(tmp_path / "duckdb")).to_arrow_table()
         spark = con.sql(read.format(tmp_path / "spark")).to_arrow_table()
     assert duck.equals(spark.cast(duck.schema))
@@ -157,7 +157,7 @@ def test_the_accounts_table_of_a_uri_lake_is_read_through_spark(
     local = engines["duckdb"].accounts(Lake(tiny_lake), tmp_path / "unused.parquet")
     remote = engines["spark"].accounts(RemoteLake(tiny_lake.as_uri()), tmp_path / "a.parquet")
     assert local is not None and remote == tmp_path / "a.parquet"
-    with duckdb.connect() as con:
+    with connect_utc() as con:
         read = "SELECT * FROM read_parquet('{}') ORDER BY account_id"
         duck = con.sql(read.format(local)).to_arrow_table()
         spark = con.sql(read.format(remote)).to_arrow_table()
@@ -214,7 +214,7 @@ def test_signals_too_large_for_memory_stay_on_disk_with_the_same_results(
     from distillguard.engine import duckdb_engine
 
     monkeypatch.setattr(duckdb_engine, "IN_MEMORY_SIGNALS_BYTES", 0)
-    with duckdb.connect() as con:
+    with connect_utc() as con:
         DuckDBEngine().attach(con, tiny_detect.out / "signals")
         views = con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
     assert ("signals",) in views
