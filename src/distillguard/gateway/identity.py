@@ -36,12 +36,6 @@ def api_keys(headers: Mapping[str, str]) -> set[str]:
     return {k for k in (bearer, headers.get("x-api-key", "")) if k}
 
 
-def api_key(headers: Mapping[str, str]) -> str | None:
-    """The request's one API key, or None (no key, or two that differ)."""
-    keys = api_keys(headers)
-    return next(iter(keys)) if len(keys) == 1 else None
-
-
 class Identity:
     """`header:NAME` (default) or `keys:FILE` (YAML or JSON: api key -> account)."""
 
@@ -63,9 +57,10 @@ class Identity:
     def caller(self, headers: Mapping[str, str]) -> Caller:
         # Both headers go upstream: with two different keys, the one checked here need
         # not be the one the upstream serves (a blocked key beside a clean one).
-        if len(api_keys(headers)) > 1:
+        keys = api_keys(headers)
+        if len(keys) > 1:
             return Caller(None, None, two_keys=True)
-        key = api_key(headers)
+        key = next(iter(keys), None)
         kid = key_id(key) if key else None
         if self.keys is not None:
             return Caller(self.keys.get(key) if key else None, kid)
