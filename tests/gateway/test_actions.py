@@ -206,3 +206,33 @@ def test_degraded_thinking_stays_a_request_the_api_accepts(
     ctx = RequestContext("anthropic", "acct", body)
     assert asyncio.run(degrade.on_request(ctx)) is None
     assert (ctx.body["max_tokens"], ctx.body["thinking"]) == (max_tokens, thinking)
+
+
+# (api, the limits a request sets, the policy's cap) -> the limits that go upstream.
+LIMITS = [
+    ("openai", {}, 2048, {"max_completion_tokens": 2048}),  # reasoning models refuse max_tokens
+    ("openai", {"max_tokens": 50_000}, 2048, {"max_tokens": 2048}),
+    ("openai", {"max_tokens": 100}, 2048, {"max_tokens": 100}),
+    ("openai", {"max_completion_tokens": 9000}, 2048, {"max_completion_tokens": 2048}),
+    (
+        "openai",
+        {"max_tokens": 9000, "max_completion_tokens": 100},
+        2048,
+        {"max_tokens": 2048, "max_completion_tokens": 100},
+    ),
+    ("openai", {"max_tokens": "lots"}, 2048, {"max_tokens": 2048}),
+    ("anthropic", {"max_tokens": 50_000}, 2048, {"max_tokens": 2048}),
+    ("anthropic", {}, 2048, {"max_tokens": 2048}),
+]
+
+
+@pytest.mark.parametrize(("api", "sent", "cap", "upstream"), LIMITS)
+def test_degrade_caps_the_limit_the_api_reads(
+    api: Any, sent: dict[str, Any], cap: int, upstream: dict[str, Any]
+) -> None:
+    degrade = build_action("degrade", {"max_tokens": cap, "degradations": ["cap_max_tokens"]})
+    ctx = RequestContext(api, "acct", {"model": "m", "messages": [], **sent})
+    assert asyncio.run(degrade.on_request(ctx)) is None
+    limits = {k: v for k, v in ctx.body.items() if k in ("max_tokens", "max_completion_tokens")}
+    assert limits == upstream
+    assert ("cap_max_tokens" in ctx.notes) is (limits != sent)

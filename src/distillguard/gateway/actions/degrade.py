@@ -15,7 +15,7 @@ from typing import Any
 from distillguard.errors import unknown_name_error
 from distillguard.gateway.actions import watermark
 from distillguard.gateway.actions.base import RequestContext, StreamFilter
-from distillguard.gateway.apis import Refusal
+from distillguard.gateway.apis import ApiName, Refusal
 
 # What degrade does when the policy does not list its degradations; `watermark` needs a key,
 # so it is only done when named (or when the gateway is given --watermark-key).
@@ -27,6 +27,11 @@ DEFAULT_DEGRADATIONS = (
 )
 DEGRADATIONS = (*DEFAULT_DEGRADATIONS, "watermark")
 _OPENAI_REASONING = ("reasoning_content", "reasoning")
+# The fields that limit an answer's length, the one set when a request sets none first.
+_LIMIT_KEYS: dict[ApiName, tuple[str, ...]] = {
+    "openai": ("max_completion_tokens", "max_tokens"),
+    "anthropic": ("max_tokens", "max_completion_tokens"),
+}
 
 MIN_THINKING_BUDGET = 1024  # the least budget_tokens Anthropic accepts
 
@@ -48,11 +53,7 @@ class Degrade:
     async def on_request(self, ctx: RequestContext) -> Refusal | None:
         body = ctx.body
         if "cap_max_tokens" in self.applied:
-            key = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
-            asked = body.get(key)
-            if not isinstance(asked, int) or asked > self.max_tokens:
-                body[key] = self.max_tokens
-                ctx.notes.append("cap_max_tokens")
+            self._cap_max_tokens(ctx)
         if "cap_thinking_budget" in self.applied:
             self._cap_thinking(ctx)
         if isinstance(body.get("thinking"), dict) and (
@@ -62,6 +63,20 @@ class Degrade:
         if self.key is not None and ctx.api == "openai" and watermark.drop_logprobs(body):
             ctx.notes.append("watermark: logprobs not requested")
         return None
+
+    def _cap_max_tokens(self, ctx: RequestContext) -> None:
+        """Cap whichever limit the request sets (both, if it sets both). A request that
+        sets none gets OpenAI's current field, max_completion_tokens: its reasoning models
+        refuse the older max_tokens, which Anthropic's API requires and always carries."""
+        keys = [k for k in _LIMIT_KEYS[ctx.api] if k in ctx.body] or [_LIMIT_KEYS[ctx.api][0]]
+        capped = False
+        for key in keys:
+            asked = ctx.body.get(key)
+            if not isinstance(asked, int) or asked > self.max_tokens:
+                ctx.body[key] = self.max_tokens
+                capped = True
+        if capped:
+            ctx.notes.append("cap_max_tokens")
 
     def _cap_thinking(self, ctx: RequestContext) -> None:
         thinking = ctx.body.get("thinking")
