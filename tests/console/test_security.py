@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import stat
+from pathlib import Path
 
 import pytest
 
-from tests.console.conftest import PASSWORDS, Served, csrf_of
+from distillguard.detect.run import DetectSummary
+from distillguard.verdicts.store import open_store
+from tests.console.conftest import PASSWORDS, Served, csrf_of, make_console
 
 # Every route the console serves, as an anonymous visitor would try it.
 ROUTES = [
@@ -171,3 +175,19 @@ def test_a_bad_expiry_is_a_400(served: Served) -> None:
     )
     assert reply.status_code == 400
     assert served.console.cases.history("account", account) == []
+
+
+@pytest.mark.parametrize("existing", [None, 0o755, 0o700])
+def test_the_console_home_is_owner_only(
+    tiny_detect: DetectSummary, tmp_path: Path, existing: int | None
+) -> None:
+    """Cases hold customers' prompts, and DuckDB creates its file with the umask: the
+    home that holds them is narrowed to its owner, whether the console made it or not."""
+    home = tmp_path / "home"
+    if existing is not None:
+        home.mkdir(mode=existing)
+        home.chmod(existing)
+    console = make_console(tiny_detect.out, home, open_store(str(tmp_path / "state.json")))
+    console.close()
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert (home / "cases.duckdb").exists() and (home / "users.json").exists()

@@ -35,6 +35,7 @@ from distillguard.console.security import (
     SessionRegistry,
     csrf_ok,
     csrf_token,
+    private_home,
     session_secret,
 )
 from distillguard.console.users import User, UserStore
@@ -379,7 +380,7 @@ def open_console(
 ) -> Console:
     run = read_run(findings)
     lake = lake or (Path(run["lake"]) if run.get("lake") else None)
-    cases = CaseStore(home / "cases.duckdb")
+    cases = CaseStore(private_home(home) / "cases.duckdb")
     cases.load(findings)
     evidence = load_evidence(findings)
     for folder in matches:

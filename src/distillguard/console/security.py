@@ -24,12 +24,23 @@ FAILURE_WINDOW_S = 300.0
 SESSION_MAX_AGE_S = 12 * 3600
 
 
+def private_home(home: Path) -> Path:
+    """The console's home, created (or narrowed to) owner-only: it holds case evidence
+    with customers' prompts, password hashes and the session key, and DuckDB and the
+    allowlist create their files with the process's umask, often world-readable."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = home.stat().st_mode & 0o777
+    if mode & 0o077:
+        home.chmod(mode & 0o700)
+    return home
+
+
 def session_secret(home: Path) -> str:
     """A per-installation signing key, kept 0600 in the console's home, so a restart
     does not log everyone out and two installations never accept each other's cookies."""
     path = home / "session.key"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        private_home(home)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))

@@ -15,6 +15,7 @@ import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from distillguard.console.security import private_home
 from distillguard.errors import ConfigError, unknown_name_error
 
 ROLES = ("viewer", "analyst", "admin")
@@ -64,7 +65,7 @@ class UserStore:
             raise ConfigError("the password needs at least 8 characters")
         users = self._read()
         users[name] = {"role": role, "hash": _HASHER.hash(password)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_home(self.path.parent)
         aside = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
         with os.fdopen(fd, "wb") as handle:
