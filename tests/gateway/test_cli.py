@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from distillguard.errors import UserError
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.identity import Identity
 from distillguard.verdicts import watch
+from distillguard.verdicts.store import StoreFileError
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
 from tests.redis_server import free_port
@@ -157,6 +159,33 @@ def test_watch_publishes_a_failed_ticks_verdicts_at_the_next(
     assert main([*argv, "--ticks", "2", "--every", "0.01"]) == 0
     first, second = capsys.readouterr().out.splitlines()
     assert "0 new file(s)" in first and "verdicts:" in first and second == "watch: nothing new"
+
+
+def test_watch_goes_on_when_the_verdict_file_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file store's own OSError (StoreFileError, as tests/gateway/test_faults.py shows
+    FileStore raising) fails the tick in one line, and the next tick publishes."""
+    log = ExchangeLog(tmp_path / "inbox")
+    log.write_one({"request_id": "r1", "ts": "2026-02-02T10:00:00Z", "account_id": "a",
+                   "model": "m", "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+    log.close()
+    state = tmp_path / "v.jsonl"
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise StoreFileError(errno.ENOSPC, "No space left on device", str(state))
+
+    argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox")]
+    argv += ["--state", str(state), "--every", "0.01"]
+    with monkeypatch.context() as patched:
+        patched.setattr(watch, "publish", disk_full)
+        assert main([*argv, "--ticks", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"watch: verdict store: no space left on device: {state} "
+                   "(free some space and run again; nothing was half-written); "
+                   "publishing again next tick"] * 2  # fmt: skip
+    assert main([*argv, "--ticks", "1"]) == 0
+    assert "verdicts:" in capsys.readouterr().out
 
 
 def test_a_store_that_is_down_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

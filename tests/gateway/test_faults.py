@@ -6,6 +6,7 @@ redis-server, killed in the middle of a load.
 
 from __future__ import annotations
 
+import errno
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from distillguard.ingest.pipeline import ingest
 from distillguard.verdicts.file_store import FileStore
+from distillguard.verdicts.store import StoreFileError
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body, send, verdict
 from tests.gateway.conftest import ServeGateway
@@ -142,3 +144,23 @@ def test_a_corrupt_verdict_row_is_skipped(serve_gateway: ServeGateway, tmp_path:
         codes = [send(url, "openai", a).status_code for a in ("cv-1", "cv-2", "cv-3")]
         corrupt: Any = getattr(gw.store, "corrupt_rows", None)
     assert codes == [403, 200, 403] and corrupt == 1
+
+
+@pytest.mark.parametrize("call", ["get", "set"])
+def test_a_verdict_file_that_cannot_be_read_or_written_is_the_stores_error(
+    tmp_path: Path, call: str
+) -> None:
+    """The log's path replaced by a directory under a running store (as a lost mount
+    might leave it; a permission change would not stop root, which tests run as): the
+    OSError names the store, keeps its errno and file, and `watch` lives through it."""
+    state = tmp_path / "verdicts.jsonl"
+    store = FileStore(state)
+    store.set(verdict("sf-1", "block_account"))
+    state.unlink()
+    state.mkdir()
+    with pytest.raises(StoreFileError) as raised:
+        if call == "get":
+            store.get("account:sf-1")
+        else:
+            store.set(verdict("sf-2", "block_account"))
+    assert raised.value.errno == errno.EISDIR and raised.value.filename == str(state)

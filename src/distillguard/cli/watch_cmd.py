@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.failures import describe_os_error
 from distillguard.errors import UserError
 from distillguard.verdicts.policy import load_policy
-from distillguard.verdicts.store import open_store, store_error
+from distillguard.verdicts.store import StoreFileError, open_store, store_error
 from distillguard.verdicts.watch import Watcher
 
 
@@ -97,6 +98,8 @@ def _tick(watcher: Watcher) -> str:
     ingested is published at the next tick that reaches it (see Watcher.tick)."""
     try:
         summary = watcher.tick()
+    except StoreFileError as exc:
+        return f"watch: verdict store: {describe_os_error(exc)}; publishing again next tick"
     except Exception as exc:
         problem = store_error(exc)
         if problem is None:

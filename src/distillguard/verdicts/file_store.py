@@ -10,17 +10,19 @@ that is not a valid change is skipped and counted, never fatal.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import fcntl
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
 from distillguard.errors import UserError
 from distillguard.verdicts.model import Source, Verdict, effective, now
-from distillguard.verdicts.store import Change
+from distillguard.verdicts.store import Change, StoreFileError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class FileStore:
         mark = (st.st_size, st.st_mtime_ns) if st else (0, 0)
         if mark == self._seen:
             return
-        with self._lock:
+        with self._lock, _store_io():
             self._replay(mark)
 
     def _replay(self, mark: tuple[int, int]) -> None:
@@ -84,12 +86,13 @@ class FileStore:
 
     def _append(self, change: Change) -> None:
         line = orjson.dumps(change.to_json()) + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
-        finally:
-            os.close(fd)  # closing releases the lock
+        with _store_io():
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                os.write(fd, line)
+            finally:
+                os.close(fd)  # closing releases the lock
 
     def get(self, key: str) -> Verdict | None:
         self._refresh()
@@ -117,3 +120,15 @@ class FileStore:
 
     def close(self) -> None:
         """Nothing held open between calls."""
+
+
+@contextlib.contextmanager
+def _store_io() -> Iterator[None]:
+    """The log's own reads and writes: an OSError there is the store's (StoreFileError),
+    which `watch` survives and publishes again at its next tick."""
+    try:
+        yield
+    except StoreFileError:
+        raise
+    except OSError as exc:
+        raise StoreFileError.of(exc) from exc

@@ -68,6 +68,16 @@ class VerdictStore(Protocol):
         """Release connections and files."""
 
 
+class StoreFileError(OSError):
+    """A verdict store's own file could not be read or written (a full disk, a lost
+    mount, a permission changed): an OSError, with the original's errno, message and
+    file, that says the store failed, not the lake or the logs around it."""
+
+    @classmethod
+    def of(cls, exc: OSError) -> StoreFileError:
+        return cls(exc.errno, exc.strerror or str(exc), exc.filename)
+
+
 def store_error(exc: BaseException) -> str | None:
     """A one-line account of a verdict store that could not be reached or refused a
     command (Redis down, a database index out of range), else None. Redis is imported
