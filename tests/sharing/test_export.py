@@ -101,7 +101,10 @@ def test_cli_keygen_and_export(
     assert main(["share", "keygen", "--out", str(key)]) == 0
     args = ["share", "export", str(world.detect), "--key", str(key), "--out", str(out)]
     assert main([*args, "--lake", str(world.lake), "--tlp", "green"]) == 0
-    assert "campaign(s)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    producer = stix.producer("distillguard producer").id  # what `share user --identity` binds
+    assert "campaign(s)" in printed and f"by {producer} ->" in printed
+    assert f'"created_by_ref": "{producer}"' in out.read_text()
     assert_valid(out.read_text())
     assert stix.tlp_marking("green").id in out.read_text()
     assert main(["share", "export", str(tmp_path), "--key", str(key), "--out", str(out)]) == 2

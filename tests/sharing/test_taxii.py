@@ -182,6 +182,82 @@ def test_over_http_a_member_cannot_overwrite_anothers_indicator(tmp_path: Path) 
     store.close()
 
 
+def _identity(uid: str, name: str) -> dict[str, Any]:
+    stamp = "2026-02-02T00:00:00.000Z"
+    return {"type": "identity", "spec_version": "2.1", "id": uid, "created": stamp,
+            "modified": stamp, "name": name, "identity_class": "organization"}  # fmt: skip
+
+
+# (member pushing, object) -> why it is refused (None: added), with ALICE bound to alice.
+SPEAKING_AS = [
+    ("alice", {**_note(1), "created_by_ref": ALICE}, None),
+    ("alice", _identity(ALICE, "alice's lab"), None),
+    ("mallory", {**_note(2), "created_by_ref": ALICE}, "created by another member's identity"),
+    ("mallory", _identity(ALICE, "not alice"), "another member's identity"),
+    ("mallory", {**_note(3), "created_by_ref": MALLORY}, None),  # unbound: anyone's
+    ("mallory", _note(4), None),  # no producer named
+]
+
+
+@pytest.mark.parametrize(("user", "obj", "why"), SPEAKING_AS)
+def test_only_the_bound_member_speaks_as_its_identity(
+    user: str, obj: dict[str, Any], why: str | None
+) -> None:
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    result = store.add(cid, [obj], user, {ALICE: frozenset({"alice"})})
+    assert (result.added, [w for _, w in result.failed]) == ((0, [why]) if why else (1, []))
+    store.close()
+
+
+def test_over_http_a_bound_identity_is_its_members_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bound with `share user --identity`, read back by the server from the users file."""
+    users = tmp_path / "users.json"
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    assert main(["share", "user", "--users", str(users), "--identity", ALICE, "alice"]) == 0
+    assert main(["share", "user", "--users", str(users), "alice"]) == 0  # a new password
+    assert main(["share", "user", "--users", str(users), "mallory"]) == 0
+    store = TaxiiStore(tmp_path / "taxii.duckdb")
+    cid = store.add_collection("indicators")
+    claimed = {**_note(1), "created_by_ref": ALICE}
+    with uvicorn_serving(make_app(store, Users.load(users))) as base:
+        url = f"{base}/api1/collections/{cid}/"
+        with TaxiiClient(url, "mallory", PASSWORD) as mallory:
+            refused = mallory.push([claimed])
+        with TaxiiClient(url, "alice", PASSWORD) as alice:
+            accepted = alice.push([claimed])
+    store.close()
+    assert (refused.success, refused.failure) == (0, 1)
+    assert (accepted.success, accepted.failure) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"a": {"hash": "h", "identity": "identity--not-a-uuid"}},
+        {"a": {"identity": ALICE}},
+        {"a": 3},
+        ["a"],
+    ],
+)
+def test_a_users_file_with_a_bad_entry_is_one_error(tmp_path: Path, doc: Any) -> None:
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match="is not a users file"):
+        Users.load(path)
+
+
+def test_a_bad_identity_is_refused_before_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    users = tmp_path / "users.json"
+    assert main(["share", "user", "--users", str(users), "--identity", "alice", "a"]) == 2
+    assert "bad identity 'alice'" in capsys.readouterr().err and not users.exists()
+
+
 def test_objects_stored_before_members_were_recorded_keep_their_producer() -> None:
     store = TaxiiStore()
     cid = store.add_collection("c")

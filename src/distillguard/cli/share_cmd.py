@@ -293,10 +293,22 @@ def _user(verbs: Subparsers) -> None:
                 f"add alice (after export {PASSWORD_ENV}=...)",
                 "distillguard share user --users users.json alice",
             ),
+            (
+                "bind bob to the identity his bundles carry",
+                "distillguard share user --users users.json --identity "
+                "identity--6ba7b810-9dad-41d1-80b4-00c04fd430c8 bob",
+            ),
         ],
     )
     u.add_argument(
         "--users", required=True, type=Path, metavar="FILE", help="the users file to add to"
+    )
+    u.add_argument(
+        "--identity",
+        metavar="ID",
+        help="bind the user to the STIX identity it publishes as (identity--UUID, the "
+        "created_by_ref of its bundles): then no other user may push objects created by "
+        "it, or the identity itself (default: unbound; a bound user stays bound)",
     )
     u.add_argument("name", metavar="NAME", help="the user's name")
     u.set_defaults(run=run_user)
@@ -372,8 +384,9 @@ def _password() -> str:
 
 
 def run_user(args: argparse.Namespace) -> int:
-    add_user(args.users, args.name, _password())
-    print(f"share user: {args.name} -> {args.users}")
+    add_user(args.users, args.name, _password(), args.identity)
+    bound = f" (publishes as {args.identity})" if args.identity else ""
+    print(f"share user: {args.name} -> {args.users}{bound}")
     return 0
 
 

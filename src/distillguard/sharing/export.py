@@ -48,11 +48,12 @@ class ExportSummary:
     indicators: int
     objects: int
     path: Path
+    producer: str  # the identity the bundle is created by, to bind with `share user`
 
     def line(self) -> str:
         return (
             f"share export: {self.campaigns} campaign(s), {self.indicators} indicator(s), "
-            f"{self.objects} objects -> {self.path}"
+            f"{self.objects} objects by {self.producer} -> {self.path}"
         )
 
 
@@ -252,4 +253,5 @@ def export(
     bundle, campaigns, indicators = build_bundle(detect_out, key, options, lake)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(bundle.serialize(pretty=True))
-    return ExportSummary(campaigns, indicators, len(bundle.objects), out)
+    producer = stix.producer(options.producer).id
+    return ExportSummary(campaigns, indicators, len(bundle.objects), out, producer)

@@ -1,8 +1,10 @@
 """HTTP Basic credentials for the TAXII server: PBKDF2 hashes in a users file.
 
-The file maps each user to `pbkdf2_sha256$iterations$salt$hash`; passwords are never stored
-or logged. A verified (user, password) pair is remembered as its SHA-256, so a client's
-every request does not pay for PBKDF2 again.
+The file maps each user to `pbkdf2_sha256$iterations$salt$hash`, or to
+`{"hash": ..., "identity": "identity--UUID"}` for a member bound to the STIX identity it
+publishes as (then no other member may publish as it: see TaxiiStore.add); passwords are
+never stored or logged. A verified (user, password) pair is remembered as its SHA-256, so
+a client's every request does not pay for PBKDF2 again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -19,6 +22,9 @@ from pathlib import Path
 from distillguard.errors import UserError
 
 ITERATIONS = 200_000
+IDENTITY = re.compile(
+    r"identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
 
 
 def hash_password(password: str, iterations: int = ITERATIONS) -> str:
@@ -39,8 +45,9 @@ def _check(password: str, stored: str) -> bool:
 
 
 class Users:
-    def __init__(self, hashes: dict[str, str]) -> None:
+    def __init__(self, hashes: dict[str, str], identities: dict[str, str] | None = None) -> None:
         self._hashes = hashes
+        self._identities = identities or {}  # user -> the STIX identity it is bound to
         self._verified: set[str] = set()
         self._lock = threading.Lock()
 
@@ -52,9 +59,20 @@ class Users:
             raise UserError(f"users file not found: {path}") from None
         except (OSError, ValueError):
             raise UserError(f"{path} is not a users file (JSON of user to password hash)") from None
-        if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+        entries = doc.items() if isinstance(doc, dict) else []
+        parsed = [(user, _entry(value)) for user, value in entries]
+        if not isinstance(doc, dict) or any(entry is None for _, entry in parsed):
             raise UserError(f"{path} is not a users file (JSON of user to password hash)")
-        return cls(dict(doc))
+        hashes = {user: entry[0] for user, entry in parsed if entry}
+        identities = {user: entry[1] for user, entry in parsed if entry and entry[1]}
+        return cls(hashes, identities)
+
+    def bound(self) -> dict[str, frozenset[str]]:
+        """Each bound STIX identity and the members who may publish as it."""
+        holders: dict[str, set[str]] = {}
+        for user, identity in self._identities.items():
+            holders.setdefault(identity, set()).add(user)
+        return {identity: frozenset(users) for identity, users in holders.items()}
 
     def check_header(self, header: str | None) -> str | None:
         """The user a Basic `Authorization` header proves, or None."""
@@ -78,9 +96,28 @@ class Users:
         return user
 
 
-def add_user(path: Path, user: str, password: str) -> None:
-    """Add or replace one user's password hash in a users file (created owner-only)."""
+def _entry(value: object) -> tuple[str, str | None] | None:
+    """(hash, bound identity or None) of a users file's value; None if it is neither a
+    hash nor {"hash": ..., "identity": "identity--UUID"}."""
+    if isinstance(value, str):
+        return value, None
+    if not isinstance(value, dict) or not isinstance(value.get("hash"), str):
+        return None
+    identity = value.get("identity")
+    if identity is not None and not (isinstance(identity, str) and IDENTITY.fullmatch(identity)):
+        return None
+    return value["hash"], identity
+
+
+def add_user(path: Path, user: str, password: str, identity: str | None = None) -> None:
+    """Add or replace one user's password hash in a users file (created owner-only),
+    bound to `identity` if given (a user bound before keeps its identity)."""
+    if identity is not None and not IDENTITY.fullmatch(identity):
+        raise UserError(f"bad identity {identity!r}: a STIX id, identity--UUID")
     doc = json.loads(path.read_text()) if path.exists() else {}
-    doc[user] = hash_password(password)
+    before = _entry(doc.get(user)) if user in doc else None
+    identity = identity or (before[1] if before else None)
+    entry = hash_password(password)
+    doc[user] = {"hash": entry, "identity": identity} if identity else entry
     path.touch(mode=0o600, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2))

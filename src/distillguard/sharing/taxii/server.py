@@ -165,7 +165,8 @@ class TaxiiApp:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             return error(400, 'expected an envelope: {"objects": [...]}')
-        result = self.store.add(request.path_params["collection_id"], objects, request.state.user)
+        cid, user = request.path_params["collection_id"], request.state.user
+        result = self.store.add(cid, objects, user, self.users.bound())
         status_id = str(uuid.uuid4())
         status: dict[str, Any] = {
             "id": status_id,

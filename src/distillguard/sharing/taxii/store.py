@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,20 @@ def _malformed(obj: Any) -> str | None:
     return None if kind == obj["type"] else "an id of another type"
 
 
+def _speaks_as_another(
+    obj: dict[str, Any], user: str | None, bound: Mapping[str, frozenset[str]]
+) -> str | None:
+    """Why an object speaks as an identity bound to other members: created by it, or
+    the identity itself (which would rename it). Unbound identities (the project's, the
+    TLP markings' producer) any member may carry."""
+    claimed = obj.get("created_by_ref")
+    if isinstance(claimed, str) and claimed in bound and user not in bound[claimed]:
+        return "created by another member's identity"
+    if obj["type"] == "identity" and obj["id"] in bound and user not in bound[obj["id"]]:
+        return "another member's identity"
+    return None
+
+
 def _version(obj: dict[str, Any]) -> str:
     return str(obj.get("modified") or obj.get("created") or "")
 
@@ -101,13 +116,24 @@ class TaxiiStore:
         self._last = max(now, self._last + timedelta(microseconds=1))
         return self._last
 
-    def add(self, collection_id: str, objects: list[Any], user: str | None = None) -> AddResult:
+    def add(
+        self,
+        collection_id: str,
+        objects: list[Any],
+        user: str | None = None,
+        bound: Mapping[str, frozenset[str]] | None = None,
+    ) -> AddResult:
         """Store each object version; `user`: the member who pushed them (the server's
-        authenticated user), who alone may add later versions of an object."""
+        authenticated user), who alone may add later versions of an object; `bound`: the
+        STIX identities bound to members (Users.bound), whom alone they may speak as."""
         added, duplicates, failed = 0, 0, []
         with self._lock:
             for obj in objects:
-                problem = _malformed(obj) or self._not_theirs(collection_id, obj, user)
+                problem = (
+                    _malformed(obj)
+                    or _speaks_as_another(obj, user, bound or {})
+                    or self._not_theirs(collection_id, obj, user)
+                )
                 if problem:
                     failed.append(
                         (str(obj.get("id", "")) if isinstance(obj, dict) else "", problem)
