@@ -193,6 +193,11 @@ SPEAKING_AS = [
     ("alice", {**_note(1), "created_by_ref": ALICE}, None),
     ("alice", _identity(ALICE, "alice's lab"), None),
     ("mallory", {**_note(2), "created_by_ref": ALICE}, "created by another member's identity"),
+    (
+        "mallory",
+        {**_note(5), "created_by_ref": ALICE.upper().replace("IDENTITY", "identity")},
+        "created by another member's identity",
+    ),
     ("mallory", _identity(ALICE, "not alice"), "another member's identity"),
     ("mallory", {**_note(3), "created_by_ref": MALLORY}, None),  # unbound: anyone's
     ("mallory", _note(4), None),  # no producer named

@@ -70,10 +70,12 @@ def _speaks_as_another(
     """Why an object speaks as an identity bound to other members: created by it, or
     the identity itself (which would rename it). Unbound identities (the project's, the
     TLP markings' producer) any member may carry."""
-    claimed = obj.get("created_by_ref")
-    if isinstance(claimed, str) and claimed in bound and user not in bound[claimed]:
+    holders = {identity.lower(): users for identity, users in bound.items()}
+    claimed = str(obj.get("created_by_ref") or "").lower()  # a UUID in capitals is the same
+    if claimed in holders and user not in holders[claimed]:
         return "created by another member's identity"
-    if obj["type"] == "identity" and obj["id"] in bound and user not in bound[obj["id"]]:
+    named = str(obj["id"]).lower()
+    if obj["type"] == "identity" and named in holders and user not in holders[named]:
         return "another member's identity"
     return None
 
