@@ -56,29 +56,35 @@ def test_mistakes_are_one_line(
     assert message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(
-    ("identity", "host", "trusted", "starts"),
-    [
-        ("header:x-distillguard-account", "127.0.0.1", False, True),
-        ("header:x-distillguard-account", "::1", False, True),
-        ("header:x-distillguard-account", "localhost", False, True),
-        ("header:x-distillguard-account", "0.0.0.0", False, False),
-        ("header:x-distillguard-account", "10.0.0.5", False, False),
-        ("header:x-distillguard-account", "0.0.0.0", True, True),
-        ("keys", "0.0.0.0", False, True),
-    ],
-)
+# (identity, listen host, --trusted-header) -> starts (with a note naming the header), or
+# refuses: header identity where a client could set the header itself.
+IDENTITY_CHECKS = [
+    ("header:x-distillguard-account", "127.0.0.1", False, "note"),
+    ("header:x-distillguard-account", "::1", False, "note"),
+    ("header:x-distillguard-account", "localhost", False, "note"),
+    ("header:x-distillguard-account", "127.0.0.1", True, "starts"),
+    ("header:x-distillguard-account", "0.0.0.0", False, "refused"),
+    ("header:x-distillguard-account", "10.0.0.5", False, "refused"),
+    ("header:x-distillguard-account", "0.0.0.0", True, "starts"),
+    ("keys", "0.0.0.0", False, "starts"),
+    ("keys", "127.0.0.1", False, "starts"),
+]
+
+
+@pytest.mark.parametrize(("identity", "host", "trusted", "outcome"), IDENTITY_CHECKS)
 def test_header_identity_off_loopback_needs_a_trusted_front(
-    identity: str, host: str, trusted: bool, starts: bool, tmp_path: Path
+    identity: str, host: str, trusted: bool, outcome: str, tmp_path: Path
 ) -> None:
     keys = tmp_path / "keys.yaml"
     keys.write_text("sk-a: acct-a\n")
     parsed = Identity.parse(f"keys:{keys}" if identity == "keys" else identity)
-    if starts:
-        check_identity(parsed, host, trusted)
-    else:
+    if outcome == "refused":
         with pytest.raises(UserError, match="--trusted-header"):
             check_identity(parsed, host, trusted)
+        return
+    note = check_identity(parsed, host, trusted)
+    assert (note is not None) is (outcome == "note")
+    assert note is None or ("x-distillguard-account" in note and "--trusted-header" in note)
 
 
 def test_gateway_command_serves_with_verdicts_from_the_cli(

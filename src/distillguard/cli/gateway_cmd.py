@@ -7,6 +7,7 @@ import gc
 import ipaddress
 import logging
 import os
+import sys
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
@@ -147,10 +148,17 @@ def listen_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def check_identity(identity: Identity, host: str, trusted_header: bool) -> None:
-    """A client that reaches the gateway directly must not name its own account."""
-    if identity.keys is not None or trusted_header or _is_loopback(host):
-        return
+def check_identity(identity: Identity, host: str, trusted_header: bool) -> str | None:
+    """A client that reaches the gateway directly must not name its own account. On
+    loopback only this host's processes reach it, but a reverse proxy here may forward
+    what clients send: a note says so (None when nothing needs saying)."""
+    if identity.keys is not None or trusted_header:
+        return None
+    if _is_loopback(host):
+        return (
+            f"accounts are named by the {identity.header} header: make sure the proxy on "
+            "this host sets it and drops any a client sent (then pass --trusted-header)"
+        )
     raise UserError(
         f"--listen {host} takes requests from clients, who could set the {identity.header} "
         "header themselves and escape a block: use --identity keys:FILE, or put the "
@@ -204,7 +212,9 @@ def run_gateway(args: argparse.Namespace) -> int:
     host, port = listen_address(args.listen)
     settings = settings_from(args)
     if settings.upstream is not None:  # the guardrail endpoint is keyed: LiteLLM is in front
-        check_identity(settings.identity, host, args.trusted_header)
+        note = check_identity(settings.identity, host, args.trusted_header)
+        if note is not None:
+            print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = Gateway(settings)
     served = settings.upstream or "guardrail endpoint only"
