@@ -17,6 +17,7 @@ import orjson
 
 from distillguard.detect.results import AccountResult, ClusterResult
 from distillguard.errors import UserError
+from distillguard.zoned import zoned_time
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,9 @@ class AllowEntry:
             str(row.get("reason", "")),
             frozenset(codes),
             str(row.get("by", "")),
-            _zoned(row["created"]),
-            _zoned(expires) if expires else None,
+            zoned_time(row["created"]),
+            zoned_time(expires) if expires else None,
         )
-
-
-def _zoned(text: Any) -> datetime:
-    """A time with its zone: a bare one could not be compared with the run's UTC times."""
-    value = datetime.fromisoformat(str(text))
-    if value.tzinfo is None:
-        raise ValueError(f"time {text} has no zone; write it as {text}+00:00")
-    return value
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from distillguard.errors import ConfigError, unknown_name_error
+from distillguard.zoned import zoned_time
 
 # The response ladder, mildest first: a higher rung wins when several apply.
 ACTIONS = ("monitor", "throttle", "reverify", "degrade", "block_account", "block_cluster")
@@ -99,8 +100,8 @@ class Verdict:
                 action=str(row["action"]),
                 reason=str(row.get("reason", "")),
                 source=row["source"],
-                created=_when(row["created"]),
-                expires=_when(expires) if expires else None,
+                created=zoned_time(row["created"]),
+                expires=zoned_time(expires) if expires else None,
                 kind=row.get("kind", "account"),
                 evidence=str(row.get("evidence", "")),
                 cluster=row.get("cluster"),
@@ -111,13 +112,6 @@ class Verdict:
 
     def with_expiry(self, ttl: timedelta | None) -> Verdict:
         return replace(self, expires=self.created + ttl if ttl else None)
-
-
-def _when(text: Any) -> datetime:
-    value = datetime.fromisoformat(str(text))
-    if value.tzinfo is None:
-        raise ValueError(f"timestamp without a zone: {text}")
-    return value
 
 
 def subject_key(subject: str, kind: SubjectKind = "account") -> str:
