@@ -221,6 +221,7 @@ LIMITS = [
         {"max_tokens": 2048, "max_completion_tokens": 100},
     ),
     ("openai", {"max_tokens": "lots"}, 2048, {"max_tokens": 2048}),
+    ("openai", {"max_tokens": None}, 2048, {"max_tokens": None, "max_completion_tokens": 2048}),
     ("anthropic", {"max_tokens": 50_000}, 2048, {"max_tokens": 2048}),
     ("anthropic", {}, 2048, {"max_tokens": 2048}),
 ]
@@ -236,3 +237,26 @@ def test_degrade_caps_the_limit_the_api_reads(
     limits = {k: v for k, v in ctx.body.items() if k in ("max_tokens", "max_completion_tokens")}
     assert limits == upstream
     assert ("cap_max_tokens" in ctx.notes) is (limits != sent)
+
+
+def test_degrade_can_give_an_older_upstream_max_tokens() -> None:
+    settings = {
+        "max_tokens": 2048,
+        "degradations": ["cap_max_tokens"],
+        "openai_limit": "max_tokens",
+    }
+    ctx = RequestContext("openai", "acct", {"model": "m", "messages": []})
+    assert asyncio.run(build_action("degrade", settings).on_request(ctx)) is None
+    assert ctx.body["max_tokens"] == 2048 and "max_completion_tokens" not in ctx.body
+    with pytest.raises(ConfigError, match="valid names: max_completion_tokens, max_tokens"):
+        build_action("degrade", {**settings, "openai_limit": "max_output_tokens"})
+
+
+def test_the_thinking_budget_fits_the_tighter_of_two_limits() -> None:
+    """An upstream reads one or the other: the budget stays under both."""
+    degrade = build_action("degrade", {"max_tokens": 8192, "thinking_budget": 4096})
+    body = {"model": "m", "messages": [], "max_tokens": 1500, "max_completion_tokens": 5000}
+    body["thinking"] = {"type": "enabled", "budget_tokens": 3000}
+    ctx = RequestContext("anthropic", "acct", body)
+    assert asyncio.run(degrade.on_request(ctx)) is None
+    assert ctx.body["thinking"] == {"type": "enabled", "budget_tokens": 1499}

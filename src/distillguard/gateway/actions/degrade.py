@@ -27,7 +27,7 @@ DEFAULT_DEGRADATIONS = (
 )
 DEGRADATIONS = (*DEFAULT_DEGRADATIONS, "watermark")
 _OPENAI_REASONING = ("reasoning_content", "reasoning")
-# The fields that limit an answer's length, the one set when a request sets none first.
+# The fields that limit an answer's length.
 _LIMIT_KEYS: dict[ApiName, tuple[str, ...]] = {
     "openai": ("max_completion_tokens", "max_tokens"),
     "anthropic": ("max_tokens", "max_completion_tokens"),
@@ -49,6 +49,11 @@ class Degrade:
         self.summary = str(settings.get("reasoning_summary", "[reasoning withheld]"))
         self.tool_trace_chars = int(settings.get("tool_trace_chars", 200))
         self.key = watermark.load_key(settings) if "watermark" in self.applied else None
+        # The field an OpenAI-style request that sets no limit gets: OpenAI's current one
+        # by default; `max_tokens` for an upstream that reads only the older field.
+        self.openai_limit = str(settings.get("openai_limit", "max_completion_tokens"))
+        if self.openai_limit not in _LIMIT_KEYS["openai"]:
+            raise unknown_name_error("openai_limit", self.openai_limit, list(_LIMIT_KEYS["openai"]))
 
     async def on_request(self, ctx: RequestContext) -> Refusal | None:
         body = ctx.body
@@ -65,10 +70,12 @@ class Degrade:
         return None
 
     def _cap_max_tokens(self, ctx: RequestContext) -> None:
-        """Cap whichever limit the request sets (both, if it sets both). A request that
-        sets none gets OpenAI's current field, max_completion_tokens: its reasoning models
-        refuse the older max_tokens, which Anthropic's API requires and always carries."""
-        keys = [k for k in _LIMIT_KEYS[ctx.api] if k in ctx.body] or [_LIMIT_KEYS[ctx.api][0]]
+        """Cap whichever limit the request sets (both, if it sets both; a null limit is
+        no limit). An OpenAI request that sets none gets `openai_limit`, by default
+        max_completion_tokens: OpenAI's reasoning models refuse the older max_tokens,
+        which Anthropic's API requires and always carries."""
+        keys = [k for k in _LIMIT_KEYS[ctx.api] if ctx.body.get(k) is not None]
+        keys = keys or [self.openai_limit if ctx.api == "openai" else "max_tokens"]
         capped = False
         for key in keys:
             asked = ctx.body.get(key)
@@ -100,7 +107,8 @@ class Degrade:
         it, or, with no room for 1,024, thinking is turned off (the request would
         otherwise be refused upstream; a degraded account gets no thinking to train on)."""
         thinking = ctx.body["thinking"]
-        limit = ctx.body.get("max_completion_tokens", ctx.body.get("max_tokens"))
+        limits = [ctx.body.get(k) for k in ("max_tokens", "max_completion_tokens")]
+        limit = min((n for n in limits if isinstance(n, int)), default=None)  # the tighter
         budget = thinking.get("budget_tokens")
         if not isinstance(budget, int) or not isinstance(limit, int) or budget < limit:
             return
