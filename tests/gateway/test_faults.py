@@ -7,6 +7,7 @@ redis-server, killed in the middle of a load.
 from __future__ import annotations
 
 import errno
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,32 @@ def test_a_verdict_file_that_cannot_be_read_or_written_is_the_stores_error(
         else:
             store.set(verdict("sf-2", "block_account"))
     assert raised.value.errno == errno.EISDIR and raised.value.filename == str(state)
+
+
+def test_a_disk_that_fills_mid_line_leaves_no_half_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that stops part-way (ENOSPC after some bytes) is cut off again, so the next
+    verdict's line does not join a half one and both are kept."""
+    state = tmp_path / "verdicts.jsonl"
+    store = FileStore(state)
+    store.set(verdict("hl-1", "block_account"))
+    size = state.stat().st_size
+    real_write, log_fds = os.write, set()
+
+    def fills_up(fd: int, data: bytes) -> int:
+        if data.startswith(b'{"op"'):  # the line's first write: part of it lands
+            log_fds.add(fd)
+            return real_write(fd, data[:10])
+        if fd in log_fds:  # the rest of it: the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)  # someone else's write
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "write", fills_up)
+        with pytest.raises(StoreFileError) as raised:
+            store.set(verdict("hl-2", "block_account"))
+    assert raised.value.errno == errno.ENOSPC and state.stat().st_size == size
+    store.set(verdict("hl-3", "block_account"))
+    reader = FileStore(state)
+    assert [v.subject for v in reader.list()] == ["hl-1", "hl-3"] and reader.corrupt_rows == 0

@@ -44,10 +44,11 @@ class FileStore:
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            st = None
+        with _store_io():  # a lost mount fails the stat itself (ESTALE, EIO)
+            try:
+                st = os.stat(self.path)
+            except FileNotFoundError:
+                st = None
         mark = (st.st_size, st.st_mtime_ns) if st else (0, 0)
         if mark == self._seen:
             return
@@ -90,7 +91,7 @@ class FileStore:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                os.write(fd, line)
+                _append_whole(fd, line)
             finally:
                 os.close(fd)  # closing releases the lock
 
@@ -132,3 +133,18 @@ def _store_io() -> Iterator[None]:
         raise
     except OSError as exc:
         raise StoreFileError.of(exc) from exc
+
+
+def _append_whole(fd: int, line: bytes) -> None:
+    """Write all of `line` at the end, or nothing: a short write is continued, and a
+    failed one (a full disk) is cut off again, so a half line never joins the next one
+    (the lock is held, so the end is still ours)."""
+    start = os.fstat(fd).st_size
+    written = 0
+    try:
+        while written < len(line):
+            written += os.write(fd, line[written:])
+    except OSError:
+        if written:
+            os.ftruncate(fd, start)
+        raise

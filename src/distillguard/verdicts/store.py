@@ -75,7 +75,8 @@ class StoreFileError(OSError):
 
     @classmethod
     def of(cls, exc: OSError) -> StoreFileError:
-        return cls(exc.errno, exc.strerror or str(exc), exc.filename)
+        what = exc.strerror or str(exc) or type(exc).__name__
+        return cls(exc.errno or 0, what, exc.filename, None, exc.filename2)
 
 
 def store_error(exc: BaseException) -> str | None:
