@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from distillguard.console.app import open_console
 from distillguard.detect.run import DetectSummary
 from distillguard.verdicts.store import open_store
-from tests.console.conftest import PASSWORDS, Served, csrf_of, make_console
+from tests.console.conftest import PASSWORDS, Served, csrf_of
 
 # Every route the console serves, as an anonymous visitor would try it.
 ROUTES = [
@@ -187,7 +188,19 @@ def test_the_console_home_is_owner_only(
     if existing is not None:
         home.mkdir(mode=existing)
         home.chmod(existing)
-    console = make_console(tiny_detect.out, home, open_store(str(tmp_path / "state.json")))
+    console = open_console(tiny_detect.out, home, open_store(str(tmp_path / "state.json")), None)
     console.close()
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
-    assert (home / "cases.duckdb").exists() and (home / "users.json").exists()
+    assert (home / "cases.duckdb").exists()
+
+
+def test_a_linked_home_is_left_as_it_is(tiny_detect: DetectSummary, tmp_path: Path) -> None:
+    """A link may point at a directory shared on purpose: narrowing it would follow the
+    link and change what others rely on."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o770)
+    shared.chmod(0o770)
+    (tmp_path / "home").symlink_to(shared)
+    store = open_store(str(tmp_path / "state.json"))
+    open_console(tiny_detect.out, tmp_path / "home", store, None).close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o770

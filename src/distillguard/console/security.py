@@ -8,14 +8,18 @@ token; a POST without the right one is refused before it does anything.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
+import stat
 import threading
 import time
 from collections import deque
 from pathlib import Path
 
 from starlette.requests import Request
+
+log = logging.getLogger(__name__)
 
 CSRF_FIELD = "csrf"
 MAX_FAILURES = 5  # per client address and name
@@ -25,13 +29,17 @@ SESSION_MAX_AGE_S = 12 * 3600
 
 
 def private_home(home: Path) -> Path:
-    """The console's home, created (or narrowed to) owner-only: it holds case evidence
-    with customers' prompts, password hashes and the session key, and DuckDB and the
-    allowlist create their files with the process's umask, often world-readable."""
+    """The console's home, created owner-only (0700): it holds case evidence with
+    customers' prompts, password hashes and the session key, and DuckDB and the allowlist
+    create their files with the process's umask, often world-readable. An existing home
+    of ours that others may enter is narrowed, with a warning; one that is a link or
+    belongs to someone else (a service directory shared on purpose) is left as it is."""
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mode = home.stat().st_mode & 0o777
-    if mode & 0o077:
+    st = home.lstat()
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077 and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
         home.chmod(mode & 0o700)
+        log.warning("console home %s was open to others (%o): now %o", home, mode, mode & 0o700)
     return home
 
 
