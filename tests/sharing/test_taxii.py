@@ -14,6 +14,8 @@ from taxii2client.v21 import ApiRoot, Server, as_pages
 
 from distillguard.cli.main import main
 from distillguard.errors import UserError
+from distillguard.sharing import stix
+from distillguard.sharing.export import DEFAULT_PRODUCER
 from distillguard.sharing.taxii import MEDIA_TYPE
 from distillguard.sharing.taxii.auth import Users, hash_password
 from distillguard.sharing.taxii.client import TaxiiClient
@@ -201,6 +203,11 @@ SPEAKING_AS = [
     ("mallory", _identity(ALICE, "not alice"), "another member's identity"),
     ("mallory", {**_note(3), "created_by_ref": MALLORY}, None),  # unbound: anyone's
     ("mallory", _note(4), None),  # no producer named
+    (
+        "alice",
+        {**_note(6), "created_by_ref": [ALICE]},
+        "a created_by_ref that is not identity--UUID",
+    ),
 ]
 
 
@@ -212,6 +219,24 @@ def test_only_the_bound_member_speaks_as_its_identity(
     cid = store.add_collection("c")
     result = store.add(cid, [obj], user, {ALICE: frozenset({"alice"})})
     assert (result.added, [w for _, w in result.failed]) == ((0, [why]) if why else (1, []))
+    store.close()
+
+
+def test_a_binding_gives_the_member_what_others_pushed_as_it_before() -> None:
+    """Mallory pushed alice's identity, renamed, before alice was bound: once bound, alice
+    adds the next version (which peers then get), and mallory can add none."""
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    renamed = _identity(ALICE, "not alice")
+    assert store.add(cid, [renamed], "mallory").added == 1
+    bound = {ALICE.upper().replace("IDENTITY", "identity"): frozenset({"alice"})}
+    hers = {**renamed, "name": "alice's lab", "modified": "2026-02-03T00:00:00.000Z"}
+    again = {**renamed, "name": "still not alice", "modified": "2026-02-04T00:00:00.000Z"}
+    assert store.add(cid, [hers], "alice", bound).added == 1
+    assert store.add(cid, [again], "mallory", bound).failed == [
+        (ALICE, "another member's identity")
+    ]
+    assert store.page(cid, added_after=None, limit=10).objects == [hers]
     store.close()
 
 
@@ -252,6 +277,28 @@ def test_a_users_file_with_a_bad_entry_is_one_error(tmp_path: Path, doc: Any) ->
     path.write_text(json.dumps(doc))
     with pytest.raises(UserError, match="is not a users file"):
         Users.load(path)
+
+
+def test_the_default_producer_is_never_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every member who exports without --producer creates objects as it: bound to one,
+    the others' bundles would be refused; bound to two, they could speak as each other."""
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    users = tmp_path / "users.json"
+    shared = stix.producer(DEFAULT_PRODUCER).id
+    assert main(["share", "user", "--users", str(users), "--identity", shared, "a"]) == 2
+    assert "--producer NAME" in capsys.readouterr().err and not users.exists()
+
+
+def test_bound_identities_are_kept_in_lower_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    users = tmp_path / "users.json"
+    shouted = ALICE.upper().replace("IDENTITY", "identity")
+    assert main(["share", "user", "--users", str(users), "--identity", shouted, "a"]) == 0
+    assert Users.load(users).bound() == {ALICE: frozenset({"a"})}
 
 
 def test_a_bad_identity_is_refused_before_the_file_changes(

@@ -13,8 +13,8 @@ import uvicorn
 
 from distillguard.cli.common import Subparsers, add_command
 from distillguard.errors import UserError
-from distillguard.sharing import keys
-from distillguard.sharing.export import ExportOptions, export
+from distillguard.sharing import keys, stix
+from distillguard.sharing.export import DEFAULT_PRODUCER, ExportOptions, export
 from distillguard.sharing.findings import match_lake
 from distillguard.sharing.stix import TLP_LEVELS
 from distillguard.sharing.taxii.auth import Users, add_user
@@ -384,6 +384,12 @@ def _password() -> str:
 
 
 def run_user(args: argparse.Namespace) -> int:
+    shared = stix.producer(DEFAULT_PRODUCER).id
+    if args.identity and args.identity.lower() == shared:
+        raise UserError(
+            f"{args.identity} is the producer every member exports as without --producer: "
+            "export with --producer NAME and bind the identity it prints"
+        )
     add_user(args.users, args.name, _password(), args.identity)
     bound = f" (publishes as {args.identity})" if args.identity else ""
     print(f"share user: {args.name} -> {args.users}{bound}")

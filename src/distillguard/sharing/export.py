@@ -29,9 +29,13 @@ PHASES = {"payment": "account-setup", "signup_network": "account-setup", "client
 PHASES.update(exit_network="access")
 
 
+# The producer a bundle names without --producer: every member's, so never one to bind.
+DEFAULT_PRODUCER = "distillguard producer"
+
+
 @dataclass(frozen=True)
 class ExportOptions:
-    producer: str = "distillguard producer"
+    producer: str = DEFAULT_PRODUCER
     tlp: str = "amber"
     valid_days: int = 30  # indicators stay valid this long after last seen
     selection: Selection = field(default_factory=Selection)

@@ -106,7 +106,7 @@ def _entry(value: object) -> tuple[str, str | None] | None:
     identity = value.get("identity")
     if identity is not None and not (isinstance(identity, str) and IDENTITY.fullmatch(identity)):
         return None
-    return value["hash"], identity
+    return value["hash"], identity.lower() if identity else None
 
 
 def add_user(path: Path, user: str, password: str, identity: str | None = None) -> None:
@@ -116,7 +116,7 @@ def add_user(path: Path, user: str, password: str, identity: str | None = None) 
         raise UserError(f"bad identity {identity!r}: a STIX id, identity--UUID")
     doc = json.loads(path.read_text()) if path.exists() else {}
     before = _entry(doc.get(user)) if user in doc else None
-    identity = identity or (before[1] if before else None)
+    identity = identity.lower() if identity else (before[1] if before else None)
     entry = hash_password(password)
     doc[user] = {"hash": entry, "identity": identity} if identity else entry
     path.touch(mode=0o600, exist_ok=True)

@@ -20,6 +20,7 @@ from typing import Any
 from distillguard.store.duck import connect_utc
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_IDENTITY = re.compile("identity--" + _UUID.pattern, re.IGNORECASE)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
   id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR);
@@ -61,23 +62,40 @@ def _malformed(obj: Any) -> str | None:
     kind, _, uid = str(obj["id"]).partition("--")
     if not _UUID.fullmatch(uid):  # uuid.UUID would take braces, a urn: or no hyphens
         return "an id that is not TYPE--UUID"
-    return None if kind == obj["type"] else "an id of another type"
+    if kind != obj["type"]:
+        return "an id of another type"
+    creator = obj.get("created_by_ref")
+    if creator is not None and not (isinstance(creator, str) and _IDENTITY.fullmatch(creator)):
+        return "a created_by_ref that is not identity--UUID"
+    return None
+
+
+def _claims(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """(identity, how) for each identity an object speaks as: its creator, and an
+    identity object itself (which would rename it); ids compared in lower case."""
+    named = [(obj.get("created_by_ref"), "created by another member's identity")]
+    if obj["type"] == "identity":
+        named.append((obj["id"], "another member's identity"))
+    return [(str(identity).lower(), how) for identity, how in named if identity]
 
 
 def _speaks_as_another(
     obj: dict[str, Any], user: str | None, bound: Mapping[str, frozenset[str]]
 ) -> str | None:
-    """Why an object speaks as an identity bound to other members: created by it, or
-    the identity itself (which would rename it). Unbound identities (the project's, the
-    TLP markings' producer) any member may carry."""
-    holders = {identity.lower(): users for identity, users in bound.items()}
-    claimed = str(obj.get("created_by_ref") or "").lower()  # a UUID in capitals is the same
-    if claimed in holders and user not in holders[claimed]:
-        return "created by another member's identity"
-    named = str(obj["id"]).lower()
-    if obj["type"] == "identity" and named in holders and user not in holders[named]:
-        return "another member's identity"
+    """Why an object speaks as an identity bound to other members. Unbound identities
+    (the project's, the TLP markings' producer) any member may carry."""
+    for identity, how in _claims(obj):
+        if identity in bound and user not in bound[identity]:
+            return how
     return None
+
+
+def _speaks_as_own(
+    obj: dict[str, Any], user: str | None, bound: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether the object speaks as an identity bound to `user`: its versions are the
+    member's to add, even where another member pushed the first before the binding."""
+    return any(user in bound.get(identity, ()) for identity, _ in _claims(obj))
 
 
 def _version(obj: dict[str, Any]) -> str:
@@ -129,13 +147,12 @@ class TaxiiStore:
         authenticated user), who alone may add later versions of an object; `bound`: the
         STIX identities bound to members (Users.bound), whom alone they may speak as."""
         added, duplicates, failed = 0, 0, []
+        holders = {identity.lower(): users for identity, users in (bound or {}).items()}
         with self._lock:
             for obj in objects:
-                problem = (
-                    _malformed(obj)
-                    or _speaks_as_another(obj, user, bound or {})
-                    or self._not_theirs(collection_id, obj, user)
-                )
+                problem = _malformed(obj) or _speaks_as_another(obj, user, holders)
+                if not problem and not _speaks_as_own(obj, user, holders):
+                    problem = self._not_theirs(collection_id, obj, user)
                 if problem:
                     failed.append(
                         (str(obj.get("id", "")) if isinstance(obj, dict) else "", problem)
