@@ -240,6 +240,33 @@ def test_a_binding_gives_the_member_what_others_pushed_as_it_before() -> None:
     store.close()
 
 
+def test_a_bound_member_cannot_take_another_members_object_as_its_own() -> None:
+    """Bob, bound to his identity, versions alice's object under his own created_by_ref:
+    a version keeps its creator, so it is refused, and alice's stays the latest."""
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    bound = {ALICE: frozenset({"alice"}), MALLORY: frozenset({"bob"})}
+    hers = {**_note(1), "created_by_ref": ALICE}
+    assert store.add(cid, [hers], "alice", bound).added == 1
+    taken = {**hers, "created_by_ref": MALLORY, "modified": "2026-02-05T00:00:00.000Z"}
+    result = store.add(cid, [taken], "bob", bound)
+    assert result.failed == [(hers["id"], "a version of another producer's object")]
+    assert store.page(cid, added_after=None, limit=10).objects == [hers]
+    store.close()
+
+
+def test_what_every_bundle_carries_is_a_duplicate_not_a_failure() -> None:
+    """The project's identity, extension definitions and TLP markings come in every
+    member's bundle, the same versions: the second member's copies are duplicates."""
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    shared = [_identity("identity--00000000-0000-4000-8000-0000000000aa", "project"), _note(7)]
+    assert store.add(cid, shared, "alice").added == 2
+    again = store.add(cid, shared, "bob")
+    assert (again.added, again.duplicates, again.failed) == (0, 2, [])
+    store.close()
+
+
 def test_over_http_a_bound_identity_is_its_members_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,6 +90,10 @@ def _speaks_as_another(
     return None
 
 
+def _creator(obj: dict[str, Any]) -> str:
+    return str(obj.get("created_by_ref") or "").lower()
+
+
 def _speaks_as_own(
     obj: dict[str, Any], user: str | None, bound: Mapping[str, frozenset[str]]
 ) -> bool:
@@ -151,32 +155,44 @@ class TaxiiStore:
         with self._lock:
             for obj in objects:
                 problem = _malformed(obj) or _speaks_as_another(obj, user, holders)
-                if not problem and not _speaks_as_own(obj, user, holders):
-                    problem = self._not_theirs(collection_id, obj, user)
+                if not problem and self._stored(collection_id, obj):
+                    duplicates += 1  # a copy of a version already held: nothing to check
+                    continue
+                problem = problem or self._not_theirs(collection_id, obj, user, holders)
                 if problem:
                     failed.append(
                         (str(obj.get("id", "")) if isinstance(obj, dict) else "", problem)
                     )
                     continue
-                key = [collection_id, obj["id"], _version(obj)]
-                exists = self._con.execute(
-                    "SELECT 1 FROM objects WHERE collection_id = ? AND id = ? AND version = ?", key
-                ).fetchall()
-                if exists:
-                    duplicates += 1
-                    continue
                 self._con.execute(
                     "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [*key[:2], obj["type"], key[2], self._next_time(), json.dumps(obj), user],
-                )
+                    [collection_id, obj["id"], obj["type"], _version(obj), self._next_time(),
+                     json.dumps(obj), user],
+                )  # fmt: skip
                 added += 1
         return AddResult(added, duplicates, failed)
 
-    def _not_theirs(self, collection_id: str, obj: dict[str, Any], user: str | None) -> str | None:
-        """A new version must come from the member who pushed the first: any member may
-        push, but not over another's indicators. (created_by_ref is no proof: anyone who
-        pulled the object can copy it.) Versions stored before members were recorded
-        fall back to comparing created_by_ref."""
+    def _stored(self, collection_id: str, obj: dict[str, Any]) -> bool:
+        """Whether this version of the object is held already (the project's identity and
+        extension definitions, the TLP markings: every member's bundle carries them)."""
+        return bool(
+            self._con.execute(
+                "SELECT 1 FROM objects WHERE collection_id = ? AND id = ? AND version = ?",
+                [collection_id, obj["id"], _version(obj)],
+            ).fetchall()
+        )
+
+    def _not_theirs(
+        self,
+        collection_id: str,
+        obj: dict[str, Any],
+        user: str | None,
+        holders: Mapping[str, frozenset[str]],
+    ) -> str | None:
+        """A new version keeps the first's creator (STIX) and comes from the member who
+        pushed the first, or from a member bound to the identity the first speaks as:
+        any member may push, but not over another's indicators. (created_by_ref is no
+        proof: anyone who pulled the object can copy it.)"""
         rows = self._con.execute(
             "SELECT added_by, body FROM objects WHERE collection_id = ? AND id = ? "
             "ORDER BY date_added LIMIT 1",
@@ -185,11 +201,12 @@ class TaxiiStore:
         if not rows:
             return None
         owner, body = rows[0]
-        if owner is not None:
-            return None if owner == user else "a version of another member's object"
-        if json.loads(body).get("created_by_ref") != obj.get("created_by_ref"):
+        first = json.loads(body)
+        if _creator(first) != _creator(obj):
             return "a version of another producer's object"
-        return None
+        if _speaks_as_own(first, user, holders) or owner in (None, user):
+            return None  # None: stored before members were recorded; the creator decides
+        return "a version of another member's object"
 
     def page(
         self,
