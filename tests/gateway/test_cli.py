@@ -7,10 +7,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
+import yaml
 
 from distillguard.cli.gateway_cmd import check_identity
 from distillguard.cli.main import main
@@ -18,6 +20,7 @@ from distillguard.errors import UserError
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.identity import Identity
 from distillguard.verdicts import watch
+from distillguard.verdicts.policy import default_policy_text
 from distillguard.verdicts.store import StoreFileError
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
@@ -52,6 +55,37 @@ def test_mistakes_are_one_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+# (an action, settings changed in the default policy) -> the one line the gateway
+# refuses to start with.
+BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
+    ("degrade", {"max_tokens": "lots"}, "actions.degrade.max_tokens must be a positive whole"),
+    ("degrade", {"max_tokens": -100}, "actions.degrade.max_tokens must be a positive whole"),
+    ("degrade", {"thinking_budget": 1.5}, "actions.degrade.thinking_budget must be"),
+    ("degrade", {"tool_trace_chars": float("inf")}, "actions.degrade.tool_trace_chars must"),
+    ("throttle", {"per_minute": "many"}, "actions.throttle.per_minute must be a positive"),
+    ("throttle", {"burst": 0}, "actions.throttle.burst must be a positive number"),
+    ("reverify", {"webhook_timeout_ms": "soon"}, "actions.reverify.webhook_timeout_ms"),
+    ("degrade", {"openai_limit": "max_output_tokens"}, "valid names: max_completion_tokens"),
+]
+
+
+@pytest.mark.parametrize(("action", "settings", "message"), BAD_SETTINGS)
+def test_bad_action_settings_are_one_line(
+    action: str,
+    settings: dict[str, Any],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = yaml.safe_load(default_policy_text())
+    doc["actions"][action].update(settings)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(doc))
+    assert main([*GATEWAY, "--policy", str(policy)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 

@@ -211,12 +211,13 @@ def run_gateway(args: argparse.Namespace) -> int:
 
     host, port = listen_address(args.listen)
     settings = settings_from(args)
+    note = None
     if settings.upstream is not None:  # the guardrail endpoint is keyed: LiteLLM is in front
         note = check_identity(settings.identity, host, args.trusted_header)
-        if note is not None:
-            print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = Gateway(settings)
+    if note is not None:  # once it is sure to start: after the policy's settings are read
+        print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
           f"http://{host}:{port} -> {served}", flush=True)  # fmt: skip

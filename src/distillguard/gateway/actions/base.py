@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from distillguard.errors import ConfigError
 from distillguard.gateway.apis import ApiName, Refusal
 from distillguard.verdicts.model import Verdict
 
@@ -67,3 +69,18 @@ class Monitor(Passive):
 
     async def on_request(self, ctx: RequestContext) -> Refusal | None:
         return None
+
+
+def setting_number(
+    settings: dict[str, Any], action: str, name: str, default: float, *, whole: bool = False
+) -> float:
+    """A positive number from an action's policy settings, or a ConfigError naming it
+    (`actions.degrade.max_tokens must be ...`): a typo in a policy is one line at start,
+    never a traceback, nor a negative limit sent upstream."""
+    value = settings.get(name, default)
+    kind = "whole number" if whole else "number"
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    fits = number and math.isfinite(value) and value > 0
+    if not fits or (whole and value != int(value)):
+        raise ConfigError(f"actions.{action}.{name} must be a positive {kind}, not {value!r}")
+    return float(value)

@@ -14,7 +14,7 @@ from typing import Any
 
 from distillguard.errors import unknown_name_error
 from distillguard.gateway.actions import watermark
-from distillguard.gateway.actions.base import RequestContext, StreamFilter
+from distillguard.gateway.actions.base import RequestContext, StreamFilter, setting_number
 from distillguard.gateway.apis import ApiName, Refusal
 
 # What degrade does when the policy does not list its degradations; `watermark` needs a key,
@@ -44,10 +44,14 @@ class Degrade:
         for name in self.applied:
             if name not in DEGRADATIONS:
                 raise unknown_name_error("degradation", name, list(DEGRADATIONS))
-        self.max_tokens = int(settings.get("max_tokens", 2048))
-        self.thinking_budget = int(settings.get("thinking_budget", 1024))
+        self.max_tokens = int(setting_number(settings, self.name, "max_tokens", 2048, whole=True))
+        self.thinking_budget = int(
+            setting_number(settings, self.name, "thinking_budget", 1024, whole=True)
+        )
         self.summary = str(settings.get("reasoning_summary", "[reasoning withheld]"))
-        self.tool_trace_chars = int(settings.get("tool_trace_chars", 200))
+        self.tool_trace_chars = int(
+            setting_number(settings, self.name, "tool_trace_chars", 200, whole=True)
+        )
         self.key = watermark.load_key(settings) if "watermark" in self.applied else None
         # The field an OpenAI-style request that sets no limit gets: OpenAI's current one
         # by default; `max_tokens` for an upstream that reads only the older field.

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from distillguard.errors import ConfigError
-from distillguard.gateway.actions.base import Passive, RequestContext
+from distillguard.gateway.actions.base import Passive, RequestContext, setting_number
 from distillguard.gateway.apis import Refusal
 
 
@@ -53,7 +53,8 @@ class Throttle(Passive):
 
     def __init__(self, settings: dict[str, Any]) -> None:
         self.buckets = TokenBuckets(
-            float(settings.get("per_minute", 30)), float(settings.get("burst", 5))
+            setting_number(settings, self.name, "per_minute", 30),
+            setting_number(settings, self.name, "burst", 5),
         )
 
     async def on_request(self, ctx: RequestContext) -> Refusal | None:
