@@ -290,6 +290,26 @@ def test_over_http_a_bound_identity_is_its_members_alone(
     assert (accepted.success, accepted.failure) == (1, 0)
 
 
+def test_share_push_lists_what_the_server_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    store = TaxiiStore()
+    cid = store.add_collection("indicators")
+    hashes = {name: hash_password(PASSWORD, iterations=1000) for name in ("alice", "mallory")}
+    claimed = {**_note(1), "created_by_ref": ALICE}
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"type": "bundle", "objects": [claimed, _note(2)]}))
+    with uvicorn_serving(make_app(store, Users(hashes, {"alice": ALICE}))) as base:
+        url = f"{base}/api1/collections/{cid}/"
+        code = main(["share", "push", str(bundle), "--url", url, "--user", "mallory"])
+    store.close()
+    out, err = capsys.readouterr()
+    assert code == 2 and "share push: 1/2 objects accepted, 1 failed" in out
+    assert f"refused {claimed['id']}: created by another member's identity" in out
+    assert err.count("\n") == 1 and "refused 1 object(s)" in err
+
+
 @pytest.mark.parametrize(
     "doc",
     [

@@ -322,7 +322,8 @@ def _push(verbs: Subparsers) -> None:
         description="Send the objects of a STIX bundle (from 'share export', or the "
         "sightings of 'share match') to a collection of any TAXII 2.1 server, as --user, "
         f"with the password from ${PASSWORD_ENV}. Prints how many objects the server "
-        "accepted; exits 1 when it refused any.",
+        "accepted, and each object it refused with the server's reason; exits 2 when it "
+        "refused any.",
         examples=[
             (
                 "share a bundle through the community's server",
@@ -411,7 +412,11 @@ def run_push(args: argparse.Namespace) -> int:
     with TaxiiClient(args.url, args.user, _password()) as client:
         result = client.push(objects)
     print(f"share push: {result.success}/{result.total} objects accepted, {result.failure} failed")
-    return 0 if result.failure == 0 else 1
+    for object_id, why in result.failures:
+        print(f"  refused {object_id or '(no id)'}: {why}")
+    if result.failure:
+        raise UserError(f"the server refused {result.failure} object(s) (listed above)")
+    return 0
 
 
 def run_pull(args: argparse.Namespace) -> int:

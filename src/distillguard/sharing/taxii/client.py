@@ -25,6 +25,8 @@ class PushResult:
     success: int
     failure: int
     status_id: str
+    # (object id, the server's reason) for each refused object, as its status lists them
+    failures: tuple[tuple[str, str], ...] = ()
 
 
 class TaxiiClient:
@@ -69,6 +71,11 @@ class TaxiiClient:
             int(status.get("success_count", 0)),
             int(status.get("failure_count", 0)),
             str(status.get("id", "")),
+            tuple(
+                (str(f.get("id", "")), str(f.get("message", "")))
+                for f in status.get("failures") or []
+                if isinstance(f, dict)
+            ),
         )
 
     def pages(self, added_after: str | None = None, limit: int = 100) -> Iterator[list[Any]]:
