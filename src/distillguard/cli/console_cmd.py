@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.listen import check_free, listen_address, shown
 from distillguard.errors import UserError
 from distillguard.sharing import keys
 
@@ -172,9 +173,7 @@ def run_console(args: argparse.Namespace) -> int:
         raise UserError("--state is required: memory, a file path, or redis://HOST:PORT/DB")
     if args.findings is None or not (args.findings / "accounts.parquet").exists():
         raise UserError("--findings must name a detect output folder (with accounts.parquet)")
-    host, _, port = args.listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise UserError(f"--listen wants HOST:PORT, got {args.listen!r}")
+    host, port = listen_address(args.listen)
     home = console_home(args.state, args.home)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserError("--tls-cert and --tls-key go together: give both, or neither")
@@ -195,12 +194,15 @@ def run_console(args: argparse.Namespace) -> int:
             f"--role analyst --state {args.state}' first"
         )
     tls = bool(args.tls_cert and args.tls_key)
-    print(f"console: http{'s' if tls else ''}://{host}:{port}/ over {args.findings}", flush=True)
+    check_free(host, port)
+    print(
+        f"console: http{'s' if tls else ''}://{shown(host, port)}/ over {args.findings}", flush=True
+    )
     try:
         uvicorn.run(
             build_app(console, tls=tls),
             host=host,
-            port=int(port),
+            port=port,
             log_level="warning",
             ssl_certfile=args.tls_cert,
             ssl_keyfile=args.tls_key,

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.listen import check_free, listen_address, shown
 from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.settings import GatewaySettings
@@ -141,13 +142,6 @@ def register(subparsers: Subparsers) -> None:
     p.set_defaults(run=run_gateway)
 
 
-def listen_address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UserError(f"bad --listen {text!r}; use HOST:PORT")
-    return host, int(port)
-
-
 def check_identity(identity: Identity, host: str, trusted_header: bool) -> str | None:
     """A client that reaches the gateway directly must not name its own account. On
     loopback only this host's processes reach it, but a reverse proxy here may forward
@@ -214,13 +208,14 @@ def run_gateway(args: argparse.Namespace) -> int:
     note = None
     if settings.upstream is not None:  # the guardrail endpoint is keyed: LiteLLM is in front
         note = check_identity(settings.identity, host, args.trusted_header)
+    check_free(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = Gateway(settings)
     if note is not None:  # once it is sure to start: after the policy's settings are read
         print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
-          f"http://{host}:{port} -> {served}", flush=True)  # fmt: skip
+          f"http://{shown(host, port)} -> {served}", flush=True)  # fmt: skip
     # What is loaded by now (libraries, policy, store) lives as long as the process: kept
     # out of the cyclic collector, a full collection no longer walks it, which otherwise
     # stalls the event loop for 40-100 ms now and then (benchmarks/gateway, gc callbacks).

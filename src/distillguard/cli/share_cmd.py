@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.listen import check_free, checked_port
 from distillguard.errors import UserError
 from distillguard.sharing import keys, stix
 from distillguard.sharing.export import DEFAULT_PRODUCER, ExportOptions, export
@@ -398,12 +399,14 @@ def run_user(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    users = Users.load(args.users)  # before the store: a wrong path changes nothing
+    check_free(args.host, checked_port(args.port))
     store = TaxiiStore(args.store)
     for title in args.collection or ["indicators"]:
         cid = store.add_collection(title)
         print(f"collection {title}: /{API_ROOT}/collections/{cid}/", flush=True)
-    app = make_app(store, Users.load(args.users))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    print(f"share serve: http://{args.host}:{args.port}/taxii2/", flush=True)
+    uvicorn.run(make_app(store, users), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

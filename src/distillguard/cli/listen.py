@@ -1,0 +1,47 @@
+"""Where a server listens: the address checked, and the port tried, before it starts.
+
+uvicorn reports a port in use or an unknown host only after the server has printed that
+it is starting, as a log line and exit code 3; checked here first, each is the usual one
+line and exit code 2."""
+
+from __future__ import annotations
+
+import socket
+
+from distillguard.cli.failures import describe_os_error
+from distillguard.errors import UserError
+
+
+def listen_address(text: str, option: str = "--listen") -> tuple[str, int]:
+    """(host, port) of HOST:PORT; an IPv6 host may come in brackets ([::1]:8080)."""
+    host, _, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not host or not port.isdigit():
+        raise UserError(f"bad {option} {text!r}; use HOST:PORT")
+    return host, checked_port(int(port), option)
+
+
+def shown(host: str, port: int) -> str:
+    """HOST:PORT as a URL writes it: an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def checked_port(port: int, option: str = "--port") -> int:
+    if not 0 < port < 65536:
+        raise UserError(f"bad {option}: port {port} is not between 1 and 65535")
+    return port
+
+
+def check_free(host: str, port: int) -> None:
+    """Bind the address once, as the server will (address reuse on, as uvicorn sets it),
+    so that a host that does not resolve or a port another process holds is one line."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {describe_os_error(exc)}") from None
