@@ -60,7 +60,7 @@ def test_a_host_that_does_not_resolve_is_one_line() -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["gateway", "--upstream", "http://x", "--listen", "127.0.0.1:{port}"],
+        ["gateway", "--upstream", "http://x", "--state", "memory", "--listen", "127.0.0.1:{port}"],
         ["share", "serve", "--store", ":memory:", "--users", "{users}", "--port", "{port}"],
     ],
 )

@@ -85,7 +85,7 @@ def test_bad_action_settings_are_one_line(
     doc["actions"][action].update(settings)
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(doc))
-    assert main([*GATEWAY, "--policy", str(policy)]) == 2
+    assert main([*GATEWAY, "--state", "memory", "--policy", str(policy)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
