@@ -233,3 +233,24 @@ def test_a_store_that_is_down_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     assert main(["verdicts", "list", "--state", down]) == 2
     err = capsys.readouterr().err
     assert err.startswith("distillguard: error: verdict store:") and err.count("\n") == 1
+
+
+# (verdicts command, a mistyped STATE) -> the one line: a typo must not read as an empty store
+MISTYPED_STATES = [
+    (["verdicts", "list"], "{tmp}/verdict.jsonl", "no verdict store at"),
+    (["verdicts", "clear", "acct"], "{tmp}/nowhere/v.jsonl", "no verdict store at"),
+    (["verdicts", "list"], "redis:/x", "a Redis store is redis://HOST:PORT/DB"),
+    (["verdicts", "set", "a", "--action", "monitor", "--reason", "r"], "redis:x", "redis://"),
+]
+
+
+@pytest.mark.parametrize(("argv", "state", "message"), MISTYPED_STATES)
+def test_a_mistyped_state_is_one_line_and_creates_nothing(
+    argv: list[str], state: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.MonkeyPatch.context() as patched:
+        patched.chdir(tmp_path)
+        assert main([*argv, "--state", state.format(tmp=tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -324,7 +324,7 @@ def _findings_options(args: argparse.Namespace) -> FindingsOptions:
 
 def gateway_responses(state: str) -> dict[str, GatewayAction]:
     """The rung in force for each account in a verdict store, as findings carry it."""
-    store = open_store(state)
+    store = open_store(state, existing=True)
     try:
         return {
             v.subject: GatewayAction(v.action, v.created, v.source)

@@ -215,7 +215,8 @@ def run_gateway(args: argparse.Namespace) -> int:
         print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
-          f"http://{shown(host, port)} -> {served}", flush=True)  # fmt: skip
+          f"http://{shown(host, port)} -> {served}; verdicts from {args.state}",
+          flush=True)  # fmt: skip
     # What is loaded by now (libraries, policy, store) lives as long as the process: kept
     # out of the cyclic collector, a full collection no longer walks it, which otherwise
     # stalls the event loop for 40-100 ms now and then (benchmarks/gateway, gc callbacks).

@@ -22,7 +22,10 @@ from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.publish import publish
 from distillguard.verdicts.store import open_store
 
-STATE_HELP = "the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB"
+STATE_HELP = (
+    "the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB (list and "
+    "clear want a file that exists: a mistyped path is an error, not an empty store)"
+)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -225,7 +228,7 @@ def run_set(args: argparse.Namespace) -> int:
 
 def run_clear(args: argparse.Namespace) -> int:
     kind: SubjectKind = "cluster" if args.cluster else "account"
-    store = open_store(args.state)
+    store = open_store(args.state, existing=True)
     try:
         gone = store.clear(subject_key(args.subject, kind), args.source)
     finally:
@@ -235,7 +238,7 @@ def run_clear(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    store = open_store(args.state)
+    store = open_store(args.state, existing=True)
     try:
         verdicts = store.list()
     finally:

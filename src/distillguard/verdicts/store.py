@@ -89,8 +89,12 @@ def store_error(exc: BaseException) -> str | None:
     return f"verdict store: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
-def open_store(state: str) -> VerdictStore:
-    """The store a STATE string names: `memory`, `redis://HOST:PORT/DB`, or a file path."""
+def open_store(state: str, *, existing: bool = False) -> VerdictStore:
+    """The store a STATE string names: `memory`, `redis://HOST:PORT/DB`, or a file path;
+    `existing`: for a command that only reads or changes verdicts, a file path must hold
+    a store already (a mistyped path would otherwise read as an empty store)."""
+    if state.startswith("redis:") and not state.startswith("redis://"):
+        raise ConfigError(f"bad verdict store {state!r}: a Redis store is redis://HOST:PORT/DB")
     if state == "memory":
         from distillguard.verdicts.memory import MemoryStore
 
@@ -103,4 +107,9 @@ def open_store(state: str) -> VerdictStore:
         raise ConfigError(f"unknown verdict store {state!r}; valid: {', '.join(SCHEMES)}")
     from distillguard.verdicts.file_store import FileStore
 
+    if existing and not Path(state).exists():
+        raise ConfigError(
+            f"no verdict store at {state}: give the file that a gateway, watch or "
+            "'verdicts publish' uses"
+        )
     return FileStore(Path(state))
