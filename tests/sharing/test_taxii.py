@@ -136,7 +136,7 @@ def test_unknown_collection_and_object(served: tuple[str, str]) -> None:
     assert httpx.get(f"{base}/api2/collections/", auth=auth).status_code == 404
 
 
-ALICE = "identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"
+ALICE = "identity--a11ce000-0000-4000-8000-00000000000a"
 MALLORY = "identity--00000000-0000-4000-8000-00000000000b"
 
 
@@ -336,6 +336,31 @@ def test_the_default_producer_is_never_bound(
     shared = stix.producer(DEFAULT_PRODUCER).id
     assert main(["share", "user", "--users", str(users), "--identity", shared, "a"]) == 2
     assert "--producer NAME" in capsys.readouterr().err and not users.exists()
+
+
+def test_share_user_says_what_a_binding_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    users = str(tmp_path / "users.json")
+    assert main(["share", "user", "--users", users, "--identity", ALICE, "alice"]) == 0
+    assert main(["share", "user", "--users", users, "--identity", MALLORY, "bob"]) == 0
+    capsys.readouterr()
+    assert main(["share", "user", "--users", users, "--identity", ALICE, "bob"]) == 0
+    out = capsys.readouterr().out
+    assert f"bob was bound to {MALLORY}; no longer" in out
+    assert f"alice may publish as {ALICE} too" in out
+    assert main(["share", "user", "--users", users, "--identity", stix.PROJECT.id, "c"]) == 2
+    assert "the project's own identity" in capsys.readouterr().err
+
+
+def test_a_bad_added_after_is_one_line_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    argv = ["share", "pull", "--url", "http://127.0.0.1:9/c/", "--user", "u"]
+    assert main([*argv, "--out", str(tmp_path / "b.json"), "--added-after", "yesterday"]) == 2
+    assert "bad --added-after 'yesterday'" in capsys.readouterr().err
 
 
 def test_bound_identities_are_kept_in_lower_case(

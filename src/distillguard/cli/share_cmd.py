@@ -21,7 +21,7 @@ from distillguard.sharing.stix import TLP_LEVELS
 from distillguard.sharing.taxii.auth import Users, add_user
 from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import API_ROOT, make_app
-from distillguard.sharing.taxii.store import TaxiiStore
+from distillguard.sharing.taxii.store import TaxiiStore, parse_time
 
 
 def register(subparsers: Subparsers) -> None:
@@ -386,16 +386,30 @@ def _password() -> str:
 
 
 def run_user(args: argparse.Namespace) -> int:
-    shared = stix.producer(DEFAULT_PRODUCER).id
-    if args.identity and args.identity.lower() == shared:
-        raise UserError(
-            f"{args.identity} is the producer every member exports as without --producer: "
-            "export with --producer NAME and bind the identity it prints"
-        )
-    add_user(args.users, args.name, _password(), args.identity)
-    bound = f" (publishes as {args.identity})" if args.identity else ""
+    identity = args.identity.lower() if args.identity else None
+    if identity in _NEVER_BOUND:
+        raise UserError(f"{args.identity} is {_NEVER_BOUND[identity]}")
+    before = Users.load(args.users) if args.users.exists() else Users({})
+    add_user(args.users, args.name, _password(), identity)
+    bound = f" (publishes as {identity})" if identity else ""
     print(f"share user: {args.name} -> {args.users}{bound}")
+    was = before.identity_of(args.name)
+    if identity and was and was != identity:
+        print(f"share user: {args.name} was bound to {was}; no longer")
+    others = sorted(before.bound().get(identity or "", frozenset()) - {args.name})
+    if others:
+        print(f"share user: {', '.join(others)} may publish as {identity} too")
     return 0
+
+
+# Identities no member may own: every member's bundles carry them.
+_NEVER_BOUND = {
+    stix.producer(DEFAULT_PRODUCER).id: (
+        "the producer every member exports as without --producer: export with "
+        "--producer NAME and bind the identity it prints"
+    ),
+    stix.PROJECT.id: "the project's own identity, which every bundle carries",
+}
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -423,6 +437,13 @@ def run_push(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    if args.added_after:
+        try:
+            parse_time(args.added_after)
+        except ValueError:
+            raise UserError(
+                f"bad --added-after {args.added_after!r}: give a time such as 2026-11-01T00:00:00Z"
+            ) from None
     with TaxiiClient(args.url, args.user, _password()) as client:
         objects = client.pull(args.added_after)
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}

@@ -67,6 +67,10 @@ class Users:
         identities = {user: entry[1] for user, entry in parsed if entry and entry[1]}
         return cls(hashes, identities)
 
+    def identity_of(self, user: str) -> str | None:
+        """The STIX identity `user` is bound to, if any."""
+        return self._identities.get(user)
+
     def bound(self) -> dict[str, frozenset[str]]:
         """Each bound STIX identity and the members who may publish as it."""
         holders: dict[str, set[str]] = {}
