@@ -17,6 +17,7 @@ import yaml
 from distillguard.cli.gateway_cmd import check_identity
 from distillguard.cli.main import main
 from distillguard.errors import UserError
+from distillguard.gateway.actions.registry import build_action
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.identity import Identity
 from distillguard.verdicts import watch
@@ -70,7 +71,15 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("throttle", {"burst": 0}, "actions.throttle.burst must be a positive number"),
     ("reverify", {"webhook_timeout_ms": "soon"}, "actions.reverify.webhook_timeout_ms"),
     ("degrade", {"openai_limit": "max_output_tokens"}, "valid names: max_completion_tokens"),
+    ("degrade", {"max_tokens": 10**400}, "actions.degrade.max_tokens must be a positive whole"),
 ]
+
+
+# A number YAML reads as a string (PyYAML takes 1e3 for one) still counts as the number.
+@pytest.mark.parametrize(("value", "expected"), [("1e3", 1000), ("1024", 1024), (2048.0, 2048)])
+def test_action_numbers_yaml_reads_as_strings_count(value: object, expected: int) -> None:
+    degrade = build_action("degrade", {"max_tokens": value})
+    assert getattr(degrade, "max_tokens", None) == expected
 
 
 @pytest.mark.parametrize(("action", "settings", "message"), BAD_SETTINGS)

@@ -124,6 +124,7 @@ def test_degrade_caps_a_thinking_budget_sent_on_chat_completions(
         r = send(url, "openai", "dg-oc", thinking=thinking)
     assert r.status_code == 200
     sent = upstream.seen("dg-oc")[0]["body"]
-    # The default policy caps max_tokens at 1,024, leaving no room for the least budget
-    # Anthropic accepts (1,024, below max_tokens): thinking is turned off.
-    assert sent["max_tokens"] == 1024 and sent["thinking"] == {"type": "disabled"}
+    # The request set no limit: the default policy gives it max_completion_tokens 1,024
+    # (Anthropic's OpenAI-compatible endpoint reads it), leaving no room for the least
+    # budget Anthropic accepts (1,024, below the limit): thinking is turned off.
+    assert sent["max_completion_tokens"] == 1024 and sent["thinking"] == {"type": "disabled"}

@@ -20,7 +20,7 @@ from distillguard.sharing.taxii import MEDIA_TYPE
 from distillguard.sharing.taxii.auth import Users, hash_password
 from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import make_app
-from distillguard.sharing.taxii.store import TaxiiStore
+from distillguard.sharing.taxii.store import SERVER, TaxiiStore
 from tests.sharing.conftest import World
 from tests.sharing.servers import (
     MEDALLION_COLLECTION,
@@ -264,6 +264,35 @@ def test_what_every_bundle_carries_is_a_duplicate_not_a_failure() -> None:
     assert store.add(cid, shared, "alice").added == 2
     again = store.add(cid, shared, "bob")
     assert (again.added, again.duplicates, again.failed) == (0, 2, [])
+    store.close()
+
+
+def test_another_body_under_a_held_version_is_refused_not_a_duplicate() -> None:
+    """The server holds the objects every bundle carries from its start: a member who
+    sends TLP:RED's id with TLP:CLEAR's body is refused, and TLP:RED stays what it is."""
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    assert store.add(cid, stix.common_objects(), SERVER).added == len(stix.common_objects())
+    red = json.loads(stix.tlp_marking("red").serialize())
+    fake = {**red, "name": "TLP:CLEAR"}
+    result = store.add(cid, [fake, red], "mallory")
+    assert result.failed == [(red["id"], "another body for a version already held")]
+    assert result.duplicates == 1
+    assert store.page(cid, added_after=None, limit=10, object_id=red["id"]).objects == [red]
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {**_note(8), "id": "note--ABCDEF00-0000-4000-8000-000000000008"},
+        {**_note(9), "type": "Note"},
+    ],
+)
+def test_ids_and_types_in_capitals_are_refused(obj: dict[str, Any]) -> None:
+    store = TaxiiStore()
+    cid = store.add_collection("c")
+    assert store.add(cid, [obj], "alice").failed[0][1].startswith("an id or type in capitals")
     store.close()
 
 

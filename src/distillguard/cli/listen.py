@@ -33,15 +33,20 @@ def checked_port(port: int, option: str = "--port") -> int:
 
 
 def check_free(host: str, port: int) -> None:
-    """Bind the address once, as the server will (address reuse on, as uvicorn sets it),
-    so that a host that does not resolve or a port another process holds is one line."""
+    """Bind each address the host resolves to once, as the server will (address reuse
+    on and IPv6 sockets IPv6-only, as uvicorn sets them), so that a host that does not
+    resolve or a port another process holds is one line."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as exc:
-        raise UserError(f"cannot listen on {host}: {exc.strerror}") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise UserError(f"cannot listen on {host}:{port}: {describe_os_error(exc)}") from None
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: a name like a..b
+        raise UserError(f"cannot listen on {host}: {getattr(exc, 'strerror', exc)}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                where = shown(host, port)
+                raise UserError(f"cannot listen on {where}: {describe_os_error(exc)}") from None

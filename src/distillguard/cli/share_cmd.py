@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from distillguard.cli.common import Subparsers, add_command
-from distillguard.cli.listen import check_free, checked_port
+from distillguard.cli.listen import check_free, checked_port, shown
 from distillguard.errors import UserError
 from distillguard.sharing import keys, stix
 from distillguard.sharing.export import DEFAULT_PRODUCER, ExportOptions, export
@@ -21,7 +21,7 @@ from distillguard.sharing.stix import TLP_LEVELS
 from distillguard.sharing.taxii.auth import Users, add_user
 from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import API_ROOT, make_app
-from distillguard.sharing.taxii.store import TaxiiStore, parse_time
+from distillguard.sharing.taxii.store import SERVER, TaxiiStore, parse_time
 
 
 def register(subparsers: Subparsers) -> None:
@@ -418,8 +418,9 @@ def run_serve(args: argparse.Namespace) -> int:
     store = TaxiiStore(args.store)
     for title in args.collection or ["indicators"]:
         cid = store.add_collection(title)
+        store.add(cid, stix.common_objects(), SERVER)  # a duplicate after the first start
         print(f"collection {title}: /{API_ROOT}/collections/{cid}/", flush=True)
-    print(f"share serve: http://{args.host}:{args.port}/taxii2/", flush=True)
+    print(f"share serve: http://{shown(args.host, args.port)}/taxii2/", flush=True)
     uvicorn.run(make_app(store, users), host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -429,8 +430,8 @@ def run_push(args: argparse.Namespace) -> int:
     with TaxiiClient(args.url, args.user, _password()) as client:
         result = client.push(objects)
     print(f"share push: {result.success}/{result.total} objects accepted, {result.failure} failed")
-    for object_id, why in result.failures:
-        print(f"  refused {object_id or '(no id)'}: {why}")
+    for object_id, why in result.failures:  # the server's words: no terminal controls
+        print(f"  refused {_printable(object_id) or '(no id)'}: {_printable(why)}")
     if result.failure:
         raise UserError(f"the server refused {result.failure} object(s) (listed above)")
     return 0
@@ -450,6 +451,10 @@ def run_pull(args: argparse.Namespace) -> int:
     args.out.write_text(json.dumps(bundle, indent=2))
     print(f"share pull: {len(objects)} objects -> {args.out}")
     return 0
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _bundle_objects(path: Path) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ definitions have fixed ids, so every producer's bundles carry the same declarati
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -80,6 +81,14 @@ def tlp_marking(level: str) -> stix2.MarkingDefinition:
         name=f"TLP:{level.upper()}",
         extensions={_TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level}},
     )
+
+
+def common_objects() -> list[dict[str, Any]]:
+    """What every bundle carries whoever made it: the project's identity, its extension
+    definitions and the TLP markings, as JSON objects (a TAXII server holds them from its
+    start, so no member can push a different body under their ids first)."""
+    fixed = [PROJECT, PROPERTIES, FINGERPRINT_SCO, *(tlp_marking(t) for t in TLP_LEVELS)]
+    return [dict(json.loads(o.serialize())) for o in fixed]
 
 
 def producer(name: str) -> stix2.Identity:

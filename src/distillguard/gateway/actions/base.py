@@ -76,11 +76,15 @@ def setting_number(
 ) -> float:
     """A positive number from an action's policy settings, or a ConfigError naming it
     (`actions.degrade.max_tokens must be ...`): a typo in a policy is one line at start,
-    never a traceback, nor a negative limit sent upstream."""
+    never a traceback, nor a negative limit sent upstream. A number YAML reads as a string
+    (PyYAML takes 1e3 for one) counts as the number."""
     value = settings.get(name, default)
     kind = "whole number" if whole else "number"
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    fits = number and math.isfinite(value) and value > 0
-    if not fits or (whole and value != int(value)):
+    try:
+        number = float(value) if isinstance(value, int | float | str) else math.nan
+    except (ValueError, OverflowError):
+        number = math.nan
+    fits = math.isfinite(number) and number > 0 and not isinstance(value, bool)
+    if not fits or (whole and number != int(number)):
         raise ConfigError(f"actions.{action}.{name} must be a positive {kind}, not {value!r}")
-    return float(value)
+    return number

@@ -31,6 +31,11 @@ ALTER TABLE objects ADD COLUMN IF NOT EXISTS added_by VARCHAR;
 """
 
 
+# Who added the objects the server holds from its start (stix.common_objects): a Basic
+# auth user name never holds a colon, so no member can be this one.
+SERVER = "server:"
+
+
 @dataclass(frozen=True)
 class Page:
     objects: list[dict[str, Any]]
@@ -62,6 +67,8 @@ def _malformed(obj: Any) -> str | None:
     kind, _, uid = str(obj["id"]).partition("--")
     if not _UUID.fullmatch(uid):  # uuid.UUID would take braces, a urn: or no hyphens
         return "an id that is not TYPE--UUID"
+    if str(obj["id"]) != str(obj["id"]).lower() or str(obj["type"]) != str(obj["type"]).lower():
+        return "an id or type in capitals (STIX writes them in lower case)"
     if kind != obj["type"]:
         return "an id of another type"
     creator = obj.get("created_by_ref")
@@ -155,9 +162,12 @@ class TaxiiStore:
         with self._lock:
             for obj in objects:
                 problem = _malformed(obj) or _speaks_as_another(obj, user, holders)
-                if not problem and self._stored(collection_id, obj):
+                held = None if problem else self._held(collection_id, obj)
+                if held == obj:
                     duplicates += 1  # a copy of a version already held: nothing to check
                     continue
+                if held is not None:  # the first body of a version stands, whoever sent it
+                    problem = "another body for a version already held"
                 problem = problem or self._not_theirs(collection_id, obj, user, holders)
                 if problem:
                     failed.append(
@@ -172,15 +182,14 @@ class TaxiiStore:
                 added += 1
         return AddResult(added, duplicates, failed)
 
-    def _stored(self, collection_id: str, obj: dict[str, Any]) -> bool:
-        """Whether this version of the object is held already (the project's identity and
-        extension definitions, the TLP markings: every member's bundle carries them)."""
-        return bool(
-            self._con.execute(
-                "SELECT 1 FROM objects WHERE collection_id = ? AND id = ? AND version = ?",
-                [collection_id, obj["id"], _version(obj)],
-            ).fetchall()
-        )
+    def _held(self, collection_id: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The body held for this version of the object, if any (the project's identity
+        and extension definitions, the TLP markings: every member's bundle carries them)."""
+        rows = self._con.execute(
+            "SELECT body FROM objects WHERE collection_id = ? AND id = ? AND version = ?",
+            [collection_id, obj["id"], _version(obj)],
+        ).fetchall()
+        return dict(json.loads(rows[0][0])) if rows else None
 
     def _not_theirs(
         self,
