@@ -15,7 +15,6 @@ from taxii2client.v21 import ApiRoot, Server, as_pages
 from distillguard.cli.main import main
 from distillguard.errors import UserError
 from distillguard.sharing import stix
-from distillguard.sharing.export import DEFAULT_PRODUCER
 from distillguard.sharing.taxii import MEDIA_TYPE
 from distillguard.sharing.taxii.auth import Users, hash_password
 from distillguard.sharing.taxii.client import TaxiiClient
@@ -362,7 +361,7 @@ def test_the_default_producer_is_never_bound(
     the others' bundles would be refused; bound to two, they could speak as each other."""
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
     users = tmp_path / "users.json"
-    shared = stix.producer(DEFAULT_PRODUCER).id
+    shared = stix.producer(stix.DEFAULT_PRODUCER).id
     assert main(["share", "user", "--users", str(users), "--identity", shared, "a"]) == 2
     assert "--producer NAME" in capsys.readouterr().err and not users.exists()
 
@@ -381,6 +380,16 @@ def test_share_user_says_what_a_binding_changes(
     assert f"alice may publish as {ALICE} too" in out
     assert main(["share", "user", "--users", users, "--identity", stix.PROJECT.id, "c"]) == 2
     assert "the project's own identity" in capsys.readouterr().err
+
+
+def test_a_users_file_binding_an_identity_every_bundle_carries_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Written by hand, or before share user refused it: the server will not start."""
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps({"a": {"hash": "h", "identity": stix.PROJECT.id}}))
+    with pytest.raises(UserError, match="the project's own identity"):
+        Users.load(path)
 
 
 def test_a_bad_added_after_is_one_line_before_any_request(

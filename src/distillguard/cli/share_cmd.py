@@ -15,7 +15,7 @@ from distillguard.cli.common import Subparsers, add_command
 from distillguard.cli.listen import check_free, checked_port, shown
 from distillguard.errors import UserError
 from distillguard.sharing import keys, stix
-from distillguard.sharing.export import DEFAULT_PRODUCER, ExportOptions, export
+from distillguard.sharing.export import ExportOptions, export
 from distillguard.sharing.findings import match_lake
 from distillguard.sharing.stix import TLP_LEVELS
 from distillguard.sharing.taxii.auth import Users, add_user
@@ -387,8 +387,6 @@ def _password() -> str:
 
 def run_user(args: argparse.Namespace) -> int:
     identity = args.identity.lower() if args.identity else None
-    if identity in _NEVER_BOUND:
-        raise UserError(f"{args.identity} is {_NEVER_BOUND[identity]}")
     before = Users.load(args.users) if args.users.exists() else Users({})
     add_user(args.users, args.name, _password(), identity)
     bound = f" (publishes as {identity})" if identity else ""
@@ -400,16 +398,6 @@ def run_user(args: argparse.Namespace) -> int:
     if others:
         print(f"share user: {', '.join(others)} may publish as {identity} too")
     return 0
-
-
-# Identities no member may own: every member's bundles carry them.
-_NEVER_BOUND = {
-    stix.producer(DEFAULT_PRODUCER).id: (
-        "the producer every member exports as without --producer: export with "
-        "--producer NAME and bind the identity it prints"
-    ),
-    stix.PROJECT.id: "the project's own identity, which every bundle carries",
-}
 
 
 def run_serve(args: argparse.Namespace) -> int:

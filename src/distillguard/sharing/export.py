@@ -29,13 +29,9 @@ PHASES = {"payment": "account-setup", "signup_network": "account-setup", "client
 PHASES.update(exit_network="access")
 
 
-# The producer a bundle names without --producer: every member's, so never one to bind.
-DEFAULT_PRODUCER = "distillguard producer"
-
-
 @dataclass(frozen=True)
 class ExportOptions:
-    producer: str = DEFAULT_PRODUCER
+    producer: str = stix.DEFAULT_PRODUCER
     tlp: str = "amber"
     valid_days: int = 30  # indicators stay valid this long after last seen
     selection: Selection = field(default_factory=Selection)

@@ -19,6 +19,8 @@ import stix2
 from distillguard.errors import ConfigError
 
 SCO_TYPE = "x-distillguard-fingerprint"
+# The producer a bundle names without --producer: every member's, so never one to bind.
+DEFAULT_PRODUCER = "distillguard producer"
 KILL_CHAIN = "distillguard-distillation"
 _CREATED = "2026-02-01T00:00:00.000Z"
 _SCHEMA = "https://github.com/distillguard/distillguard/blob/main/README.md#indicator-sharing"

@@ -20,8 +20,17 @@ import threading
 from pathlib import Path
 
 from distillguard.errors import UserError
+from distillguard.sharing import stix
 
 ITERATIONS = 200_000
+# Identities no member may own, with why: every member's bundles carry them.
+NEVER_BOUND = {
+    stix.producer(stix.DEFAULT_PRODUCER).id: (
+        "the producer every member exports as without --producer: export with "
+        "--producer NAME and bind the identity it prints"
+    ),
+    stix.PROJECT.id: "the project's own identity, which every bundle carries",
+}
 IDENTITY = re.compile(
     r"identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )
@@ -63,6 +72,9 @@ class Users:
         parsed = [(user, _entry(value)) for user, value in entries]
         if not isinstance(doc, dict) or any(entry is None for _, entry in parsed):
             raise UserError(f"{path} is not a users file (JSON of user to password hash)")
+        for user, entry in parsed:
+            if entry and entry[1] in NEVER_BOUND:
+                raise UserError(f"{path}: {user} is bound to {entry[1]}, {NEVER_BOUND[entry[1]]}")
         hashes = {user: entry[0] for user, entry in parsed if entry}
         identities = {user: entry[1] for user, entry in parsed if entry and entry[1]}
         return cls(hashes, identities)
@@ -118,6 +130,8 @@ def add_user(path: Path, user: str, password: str, identity: str | None = None) 
     bound to `identity` if given (a user bound before keeps its identity)."""
     if identity is not None and not IDENTITY.fullmatch(identity):
         raise UserError(f"bad identity {identity!r}: a STIX id, identity--UUID")
+    if identity is not None and identity.lower() in NEVER_BOUND:
+        raise UserError(f"{identity} is {NEVER_BOUND[identity.lower()]}")
     doc = json.loads(path.read_text()) if path.exists() else {}
     before = _entry(doc.get(user)) if user in doc else None
     identity = identity.lower() if identity else (before[1] if before else None)
