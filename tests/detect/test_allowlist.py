@@ -83,7 +83,8 @@ def test_entries_round_trip_through_the_file(tmp_path: Path) -> None:
     append_allowlist(path, entry)
     append_allowlist(path, _entry({"cot"}))
     assert load_allowlist(path) == [entry, _entry({"cot"})]
-    assert load_allowlist(tmp_path / "none.jsonl") == []
+    with pytest.raises(UserError, match="no allowlist at"):  # a typo must not flag again
+        load_allowlist(tmp_path / "none.jsonl")
 
 
 GOOD = '"account_id": "a1", "created": "2026-02-01T00:00:00+00:00"'

@@ -167,8 +167,9 @@ def register(subparsers: Subparsers) -> None:
         "--allowlist",
         type=Path,
         metavar="FILE",
-        help="dismissals written by the console: an account dismissed for the same evidence "
-        "is not flagged again while the entry lives",
+        help="dismissals written by the console (HOME/allowlist.jsonl, there from its first "
+        "start): an account dismissed for the same evidence is not flagged again while the "
+        "entry lives; a missing file is an error, not an empty list",
     )
     p.add_argument(
         "--responses",

@@ -381,6 +381,7 @@ def open_console(
     run = read_run(findings)
     lake = lake or (Path(run["lake"]) if run.get("lake") else None)
     cases = CaseStore(private_home(home) / "cases.duckdb")
+    (home / "allowlist.jsonl").touch()  # there from the start: detect --allowlist reads it
     cases.load(findings)
     evidence = load_evidence(findings)
     for folder in matches:

@@ -74,9 +74,10 @@ class Suppression:
 
 
 def load_allowlist(path: Path) -> list[AllowEntry]:
-    """Entries from a JSON-lines file; a bad line is a one-line error naming it."""
+    """Entries from a JSON-lines file; a bad line, or no file (a mistyped path would
+    flag every dismissed account again), is a one-line error naming it."""
     if not path.exists():
-        return []
+        raise UserError(f"no allowlist at {path} (the console keeps it as HOME/allowlist.jsonl)")
     entries = []
     for number, line in enumerate(path.read_bytes().splitlines(), start=1):
         if not line.strip():

@@ -109,13 +109,27 @@ def _lake(
     if _is_lake(paths):
         finish_interrupted(Lake(paths[0]))
         return Lake(paths[0]), None
+    _refuse_outputs(paths)
     lake = Lake(out / "lake")
     try:
-        return lake, ingest(paths, lake.root, accounts)
+        ingested = ingest(paths, lake.root, accounts)
     except UnreadableFilesError as exc:  # its lake is the unpublished one: say what to fix
         unreadable = "; ".join(exc.summary.unreadable)
         message = f"detect did not run, input file(s) could not be read: {unreadable}"
         raise UserError(message) from None
+    if ingested.kept == 0 and ingested.quarantined > 0:  # else every open finding closes
+        raise UserError(
+            f"detect did not run: none of the {ingested.quarantined:,} rows in "
+            f"{', '.join(map(str, paths))} is an exchange (give a lake or request logs)"
+        )
+    return lake, ingested
+
+
+def _refuse_outputs(paths: list[Path]) -> None:
+    """A detect output given as input would be read as logs, every row quarantined."""
+    for path in paths:
+        if (path / "run.json").is_file() and (path / "accounts.parquet").is_file():
+            raise UserError(f"{path} is a detect output, not a lake: give the lake it ran on")
 
 
 def detect(
