@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from distillguard.errors import UserError
 from distillguard.ingest.pipeline import ingest
 from distillguard.verdicts.file_store import FileStore
 from distillguard.verdicts.store import StoreFileError
@@ -194,3 +195,16 @@ def test_a_disk_that_fills_mid_line_leaves_no_half_line(
     store.set(verdict("hl-3", "block_account"))
     reader = FileStore(state)
     assert [v.subject for v in reader.list()] == ["hl-1", "hl-3"] and reader.corrupt_rows == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"account_id": "a1", "tier": "free"}\n', b"PAR1\x15\x04\x15\x00\n", b"not json\n"],
+)
+def test_a_file_that_is_not_a_verdict_log_is_refused(tmp_path: Path, content: bytes) -> None:
+    """An accounts table or a Parquet file given as STATE: refused, not appended to."""
+    state = tmp_path / "accounts.jsonl"
+    state.write_bytes(content)
+    with pytest.raises(UserError, match="is not a verdict log"):
+        FileStore(state)
+    assert state.read_bytes() == content

@@ -36,6 +36,7 @@ class FileStore:
             raise UserError(f"verdict state {path} is a directory; give a file path")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
+        _check_is_log(path)
         self.corrupt_rows = 0
         self._by_key: dict[str, dict[str, Verdict]] = {}
         self._changes: list[Change] = []
@@ -121,6 +122,20 @@ class FileStore:
 
     def close(self) -> None:
         """Nothing held open between calls."""
+
+
+def _check_is_log(path: Path) -> None:
+    """Refuse a file whose first line is not shaped as a verdict change (an accounts
+    table, a Parquet file): its rows would be skipped one by one, and set would append to
+    it. A change that is only corrupt (an op and a key) is still skipped and counted."""
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 16)
+    try:
+        row = orjson.loads(first) if first.strip() else {"op": "", "key": ""}
+    except orjson.JSONDecodeError:
+        row = None
+    if not (isinstance(row, dict) and "op" in row and "key" in row):
+        raise UserError(f"{path} is not a verdict log: its first line is not a verdict change")
 
 
 @contextlib.contextmanager
