@@ -6,6 +6,7 @@ import errno
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import yaml
 
 from distillguard.cli.gateway_cmd import check_identity
 from distillguard.cli.main import main
+from distillguard.detect.allowlist import AllowEntry, append_allowlist
+from distillguard.detect.run import detect
 from distillguard.errors import UserError
 from distillguard.gateway.actions.registry import build_action
 from distillguard.gateway.exchange_log import ExchangeLog
@@ -235,6 +238,36 @@ def test_watch_goes_on_when_the_verdict_file_fails(
                    "publishing again next tick"] * 2  # fmt: skip
     assert main([*argv, "--ticks", "1"]) == 0
     assert "verdicts:" in capsys.readouterr().out
+
+
+def test_watch_reads_the_console_dismissals_at_every_tick(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What detect is given, watched (detect itself lifts dismissed flags: see
+    tests/detect/test_allowlist.py); a dismissal added between ticks reaches the next."""
+    allowlist = tmp_path / "allowlist.jsonl"
+    (tmp_path / "inbox").mkdir()
+    argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox")]
+    argv += ["--state", "memory", "--every", "0.01", "--allowlist", str(allowlist)]
+    assert main([*argv, "--ticks", "1"]) == 2  # no such file yet: a typo is one line
+    assert "no allowlist at" in capsys.readouterr().err
+    allowlist.touch()
+    seen: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        seen.append(len(kwargs["allowlist"]))
+        append_allowlist(allowlist, AllowEntry("a", "fp", frozenset(), "alice", datetime.now(UTC)))
+        return detect(*args, **kwargs)
+
+    for n in (1, 2):
+        log = ExchangeLog(tmp_path / "inbox" / str(n))  # a new file for each tick
+        log.write_one({"request_id": f"r{n}", "ts": f"2026-02-02T1{n}:00:00Z", "account_id": "a",
+                       "model": "m", "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+        log.close()
+        with monkeypatch.context() as patched:
+            patched.setattr(watch, "detect", counting)
+            assert main([*argv, "--ticks", "1"]) == 0
+    assert seen == [0, 1]
 
 
 def test_a_store_that_is_down_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
 from distillguard.cli.failures import describe_os_error
+from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import StoreFileError, open_store, store_error
@@ -59,6 +60,14 @@ def register(subparsers: Subparsers) -> None:
         help="an accounts table (JSONL or Parquet; repeat for several) ingested with the logs",
     )
     p.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="the console's dismissals (HOME/allowlist.jsonl), read again at every tick: a "
+        "dismissed account is not flagged again for the same evidence, so its verdict is "
+        "not published again",
+    )
+    p.add_argument(
         "--policy",
         type=Path,
         metavar="FILE",
@@ -77,8 +86,15 @@ def run_watch(args: argparse.Namespace) -> int:
     if args.every <= 0 or (args.ticks is not None and args.ticks < 1):
         raise UserError("--every must be positive and --ticks at least 1")
     store = open_store(args.state)
+    if args.allowlist is not None:
+        load_allowlist(args.allowlist)  # a typo is one line now, not at the first tick
     watcher = Watcher(
-        args.lake, args.inbox, store, load_policy(args.policy), accounts=args.accounts
+        args.lake,
+        args.inbox,
+        store,
+        load_policy(args.policy),
+        accounts=args.accounts,
+        allowlist=args.allowlist,
     )
     done = 0
     try:

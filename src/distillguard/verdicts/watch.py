@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 
+from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import detect
 from distillguard.ingest.pipeline import ingest
@@ -49,9 +50,11 @@ class Watcher:
         *,
         accounts: list[Path] | None = None,
         config: DetectConfig | None = None,
+        allowlist: Path | None = None,
     ) -> None:
         self.lake, self.inbox, self.store, self.policy = lake, inbox, store, policy
         self.accounts = accounts or []
+        self.allowlist = allowlist  # read at every tick: the console adds to it
         self.config = config or DetectConfig()
         self.out = lake / "watch-detect"
         self._seen_path = lake / "watch-ingested.json"
@@ -83,7 +86,8 @@ class Watcher:
             kept, quarantined = ingested.kept, ingested.quarantined
             self._unpublished.touch()  # before the files count as seen
             self._mark_seen(files)
-        summary = detect([self.lake], self.out, config=self.config)
+        dismissed = load_allowlist(self.allowlist) if self.allowlist else None
+        summary = detect([self.lake], self.out, config=self.config, allowlist=dismissed)
         published = publish(self.out, self.store, self.policy, self.lake)
         self._unpublished.unlink(missing_ok=True)
         flagged = sum(a.flagged for a in summary.accounts)
