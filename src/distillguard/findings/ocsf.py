@@ -29,7 +29,11 @@ SEVERITIES = {1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical
 CONFIDENCES = {1: "Low", 2: "Medium", 3: "High"}
 RISK_LEVELS = {0: "Info", 1: "Low", 2: "Medium", 3: "High", 4: "Critical"}
 ANALYTICS = {
-    "account": "distillguard account score: a noisy-OR of per-account evidence rules",
+    "account": (
+        "distillguard account score: the learned combiner's probability from the account's "
+        "own, cohort and content features at its linking ticks (with --decide-by rules, "
+        "a noisy-OR of per-account evidence rules)"
+    ),
     "cluster": "distillguard cluster score: linked accounts, dense blocks and shared keys",
 }
 
