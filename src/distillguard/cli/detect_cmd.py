@@ -237,7 +237,8 @@ def register(subparsers: Subparsers) -> None:
         required=True,
         type=Path,
         metavar="PATH",
-        help="the labels table (Parquet or JSONL), or the simulate folder holding labels.parquet",
+        help="the labels table (Parquet or JSONL), or the simulate folder holding it "
+        "(labels.parquet, labels.jsonl.gz or labels.jsonl, as simulate --format wrote it)",
     )
     add_json_flag(e, "the metrics")
     e.set_defaults(run=run_evaluate)

@@ -58,9 +58,16 @@ class Metrics:
         return json.dumps(asdict(self), indent=2)
 
 
+# What `simulate --out DIR` names its labels, by --format: a folder is searched for these.
+LABEL_FILES = ("labels.parquet", "labels.jsonl.gz", "labels.jsonl")
+
+
 def _labels_sql(path: Path) -> str:
     if path.is_dir():
-        path = path / "labels.parquet"
+        found = [path / name for name in LABEL_FILES if (path / name).exists()]
+        if not found:
+            raise UserError(f"labels not found in {path} (looked for {', '.join(LABEL_FILES)})")
+        path = found[0]
     if not path.exists():
         raise UserError(f"labels not found: {path}")
     reader = "read_json_auto" if ".jsonl" in path.name else "read_parquet"
