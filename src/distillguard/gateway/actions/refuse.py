@@ -43,7 +43,7 @@ class Reverify(Passive):
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError("reverify needs a url (http:// or https://) in the policy")
         self.webhook = settings.get("webhook")
-        self.timeout_s = setting_number(settings, "reverify", "webhook_timeout_ms", 1000) / 1000
+        self.timeout_s = setting_number(settings, self.name, "webhook_timeout_ms", 1000) / 1000
         self._client: httpx.AsyncClient | None = None
         self._pending: set[asyncio.Task[None]] = set()
 

@@ -14,13 +14,13 @@ import binascii
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import threading
 from pathlib import Path
 
 from distillguard.errors import UserError
 from distillguard.sharing import stix
+from distillguard.sharing.taxii.store import IDENTITY
 
 ITERATIONS = 200_000
 # Identities no member may own, with why: every member's bundles carry them.
@@ -31,9 +31,6 @@ NEVER_BOUND = {
     ),
     stix.PROJECT.id: "the project's own identity, which every bundle carries",
 }
-IDENTITY = re.compile(
-    r"identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
-)
 
 
 def hash_password(password: str, iterations: int = ITERATIONS) -> str:
@@ -57,6 +54,11 @@ class Users:
     def __init__(self, hashes: dict[str, str], identities: dict[str, str] | None = None) -> None:
         self._hashes = hashes
         self._identities = identities or {}  # user -> the STIX identity it is bound to
+        holders: dict[str, set[str]] = {}
+        for user, identity in self._identities.items():
+            holders.setdefault(identity, set()).add(user)
+        # The file is read once: every push is checked against the same bindings.
+        self._bound = {identity: frozenset(users) for identity, users in holders.items()}
         self._verified: set[str] = set()
         self._lock = threading.Lock()
 
@@ -85,10 +87,7 @@ class Users:
 
     def bound(self) -> dict[str, frozenset[str]]:
         """Each bound STIX identity and the members who may publish as it."""
-        holders: dict[str, set[str]] = {}
-        for user, identity in self._identities.items():
-            holders.setdefault(identity, set()).add(user)
-        return {identity: frozenset(users) for identity, users in holders.items()}
+        return dict(self._bound)
 
     def check_header(self, header: str | None) -> str | None:
         """The user a Basic `Authorization` header proves, or None."""

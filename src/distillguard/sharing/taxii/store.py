@@ -20,7 +20,7 @@ from typing import Any
 from distillguard.store.duck import connect_utc
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-_IDENTITY = re.compile("identity--" + _UUID.pattern, re.IGNORECASE)
+IDENTITY = re.compile("identity--" + _UUID.pattern, re.IGNORECASE)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
   id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR);
@@ -72,7 +72,7 @@ def _malformed(obj: Any) -> str | None:
     if kind != obj["type"]:
         return "an id of another type"
     creator = obj.get("created_by_ref")
-    if creator is not None and not (isinstance(creator, str) and _IDENTITY.fullmatch(creator)):
+    if creator is not None and not (isinstance(creator, str) and IDENTITY.fullmatch(creator)):
         return "a created_by_ref that is not identity--UUID"
     return None
 
