@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,19 @@ def test_education_research_and_startup_signups_are_reverified_first(tmp_path: P
     assert actions["mid"] == "reverify"  # degrade without the tier
     assert actions["hi"] == "block_account"  # a score this high is blocked whatever the tier
     assert {v.subject: v.action for v in detector_verdicts(out, load_policy())}["mid"] == "degrade"
+
+
+def test_list_marks_cut_reasons_and_json_prints_them_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = str(tmp_path / "v.jsonl")
+    reason = "case 118: " + "the account swept the whole benchmark " * 3 + "END"
+    argv = ["verdicts", "set", "acct_1", "--action", "degrade", "--reason", reason]
+    assert main([*argv, "--state", state]) == 0
+    capsys.readouterr()
+    assert main(["verdicts", "list", "--state", state]) == 0
+    table = capsys.readouterr().out
+    assert "…" in table and "END" not in table
+    assert main(["verdicts", "list", "--state", state, "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["subject"], r["reason"]) for r in rows] == [("acct_1", reason)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -26,6 +27,7 @@ STATE_HELP = (
     "the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB (list and "
     "clear want a file that exists: a mistyped path is an error, not an empty store)"
 )
+REASON_WIDTH = 60  # the table's reason column; --json prints reasons whole
 
 
 def register(subparsers: Subparsers) -> None:
@@ -190,9 +192,14 @@ def _register_list(sub: Subparsers) -> None:
         summary="the verdicts in force",
         description="Print a table with the verdict that applies now to each subject (an "
         "analyst's outranks the detector's; expired ones are left out): subject, action, "
-        "source, expiry, reason and the evidence it rests on.",
+        "source, expiry, reason and the evidence it rests on. Long reasons end in an "
+        "ellipsis; --json prints each verdict whole, one JSON object a line.",
         examples=[
             ("the file store", "distillguard verdicts list --state verdicts.jsonl"),
+            (
+                "whole verdicts, for jq or a script",
+                "distillguard verdicts list --state verdicts.jsonl --json",
+            ),
             (
                 "verdicts shared in Redis",
                 "distillguard verdicts list --state redis://127.0.0.1:6379/0",
@@ -200,6 +207,11 @@ def _register_list(sub: Subparsers) -> None:
         ],
     )
     _add_state(ls)
+    ls.add_argument(
+        "--json",
+        action="store_true",
+        help="print each verdict whole as one JSON line, instead of the table",
+    )
     ls.set_defaults(run=run_list)
 
 
@@ -243,11 +255,20 @@ def run_list(args: argparse.Namespace) -> int:
         verdicts = store.list()
     finally:
         store.close()
+    if args.json:
+        for v in verdicts:
+            print(json.dumps(v.to_json(), sort_keys=True))
+        return 0
     table = Table(title=f"{len(verdicts)} verdict(s) in force")
     for column in ("subject", "action", "source", "expires", "reason", "evidence"):
         table.add_column(column)
     for v in verdicts:
         expires = v.expires.strftime("%Y-%m-%d %H:%M") if v.expires else "never"
-        table.add_row(v.key, v.action, v.source, expires, v.reason[:60], v.evidence)
+        table.add_row(v.key, v.action, v.source, expires, _clipped(v.reason), v.evidence)
     Console(width=160).print(table)
     return 0
+
+
+def _clipped(text: str, width: int = REASON_WIDTH) -> str:
+    """The text cut to `width` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
