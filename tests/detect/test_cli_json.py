@@ -30,6 +30,7 @@ def test_detect_json_counts_match_the_run(tiny_detect: DetectSummary) -> None:
     scores = [c["score"] for c in data["flagged_clusters"]]
     assert scores == sorted(scores, reverse=True)
     assert data["flagged_clusters"]  # else the loop below checks nothing
+    assert data["accounts_table"] is True and "no accounts table" not in tiny_detect.line()
     for cluster in data["flagged_clusters"]:  # ISO 8601 with its offset, as scripts parse it
         assert datetime.fromisoformat(cluster["first_flagged_at"]).utcoffset() == timedelta(0)
         assert "T" in cluster["first_flagged_at"]
@@ -64,6 +65,7 @@ def test_detect_json_from_the_command_line_and_its_tick_progress(
     assert main(["detect", str(source), "--out", str(tmp_path / "out"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["exchanges"], data["accounts"]) == (40, 17)
+    assert data["accounts_table"] is False  # logs without --accounts: said, not guessed
     assert calls and calls[-1][0] == calls[-1][1]
     assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
 
@@ -83,3 +85,12 @@ def test_evaluate_into_a_closed_pipe_ends_quietly(
     stderr = child.stderr.read().decode()
     child.stderr.close()
     assert (child.wait(), stderr) == (141, "")
+
+
+def test_detect_without_an_accounts_table_says_what_went_unused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(40)])
+    assert main(["detect", str(source), "--out", str(tmp_path / "out")]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    assert "no accounts table, so payment, sign-up and tier evidence went unused" in printed

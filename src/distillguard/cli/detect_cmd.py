@@ -380,6 +380,7 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
             for c in clusters
         ],
         "findings": summary.findings,
+        "accounts_table": summary.accounts_table,
         "seconds": summary.seconds,
     }
 

@@ -41,6 +41,11 @@ from distillguard.ingest.lake import connect, sql_path
 from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
 from distillguard.ingest.remote import LakeLike, RemoteLake
 
+NO_ACCOUNTS_TABLE = (
+    "no accounts table, so payment, sign-up and tier evidence went unused (give --accounts "
+    "with log files, or ingest the lake with one)"
+)
+
 
 @dataclass(frozen=True)
 class TickShortfall:
@@ -71,6 +76,9 @@ class DetectSummary:
     # when the log held fewer linking ticks than a combiner flag waits for: the user
     # should hear that the quiet result is the log's length, not its traffic
     short_of_ticks: TickShortfall | None = None
+    # False when the input had no accounts table: the result stands without cards,
+    # sign-ups and tiers, which the user should hear rather than guess
+    accounts_table: bool = True
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -81,6 +89,7 @@ class DetectSummary:
             f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
             f"{self.findings} findings{self._suppressed()} -> {self.out}{self._quarantined()}"
             f"{self.ingested.skipped_text() if self.ingested else ''}{self._short()}"
+            f"{'' if self.accounts_table else '; ' + NO_ACCOUNTS_TABLE}"
         )
 
     def _short(self) -> str:
@@ -253,6 +262,7 @@ def _detect_into(
         tuple(suppressed),
         ingested=ingested,
         short_of_ticks=ticks_shortfall(result.state.ticks, config, peer=run.boost is not None),
+        accounts_table=account_table is not None,
     )
 
 

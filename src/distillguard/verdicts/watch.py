@@ -16,7 +16,7 @@ import orjson
 
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.run import detect
+from distillguard.detect.run import NO_ACCOUNTS_TABLE, detect
 from distillguard.ingest.pipeline import ingest
 from distillguard.ingest.sources import is_supported
 from distillguard.verdicts.policy import Policy
@@ -31,12 +31,14 @@ class TickSummary:
     quarantined: int
     flagged: int
     published: PublishSummary
+    accounts_table: bool = True  # as in DetectSummary
 
     def line(self) -> str:
         return (
             f"watch: {self.files} new file(s), {self.kept} exchanges kept, "
             f"{self.quarantined} quarantined, {self.flagged} accounts flagged; "
             f"{self.published.line()}"
+            f"{'' if self.accounts_table else '; ' + NO_ACCOUNTS_TABLE}"
         )
 
 
@@ -91,7 +93,9 @@ class Watcher:
         published = publish(self.out, self.store, self.policy, self.lake)
         self._unpublished.unlink(missing_ok=True)
         flagged = sum(a.flagged for a in summary.accounts)
-        return TickSummary(len(files), kept, quarantined, flagged, published)
+        return TickSummary(
+            len(files), kept, quarantined, flagged, published, summary.accounts_table
+        )
 
     def _mark_seen(self, files: list[Path]) -> None:
         seen = self._seen() | {str(p.resolve()) for p in files}
