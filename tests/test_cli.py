@@ -112,6 +112,30 @@ def test_an_empty_ingest_is_still_a_lake(
     assert "exchanges" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("rows", "fmt", "said"),
+    [
+        ([exchange_row(i) for i in range(3)], "litellm", "3 rows read as --format litellm"),
+        ([b"{bad", b"[]"], "auto", "none of the 2 rows read is an exchange"),
+    ],
+)
+def test_an_ingest_that_keeps_no_row_exits_2_and_keeps_them_quarantined(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    rows: list[dict[str, object] | bytes],
+    fmt: str,
+    said: str,
+) -> None:
+    """A wrong --format or the wrong file was a quiet exit 0 with an empty lake."""
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    lake = tmp_path / "lake"
+    assert main(["ingest", str(source), "--out", str(lake), "--format", fmt]) == 2
+    printed = capsys.readouterr()
+    assert printed.out.startswith(f"ingest: 1 file(s), read {len(rows)}, kept 0")
+    assert said in printed.err and printed.err.count("\n") == 1
+    assert len((lake / "quarantine.jsonl").read_text().splitlines()) == len(rows)
+
+
 def test_ingest_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(4)] + [b"{bad"])
     assert main(["ingest", str(source), "--out", str(tmp_path / "lake"), "--json"]) == 0

@@ -18,7 +18,7 @@ from distillguard.cli.common import (
 )
 from distillguard.cli.time_window import add_time_window, time_window
 from distillguard.errors import UserError
-from distillguard.ingest import Lake, ingest
+from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
 from distillguard.ingest.summary import summarize_lake
 
@@ -101,7 +101,19 @@ def run_ingest(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         print(summary.line())
+    _refuse_all_quarantined(summary, args.format)
     return 0
+
+
+def _refuse_all_quarantined(summary: IngestSummary, fmt: str) -> None:
+    """Exit 2 when rows were read and none was an exchange: a wrong --format or the wrong
+    file reads as a quiet success otherwise. The rows stay in the quarantine, with why."""
+    if summary.read and summary.quarantined == summary.read:
+        shape = "" if fmt == AUTO else f" as --format {fmt}"
+        raise UserError(
+            f"none of the {summary.read:,} rows read{shape} is an exchange: all are in "
+            f"{Lake(summary.lake).quarantine_path}, each with its reason (wrong file or format?)"
+        )
 
 
 def register_lake(subparsers: Subparsers) -> None:
