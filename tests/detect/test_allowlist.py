@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from distillguard.detect.allowlist import (
     AllowEntry,
     append_allowlist,
     apply_allowlist,
+    evidence_codes,
     load_allowlist,
 )
 from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.detect.run import DetectSummary, detect
 from distillguard.errors import UserError
+from distillguard.findings.collect import FindingsOptions
+from distillguard.findings.lifecycle import FINDINGS_FILE
 from distillguard.scoring.evidence import Evidence
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
@@ -121,3 +126,21 @@ def test_a_dismissed_member_leaves_its_cluster() -> None:
     member = _account(("cot",), "c1")
     allowed = apply_allowlist([member], [cluster], [_entry({"cot", "cluster.shared_payment"})])
     assert allowed.clusters[0].accounts == ("a2",)
+
+
+def test_a_dismissed_accounts_finding_closes_as_suppressed_in_the_next_run(
+    tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path
+) -> None:
+    """detect hands the allowlist's lifts to the findings: the next run closes a dismissed
+    account's finding as Suppressed, saying who dismissed it and why."""
+    solo = next(a for a in tiny_detect.accounts if a.flagged and a.cluster_id is None)
+    entry = AllowEntry(
+        solo.account_id, "CI pipeline", evidence_codes(solo, None), "alice", datetime.now(UTC)
+    )
+    options = FindingsOptions(previous=tiny_detect.out)
+    detect([tiny_lake], tmp_path / "next", allowlist=[entry], findings_options=options)
+    written = (tmp_path / "next" / FINDINGS_FILE).read_bytes()
+    rows = [orjson.loads(line) for line in written.splitlines()]
+    [closed] = [r for r in rows if r["activity_id"] == 3]
+    assert closed["resources"] == [{"type": "Account", "uid": solo.account_id}]
+    assert (closed["status_id"], closed["status_detail"]) == (3, "dismissed by alice: CI pipeline")

@@ -139,6 +139,31 @@ def test_a_finding_no_longer_found_is_closed_once(tmp_path: Path) -> None:
     assert account_uid("maybe") not in {f["finding_info"]["uid"] for f in third}
 
 
+def test_a_finding_whose_accounts_were_dismissed_closes_as_suppressed(tmp_path: Path) -> None:
+    """An analyst's dismissal is a review, not detection stopping: OCSF status Suppressed,
+    with who and why. A cluster closes so only when every member it listed was dismissed."""
+    first = findings(sample_run())
+    run = sample_run(_written(first, tmp_path), hours=1)
+    gone = {"solo", "m1", "m2", "m3"}
+    run = replace(
+        run,
+        accounts=tuple(a for a in run.accounts if a.account_id not in {"solo", "maybe"}),
+        clusters=(),
+        dismissed={a: "dismissed by ana: CI pipeline" for a in gone - {"m3"}},
+    )
+    closed = {f["finding_info"]["uid"]: f for f in findings(run) if f["activity_id"] == 3}
+    status = {uid: (f["status_id"], f["status"], f["status_detail"]) for uid, f in closed.items()}
+    assert status == {
+        account_uid("solo"): (3, "Suppressed", "dismissed by ana: CI pipeline"),
+        account_uid("maybe"): (99, "Cleared", "no longer detected"),
+        cluster_uid(["m1", "m2", "m3"]): (99, "Cleared", "no longer detected"),  # m3 was not
+    }
+    assert all(ocsf_errors(f) == [] for f in closed.values())
+    run = replace(run, dismissed={a: "dismissed by ana: CI pipeline" for a in gone})
+    closed = {f["finding_info"]["uid"]: f for f in findings(run) if f["activity_id"] == 3}
+    assert closed[cluster_uid(["m1", "m2", "m3"])]["status_id"] == 3
+
+
 def test_a_cluster_that_grows_keeps_its_uid(tmp_path: Path) -> None:
     first = findings(sample_run())
     grown = cluster(("m1", "m2", "m3", "m4"))

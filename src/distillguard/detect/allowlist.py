@@ -72,6 +72,12 @@ class Suppression:
     codes: frozenset[str]
     entry: AllowEntry
 
+    def detail(self) -> str:
+        """Why the account's findings close: who dismissed it, and their reason."""
+        who = f" by {self.entry.by}" if self.entry.by else ""
+        why = f": {self.entry.reason}" if self.entry.reason else ""
+        return f"dismissed{who}{why}"
+
 
 def load_allowlist(path: Path) -> list[AllowEntry]:
     """Entries from a JSON-lines file; a bad line, or no file (a mistyped path would

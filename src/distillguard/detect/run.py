@@ -237,6 +237,7 @@ def _detect_into(
         cluster_stats=stats,
         previous=run.previous,
         options=run.findings,
+        dismissed={s.account_id: s.detail() for s in suppressed},
     )
     findings = OcsfSink().write(results, out).records
     write_report(

@@ -41,6 +41,7 @@ def collect(
     cluster_stats: Mapping[str, tuple[int, str]],
     previous: PreviousFindings,
     options: FindingsOptions,
+    dismissed: Mapping[str, str] | None = None,
 ) -> RunResults:
     fingerprints = {}
     if options.fingerprint_key is not None:
@@ -56,4 +57,5 @@ def collect(
         responses=options.responses,
         fingerprints=fingerprints,
         fingerprint_key=options.fingerprint_key,
+        dismissed=dismissed or {},
     )

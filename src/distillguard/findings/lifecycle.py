@@ -3,9 +3,11 @@
 A run reads the findings the run before wrote (by default from its own output folder,
 before replacing them; or from `--previous DIR`). A finding whose uid was written before
 is an Update; one never seen is a Create; one that was open and is not found again is
-written once more as a Close. A cluster keeps its uid while it grows or sheds members: a
-current cluster takes over the open cluster finding that shares most members with it, so
-long as it holds at least half of the members that finding listed.
+written once more as a Close: Suppressed when an analyst dismissed its account (the
+allowlist), else Other ("Cleared", detection stopped). A cluster keeps its uid while it
+grows or sheds members: a current cluster takes over the open cluster finding that shares
+most members with it, so long as it holds at least half of the members that finding
+listed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ CREATE, UPDATE, CLOSE = 1, 2, 3
 ACTIVITY_NAMES = {CREATE: "Create", UPDATE: "Update", CLOSE: "Close"}
 DETECTION_FINDING = 2004
 CLOSED_STATUS = (99, "Cleared")  # status_id Other: no person reviewed it, detection stopped
+SUPPRESSED_STATUS = (3, "Suppressed")  # reviewed, judged benign or a false positive
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Why an open finding closes: its OCSF status and the sentence put in status_detail."""
+
+    detail: str
+    status: tuple[int, str] = CLOSED_STATUS
 
 
 @dataclass(frozen=True)
@@ -67,11 +78,11 @@ class PreviousFindings:
         return best
 
     def closes(
-        self, current: set[str], time: int, detail: Callable[[dict[str, Any]], str]
+        self, current: set[str], time: int, closing: Callable[[dict[str, Any]], Closing]
     ) -> list[dict[str, Any]]:
         """A Close for every open finding this run did not find again."""
         return [
-            _closed(found, time, detail(found))
+            _closed(found, time, closing(found))
             for uid, found in sorted(self.findings.items())
             if uid not in current and self.is_open(uid)
         ]
@@ -82,7 +93,7 @@ def _types(found: dict[str, Any]) -> list[str]:
     return types
 
 
-def _closed(found: dict[str, Any], time: int, detail: str) -> dict[str, Any]:
+def _closed(found: dict[str, Any], time: int, closing: Closing) -> dict[str, Any]:
     closed = copy.deepcopy(found)
     closed.update(
         activity_id=CLOSE,
@@ -90,9 +101,9 @@ def _closed(found: dict[str, Any], time: int, detail: str) -> dict[str, Any]:
         type_uid=DETECTION_FINDING * 100 + CLOSE,
         type_name=f"Detection Finding: {ACTIVITY_NAMES[CLOSE]}",
         time=time,
-        status_id=CLOSED_STATUS[0],
-        status=CLOSED_STATUS[1],
-        status_detail=detail,
+        status_id=closing.status[0],
+        status=closing.status[1],
+        status_detail=closing.detail,
     )
     closed["finding_info"]["modified_time"] = time
     return closed

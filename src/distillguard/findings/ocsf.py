@@ -17,7 +17,13 @@ import orjson
 
 from distillguard import __version__
 from distillguard.findings.fingerprints import keyed
-from distillguard.findings.lifecycle import ACTIVITY_NAMES, DETECTION_FINDING, FINDINGS_FILE
+from distillguard.findings.lifecycle import (
+    ACTIVITY_NAMES,
+    DETECTION_FINDING,
+    FINDINGS_FILE,
+    SUPPRESSED_STATUS,
+    Closing,
+)
 from distillguard.findings.responses import GatewayAction, ocsf_fields, strongest
 from distillguard.findings.sink import RunResults, SinkOutput
 from distillguard.findings.subjects import REVIEW, Subject, account_uid, subjects
@@ -201,14 +207,17 @@ def findings(run: RunResults) -> list[dict[str, Any]]:
     current = [finding(s, run) for s in subjects(run.accounts, run.clusters, run.previous)]
     in_cluster = {a.account_id: a.cluster_id for a in run.accounts if a.cluster_id}
 
-    def detail(found: dict[str, Any]) -> str:
+    def closing(found: dict[str, Any]) -> Closing:
         ids = [r["uid"] for r in found.get("resources", [])]
+        dismissed = [run.dismissed[i] for i in ids if i in run.dismissed]
+        if ids and len(dismissed) == len(ids):  # every account it listed was dismissed
+            return Closing("; ".join(sorted(set(dismissed))), SUPPRESSED_STATUS)
         if "account" in found["finding_info"].get("types", []) and ids and ids[0] in in_cluster:
-            return f"account now reported in cluster {in_cluster[ids[0]]}"
-        return "no longer detected"
+            return Closing(f"account now reported in cluster {in_cluster[ids[0]]}")
+        return Closing("no longer detected")
 
     uids = {f["finding_info"]["uid"] for f in current}
-    return current + run.previous.closes(uids, _millis(run.time) or 0, detail)
+    return current + run.previous.closes(uids, _millis(run.time) or 0, closing)
 
 
 class OcsfSink:

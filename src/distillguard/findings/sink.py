@@ -32,6 +32,9 @@ class RunResults:
     responses: Mapping[str, GatewayAction] = field(default_factory=dict)
     fingerprints: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     fingerprint_key: bytes | None = field(default=None, repr=False)  # a secret: never printed
+    # account id -> why an analyst dismissed it ("dismissed by NAME: REASON"), for the
+    # accounts whose flags the allowlist lifted: their open findings close as Suppressed
+    dismissed: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
