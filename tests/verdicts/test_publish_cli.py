@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ import pytest
 from distillguard.cli.main import main
 from distillguard.detect.outputs import ACCOUNT_SCHEMA, CLUSTER_SCHEMA
 from distillguard.errors import ConfigError
+from distillguard.verdicts.model import Source, Verdict
 from distillguard.verdicts.policy import load_policy, parse_policy
-from distillguard.verdicts.publish import detector_verdicts
+from distillguard.verdicts.publish import _stale, detector_verdicts, publish
 from distillguard.verdicts.store import open_store
 
 WHEN = datetime(2026, 2, 10, 12, tzinfo=UTC)
@@ -203,3 +205,69 @@ def test_list_marks_cut_reasons_and_json_prints_them_whole(
     assert main(["verdicts", "list", "--state", state, "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["subject"], r["reason"]) for r in rows] == [("acct_1", reason)]
+
+
+DAY = timedelta(days=1)
+# (case, verdict in force: action, cluster, age, ttl; this run's action and cluster; renewed)
+STALE_CASES = [
+    ("same, fresh", ("degrade", None, 1 * DAY, 7 * DAY), ("degrade", None), False),
+    ("same, past half its life", ("degrade", None, 4 * DAY, 7 * DAY), ("degrade", None), True),
+    ("another action", ("degrade", None, 0 * DAY, 7 * DAY), ("block_account", None), True),
+    ("cluster renamed", ("block_cluster", "c-a", 0 * DAY, 7 * DAY), ("block_cluster", "c-b"), True),
+    ("left its cluster", ("block_cluster", "c-a", 0 * DAY, 7 * DAY), ("block_cluster", None), True),
+    ("no expiry", ("degrade", None, 90 * DAY, None), ("degrade", None), False),
+]
+
+
+@pytest.mark.parametrize(("case", "current", "fresh", "renewed"), STALE_CASES)
+def test_a_detector_verdict_gives_way_when_stale(
+    case: str,
+    current: tuple[str, str | None, timedelta, timedelta | None],
+    fresh: tuple[str, str | None],
+    renewed: bool,
+) -> None:
+    action, cluster, age, ttl = current
+    held = Verdict("a", action, "x", "detector", WHEN - age, cluster=cluster).with_expiry(ttl)
+    new = Verdict("a", fresh[0], "x", "detector", WHEN, cluster=fresh[1]).with_expiry(7 * DAY)
+    assert _stale(held, new) is renewed, case
+
+
+def test_publish_renews_a_renamed_cluster_and_an_ageing_verdict_only(tmp_path: Path) -> None:
+    """Publishing the same run again changes nothing; a member whose verdict names an older
+    cluster id, and a verdict past half its life, are set again with their action."""
+    out, store, policy = detect_out(tmp_path), open_store("memory"), load_policy()
+    assert publish(out, store, policy).published == 7
+    again = publish(out, store, policy)
+    assert (again.published, again.unchanged) == (0, 7)
+    m1 = store.get("account:m1")
+    hi = store.get("account:hi")
+    assert m1 is not None and hi is not None
+    store.set(replace(m1, cluster="c-older", created=m1.created - DAY))
+    aged = replace(hi, created=hi.created - 4 * DAY, expires=hi.created + 3 * DAY)
+    store.set(aged)
+    renewed = publish(out, store, policy)
+    assert (renewed.published, renewed.renewed, renewed.unchanged) == (2, 2, 5)
+    assert "2 published (2 renewed), 5 unchanged" in renewed.line()
+    m1, hi = store.get("account:m1"), store.get("account:hi")
+    assert m1 is not None and m1.cluster == "c1"
+    assert hi is not None and hi.created > aged.created and hi.expires == hi.created + 7 * DAY
+
+
+def test_publish_retires_only_cluster_verdicts_no_member_names(tmp_path: Path) -> None:
+    """c-old: renamed, no member names it any more, retired. c-quiet: no longer flagged
+    but a member's verdict still names it, kept. c-analyst: an analyst's, kept."""
+    out, store = detect_out(tmp_path), open_store("memory")
+    old = datetime.now(UTC) - DAY
+    held: list[tuple[str, Source]] = [
+        ("c-old", "detector"),
+        ("c-quiet", "detector"),
+        ("c-analyst", "analyst"),
+    ]
+    for cid, source in held:
+        store.set(Verdict(cid, "block_cluster", "x", source, old, kind="cluster"))
+    store.set(Verdict("q1", "block_cluster", "x", "detector", old, cluster="c-quiet"))
+    summary = publish(out, store, load_policy())
+    assert summary.retired == 1 and "1 cluster verdict(s) retired" in summary.line()
+    clusters = {v.subject: v.source for v in store.list() if v.kind == "cluster"}
+    assert clusters == {"c1": "detector", "c-quiet": "detector", "c-analyst": "analyst"}
+    assert publish(out, store, load_policy()).retired == 0

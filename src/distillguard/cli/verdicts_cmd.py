@@ -76,9 +76,10 @@ def _register_publish(sub: Subparsers) -> None:
         "write a detector verdict for each flagged cluster (and each of its members), each "
         "other flagged account and each account listed for review, the action chosen by the "
         "policy's publish rules (kind, tier, score and, with a lake, sign-up tier). A subject "
-        "whose action is already in force, or that has an analyst's verdict, is left "
-        "unchanged. Detector verdicts lapse after the policy's ttl (7 days by default) "
-        "unless a later run renews them. Prints how many were published, by action.",
+        "with an analyst's verdict is left unchanged, and so is one whose detector verdict "
+        "has the same action and cluster and over half its life left; else it is set anew, "
+        "so a verdict lapses (after the policy's ttl, 7 days by default) only once runs stop "
+        "flagging it. Prints how many were published (and renewed), by action.",
         examples=[
             (
                 "publish with the built-in policy",

@@ -19,10 +19,17 @@ class PublishSummary:
     published: int
     unchanged: int
     by_action: dict[str, int]
+    renewed: int = 0  # of those published: the same action, a new cluster or half-life
+    retired: int = 0  # the detector's cluster verdicts no account verdict named any more
 
     def line(self) -> str:
         actions = ", ".join(f"{a} {n}" for a, n in sorted(self.by_action.items())) or "none"
-        return f"verdicts: {self.published} published, {self.unchanged} unchanged ({actions})"
+        renewed = f" ({self.renewed} renewed)" if self.renewed else ""
+        retired = f"; {self.retired} cluster verdict(s) retired" if self.retired else ""
+        return (
+            f"verdicts: {self.published} published{renewed}, {self.unchanged} unchanged "
+            f"({actions}){retired}"
+        )
 
 
 def _rows(detect_out: Path, name: str) -> list[dict[str, Any]]:
@@ -129,16 +136,45 @@ def detector_verdicts(detect_out: Path, policy: Policy, lake: Path | None = None
 def publish(
     detect_out: Path, store: VerdictStore, policy: Policy, lake: Path | None = None
 ) -> PublishSummary:
-    """Set each verdict unless its action, or an analyst's, is already in force."""
-    published, unchanged = 0, 0
+    """Set each verdict unless an analyst's is in force, or the detector's says the same
+    and has more than half its life left (see `_stale`)."""
+    published, unchanged, renewed = 0, 0, 0
     by_action: dict[str, int] = {}
-    for verdict in detector_verdicts(detect_out, policy, lake):
+    verdicts = detector_verdicts(detect_out, policy, lake)
+    for verdict in verdicts:
         current = store.get(subject_key(verdict.subject, verdict.kind))
-        # An analyst's verdict stands until it lapses; the detector's is renewed by a change.
-        if current and (current.source == "analyst" or current.action == verdict.action):
+        # An analyst's verdict stands until it lapses.
+        if current and (current.source == "analyst" or not _stale(current, verdict)):
             unchanged += 1
             continue
         store.set(verdict)
         published += 1
+        renewed += current is not None and current.action == verdict.action
         by_action[verdict.action] = by_action.get(verdict.action, 0) + 1
-    return PublishSummary(published, unchanged, by_action)
+    flagged = {v.subject for v in verdicts if v.kind == "cluster"}
+    retired = _retire_orphans(store, flagged)
+    return PublishSummary(published, unchanged, by_action, renewed, retired)
+
+
+def _retire_orphans(store: VerdictStore, flagged: set[str]) -> int:
+    """Clear the detector's verdicts on clusters that neither this run flags nor any
+    account's verdict names: a cluster renamed as it grew, whose members now name the new
+    id. The gateway reaches a cluster's verdict only through a member's, so such a verdict
+    acts on nobody; left, it would be listed, in the console too, until it lapsed."""
+    held = store.list()
+    named = flagged | {v.cluster for v in held if v.kind == "account" and v.cluster}
+    orphans = [v for v in held if v.kind == "cluster" and v.source == "detector"]
+    return sum(store.clear(v.key, "detector") for v in orphans if v.subject not in named)
+
+
+def _stale(current: Verdict, fresh: Verdict) -> bool:
+    """Whether the detector's verdict in force gives way to this run's: another action;
+    another cluster (its id follows its members, and the gateway reads the cluster's
+    verdict through the member's, so an analyst's verdict on today's cluster must reach
+    them); or under half its life left, so a verdict never lapses while detection still
+    holds, yet a run every minute rewrites each at most once a half-life."""
+    if current.action != fresh.action or current.cluster != fresh.cluster:
+        return True
+    if current.expires is None:
+        return False
+    return current.expires - fresh.created < (current.expires - current.created) / 2
