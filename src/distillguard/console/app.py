@@ -187,6 +187,7 @@ def _filter(request: Request) -> QueueFilter:
         since=_date(q.get("since", "")),
         until=_date(q.get("until", "")),
         sort=q.get("sort", "score"),
+        members="listed" if q.get("members") == "listed" else "",
         page=page,
     )
 
@@ -213,7 +214,8 @@ async def queue_api(request: Request) -> Response:
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in page.rows
     ]
-    return JSONResponse({"rows": rows, "total": page.total, "page": page.page, "pages": page.pages})
+    body = {"rows": rows, "total": page.total, "page": page.page, "pages": page.pages}
+    return JSONResponse({**body, "folded": page.folded})
 
 
 def _redacted(sample: dict[str, Any]) -> dict[str, Any]:

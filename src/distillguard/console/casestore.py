@@ -20,6 +20,11 @@ from distillguard.store.duck import connect_utc
 
 STATUSES = ("new", "confirmed", "dismissed", "escalated")
 PAGE = 50
+# An account case whose flagged cluster is a case of its own.
+FOLDED = (
+    "kind = 'account' AND cluster_id IS NOT NULL "
+    "AND cluster_id IN (SELECT id FROM cases WHERE kind = 'cluster')"
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
     kind VARCHAR, id VARCHAR, status VARCHAR, action VARCHAR, note VARCHAR,
@@ -43,10 +48,20 @@ class QueueFilter:
     since: str = ""
     until: str = ""
     sort: str = "score"
+    members: str = ""  # "listed": show members of flagged clusters in the unfiltered queue
     page: int = 1
+
+    def folds(self) -> bool:
+        """Whether members of flagged clusters are left out, to be read under their
+        cluster: in the plain queue only, where a cluster's fifty members would otherwise
+        fill the first page ahead of the clusters. Any filter on who is shown lists them."""
+        narrowed = (self.campaign, self.capability, self.tier, self.kind, self.access_path)
+        return not (any(narrowed) or self.status or self.members)
 
     def where(self) -> tuple[str, list[Any]]:
         parts, params = ["TRUE"], []
+        if self.folds():
+            parts.append(f"NOT ({FOLDED})")
         for column, value in (
             ("cluster_id", self.campaign),
             ("capability", self.capability),
@@ -74,6 +89,7 @@ class QueuePage:
     page: int
     pages: int
     facets: dict[str, list[str]] = field(default_factory=dict)
+    folded: int = 0  # member accounts left out of this view, read under their clusters
 
 
 class CaseStore:
@@ -169,7 +185,14 @@ class CaseStore:
         result = cur.execute(
             f"{base} ORDER BY {order}, kind, id LIMIT {PAGE} OFFSET {(page - 1) * PAGE}", params
         )
-        return QueuePage(_dicts(result), total, page, pages, self._facets())
+        rows = _dicts(result)
+        return QueuePage(rows, total, page, pages, self._facets(), self._folded(filt))
+
+    def _folded(self, filt: QueueFilter) -> int:
+        if not filt.folds():
+            return 0
+        row = self.con.cursor().execute(f"SELECT count(*) FROM cases WHERE {FOLDED}").fetchone()
+        return int(row[0]) if row else 0
 
     def _facets(self) -> dict[str, list[str]]:
         cur = self.con.cursor()
