@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
+from distillguard.gateway.reasoning_seal import SEAL_PREFIX
 from distillguard.verdicts.memory import MemoryStore
 from distillguard.verdicts.policy import ClassifierRule, Rate, Request, Timeouts
 from tests.fake_upstream import REASONING, FakeUpstream
@@ -113,10 +115,50 @@ def test_degrade_caps_thinking_and_trims_tool_narration_anthropic(
     with serve_gateway(store_with(verdict("dg-a", "degrade")), actions=actions) as (url, _):
         r = send(url, "anthropic", "dg-a", thinking=thinking, tools=[{"name": "run"}])
     blocks = r.json()["content"]
-    assert blocks[0] == {"type": "thinking", "thinking": "[reasoning withheld]", "signature": ""}
+    assert blocks[0]["thinking"] == "[reasoning withheld]"
+    assert blocks[0]["signature"].startswith(SEAL_PREFIX) and "sig" not in blocks[0]["signature"]
     assert blocks[1]["text"] == "The an" and blocks[2]["type"] == "tool_use"
     sent = upstream.seen("dg-a")[0]["body"]
     assert sent["thinking"]["budget_tokens"] == 1024 and sent["max_tokens"] == 4096  # not named
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_loop_gets_its_withheld_thinking_back_upstream(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, stream: bool
+) -> None:
+    """Anthropic refuses a tool loop whose thinking block comes back altered: the client
+    holds the summary with the sealed original as its signature, and the gateway sends the
+    original upstream, streamed or not, whatever the account's verdict is by then."""
+    account = f"loop-{stream}"
+    store = store_with(verdict(account, "degrade"))
+    with serve_gateway(store) as (url, _):
+        first = send(url, "anthropic", account, stream=stream, tools=[{"name": "run"}])
+        served = _blocks(first) if stream else first.json()["content"]
+        assert served[0]["thinking"] == "[reasoning withheld]"
+        store.clear(f"account:{account}")  # cleared meanwhile: the block still comes back
+        result = {"type": "tool_result", "tool_use_id": "t1", "content": "ok"}
+        messages = [{"role": "user", "content": f"[{account}] go"},
+                    {"role": "assistant", "content": served},
+                    {"role": "user", "content": [result]}]  # fmt: skip
+        second = send(url, "anthropic", account, messages=messages)
+    assert second.status_code == 200
+    back = upstream.seen(account)[1]["body"]["messages"][1]["content"]
+    assert back[0] == {"type": "thinking", "thinking": REASONING, "signature": "sig"}
+    assert back[1:] == served[1:]
+
+
+def _blocks(reply: httpx.Response) -> list[dict[str, Any]]:
+    """The content blocks a client assembles from a streamed Anthropic answer."""
+    blocks: dict[int, dict[str, Any]] = {}
+    for event in sse_data(reply.text):
+        if event["type"] == "content_block_start":
+            blocks[event["index"]] = dict(event["content_block"])
+        elif event["type"] == "content_block_delta":
+            block, delta = blocks[event["index"]], event["delta"]
+            for field in ("thinking", "signature", "text"):
+                if field in delta:
+                    block[field] = block.get(field, "") + delta[field]
+    return [blocks[i] for i in sorted(blocks)]
 
 
 def sse_data(text: str) -> list[dict[str, Any]]:
@@ -137,7 +179,8 @@ def test_degrade_applies_to_streamed_deltas(serve_gateway: ServeGateway, api: st
         assert [d.get("thinking") for d in deltas if d["type"] == "thinking_delta"] == [
             "[reasoning withheld]"
         ]
-        assert not [d for d in deltas if d["type"] == "signature_delta"]
+        [signature] = [d["signature"] for d in deltas if d["type"] == "signature_delta"]
+        assert signature.startswith(SEAL_PREFIX)  # the original, sealed: see the loop test
         assert (
             "".join(d["text"] for d in deltas if d["type"] == "text_delta") == "The answer is 42."
         )

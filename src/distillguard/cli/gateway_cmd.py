@@ -14,6 +14,7 @@ from distillguard.cli.common import Subparsers, add_command
 from distillguard.cli.listen import check_free, listen_address, shown
 from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
+from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.verdicts.policy import load_policy
 
@@ -130,6 +131,18 @@ def register(subparsers: Subparsers) -> None:
         "'distillguard provenance keygen'); adds watermark to the policy's degrade step",
     )
     p.add_argument(
+        "--seal-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a secret file (at least 32 random bytes: openssl rand -base64 48 > FILE) under "
+        "which degrade seals the thinking it withholds, so a client's tool loop can send it "
+        "back; give every replica the same one; repeat to rotate (the first seals, all "
+        "open). Without it a key is made at start, and blocks served before a restart are "
+        "left out when sent back",
+    )
+    p.add_argument(
         "--trust-forwarded",
         action="store_true",
         help="client address from X-Forwarded-For (behind your load balancer)",
@@ -194,6 +207,7 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
         upstream_timeout_s=args.upstream_timeout,
         trust_forwarded=args.trust_forwarded,
         replay_clock=args.replay_clock,
+        seal=ReasoningSeal.load(args.seal_key) if args.seal_key else ReasoningSeal.generate(),
     )
 
 
@@ -215,7 +229,8 @@ def run_gateway(args: argparse.Namespace) -> int:
         print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
-          f"http://{shown(host, port)} -> {served}; verdicts from {args.state}",
+          f"http://{shown(host, port)} -> {served}; verdicts from {args.state}; "
+          f"withheld thinking sealed under {settings.seal.source}",
           flush=True)  # fmt: skip
     # What is loaded by now (libraries, policy, store) lives as long as the process: kept
     # out of the cyclic collector, a full collection no longer walks it, which otherwise

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from distillguard.gateway.identity import Identity
+from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.verdicts.policy import Policy
 
 
@@ -24,3 +25,5 @@ class GatewaySettings:
     trust_forwarded: bool = False  # take the client address from X-Forwarded-For
     replay_clock: bool = False  # take `ts` from x-distillguard-replay-ts: replays only
     guardrail_key: str | None = None  # serves LiteLLM's Generic Guardrail API when set
+    # seals the thinking degrade withholds, and opens what clients send back
+    seal: ReasoningSeal = field(default_factory=ReasoningSeal.generate)

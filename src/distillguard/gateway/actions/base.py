@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from distillguard.errors import ConfigError
 from distillguard.gateway.apis import ApiName, Refusal
+from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.verdicts.model import Verdict
 
 
@@ -21,6 +22,9 @@ class RequestContext:
     verdict: Verdict | None = None
     retry_after: float | None = None  # set when the per-account rate rule already ran out
     notes: list[str] = field(default_factory=list)  # what was changed, for the exchange log
+    # seals withheld Anthropic thinking for the client to carry back (None: not sealed,
+    # where no Anthropic response is served, as in LiteLLM's hooks)
+    seal: ReasoningSeal | None = None
 
 
 class StreamFilter(Protocol):

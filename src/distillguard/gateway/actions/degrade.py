@@ -146,28 +146,39 @@ class Degrade:
         return response
 
     def _block(self, block: dict[str, Any], withhold: bool, ctx: RequestContext) -> dict[str, Any]:
-        if withhold and block.get("type") in ("thinking", "redacted_thinking"):
-            return {"type": "thinking", "thinking": self.summary, "signature": ""}
+        # redacted_thinking is already encrypted by the API: it passes as it came.
+        if withhold and block.get("type") == "thinking":
+            return self.withheld(block, ctx)
         if self._trims(ctx) and block.get("type") == "text":
             return {**block, "text": block.get("text", "")[: self.tool_trace_chars]}
         return block
+
+    def withheld(self, block: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """The summary in the thinking's place; its signature the sealed original, which
+        the gateway restores when the client sends the block back (see reasoning_seal)."""
+        signature = ctx.seal.seal(block) if ctx.seal is not None else ""
+        return {"type": "thinking", "thinking": self.summary, "signature": signature}
 
     def stream_filter(self, ctx: RequestContext) -> StreamFilter:
         return _DegradedStream(self, ctx)
 
 
 class _DegradedStream:
-    """The first reasoning delta becomes the summary, the rest are dropped; text is capped,
-    then watermarked."""
+    """OpenAI: the first reasoning delta becomes the summary, the rest are dropped.
+    Anthropic: each thinking block's first delta becomes the summary, the rest are held
+    back, and its signature is the sealed original (see `Degrade.withheld`). Text is
+    capped, then watermarked."""
 
     def __init__(self, degrade: Degrade, ctx: RequestContext) -> None:
         key = degrade.key
         self.marks = None if key is None else watermark.WatermarkStream(ctx.api, key)
         self.withhold = "withhold_reasoning" in degrade.applied
+        self.degrade, self.ctx = degrade, ctx
         self.summary = degrade.summary
         self.trim = degrade.tool_trace_chars if degrade._trims(ctx) else None
         self.api = ctx.api
         self.summarised = False
+        self.thinking: dict[Any, list[str]] = {}  # held-back thinking, by block index
         self.text_sent = 0
 
     def _text(self, text: str) -> str:
@@ -210,12 +221,23 @@ class _DegradedStream:
         if not isinstance(delta, dict):
             return event
         kind = delta.get("type")
-        if self.withhold and kind == "signature_delta":
-            return None
         if self.withhold and kind == "thinking_delta":
-            summary = self._reasoning()
-            return None if summary is None else {**event, "delta": {**delta, "thinking": summary}}
+            return self._thinking(event, delta)
+        if self.withhold and kind == "signature_delta":
+            return self._signature(event, delta)
         if kind == "text_delta":
             text = self._text(str(delta.get("text", "")))
             return {**event, "delta": {**delta, "text": text}} if text else None
         return event
+
+    def _thinking(self, event: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any] | None:
+        held = self.thinking.setdefault(event.get("index"), [])
+        held.append(str(delta.get("thinking", "")))
+        first = len(held) == 1
+        return {**event, "delta": {**delta, "thinking": self.summary}} if first else None
+
+    def _signature(self, event: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+        text = "".join(self.thinking.pop(event.get("index"), []))
+        original = {"type": "thinking", "thinking": text, "signature": delta.get("signature")}
+        sealed = self.degrade.withheld(original, self.ctx)["signature"]
+        return {**event, "delta": {**delta, "signature": sealed}}
