@@ -36,10 +36,18 @@ def _with_huge_asn(index: int) -> bytes:
     return _line(index).replace(b'"asn":64500', b'"asn":' + str(2**70).encode())
 
 
+def _nested_deep(index: int) -> bytes:
+    """A row whose tool input (which a client controls) nests 1,200 objects deep."""
+    deep = b"1"
+    for _ in range(1200):
+        deep = b'{"a":' + deep + b"}"
+    return _line(index)[:-1] + b',"extra":' + deep + b"}"
+
+
 @pytest.mark.parametrize(
     ("bad", "reason"),
-    [(_with_bad_byte, "not UTF-8"), (_with_huge_asn, "asn")],
-    ids=["non-utf8-byte", "asn-2^70"],
+    [(_with_bad_byte, "not UTF-8"), (_with_huge_asn, "asn"), (_nested_deep, "nested deeper")],
+    ids=["non-utf8-byte", "asn-2^70", "nested-1200-deep"],
 )
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_bad_row_is_quarantined_and_the_run_goes_on(
@@ -314,3 +322,15 @@ def test_detect_on_an_unreadable_file_names_it_and_keeps_the_old_output(tmp_path
     error = one_line_error(result)
     assert "detect did not run" in error and "bad.jsonl.gz" in error
     assert (tmp_path / "out" / "accounts.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["bom.jsonl", "bom.jsonl.gz"])
+def test_a_byte_order_mark_before_the_first_row_is_not_part_of_it(
+    tmp_path: Path, name: str
+) -> None:
+    """Windows tools often start a UTF-8 file with a BOM; it quarantined the first row."""
+    data = b"\xef\xbb\xbf" + b"\n".join(_line(i) for i in range(3)) + b"\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    summary = ingest([path], tmp_path / "lake")
+    assert (summary.read, summary.kept, summary.quarantined) == (3, 3, 0)

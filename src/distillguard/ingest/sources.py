@@ -140,9 +140,9 @@ def first_line(path: Path) -> bytes:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
-            for line in handle:
+            for number, line in enumerate(handle):
                 if line.strip():
-                    return bytes(line)
+                    return bytes(line) if number else without_bom(bytes(line))
     except (OSError, EOFError, zlib.error):
         return b""  # unreadable: reading it later names the problem
     return b""
@@ -237,10 +237,19 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return expand_inputs(paths).files
 
 
+# A UTF-8 byte order mark, which Windows tools often write at the start of a text file: not
+# part of the first record.
+BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(line: bytes) -> bytes:
+    return line[len(BOM) :] if line.startswith(BOM) else line
+
+
 def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
     size = path.stat().st_size
     with path.open("rb") as handle:
-        start = 0
+        start = len(BOM) if handle.read(len(BOM)) == BOM else 0
         while start < size:
             handle.seek(min(start + chunk_bytes, size))
             handle.readline()  # run on to the end of the line the cut fell in
@@ -260,7 +269,7 @@ def _gzip_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
     with gzip.open(path, "rb") as handle:
         try:
             for line in handle:
-                lines.append(line)
+                lines.append(line if done or lines else without_bom(line))
                 if len(lines) >= chunk_lines:
                     yield Chunk(path, lines=lines)
                     done, lines = done + len(lines), []

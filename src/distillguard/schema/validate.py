@@ -57,6 +57,9 @@ _PYTHON_TYPES: dict[str, Any] = {
 }
 
 
+NESTED_TOO_DEEP = "JSON nested deeper than the decoder allows"
+
+
 def _struct(name: str, fields: tuple[Field, ...]) -> type[msgspec.Struct]:
     """A msgspec struct type for one table; required fields first, as Python demands."""
     specs: list[tuple[str, Any] | tuple[str, Any, Any]] = []
@@ -95,6 +98,8 @@ def _convert(value: Any, kind: type[msgspec.Struct]) -> Any:
         return _checked(msgspec.convert(value, kind))
     except msgspec.ValidationError as exc:
         raise RowError(str(exc)) from None
+    except RecursionError:
+        raise RowError(NESTED_TOO_DEEP) from None
 
 
 def decode_exchange(line: bytes) -> Any:
@@ -107,6 +112,8 @@ def decode_exchange(line: bytes) -> Any:
         raise RowError(f"invalid JSON: {exc}") from None
     except UnicodeDecodeError as exc:
         raise RowError(f"not UTF-8 text: {exc}") from None
+    except RecursionError:  # a client controls how deep a tool call's input nests
+        raise RowError(NESTED_TOO_DEEP) from None
 
 
 def validate_exchange(row: Any) -> Any:
