@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
@@ -134,6 +135,33 @@ def test_an_ingest_that_keeps_no_row_exits_2_and_keeps_them_quarantined(
     assert printed.out.startswith(f"ingest: 1 file(s), read {len(rows)}, kept 0")
     assert said in printed.err and printed.err.count("\n") == 1
     assert len((lake / "quarantine.jsonl").read_text().splitlines()) == len(rows)
+
+
+def test_ingest_json_prints_the_summary_when_some_files_are_unreadable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(4)])
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip at all")
+    argv = ["ingest", str(good), str(tmp_path / "bad.jsonl.gz"), "--out", str(tmp_path / "l")]
+    assert main([*argv, "--json"]) == 2
+    printed = capsys.readouterr()
+    summary = json.loads(printed.out)
+    assert summary["kept"] == 4 and len(summary["unreadable"]) == 1
+    assert "could not be read" in printed.err and printed.err.count("\n") == 1
+
+
+def test_an_exchange_log_given_as_accounts_overwrites_no_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Upserted by account id, its rows' blank sign-up fields would replace real ones."""
+    lake = tmp_path / "lake"
+    accounts = write_jsonl(tmp_path / "accounts.jsonl", [{"account_id": "acct_1", "tier": "pro"}])
+    log = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
+    assert main(["ingest", str(log), "--accounts", str(accounts), "--out", str(lake)]) == 0
+    assert main(["ingest", str(log), "--accounts", str(log), "--out", str(lake)]) == 0
+    assert "accounts: read 3, quarantined 3" in capsys.readouterr().out
+    tiers = pq.read_table(lake / "accounts" / "accounts.parquet").to_pydict()["tier"]
+    assert tiers == ["pro"]
 
 
 def test_ingest_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

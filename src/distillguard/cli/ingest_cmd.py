@@ -20,6 +20,7 @@ from distillguard.cli.time_window import add_time_window, time_window
 from distillguard.errors import UserError
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
+from distillguard.ingest.pipeline import UnreadableFilesError
 from distillguard.ingest.summary import summarize_lake
 
 
@@ -88,15 +89,20 @@ def register(subparsers: Subparsers) -> None:
 def run_ingest(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
     with progress("rows read") as advance:
-        summary = ingest(
-            args.paths,
-            args.out,
-            args.accounts,
-            fmt=args.format,
-            mapping=mapping,
-            window=time_window(args),
-            progress=advance,
-        )
+        try:
+            summary = ingest(
+                args.paths,
+                args.out,
+                args.accounts,
+                fmt=args.format,
+                mapping=mapping,
+                window=time_window(args),
+                progress=advance,
+            )
+        except UnreadableFilesError as exc:  # the others were committed: scripts see what
+            if args.json:
+                print_json(exc.summary)
+            raise
     if args.json:
         print_json(summary)
     else:

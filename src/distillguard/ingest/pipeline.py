@@ -195,6 +195,11 @@ def _default_workers(files: list[Path]) -> int:
     return min(2, os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
 
 
+# Fields an exchange has and an account row never does.
+EXCHANGE_ONLY = frozenset({"request_id", "messages"})
+AN_EXCHANGE = "an exchange, not an account row (an exchange log given as --accounts?)"
+
+
 def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
     """Validate one accounts file into `rows`, bad rows to `q`; returns the rows read."""
     read = 0
@@ -203,6 +208,8 @@ def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
         try:
             if record.error is not None:
                 raise RowError(record.error)
+            if isinstance(record.value, dict) and EXCHANGE_ONLY & record.value.keys():
+                raise RowError(AN_EXCHANGE)  # else its blank sign-up fields would win
             rows.append(validate_account(record.value))
         except RowError as exc:
             q.add(bad_row(record, str(exc)))
