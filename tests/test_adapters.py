@@ -12,6 +12,7 @@ from distillguard.errors import ConfigError, UserError
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.adapters import FieldMapping, detect_adapter, get_adapter, load_mapping
 from distillguard.schema import validate_exchange
+from distillguard.schema.validate import RowError
 from tests.conftest import query, write_jsonl
 from tests.samples import (
     SAMPLES,
@@ -43,6 +44,15 @@ def test_otel_chat_span_with_content() -> None:
     assert row.messages[1].content[0].type == "tool_use"
     assert row.messages[2].content[0].text == "rainy, 57F"
     assert row.output_text == "It is rainy, 57F."
+
+
+@pytest.mark.parametrize(
+    "record", [{"request_id": "r1", "messages": []}, {"resourceSpans": None}, {}]
+)
+def test_a_record_that_is_not_an_otlp_export_is_a_bad_row(record: dict[str, Any]) -> None:
+    """It read as an export with no span: nothing counted, nothing quarantined."""
+    with pytest.raises(RowError, match="not an OTLP trace export"):
+        _rows("otel-genai", record)
 
 
 def test_otel_without_content_capture_keeps_metadata() -> None:

@@ -23,7 +23,7 @@ from distillguard.ingest.adapters.base import Adapter, FieldMapping, epoch_or_te
 from distillguard.ingest.adapters.http_status import status_from_code, status_from_error
 from distillguard.ingest.adapters.otel_logs import Content, span_key
 from distillguard.ingest.adapters.otel_values import attributes
-from distillguard.schema.validate import Row
+from distillguard.schema.validate import Row, RowError
 
 INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
 FINISH_REASONS = {
@@ -148,7 +148,9 @@ class OtelGenAIAdapter(Adapter):
 
     def convert(self, record: Any) -> Iterator[Row]:
         request = self.require_object(record)
-        for resource_spans in request.get("resourceSpans") or []:
+        if not isinstance(request.get("resourceSpans"), list):  # else it read as no span
+            raise RowError("not an OTLP trace export: no resourceSpans list")
+        for resource_spans in request["resourceSpans"]:
             resource = attributes((resource_spans.get("resource") or {}).get("attributes"))
             for scope_spans in resource_spans.get("scopeSpans") or []:
                 for span in scope_spans.get("spans") or []:
