@@ -62,6 +62,12 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["detect", "x.jsonl", "--out", "d", "--spark-master", "local[1]"], "need --engine spark"),
         (["detect", "x.jsonl", "--out", "d", "--spark-conf", "a=b"], "need --engine spark"),
         (["evaluate", "no-such-run", "--labels", "x.jsonl"], "no such folder: no-such-run"),
+        # an unset variable: Path reads "" as the current folder, and "$UNSET"/ is the root
+        (["ingest", "x.jsonl", "--out", ""], "--out: an empty path"),
+        (["ingest", "x.jsonl", "--out", "/"], "--out: / is the file system's root"),
+        (["simulate", "--preset", "adaptive", "--out", " "], "--out: an empty path"),
+        (["detect", "x.jsonl", "--out", "//"], "root"),
+        (["share", "keygen", "--out", ""], "--out: an empty path"),
     ],
 )
 def test_user_errors_are_one_line(

@@ -137,6 +137,17 @@ def add_command(
     )
 
 
+def out_path(text: str) -> Path:
+    """An --out path: never empty, which Path reads as the current folder, nor the root,
+    which is what `--out "$UNSET"/` gives (the lake or results written into /)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path (an unset shell variable?)")
+    path = Path(text)
+    if path.is_absolute() and path == Path(path.anchor):
+        raise argparse.ArgumentTypeError(f"{text} is the file system's root (an unset variable?)")
+    return path
+
+
 def add_json_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--json",

@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from distillguard.cli.common import Subparsers, add_command, progress, stdout_console
+from distillguard.cli.common import Subparsers, add_command, out_path, progress, stdout_console
 from distillguard.cli.console_cmd import demo_console_hint
 from distillguard.cli.detect_cmd import detect_with_bars, print_detect
 from distillguard.cli.ingest_cmd import print_lake
@@ -38,7 +38,7 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=out_path,
         default=Path("demo-out"),
         metavar="DIR",
         help="the folder for traffic/, lake/ and detect/ (its lake is replaced)",

@@ -15,6 +15,7 @@ from distillguard.cli.common import (
     add_command,
     add_json_flag,
     fitted_table,
+    out_path,
     print_json,
     progress,
     progress_bars,
@@ -80,7 +81,7 @@ def register(subparsers: Subparsers) -> None:
         help="an accounts table, when PATH is log files (a lake has its own)",
     )
     p.add_argument(
-        "--out", required=True, type=Path, metavar="DIR", help="the folder to write results to"
+        "--out", required=True, type=out_path, metavar="DIR", help="the folder to write results to"
     )
     p.add_argument(
         "--window-hours",

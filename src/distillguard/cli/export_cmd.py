@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.common import Subparsers, add_command, out_path
 from distillguard.errors import UserError
 from distillguard.findings.sigma import write_sigma
 
@@ -38,7 +37,11 @@ def register(subparsers: Subparsers) -> None:
         ],
     )
     sigma.add_argument(
-        "--out", required=True, type=Path, metavar="DIR", help="the folder to write the rules to"
+        "--out",
+        required=True,
+        type=out_path,
+        metavar="DIR",
+        help="the folder to write the rules to",
     )
     sigma.set_defaults(run=run_sigma)
 

@@ -12,6 +12,7 @@ from distillguard.cli.common import (
     add_command,
     add_json_flag,
     fitted_table,
+    out_path,
     print_json,
     progress,
     stdout_console,
@@ -64,7 +65,7 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--out",
         required=True,
-        type=Path,
+        type=out_path,
         metavar="LAKE",
         help="the lake folder to create or add to",
     )

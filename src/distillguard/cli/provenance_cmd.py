@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from distillguard.cli.common import Subparsers, add_command, add_json_flag
+from distillguard.cli.common import Subparsers, add_command, add_json_flag, out_path
 from distillguard.errors import UserError
 from distillguard.provenance.key import WatermarkKey
 from distillguard.provenance.probes import make_probes
@@ -62,7 +62,7 @@ def register(subparsers: Subparsers) -> None:
         examples=[("a new key", "distillguard provenance keygen --out prov.key")],
     )
     keygen.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="where to write the key"
+        "--out", required=True, type=out_path, metavar="FILE", help="where to write the key"
     )
     keygen.add_argument("--force", action="store_true", help="overwrite an existing file")
     keygen.set_defaults(run=run_keygen)

@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.common import Subparsers, add_command, out_path
 from distillguard.cli.listen import check_free, checked_port, shown
 from distillguard.errors import UserError
 from distillguard.sharing import keys, stix
@@ -78,7 +78,7 @@ def _keygen(verbs: Subparsers) -> None:
         examples=[("a key for the community", "distillguard share keygen --out community.key")],
     )
     p.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="where to write the new key"
+        "--out", required=True, type=out_path, metavar="FILE", help="where to write the new key"
     )
     p.set_defaults(run=run_keygen)
 
@@ -126,7 +126,11 @@ def _export(verbs: Subparsers) -> None:
     )
     p.add_argument("--key", required=True, type=Path, metavar="FILE", help=KEY_HELP)
     p.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="where to write the bundle (JSON)"
+        "--out",
+        required=True,
+        type=out_path,
+        metavar="FILE",
+        help="where to write the bundle (JSON)",
     )
     p.add_argument(
         "--lake",
@@ -192,7 +196,7 @@ def _match(verbs: Subparsers) -> None:
     p.add_argument("lake", type=Path, metavar="LAKE", help="our lake, from 'distillguard ingest'")
     p.add_argument("--key", required=True, type=Path, metavar="FILE", help=KEY_HELP)
     p.add_argument(
-        "--out", required=True, type=Path, metavar="DIR", help="the folder for the results"
+        "--out", required=True, type=out_path, metavar="DIR", help="the folder for the results"
     )
     p.add_argument(
         "--producer",
@@ -364,7 +368,7 @@ def _pull(verbs: Subparsers) -> None:
         ],
     )
     p.add_argument(
-        "--out", required=True, type=Path, metavar="FILE", help="where to write the bundle"
+        "--out", required=True, type=out_path, metavar="FILE", help="where to write the bundle"
     )
     p.add_argument(
         "--added-after",

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from distillguard.cli.common import Subparsers, add_command, progress_bars, stdout_console
+from distillguard.cli.common import Subparsers, add_command, out_path, progress_bars, stdout_console
 from distillguard.simulate import SimSummary, simulate
 from distillguard.simulate.config import preset_names
 from distillguard.simulate.writer import FORMATS
@@ -75,7 +75,7 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--out",
         required=True,
-        type=Path,
+        type=out_path,
         metavar="DIR",
         help="the folder to write exchanges, accounts and labels to",
     )
