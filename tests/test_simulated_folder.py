@@ -9,9 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.detect.run import detect
+from distillguard.errors import UserError
 from distillguard.ingest import ingest
 from distillguard.ingest.sources import expand_inputs, simulated_parts
 from distillguard.simulate import simulate
+from tests.conftest import write_jsonl
+from tests.samples import exchange_row
 from tests.simulate.conftest import TINY
 
 
@@ -66,3 +69,27 @@ def test_detect_says_what_it_read_of_a_simulated_folder(tmp_path: Path) -> None:
     assert summary.ingested.accounts_in_lake > 0
     line = summary.line()
     assert "read as the accounts table" in line and "labels: never read" in line
+
+
+def test_a_folder_holding_two_simulated_worlds_is_refused(tmp_path: Path) -> None:
+    """simulate run twice into one folder with the other --format: read together, the two
+    worlds would mix in one lake, and each one's labels would be read as the other's logs."""
+    for ext in (".parquet", ".jsonl.gz"):
+        for name in ("exchanges", "accounts", "labels"):
+            (tmp_path / f"{name}{ext}").write_bytes(b"")
+    with pytest.raises(UserError, match="two simulated worlds"):
+        expand_inputs([tmp_path])
+
+
+def test_a_lake_inside_the_input_folder_is_not_read_as_logs(tmp_path: Path) -> None:
+    """`ingest logs/ --out logs/lake` run again read its own parts and quarantine."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_jsonl(logs / "day.jsonl", [exchange_row(i) for i in range(3)] + [b"{bad"])
+    for _ in range(2):
+        summary = ingest([logs], logs / "lake")
+    assert (summary.read, summary.duplicates, summary.quarantined) == (4, 3, 1)
+    assert summary.skipped == (f"{logs / 'lake'}/ (a lake, not logs)",)
+    assert len((logs / "lake" / "quarantine.jsonl").read_text().splitlines()) == 1
+    with pytest.raises(UserError, match="is a lake, not logs"):
+        expand_inputs([logs / "lake"])

@@ -142,6 +142,16 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
         ),
         ("speed: 3", "unknown keys"),
         ("[1, 2]", "mapping at the top level"),
+        # a misspelt count is an unknown knob, not a missing count
+        ("benign: {casual: {acounts: 50}}\nmodels: {current: [a], new: b}", "'acounts'"),
+        (
+            "benign: {casual: {hours: flat}}\nmodels: {current: [a], new: b}",
+            "'accounts' is missing",
+        ),
+        (
+            "benign: {casual: {accounts: 10, hours: weird}}\nmodels: {current: [a], new: b}",
+            "unknown hours 'weird'",
+        ),
     ],
 )
 def test_bad_presets_raise_config_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -167,5 +177,58 @@ def test_corpus_prompts_are_read_in_place(tiny_preset: Path, tmp_path: Path) -> 
 
 
 def test_missing_corpus_is_a_user_error(tiny_preset: Path, tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="corpus directory not found"):
+    with pytest.raises(UserError, match=r"corpus directory .*nope: not found"):
         simulate(str(tiny_preset), tmp_path / "sim", days=1, corpus=tmp_path / "nope")
+
+
+# (corpus file text, the one-line error)
+BAD_CORPORA = [
+    ('{"text": "a", "kind": "task-math"}\n{oops\n', "line 2: invalid JSON"),
+    ('{"kind": "task-math"}\n', 'line 1: not a {"text", "kind"} object'),
+    ('{"text": "a", "kind": "chat"}\n', "no corpus row .* has a kind simulate uses"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CORPORA)
+def test_a_bad_corpus_is_one_line_before_anything_is_drawn(
+    tiny_preset: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "c.jsonl").write_text(text)
+    with pytest.raises(UserError, match=message):
+        simulate(str(tiny_preset), tmp_path / "sim", days=1, corpus=corpus)
+    with pytest.raises(UserError, match="a file, not a folder"):
+        simulate(str(tiny_preset), tmp_path / "sim", days=1, corpus=corpus / "c.jsonl")
+
+
+def test_blank_lines_in_a_corpus_are_skipped(tiny_preset: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "c.jsonl").write_text('\n{"text": "What is 2 + 2?", "kind": "task-math"}\n\n')
+    simulate(str(tiny_preset), tmp_path / "sim", days=1, corpus=corpus)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"scale": float("nan")}, "--scale must be a positive number"),
+        ({"scale": float("inf")}, "--scale must be a positive number"),
+        ({"seed": -5}, "--seed must be 0 or more"),
+    ],
+)
+def test_bad_numbers_fail_before_anything_is_written(
+    tiny_preset: Path, tmp_path: Path, options: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        simulate(str(tiny_preset), tmp_path / "sim", days=1, **options)  # type: ignore[arg-type]
+    assert not (tmp_path / "sim").exists()
+
+
+def test_a_world_in_the_other_format_is_not_left_beside_this_one(
+    tiny_preset: Path, tmp_path: Path
+) -> None:
+    simulate(str(tiny_preset), tmp_path / "sim", days=1, fmt="parquet")
+    with pytest.raises(ConfigError, match="holds an earlier simulated world"):
+        simulate(str(tiny_preset), tmp_path / "sim", days=1, fmt="jsonl")
+    simulate(str(tiny_preset), tmp_path / "sim", days=1, seed=2, fmt="parquet")  # the same: fine

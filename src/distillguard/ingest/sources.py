@@ -188,11 +188,26 @@ def simulated_parts(directory: Path) -> dict[str, Path]:
     """The accounts and labels tables of a folder `distillguard simulate` wrote, by name
     ("accounts", "labels"): beside its exchanges.parquet (or .jsonl.gz) an accounts.* and
     a labels.* of the same kind. Empty for any other folder."""
-    for ext in SIMULATED_EXTENSIONS:
-        if (directory / f"exchanges{ext}").is_file() and (directory / f"accounts{ext}").is_file():
-            parts = {name: directory / f"{name}{ext}" for name in ("accounts", "labels")}
-            return {name: path for name, path in parts.items() if path.is_file()}
-    return {}
+    found = [
+        ext
+        for ext in SIMULATED_EXTENSIONS
+        if (directory / f"exchanges{ext}").is_file() and (directory / f"accounts{ext}").is_file()
+    ]
+    if len(found) > 1:  # two worlds in one folder: read together, they would mix
+        raise UserError(
+            f"{directory} holds two simulated worlds ({' and '.join(found)}): simulate each "
+            "into a folder of its own"
+        )
+    if not found:
+        return {}
+    parts = {name: directory / f"{name}{found[0]}" for name in ("accounts", "labels")}
+    return {name: path for name, path in parts.items() if path.is_file()}
+
+
+def is_lake(directory: Path) -> bool:
+    """A folder `ingest` writes: its files are a lake's, not logs to read."""
+    marks = ("_staging", "quarantine.jsonl", "accounts")
+    return (directory / "exchanges").is_dir() and any((directory / m).exists() for m in marks)
 
 
 def expand_inputs(paths: list[Path]) -> Inputs:
@@ -207,9 +222,15 @@ def expand_inputs(paths: list[Path]) -> Inputs:
         if not path.exists():
             raise UserError(f"no such file or directory: {path}")
         if path.is_dir():
+            if is_lake(path):
+                raise UserError(f"{path} is a lake, not logs: read it with detect or lake")
             parts = simulated_parts(path)
             accounts.extend([parts["accounts"]] if "accounts" in parts else [])
+            lakes = [d for d in sorted(path.rglob("*")) if d.is_dir() and is_lake(d)]
+            skipped.extend(f"{d}/ (a lake, not logs)" for d in lakes)
             for child in (p for p in sorted(path.rglob("*")) if p.is_file()):
+                if any(d in child.parents for d in lakes):
+                    continue  # a lake's files (its quarantine too): named once, above
                 reason = _simulated_reason(child, parts) or skip_reason(child)
                 files.extend([child] if reason is None else [])
                 skipped.extend([f"{child} ({reason})"] if reason else [])

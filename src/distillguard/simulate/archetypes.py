@@ -18,7 +18,7 @@ import dataclasses
 from typing import Any
 
 from distillguard.errors import ConfigError, unknown_name_error
-from distillguard.simulate.behaviour import CARD_SHARING, Behaviour
+from distillguard.simulate.behaviour import CARD_SHARING, HOURS, Behaviour
 from distillguard.simulate.originals import ARCHETYPES as BASE
 
 HARD_NEGATIVES: dict[str, Behaviour] = {
@@ -234,6 +234,8 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
         b = dataclasses.replace(ARCHETYPES[archetype], **overrides)
     except TypeError as exc:
         raise ConfigError(f"archetype {archetype!r}: {exc}") from None
+    if b.hours not in HOURS:  # else a KeyError once the schedule is drawn
+        raise unknown_name_error("hours", b.hours, list(HOURS))
     if b.card_sharing not in CARD_SHARING:
         raise unknown_name_error("card_sharing", b.card_sharing, list(CARD_SHARING))
     if not _in_range(b.mix_spread, 0, MAX_MIX_SPREAD):

@@ -61,3 +61,5 @@ class Behaviour:
 
 
 CARD_SHARING = ("unique", "family", "org", "team", "pool")
+# The shapes of a day: schedule.py's hour profiles, plus bursts and synchronised starts.
+HOURS = ("human", "business", "evening", "flat", "burst", "sync")

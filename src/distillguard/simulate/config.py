@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -95,6 +96,8 @@ def load_preset(name_or_path: str) -> dict[str, Any]:
 
 def _number(entry: dict[str, Any], key: str, where: str, default: float | None = None) -> float:
     value = entry.get(key, default)
+    if value is None:
+        raise ConfigError(f"{where}: {key!r} is missing (a non-negative number)")
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"{where}: {key!r} must be a non-negative number, got {value!r}")
     return float(value)
@@ -104,6 +107,12 @@ def _split(entry: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping of knobs")
     return entry.get("archetype"), {k: v for k, v in entry.items() if k not in _COUNT_KEYS}
+
+
+def _named(name: str, split: tuple[str | None, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """(archetype, knobs) of a population: its archetype defaults to its name."""
+    archetype, knobs = split
+    return archetype or name, knobs
 
 
 @dataclass(frozen=True)
@@ -125,13 +134,14 @@ class Draw:
 
 def _benign(doc: dict[str, Any], scale: float, draw: Draw) -> list[PopulationPlan]:
     entries = doc.get("benign") or {}
+    # Knobs first: a misspelt `accounts` is an unknown knob, not a missing count.
+    written = [behaviour(*_named(n, _split(e, f"benign.{n}"))) for n, e in entries.items()]
     total = sum(_number(e, "accounts", f"benign.{n}") for n, e in entries.items())
     floor = _number(doc, "min_benign_accounts", "preset", 0)
     benign_scale = max(scale, floor / total) if total else scale
     plans = []
     for k, (name, entry) in enumerate(entries.items()):
-        archetype, knobs = _split(entry, f"benign.{name}")
-        b = draw.behaviour(behaviour(archetype or name, knobs), k)
+        b = draw.behaviour(written[k], k)
         least = _number(entry, "min_accounts", f"benign.{name}", 30)
         wanted = draw.accounts(_number(entry, "accounts", f"benign.{name}") * benign_scale, k)
         n = max(int(least), round(wanted))
@@ -146,8 +156,7 @@ def _campaigns(doc: dict[str, Any], scale: float, days: int, draw: Draw) -> list
     window = int(_number(doc, "days", "preset", 14))
     plans = []
     for k, (name, entry) in enumerate((doc.get("campaigns") or {}).items(), start=500):
-        archetype, knobs = _split(entry, f"campaigns.{name}")
-        b = draw.behaviour(behaviour(archetype or name, knobs), k)
+        b = draw.behaviour(behaviour(*_named(name, _split(entry, f"campaigns.{name}"))), k)
         least = _number(entry, "min_accounts", f"campaigns.{name}", 5)
         wanted = draw.accounts(_number(entry, "accounts", f"campaigns.{name}") * scale, k)
         concurrent = max(int(least), round(wanted))
@@ -168,8 +177,8 @@ def plan(
     """The scaled plan of a preset document; with `randomize` (a seed), or a preset that
     sets `randomize: true` (then seeded with 0 unless given), every population's knobs and
     account counts are drawn for that seed (see simulate.randomize)."""
-    if scale <= 0:
-        raise ConfigError(f"--scale must be positive, got {scale}")
+    if not math.isfinite(scale) or scale <= 0:  # nan and inf too: they fail deep inside
+        raise ConfigError(f"--scale must be a positive number, got {scale}")
     days = int(days if days is not None else _number(doc, "days", "preset", 14))
     if days < 1:
         raise ConfigError("--days must be at least 1")

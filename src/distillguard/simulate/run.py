@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from distillguard.errors import ConfigError
 from distillguard.schema import ACCOUNTS_SCHEMA, EXCHANGES_SCHEMA, LABELS_SCHEMA
 from distillguard.simulate.accounts import AccountBlock, make_accounts
 from distillguard.simulate.config import PopulationPlan, SimPlan, load_preset, plan
@@ -65,6 +66,17 @@ def _labels(block: AccountBlock) -> pa.Table:
     )
 
 
+def _refuse_other_format(out: Path, fmt: str) -> None:
+    """A world in the other format left beside this one would be read with it."""
+    ours = ".parquet" if fmt == "parquet" else ".jsonl.gz"
+    other = ".jsonl.gz" if ours == ".parquet" else ".parquet"
+    if (out / f"exchanges{other}").exists():
+        raise ConfigError(
+            f"{out} holds an earlier simulated world as exchanges{other}: simulate into an "
+            f"empty folder (or with the format it has)"
+        )
+
+
 def simulate(
     preset: str,
     out: Path,
@@ -79,6 +91,9 @@ def simulate(
 ) -> SimSummary:
     """Write DIR/exchanges, DIR/accounts and DIR/labels for a preset; with `randomize`, or
     a preset that sets `randomize: true`, its knobs are drawn for `seed` first."""
+    if seed < 0:  # numpy's generators take none
+        raise ConfigError(f"--seed must be 0 or more, got {seed}")
+    _refuse_other_format(out, fmt)
     doc = load_preset(preset)
     drawn = seed if randomize or doc.get("randomize", False) else None
     sim: SimPlan = plan(doc, scale, days, drawn)

@@ -72,8 +72,12 @@ class Watcher:
 
     def new_files(self) -> list[Path]:
         seen = self._seen()
+        lake = self.lake.resolve()
         found = (p for p in sorted(self.inbox.rglob("*")) if p.is_file() and is_supported(p))
-        return [p for p in found if str(p.resolve()) not in seen]
+        # a lake kept inside the inbox: its parts are not logs
+        return [
+            p for p in found if str(p.resolve()) not in seen and lake not in p.resolve().parents
+        ]
 
     def tick(self) -> TickSummary | None:
         """One round: None when no new file has landed and the last round's verdicts were

@@ -7,7 +7,7 @@ kind of task, so which corpus a prompt came from never tells benign from attack.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -76,14 +76,20 @@ class CorpusSource:
 
     def __init__(self, directory: Path) -> None:
         if not directory.is_dir():
-            raise UserError(f"corpus directory not found: {directory}")
+            what = "a file, not a folder" if directory.exists() else "not found"
+            raise UserError(f"corpus directory {directory}: {what} (give the folder of .jsonl)")
         by_kind: dict[str, list[str]] = {}
         for path in sorted(directory.glob("*.jsonl")):
-            for line in path.read_bytes().splitlines():
-                row = orjson.loads(line)
-                by_kind.setdefault(str(row.get("kind")), []).append(str(row["text"]))
+            for kind, text in _corpus_rows(path):
+                by_kind.setdefault(kind, []).append(text)
         if not by_kind:
             raise UserError(f"no .jsonl corpora in {directory}")
+        known = {k for kinds in CORPUS_KINDS.values() for k in kinds}
+        if not known & set(by_kind):  # else every prompt came from the grammar, unsaid
+            raise UserError(
+                f"no corpus row in {directory} has a kind simulate uses (found "
+                f"{', '.join(sorted(by_kind))}); valid kinds: {', '.join(sorted(known))}"
+            )
         self._texts: Mapping[str, list[str]] = {
             task: [t for k in kinds for t in by_kind.get(k, [])]
             for task, kinds in CORPUS_KINDS.items()
@@ -95,6 +101,20 @@ class CorpusSource:
         if not texts:
             return self._grammar.prompts(kind, rng, n)
         return [texts[i] for i in rng.integers(len(texts), size=n)]
+
+
+def _corpus_rows(path: Path) -> Iterator[tuple[str, str]]:
+    """(kind, text) of each row of one corpus file; a bad row is a UserError naming it."""
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise UserError(f"corpus {path} line {number}: invalid JSON: {exc}") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise UserError(f'corpus {path} line {number}: not a {{"text", "kind"}} object')
+        yield str(row.get("kind")), row["text"]
 
 
 def with_cot(prompts: list[str], mask: np.ndarray, rng: np.random.Generator) -> list[str]:
