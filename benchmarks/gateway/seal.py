@@ -39,14 +39,14 @@ def main() -> None:
     seal = ReasoningSeal.generate()
     for size in SIZES:
         block = {"type": "thinking", "thinking": "x" * size, "signature": "s" * 400}
-        withheld = {"type": "thinking", "thinking": "[w]", "signature": seal.seal(block)}
-        sealed_us = _median_us(partial(seal.seal, block))
-        opened_us = _median_us(partial(seal.restore_one, withheld))
+        withheld = {"type": "thinking", "thinking": "[w]", "signature": seal.seal(block, "acct")}
+        sealed_us = _median_us(partial(seal.seal, block, "acct"))
+        opened_us = _median_us(partial(seal.open_one, withheld, "acct"))
         print(f"{size:>6,} characters: seal {sealed_us:.0f} us, restore {opened_us:.0f} us, "
               f"signature {len(withheld['signature']):,} characters")  # fmt: skip
     for turns in (1, 20):
         body = _conversation(turns)
-        scanned_us = _median_us(partial(seal.restore_many, body))
+        scanned_us = _median_us(partial(seal.restore_many, body, "acct"))
         print(f"scan, {turns} turn(s), nothing sealed: {scanned_us:.1f} us")
 
 

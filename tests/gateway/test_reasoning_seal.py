@@ -1,4 +1,5 @@
-"""Withheld thinking sealed for the client, and restored when it comes back."""
+"""Withheld thinking sealed for the client, and restored when it comes back: only to the
+account it was served to, only within the unfinished tool-use cycle, only for a while."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 import pytest
 
 from distillguard.errors import UserError
+from distillguard.gateway import reasoning_seal
 from distillguard.gateway.reasoning_seal import SEAL_PREFIX, ReasoningSeal, Restored
 
 ORIGINAL = {"type": "thinking", "thinking": "step 1: the secret plan", "signature": "sig-9"}
+TOOL = {"type": "tool_use", "id": "t1", "name": "run", "input": {}}
+RESULT = {"type": "tool_result", "tool_use_id": "t1", "content": "ok"}
 
 
 def _key(path: Path, text: str) -> Path:
@@ -18,17 +22,16 @@ def _key(path: Path, text: str) -> Path:
     return path
 
 
-def _withheld(seal: ReasoningSeal) -> dict[str, Any]:
-    return {
-        "type": "thinking",
-        "thinking": "[reasoning withheld]",
-        "signature": seal.seal(ORIGINAL),
-    }
+def _withheld(seal: ReasoningSeal, account: str = "a1") -> dict[str, Any]:
+    signature = seal.seal(ORIGINAL, account)
+    return {"type": "thinking", "thinking": "[reasoning withheld]", "signature": signature}
 
 
-def _turn(*blocks: Any) -> dict[str, Any]:
+def _loop(*blocks: Any) -> dict[str, Any]:
+    """A tool loop's next request: prompt, the assistant's turn, its tool result."""
     return {"messages": [{"role": "user", "content": "hi"},
-                         {"role": "assistant", "content": list(blocks)}]}  # fmt: skip
+                         {"role": "assistant", "content": list(blocks)},
+                         {"role": "user", "content": [RESULT]}]}  # fmt: skip
 
 
 def test_a_sealed_block_hides_the_reasoning_and_comes_back_whole() -> None:
@@ -36,15 +39,16 @@ def test_a_sealed_block_hides_the_reasoning_and_comes_back_whole() -> None:
     withheld = _withheld(seal)
     assert withheld["signature"].startswith(SEAL_PREFIX)
     assert "secret" not in withheld["signature"] and "sig-9" not in withheld["signature"]
-    tool = {"type": "tool_use", "id": "t1", "name": "run", "input": {}}
-    body = _turn(withheld, tool)
-    assert seal.restore_many(body) == Restored(restored=1)
-    assert body["messages"][1]["content"] == [ORIGINAL, tool]
+    body = _loop(withheld, TOOL)
+    assert seal.restore_many(body, "a1") == Restored(restored=1)
+    assert body["messages"][1]["content"] == [ORIGINAL, TOOL]
 
 
+SEAL = ReasoningSeal.generate()
 # (case, how the block the client sends back is made from the withheld one, outcome)
 CASES = [
     ("another key", lambda w: _withheld(ReasoningSeal.generate()), False),
+    ("another account", lambda w: {**w, "signature": SEAL.seal(ORIGINAL, "a2")}, False),
     ("altered", lambda w: {**w, "signature": w["signature"][:-6] + "AAAAAA"}, False),
     ("not base64", lambda w: {**w, "signature": SEAL_PREFIX + "%%%"}, False),
     ("the API's own signature", lambda w: ORIGINAL, None),
@@ -56,31 +60,77 @@ CASES = [
 
 @pytest.mark.parametrize(("case", "make", "outcome"), CASES, ids=[c[0] for c in CASES])
 def test_what_is_restored_dropped_or_left(case: str, make: Any, outcome: bool | None) -> None:
-    seal = ReasoningSeal.generate()
-    block = make(_withheld(seal))
-    sent, got = seal.restore_one(block)
+    block = make(_withheld(SEAL))
+    sent, got = SEAL.open_one(block, "a1")
     assert got is outcome, case
     assert sent == (ORIGINAL if outcome else None if outcome is False else block)
 
 
-def test_a_dropped_block_is_counted_and_left_out() -> None:
+def test_a_block_sealed_long_ago_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     seal = ReasoningSeal.generate()
-    body = _turn(_withheld(ReasoningSeal.generate()), {"type": "text", "text": "ok"})
-    assert seal.restore_many(body) == Restored(dropped=1)
-    assert body["messages"][1]["content"] == [{"type": "text", "text": "ok"}]
-    assert Restored(2, 1).notes() == ["reasoning restored: 2", "sealed reasoning dropped: 1"]
+    old = _withheld(seal)
+    monkeypatch.setattr(reasoning_seal, "SEAL_TTL_S", -1)  # every token is now too old
+    assert seal.open_one(old, "a1") == (None, False)
+
+
+# (case, the messages: "W" a withheld block, "T" tool use, "R" tool results, "P" a prompt)
+CYCLES = [
+    ("the unfinished turn", ["P", "WT", "R"], Restored(restored=1)),
+    ("interleaved: every step of the turn", ["P", "WT", "R", "WT", "R"], Restored(restored=2)),
+    ("a finished turn, then a new prompt", ["P", "WT", "R", "W", "P"], Restored(dropped=2)),
+    ("an earlier turn's, with the current one's", ["P", "W", "P", "WT", "R"], Restored(1, 1)),
+]
+
+
+@pytest.mark.parametrize(("case", "shape", "outcome"), CYCLES, ids=[c[0] for c in CYCLES])
+def test_only_the_unfinished_tool_use_cycle_is_restored(
+    case: str, shape: list[str], outcome: Restored
+) -> None:
+    seal = ReasoningSeal.generate()
+    messages: list[dict[str, Any]] = []
+    for step in shape:
+        if step == "P":
+            messages.append({"role": "user", "content": "next question"})
+        elif step == "R":
+            messages.append({"role": "user", "content": [RESULT]})
+        else:
+            blocks = [_withheld(seal), *([TOOL] if "T" in step else [])]
+            messages.append({"role": "assistant", "content": blocks})
+    body = {"messages": messages}
+    assert seal.restore_many(body, "a1") == outcome, case
+    remaining = [b for m in messages if isinstance(m["content"], list) for b in m["content"]]
+    assert not any(str(b.get("signature", "")).startswith(SEAL_PREFIX) for b in remaining)
+
+
+def test_a_request_carrying_many_sealed_blocks_opens_only_so_many() -> None:
+    seal = ReasoningSeal.generate()
+    many = reasoning_seal.MAX_RESTORED + 5
+    body = _loop(*[_withheld(seal) for _ in range(many)], TOOL)
+    assert seal.restore_many(body, "a1") == Restored(reasoning_seal.MAX_RESTORED, 5)
+
+
+@pytest.mark.parametrize("messages", [5, True, None, "hi", [5, "x", {"content": None}]])
+def test_odd_messages_are_left_for_the_api_to_refuse(messages: Any) -> None:
+    body = {"messages": messages}
+    assert ReasoningSeal.generate().restore_many(body, "a1") == Restored()
+    assert body == {"messages": messages}
 
 
 def test_replicas_share_a_key_file_and_rotation_keeps_old_blocks(tmp_path: Path) -> None:
     old = _key(tmp_path / "old.key", "o" * 40)
     new = _key(tmp_path / "new.key", "n" * 40)
     sealed_old = _withheld(ReasoningSeal.load([old]))
-    other_replica = ReasoningSeal.load([old])
-    assert other_replica.restore_one(sealed_old) == (ORIGINAL, True)
+    assert ReasoningSeal.load([old]).open_one(sealed_old, "a1") == (ORIGINAL, True)
     rotated = ReasoningSeal.load([new, old])
-    assert rotated.restore_one(sealed_old) == (ORIGINAL, True)
-    assert ReasoningSeal.load([old]).restore_one(_withheld(rotated))[1] is False  # new seals
-    assert rotated.source == f"{new}, {old}" and "n" * 40 not in repr(rotated.__dict__)
+    assert rotated.open_one(sealed_old, "a1") == (ORIGINAL, True)
+    assert ReasoningSeal.load([old]).open_one(_withheld(rotated), "a1")[1] is False  # new seals
+    assert rotated.source == f"{new}, {old}"
+    assert "n" * 40 not in repr(vars(rotated))
+
+
+def test_notes_say_what_was_restored_and_dropped() -> None:
+    assert Restored(2, 1).notes() == ["reasoning restored: 2", "sealed reasoning dropped: 1"]
+    assert Restored().notes() == []
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,20 @@
 """Withheld reasoning, sealed for the client to carry back.
 
-Anthropic signs each thinking block, and a client in a tool loop must send the last turn's
-blocks back unmodified (text and signature), or the API refuses the request. Degrade
-withholds the thinking text from a suspect account, which would break such loops for an
-innocent one. So the withheld block's signature field carries the original block, encrypted
-and authenticated under the gateway's key (Fernet: AES-128-CBC with HMAC-SHA256); when a
-request comes back with it, the gateway puts the original block back before calling
-upstream. The client never reads the reasoning, and no state is kept: any replica holding
-the key restores any block. A block sealed under a key the gateway no longer holds (a
-restart without --seal-key, a retired key) cannot be restored and is left out, which the
-API accepts for every turn but an unfinished tool call's.
+Anthropic signs each thinking block, and a client in a tool loop must send the blocks of
+its unfinished turn back unmodified (text and signature), or the API refuses the request.
+Degrade withholds the thinking text from a suspect account, which would break such loops
+for an innocent one. So the withheld block's signature field carries the original block
+and the account it was served to, encrypted and authenticated under the gateway's key
+(Fernet: AES-128-CBC with HMAC-SHA256). When that account's request brings the block back
+within the current tool-use cycle (the assistant turns after its last prompt that is not
+only tool results) and within SEAL_TTL_S, the gateway puts the original back before
+calling upstream. Anywhere else, or sealed for another account, under a key the gateway
+no longer holds (a restart without --seal-key) or long ago, the block is left out, which
+the API accepts for every turn but an unfinished tool call's.
+
+What this leaves open: the model, given its thinking back, can be asked in the next tool
+result to restate it. That costs an attacker a request per block, under degrade's output
+cap; withholding without restoring would break every degraded customer's tool loops.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from distillguard.errors import ConfigError, UserError
 
 SEAL_PREFIX = "distillguard-sealed-v1."
 MIN_SECRET_BYTES = 32
+SEAL_TTL_S = 6 * 3600  # a tool call's result comes back within hours, not days
+MAX_RESTORED = 32  # per request: more is not a tool loop, and each costs a decryption
 _INFO = b"distillguard reasoning seal v1"
 
 
@@ -37,7 +44,7 @@ class Restored:
     """What restoring a request's sealed blocks did."""
 
     restored: int = 0
-    dropped: int = 0  # sealed under a key not held, or altered: left out
+    dropped: int = 0  # outside the tool-use cycle, another account's, stale or altered
 
     def notes(self) -> list[str]:
         parts = [("reasoning restored", self.restored), ("sealed reasoning dropped", self.dropped)]
@@ -66,11 +73,13 @@ class ReasoningSeal:
         a one-line UserError naming the file when one cannot be used."""
         return cls([_secret(p) for p in paths], ", ".join(map(str, paths)))
 
-    def seal(self, block: dict[str, Any]) -> str:
-        """The signature a withheld block is served with: the block itself, sealed."""
-        return SEAL_PREFIX + self._fernet.encrypt(orjson.dumps(block)).decode("ascii")
+    def seal(self, block: dict[str, Any], account: str) -> str:
+        """The signature a withheld block is served with: the block itself and the account
+        it is served to, sealed."""
+        sealed = self._fernet.encrypt(orjson.dumps({"account": account, "block": block}))
+        return SEAL_PREFIX + sealed.decode("ascii")
 
-    def restore_one(self, block: Any) -> tuple[Any, bool | None]:
+    def open_one(self, block: Any, account: str) -> tuple[Any, bool | None]:
         """(the block to send upstream, or None to leave it out; True restored, False
         dropped, None not a block a gateway sealed)."""
         if not isinstance(block, dict) or block.get("type") != "thinking":
@@ -79,24 +88,58 @@ class ReasoningSeal:
         if not isinstance(signature, str) or not signature.startswith(SEAL_PREFIX):
             return block, None
         try:
-            original = orjson.loads(self._fernet.decrypt(signature[len(SEAL_PREFIX) :]))
+            token = signature[len(SEAL_PREFIX) :]
+            sealed = orjson.loads(self._fernet.decrypt(token, ttl=SEAL_TTL_S))
         except (InvalidToken, orjson.JSONDecodeError, ValueError):
             return None, False
-        return original, True
+        if not isinstance(sealed, dict) or sealed.get("account") != account:
+            return None, False
+        return sealed.get("block"), True
 
-    def restore_many(self, body: dict[str, Any]) -> Restored:
-        """Put every sealed block in an Anthropic request's messages back, in place."""
+    def restore_many(self, body: dict[str, Any], account: str) -> Restored:
+        """Put back, in place, the sealed blocks of the account's current tool-use cycle;
+        leave out every other sealed block."""
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            return Restored()
+        cycle_start = _cycle_start(messages)
         restored = dropped = 0
-        for message in body.get("messages") or []:
+        for index, message in enumerate(messages):
             content = message.get("content") if isinstance(message, dict) else None
-            if not isinstance(content, list):
+            if not isinstance(content, list) or not any(map(_sealed, content)):
                 continue
-            outcomes = [self.restore_one(block) for block in content]
-            if any(outcome is not None for _, outcome in outcomes):
-                message["content"] = [sent for sent, _ in outcomes if sent is not None]
-                restored += sum(outcome is True for _, outcome in outcomes)
-                dropped += sum(outcome is False for _, outcome in outcomes)
+            kept = []
+            for block in content:
+                opens = index >= cycle_start and restored < MAX_RESTORED
+                sent, outcome = self.open_one(block, account) if opens else _left_out(block)
+                restored += outcome is True
+                dropped += outcome is False
+                kept.extend([] if sent is None else [sent])
+            message["content"] = kept
         return Restored(restored, dropped)
+
+
+def _sealed(block: Any) -> bool:
+    signature = block.get("signature") if isinstance(block, dict) else None
+    return isinstance(signature, str) and signature.startswith(SEAL_PREFIX)
+
+
+def _left_out(block: Any) -> tuple[Any, bool | None]:
+    """A sealed block outside the cycle goes, unopened; any other block stays."""
+    return (None, False) if _sealed(block) else (block, None)
+
+
+def _cycle_start(messages: list[Any]) -> int:
+    """The index after the last user message that is not only tool results: the assistant
+    turns from there on are the unfinished tool-use cycle."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            blocks = content if isinstance(content, list) else [content]
+            if not all(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks):
+                return index + 1
+    return 0
 
 
 def _fernet_key(secret: bytes) -> bytes:

@@ -174,7 +174,7 @@ class Gateway:
         ctx = RequestContext(api, row["account_id"], body, decision.verdict, decision.retry_after)
         ctx.seal = self.settings.seal
         if api == "anthropic":  # withheld thinking a client sends back: the original again
-            ctx.notes += self.settings.seal.restore_many(body).notes()
+            ctx.notes += self.settings.seal.restore_many(body, ctx.account).notes()
         action = self.enforcer.action_for(decision)
         refused = await self.enforcer.on_request(decision, action, ctx)
         if refused is not None:

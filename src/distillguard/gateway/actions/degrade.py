@@ -156,7 +156,7 @@ class Degrade:
     def withheld(self, block: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         """The summary in the thinking's place; its signature the sealed original, which
         the gateway restores when the client sends the block back (see reasoning_seal)."""
-        signature = ctx.seal.seal(block) if ctx.seal is not None else ""
+        signature = ctx.seal.seal(block, ctx.account) if ctx.seal is not None else ""
         return {"type": "thinking", "thinking": self.summary, "signature": signature}
 
     def stream_filter(self, ctx: RequestContext) -> StreamFilter:
