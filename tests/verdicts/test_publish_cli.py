@@ -15,9 +15,10 @@ import pytest
 from distillguard.cli.main import main
 from distillguard.detect.outputs import ACCOUNT_SCHEMA, CLUSTER_SCHEMA
 from distillguard.errors import ConfigError
+from distillguard.verdicts.continuity import stale
 from distillguard.verdicts.model import Source, Verdict
 from distillguard.verdicts.policy import load_policy, parse_policy
-from distillguard.verdicts.publish import _stale, detector_verdicts, publish
+from distillguard.verdicts.publish import detector_verdicts, publish
 from distillguard.verdicts.store import open_store
 
 WHEN = datetime(2026, 2, 10, 12, tzinfo=UTC)
@@ -208,28 +209,39 @@ def test_list_marks_cut_reasons_and_json_prints_them_whole(
 
 
 DAY = timedelta(days=1)
-# (case, verdict in force: action, cluster, age, ttl; this run's action and cluster; renewed)
+# (case, verdict in force: action, cluster, age, ttl; this run's action and cluster;
+# a member of a flagged cluster; renewed)
+FRESH, AGED, OLD = 0 * DAY, 4 * DAY, 90 * DAY
+WEEK = 7 * DAY
 STALE_CASES = [
-    ("same, fresh", ("degrade", None, 1 * DAY, 7 * DAY), ("degrade", None), False),
-    ("same, past half its life", ("degrade", None, 4 * DAY, 7 * DAY), ("degrade", None), True),
-    ("another action", ("degrade", None, 0 * DAY, 7 * DAY), ("block_account", None), True),
-    ("cluster renamed", ("block_cluster", "c-a", 0 * DAY, 7 * DAY), ("block_cluster", "c-b"), True),
-    ("left its cluster", ("block_cluster", "c-a", 0 * DAY, 7 * DAY), ("block_cluster", None), True),
-    ("no expiry", ("degrade", None, 90 * DAY, None), ("degrade", None), False),
+    ("same, fresh", ("degrade", None, DAY, WEEK), ("degrade", None), False, False),
+    ("same, past half its life", ("degrade", None, AGED, WEEK), ("degrade", None), False, True),
+    ("another action", ("degrade", None, FRESH, WEEK), ("block_account", None), False, True),
+    ("member, renamed", ("degrade", "c-a", FRESH, WEEK), ("degrade", "c-b"), True, True),
+    ("member, left its cluster", ("degrade", "c-a", FRESH, WEEK), ("degrade", None), True, True),
+    (
+        "not a member, group shifted",
+        ("degrade", "c-a", FRESH, WEEK),
+        ("degrade", "c-b"),
+        False,
+        False,
+    ),
+    ("no expiry", ("degrade", None, OLD, None), ("degrade", None), False, False),
 ]
 
 
-@pytest.mark.parametrize(("case", "current", "fresh", "renewed"), STALE_CASES)
+@pytest.mark.parametrize(("case", "current", "fresh", "member", "renewed"), STALE_CASES)
 def test_a_detector_verdict_gives_way_when_stale(
     case: str,
     current: tuple[str, str | None, timedelta, timedelta | None],
     fresh: tuple[str, str | None],
+    member: bool,
     renewed: bool,
 ) -> None:
     action, cluster, age, ttl = current
     held = Verdict("a", action, "x", "detector", WHEN - age, cluster=cluster).with_expiry(ttl)
     new = Verdict("a", fresh[0], "x", "detector", WHEN, cluster=fresh[1]).with_expiry(7 * DAY)
-    assert _stale(held, new) is renewed, case
+    assert stale(held, new, member=member) is renewed, case
 
 
 def test_publish_renews_a_renamed_cluster_and_an_ageing_verdict_only(tmp_path: Path) -> None:
@@ -271,3 +283,29 @@ def test_publish_retires_only_cluster_verdicts_no_member_names(tmp_path: Path) -
     clusters = {v.subject: v.source for v in store.list() if v.kind == "cluster"}
     assert clusters == {"c1": "detector", "c-quiet": "detector", "c-analyst": "analyst"}
     assert publish(out, store, load_policy()).retired == 0
+
+
+@pytest.mark.parametrize(("members", "carried"), [(("m1", "m2"), True), (("m1", "x", "y"), False)])
+def test_an_analysts_cluster_verdict_follows_its_renamed_cluster(
+    tmp_path: Path, members: tuple[str, ...], carried: bool
+) -> None:
+    """An analyst cleared c-old (monitor); its members m1, m2 are now flagged as c1. c1
+    holds all of c-old's members: the clearance is carried to c1, and the gateway's lookup
+    for m1 finds it. Held by m1 only of three, c-old's clearance stays behind."""
+    out, store = detect_out(tmp_path), open_store("memory")
+    then = datetime.now(UTC) - DAY
+    for account in members:
+        store.set(Verdict(account, "block_cluster", "x", "detector", then, cluster="c-old"))
+    store.set(Verdict("c-old", "monitor", "a CI fleet", "analyst", then, kind="cluster"))
+    summary = publish(out, store, load_policy())
+    assert summary.carried == int(carried)
+    cluster = store.get("cluster:c1")
+    assert cluster is not None
+    assert (cluster.source, cluster.action) == (
+        ("analyst", "monitor") if carried else ("detector", "block_cluster")
+    )
+    if carried:
+        assert "carried from cluster c-old" in cluster.reason
+        assert "analyst cluster verdict(s) carried" in summary.line()
+    m1 = store.get("account:m1")
+    assert m1 is not None and m1.cluster == "c1"

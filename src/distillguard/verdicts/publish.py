@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
+from distillguard.verdicts.continuity import carry_cluster_verdicts, retire_orphans, stale
 from distillguard.verdicts.model import Verdict, now, subject_key
 from distillguard.verdicts.policy import Policy, PublishRule
 from distillguard.verdicts.store import VerdictStore
@@ -21,11 +22,14 @@ class PublishSummary:
     by_action: dict[str, int]
     renewed: int = 0  # of those published: the same action, a new cluster or half-life
     retired: int = 0  # the detector's cluster verdicts no account verdict named any more
+    carried: int = 0  # analysts' cluster verdicts carried to the clusters continuing theirs
 
     def line(self) -> str:
         actions = ", ".join(f"{a} {n}" for a, n in sorted(self.by_action.items())) or "none"
         renewed = f" ({self.renewed} renewed)" if self.renewed else ""
         retired = f"; {self.retired} cluster verdict(s) retired" if self.retired else ""
+        if self.carried:
+            retired += f"; {self.carried} analyst cluster verdict(s) carried to renamed clusters"
         return (
             f"verdicts: {self.published} published{renewed}, {self.unchanged} unchanged "
             f"({actions}){retired}"
@@ -137,44 +141,22 @@ def publish(
     detect_out: Path, store: VerdictStore, policy: Policy, lake: Path | None = None
 ) -> PublishSummary:
     """Set each verdict unless an analyst's is in force, or the detector's says the same
-    and has more than half its life left (see `_stale`)."""
+    and has more than half its life left (see `continuity.stale`)."""
     published, unchanged, renewed = 0, 0, 0
     by_action: dict[str, int] = {}
     verdicts = detector_verdicts(detect_out, policy, lake)
+    carried = carry_cluster_verdicts(store, verdicts)
+    flagged = {v.subject for v in verdicts if v.kind == "cluster"}
     for verdict in verdicts:
         current = store.get(subject_key(verdict.subject, verdict.kind))
+        member = verdict.kind == "account" and verdict.cluster in flagged
         # An analyst's verdict stands until it lapses.
-        if current and (current.source == "analyst" or not _stale(current, verdict)):
+        if current and (current.source == "analyst" or not stale(current, verdict, member=member)):
             unchanged += 1
             continue
         store.set(verdict)
         published += 1
         renewed += current is not None and current.action == verdict.action
         by_action[verdict.action] = by_action.get(verdict.action, 0) + 1
-    flagged = {v.subject for v in verdicts if v.kind == "cluster"}
-    retired = _retire_orphans(store, flagged)
-    return PublishSummary(published, unchanged, by_action, renewed, retired)
-
-
-def _retire_orphans(store: VerdictStore, flagged: set[str]) -> int:
-    """Clear the detector's verdicts on clusters that neither this run flags nor any
-    account's verdict names: a cluster renamed as it grew, whose members now name the new
-    id. The gateway reaches a cluster's verdict only through a member's, so such a verdict
-    acts on nobody; left, it would be listed, in the console too, until it lapsed."""
-    held = store.list()
-    named = flagged | {v.cluster for v in held if v.kind == "account" and v.cluster}
-    orphans = [v for v in held if v.kind == "cluster" and v.source == "detector"]
-    return sum(store.clear(v.key, "detector") for v in orphans if v.subject not in named)
-
-
-def _stale(current: Verdict, fresh: Verdict) -> bool:
-    """Whether the detector's verdict in force gives way to this run's: another action;
-    another cluster (its id follows its members, and the gateway reads the cluster's
-    verdict through the member's, so an analyst's verdict on today's cluster must reach
-    them); or under half its life left, so a verdict never lapses while detection still
-    holds, yet a run every minute rewrites each at most once a half-life."""
-    if current.action != fresh.action or current.cluster != fresh.cluster:
-        return True
-    if current.expires is None:
-        return False
-    return current.expires - fresh.created < (current.expires - current.created) / 2
+    retired = retire_orphans(store, flagged)
+    return PublishSummary(published, unchanged, by_action, renewed, retired, carried)
