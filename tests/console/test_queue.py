@@ -13,7 +13,8 @@ from tests.console.conftest import Served
 # (filter, whether the members of flagged clusters are listed)
 CASES = [
     (QueueFilter(), False),
-    (QueueFilter(sort="recent", since="2020-01-01"), False),
+    (QueueFilter(sort="recent"), False),
+    (QueueFilter(since="2020-01-01"), True),  # a new member of an old campaign, by its date
     (QueueFilter(members="listed"), True),
     (QueueFilter(kind="account"), True),
     (QueueFilter(status="new"), True),

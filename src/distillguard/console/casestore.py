@@ -56,7 +56,8 @@ class QueueFilter:
         cluster: in the plain queue only, where a cluster's fifty members would otherwise
         fill the first page ahead of the clusters. Any filter on who is shown lists them."""
         narrowed = (self.campaign, self.capability, self.tier, self.kind, self.access_path)
-        return not (any(narrowed) or self.status or self.members)
+        # A date range too: a new member of an old campaign is found by its own date.
+        return not (any(narrowed) or self.status or self.since or self.until or self.members)
 
     def where(self) -> tuple[str, list[Any]]:
         parts, params = ["TRUE"], []
