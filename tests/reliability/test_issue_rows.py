@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from distillguard.cli.main import main
+from distillguard.detect.run import detect
 from distillguard.ingest import Lake, ingest, sources
 from distillguard.ingest.plausible import TimeWindow, parse_time
 from distillguard.store import lock
@@ -286,11 +287,23 @@ def test_a_lake_damaged_by_an_earlier_version_reads_again(tmp_path: Path) -> Non
     victim = next(Lake(lake).exchanges_dir.glob("*/*.parquet"))
     victim.write_bytes(b"")
     error = one_line_error(run_cli("lake", lake))
-    assert "cut short" in error and victim.name in error
+    assert "not whole Parquet" in error and victim.name in error
     summary = ingest([source], lake)
     assert summary.kept == 3  # the rows of the damaged file, back
     assert sorted(lake_ids(lake)) == [f"req-{i:06d}" for i in range(9)]
     assert (lake / "_damaged" / victim.relative_to(lake)).exists()
+
+
+def test_detect_and_lake_say_while_damaged_parts_are_set_aside(tmp_path: Path) -> None:
+    """detect set a damaged part aside and reported on the rest without a word; `lake` then
+    stopped mentioning it."""
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(9)])], lake)
+    next(Lake(lake).exchanges_dir.glob("*/*.parquet")).write_bytes(b"PAR1 cut short")
+    summary = detect([lake], tmp_path / "out")
+    assert summary.exchanges < 9 and "1 damaged part file(s) set aside" in summary.line()
+    shown = run_cli("lake", lake)
+    assert shown.returncode == 0 and "damaged part file(s) set aside" in shown.stdout
 
 
 def test_a_real_write_failure_is_one_line_and_leaves_the_lake_as_it_was(tmp_path: Path) -> None:

@@ -382,6 +382,7 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
         ],
         "findings": summary.findings,
         "accounts_table": summary.accounts_table,
+        "set_aside": summary.set_aside or None,
         "seconds": summary.seconds,
     }
 

@@ -21,6 +21,7 @@ from distillguard.cli.time_window import add_time_window, time_window
 from distillguard.errors import UserError
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
+from distillguard.ingest.lake import set_aside_text
 from distillguard.ingest.pipeline import UnreadableFilesError
 from distillguard.ingest.summary import summarize_lake
 
@@ -170,3 +171,6 @@ def print_lake(lake: Lake, out: Console) -> None:
             title, ("what", "count"), rows, wide="count", width=out.width, show_header=False
         )
     )
+    aside = set_aside_text(lake)
+    if aside:
+        out.print(f"warning: {aside}")

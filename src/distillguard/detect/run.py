@@ -37,7 +37,7 @@ from distillguard.findings.collect import FindingsOptions, collect
 from distillguard.findings.lifecycle import PreviousFindings
 from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import IngestSummary, Lake, ingest
-from distillguard.ingest.lake import connect, sql_path
+from distillguard.ingest.lake import connect, set_aside_text, sql_path
 from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
 from distillguard.ingest.remote import LakeLike, RemoteLake
 
@@ -79,6 +79,7 @@ class DetectSummary:
     # False when the input had no accounts table: the result stands without cards,
     # sign-ups and tiers, which the user should hear rather than guess
     accounts_table: bool = True
+    set_aside: str = ""  # damaged parts of the lake set aside, unread (set_aside_text)
 
     def line(self) -> str:
         flagged = sum(a.flagged for a in self.accounts)
@@ -90,6 +91,7 @@ class DetectSummary:
             f"{self.findings} findings{self._suppressed()} -> {self.out}{self._quarantined()}"
             f"{self.ingested.skipped_text() if self.ingested else ''}{self._short()}"
             f"{'' if self.accounts_table else '; ' + NO_ACCOUNTS_TABLE}"
+            f"{'; ' + self.set_aside if self.set_aside else ''}"
         )
 
     def _short(self) -> str:
@@ -264,6 +266,7 @@ def _detect_into(
         ingested=ingested,
         short_of_ticks=ticks_shortfall(result.state.ticks, config, peer=run.boost is not None),
         accounts_table=account_table is not None,
+        set_aside=set_aside_text(lake) if isinstance(lake, Lake) else "",
     )
 
 

@@ -228,8 +228,9 @@ def _is_whole_parquet(path: Path) -> bool:
 
 
 def damaged_parts(lake: Lake) -> list[Path]:
-    """Part files that are not whole Parquet: what a run killed mid-write left in a lake
-    written by an earlier version (this one never publishes a file before it is whole)."""
+    """Part files that are not whole Parquet: cut short by a run killed mid-write under an
+    earlier version (this one never publishes a file before it is whole), a bad copy or
+    disk damage."""
     return [path for path in lake.exchange_files() if not _is_whole_parquet(path)]
 
 
@@ -243,6 +244,25 @@ def set_aside_damaged(lake: Lake) -> list[Path]:
         part.replace(target)
         moved.append(target)
     return moved
+
+
+def set_aside_parts(lake: Lake) -> list[Path]:
+    """The damaged part files moved to LAKE/_damaged: their exchanges are not read until
+    their source files are ingested again."""
+    folder = lake.root / DAMAGED
+    return sorted(p for p in folder.rglob("*.parquet") if p.is_file()) if folder.is_dir() else []
+
+
+def set_aside_text(lake: Lake) -> str:
+    """What a reader of the lake is told while parts are set aside ("" when none)."""
+    parts = set_aside_parts(lake)
+    if not parts:
+        return ""
+    return (
+        f"{len(parts)} damaged part file(s) set aside in {lake.root / DAMAGED} (not whole "
+        "Parquet): their exchanges are not read unless their source files were ingested "
+        "again (then delete that folder)"
+    )
 
 
 def needs_recovery(lake: Lake) -> bool:

@@ -37,9 +37,9 @@ def summarize_lake(lake: Lake) -> LakeSummary:
     damaged = damaged_parts(lake)
     if damaged:
         raise UserError(
-            f"{lake.root} holds {len(damaged)} part file(s) cut short by a run killed under an"
-            f" earlier version, e.g. {damaged[0]}; the next ingest into it (or detect on it)"
-            f" moves them to {lake.root / DAMAGED}"
+            f"{lake.root} holds {len(damaged)} part file(s) that are not whole Parquet (a run"
+            f" killed under an earlier version, a bad copy or disk damage), e.g. {damaged[0]};"
+            f" the next ingest into it (or detect on it) moves them to {lake.root / DAMAGED}"
         )
     con = connect()
     exchanges, accounts, days, first, last = 0, 0, 0, None, None
