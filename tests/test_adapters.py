@@ -142,6 +142,9 @@ def test_mapping_file_moves_metadata(tmp_path: Path) -> None:
         ("fields:\n  account_id: 5", "path or a list"),
         ("colour: blue", "unknown keys"),
         ("- just a list", "expected a YAML mapping"),
+        # a misspelt field never applied, without a word
+        ("fields:\n  acount_id: meta.tenant", r"unknown exchange-log field\(s\) \['acount_id'\]"),
+        ("defaults:\n  acess_path: x", r"\['acess_path'\]; valid: access_path"),
     ],
 )
 def test_bad_mapping_files(tmp_path: Path, text: str, message: str) -> None:

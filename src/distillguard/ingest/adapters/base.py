@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from distillguard.errors import ConfigError
+from distillguard.schema import EXCHANGE_FIELDS
 from distillguard.schema.validate import Row, RowError
 
 Paths = tuple[str, ...]
@@ -76,6 +77,9 @@ class FieldMapping:
         )
 
 
+_EXCHANGE_FIELD_NAMES = frozenset(f.name for f in EXCHANGE_FIELDS)
+
+
 def load_mapping(path: Path) -> FieldMapping:
     """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`."""
     try:
@@ -93,6 +97,12 @@ def load_mapping(path: Path) -> FieldMapping:
     defaults = doc.get("defaults") or {}
     if not isinstance(fields_doc, dict) or not isinstance(defaults, dict):
         raise ConfigError(f"mapping {path}: 'fields' and 'defaults' must be mappings")
+    named = sorted({str(n) for n in [*fields_doc, *defaults]} - _EXCHANGE_FIELD_NAMES)
+    if named:  # a misspelt field would never apply, without a word
+        raise ConfigError(
+            f"mapping {path}: unknown exchange-log field(s) {named}; valid: "
+            f"{', '.join(sorted(_EXCHANGE_FIELD_NAMES))}"
+        )
     paths: dict[str, Paths] = {}
     for name, spec in fields_doc.items():
         candidates = [spec] if isinstance(spec, str) else spec
