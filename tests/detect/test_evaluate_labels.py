@@ -1,34 +1,40 @@
-"""evaluate finds the labels simulate wrote, in whichever --format it wrote them."""
+"""evaluate against labels that cover part of the run, and its JSON as strict parsers read it."""
 
 from __future__ import annotations
 
-import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
 from distillguard.detect.run import DetectSummary
-from distillguard.errors import UserError
-from distillguard.evaluate.metrics import evaluate
+from distillguard.evaluate.metrics import evaluate, markdown
 from distillguard.simulate import SimSummary
 
 
-@pytest.mark.parametrize("name", ["labels.jsonl.gz", "labels.jsonl"])
-def test_a_folder_of_jsonl_labels_evaluates_as_parquet_does(
-    tiny_sim: SimSummary, tiny_detect: DetectSummary, tmp_path: Path, name: str
+def test_labels_for_part_of_the_run_are_said_not_silently_scored(
+    tiny_detect: DetectSummary, tiny_sim: SimSummary, tmp_path: Path
 ) -> None:
-    parquet = next(p for p in tiny_sim.files if p.name == "labels.parquet")
-    rows = pq.read_table(parquet).to_pylist()
-    text = "".join(json.dumps(r, default=str) + "\n" for r in rows).encode()
-    (tmp_path / name).write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
-    from_jsonl = evaluate(tiny_detect.out, tmp_path)
-    assert from_jsonl == evaluate(tiny_detect.out, parquet.parent)
+    labels = pq.read_table(tiny_sim.files[2])
+    part = tmp_path / "part.parquet"
+    pq.write_table(labels.slice(0, 100), part)
+    whole, partial = evaluate(tiny_detect.out, tiny_sim.files[2]), evaluate(tiny_detect.out, part)
+    assert whole.unlabelled_accounts == 0 and "no label" not in markdown(whole)
+    scored = len(tiny_detect.accounts)
+    assert (
+        0
+        < partial.unlabelled_accounts
+        == scored - partial.attack_accounts - partial.benign_accounts
+    )
+    assert f"{partial.unlabelled_accounts:,} account(s) of the run have no label" in markdown(
+        partial
+    )
 
 
-def test_a_folder_without_labels_names_what_it_looked_for(
-    tiny_detect: DetectSummary, tmp_path: Path
-) -> None:
-    with pytest.raises(UserError, match=r"looked for labels\.parquet, labels\.jsonl\.gz"):
-        evaluate(tiny_detect.out, tmp_path)
+def test_metrics_json_is_strict_json(tiny_detect: DetectSummary, tiny_sim: SimSummary) -> None:
+    """When no threshold fits the budget it is inf: written as null, not Infinity."""
+    metrics = evaluate(tiny_detect.out, tiny_sim.files[2])
+    none_fit = replace(metrics, at_budget=replace(metrics.at_budget, threshold=float("inf")))
+    text = none_fit.to_json()
+    assert "Infinity" not in text and json.loads(text)["at_budget"]["threshold"] is None

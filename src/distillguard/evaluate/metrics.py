@@ -4,8 +4,10 @@ per-campaign recall and capture, leakage, time to detect, and cost to the attack
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -53,9 +55,23 @@ class Metrics:
     campaigns: list[CampaignMetrics]
     at_budget: OperatingPoint  # how the scores rank: recall within a false-positive budget
     review_tier: TierRates  # flagged or listed for review, at the threshold detect ran with
+    # accounts the run scored that the labels do not name: left out of every rate above
+    unlabelled_accounts: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+        """Strict JSON: a rate or threshold that is not a number (no threshold fits the
+        budget) is null, not Infinity, which strict parsers refuse."""
+        return json.dumps(_finite(asdict(self)), indent=2, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 # What `simulate --out DIR` names its labels, by --format: a folder is searched for these.
@@ -116,6 +132,9 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         ).fetchall()
     ]
     ranked, review = _tiers(con)
+    (unlabelled,) = fetch_one(
+        con, "SELECT count(*) FROM results WHERE account_id NOT IN (SELECT account_id FROM labels)"
+    )
     return Metrics(
         attack_accounts=int(attack),
         benign_accounts=int(benign),
@@ -127,6 +146,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         campaigns=campaigns,
         at_budget=ranked,
         review_tier=review,
+        unlabelled_accounts=int(unlabelled),
     )
 
 
@@ -180,7 +200,8 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
 
 def markdown(m: Metrics) -> str:
     lines = [
-        f"accounts: {m.attack_accounts:,} attack, {m.benign_accounts:,} benign",
+        f"accounts: {m.attack_accounts:,} attack, {m.benign_accounts:,} benign"
+        + _unlabelled_note(m.unlabelled_accounts),
         "",
         "| metric | value |",
         "|---|---:|",
@@ -209,6 +230,15 @@ def markdown(m: Metrics) -> str:
         )
     review = _review_lines(m.review_tier)
     return "\n".join(lines + review + _operating_point_lines(m.at_budget)) + "\n"
+
+
+def _unlabelled_note(n: int) -> str:
+    if not n:
+        return ""
+    return (
+        f" (warning: {n:,} account(s) of the run have no label and are left out of every "
+        "figure: are these the labels of this traffic?)"
+    )
 
 
 def _review_lines(t: TierRates) -> list[str]:
