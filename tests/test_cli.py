@@ -68,6 +68,10 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["simulate", "--preset", "adaptive", "--out", " "], "--out: an empty path"),
         (["detect", "x.jsonl", "--out", "//"], "root"),
         (["share", "keygen", "--out", ""], "--out: an empty path"),
+        (
+            ["detect", "x.jsonl", "--out", "d", "--engine", "spark", "--spark-master", "bogus://x"],
+            "bad Spark master 'bogus://x'",
+        ),
     ],
 )
 def test_user_errors_are_one_line(

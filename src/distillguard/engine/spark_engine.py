@@ -18,6 +18,8 @@ the driver over one window's coded keys. Executors need distillguard, DuckDB and
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +40,7 @@ from distillguard.engine.spark_tasks import (
     signal_batches,
     spark_safe,
 )
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import Lake, sql_path
 from distillguard.ingest.remote import LakeLike, RemoteLake
 from distillguard.linking.keys import hour_keys_sql
@@ -71,12 +73,23 @@ def _uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
+# What spark-submit accepts as a master: yarn, or a URL of local, spark or k8s.
+MASTER_URL = re.compile(
+    r"yarn|local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[\d+(,\s*\d+){2}\]|(spark|k8s)://\S+"
+)
+
+
 class SparkEngine:
     """Signals, hourly partials and keys on Spark; see the module's docstring."""
 
     name = "spark"
 
     def __init__(self, master: str = "local[2]", conf: dict[str, str] | None = None) -> None:
+        if not MASTER_URL.fullmatch(master):  # spark-submit says so only in a JVM trace
+            raise ConfigError(
+                f"bad Spark master {master!r}: use local, local[N], local[*], spark://HOST:PORT,"
+                " yarn or k8s://URL"
+            )
         self.master = master
         local = master.startswith("local")
         own = {**LOCAL_CONF, "spark.pyspark.python": sys.executable} if local else {}
@@ -108,7 +121,8 @@ class SparkEngine:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM gateway's failures are not one class
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"Spark did not start ({first}); it needs Java 17") from None
+            hint = "" if shutil.which("java") else "; it needs Java 17 on the PATH"
+            raise UserError(f"Spark did not start ({first}){hint}") from None
         session.sparkContext.setLogLevel("ERROR")
         return session
 
