@@ -34,6 +34,8 @@ PROTECTED = [
     "> a quoted line: often big large",
     "| often | big | large |",
     "http://example.com/big/large often_big big.large 3big large2",
+    # a capital inside a sentence is a name's
+    "We toured the Large Hadron Collider and read on the Big Bang.",
 ]
 
 

@@ -5,8 +5,9 @@ The same scanner runs when watermarking (on the original) and when testing (on a
 output), so both see the same contexts. It keeps its state across calls, which is what lets the
 streaming watermarker work on partial responses. Protected, never touched: fenced and indented
 code, inline code, blockquote and table lines, anything inside double or single quotation
-marks, inside {...} or [...] (JSON, tool arguments) or <tag>...</tag>, and any chunk with a
-digit, underscore, slash or other non-letter inside it.
+marks, inside {...} or [...] (JSON, tool arguments) or <tag>...</tag>, any chunk with a
+digit, underscore, slash or other non-letter inside it, and a capitalised word inside a
+sentence (a name's: "the Large Hadron Collider").
 """
 
 from __future__ import annotations
@@ -144,7 +145,9 @@ class ChunkScanner:
 
     def _word(self, lead: str, core: str, trail: str) -> Slot | None:
         lower = core.lower()
-        found = self._index.lookup(lower) if _plain_case(core) else None
+        # A capital inside a sentence is a name's ("the Large Hadron Collider"): left alone.
+        named = core[0].isupper() and self._prev_word != ""
+        found = self._index.lookup(lower) if _plain_case(core) and not named else None
         slot = None
         if found is not None and found[0].allows(self._prev_word):
             slot = Slot(found[0], found[1], " ".join(self._context), lead, core, trail)
