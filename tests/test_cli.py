@@ -172,6 +172,11 @@ def test_an_exchange_log_given_as_accounts_overwrites_no_account(
     assert "accounts: read 3, quarantined 3" in capsys.readouterr().out
     tiers = pq.read_table(lake / "accounts" / "accounts.parquet").to_pydict()["tier"]
     assert tiers == ["pro"]
+    # an account table with a null request_id column, or a count named messages, is one
+    rows = [{"account_id": "acct_2", "request_id": None, "messages": 1200, "tier": "team"}]
+    table = write_jsonl(tmp_path / "more.jsonl", rows)
+    assert main(["ingest", str(log), "--accounts", str(table), "--out", str(lake)]) == 0
+    assert "accounts: read 1, quarantined 0" in capsys.readouterr().out
 
 
 def test_ingest_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

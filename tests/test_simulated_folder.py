@@ -93,3 +93,14 @@ def test_a_lake_inside_the_input_folder_is_not_read_as_logs(tmp_path: Path) -> N
     assert len((logs / "lake" / "quarantine.jsonl").read_text().splitlines()) == 1
     with pytest.raises(UserError, match="is a lake, not logs"):
         expand_inputs([logs / "lake"])
+
+
+def test_a_log_export_with_exchanges_and_accounts_folders_is_read(tmp_path: Path) -> None:
+    """A folder may be named exchanges/ without being a lake: only a lake's own marks (its
+    lock, a day partition, its accounts table) make one."""
+    tenant = tmp_path / "export" / "tenantA"
+    (tenant / "exchanges").mkdir(parents=True)
+    (tenant / "accounts").mkdir()
+    write_jsonl(tenant / "exchanges" / "day1.jsonl", [exchange_row(i) for i in range(3)])
+    summary = ingest([tmp_path / "export"], tmp_path / "lake")
+    assert (summary.kept, summary.skipped) == (3, ())

@@ -24,8 +24,9 @@ from distillguard.gateway.actions.registry import build_action
 from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.identity import Identity
 from distillguard.verdicts import watch
-from distillguard.verdicts.policy import default_policy_text
-from distillguard.verdicts.store import StoreFileError
+from distillguard.verdicts.policy import default_policy_text, load_policy
+from distillguard.verdicts.store import StoreFileError, open_store
+from distillguard.verdicts.watch import Watcher
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
 from tests.redis_server import free_port
@@ -183,6 +184,21 @@ def test_watch_ticks_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "no accounts table" in printed  # no --accounts: weaker evidence, said each tick
     assert main([*argv, "--ticks", "1"]) == 0
     assert "nothing new" in capsys.readouterr().out
+
+
+def test_watch_reads_an_inbox_kept_inside_its_lake(tmp_path: Path) -> None:
+    """`watch /data/dg --inbox /data/dg/inbox`: the inbox's logs are read, the lake's own
+    files (parts, quarantine, staging, watch's state) never are."""
+    lake = tmp_path / "dg"
+    log = ExchangeLog(lake / "inbox")
+    log.write_one({"request_id": "r1", "ts": "2026-02-02T10:00:00Z", "account_id": "a",
+                   "model": "m", "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+    log.close()
+    watcher = Watcher(lake, lake / "inbox", open_store("memory"), load_policy())
+    assert [p.parent.name for p in watcher.new_files()] == ["inbox"]
+    summary = watcher.tick()
+    assert summary is not None and summary.kept == 1
+    assert watcher.new_files() == []  # its parts and quarantine are not new logs
 
 
 def test_watch_publishes_a_failed_ticks_verdicts_at_the_next(

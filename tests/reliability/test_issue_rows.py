@@ -18,6 +18,8 @@ from distillguard.cli.main import main
 from distillguard.detect.run import detect
 from distillguard.ingest import Lake, ingest, sources
 from distillguard.ingest.plausible import TimeWindow, parse_time
+from distillguard.ingest.quarantine import TOO_DEEP_TO_WRITE, bad_row
+from distillguard.ingest.sources import RawRecord
 from distillguard.store import lock
 from tests.conftest import write_jsonl
 from tests.reliability.helpers import lake_ids, one_line_error, quarantine_entries, run_cli
@@ -347,3 +349,13 @@ def test_a_byte_order_mark_before_the_first_row_is_not_part_of_it(
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     summary = ingest([path], tmp_path / "lake")
     assert (summary.read, summary.kept, summary.quarantined) == (3, 3, 0)
+
+
+def test_a_record_too_deep_to_write_back_is_still_quarantined() -> None:
+    """An adapter's bad record is written back from its parsed value; past orjson's depth
+    that raised out of ingest (a traceback, nothing ingested)."""
+    deep: object = 1
+    for _ in range(300):
+        deep = {"a": deep}
+    row = bad_row(RawRecord("in.jsonl", 7, deep), "not a LiteLLM payload")
+    assert (row.line, row.raw) == (7, TOO_DEEP_TO_WRITE)

@@ -59,6 +59,10 @@ def sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+# What ingest, detect and watch write at a lake's root.
+LAKE_ENTRIES = frozenset({"exchanges", "accounts", "quarantine.jsonl", "_staging", "_damaged"})
+
+
 @dataclass(frozen=True)
 class Lake:
     """Where a lake's tables live under its root directory."""
@@ -83,6 +87,22 @@ class Lake:
 
     def exchange_files(self) -> list[Path]:
         return sorted(self.exchanges_dir.glob("date=*/*.parquet"))
+
+    def is_one(self) -> bool:
+        """Whether the root holds a lake ingest wrote (its lock, a day partition or its
+        accounts table), not merely folders a log export may also name exchanges/."""
+        marks = (self.staging_dir / ".lock", self.accounts_path)
+        days = self.exchanges_dir.is_dir() and any(self.exchanges_dir.glob("date=*"))
+        return days or any(m.is_file() for m in marks)
+
+    def owns(self, path: Path) -> bool:
+        """Whether `path` is one of the lake's own files (tables, quarantine, staging and
+        what watch keeps there), as opposed to, say, an inbox kept inside its folder."""
+        try:
+            top = path.resolve().relative_to(self.root.resolve()).parts[:1]
+        except ValueError:
+            return False
+        return bool(top) and (top[0] in LAKE_ENTRIES or top[0].startswith("watch-"))
 
     def exchanges_sql(self) -> str:
         """A DuckDB table expression over the lake's exchanges (with the `date` partition)."""

@@ -195,9 +195,17 @@ def _default_workers(files: list[Path]) -> int:
     return min(2, os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
 
 
-# Fields an exchange has and an account row never does.
-EXCHANGE_ONLY = frozenset({"request_id", "messages"})
 AN_EXCHANGE = "an exchange, not an account row (an exchange log given as --accounts?)"
+
+
+def _is_exchange(value: Any) -> bool:
+    """A request id and a list of messages: what an exchange has and an account row never
+    does (a null column, or a count named messages, is not enough)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("request_id"), str)
+        and isinstance(value.get("messages"), list)
+    )
 
 
 def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
@@ -208,7 +216,7 @@ def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
         try:
             if record.error is not None:
                 raise RowError(record.error)
-            if isinstance(record.value, dict) and EXCHANGE_ONLY & record.value.keys():
+            if _is_exchange(record.value):
                 raise RowError(AN_EXCHANGE)  # else its blank sign-up fields would win
             rows.append(validate_account(record.value))
         except RowError as exc:

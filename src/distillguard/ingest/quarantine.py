@@ -34,8 +34,14 @@ def bad_row(record: RawRecord, reason: str) -> BadRow:
     if record.raw is not None:
         raw = record.raw.decode("utf-8", errors="replace")
     else:
-        raw = orjson.dumps(record.value, default=str, option=orjson.OPT_SORT_KEYS).decode()
+        try:
+            raw = orjson.dumps(record.value, default=str, option=orjson.OPT_SORT_KEYS).decode()
+        except (orjson.JSONEncodeError, RecursionError):  # nested past orjson's depth
+            raw = TOO_DEEP_TO_WRITE
     return BadRow(record.source, record.line, raw, reason)
+
+
+TOO_DEEP_TO_WRITE = "(nested too deep to write back here: see its source file and line)"
 
 
 def _key(source: str, line: int, raw: str, reason: str) -> str:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
+from distillguard.ingest.lake import Lake
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -205,9 +206,8 @@ def simulated_parts(directory: Path) -> dict[str, Path]:
 
 
 def is_lake(directory: Path) -> bool:
-    """A folder `ingest` writes: its files are a lake's, not logs to read."""
-    marks = ("_staging", "quarantine.jsonl", "accounts")
-    return (directory / "exchanges").is_dir() and any((directory / m).exists() for m in marks)
+    """A folder `ingest` wrote: its files are a lake's, not logs to read."""
+    return Lake(directory).is_one()
 
 
 def expand_inputs(paths: list[Path]) -> Inputs:

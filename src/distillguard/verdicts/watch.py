@@ -17,6 +17,7 @@ import orjson
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import NO_ACCOUNTS_TABLE, detect
+from distillguard.ingest.lake import Lake
 from distillguard.ingest.pipeline import ingest
 from distillguard.ingest.sources import is_supported
 from distillguard.verdicts.policy import Policy
@@ -72,12 +73,10 @@ class Watcher:
 
     def new_files(self) -> list[Path]:
         seen = self._seen()
-        lake = self.lake.resolve()
+        lake = Lake(self.lake)
         found = (p for p in sorted(self.inbox.rglob("*")) if p.is_file() and is_supported(p))
-        # a lake kept inside the inbox: its parts are not logs
-        return [
-            p for p in found if str(p.resolve()) not in seen and lake not in p.resolve().parents
-        ]
+        # a lake kept inside the inbox (or the inbox inside the lake): its own files are not logs
+        return [p for p in found if str(p.resolve()) not in seen and not lake.owns(p)]
 
     def tick(self) -> TickSummary | None:
         """One round: None when no new file has landed and the last round's verdicts were
