@@ -143,7 +143,7 @@ def test_mapping_file_moves_metadata(tmp_path: Path) -> None:
         ("colour: blue", "unknown keys"),
         ("- just a list", "expected a YAML mapping"),
         # a misspelt field never applied, without a word
-        ("fields:\n  acount_id: meta.tenant", r"unknown exchange-log field\(s\) \['acount_id'\]"),
+        ("fields:\n  acount_id: meta.tenant", r"unknown field\(s\) \['acount_id'\]"),
         ("defaults:\n  acess_path: x", r"\['acess_path'\]; valid: access_path"),
     ],
 )
@@ -182,3 +182,11 @@ def test_records_an_adapter_cannot_use_are_quarantined(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "pairs.jsonl", [openai_pair(), broken, b"{oops"])
     summary = ingest([source], tmp_path / "lake", fmt="openai-chat")
     assert (summary.read, summary.kept, summary.quarantined) == (3, 1, 2)
+
+
+def test_a_mapping_may_name_what_the_adapters_read_as_well_as_fields(tmp_path: Path) -> None:
+    """A pair log's request and response, LiteLLM's org_id: moved by --mapping as the
+    README and the adapters' docs say."""
+    path = tmp_path / "m.yaml"
+    path.write_text("fields:\n  request: body.req\n  response: body.resp\n  org_id: meta.team")
+    assert set(load_mapping(path).paths) == {"request", "response", "org_id"}

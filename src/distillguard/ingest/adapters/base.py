@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from distillguard.errors import ConfigError
-from distillguard.schema import EXCHANGE_FIELDS
 from distillguard.schema.validate import Row, RowError
 
 Paths = tuple[str, ...]
@@ -77,11 +76,9 @@ class FieldMapping:
         )
 
 
-_EXCHANGE_FIELD_NAMES = frozenset(f.name for f in EXCHANGE_FIELDS)
-
-
-def load_mapping(path: Path) -> FieldMapping:
-    """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`."""
+def read_mapping(path: Path) -> FieldMapping:
+    """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`
+    (the names are checked against the adapters by `registry.load_mapping`)."""
     try:
         doc = yaml.safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -97,12 +94,6 @@ def load_mapping(path: Path) -> FieldMapping:
     defaults = doc.get("defaults") or {}
     if not isinstance(fields_doc, dict) or not isinstance(defaults, dict):
         raise ConfigError(f"mapping {path}: 'fields' and 'defaults' must be mappings")
-    named = sorted({str(n) for n in [*fields_doc, *defaults]} - _EXCHANGE_FIELD_NAMES)
-    if named:  # a misspelt field would never apply, without a word
-        raise ConfigError(
-            f"mapping {path}: unknown exchange-log field(s) {named}; valid: "
-            f"{', '.join(sorted(_EXCHANGE_FIELD_NAMES))}"
-        )
     paths: dict[str, Paths] = {}
     for name, spec in fields_doc.items():
         candidates = [spec] if isinstance(spec, str) else spec
