@@ -30,6 +30,10 @@ def test_labels_for_part_of_the_run_are_said_not_silently_scored(
     assert f"{partial.unlabelled_accounts:,} account(s) of the run have no label" in markdown(
         partial
     )
+    # labelled accounts that sent nothing are counted too, not silently joined away
+    assert whole.labelled_without_traffic == labels.num_rows - scored
+    if whole.labelled_without_traffic:
+        assert "sent no exchange in this run" in markdown(whole)
 
 
 def test_metrics_json_is_strict_json(tiny_detect: DetectSummary, tiny_sim: SimSummary) -> None:

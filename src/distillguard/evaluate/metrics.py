@@ -57,6 +57,8 @@ class Metrics:
     review_tier: TierRates  # flagged or listed for review, at the threshold detect ran with
     # accounts the run scored that the labels do not name: left out of every rate above
     unlabelled_accounts: int = 0
+    # labelled accounts the run never scored (no exchange in its input): not in the rates
+    labelled_without_traffic: int = 0
 
     def to_json(self) -> str:
         """Strict JSON: a rate or threshold that is not a number (no threshold fits the
@@ -132,8 +134,13 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         ).fetchall()
     ]
     ranked, review = _tiers(con)
-    (unlabelled,) = fetch_one(
-        con, "SELECT count(*) FROM results WHERE account_id NOT IN (SELECT account_id FROM labels)"
+    unlabelled, unscored = fetch_one(
+        con,
+        """SELECT
+            (SELECT count(*) FROM results r
+             WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.account_id = r.account_id)),
+            (SELECT count(*) FROM labels l
+             WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.account_id = l.account_id))""",
     )
     return Metrics(
         attack_accounts=int(attack),
@@ -147,6 +154,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
         at_budget=ranked,
         review_tier=review,
         unlabelled_accounts=int(unlabelled),
+        labelled_without_traffic=int(unscored),
     )
 
 
@@ -201,7 +209,8 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
 def markdown(m: Metrics) -> str:
     lines = [
         f"accounts: {m.attack_accounts:,} attack, {m.benign_accounts:,} benign"
-        + _unlabelled_note(m.unlabelled_accounts),
+        + _unlabelled_note(m.unlabelled_accounts)
+        + _unscored_note(m.labelled_without_traffic),
         "",
         "| metric | value |",
         "|---|---:|",
@@ -239,6 +248,12 @@ def _unlabelled_note(n: int) -> str:
         f" (warning: {n:,} account(s) of the run have no label and are left out of every "
         "figure: are these the labels of this traffic?)"
     )
+
+
+def _unscored_note(n: int) -> str:
+    if not n:
+        return ""
+    return f" ({n:,} labelled account(s) sent no exchange in this run and are not counted)"
 
 
 def _review_lines(t: TierRates) -> list[str]:
