@@ -34,8 +34,14 @@ PROTECTED = [
     "> a quoted line: often big large",
     "| often | big | large |",
     "http://example.com/big/large often_big big.large 3big large2",
-    # a capital inside a sentence is a name's
+    # a capital inside a sentence is a name's; so is one after a heading or bullet mark, a
+    # number, a line break or a quotation, none of which opens a sentence
     "We toured the Large Hadron Collider and read on the Big Bang.",
+    "## Large Hadron Collider",
+    "- Big Bang: the start of it all.",
+    "In 2012 Large Hadron Collider results came.",
+    "We toured the\nLarge Hadron Collider in May.",
+    'She said "hi" Big Ben rang.',
 ]
 
 

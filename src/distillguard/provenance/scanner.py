@@ -6,8 +6,10 @@ output), so both see the same contexts. It keeps its state across calls, which i
 streaming watermarker work on partial responses. Protected, never touched: fenced and indented
 code, inline code, blockquote and table lines, anything inside double or single quotation
 marks, inside {...} or [...] (JSON, tool arguments) or <tag>...</tag>, any chunk with a
-digit, underscore, slash or other non-letter inside it, and a capitalised word inside a
-sentence (a name's: "the Large Hadron Collider").
+digit, underscore, slash or other non-letter inside it, and a capitalised word that does
+not open a sentence (a name's: "the Large Hadron Collider"; a sentence opens at the start,
+after . ! or ?, and after a paragraph break, not after a heading mark, a number, a quote or
+a line break).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _OPEN_TAG = re.compile(r"<[A-Za-z_][\w:-]*(?:\s|>|$)")
 _CLOSE_TAG = re.compile(r"</[A-Za-z_][\w:-]*>")
 _SELF_CLOSING = re.compile(r"/>")
 _INLINE_TICKS = re.compile(r"`+")
+_ENDS_SENTENCE = re.compile(r"[.!?][)\]\"'\u201d\u2019]*$")  # the next word opens one
 SENTENCE_START = "<s>"
 OPAQUE = "<x>"
 
@@ -68,6 +71,9 @@ class ChunkScanner:
         self._tags = 0
         self._context = (SENTENCE_START, SENTENCE_START)
         self._prev_word = ""
+        # Whether the next word opens a sentence: at the start, after . ! or ?, and after a
+        # paragraph break; not after a line break, a number, a quote or a heading mark.
+        self._sentence_open = True
 
     def step(self, space: str, chunk: str) -> Slot | None:
         if (self._at_start or "\n" in space) and self._new_line(space, chunk):
@@ -86,6 +92,7 @@ class ChunkScanner:
         self._at_start = False
         if space.count("\n") >= 2:  # a paragraph break closes stray quotation marks
             self._in_double = self._in_single = False
+            self._sentence_open = True
         self._prev_word = ""
         indent = len(space.rsplit("\n", 1)[-1].expandtabs(4))
         if chunk.startswith(("```", "~~~")):
@@ -135,6 +142,7 @@ class ChunkScanner:
 
     def _skip(self, chunk: str, protected: bool) -> None:
         """Context after a chunk that is not a swappable word."""
+        self._sentence_open = bool(_ENDS_SENTENCE.search(chunk))
         if not protected and _PUNCT_ONLY.match(chunk):
             # Punctuation on its own (another tokenizer's spacing) leaves the context as it was.
             if _SENTENCE_END.search(chunk):
@@ -146,7 +154,8 @@ class ChunkScanner:
     def _word(self, lead: str, core: str, trail: str) -> Slot | None:
         lower = core.lower()
         # A capital inside a sentence is a name's ("the Large Hadron Collider"): left alone.
-        named = core[0].isupper() and self._prev_word != ""
+        named = core[0].isupper() and not self._sentence_open
+        self._sentence_open = bool(_ENDS_SENTENCE.search(trail))
         found = self._index.lookup(lower) if _plain_case(core) and not named else None
         slot = None
         if found is not None and found[0].allows(self._prev_word):
