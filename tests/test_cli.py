@@ -127,7 +127,7 @@ def test_an_empty_ingest_is_still_a_lake(
     ("rows", "fmt", "said"),
     [
         ([exchange_row(i) for i in range(3)], "litellm", "3 rows read as --format litellm"),
-        ([b"{bad", b"[]"], "auto", "none of the 2 rows read is an exchange"),
+        ([b"{bad", b"[]"], "auto", "none of the 2 rows read was kept"),
     ],
 )
 def test_an_ingest_that_keeps_no_row_exits_2_and_keeps_them_quarantined(

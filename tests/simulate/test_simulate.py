@@ -205,7 +205,8 @@ def test_a_bad_corpus_is_one_line_before_anything_is_drawn(
 def test_blank_lines_in_a_corpus_are_skipped(tiny_preset: Path, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "c.jsonl").write_text('\n{"text": "What is 2 + 2?", "kind": "task-math"}\n\n')
+    text = '\n{"text": "What is 2 + 2?", "kind": "task-math"}\n\n'
+    (corpus / "c.jsonl").write_bytes(b"\xef\xbb\xbf" + text.encode())  # and a BOM
     simulate(str(tiny_preset), tmp_path / "sim", days=1, corpus=corpus)
 
 

@@ -119,8 +119,9 @@ def _refuse_all_quarantined(summary: IngestSummary, fmt: str) -> None:
     if summary.read and summary.quarantined == summary.read:
         shape = "" if fmt == AUTO else f" as --format {fmt}"
         raise UserError(
-            f"none of the {summary.read:,} rows read{shape} is an exchange: all are in "
-            f"{Lake(summary.lake).quarantine_path}, each with its reason (wrong file or format?)"
+            f"none of the {summary.read:,} rows read{shape} was kept: all are in "
+            f"{Lake(summary.lake).quarantine_path}, each with its reason (the wrong file or "
+            "format, or a time window that leaves them out?)"
         )
 
 

@@ -75,7 +75,8 @@ def _uri(path: Path) -> str:
 
 # What spark-submit accepts as a master: yarn, or a URL of local, spark or k8s.
 MASTER_URL = re.compile(
-    r"yarn|local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[\d+(,\s*\d+){2}\]|(spark|k8s)://\S+"
+    r"yarn|local(\[\s*(\*|\d+)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s*\d+(\s*,\s*\d+){2}\s*\]"
+    r"|(spark|k8s)://\S+"
 )
 
 

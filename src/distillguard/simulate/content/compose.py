@@ -21,6 +21,7 @@ OPENERS = ("", "", "", "Hi! ", "Quick question: ", "Hey, ", "Please help: ", "So
 CLOSERS = ("", "", "", " Thanks!", " thx", " Be concise.", " Cite sources if you can.")
 
 # Which corpus `kind`s stand in for which task kinds (see ../shared/data/corpora/SOURCES.md).
+BOM = b"\xef\xbb\xbf"
 CORPUS_KINDS: dict[str, tuple[str, ...]] = {
     "chat": ("benign", "distill", "distill-seed", "human-redteam"),
     "query": ("benign-query",),
@@ -105,7 +106,8 @@ class CorpusSource:
 
 def _corpus_rows(path: Path) -> Iterator[tuple[str, str]]:
     """(kind, text) of each row of one corpus file; a bad row is a UserError naming it."""
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+    lines = path.read_bytes().removeprefix(BOM).splitlines()  # Windows tools write a BOM
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
