@@ -176,6 +176,15 @@ def test_each_shape_ingests_with_auto_format(tmp_path: Path, name: str) -> None:
     assert count == 2
 
 
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_one_odd_first_record_does_not_decide_a_files_format(tmp_path: Path, name: str) -> None:
+    """The format is what most of the first records are: an odd first one was enough to
+    read a whole LiteLLM file as exchange-log rows, every one quarantined."""
+    source = write_jsonl(tmp_path / f"{name}.jsonl", [{"hello": 1}, *SAMPLES[name]])
+    summary = ingest([source], tmp_path / "lake")
+    assert (summary.kept, summary.quarantined) == (2, 1)
+
+
 def test_records_an_adapter_cannot_use_are_quarantined(tmp_path: Path) -> None:
     broken = openai_pair()
     broken["metadata"].pop("account_id")

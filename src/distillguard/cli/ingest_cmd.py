@@ -33,7 +33,7 @@ def register(subparsers: Subparsers) -> None:
         summary="read API logs into a Parquet lake",
         description="Read request logs into a lake: Parquet partitioned by day, one row per "
         "exchange (exchange-log v1). Files may be JSONL (also .gz) or Parquet, in "
-        "exchange-log v1 or a known log shape, recognised from the first record. Rows that "
+        "exchange-log v1 or a known log shape, recognised from its first records. Rows that "
         "fail validation go to LAKE/quarantine.jsonl with the reason, and are counted; "
         "request ids already in the lake are skipped, so ingesting twice is safe.",
         examples=[
@@ -74,7 +74,7 @@ def register(subparsers: Subparsers) -> None:
         "--format",
         default=AUTO,
         metavar="NAME",
-        help=f"the log shape: {AUTO} (recognise from the first record) or one of: "
+        help=f"the log shape: {AUTO} (what most of the first 20 records are) or one of: "
         f"{', '.join(n for n in adapter_names() if n != AUTO)}",
     )
     p.add_argument(

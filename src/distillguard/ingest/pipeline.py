@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -113,14 +113,19 @@ class UnreadableFilesError(UserError):
         )
 
 
+DETECT_RECORDS = 20  # records a file's format is recognised from
+
+
 def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
-    """The adapter for a file: forced, or recognised from its first parseable record."""
+    """The adapter for a file: forced, or the shape most of its first parseable records
+    have (the one seen first on a tie), so one odd first record does not decide a file."""
     if fmt != AUTO:
         return fmt
-    adapter = detect_adapter(chunk.first_value(), mapping)
-    # A first record of no known shape is read as native rows, so the validator says
-    # precisely what is missing instead of "unknown shape".
-    return adapter.name if adapter else ExchangeLogAdapter.name
+    found = [detect_adapter(value, mapping) for value in chunk.first_values(DETECT_RECORDS)]
+    votes = Counter(adapter.name for adapter in found if adapter is not None)
+    # Records of no known shape are read as native rows, so the validator says precisely
+    # what is missing instead of "unknown shape".
+    return votes.most_common(1)[0][0] if votes else ExchangeLogAdapter.name
 
 
 def _cannot_read(path: Path, exc: BaseException) -> str:

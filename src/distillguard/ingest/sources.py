@@ -73,17 +73,20 @@ class Chunk:
             lines = handle.read(end - start).split(b"\n")
         return lines[:-1] if lines and not lines[-1] else lines
 
-    def first_value(self) -> Any:
-        """The first parseable record's value (None if there is none), read without loading
-        the whole chunk: it is all format detection needs."""
+    def first_values(self, limit: int) -> list[Any]:
+        """The values of the first `limit` parseable records, read without loading the
+        whole chunk: what format detection needs."""
         if self.row_groups is not None:
-            batch = next(pq.ParquetFile(self.path).iter_batches(batch_size=1), None)
-            return batch.to_pylist()[0] if batch is not None and batch.num_rows else None
+            batch = next(pq.ParquetFile(self.path).iter_batches(batch_size=limit), None)
+            return batch.to_pylist() if batch is not None else []
+        values = []
         for line in self._iter_lines():
             record = parse_line(self.source, 0, line) if line.strip() else None
             if record is not None and record.error is None:
-                return record.value
-        return None
+                values.append(record.value)
+            if len(values) >= limit:
+                break
+        return values
 
     def _iter_lines(self) -> Iterator[bytes]:
         if self.lines is not None:
