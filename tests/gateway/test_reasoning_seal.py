@@ -134,7 +134,7 @@ def test_notes_say_what_was_restored_and_dropped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"), [("short", "holds 5 bytes; it needs at least 32"), (None, "cannot read")]
+    ("text", "message"), [("short", "holds 5 bytes, shorter than 32"), (None, "cannot read")]
 )
 def test_an_unusable_key_file_is_one_line(tmp_path: Path, text: str | None, message: str) -> None:
     path = tmp_path / "seal.key"

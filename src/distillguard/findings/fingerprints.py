@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from distillguard.errors import UserError
+from distillguard.secret_file import read_secret
 
 MIN_KEY_BYTES = 16
 TOP_TEMPLATES = 3  # a group's most used templates, each used at least twice
@@ -24,13 +24,7 @@ TOP_TEMPLATES = 3  # a group's most used templates, each used at least twice
 
 def read_key(path: Path) -> bytes:
     """The key in `path` (surrounding whitespace dropped); at least 16 bytes."""
-    try:
-        key = path.read_bytes().strip()
-    except OSError as exc:
-        raise UserError(f"cannot read fingerprint key {path}: {exc.strerror}") from None
-    if len(key) < MIN_KEY_BYTES:
-        raise UserError(f"fingerprint key {path} is shorter than {MIN_KEY_BYTES} bytes")
-    return key
+    return read_secret(path, "fingerprint key", MIN_KEY_BYTES)
 
 
 def keyed(key: bytes, fingerprint: int) -> str:

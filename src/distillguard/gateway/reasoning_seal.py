@@ -30,7 +30,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from distillguard.errors import ConfigError, UserError
+from distillguard.errors import ConfigError
+from distillguard.secret_file import read_secret
 
 SEAL_PREFIX = "distillguard-sealed-v1."
 MIN_SECRET_BYTES = 32
@@ -149,13 +150,5 @@ def _fernet_key(secret: bytes) -> bytes:
 
 
 def _secret(path: Path) -> bytes:
-    try:
-        secret = path.read_bytes().strip()
-    except OSError as exc:
-        raise UserError(f"cannot read seal key {path}: {exc.strerror or exc}") from None
-    if len(secret) < MIN_SECRET_BYTES:
-        raise UserError(
-            f"seal key {path} holds {len(secret)} bytes; it needs at least "
-            f"{MIN_SECRET_BYTES} random ones (openssl rand -base64 48 > {path})"
-        )
-    return secret
+    hint = f" (make one: openssl rand -base64 48 > {path})"
+    return read_secret(path, "seal key", MIN_SECRET_BYTES, hint)
