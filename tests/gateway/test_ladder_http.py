@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from distillguard.gateway.reasoning_seal import SEAL_PREFIX
+from distillguard.gateway.reasoning_seal import SEAL_PREFIX, ReasoningSeal
 from distillguard.verdicts.memory import MemoryStore
 from distillguard.verdicts.policy import ClassifierRule, Rate, Request, Timeouts
 from tests.fake_upstream import REASONING, FakeUpstream
@@ -145,6 +145,25 @@ def test_a_tool_loop_gets_its_withheld_thinking_back_upstream(
     back = upstream.seen(account)[1]["body"]["messages"][1]["content"]
     assert back[0] == {"type": "thinking", "thinking": REASONING, "signature": "sig"}
     assert back[1:] == served[1:]
+
+
+def test_a_sealed_block_that_cannot_be_opened_is_left_out_and_logged(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sealed by a gateway whose key this one does not hold (a restart without --seal-key):
+    left out upstream, and said in the gateway's log, as the tool loop may now fail."""
+    original = {"type": "thinking", "thinking": "secret", "signature": "sig"}
+    sealed = ReasoningSeal.generate().seal(original, "lost")
+    block = {"type": "thinking", "thinking": "[reasoning withheld]", "signature": sealed}
+    tool = {"type": "tool_use", "id": "t1", "name": "run", "input": {}}
+    result = {"type": "tool_result", "tool_use_id": "t1", "content": "ok"}
+    messages = [{"role": "user", "content": "[lost] go"},
+                {"role": "assistant", "content": [block, tool]},
+                {"role": "user", "content": [result]}]  # fmt: skip
+    with caplog.at_level("INFO", logger="distillguard.gateway"), serve_gateway() as (url, _):
+        assert send(url, "anthropic", "lost", messages=messages).status_code == 200
+    assert upstream.seen("lost")[0]["body"]["messages"][1]["content"] == [tool]
+    assert "lost: sealed reasoning dropped: 1" in caplog.text
 
 
 def _blocks(reply: httpx.Response) -> list[dict[str, Any]]:

@@ -174,7 +174,10 @@ class Gateway:
         ctx = RequestContext(api, row["account_id"], body, decision.verdict, decision.retry_after)
         ctx.seal = self.settings.seal
         if api == "anthropic":  # withheld thinking a client sends back: the original again
-            ctx.notes += self.settings.seal.restore_many(body, ctx.account).notes()
+            restored = self.settings.seal.restore_many(body, ctx.account)
+            ctx.notes += restored.notes()
+            if restored.dropped:  # after a restart without --seal-key, say, a loop breaks
+                log.info("%s: %s", ctx.account, "; ".join(restored.notes()))
         action = self.enforcer.action_for(decision)
         refused = await self.enforcer.on_request(decision, action, ctx)
         if refused is not None:

@@ -21,7 +21,8 @@ class RequestContext:
     body: dict[str, Any]
     verdict: Verdict | None = None
     retry_after: float | None = None  # set when the per-account rate rule already ran out
-    notes: list[str] = field(default_factory=list)  # what was changed, for the exchange log
+    # what was changed, for tests and the gateway's log (exchange-log v1 has no field for it)
+    notes: list[str] = field(default_factory=list)
     # seals withheld Anthropic thinking for the client to carry back (None: not sealed,
     # where no Anthropic response is served, as in LiteLLM's hooks)
     seal: ReasoningSeal | None = None
