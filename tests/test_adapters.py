@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from distillguard.errors import ConfigError, UserError
@@ -183,6 +184,17 @@ def test_one_odd_first_record_does_not_decide_a_files_format(tmp_path: Path, nam
     source = write_jsonl(tmp_path / f"{name}.jsonl", [{"hello": 1}, *SAMPLES[name]])
     summary = ingest([source], tmp_path / "lake")
     assert (summary.kept, summary.quarantined) == (2, 1)
+
+
+def test_a_forced_format_refuses_records_of_another_known_shape(tmp_path: Path) -> None:
+    """An Anthropic log forced as openai-chat was kept with its system prompt and output
+    null; a record the forced adapter does not know, and no other does, is still read."""
+    source = write_jsonl(tmp_path / "pairs.jsonl", [anthropic_pair(), openai_pair()])
+    summary = ingest([source], tmp_path / "lake", fmt="openai-chat")
+    assert (summary.kept, summary.quarantined) == (1, 1)
+    quarantined = (tmp_path / "lake" / "quarantine.jsonl").read_bytes().splitlines()
+    [entry] = [orjson.loads(line) for line in quarantined]
+    assert "looks like anthropic-messages, not openai-chat" in entry["reason"]
 
 
 def test_records_an_adapter_cannot_use_are_quarantined(tmp_path: Path) -> None:

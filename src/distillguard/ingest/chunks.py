@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from distillguard.ingest.adapters import FieldMapping, get_adapter
+from distillguard.ingest.adapters import Adapter, FieldMapping, detect_adapter, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.lake import write_staged
@@ -45,6 +45,7 @@ class ChunkTask:
     staging_dir: Path
     window: TimeWindow
     otel_content: Path | None = None  # message content from OTel logs files (otel_join)
+    forced: bool = False  # --format named the adapter: a record of another known shape is bad
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,17 @@ def _convert(adapter: Any, record: RawRecord) -> list[Any]:
         raise RowError(f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}") from None
 
 
+def _check_shape(adapter: Adapter, record: RawRecord, mapping: FieldMapping | None) -> None:
+    """A record the forced adapter does not recognise and another does: read as the forced
+    shape it would be kept with its fields null (an Anthropic log as openai-chat: no system
+    prompt, no output)."""
+    if record.error is not None or adapter.matches(record.value):
+        return
+    other = detect_adapter(record.value, mapping)
+    if other is not None:
+        raise RowError(f"looks like {other.name}, not {adapter.name} (--format {adapter.name})")
+
+
 def _adapt(task: ChunkTask) -> _Collected:
     adapter = get_adapter(task.format, task.mapping)
     if task.otel_content is not None and isinstance(adapter, OtelGenAIAdapter):
@@ -113,6 +125,8 @@ def _adapt(task: ChunkTask) -> _Collected:
     out = _Collected(lambda i, reason: bad_row(records[i], reason), lines=lines)
     for position, record in enumerate(records):
         try:
+            if task.forced:
+                _check_shape(adapter, record, task.mapping)
             produced = _convert(adapter, record)
         except RowError as exc:
             out.read += 1

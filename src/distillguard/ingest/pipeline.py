@@ -174,6 +174,7 @@ def _tasks(files: list[Path], plan: _Plan) -> Iterator[ChunkTask]:
                 plan.staging,
                 plan.window,
                 plan.otel_content,
+                forced=plan.fmt != AUTO,
             )
             index += 1
 
