@@ -37,11 +37,12 @@ def test_rule_breaking_rows_are_found_by_position(tmp_path: Path) -> None:
     rows[4]["request_id"] = None
     rows[6]["messages"] = []
     rows[8]["messages"][0]["role"] = "robot"
+    rows[9]["output_tokens"] = -3
     table = pa.Table.from_pylist(rows, schema=EXCHANGES_SCHEMA)
     conformed = conform_exchanges(table)
     assert conformed is not None
     _, bad = conformed
-    assert bad.nonzero()[0].tolist() == [2, 4, 6, 8]
+    assert bad.nonzero()[0].tolist() == [2, 4, 6, 8, 9]
     for i, row in enumerate(rows):
         try:
             validate_exchange(row)
@@ -52,7 +53,7 @@ def test_rule_breaking_rows_are_found_by_position(tmp_path: Path) -> None:
     path = tmp_path / "in.parquet"
     pq.write_table(table, path)
     summary = ingest([path], tmp_path / "lake")
-    assert (summary.kept, summary.quarantined) == (6, 4)
+    assert (summary.kept, summary.quarantined) == (5, 5)
     reasons = [
         orjson.loads(x)["reason"]
         for x in (tmp_path / "lake/quarantine.jsonl").read_bytes().splitlines()

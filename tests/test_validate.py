@@ -25,6 +25,8 @@ BAD_ROWS: list[tuple[str, dict[str, Any], str]] = [
     ("content number", exchange_row(messages=[{"role": "user", "content": 5}]), "content"),
     ("tools not strings", exchange_row(tools=[1, 2]), "tools"),
     ("temperature text", exchange_row(temperature="hot"), "temperature"),
+    ("negative output tokens", exchange_row(output_tokens=-5), "output_tokens"),
+    ("negative latency", exchange_row(latency_ms=-1), "latency_ms"),
 ]
 
 
@@ -52,6 +54,7 @@ GOOD_ROWS: list[tuple[str, dict[str, Any]]] = [
     ),
     ("unknown extra key", exchange_row(extra_field="ignored")),
     ("null content", exchange_row(messages=[{"role": "user", "content": None}])),
+    ("dynamic thinking budget", exchange_row(thinking_budget=-1)),  # some APIs send -1
 ]
 
 

@@ -19,7 +19,7 @@ from distillguard.schema.exchange_log import (
     EXCHANGES_SCHEMA,
     MESSAGE_ROLES,
 )
-from distillguard.schema.validate import NON_EMPTY_FIELDS
+from distillguard.schema.validate import NON_EMPTY_FIELDS, NON_NEGATIVE_FIELDS
 
 
 def cast_to_exchange_schema(table: pa.Table | pa.RecordBatch) -> pa.Table | None:
@@ -73,5 +73,7 @@ def conform_exchanges(table: pa.Table) -> tuple[pa.Table, np.ndarray] | None:
             bad |= np.asarray(pc.is_null(cast[field.name]))
     for name in NON_EMPTY_FIELDS:
         bad |= np.asarray(pc.fill_null(pc.equal(cast[name], ""), False))
+    for name in NON_NEGATIVE_FIELDS:
+        bad |= np.asarray(pc.fill_null(pc.less(cast[name], 0), False))
     bad |= _bad_messages(cast["messages"], cast.num_rows)
     return cast, bad

@@ -25,6 +25,11 @@ from distillguard.schema.exchange_log import (
 Row = dict[str, Any]
 
 NON_EMPTY_FIELDS = frozenset({"request_id", "account_id"})
+# Counts and durations: a negative one is a broken log, not a value to score. (Not
+# thinking_budget: some APIs send -1 for "as much as needed".)
+NON_NEGATIVE_FIELDS = frozenset(
+    {"max_tokens", "input_tokens", "output_tokens", "reasoning_tokens", "latency_ms"}
+)
 
 
 class RowError(ValueError):
@@ -67,6 +72,8 @@ def _struct(name: str, fields: tuple[Field, ...]) -> type[msgspec.Struct]:
         kind = _PYTHON_TYPES[field.kind]
         if field.name in NON_EMPTY_FIELDS:
             kind = Annotated[str, msgspec.Meta(min_length=1)]
+        if field.name in NON_NEGATIVE_FIELDS:
+            kind = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
         specs.append((field.name, kind) if field.required else (field.name, kind | None, None))
     return msgspec.defstruct(name, specs, frozen=True)
 
