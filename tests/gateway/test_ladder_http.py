@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import anthropic
 import httpx
 import orjson
 import pytest
@@ -145,6 +146,36 @@ def test_a_tool_loop_gets_its_withheld_thinking_back_upstream(
     back = upstream.seen(account)[1]["body"]["messages"][1]["content"]
     assert back[0] == {"type": "thinking", "thinking": REASONING, "signature": "sig"}
     assert back[1:] == served[1:]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_anthropic_sdk_carries_sealed_thinking_through_a_tool_loop(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, stream: bool
+) -> None:
+    """The real client: its parsed thinking block (summary, sealed signature) sent back as
+    the SDK serialises it reaches the upstream as the original block."""
+    account = f"sdk-loop-{stream}"
+    ask: Any = {"model": "m", "max_tokens": 4096, "tools": [{"name": "run", "input_schema":
+                {"type": "object"}}], "thinking": {"type": "enabled", "budget_tokens": 1024},
+                "messages": [{"role": "user", "content": f"[{account}] go"}]}  # fmt: skip
+    headers = {"x-distillguard-account": account}
+    with (
+        serve_gateway(store_with(verdict(account, "degrade"))) as (url, _),
+        anthropic.Anthropic(base_url=url, api_key="sk-test", default_headers=headers) as sdk,
+    ):
+        if stream:
+            with sdk.messages.stream(**ask) as events:
+                first = events.get_final_message()
+        else:
+            first = sdk.messages.create(**ask)
+        thinking = first.content[0]
+        assert thinking.type == "thinking" and thinking.thinking == "[reasoning withheld]"
+        result = {"type": "tool_result", "tool_use_id": "t1", "content": "ok"}
+        ask["messages"] += [{"role": "assistant", "content": first.content},
+                            {"role": "user", "content": [result]}]  # fmt: skip
+        sdk.messages.create(**ask)
+    back = upstream.seen(account)[1]["body"]["messages"][1]["content"][0]
+    assert back == {"type": "thinking", "thinking": REASONING, "signature": "sig"}
 
 
 def test_a_sealed_block_that_cannot_be_opened_is_left_out_and_logged(
