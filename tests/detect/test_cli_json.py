@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from distillguard.cli import detect_cmd
 from distillguard.cli.detect_cmd import detect_json
 from distillguard.cli.main import main
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import DetectSummary, _has_signups, detect
 from distillguard.simulate import SimSummary
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row
@@ -30,7 +31,7 @@ def test_detect_json_counts_match_the_run(tiny_detect: DetectSummary) -> None:
     scores = [c["score"] for c in data["flagged_clusters"]]
     assert scores == sorted(scores, reverse=True)
     assert data["flagged_clusters"]  # else the loop below checks nothing
-    assert data["accounts_table"] is True and "no accounts table" not in tiny_detect.line()
+    assert data["accounts_table"] is True and "no payment, sign-up" not in tiny_detect.line()
     for cluster in data["flagged_clusters"]:  # ISO 8601 with its offset, as scripts parse it
         assert datetime.fromisoformat(cluster["first_flagged_at"]).utcoffset() == timedelta(0)
         assert "T" in cluster["first_flagged_at"]
@@ -93,4 +94,27 @@ def test_detect_without_an_accounts_table_says_what_went_unused(
     source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(40)])
     assert main(["detect", str(source), "--out", str(tmp_path / "out")]) == 0
     printed = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
-    assert "no accounts table, so payment, sign-up and tier evidence went unused" in printed
+    assert "no payment, sign-up or tier data (no accounts table" in printed
+
+
+# (accounts table rows, whether detect counts it as payment, sign-up or tier data)
+SIGNUP_TABLES = [
+    ([], False),
+    ([("a1", "org-1", None)], False),  # what LiteLLM's adapter declares: an org id only
+    ([("a1", "org-1", None), ("a2", None, "pro")], True),
+]
+
+
+@pytest.mark.parametrize(("rows", "said"), SIGNUP_TABLES)
+def test_an_accounts_table_without_sign_up_data_counts_as_none(
+    rows: list[tuple[str, str | None, str | None]], said: bool
+) -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE accounts (account_id VARCHAR, org_id VARCHAR, tier VARCHAR,"
+        " payment_fingerprint VARCHAR, signup_ip VARCHAR, created_at TIMESTAMPTZ)"
+    )
+    for row in rows:
+        con.execute("INSERT INTO accounts (account_id, org_id, tier) VALUES (?, ?, ?)", row)
+    assert _has_signups(con, "accounts") is said
+    assert _has_signups(con, None) is False

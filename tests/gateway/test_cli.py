@@ -181,7 +181,7 @@ def test_watch_ticks_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main([*argv, "--ticks", "1"]) == 0
     printed = capsys.readouterr().out
     assert "1 new file(s), 1 exchanges kept, 0 quarantined, 0 accounts flagged" in printed
-    assert "no accounts table" in printed  # no --accounts: weaker evidence, said each tick
+    assert "no payment, sign-up or tier data" in printed  # no --accounts: said each tick
     assert main([*argv, "--ticks", "1"]) == 0
     assert "nothing new" in capsys.readouterr().out
 

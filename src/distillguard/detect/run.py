@@ -41,9 +41,10 @@ from distillguard.ingest.lake import connect, set_aside_text, sql_path
 from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
 from distillguard.ingest.remote import LakeLike, RemoteLake
 
+SIGNUP_EVIDENCE = ("payment_fingerprint", "signup_ip", "created_at", "tier")
 NO_ACCOUNTS_TABLE = (
-    "no accounts table, so payment, sign-up and tier evidence went unused (give --accounts "
-    "with log files, or ingest the lake with one)"
+    "no payment, sign-up or tier data (no accounts table, or one without them), so that "
+    "evidence went unused (give --accounts with log files, or ingest the lake with one)"
 )
 
 
@@ -76,8 +77,8 @@ class DetectSummary:
     # when the log held fewer linking ticks than a combiner flag waits for: the user
     # should hear that the quiet result is the log's length, not its traffic
     short_of_ticks: TickShortfall | None = None
-    # False when the input had no accounts table: the result stands without cards,
-    # sign-ups and tiers, which the user should hear rather than guess
+    # False when the input had no accounts table, or one with no payment, sign-up or tier
+    # data: the result stands without them, which the user should hear rather than guess
     accounts_table: bool = True
     set_aside: str = ""  # damaged parts of the lake set aside, unread (set_aside_text)
 
@@ -109,7 +110,17 @@ class DetectSummary:
 
 
 def _is_lake(paths: list[Path]) -> bool:
-    return len(paths) == 1 and (paths[0] / "exchanges").is_dir()
+    return len(paths) == 1 and Lake(paths[0]).is_one()
+
+
+def _has_signups(con: duckdb.DuckDBPyConnection, table: str | None) -> bool:
+    """Whether the accounts table says anything of payment, sign-up or tier: LiteLLM's
+    adapter declares accounts with an org id only, which is no such evidence."""
+    if table is None:
+        return False
+    said = " OR ".join(f"{c} IS NOT NULL" for c in SIGNUP_EVIDENCE)
+    found = con.execute(f"SELECT count(*) FROM {table} WHERE {said}").fetchone()
+    return bool(found and found[0])
 
 
 def _lake(
@@ -219,6 +230,7 @@ def _detect_into(
     started = time.perf_counter()
     signals = engine.attach(con, signals_dir)
     account_table = _accounts(con, engine, lake, out / "accounts.scratch.parquet")
+    signups = _has_signups(con, account_table)
     if run.boost is not None:  # outside evidence (a peer's indicators), off by default
         run.boost.prepare(con, signals, account_table)
     source = SignalSource(engine, signals_dir)
@@ -265,7 +277,7 @@ def _detect_into(
         tuple(suppressed),
         ingested=ingested,
         short_of_ticks=ticks_shortfall(result.state.ticks, config, peer=run.boost is not None),
-        accounts_table=account_table is not None,
+        accounts_table=signups,
         set_aside=set_aside_text(lake) if isinstance(lake, Lake) else "",
     )
 
