@@ -77,7 +77,8 @@ def _register_publish(sub: Subparsers) -> None:
         "other flagged account and each account listed for review, the action chosen by the "
         "policy's publish rules (kind, tier, score and, with a lake, sign-up tier). A subject "
         "with an analyst's verdict is left unchanged, and so is one whose detector verdict "
-        "has the same action and cluster and over half its life left; else it is set anew, "
+        "has the same action (and, for a member of a flagged cluster, the same cluster) and "
+        "over half its life left; else it is set anew, "
         "so a verdict lapses (after the policy's ttl, 7 days by default) only once runs stop "
         "flagging it. Prints how many were published (and renewed), by action.",
         examples=[

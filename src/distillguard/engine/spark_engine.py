@@ -122,8 +122,9 @@ class SparkEngine:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM gateway's failures are not one class
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            hint = "" if shutil.which("java") else "; it needs Java 17 on the PATH"
-            raise UserError(f"Spark did not start ({first}){hint}") from None
+            found = shutil.which("java") or os.environ.get("JAVA_HOME")
+            where = "" if found else " (none on the PATH or in JAVA_HOME)"
+            raise UserError(f"Spark did not start ({first}); it needs Java 17{where}") from None
         session.sparkContext.setLogLevel("ERROR")
         return session
 

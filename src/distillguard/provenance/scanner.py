@@ -8,8 +8,8 @@ code, inline code, blockquote and table lines, anything inside double or single 
 marks, inside {...} or [...] (JSON, tool arguments) or <tag>...</tag>, any chunk with a
 digit, underscore, slash or other non-letter inside it, and a capitalised word that does
 not open a sentence (a name's: "the Large Hadron Collider"; a sentence opens at the start,
-after . ! or ?, and after a paragraph break, not after a heading mark, a number, a quote or
-a line break).
+after a chunk ending in . ! or ? (a numbered item's "1." too), and after a paragraph break,
+not after a heading mark, a number, a quote or a line break).
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ from distillguard.simulate.content.grammar import COT_SUFFIXES, SLOTS, TEMPLATES
 OPENERS = ("", "", "", "Hi! ", "Quick question: ", "Hey, ", "Please help: ", "So ", "OK. ")
 CLOSERS = ("", "", "", " Thanks!", " thx", " Be concise.", " Cite sources if you can.")
 
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, which Windows tools write
+
 # Which corpus `kind`s stand in for which task kinds (see ../shared/data/corpora/SOURCES.md).
-BOM = b"\xef\xbb\xbf"
 CORPUS_KINDS: dict[str, tuple[str, ...]] = {
     "chat": ("benign", "distill", "distill-seed", "human-redteam"),
     "query": ("benign-query",),
