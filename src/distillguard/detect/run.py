@@ -119,8 +119,9 @@ def _has_signups(con: duckdb.DuckDBPyConnection, table: str | None) -> bool:
     if table is None:
         return False
     said = " OR ".join(f"{c} IS NOT NULL" for c in SIGNUP_EVIDENCE)
-    found = con.execute(f"SELECT count(*) FROM {table} WHERE {said}").fetchone()
-    return bool(found and found[0])
+    # fetchall, not fetchone: a result left unfinished blocks the connection's next call
+    [(found,)] = con.execute(f"SELECT count(*) FROM {table} WHERE {said}").fetchall()
+    return bool(found)
 
 
 def _lake(
