@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import zlib
+from codecs import BOM_UTF8
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +147,7 @@ def first_line(path: Path) -> bytes:
         with opener(path, "rb") as handle:
             for number, line in enumerate(handle):
                 if line.strip():
-                    return bytes(line) if number else without_bom(bytes(line))
+                    return bytes(line) if number else bytes(line).removeprefix(BOM_UTF8)
     except (OSError, EOFError, zlib.error):
         return b""  # unreadable: reading it later names the problem
     return b""
@@ -229,9 +230,10 @@ def expand_inputs(paths: list[Path]) -> Inputs:
                 raise UserError(f"{path} is a lake, not logs: read it with detect or lake")
             parts = simulated_parts(path)
             accounts.extend([parts["accounts"]] if "accounts" in parts else [])
-            lakes = [d for d in sorted(path.rglob("*")) if d.is_dir() and is_lake(d)]
+            entries = sorted(path.rglob("*"))  # walked once: a log folder can be large
+            lakes = [d for d in entries if d.is_dir() and is_lake(d)]
             skipped.extend(f"{d}/ (a lake, not logs)" for d in lakes)
-            for child in (p for p in sorted(path.rglob("*")) if p.is_file()):
+            for child in (p for p in entries if p.is_file()):
                 if any(d in child.parents for d in lakes):
                     continue  # a lake's files (its quarantine too): named once, above
                 reason = _simulated_reason(child, parts) or skip_reason(child)
@@ -261,19 +263,11 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return expand_inputs(paths).files
 
 
-# A UTF-8 byte order mark, which Windows tools often write at the start of a text file: not
-# part of the first record.
-BOM = b"\xef\xbb\xbf"
-
-
-def without_bom(line: bytes) -> bytes:
-    return line[len(BOM) :] if line.startswith(BOM) else line
-
-
 def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
     size = path.stat().st_size
     with path.open("rb") as handle:
-        start = len(BOM) if handle.read(len(BOM)) == BOM else 0
+        # A UTF-8 byte order mark (Windows tools write one) is not part of the first record.
+        start = len(BOM_UTF8) if handle.read(len(BOM_UTF8)) == BOM_UTF8 else 0
         while start < size:
             handle.seek(min(start + chunk_bytes, size))
             handle.readline()  # run on to the end of the line the cut fell in
@@ -293,7 +287,7 @@ def _gzip_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
     with gzip.open(path, "rb") as handle:
         try:
             for line in handle:
-                lines.append(line if done or lines else without_bom(line))
+                lines.append(line if done or lines else line.removeprefix(BOM_UTF8))
                 if len(lines) >= chunk_lines:
                     yield Chunk(path, lines=lines)
                     done, lines = done + len(lines), []

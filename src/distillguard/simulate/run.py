@@ -68,8 +68,7 @@ def _labels(block: AccountBlock) -> pa.Table:
 
 def _refuse_other_format(out: Path, fmt: str) -> None:
     """A world in the other format left beside this one would be read with it."""
-    ours = ".parquet" if fmt == "parquet" else ".jsonl.gz"
-    other = ".jsonl.gz" if ours == ".parquet" else ".parquet"
+    other = ".jsonl.gz" if fmt == "parquet" else ".parquet"
     if (out / f"exchanges{other}").exists():
         raise ConfigError(
             f"{out} holds an earlier simulated world as exchanges{other}: simulate into an "

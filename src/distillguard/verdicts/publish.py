@@ -27,12 +27,15 @@ class PublishSummary:
     def line(self) -> str:
         actions = ", ".join(f"{a} {n}" for a, n in sorted(self.by_action.items())) or "none"
         renewed = f" ({self.renewed} renewed)" if self.renewed else ""
-        retired = f"; {self.retired} cluster verdict(s) retired" if self.retired else ""
-        if self.carried:
-            retired += f"; {self.carried} analyst cluster verdict(s) carried to renamed clusters"
+        tails = [
+            f"; {self.retired} cluster verdict(s) retired" if self.retired else "",
+            f"; {self.carried} analyst cluster verdict(s) carried to renamed clusters"
+            if self.carried
+            else "",
+        ]
         return (
             f"verdicts: {self.published} published{renewed}, {self.unchanged} unchanged "
-            f"({actions}){retired}"
+            f"({actions}){''.join(tails)}"
         )
 
 

@@ -7,6 +7,7 @@ kind of task, so which corpus a prompt came from never tells benign from attack.
 from __future__ import annotations
 
 import string
+from codecs import BOM_UTF8
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -19,8 +20,6 @@ from distillguard.simulate.content.grammar import COT_SUFFIXES, SLOTS, TEMPLATES
 
 OPENERS = ("", "", "", "Hi! ", "Quick question: ", "Hey, ", "Please help: ", "So ", "OK. ")
 CLOSERS = ("", "", "", " Thanks!", " thx", " Be concise.", " Cite sources if you can.")
-
-BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, which Windows tools write
 
 # Which corpus `kind`s stand in for which task kinds (see ../shared/data/corpora/SOURCES.md).
 CORPUS_KINDS: dict[str, tuple[str, ...]] = {
@@ -107,7 +106,7 @@ class CorpusSource:
 
 def _corpus_rows(path: Path) -> Iterator[tuple[str, str]]:
     """(kind, text) of each row of one corpus file; a bad row is a UserError naming it."""
-    lines = path.read_bytes().removeprefix(BOM).splitlines()  # Windows tools write a BOM
+    lines = path.read_bytes().removeprefix(BOM_UTF8).splitlines()  # Windows tools write one
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
