@@ -148,7 +148,8 @@ def out_path(text: str) -> Path:
     return path
 
 
-def add_json_flag(parser: argparse.ArgumentParser, what: str) -> None:
+# A parser or one of its argument groups: their common base, which typeshed names.
+def add_json_flag(parser: argparse._ActionsContainer, what: str) -> None:
     parser.add_argument(
         "--json",
         action="store_true",

@@ -77,8 +77,12 @@ def register(subparsers: Subparsers) -> None:
     )
     p.set_defaults(run=run_console)
     sub = p.add_subparsers(dest="console_command", required=False, title="subcommands")
+    _register_add_user(sub)
+
+
+def _register_add_user(subparsers: Subparsers) -> None:
     add = add_command(
-        sub,
+        subparsers,
         "add-user",
         summary="create or replace a console user",
         description="Create or replace a console user in HOME/users.json (an argon2id hash, "

@@ -37,6 +37,11 @@ from distillguard.verdicts.store import open_store
 
 
 def register(subparsers: Subparsers) -> None:
+    _register_detect(subparsers)
+    _register_evaluate(subparsers)
+
+
+def _register_detect(subparsers: Subparsers) -> None:
     p = add_command(
         subparsers,
         "detect",
@@ -63,7 +68,19 @@ def register(subparsers: Subparsers) -> None:
             ),
         ],
     )
-    p.add_argument(
+    _input_options(p)
+    _output_options(p)
+    _replay_options(p)
+    _decision_options(p)
+    _finding_options(p)
+    _peer_options(p)
+    _engine_choice_options(p)
+    p.set_defaults(run=run_detect)
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("input")
+    g.add_argument(
         "paths",
         nargs="+",
         metavar="PATH",
@@ -72,7 +89,7 @@ def register(subparsers: Subparsers) -> None:
         "--engine spark, a lake's URI (hdfs://, s3a://, abfss://, gs://, file://...) is read "
         "where it lies",
     )
-    p.add_argument(
+    g.add_argument(
         "--accounts",
         action="append",
         type=Path,
@@ -80,44 +97,64 @@ def register(subparsers: Subparsers) -> None:
         metavar="PATH",
         help="an accounts table, when PATH is log files (a lake has its own)",
     )
-    p.add_argument(
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("results")
+    g.add_argument(
         "--out", required=True, type=out_path, metavar="DIR", help="the folder to write results to"
     )
-    p.add_argument(
+    g.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the last run's output folder, whose findings this run updates or closes "
+        "(default: --out, read before it is replaced)",
+    )
+    add_json_flag(g, "the run's counts and flagged clusters")
+
+
+def _replay_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("replay")
+    g.add_argument(
         "--window-hours",
         type=int,
         metavar="HOURS",
         default=DetectConfig.window_hours,
         help="the moving window each account is profiled over, in hours",
     )
-    p.add_argument(
+    g.add_argument(
         "--cluster-every-hours",
         type=int,
         metavar="HOURS",
         default=DetectConfig.cluster_every_hours,
         help="how often, in replayed hours, accounts are linked and clusters scored",
     )
-    p.add_argument(
+    g.add_argument(
         "--run-windows",
         type=int,
         metavar="N",
         default=DetectConfig.run_windows,
         help="replay in runs this many windows long: longer is faster and holds more memory",
     )
-    p.add_argument(
-        "--review-threshold",
-        type=float,
-        metavar="SCORE",
-        default=DetectConfig.review_threshold,
-        help="list unflagged accounts whose own score reaches this for review",
+    g.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        default=0,
+        help="seed for community detection: the same seed, the same clusters",
     )
-    p.add_argument(
+
+
+def _decision_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("deciding")
+    g.add_argument(
         "--decide-by",
         choices=DECIDERS,
         default=DetectConfig.decide_by,
         help="who flags: the learned combiner (default) or the hand-set rules alone",
     )
-    p.add_argument(
+    g.add_argument(
         "--combiner-flag",
         type=float,
         metavar="PROB",
@@ -126,7 +163,7 @@ def register(subparsers: Subparsers) -> None:
         "--flag-ticks linking ticks (frozen on randomised worlds for the default ticks; "
         "README, Robustness, gives the trade-offs of other lines)",
     )
-    p.add_argument(
+    g.add_argument(
         "--combiner-review",
         type=float,
         metavar="PROB",
@@ -134,7 +171,7 @@ def register(subparsers: Subparsers) -> None:
         help="with the combiner deciding: list an unflagged account whose estimate reaches "
         "this for review",
     )
-    p.add_argument(
+    g.add_argument(
         "--flag-ticks",
         type=int,
         metavar="K",
@@ -143,28 +180,15 @@ def register(subparsers: Subparsers) -> None:
         "reached the line at K linking ticks (--cluster-every-hours apart); a strong match "
         "with a peer's indicators counts as all K",
     )
-    p.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        default=0,
-        help="seed for community detection: the same seed, the same clusters",
+    g.add_argument(
+        "--review-threshold",
+        type=float,
+        metavar="SCORE",
+        default=DetectConfig.review_threshold,
+        help="with the rules deciding: list unflagged accounts whose own score reaches this "
+        "for review",
     )
-    p.add_argument(
-        "--previous",
-        type=Path,
-        metavar="DIR",
-        help="the last run's output folder, whose findings this run updates or closes "
-        "(default: --out, read before it is replaced)",
-    )
-    p.add_argument(
-        "--fingerprint-key",
-        type=Path,
-        metavar="FILE",
-        help="HMAC key (16+ bytes) for the template fingerprints in findings; without it "
-        "findings carry none",
-    )
-    p.add_argument(
+    g.add_argument(
         "--allowlist",
         type=Path,
         metavar="FILE",
@@ -172,44 +196,64 @@ def register(subparsers: Subparsers) -> None:
         "start): an account dismissed for the same evidence is not flagged again while the "
         "entry lives; a missing file is an error, not an empty list",
     )
-    p.add_argument(
+
+
+def _finding_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("findings")
+    g.add_argument(
+        "--fingerprint-key",
+        type=Path,
+        metavar="FILE",
+        help="HMAC key (16+ bytes) for the template fingerprints in findings; without it "
+        "findings carry none",
+    )
+    g.add_argument(
         "--responses",
         metavar="STATE",
         help="the gateway's verdict store (a file path or redis://HOST:PORT/DB): findings "
         "carry the rung of the response ladder in force for each account",
     )
-    p.add_argument(
-        "--engine",
-        choices=sorted(ENGINES),
-        default="duckdb",
-        help="where the row-heavy stages run: embedded DuckDB, or Apache Spark",
-    )
-    p.add_argument(
-        "--spark-master",
-        default=None,
-        metavar="URL",
-        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://... "
-        "(default: local[2])",
-    )
-    p.add_argument(
-        "--spark-conf",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="with --engine spark: a Spark setting, as spark-submit's --conf (repeatable)",
-    )
-    add_json_flag(p, "the run's counts and flagged clusters")
-    p.add_argument(
+
+
+def _peer_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("a peer's indicators")
+    g.add_argument(
         "--indicators",
         type=Path,
         default=None,
         metavar="BUNDLE",
         help="a peer's STIX bundle: matching its indicators counts as evidence (needs --key)",
     )
-    p.add_argument(
+    g.add_argument(
         "--key", type=Path, default=None, metavar="FILE", help="the sharing community's key"
     )
-    p.set_defaults(run=run_detect)
+
+
+def _engine_choice_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine")
+    g.add_argument(
+        "--engine",
+        choices=sorted(ENGINES),
+        default="duckdb",
+        help="where the row-heavy stages run: embedded DuckDB, or Apache Spark",
+    )
+    g.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://... "
+        "(default: local[2])",
+    )
+    g.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --engine spark: a Spark setting, as spark-submit's --conf (repeatable)",
+    )
+
+
+def _register_evaluate(subparsers: Subparsers) -> None:
     e = add_command(
         subparsers,
         "evaluate",

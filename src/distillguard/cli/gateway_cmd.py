@@ -50,37 +50,74 @@ def register(subparsers: Subparsers) -> None:
             ),
         ],
     )
-    p.add_argument(
+    _serving_options(p)
+    _verdict_options(p)
+    _identity_options(p)
+    _log_options(p)
+    _degrade_options(p)
+    p.set_defaults(run=run_gateway)
+
+
+def _serving_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("serving")
+    g.add_argument(
         "--upstream",
         metavar="URL",
         help="the model API's base URL (omit to serve "
         "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY)",
     )
-    p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
-    p.add_argument(
+    g.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
+    g.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=4.0,
+        metavar="MB",
+        help="refuse larger request bodies with 413",
+    )
+    g.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="answer 504 when the model API takes longer",
+    )
+    g.add_argument(
+        "--trust-forwarded",
+        action="store_true",
+        help="client address from X-Forwarded-For (behind your load balancer)",
+    )
+
+
+def _verdict_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("verdicts and policy")
+    g.add_argument(
         "--state",
         default="verdicts.jsonl",
         metavar="STATE",
         help="the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB",
     )
-    p.add_argument(
+    g.add_argument(
         "--policy",
         type=Path,
         metavar="FILE",
         help="a policy YAML file (default: the built-in policy)",
     )
-    p.add_argument(
+    g.add_argument(
         "--mode",
         choices=("monitor", "enforce"),
         help="monitor labels what it would do, enforce does it (default: the policy's)",
     )
-    p.add_argument(
+    g.add_argument(
         "--fail",
         choices=("open", "closed"),
         help="when the store or classifiers fail: open serves, closed answers 503 "
         "(default: the policy's)",
     )
-    p.add_argument(
+
+
+def _identity_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("who sent a request")
+    g.add_argument(
         "--identity",
         metavar="SPEC",
         help="who sent a request: header:NAME (the account id in that header, which a "
@@ -88,49 +125,48 @@ def register(subparsers: Subparsers) -> None:
         "client's own, see --trusted-header) or keys:FILE (YAML or JSON mapping API keys "
         "to accounts; unknown keys get 401) (default: header:x-distillguard-account)",
     )
-    p.add_argument(
+    g.add_argument(
         "--trusted-header",
         action="store_true",
         help="with header identity on an address other than loopback: your auth layer in "
         "front sets the account header and removes any a client sent (without this flag "
         "such a gateway refuses to start, since a blocked client could name another account)",
     )
-    p.add_argument(
+
+
+def _log_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("exchange logs")
+    g.add_argument(
         "--log-dir",
         type=Path,
         metavar="DIR",
         help="write every request as exchange-log v1 files here (for 'distillguard watch')",
     )
-    p.add_argument("--rotate-rows", type=int, default=10_000, metavar="N", help="log rows per file")
-    p.add_argument(
+    g.add_argument("--rotate-rows", type=int, default=10_000, metavar="N", help="log rows per file")
+    g.add_argument(
         "--rotate-seconds",
         type=float,
         default=60.0,
         metavar="SECONDS",
         help="start a new log file after this many seconds",
     )
-    p.add_argument(
-        "--max-body-mb",
-        type=float,
-        default=4.0,
-        metavar="MB",
-        help="refuse larger request bodies with 413",
+    g.add_argument(
+        "--replay-clock",
+        action="store_true",
+        help="stamp exchanges with x-distillguard-replay-ts (replaying logs only)",
     )
-    p.add_argument(
-        "--upstream-timeout",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="answer 504 when the model API takes longer",
-    )
-    p.add_argument(
+
+
+def _degrade_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("degrade")
+    g.add_argument(
         "--watermark-key",
         type=Path,
         metavar="FILE",
         help="watermark the answers degraded accounts are served with this key (from "
         "'distillguard provenance keygen'); adds watermark to the policy's degrade step",
     )
-    p.add_argument(
+    g.add_argument(
         "--seal-key",
         type=Path,
         action="append",
@@ -142,17 +178,6 @@ def register(subparsers: Subparsers) -> None:
         "open). Without it a key is made at start, and blocks served before a restart are "
         "left out when sent back",
     )
-    p.add_argument(
-        "--trust-forwarded",
-        action="store_true",
-        help="client address from X-Forwarded-For (behind your load balancer)",
-    )
-    p.add_argument(
-        "--replay-clock",
-        action="store_true",
-        help="stamp exchanges with x-distillguard-replay-ts (replaying logs only)",
-    )
-    p.set_defaults(run=run_gateway)
 
 
 def check_identity(identity: Identity, host: str, trusted_header: bool) -> str | None:

@@ -54,8 +54,15 @@ def register(subparsers: Subparsers) -> None:
         metavar="SUBCOMMAND",
         title="subcommands",
     )
+    _register_keygen(sub)
+    _register_watermark(sub)
+    _register_test(sub)
+    _register_probes(sub)
+
+
+def _register_keygen(subparsers: Subparsers) -> None:
     keygen = add_command(
-        sub,
+        subparsers,
         "keygen",
         summary="write a new secret watermark key",
         description="Write a new secret watermark key (32 random bytes) to FILE, readable by "
@@ -69,8 +76,11 @@ def register(subparsers: Subparsers) -> None:
     )
     keygen.add_argument("--force", action="store_true", help="overwrite an existing file")
     keygen.set_defaults(run=run_keygen)
+
+
+def _register_watermark(subparsers: Subparsers) -> None:
     mark = add_command(
-        sub,
+        subparsers,
         "watermark",
         summary="JSON lines with 'text' on stdin, watermarked out",
         description="Read JSON lines with a 'text' field on stdin and write each to stdout "
@@ -89,8 +99,11 @@ def register(subparsers: Subparsers) -> None:
     )
     mark.add_argument("--key", required=True, type=Path, metavar="FILE", help=KEY_HELP)
     mark.set_defaults(run=run_watermark)
+
+
+def _register_test(subparsers: Subparsers) -> None:
     test = add_command(
-        sub,
+        subparsers,
         "test",
         summary="did a suspect model learn our watermark?",
         description="Test whether a suspect model learned from our watermarked outputs. "
@@ -134,8 +147,11 @@ def register(subparsers: Subparsers) -> None:
     )
     add_json_flag(test, "the result (p_value, positions, contexts, matches, ...)")
     test.set_defaults(run=run_test)
+
+
+def _register_probes(subparsers: Subparsers) -> None:
     probes = add_command(
-        sub,
+        subparsers,
         "probes",
         summary="prompts that make the watermark's contexts likely",
         description="Build prompts that make a suspect model choose between the watermark's "
