@@ -93,6 +93,36 @@ def _labels_sql(path: Path) -> str:
 
 
 def evaluate(detect_dir: Path, labels: Path) -> Metrics:
+    con = _joined(detect_dir, labels)
+    attack, benign, tp, fp = fetch_one(
+        con,
+        """SELECT count(*) FILTER (label = 'attack'),
+        count(*) FILTER (label = 'benign'), count(*) FILTER (label = 'attack' AND flagged),
+        count(*) FILTER (label = 'benign' AND flagged) FROM scored""",
+    )
+    by_population = con.execute("""SELECT population, count(*), avg(flagged::INT)
+        FROM scored WHERE label = 'benign' GROUP BY 1 ORDER BY 1""").fetchall()
+    ranked, review = _tiers(con)
+    unlabelled, unscored = _unmatched(con)
+    return Metrics(
+        attack_accounts=int(attack),
+        benign_accounts=int(benign),
+        recall=tp / attack if attack else 0.0,
+        precision=tp / (tp + fp) if tp + fp else 0.0,
+        false_positive_rate=fp / benign if benign else 0.0,
+        false_positive_rate_by_population={str(p): float(r) for p, _, r in by_population},
+        benign_accounts_by_population={str(p): int(n) for p, n, _ in by_population},
+        campaigns=_campaigns(con),
+        at_budget=ranked,
+        review_tier=review,
+        unlabelled_accounts=int(unlabelled),
+        labelled_without_traffic=int(unscored),
+    )
+
+
+def _joined(detect_dir: Path, labels: Path) -> duckdb.DuckDBPyConnection:
+    """A connection whose `scored` table is detect's accounts joined to their labels, with
+    `results`, `labels` and `signals` as views; a user's wrong folder or file is one line."""
     if not detect_dir.is_dir():
         raise UserError(f"no such folder: {detect_dir} (a detect output folder, its --out)")
     for name in ("accounts.parquet", "signals"):
@@ -119,21 +149,18 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
                least(r.first_flagged_at, r.first_review_at) AS first_acted_at,
                l.label, l.campaign, l.population
         FROM results r JOIN labels l USING (account_id)""")
-    attack, benign, tp, fp = fetch_one(
-        con,
-        """SELECT count(*) FILTER (label = 'attack'),
-        count(*) FILTER (label = 'benign'), count(*) FILTER (label = 'attack' AND flagged),
-        count(*) FILTER (label = 'benign' AND flagged) FROM scored""",
-    )
-    by_population = con.execute("""SELECT population, count(*), avg(flagged::INT)
-        FROM scored WHERE label = 'benign' GROUP BY 1 ORDER BY 1""").fetchall()
-    campaigns = [
-        _campaign(con, str(c))
-        for (c,) in con.execute(
-            "SELECT DISTINCT campaign FROM scored WHERE label = 'attack' ORDER BY 1"
-        ).fetchall()
-    ]
-    ranked, review = _tiers(con)
+    return con
+
+
+def _campaigns(con: duckdb.DuckDBPyConnection) -> list[CampaignMetrics]:
+    names = con.execute(
+        "SELECT DISTINCT campaign FROM scored WHERE label = 'attack' ORDER BY 1"
+    ).fetchall()
+    return [_campaign(con, str(c)) for (c,) in names]
+
+
+def _unmatched(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Scored accounts the labels do not name, and labelled accounts detect never scored."""
     unlabelled, unscored = fetch_one(
         con,
         """SELECT
@@ -142,20 +169,7 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
             (SELECT count(*) FROM labels l
              WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.account_id = l.account_id))""",
     )
-    return Metrics(
-        attack_accounts=int(attack),
-        benign_accounts=int(benign),
-        recall=tp / attack if attack else 0.0,
-        precision=tp / (tp + fp) if tp + fp else 0.0,
-        false_positive_rate=fp / benign if benign else 0.0,
-        false_positive_rate_by_population={str(p): float(r) for p, _, r in by_population},
-        benign_accounts_by_population={str(p): int(n) for p, n, _ in by_population},
-        campaigns=campaigns,
-        at_budget=ranked,
-        review_tier=review,
-        unlabelled_accounts=int(unlabelled),
-        labelled_without_traffic=int(unscored),
-    )
+    return int(unlabelled), int(unscored)
 
 
 def _tiers(con: duckdb.DuckDBPyConnection) -> tuple[OperatingPoint, TierRates]:
