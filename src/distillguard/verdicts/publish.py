@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,65 +80,72 @@ def _tier(row: dict[str, Any]) -> str | None:
 
 def detector_verdicts(detect_out: Path, policy: Policy, lake: Path | None = None) -> list[Verdict]:
     """Cluster verdicts, each member's, then accounts': a member keeps its cluster's action."""
-    created, ttl = now(), policy.ttl
+    created, accounts = now(), _rows(detect_out, "accounts")
+    out = _cluster_verdicts(detect_out, policy, accounts, created)
+    covered = {v.subject for v in out if v.kind == "account"}
     tiers = signup_tiers(detect_out, lake)
-    out: list[Verdict] = []
-    accounts = _rows(detect_out, "accounts")
+    for a in accounts:
+        if a["account_id"] in covered:
+            continue
+        verdict = _account_verdict(detect_out, policy, a, tiers.get(a["account_id"]), created)
+        out.extend([verdict] if verdict else [])
+    return out
+
+
+def _cluster_verdicts(
+    detect_out: Path, policy: Policy, accounts: list[dict[str, Any]], created: datetime
+) -> list[Verdict]:
+    """Each flagged cluster's verdict, and its members' with the cluster's action."""
     members: dict[str, list[str]] = {}
     for a in accounts:
         if a.get("cluster_id"):
             members.setdefault(a["cluster_id"], []).append(a["account_id"])
-    covered: set[str] = set()
+    out: list[Verdict] = []
     for c in _rows(detect_out, "clusters"):
         rule = _rule(policy, "cluster", "flagged", c["score"]) if c.get("flagged") else None
         if rule is None:
             continue
-        ref = f"{detect_out}/clusters.parquet#{c['cluster_id']}"
-        base = Verdict(
-            c["cluster_id"],
-            rule.action,
-            c["reasons"] or "",
-            "detector",
-            created,
-            kind="cluster",
-            evidence=ref,
-            score=c["score"],
-        ).with_expiry(ttl)
-        out.append(base)
-        for account in members.get(c["cluster_id"], []):
-            covered.add(account)
-            out.append(
-                Verdict(
-                    account,
-                    rule.action,
-                    f"member of cluster {c['cluster_id']}",
-                    "detector",
-                    created,
-                    evidence=ref,
-                    cluster=c["cluster_id"],
-                    score=c["score"],
-                ).with_expiry(ttl)
-            )
-    for a in accounts:
-        tier = _tier(a)
-        signup = tiers.get(a["account_id"])
-        rule = _rule(policy, "account", tier, a["score"], signup) if tier else None
-        if rule is None or a["account_id"] in covered:
-            continue
-        ref = f"{detect_out}/accounts.parquet#{a['account_id']}"
-        out.append(
-            Verdict(
-                a["account_id"],
+        cid, ref = c["cluster_id"], f"{detect_out}/clusters.parquet#{c['cluster_id']}"
+        reason, score = c["reasons"] or "", c["score"]
+        cluster = Verdict(
+            cid, rule.action, reason, "detector", created, kind="cluster", evidence=ref, score=score
+        )
+        out.append(cluster.with_expiry(policy.ttl))
+        for account in members.get(cid, []):
+            why = f"member of cluster {cid}"
+            member = Verdict(
+                account,
                 rule.action,
-                a["reasons"] or tier or "",
+                why,
                 "detector",
                 created,
                 evidence=ref,
-                cluster=a.get("cluster_id"),
-                score=a["score"],
-            ).with_expiry(ttl)
-        )
+                cluster=cid,
+                score=score,
+            )
+            out.append(member.with_expiry(policy.ttl))
     return out
+
+
+def _account_verdict(
+    detect_out: Path, policy: Policy, a: dict[str, Any], signup: str | None, created: datetime
+) -> Verdict | None:
+    """An account's own verdict, when its tier and score meet a rule of the policy."""
+    tier = _tier(a)
+    rule = _rule(policy, "account", tier, a["score"], signup) if tier else None
+    if rule is None:
+        return None
+    verdict = Verdict(
+        a["account_id"],
+        rule.action,
+        a["reasons"] or tier or "",
+        "detector",
+        created,
+        evidence=f"{detect_out}/accounts.parquet#{a['account_id']}",
+        cluster=a.get("cluster_id"),
+        score=a["score"],
+    )
+    return verdict.with_expiry(policy.ttl)
 
 
 def publish(
