@@ -17,7 +17,7 @@ from distillguard.cli.detect_cmd import print_detect
 from distillguard.cli.main import main
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.results import ClusterResult
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.errors import UserError
 from distillguard.ingest import ingest
 from distillguard.scoring.evidence import Evidence

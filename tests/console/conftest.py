@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from distillguard.console.app import Console, build_app, open_console
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.store import VerdictStore, open_store
 from tests.detect.conftest import tiny_detect, tiny_lake, tiny_sim
 

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from distillguard.detect.allowlist import load_allowlist
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.store import open_store
 from tests.console.conftest import PASSWORDS, Served
 

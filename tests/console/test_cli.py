@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 from distillguard.cli.console_cmd import check_tls
 from distillguard.cli.main import main
 from distillguard.console.users import UserStore
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.errors import UserError
 
 

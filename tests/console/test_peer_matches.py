@@ -18,7 +18,7 @@ import pytest
 from distillguard.cli.main import main
 from distillguard.console.casestore import QueueFilter
 from distillguard.console.evidence import add_matches
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.sharing import keys
 from distillguard.sharing.export import ExportOptions, export
 from distillguard.sharing.findings import match_lake

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from distillguard.console.casestore import CaseStore, QueueFilter
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from tests.console.conftest import Served
 
 # (filter, whether the members of flagged clusters are listed)

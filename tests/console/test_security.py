@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from distillguard.console.app import open_console
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.store import open_store
 from tests.console.conftest import PASSWORDS, Served, csrf_of
 

@@ -11,7 +11,7 @@ import pytest
 from stix2validator import ValidationOptions, validate_string
 
 from distillguard.console.casestore import QueueFilter
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.sharing import keys
 from distillguard.verdicts.store import open_store
 from tests.console.conftest import Served, make_console, serve

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary
 from distillguard.ingest import ingest
 from distillguard.simulate import SimSummary, simulate
 from tests.simulate.conftest import TINY

@@ -16,7 +16,8 @@ from distillguard.detect.allowlist import (
     load_allowlist,
 )
 from distillguard.detect.results import AccountResult, ClusterResult
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary
 from distillguard.errors import UserError
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.lifecycle import FINDINGS_FILE

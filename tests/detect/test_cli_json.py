@@ -16,7 +16,8 @@ import pytest
 from distillguard.cli import detect_cmd
 from distillguard.cli.detect_cmd import detect_json
 from distillguard.cli.main import main
-from distillguard.detect.run import DetectSummary, _has_signups, detect
+from distillguard.detect.run import _has_signups, detect
+from distillguard.detect.summary import DetectSummary
 from distillguard.simulate import SimSummary
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row

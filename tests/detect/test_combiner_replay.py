@@ -18,7 +18,7 @@ from benchmarks.robustness.worlds import TickLog, World
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.replay import Replay, replay
 from distillguard.detect.results import build_results
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.engine.base import SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.ingest.lake import connect, sql_path

@@ -20,7 +20,8 @@ from distillguard.detect.outputs import (
     CLUSTER_COLUMNS,
     CLUSTER_SCHEMA,
 )
-from distillguard.detect.run import DetectSummary, detect, ticks_shortfall
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary, ticks_shortfall
 from distillguard.errors import ConfigError, UserError
 from distillguard.evaluate.metrics import evaluate
 from distillguard.ingest import ingest

@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from distillguard.cli.main import main
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary
 from tests.findings.ocsf_validate import ocsf_errors
 
 

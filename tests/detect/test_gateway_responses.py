@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from distillguard.cli.main import main
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.model import Verdict
 from distillguard.verdicts.store import open_store
 

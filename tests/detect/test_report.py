@@ -21,7 +21,7 @@ from distillguard.detect.report_plots import (
     small_multiples,
     volume_svg,
 )
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.scoring import account, cluster
 from distillguard.scoring.evidence import Rule
 from tests.conftest import query

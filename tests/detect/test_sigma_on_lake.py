@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 from distillguard.findings.sigma import write_sigma
 from distillguard.profiles.hourly import ELICITED
 from distillguard.signals.lexicon import CLASSIFIERS

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from distillguard.cli.main import main
-from distillguard.detect.run import DetectSummary
+from distillguard.detect.summary import DetectSummary
 
 
 def test_a_detect_output_given_as_input_is_one_line(

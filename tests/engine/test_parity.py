@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary
 from distillguard.engine.base import ENGINES, Engine, get_engine
 from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.errors import ConfigError

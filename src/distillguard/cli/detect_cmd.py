@@ -23,7 +23,8 @@ from distillguard.cli.common import (
 )
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DECIDERS, DetectConfig
-from distillguard.detect.run import DetectSummary, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import DetectSummary
 from distillguard.engine.base import ENGINES, get_engine
 from distillguard.errors import ConfigError, UserError
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics

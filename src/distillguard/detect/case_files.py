@@ -7,6 +7,7 @@ cluster that was flagged or listed for review.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def write_evidence(out: Path, accounts: list[AccountResult], clusters: list[Clus
     return len(lines)
 
 
-def write_run(out: Path, lake: Path | str, suppressed: list[Suppression]) -> None:
+def write_run(out: Path, lake: Path | str, suppressed: Sequence[Suppression]) -> None:
     """Where the lake is (for sample exchanges; a URI is kept as given) and which flags the
     allowlist held back."""
     run = {

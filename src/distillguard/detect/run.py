@@ -7,8 +7,9 @@ whole."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,9 +27,10 @@ from distillguard.detect.outputs import (
     cluster_stats,
     write_tables,
 )
-from distillguard.detect.replay import replay
+from distillguard.detect.replay import Replay, replay
 from distillguard.detect.report import write_report
 from distillguard.detect.results import AccountResult, ClusterResult, build_results
+from distillguard.detect.summary import DetectSummary, ticks_shortfall
 from distillguard.engine.base import Engine, SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.errors import UserError
@@ -42,71 +44,6 @@ from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupte
 from distillguard.ingest.remote import LakeLike, RemoteLake
 
 SIGNUP_EVIDENCE = ("payment_fingerprint", "signup_ip", "created_at", "tier")
-NO_ACCOUNTS_TABLE = (
-    "no payment, sign-up or tier data (no accounts table, or one without them), so that "
-    "evidence went unused (give --accounts with log files, or ingest the lake with one)"
-)
-
-
-@dataclass(frozen=True)
-class TickShortfall:
-    """The log held fewer linking ticks than a combiner flag waits for (--flag-ticks)."""
-
-    held: int
-    needed: int
-    peer: bool  # a peer's indicators were given: a strong match stands in for the ticks
-
-    def text(self) -> str:
-        who = "only an account with a strong peer indicator match" if self.peer else "no account"
-        return (
-            f"the log held {self.held} linking tick(s), fewer than the {self.needed} a flag "
-            f"waits for (--flag-ticks): {who} could be flagged on its own evidence"
-        )
-
-
-@dataclass(frozen=True)
-class DetectSummary:
-    out: Path
-    exchanges: int
-    accounts: list[AccountResult]
-    clusters: list[ClusterResult]
-    findings: int
-    seconds: dict[str, float] = field(default_factory=dict)
-    suppressed: tuple[Suppression, ...] = ()
-    ingested: IngestSummary | None = None  # when detect read log files, not a lake
-    # when the log held fewer linking ticks than a combiner flag waits for: the user
-    # should hear that the quiet result is the log's length, not its traffic
-    short_of_ticks: TickShortfall | None = None
-    # False when the input had no accounts table, or one with no payment, sign-up or tier
-    # data: the result stands without them, which the user should hear rather than guess
-    accounts_table: bool = True
-    set_aside: str = ""  # damaged parts of the lake set aside, unread (set_aside_text)
-
-    def line(self) -> str:
-        flagged = sum(a.flagged for a in self.accounts)
-        review = sum(a.review for a in self.accounts)
-        return (
-            f"detect: {self.exchanges:,} exchanges, {len(self.accounts):,} accounts, "
-            f"{flagged:,} flagged, {review:,} for review, "
-            f"{sum(c.flagged for c in self.clusters)} flagged clusters, "
-            f"{self.findings} findings{self._suppressed()} -> {self.out}{self._quarantined()}"
-            f"{self.ingested.skipped_text() if self.ingested else ''}{self._short()}"
-            f"{'' if self.accounts_table else '; ' + NO_ACCOUNTS_TABLE}"
-            f"{'; ' + self.set_aside if self.set_aside else ''}"
-        )
-
-    def _short(self) -> str:
-        return "" if self.short_of_ticks is None else f"; {self.short_of_ticks.text()}"
-
-    def _suppressed(self) -> str:
-        n = len(self.suppressed)
-        return f", {n} held back by the allowlist" if n else ""
-
-    def _quarantined(self) -> str:
-        if self.ingested is None or not self.ingested.quarantined:
-            return ""
-        where = self.out / "lake" / "quarantine.jsonl"
-        return f"; {self.ingested.quarantined:,} input rows quarantined, see {where}"
 
 
 def _is_lake(paths: list[Path]) -> bool:
@@ -218,77 +155,103 @@ class _Run:
 def _detect_into(
     out: Path, paths: list[Path] | RemoteLake, accounts: list[Path], run: _Run
 ) -> DetectSummary:
-    config, progress, on_tick, engine = run.config, run.progress, run.on_tick, run.engine
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    lake, ingested = _lake(paths, accounts, out)
-    seconds["ingest"] = time.perf_counter() - started
+    with _timed(seconds, "ingest"):
+        lake, ingested = _lake(paths, accounts, out)
     con = connect(out)
-    signals_dir = out / "signals"
+    with _timed(seconds, "signals"):
+        exchanges = run.engine.signals(lake, out / "signals", run.progress)
+    with _timed(seconds, "profiles_linking_scoring"):
+        scored = _score(con, lake, out, run)
+    with _timed(seconds, "outputs"):
+        written = _write_outputs(con, out, scored, run, exchanges)
+        write_run(out, lake.root if isinstance(lake, Lake) else lake.uri, written.suppressed)
+    con.close()
+    return DetectSummary(
+        out,
+        exchanges,
+        written.accounts,
+        written.clusters,
+        written.findings,
+        seconds,
+        written.suppressed,
+        ingested=ingested,
+        short_of_ticks=ticks_shortfall(
+            scored.replay.state.ticks, run.config, peer=run.boost is not None
+        ),
+        accounts_table=scored.signups,
+        set_aside=set_aside_text(lake) if isinstance(lake, Lake) else "",
+    )
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
     started = time.perf_counter()
-    exchanges = engine.signals(lake, signals_dir, progress)
-    seconds["signals"] = time.perf_counter() - started
-    started = time.perf_counter()
-    signals = engine.attach(con, signals_dir)
-    account_table = _accounts(con, engine, lake, out / "accounts.scratch.parquet")
+    yield
+    seconds[stage] = time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """The replay's result, with the signals table it read and whether sign-up data was
+    there to link on."""
+
+    replay: Replay
+    signals: str
+    signups: bool
+
+
+def _score(con: duckdb.DuckDBPyConnection, lake: LakeLike, out: Path, run: _Run) -> _Scored:
+    signals = run.engine.attach(con, out / "signals")
+    account_table = _accounts(con, run.engine, lake, out / "accounts.scratch.parquet")
     signups = _has_signups(con, account_table)
     if run.boost is not None:  # outside evidence (a peer's indicators), off by default
         run.boost.prepare(con, signals, account_table)
-    source = SignalSource(engine, signals_dir)
-    result = replay(con, source, account_table, config, on_tick=on_tick, boost=run.boost)
-    seconds["profiles_linking_scoring"] = time.perf_counter() - started
-    started = time.perf_counter()
-    account_results, clusters = build_results(result, (run.boost.rule,) if run.boost else ())
-    allowed = apply_allowlist(account_results, clusters, run.allowlist)
-    account_results, clusters, suppressed = allowed.accounts, allowed.clusters, allowed.suppressed
-    stats = cluster_stats(con, signals, clusters)
-    write_tables(out, account_rows(account_results), cluster_rows(clusters, stats))
+    source = SignalSource(run.engine, out / "signals")
+    result = replay(con, source, account_table, run.config, on_tick=run.on_tick, boost=run.boost)
+    return _Scored(result, signals, signups)
+
+
+@dataclass(frozen=True)
+class _Written:
+    accounts: list[AccountResult]
+    clusters: list[ClusterResult]
+    suppressed: tuple[Suppression, ...]
+    findings: int
+
+
+def _write_outputs(
+    con: duckdb.DuckDBPyConnection, out: Path, scored: _Scored, run: _Run, exchanges: int
+) -> _Written:
+    """Tables, findings, the report and the case files, with the allowlist applied."""
+    rules = (run.boost.rule,) if run.boost else ()
+    accounts, clusters = build_results(scored.replay, rules)
+    allowed = apply_allowlist(accounts, clusters, run.allowlist)
+    stats = cluster_stats(con, scored.signals, allowed.clusters)
+    write_tables(out, account_rows(allowed.accounts), cluster_rows(allowed.clusters, stats))
     crash_point("detect.tables")
     results = collect(
         con,
-        signals,
-        account_results,
-        clusters,
+        scored.signals,
+        allowed.accounts,
+        allowed.clusters,
         cluster_stats=stats,
         previous=run.previous,
         options=run.findings,
-        dismissed={s.account_id: s.detail() for s in suppressed},
+        dismissed={s.account_id: s.detail() for s in allowed.suppressed},
     )
     findings = OcsfSink().write(results, out).records
     write_report(
         out / "report.html",
         con,
-        signals,
+        scored.signals,
         exchanges=exchanges,
-        accounts=account_results,
-        clusters=clusters,
-        window_hours=config.window_hours,
+        accounts=allowed.accounts,
+        clusters=allowed.clusters,
+        window_hours=run.config.window_hours,
     )
-    write_evidence(out, account_results, clusters)
-    write_run(out, lake.root if isinstance(lake, Lake) else lake.uri, suppressed)
-    seconds["outputs"] = time.perf_counter() - started
-    con.close()
-    return DetectSummary(
-        out,
-        exchanges,
-        account_results,
-        clusters,
-        findings,
-        seconds,
-        tuple(suppressed),
-        ingested=ingested,
-        short_of_ticks=ticks_shortfall(result.state.ticks, config, peer=run.boost is not None),
-        accounts_table=signups,
-        set_aside=set_aside_text(lake) if isinstance(lake, Lake) else "",
-    )
-
-
-def ticks_shortfall(held: int, config: DetectConfig, *, peer: bool) -> TickShortfall | None:
-    """What the summary says when the log held fewer linking ticks than a flag waits for
-    (the rules decide each hour and wait for none)."""
-    needed = config.combiner_flag_ticks
-    short = config.decide_by == "combiner" and held < needed
-    return TickShortfall(held, needed, peer) if short else None
+    write_evidence(out, allowed.accounts, allowed.clusters)
+    return _Written(allowed.accounts, allowed.clusters, tuple(allowed.suppressed), findings)
 
 
 def _accounts(

@@ -16,7 +16,8 @@ import orjson
 
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.run import NO_ACCOUNTS_TABLE, detect
+from distillguard.detect.run import detect
+from distillguard.detect.summary import NO_ACCOUNTS_TABLE
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.pipeline import ingest
 from distillguard.ingest.sources import is_supported
