@@ -197,6 +197,25 @@ def test_a_sealed_block_that_cannot_be_opened_is_left_out_and_logged(
     assert "lost: sealed reasoning dropped: 1" in caplog.text
 
 
+def test_a_refused_request_has_none_of_its_sealed_blocks_opened(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocked account's request is answered 403 before any sealed block is decrypted:
+    opening costs a check each, which a refused request must not buy."""
+    opened: list[Any] = []
+    monkeypatch.setattr(ReasoningSeal, "open_one", lambda self, b, a: opened.append(b))
+    with serve_gateway(store_with(verdict("blk", "block_account"))) as (url, gateway):
+        sealed = gateway.settings.seal.seal({"type": "thinking", "thinking": "x"}, "blk")
+        block = {"type": "thinking", "thinking": "[reasoning withheld]", "signature": sealed}
+        tool = {"type": "tool_use", "id": "t1", "name": "run", "input": {}}
+        result = {"type": "tool_result", "tool_use_id": "t1", "content": "ok"}
+        messages = [{"role": "user", "content": "[blk] go"},
+                    {"role": "assistant", "content": [block, tool] * 20},
+                    {"role": "user", "content": [result]}]  # fmt: skip
+        assert send(url, "anthropic", "blk", messages=messages).status_code == 403
+    assert opened == [] and upstream.seen("blk") == []
+
+
 def _blocks(reply: httpx.Response) -> list[dict[str, Any]]:
     """The content blocks a client assembles from a streamed Anthropic answer."""
     blocks: dict[int, dict[str, Any]] = {}

@@ -73,9 +73,11 @@ def test_a_block_sealed_long_ago_is_left_out(monkeypatch: pytest.MonkeyPatch) ->
     assert seal.open_one(old, "a1") == (None, False)
 
 
-# (case, the messages: "W" a withheld block, "T" tool use, "R" tool results, "P" a prompt)
+# (case, the messages: "W" a withheld block, "T" tool use, "R" tool results, "P" a prompt,
+# "RP" tool results with text beside them, as agents add reminders)
 CYCLES = [
     ("the unfinished turn", ["P", "WT", "R"], Restored(restored=1)),
+    ("tool results with text beside them", ["P", "WT", "RP"], Restored(restored=1)),
     ("interleaved: every step of the turn", ["P", "WT", "R", "WT", "R"], Restored(restored=2)),
     ("a finished turn, then a new prompt", ["P", "WT", "R", "W", "P"], Restored(dropped=2)),
     ("an earlier turn's, with the current one's", ["P", "W", "P", "WT", "R"], Restored(1, 1)),
@@ -91,8 +93,9 @@ def test_only_the_unfinished_tool_use_cycle_is_restored(
     for step in shape:
         if step == "P":
             messages.append({"role": "user", "content": "next question"})
-        elif step == "R":
-            messages.append({"role": "user", "content": [RESULT]})
+        elif step.startswith("R"):
+            text = [{"type": "text", "text": "<reminder>"}] if "P" in step else []
+            messages.append({"role": "user", "content": [RESULT, *text]})
         else:
             blocks = [_withheld(seal), *([TOOL] if "T" in step else [])]
             messages.append({"role": "assistant", "content": blocks})
@@ -104,9 +107,23 @@ def test_only_the_unfinished_tool_use_cycle_is_restored(
 
 def test_a_request_carrying_many_sealed_blocks_opens_only_so_many() -> None:
     seal = ReasoningSeal.generate()
-    many = reasoning_seal.MAX_RESTORED + 5
+    many = reasoning_seal.MAX_OPENED + 5
     body = _loop(*[_withheld(seal) for _ in range(many)], TOOL)
-    assert seal.restore_many(body, "a1") == Restored(reasoning_seal.MAX_RESTORED, 5)
+    assert seal.restore_many(body, "a1") == Restored(reasoning_seal.MAX_OPENED, 5)
+
+
+def test_blocks_that_fail_to_open_count_against_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Altered blocks cost a check each: a request full of them must not buy unbounded
+    work, so a good block after the cap is left out unopened."""
+    seal = ReasoningSeal.generate()
+    altered = {**_withheld(seal, "a2")}  # sealed for another account: fails to open
+    opened: list[Any] = []
+    real = seal.open_one
+    monkeypatch.setattr(seal, "open_one", lambda b, a: opened.append(b) or real(b, a))
+    blocks = [altered] * (reasoning_seal.MAX_OPENED + 5) + [_withheld(seal), TOOL]
+    result = seal.restore_many(_loop(*blocks), "a1")
+    assert result == Restored(dropped=reasoning_seal.MAX_OPENED + 6)
+    assert len(opened) == reasoning_seal.MAX_OPENED
 
 
 @pytest.mark.parametrize("messages", [5, True, None, "hi", [5, "x", {"content": None}]])

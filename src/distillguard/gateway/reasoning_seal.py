@@ -6,15 +6,18 @@ Degrade withholds the thinking text from a suspect account, which would break su
 for an innocent one. So the withheld block's signature field carries the original block
 and the account it was served to, encrypted and authenticated under the gateway's key
 (Fernet: AES-128-CBC with HMAC-SHA256). When that account's request brings the block back
-within the current tool-use cycle (the assistant turns after its last prompt that is not
-only tool results) and within SEAL_TTL_S, the gateway puts the original back before
+within the current tool-use cycle (the assistant turns after its last prompt that carries
+no tool result) and within SEAL_TTL_S, the gateway puts the original back before
 calling upstream. Anywhere else, or sealed for another account, under a key the gateway
 no longer holds (a restart without --seal-key) or long ago, the block is left out, which
 the API accepts for every turn but an unfinished tool call's.
 
 What this leaves open: the model, given its thinking back, can be asked in the next tool
-result to restate it. That costs an attacker a request per block, under degrade's output
-cap; withholding without restoring would break every degraded customer's tool loops.
+result to restate it. That costs an attacker a request for what one answer holds under
+degrade's output cap; withholding without restoring would break every degraded customer's
+tool loops. Only a request the response ladder lets through is opened, and at most
+MAX_OPENED sealed blocks of it (the rest are left out unopened), so sending many costs
+the gateway little.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from distillguard.secret_file import read_secret
 SEAL_PREFIX = "distillguard-sealed-v1."
 MIN_SECRET_BYTES = 32
 SEAL_TTL_S = 6 * 3600  # a tool call's result comes back within hours, not days
-MAX_RESTORED = 32  # per request: more is not a tool loop, and each costs a decryption
+MAX_OPENED = 32  # per request: more is not a tool loop, and each costs a decryption
 _INFO = b"distillguard reasoning seal v1"
 
 
@@ -111,7 +114,8 @@ class ReasoningSeal:
                 continue
             kept = []
             for block in content:
-                opens = index >= cycle_start and restored < MAX_RESTORED
+                # every attempt counts, failed ones too: altered blocks cost a check each
+                opens = index >= cycle_start and restored + dropped < MAX_OPENED
                 sent, outcome = self.open_one(block, account) if opens else _left_out(block)
                 restored += outcome is True
                 dropped += outcome is False
@@ -131,14 +135,15 @@ def _left_out(block: Any) -> tuple[Any, bool | None]:
 
 
 def _cycle_start(messages: list[Any]) -> int:
-    """The index after the last user message that is not only tool results: the assistant
-    turns from there on are the unfinished tool-use cycle."""
+    """The index after the last user message that carries no tool result: the assistant
+    turns from there on are the unfinished tool-use cycle. A message that answers tool
+    calls continues the cycle even with text beside its results (agents add reminders)."""
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
             blocks = content if isinstance(content, list) else [content]
-            if not all(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks):
+            if not any(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks):
                 return index + 1
     return 0
 

@@ -173,15 +173,15 @@ class Gateway:
     ) -> Response:
         ctx = RequestContext(api, row["account_id"], body, decision.verdict, decision.retry_after)
         ctx.seal = self.settings.seal
+        action = self.enforcer.action_for(decision)
+        refused = await self.enforcer.on_request(decision, action, ctx)
+        if refused is not None:  # a refused request's sealed blocks are never opened
+            return self._refuse(api, row, started, refused, decision)
         if api == "anthropic":  # withheld thinking a client sends back: the original again
             restored = self.settings.seal.restore_many(body, ctx.account)
             ctx.notes += restored.notes()
             if restored.dropped:  # after a restart without --seal-key, say, a loop breaks
                 log.info("%s: %s", ctx.account, "; ".join(restored.notes()))
-        action = self.enforcer.action_for(decision)
-        refused = await self.enforcer.on_request(decision, action, ctx)
-        if refused is not None:
-            return self._refuse(api, row, started, refused, decision)
         call = Call(request, ctx, action, row, started, self._headers(decision, row["request_id"]))
         return await (self._stream(call) if body.get("stream") is True else self._call(call))
 
