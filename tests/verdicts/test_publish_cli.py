@@ -309,3 +309,42 @@ def test_an_analysts_cluster_verdict_follows_its_renamed_cluster(
         assert "analyst cluster verdict(s) carried" in summary.line()
     m1 = store.get("account:m1")
     assert m1 is not None and m1.cluster == "c1"
+
+
+def grown_out(tmp_path: Path, n: int) -> Path:
+    """A detect output whose one flagged cluster, c1, holds accounts m1..mN."""
+    members = [account(f"m{i}", 0.95, True, cluster="c1") for i in range(1, n + 1)]
+    cluster = {"cluster_id": "c1", "n_accounts": n, "n_exchanges": 40 * n, "score": 0.96}
+    cluster |= {"flagged": True, "first_flagged_at": WHEN, "capabilities": "", "reasons": "x"}
+    pq.write_table(
+        pa.Table.from_pylist(members, schema=ACCOUNT_SCHEMA), tmp_path / "accounts.parquet"
+    )
+    pq.write_table(
+        pa.Table.from_pylist([cluster], schema=CLUSTER_SCHEMA), tmp_path / "clusters.parquet"
+    )
+    return tmp_path
+
+
+# (case, accounts that named c-old, the analyst's verdict on it, carried to c1 of m1..m5)
+GROWN = [
+    ("a clearance, its accounts a minority of the new cluster", 2, "monitor", False),
+    ("a clearance, its accounts most of the new cluster", 3, "monitor", True),
+    ("a block, however many joined", 2, "block_cluster", True),
+]
+
+
+@pytest.mark.parametrize(("case", "held", "action", "carried"), GROWN, ids=[g[0] for g in GROWN])
+def test_a_clearance_is_not_carried_to_a_cluster_of_mostly_new_accounts(
+    tmp_path: Path, case: str, held: int, action: str, carried: bool
+) -> None:
+    """Accounts that link into a cleared cluster were never reviewed: a verdict milder
+    than the detector's follows a renamed cluster only when the accounts the analyst
+    judged are at least half of it; a block follows it however it grew."""
+    store, then = open_store("memory"), datetime.now(UTC) - DAY
+    for i in range(1, held + 1):
+        store.set(Verdict(f"m{i}", "block_cluster", "x", "detector", then, cluster="c-old"))
+    store.set(Verdict("c-old", action, "judged", "analyst", then, kind="cluster"))
+    summary = publish(grown_out(tmp_path, 5), store, load_policy())
+    cluster = store.get("cluster:c1")
+    assert cluster is not None
+    assert (summary.carried, cluster.source) == (int(carried), "analyst" if carried else "detector")

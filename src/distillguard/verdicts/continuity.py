@@ -6,8 +6,11 @@ loses one account gets a new id. Its members' verdicts are renewed under the new
 the gateway reads a cluster's verdict through the cluster its member's verdict names. An
 analyst's verdict on the old id is carried to the new one when the new cluster holds at
 least half of the accounts that named the old (the rule findings use to keep a cluster's
-uid), so neither a renamed campaign escapes an analyst's block, nor a cleared one its
-clearance; the old verdict stays until it lapses, reaching nobody.
+uid), so a renamed campaign does not escape an analyst's block. A verdict milder than the
+detector's on the new cluster (a clearance) is carried only when the old accounts are also
+at least half of the new cluster: accounts that link into a cleared cluster, and were
+never reviewed, must not outnumber those the analyst judged. The old verdict stays until
+it lapses, reaching nobody.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from distillguard.verdicts.model import Verdict
+from distillguard.verdicts.model import Verdict, severity
 from distillguard.verdicts.store import VerdictStore
 
 
@@ -40,11 +43,12 @@ def carry_cluster_verdicts(store: VerdictStore, verdicts: list[Verdict]) -> int:
     held = {v.subject: v for v in listed if v.kind == "account"}
     analysts = {v.subject: v for v in listed if v.kind == "cluster" and v.source == "analyst"}
     named = Counter(v.cluster for v in held.values() if v.cluster)
+    actions = {v.subject: v.action for v in verdicts if v.kind == "cluster"}
     carried = 0
     for fresh, members in _members(verdicts).items():
         if fresh in analysts:
             continue  # the analyst already decided on this very cluster
-        old = _continued(members, held, named, set(analysts))
+        old = _continued(members, held, named, analysts, actions[fresh])
         if old is not None:
             note = f"{analysts[old].reason} (carried from cluster {old}: most of its members)"
             store.set(replace(analysts[old], subject=fresh, reason=note))
@@ -62,14 +66,20 @@ def _members(verdicts: list[Verdict]) -> dict[str, list[str]]:
 
 
 def _continued(
-    members: list[str], held: dict[str, Verdict], named: Counter[str], judged: set[str]
+    members: list[str],
+    held: dict[str, Verdict],
+    named: Counter[str],
+    analysts: dict[str, Verdict],
+    detector_action: str,
 ) -> str | None:
     """The analyst-judged cluster whose members this one holds at least half of, the one
-    it holds most of."""
+    it holds most of; a milder verdict than the detector's only when those members are
+    also at least half of this one."""
     clusters = [held[m].cluster for m in members if m in held]
-    overlap = Counter(c for c in clusters if c is not None and c in judged)
+    overlap = Counter(c for c in clusters if c is not None and c in analysts)
     for old, shared in overlap.most_common():
-        if 2 * shared >= named[old]:
+        milder = severity(analysts[old].action) < severity(detector_action)
+        if 2 * shared >= named[old] and (not milder or 2 * shared >= len(members)):
             return old
     return None
 
