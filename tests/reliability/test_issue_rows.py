@@ -339,12 +339,16 @@ def test_detect_on_an_unreadable_file_names_it_and_keeps_the_old_output(tmp_path
     assert (tmp_path / "out" / "accounts.csv").read_bytes() == before
 
 
-@pytest.mark.parametrize("name", ["bom.jsonl", "bom.jsonl.gz"])
+BOMS = [("bom.jsonl", b""), ("bom.jsonl.gz", b""), ("bom.json", b"\n"), ("bom.json", b"\r\n")]
+
+
+@pytest.mark.parametrize(("name", "blank"), BOMS)
 def test_a_byte_order_mark_before_the_first_row_is_not_part_of_it(
-    tmp_path: Path, name: str
+    tmp_path: Path, name: str, blank: bytes
 ) -> None:
-    """Windows tools often start a UTF-8 file with a BOM; it quarantined the first row."""
-    data = b"\xef\xbb\xbf" + b"\n".join(_line(i) for i in range(3)) + b"\n"
+    """Windows tools often start a UTF-8 file with a BOM; it quarantined the first row, and
+    a BOM alone on a first line made a .json file of rows read as a JSON document."""
+    data = b"\xef\xbb\xbf" + blank + b"\n".join(_line(i) for i in range(3)) + b"\n"
     path = tmp_path / name
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     summary = ingest([path], tmp_path / "lake")

@@ -117,8 +117,9 @@ DETECT_RECORDS = 20  # records a file's format is recognised from
 
 
 def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
-    """The adapter for a file: forced, or the shape most of its first parseable records
-    have (the one seen first on a tie), so one odd first record does not decide a file."""
+    """The adapter for a file: forced, or the shape most of its first records of a known
+    shape have (the one seen first on a tie), so one odd first record does not decide a
+    file; records of no known shape do not vote."""
     if fmt != AUTO:
         return fmt
     found = [detect_adapter(value, mapping) for value in chunk.first_values(DETECT_RECORDS)]

@@ -145,9 +145,10 @@ def first_line(path: Path) -> bytes:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
-            for number, line in enumerate(handle):
-                if line.strip():
-                    return bytes(line) if number else bytes(line).removeprefix(BOM_UTF8)
+            for number, raw in enumerate(handle):
+                line = bytes(raw) if number else bytes(raw).removeprefix(BOM_UTF8)
+                if line.strip():  # a BOM alone on the first line is a blank line
+                    return line
     except (OSError, EOFError, zlib.error):
         return b""  # unreadable: reading it later names the problem
     return b""
