@@ -119,7 +119,12 @@ def test_blocks_that_fail_to_open_count_against_the_cap(monkeypatch: pytest.Monk
     altered = {**_withheld(seal, "a2")}  # sealed for another account: fails to open
     opened: list[Any] = []
     real = seal.open_one
-    monkeypatch.setattr(seal, "open_one", lambda b, a: opened.append(b) or real(b, a))
+
+    def counted(block: Any, account: str) -> tuple[Any, bool | None]:
+        opened.append(block)
+        return real(block, account)
+
+    monkeypatch.setattr(seal, "open_one", counted)
     blocks = [altered] * (reasoning_seal.MAX_OPENED + 5) + [_withheld(seal), TOOL]
     result = seal.restore_many(_loop(*blocks), "a1")
     assert result == Restored(dropped=reasoning_seal.MAX_OPENED + 6)
