@@ -1,4 +1,4 @@
-"""`distillguard detect` and `distillguard evaluate`."""
+"""`distillguard detect`: run it, and print or write what it found."""
 
 from __future__ import annotations
 
@@ -12,22 +12,18 @@ from rich.console import Console
 
 from distillguard.cli.common import (
     Subparsers,
-    add_command,
-    add_json_flag,
     fitted_table,
-    out_path,
     print_json,
-    progress,
     progress_bars,
     stdout_console,
 )
+from distillguard.cli.detect_options import register_detect
 from distillguard.detect.allowlist import load_allowlist
-from distillguard.detect.config import DECIDERS, DetectConfig
+from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import detect
 from distillguard.detect.summary import DetectSummary
-from distillguard.engine.base import ENGINES, get_engine
+from distillguard.engine.base import get_engine
 from distillguard.errors import ConfigError, UserError
-from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 from distillguard.findings.collect import FindingsOptions
 from distillguard.findings.fingerprints import read_key
 from distillguard.findings.responses import GatewayAction
@@ -38,256 +34,7 @@ from distillguard.verdicts.store import open_store
 
 
 def register(subparsers: Subparsers) -> None:
-    _register_detect(subparsers)
-    _register_evaluate(subparsers)
-
-
-def _register_detect(subparsers: Subparsers) -> None:
-    p = add_command(
-        subparsers,
-        "detect",
-        summary="flag distillation accounts and clusters, with the evidence",
-        description="Replay a lake hour by hour, as if live: score every account on its own "
-        "traffic over a moving window, link accounts that share payment, sign-up "
-        "infrastructure or prompt templates into clusters, and flag the accounts and clusters "
-        "that harvest, each with the tick it was first flagged at and the evidence. Writes "
-        "accounts and clusters (CSV and Parquet), OCSF findings (JSON lines) and report.html "
-        "to DIR.",
-        examples=[
-            ("detect on a lake", "distillguard detect lake --out detections"),
-            (
-                "detect straight from log files (ingested into DIR/lake first)",
-                "distillguard detect logs/*.jsonl.gz --accounts accounts.jsonl --out detections",
-            ),
-            (
-                "a 56-day log: longer runs, more memory, faster",
-                "distillguard detect lake --out d --run-windows 4",
-            ),
-            (
-                "on Spark in local mode, the same results",
-                "distillguard detect lake --out d --engine spark --spark-master 'local[2]'",
-            ),
-        ],
-    )
-    _input_options(p)
-    _output_options(p)
-    _replay_options(p)
-    _decision_options(p)
-    _finding_options(p)
-    _peer_options(p)
-    _engine_choice_options(p)
-    p.set_defaults(run=run_detect)
-
-
-def _input_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("input")
-    g.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="a lake, or exchange-log files or folders of them (a folder 'simulate' wrote: "
-        "its log, with its accounts table as --accounts; its labels are never read); with "
-        "--engine spark, a lake's URI (hdfs://, s3a://, abfss://, gs://, file://...) is read "
-        "where it lies",
-    )
-    g.add_argument(
-        "--accounts",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="PATH",
-        help="an accounts table, when PATH is log files (a lake has its own)",
-    )
-
-
-def _output_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("results")
-    g.add_argument(
-        "--out", required=True, type=out_path, metavar="DIR", help="the folder to write results to"
-    )
-    g.add_argument(
-        "--previous",
-        type=Path,
-        metavar="DIR",
-        help="the last run's output folder, whose findings this run updates or closes "
-        "(default: --out, read before it is replaced)",
-    )
-    add_json_flag(g, "the run's counts and flagged clusters")
-
-
-def _replay_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("replay")
-    g.add_argument(
-        "--window-hours",
-        type=int,
-        metavar="HOURS",
-        default=DetectConfig.window_hours,
-        help="the moving window each account is profiled over, in hours",
-    )
-    g.add_argument(
-        "--cluster-every-hours",
-        type=int,
-        metavar="HOURS",
-        default=DetectConfig.cluster_every_hours,
-        help="how often, in replayed hours, accounts are linked and clusters scored",
-    )
-    g.add_argument(
-        "--run-windows",
-        type=int,
-        metavar="N",
-        default=DetectConfig.run_windows,
-        help="replay in runs this many windows long: longer is faster and holds more memory",
-    )
-    g.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        default=0,
-        help="seed for community detection: the same seed, the same clusters",
-    )
-
-
-def _decision_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("deciding")
-    g.add_argument(
-        "--decide-by",
-        choices=DECIDERS,
-        default=DetectConfig.decide_by,
-        help="who flags: the learned combiner (default) or the hand-set rules alone",
-    )
-    g.add_argument(
-        "--combiner-flag",
-        type=float,
-        metavar="PROB",
-        default=DetectConfig.combiner_flag,
-        help="with the combiner deciding: flag an account whose estimate reaches this at "
-        "--flag-ticks linking ticks (frozen on randomised worlds for the default ticks; "
-        "README, Robustness, gives the trade-offs of other lines)",
-    )
-    g.add_argument(
-        "--combiner-review",
-        type=float,
-        metavar="PROB",
-        default=DetectConfig.combiner_review,
-        help="with the combiner deciding: list an unflagged account whose estimate reaches "
-        "this for review",
-    )
-    g.add_argument(
-        "--flag-ticks",
-        type=int,
-        metavar="K",
-        default=DetectConfig.combiner_flag_ticks,
-        help="with the combiner deciding: flag or list an account only once its estimate has "
-        "reached the line at K linking ticks (--cluster-every-hours apart); a strong match "
-        "with a peer's indicators counts as all K",
-    )
-    g.add_argument(
-        "--review-threshold",
-        type=float,
-        metavar="SCORE",
-        default=DetectConfig.review_threshold,
-        help="with the rules deciding: list unflagged accounts whose own score reaches this "
-        "for review",
-    )
-    g.add_argument(
-        "--allowlist",
-        type=Path,
-        metavar="FILE",
-        help="dismissals written by the console (HOME/allowlist.jsonl, there from its first "
-        "start): an account dismissed for the same evidence is not flagged again while the "
-        "entry lives; a missing file is an error, not an empty list",
-    )
-
-
-def _finding_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("findings")
-    g.add_argument(
-        "--fingerprint-key",
-        type=Path,
-        metavar="FILE",
-        help="HMAC key (16+ bytes) for the template fingerprints in findings; without it "
-        "findings carry none",
-    )
-    g.add_argument(
-        "--responses",
-        metavar="STATE",
-        help="the gateway's verdict store (a file path or redis://HOST:PORT/DB): findings "
-        "carry the rung of the response ladder in force for each account",
-    )
-
-
-def _peer_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("a peer's indicators")
-    g.add_argument(
-        "--indicators",
-        type=Path,
-        default=None,
-        metavar="BUNDLE",
-        help="a peer's STIX bundle: matching its indicators counts as evidence (needs --key)",
-    )
-    g.add_argument(
-        "--key", type=Path, default=None, metavar="FILE", help="the sharing community's key"
-    )
-
-
-def _engine_choice_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("engine")
-    g.add_argument(
-        "--engine",
-        choices=sorted(ENGINES),
-        default="duckdb",
-        help="where the row-heavy stages run: embedded DuckDB, or Apache Spark",
-    )
-    g.add_argument(
-        "--spark-master",
-        default=None,
-        metavar="URL",
-        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://... "
-        "(default: local[2])",
-    )
-    g.add_argument(
-        "--spark-conf",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="with --engine spark: a Spark setting, as spark-submit's --conf (repeatable)",
-    )
-
-
-def _register_evaluate(subparsers: Subparsers) -> None:
-    e = add_command(
-        subparsers,
-        "evaluate",
-        summary="score detection results against labels (simulated traffic)",
-        description="Compare a detect output folder with a labels table (from 'distillguard "
-        "simulate'): recall and precision of the flags, false-positive rates per benign "
-        "population, each campaign's recall, leakage (its exchanges served before its first "
-        "flag) and time to detect, and the review tier's rates. Prints the metrics and writes "
-        "DIR/metrics.json and DIR/metrics.md.",
-        examples=[
-            (
-                "after simulate and detect",
-                "distillguard evaluate detections --labels traffic/labels.parquet",
-            ),
-            (
-                "one figure, for a script",
-                "distillguard evaluate detections --labels traffic --json | jq .recall",
-            ),
-        ],
-    )
-    e.add_argument(
-        "dir", type=Path, metavar="DIR", help="a folder written by 'distillguard detect'"
-    )
-    e.add_argument(
-        "--labels",
-        required=True,
-        type=Path,
-        metavar="PATH",
-        help="the labels table (Parquet or JSONL), or the simulate folder holding it "
-        "(labels.parquet, labels.jsonl.gz or labels.jsonl, as simulate --format wrote it)",
-    )
-    add_json_flag(e, "the metrics")
-    e.set_defaults(run=run_evaluate)
+    register_detect(subparsers, run_detect)
 
 
 # Detect settings as the options that set them, for the errors a user reads.
@@ -469,15 +216,3 @@ def print_detect(summary: DetectSummary, console: Console) -> None:
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in summary.seconds.items())
     console.print(f"[dim]{timing}[/dim]")
     console.print(f"report: {summary.out / 'report.html'}")
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    with progress("evaluating"):
-        metrics = evaluate(args.dir, args.labels)
-        write_metrics(metrics, args.dir)
-    if args.json:
-        print(metrics.to_json())
-        return 0
-    print(markdown(metrics))
-    print(f"written: {args.dir / 'metrics.json'}, {args.dir / 'metrics.md'}")
-    return 0
