@@ -6,12 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from distillguard.cli.common import (
-    Subparsers,
-    add_command,
-    add_json_flag,
-    out_path,
-)
+from distillguard.cli.common import Subparsers, add_command, add_json_flag, out_path
 from distillguard.detect.config import DECIDERS, DetectConfig
 from distillguard.engine.base import ENGINES
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from distillguard.cli.common import (
-    Subparsers,
-    add_command,
-    add_json_flag,
-    progress,
-)
+from distillguard.cli.common import Subparsers, add_command, add_json_flag, progress
 from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
 
 

@@ -22,7 +22,7 @@ from distillguard.errors import UserError
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
 from distillguard.ingest.lake import set_aside_text
-from distillguard.ingest.pipeline import UnreadableFilesError
+from distillguard.ingest.outcome import UnreadableFilesError
 from distillguard.ingest.summary import summarize_lake
 
 

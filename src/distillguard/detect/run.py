@@ -40,7 +40,8 @@ from distillguard.findings.lifecycle import PreviousFindings
 from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.lake import connect, set_aside_text, sql_path
-from distillguard.ingest.pipeline import UnreadableFilesError, finish_interrupted
+from distillguard.ingest.outcome import UnreadableFilesError
+from distillguard.ingest.pipeline import finish_interrupted
 from distillguard.ingest.remote import LakeLike, RemoteLake
 
 SIGNUP_EVIDENCE = ("payment_fingerprint", "signup_ip", "created_at", "tier")

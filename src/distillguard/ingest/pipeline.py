@@ -10,7 +10,6 @@ commit (see ingest/lake.py), under a lock that keeps a second writer out.
 from __future__ import annotations
 
 import os
-import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -18,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from distillguard.errors import UserError
 from distillguard.faults import crash_point
+from distillguard.ingest.accounts_file import ingest_accounts
 from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get_adapter
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
@@ -29,23 +27,24 @@ from distillguard.ingest.declared_accounts import merge_declared_accounts
 from distillguard.ingest.lake import (
     Lake,
     StagingArea,
-    merge_accounts,
     needs_recovery,
     recover,
 )
 from distillguard.ingest.layout import migrate_partition_columns
 from distillguard.ingest.otel_join import split_otel_logs, write_content
+from distillguard.ingest.outcome import (
+    FILE_ERRORS,
+    IngestSummary,
+    UnreadableFilesError,
+    cannot_read,
+)
 from distillguard.ingest.plausible import TimeWindow
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
 from distillguard.ingest.sources import (
     Chunk,
     expand_inputs,
-    expand_paths,
     iter_chunks,
-    iter_records,
-    read_error,
 )
-from distillguard.schema.validate import RowError, validate_account
 from distillguard.store.lock import RunLock
 from distillguard.workers import worker_pool
 
@@ -53,66 +52,6 @@ from distillguard.workers import worker_pool
 PARALLEL_MIN_BYTES = 16 << 20
 # One writer per lake at a time: held for the whole run, released by the kernel on a crash.
 WRITER_LOCK = ".lock"
-# What reading a file can raise beyond UserError (format detection reads its first record).
-_FILE_ERRORS = (OSError, EOFError, zlib.error, pa.ArrowException)
-
-
-@dataclass(frozen=True)
-class IngestSummary:
-    """What one ingest run did, with the one line a person reads at its end."""
-
-    files: int
-    read: int
-    kept: int
-    duplicates: int
-    quarantined: int
-    quarantined_before: int
-    accounts_read: int
-    accounts_quarantined: int
-    accounts_in_lake: int
-    lake: Path
-    unreadable: tuple[str, ...] = ()  # one "cannot read FILE: why" per file not read
-    accounts_declared: int = 0
-    otel_logs: int = 0
-    skipped: tuple[str, ...] = ()
-
-    def line(self) -> str:
-        again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
-        accounts = ""
-        if self.accounts_read:
-            accounts = (
-                f"; accounts: read {self.accounts_read}, quarantined {self.accounts_quarantined},"
-                f" {self.accounts_in_lake} in lake"
-            )
-        return (
-            f"ingest: {self.files} file(s), read {self.read}, kept {self.kept}, "
-            f"duplicates {self.duplicates}, quarantined {self.quarantined}{again}{accounts}"
-            f"{self._extras()} -> {self.lake}"
-        )
-
-    def _extras(self) -> str:
-        joined = f"; message content from {self.otel_logs} OTel logs file(s)"
-        return (joined if self.otel_logs else "") + self.skipped_text()
-
-    def skipped_text(self) -> str:
-        """The files found in the input folders and not read as exchanges, with why."""
-        if not self.skipped:
-            return ""
-        return f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
-
-
-class UnreadableFilesError(UserError):
-    """Some input files could not be read; every other file was ingested and committed."""
-
-    def __init__(self, summary: IngestSummary) -> None:
-        self.summary = summary
-        names = "; ".join(summary.unreadable)
-        super().__init__(
-            f"{len(summary.unreadable)} file(s) could not be read, the others were ingested"
-            f" ({summary.line()}): {names}"
-        )
-
-
 DETECT_RECORDS = 20  # records a file's format is recognised from
 
 
@@ -127,10 +66,6 @@ def _detect_format(chunk: Chunk, fmt: str, mapping: FieldMapping | None) -> str:
     # Records of no known shape are read as native rows, so the validator says precisely
     # what is missing instead of "unknown shape".
     return votes.most_common(1)[0][0] if votes else ExchangeLogAdapter.name
-
-
-def _cannot_read(path: Path, exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, UserError) else f"cannot read {path}: {read_error(exc)}"
 
 
 @dataclass
@@ -157,8 +92,8 @@ def _file_chunks(path: Path, plan: _Plan) -> Iterator[tuple[Chunk, str]]:
             if chunk is None:
                 return
             file_format = file_format or _detect_format(chunk, plan.fmt, plan.mapping)
-        except (UserError, *_FILE_ERRORS) as exc:
-            plan.unreadable.append(_cannot_read(path, exc))
+        except (UserError, *FILE_ERRORS) as exc:
+            plan.unreadable.append(cannot_read(path, exc))
             return
         yield chunk, file_format
 
@@ -200,51 +135,6 @@ def _results(tasks: Iterator[ChunkTask], workers: int) -> Iterator[tuple[ChunkTa
 def _default_workers(files: list[Path]) -> int:
     size = sum(p.stat().st_size for p in files)
     return min(2, os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
-
-
-AN_EXCHANGE = "an exchange, not an account row (an exchange log given as --accounts?)"
-
-
-def _is_exchange(value: Any) -> bool:
-    """A request id and a list of messages: what an exchange has and an account row never
-    does (a null column, or a count named messages, is not enough)."""
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("request_id"), str)
-        and isinstance(value.get("messages"), list)
-    )
-
-
-def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
-    """Validate one accounts file into `rows`, bad rows to `q`; returns the rows read."""
-    read = 0
-    for record in iter_records(path):
-        read += 1
-        try:
-            if record.error is not None:
-                raise RowError(record.error)
-            if _is_exchange(record.value):
-                raise RowError(AN_EXCHANGE)  # else its blank sign-up fields would win
-            rows.append(validate_account(record.value))
-        except RowError as exc:
-            q.add(bad_row(record, str(exc)))
-    return read
-
-
-def _ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tuple[int, int, int]:
-    q = Quarantine(lake.quarantine_path, table="accounts")
-    rows: list[Any] = []
-    read = 0
-    try:
-        for path in expand_paths(paths):
-            try:
-                read += _read_accounts(path, q, rows)
-            except (UserError, *_FILE_ERRORS) as exc:
-                unreadable.append(_cannot_read(path, exc))
-    finally:
-        q.close()
-    in_lake = merge_accounts(lake, rows) if rows else 0
-    return read, q.count, in_lake
 
 
 @dataclass(frozen=True)
@@ -355,7 +245,7 @@ def ingest(
         )
         declared = merge_declared_accounts(lake, counts.declared)
         account_files = [*(accounts or []), *_new(inputs.accounts, accounts or [])]
-        accounts_read, accounts_bad, accounts_in_lake = _ingest_accounts(
+        accounts_read, accounts_bad, accounts_in_lake = ingest_accounts(
             account_files, lake, unreadable
         )
     finally:

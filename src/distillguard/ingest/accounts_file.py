@@ -1,0 +1,57 @@
+"""An accounts table read into the lake: rows validated, bad ones quarantined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from distillguard.errors import UserError
+from distillguard.ingest.lake import Lake, merge_accounts
+from distillguard.ingest.outcome import FILE_ERRORS, cannot_read
+from distillguard.ingest.quarantine import Quarantine, bad_row
+from distillguard.ingest.sources import expand_paths, iter_records
+from distillguard.schema.validate import RowError, validate_account
+
+AN_EXCHANGE = "an exchange, not an account row (an exchange log given as --accounts?)"
+
+
+def _is_exchange(value: Any) -> bool:
+    """A request id and a list of messages: what an exchange has and an account row never
+    does (a null column, or a count named messages, is not enough)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("request_id"), str)
+        and isinstance(value.get("messages"), list)
+    )
+
+
+def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
+    """Validate one accounts file into `rows`, bad rows to `q`; returns the rows read."""
+    read = 0
+    for record in iter_records(path):
+        read += 1
+        try:
+            if record.error is not None:
+                raise RowError(record.error)
+            if _is_exchange(record.value):
+                raise RowError(AN_EXCHANGE)  # else its blank sign-up fields would win
+            rows.append(validate_account(record.value))
+        except RowError as exc:
+            q.add(bad_row(record, str(exc)))
+    return read
+
+
+def ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tuple[int, int, int]:
+    q = Quarantine(lake.quarantine_path, table="accounts")
+    rows: list[Any] = []
+    read = 0
+    try:
+        for path in expand_paths(paths):
+            try:
+                read += _read_accounts(path, q, rows)
+            except (UserError, *FILE_ERRORS) as exc:
+                unreadable.append(cannot_read(path, exc))
+    finally:
+        q.close()
+    in_lake = merge_accounts(lake, rows) if rows else 0
+    return read, q.count, in_lake

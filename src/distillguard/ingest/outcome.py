@@ -1,0 +1,75 @@
+"""What an ingest run tells its user, and how it names a file it could not read."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from distillguard.errors import UserError
+from distillguard.ingest.sources import read_error
+
+# What reading a file can raise beyond UserError (format detection reads its first record).
+FILE_ERRORS = (OSError, EOFError, zlib.error, pa.ArrowException)
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one ingest run did, with the one line a person reads at its end."""
+
+    files: int
+    read: int
+    kept: int
+    duplicates: int
+    quarantined: int
+    quarantined_before: int
+    accounts_read: int
+    accounts_quarantined: int
+    accounts_in_lake: int
+    lake: Path
+    unreadable: tuple[str, ...] = ()  # one "cannot read FILE: why" per file not read
+    accounts_declared: int = 0
+    otel_logs: int = 0
+    skipped: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
+        accounts = ""
+        if self.accounts_read:
+            accounts = (
+                f"; accounts: read {self.accounts_read}, quarantined {self.accounts_quarantined},"
+                f" {self.accounts_in_lake} in lake"
+            )
+        return (
+            f"ingest: {self.files} file(s), read {self.read}, kept {self.kept}, "
+            f"duplicates {self.duplicates}, quarantined {self.quarantined}{again}{accounts}"
+            f"{self._extras()} -> {self.lake}"
+        )
+
+    def _extras(self) -> str:
+        joined = f"; message content from {self.otel_logs} OTel logs file(s)"
+        return (joined if self.otel_logs else "") + self.skipped_text()
+
+    def skipped_text(self) -> str:
+        """The files found in the input folders and not read as exchanges, with why."""
+        if not self.skipped:
+            return ""
+        return f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
+
+
+class UnreadableFilesError(UserError):
+    """Some input files could not be read; every other file was ingested and committed."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        self.summary = summary
+        names = "; ".join(summary.unreadable)
+        super().__init__(
+            f"{len(summary.unreadable)} file(s) could not be read, the others were ingested"
+            f" ({summary.line()}): {names}"
+        )
+
+
+def cannot_read(path: Path, exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, UserError) else f"cannot read {path}: {read_error(exc)}"
