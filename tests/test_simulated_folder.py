@@ -11,7 +11,7 @@ import pytest
 from distillguard.detect.run import detect
 from distillguard.errors import UserError
 from distillguard.ingest import ingest
-from distillguard.ingest.sources import expand_inputs, simulated_parts
+from distillguard.ingest.inputs import expand_inputs, simulated_parts
 from distillguard.simulate import simulate
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from distillguard.errors import UserError
+from distillguard.ingest.inputs import expand_paths
 from distillguard.ingest.lake import Lake, merge_accounts
 from distillguard.ingest.outcome import FILE_ERRORS, cannot_read
 from distillguard.ingest.quarantine import Quarantine, bad_row
-from distillguard.ingest.sources import expand_paths, iter_records
+from distillguard.ingest.sources import iter_records
 from distillguard.schema.validate import RowError, validate_account
 
 AN_EXCHANGE = "an exchange, not an account row (an exchange log given as --accounts?)"

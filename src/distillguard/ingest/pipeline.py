@@ -24,6 +24,7 @@ from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
+from distillguard.ingest.inputs import expand_inputs
 from distillguard.ingest.lake import (
     Lake,
     StagingArea,
@@ -40,11 +41,7 @@ from distillguard.ingest.outcome import (
 )
 from distillguard.ingest.plausible import TimeWindow
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
-from distillguard.ingest.sources import (
-    Chunk,
-    expand_inputs,
-    iter_chunks,
-)
+from distillguard.ingest.sources import Chunk, iter_chunks
 from distillguard.store.lock import RunLock
 from distillguard.workers import worker_pool
 

@@ -15,7 +15,7 @@ import gzip
 import zlib
 from codecs import BOM_UTF8
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
-from distillguard.ingest.lake import Lake
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -152,116 +151,6 @@ def first_line(path: Path) -> bytes:
     except (OSError, EOFError, zlib.error):
         return b""  # unreadable: reading it later names the problem
     return b""
-
-
-def is_json_document(path: Path) -> bool:
-    """A .json file whose first line is not a JSON value of its own: a pretty-printed
-    document (or a JSON array of records), not JSON Lines."""
-    if not path.name.lower().endswith((".json", ".json.gz")):
-        return False
-    line = first_line(path)
-    if not line:
-        return False
-    try:
-        return not isinstance(orjson.loads(line), dict)
-    except orjson.JSONDecodeError:
-        return True
-
-
-def skip_reason(path: Path) -> str | None:
-    """Why a file found in a directory is not read, or None if it is."""
-    if not is_supported(path):
-        return "not .jsonl, .jsonl.gz or .parquet"
-    if is_json_document(path):
-        return "a JSON document, not JSON Lines"
-    return None
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """The files to read, those found in directories that are not read (with why), and the
-    account tables found beside a simulated log (see `simulated_parts`)."""
-
-    files: list[Path]
-    skipped: list[str]
-    accounts: list[Path] = field(default_factory=list)
-
-
-SIMULATED_EXTENSIONS = (".parquet", ".jsonl.gz")  # what `distillguard simulate` writes
-
-
-def simulated_parts(directory: Path) -> dict[str, Path]:
-    """The accounts and labels tables of a folder `distillguard simulate` wrote, by name
-    ("accounts", "labels"): beside its exchanges.parquet (or .jsonl.gz) an accounts.* and
-    a labels.* of the same kind. Empty for any other folder."""
-    found = [
-        ext
-        for ext in SIMULATED_EXTENSIONS
-        if (directory / f"exchanges{ext}").is_file() and (directory / f"accounts{ext}").is_file()
-    ]
-    if len(found) > 1:  # two worlds in one folder: read together, they would mix
-        raise UserError(
-            f"{directory} holds two simulated worlds ({' and '.join(found)}): simulate each "
-            "into a folder of its own"
-        )
-    if not found:
-        return {}
-    parts = {name: directory / f"{name}{found[0]}" for name in ("accounts", "labels")}
-    return {name: path for name, path in parts.items() if path.is_file()}
-
-
-def is_lake(directory: Path) -> bool:
-    """A folder `ingest` wrote: its files are a lake's, not logs to read."""
-    return Lake(directory).is_one()
-
-
-def expand_inputs(paths: list[Path]) -> Inputs:
-    """Given files as they are, directories walked in sorted order. A directory's files of
-    other kinds are skipped and named; a given file of another kind is an error. In a
-    folder `simulate` wrote, the accounts table is read as accounts (never as exchanges)
-    and the labels are never read: a detector must not see them."""
-    files: list[Path] = []
-    skipped: list[str] = []
-    accounts: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise UserError(f"no such file or directory: {path}")
-        if path.is_dir():
-            if is_lake(path):
-                raise UserError(f"{path} is a lake, not logs: read it with detect or lake")
-            parts = simulated_parts(path)
-            accounts.extend([parts["accounts"]] if "accounts" in parts else [])
-            entries = sorted(path.rglob("*"))  # walked once: a log folder can be large
-            lakes = [d for d in entries if d.is_dir() and is_lake(d)]
-            skipped.extend(f"{d}/ (a lake, not logs)" for d in lakes)
-            for child in (p for p in entries if p.is_file()):
-                if any(d in child.parents for d in lakes):
-                    continue  # a lake's files (its quarantine too): named once, above
-                reason = _simulated_reason(child, parts) or skip_reason(child)
-                files.extend([child] if reason is None else [])
-                skipped.extend([f"{child} ({reason})"] if reason else [])
-        elif not is_supported(path):
-            raise UserError(
-                f"unsupported file type: {path} (expected .jsonl, .jsonl.gz or .parquet)"
-            )
-        elif is_json_document(path):
-            raise UserError(f"{path} is a JSON document, not JSON Lines (one record per line)")
-        else:
-            files.append(path)
-    return Inputs(files, skipped, accounts)
-
-
-def _simulated_reason(child: Path, parts: dict[str, Path]) -> str | None:
-    if child == parts.get("accounts"):
-        return "the simulated accounts: read as the accounts table, not as exchanges"
-    if child == parts.get("labels"):
-        return "the simulated labels: never read"
-    return None
-
-
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """The files to read (see expand_inputs)."""
-    return expand_inputs(paths).files
 
 
 def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
