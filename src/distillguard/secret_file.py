@@ -1,7 +1,9 @@
-"""Reading a secret from a file the user names: one line on a mistake, never its contents."""
+"""Secrets in files: read from a file the user names (one line on a mistake, never its
+contents), and written readable by their owner only."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from distillguard.errors import UserError
@@ -17,3 +19,13 @@ def read_secret(path: Path, what: str, least: int, hint: str = "") -> bytes:
     if len(secret) < least:
         raise UserError(f"{what} {path} holds {len(secret)} bytes, shorter than {least}{hint}")
     return secret
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path`, readable and writable by its owner only, whether the file is
+    new or replaced: open's mode applies only to a file it creates, so an existing file
+    that others could read is narrowed before the secret goes in."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(fd, 0o600)
+        handle.write(data)

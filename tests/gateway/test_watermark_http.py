@@ -266,7 +266,7 @@ def test_the_key_never_reaches_the_log(
     ("contents", "message"),
     [
         (None, "degrade watermark: key file not found"),
-        ("not json", "degrade watermark: cannot read key file"),
+        ("not json", "is not a distillguard provenance key"),
         ('{"kind": "distillguard-provenance-key", "secret": "ab"}', "must be 32 bytes"),
     ],
 )

@@ -131,6 +131,7 @@ def test_probes_are_written_from_text(tmp_path: Path, capsys: pytest.CaptureFixt
             "no usable rows",
         ),
         (["provenance", "keygen", "--out", "{tmp}/key.json"], "exists"),
+        (["provenance", "keygen", "--out", "{tmp}", "--force"], "is a folder"),
         (["provenance", "probes", "--from", "{tmp}/s.jsonl", "--limit", "0"], "at least 1"),
         (["provenance"], "required"),
     ],

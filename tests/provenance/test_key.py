@@ -11,12 +11,25 @@ from distillguard.provenance.groups import default_groups
 from distillguard.provenance.key import WatermarkKey
 
 
-def test_save_and_load_round_trip_owner_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("existing", [None, 0o644])
+def test_save_and_load_round_trip_owner_only(tmp_path: Path, existing: int | None) -> None:
+    """Owner-only whether the file is new or replaced (keygen --force over a file that
+    others could read kept its mode: open's mode applies only to a file it creates)."""
     key = WatermarkKey.generate()
     path = tmp_path / "k.json"
+    if existing is not None:
+        path.write_text("old")
+        path.chmod(existing)
     key.save(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert WatermarkKey.load(path) == key
+
+
+def test_a_key_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    key = WatermarkKey.generate(seed=4)
+    key.save(tmp_path / "k.json")
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "k.json").read_bytes())
+    assert WatermarkKey.load(tmp_path / "bom.json") == key
 
 
 def test_repr_never_shows_the_secret() -> None:
@@ -34,18 +47,23 @@ def test_seeded_keys_repeat_and_differ() -> None:
     ("content", "message"),
     [
         (None, "not found"),
-        ("not json", "cannot read"),
+        ("not json", "not a distillguard provenance key"),
+        (b"\xa3\x9f raw random bytes", "not a distillguard provenance key \\(make one"),
+        ('{"kind": "distillguard-provenance-key", "version": 99}', "version 99"),
         ('{"kind": "other"}', "not a distillguard provenance key"),
         ('{"kind": "distillguard-provenance-key", "secret": "zz"}', "not hex"),
         ('{"kind": "distillguard-provenance-key", "secret": "abcd"}', "32 bytes"),
     ],
 )
-def test_bad_key_files_are_user_errors(tmp_path: Path, content: str | None, message: str) -> None:
+def test_bad_key_files_are_user_errors(
+    tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
     path = tmp_path / "k.json"
     if content is not None:
-        path.write_text(content)
-    with pytest.raises(UserError, match=message):
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(UserError, match=message) as caught:
         WatermarkKey.load(path)
+    assert "0xa3" not in str(caught.value)  # never a byte of what may be a secret
 
 
 def test_choices_follow_the_members_natural_shares() -> None:

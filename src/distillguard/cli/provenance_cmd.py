@@ -191,6 +191,8 @@ def _register_probes(subparsers: Subparsers) -> None:
 
 
 def run_keygen(args: argparse.Namespace) -> int:
+    if args.out.is_dir():
+        raise UserError(f"{args.out} is a folder: name the key's file")
     if args.out.exists() and not args.force:
         raise UserError(f"{args.out} exists; pass --force to replace it")
     key = WatermarkKey.generate()

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from distillguard.console.security import private_home
 from distillguard.errors import ConfigError, unknown_name_error
+from distillguard.secret_file import write_private
 
 ROLES = ("viewer", "analyst", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -67,9 +68,7 @@ class UserStore:
         users[name] = {"role": role, "hash": _HASHER.hash(password)}
         private_home(self.path.parent)
         aside = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(orjson.dumps(users, option=orjson.OPT_INDENT_2))
+        write_private(aside, orjson.dumps(users, option=orjson.OPT_INDENT_2))
         aside.replace(self.path)
         return User(name, role)
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from distillguard.errors import UserError
 from distillguard.provenance.groups import SynonymGroup
+from distillguard.secret_file import write_private
 
+_MAKE = "distillguard provenance keygen --out FILE"
 KEY_KIND = "distillguard-provenance-key"
 _SECRET_BYTES = 32
 _PERSON = b"dg-prov-v1"
@@ -58,20 +59,22 @@ class WatermarkKey:
     def save(self, path: Path) -> None:
         """Write the key readable by its owner only."""
         body = json.dumps({"kind": KEY_KIND, "version": 1, "secret": self.secret.hex()})
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(body + "\n")
+        write_private(path, (body + "\n").encode())
 
     @classmethod
     def load(cls, path: Path) -> WatermarkKey:
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise UserError(f"key file not found: {path}") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"cannot read key file {path}: {exc}") from None
+        except OSError as exc:
+            raise UserError(f"cannot read key file {path}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError):  # never echo a secret's bytes
+            data = None
         if not isinstance(data, dict) or data.get("kind") != KEY_KIND:
-            raise UserError(f"{path} is not a distillguard provenance key")
+            raise UserError(f"{path} is not a distillguard provenance key (make one: {_MAKE})")
+        if data.get("version", 1) != 1:
+            raise UserError(f"{path}: a key of version {data.get('version')!r}; this reads 1")
         try:
             secret = bytes.fromhex(str(data["secret"]))
         except (KeyError, ValueError):

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from distillguard.errors import UserError
+from distillguard.secret_file import write_private
 from distillguard.sharing import stix
 from distillguard.sharing.taxii.store import IDENTITY
 
@@ -136,5 +137,4 @@ def add_user(path: Path, user: str, password: str, identity: str | None = None) 
     identity = identity.lower() if identity else (before[1] if before else None)
     entry = hash_password(password)
     doc[user] = {"hash": entry, "identity": identity} if identity else entry
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2))
+    write_private(path, json.dumps(doc, indent=2).encode())

@@ -1,0 +1,26 @@
+"""The TAXII server's users file holds password hashes: owner-only, new or replaced."""
+
+from __future__ import annotations
+
+import base64
+import stat
+from pathlib import Path
+
+import pytest
+
+from distillguard.sharing.taxii.auth import Users, add_user
+
+
+@pytest.mark.parametrize("existing", [None, 0o644])
+def test_the_users_file_is_owner_only_after_a_user_is_added(
+    tmp_path: Path, existing: int | None
+) -> None:
+    """touch(mode=0o600) left an existing file that others could read as it was."""
+    path = tmp_path / "users.json"
+    if existing is not None:
+        path.write_text("{}")
+        path.chmod(existing)
+    add_user(path, "peer-a", "a long password")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    header = "Basic " + base64.b64encode(b"peer-a:a long password").decode()
+    assert Users.load(path).check_header(header) == "peer-a"
