@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
+import pytest
 
+from distillguard.cli.main import main
 from distillguard.detect.summary import DetectSummary
 from distillguard.evaluate.metrics import evaluate, markdown
 from distillguard.simulate import SimSummary
@@ -42,3 +46,63 @@ def test_metrics_json_is_strict_json(tiny_detect: DetectSummary, tiny_sim: SimSu
     none_fit = replace(metrics, at_budget=replace(metrics.at_budget, threshold=float("inf")))
     text = none_fit.to_json()
     assert "Infinity" not in text and json.loads(text)["at_budget"]["threshold"] is None
+
+
+def _labels_with(tmp_path: Path, labels: Path, change: str) -> Path:
+    """The labels table rewritten by a DuckDB query over it (`labels`)."""
+    out = tmp_path / "changed.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW labels AS SELECT * FROM read_parquet('{labels}')")
+    con.execute(f"COPY ({change}) TO '{out}' (FORMAT parquet)")
+    return out
+
+
+# (case, the labels as a query over the true ones, what the one-line refusal says)
+BAD_LABELS = [
+    ("every row twice", "SELECT * FROM labels UNION ALL SELECT * FROM labels", "more than once"),
+    (
+        "an account in both classes",
+        "SELECT * FROM labels UNION ALL (SELECT * REPLACE ('benign' AS label) FROM labels"
+        " WHERE label = 'attack' LIMIT 1)",
+        "more than once",
+    ),
+    (
+        "an attack of no campaign",
+        "SELECT * REPLACE (CASE WHEN label = 'attack' THEN NULL ELSE campaign END AS campaign)"
+        " FROM labels",
+        "attack row(s) without a campaign",
+    ),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_LABELS, ids=[b[0] for b in BAD_LABELS])
+def test_labels_that_would_miscount_are_refused_in_one_line(
+    tiny_detect: DetectSummary,
+    tiny_sim: SimSummary,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    bad: tuple[str, str, str],
+) -> None:
+    """Twice-named accounts were counted twice (in both classes when their labels
+    differed), and attacks of no campaign were reported as a campaign named None."""
+    case, change, message = bad
+    labels = _labels_with(tmp_path, tiny_sim.files[2], change)
+    assert main(["evaluate", str(tiny_detect.out), "--labels", str(labels)]) == 2, case
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_damaged_results_file_is_one_line(
+    tiny_detect: DetectSummary,
+    tiny_sim: SimSummary,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """DuckDB's InvalidInputException for a cut-short Parquet file was a traceback."""
+    copy = tmp_path / "detect"
+    shutil.copytree(tiny_detect.out, copy)
+    (copy / "accounts.parquet").write_text("junk\n")
+    assert main(["evaluate", str(copy), "--labels", str(tiny_sim.files[2])]) == 2
+    err = capsys.readouterr().err
+    assert "too small to be a Parquet file" in err and "damaged" in err
+    assert err.count("\n") == 1

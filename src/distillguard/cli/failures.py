@@ -34,4 +34,16 @@ def describe_os_error(exc: OSError) -> str:
 def describe_database_error(exc: duckdb.Error) -> str:
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     hint = " (free some space and run again)" if "space" in first.lower() else ""
+    if damaged_file(exc):
+        hint = " (a damaged or truncated file: restore it, or remove it and run again)"
     return f"DuckDB: {first}{hint}"
+
+
+# What DuckDB says of a Parquet file that is cut short or not Parquet at all.
+_DAMAGED = ("too small to be a parquet file", "no magic bytes found", "not a parquet file")
+
+
+def damaged_file(exc: duckdb.Error) -> bool:
+    """DuckDB refused a file it was given to read (a user's damaged file, not our SQL)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.InvalidInputException) and any(d in text for d in _DAMAGED)

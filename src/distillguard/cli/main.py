@@ -31,7 +31,7 @@ from distillguard.cli.common import (
     run_command,
     subcommands,
 )
-from distillguard.cli.failures import describe_database_error, describe_os_error
+from distillguard.cli.failures import damaged_file, describe_database_error, describe_os_error
 from distillguard.errors import UserError
 from distillguard.verdicts.store import store_error
 from distillguard.workers import terminate_on_sigterm
@@ -109,6 +109,10 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         return _fail(describe_os_error(exc))
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        return _fail(describe_database_error(exc))
+    except duckdb.InvalidInputException as exc:
+        if not damaged_file(exc):
+            raise  # our query's mistake, not the user's file: a bug to report
         return _fail(describe_database_error(exc))
     except KeyboardInterrupt:
         print("distillguard: interrupted", file=sys.stderr)

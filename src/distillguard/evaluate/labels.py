@@ -19,8 +19,9 @@ REQUIRED_COLUMNS = ("account_id", "label", "campaign", "population")
 
 
 def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
-    """Refuse labels without the needed columns, with unknown values, or sharing no account
-    with the run (views `labels` and `results` must exist)."""
+    """Refuse labels without the needed columns, with unknown values, naming an account
+    twice, with an attack of no campaign or a benign account of no population, or sharing
+    no account with the run (views `labels` and `results` must exist)."""
     try:
         columns = {str(row[0]) for row in con.execute("DESCRIBE labels").fetchall()}
     except duckdb.Error as exc:
@@ -41,6 +42,7 @@ def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
             f"labels {labels} hold unknown label value(s) {', '.join(unknown)}:"
             f" expected {' or '.join(LABEL_VALUES)}"
         )
+    _check_one_row_each(con, labels)
     shared, labelled, run = fetch_one(
         con,
         "SELECT (SELECT count(*) FROM results r SEMI JOIN labels l USING (account_id)),"
@@ -50,4 +52,29 @@ def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
         raise UserError(
             f"labels {labels} share no account with this run ({labelled:,} labelled accounts,"
             f" {run:,} in the run): were they made for another traffic set?"
+        )
+
+
+def _check_one_row_each(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
+    """An account named twice would be counted twice (in both classes if its labels
+    differ), and a group of no name would be reported as 'None': both are refused."""
+    twice = con.execute(
+        "SELECT account_id, count(*) OVER () FROM labels GROUP BY 1 HAVING count(*) > 1"
+        " ORDER BY 1 LIMIT 3"
+    ).fetchall()
+    if twice:
+        named = ", ".join(str(a) for a, _ in twice)
+        raise UserError(
+            f"labels {labels} name {twice[0][1]:,} account(s) more than once (e.g. {named}):"
+            " give one row per account"
+        )
+    unnamed, nameless = fetch_one(
+        con,
+        "SELECT count(*) FILTER (label = 'attack' AND campaign IS NULL),"
+        " count(*) FILTER (label = 'benign' AND population IS NULL) FROM labels",
+    )
+    if unnamed or nameless:
+        raise UserError(
+            f"labels {labels} hold {unnamed:,} attack row(s) without a campaign and"
+            f" {nameless:,} benign row(s) without a population: name each one's group"
         )
