@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,17 +38,20 @@ def probe_prefixes(text: str, index: GroupIndex | None = None) -> list[Probe]:
     """A probe for every swappable word in `text`: the words before it on the same line."""
     scanner = ChunkScanner(index or default_groups())
     probes = []
+    # the line's last words so far, kept as the text streams by: cutting the text before
+    # each slot again made a long line dense in slots quadratic
+    before: deque[str] = deque(maxlen=PREFIX_WORDS)
     for match in _CHUNK.finditer(text):
-        slot = scanner.step(match.group(1), match.group(2))
-        if slot is None:
-            continue
-        line = text[: match.start(2)].rsplit("\n", 1)[-1]
-        words = line.split()[-PREFIX_WORDS:]
-        if len(words) >= 3:
-            prefix = " ".join(words)
+        space, word = match.group(1), match.group(2)
+        if "\n" in space:
+            before.clear()
+        slot = scanner.step(space, word)
+        if slot is not None and len(before) >= 3:
+            prefix = " ".join(before)
             probes.append(
                 Probe(f"{INSTRUCTION}\n\n{prefix}", prefix, slot.context, slot.group.name)
             )
+        before.append(word)
     return probes
 
 
