@@ -146,3 +146,49 @@ def test_mistakes_are_one_line_errors(
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_watermark_passes_other_fields_exactly_and_skips_a_bom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """orjson read integers past 64 bits as floats, and a BOM set the first row aside."""
+    key = tmp_path / "key.json"
+    WatermarkKey.generate(seed=1).save(key)
+    row = '{"text":"x","trace":123456789012345678901234567890,"low":-9223372036854775809}'
+    code, out, _ = run(["provenance", "watermark", "--key", str(key)], capsys, "\ufeff" + row)
+    assert code == 0 and out == row + "\n"
+
+
+def test_watermark_with_no_usable_row_is_a_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "key.json"
+    WatermarkKey.generate(seed=1).save(key)
+    stdin = '{"output_text": "a big one"}\nnot json\n'
+    code, out, err = run(["provenance", "watermark", "--key", str(key)], capsys, stdin)
+    assert (code, out) == (2, "")
+    assert "no usable rows" in err and "set aside 2" in err and err.count("\n") == 1
+
+
+def test_probes_say_what_was_set_aside_and_when_none_can_be_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = json.dumps({"text": "In the end we often choose a large model."})
+    mixed = write_rows(tmp_path / "mixed.jsonl", [good, "not json"])
+    code, out, err = run(["provenance", "probes", "--from", str(mixed)], capsys)
+    assert code == 0 and out and "probe sources: read 2, set aside 1" in err
+    plain = write_rows(tmp_path / "plain.jsonl", [json.dumps({"text": "nothing to swap"})])
+    code, out, err = run(["provenance", "probes", "--from", str(plain)], capsys)
+    assert (code, out) == (2, "") and "no probe could be built" in err
+
+
+def test_a_reference_with_bad_rows_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "key.json"
+    WatermarkKey.generate(seed=1).save(key)
+    suspect = write_rows(tmp_path / "s.jsonl", [json.dumps({"text": "a big one, often"})])
+    reference = write_rows(tmp_path / "r.jsonl", [json.dumps({"text": "a large one"}), "{"])
+    args = ["provenance", "test", "--key", str(key), "--suspect", str(suspect)]
+    code, _, err = run([*args, "--reference", str(reference)], capsys)
+    assert code == 0 and "reference: read 2, set aside 1" in err

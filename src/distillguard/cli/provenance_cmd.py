@@ -7,13 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-import orjson
-
 from distillguard.cli.common import Subparsers, add_command, add_json_flag, out_path
 from distillguard.errors import UserError
 from distillguard.provenance.key import WatermarkKey
 from distillguard.provenance.probes import make_probes
-from distillguard.provenance.textrows import RowCounts, parse_rows, read_answers, read_texts
+from distillguard.provenance.textrows import (
+    RowCounts,
+    parse_rows,
+    read_answers,
+    read_texts,
+    write_row,
+)
 from distillguard.provenance.verify import verify_provenance
 from distillguard.provenance.watermark import watermark_text
 
@@ -211,7 +215,10 @@ def run_watermark(args: argparse.Namespace) -> int:
     for row in parse_rows(sys.stdin.buffer, counts):
         result = watermark_text(str(row["text"]), key)
         changed, words = changed + result.changed, words + result.words
-        sys.stdout.buffer.write(orjson.dumps({**row, "text": result.text}) + b"\n")
+        sys.stdout.buffer.write(write_row({**row, "text": result.text}))
+    if counts.bad == counts.read > 0:
+        what = "JSON lines with a string 'text' field"
+        raise UserError(f"stdin has no usable rows ({what}): {counts.line('watermark')}")
     print(counts.line("watermark") + f"; changed {changed} of {words} words", file=sys.stderr)
     return 0
 
@@ -220,22 +227,32 @@ def run_test(args: argparse.Namespace) -> int:
     key = WatermarkKey.load(args.key)
     counts = RowCounts()
     suspect = read_answers(args.suspect, counts)
-    reference = read_texts(args.reference, RowCounts()) if args.reference else None
+    references = RowCounts()
+    reference = read_texts(args.reference, references) if args.reference else None
     result = verify_provenance(key, suspect, reference)
     if args.json:
         print(json.dumps(result.to_dict()))
     else:
         print(f"p-value {result.p_value:.3g} over {result.positions:,} scored positions")
         print(result.explanation)
-    if counts.bad:
-        print(counts.line("suspect outputs"), file=sys.stderr)
+    for what, rows in (("suspect outputs", counts), ("reference", references)):
+        if rows.bad:
+            print(rows.line(what), file=sys.stderr)
     return 0
 
 
 def run_probes(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UserError("--limit must be at least 1")
-    texts = read_texts(args.source, RowCounts())
-    for probe in make_probes(texts, args.limit, args.seed):
+    counts = RowCounts()
+    probes = make_probes(read_texts(args.source, counts), args.limit, args.seed)
+    if counts.bad:
+        print(counts.line("probe sources"), file=sys.stderr)
+    if not probes:
+        raise UserError(
+            f"no probe could be built from {args.source}: its texts hold no word the "
+            "watermark can carry after three words on a line"
+        )
+    for probe in probes:
         sys.stdout.write(json.dumps(probe.to_dict()) + "\n")
     return 0

@@ -3,6 +3,9 @@ never fatal, unless no row is usable."""
 
 from __future__ import annotations
 
+import json
+import re
+from codecs import BOM_UTF8
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,21 +34,50 @@ class RowCounts:
         return f"{what}: read {self.read}, set aside {self.bad}" + (f" ({shown})" if shown else "")
 
 
-def parse_rows(lines: Iterable[str | bytes], counts: RowCounts) -> Iterator[dict[str, object]]:
-    """Each good row as a dict whose `text` is a string; bad rows only counted."""
+def parse_rows(lines: Iterable[bytes], counts: RowCounts) -> Iterator[dict[str, object]]:
+    """Each good row as a dict whose `text` is a string; bad rows only counted. A BOM
+    before the first row is not part of it."""
     for line_no, line in enumerate(lines, 1):
-        if not line.strip():
+        row = _parse(line.removeprefix(BOM_UTF8) if line_no == 1 else line)
+        if row is _BLANK:
             continue
         counts.read += 1
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError:
+        if row is None:
             counts.reject(line_no, "not JSON")
-            continue
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+        elif not isinstance(row, dict) or not isinstance(row.get("text"), str):
             counts.reject(line_no, "no string field 'text'")
-            continue
-        yield row
+        else:
+            yield row
+
+
+_BLANK = object()
+
+
+def _parse(line: bytes) -> object:
+    """The line's value, exactly: orjson checks it (strict UTF-8, no NaN), and the
+    standard library reads it again when it holds a number orjson would round (integers
+    past 64 bits come back as floats), so a row's other fields pass through unchanged.
+    None when it is not JSON."""
+    if not line.strip():
+        return _BLANK
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return json.loads(line) if _HUGE_INTEGER.search(line) else value
+
+
+# 19 or more digits in a row: perhaps an integer past 64 bits (a float's or a string's
+# digits only cost a second, exact read)
+_HUGE_INTEGER = re.compile(rb"\d{19,}")
+
+
+def write_row(row: dict[str, object]) -> bytes:
+    """A row as one JSON line, integers of any size exact."""
+    try:
+        return orjson.dumps(row) + b"\n"
+    except TypeError:  # an integer past 64 bits, read exactly above
+        return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def read_answers(path: Path, counts: RowCounts) -> list[str | Answer]:
