@@ -218,8 +218,22 @@ def test_completion_scripts_name_every_command(
     assert ("_shtab_compgen_dirs" if shell == "bash" else "_files -/") in script
 
 
-def test_bash_completion_completes_a_command(tmp_path: Path) -> None:
-    """The bash script, loaded in a real bash, completes 'distillguard det' to 'detect'."""
+# (words typed, the word completed, what bash offers)
+COMPLETIONS = [
+    ("distillguard det", 1, ["detect"]),
+    ("distillguard export sigma --out ru", 4, ["rules"]),  # --out: a checked path type
+    ("distillguard provenance keygen --out ke", 4, ["keys.json"]),
+]
+
+
+@pytest.mark.parametrize(("line", "word", "offered"), COMPLETIONS, ids=[c[0] for c in COMPLETIONS])
+def test_bash_completion_completes_commands_and_paths(
+    tmp_path: Path, line: str, word: int, offered: list[str]
+) -> None:
+    """The bash script, loaded in a real bash, completes commands, and paths for every path
+    option (--out's checked type was left out)."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "keys.json").write_text("{}")
     script = tmp_path / "complete.bash"
     result = subprocess.run(
         [sys.executable, "-m", "distillguard.cli.main", "completion", "bash"],
@@ -229,12 +243,14 @@ def test_bash_completion_completes_a_command(tmp_path: Path) -> None:
     )
     script.write_text(result.stdout)
     probe = (
-        f"source {script}; COMP_WORDS=(distillguard det); COMP_CWORD=1; "
-        "COMP_LINE='distillguard det'; COMP_POINT=${#COMP_LINE}; "
+        f"source {script}; COMP_WORDS=({line}); COMP_CWORD={word}; "
+        f"COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; "
         "_shtab_distillguard; echo ${COMPREPLY[@]}"
     )
-    completed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
-    assert completed.stdout.split() == ["detect"]
+    completed = subprocess.run(
+        ["bash", "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert completed.stdout.split() == offered
 
 
 def test_tables_stay_one_line_a_row_at_80_columns(tmp_path: Path) -> None:

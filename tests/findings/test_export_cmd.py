@@ -28,7 +28,7 @@ def test_export_sigma_writes_a_rule_per_classifier_and_the_view(
     [
         (["export", "stix", "--out", "x"], "invalid choice: 'stix'"),
         (["export", "sigma"], "--out"),
-        (["export", "sigma", "--out", "{file}"], "cannot write Sigma rules"),
+        (["export", "sigma", "--out", "{file}"], "is a file: --out names the folder"),
     ],
 )
 def test_export_mistakes_are_one_line_errors(

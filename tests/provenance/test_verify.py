@@ -117,3 +117,12 @@ def test_every_shipped_group_can_be_scored() -> None:
     index = default_groups()
     text = " ".join(f"and {g.members[0]} for {g.members[-1]}" for g in index.groups)
     assert PositionCounts.count_one(text).positions > 50
+
+
+@pytest.mark.parametrize(
+    ("positions", "contexts", "words"),
+    [(1, 1, "1 place (1 distinct context)"), (2, 1, "2 places (1 distinct context)")],
+)
+def test_explanations_count_in_words(positions: int, contexts: int, words: str) -> None:
+    result = ProvenanceResult("id", 0.5, positions, contexts, 1, 1.0, "the suspect's choices")
+    assert words in result.explanation

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import shtab
 
-from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.common import Subparsers, add_command, out_path
 
 SHELLS = ("bash", "zsh")
 DIRECTORY_METAVARS = frozenset({"DIR", "LAKE"})
@@ -43,7 +43,7 @@ def mark_paths(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 mark_paths(sub)
-        elif action.type is Path:
+        elif action.type in (Path, out_path):  # --out is checked, then used as a Path
             kind = shtab.DIRECTORY if action.metavar in DIRECTORY_METAVARS else shtab.FILE
             action.complete = kind  # type: ignore[attr-defined]
 

@@ -47,6 +47,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_sigma(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"{args.out} is a file: --out names the folder the rules go to")
     try:
         paths = write_sigma(args.out)
     except OSError as exc:

@@ -59,7 +59,8 @@ class ProvenanceResult:
             )
         verdict = _verdict(self.p_value)
         return (
-            f"We found {self.positions:,} places ({self.contexts:,} distinct contexts) where "
+            f"We found {_count(self.positions, 'place')} "
+            f"({_count(self.contexts, 'distinct context')}) where "
             "the suspect had to choose between interchangeable words, such as 'big' or "
             f"'large'. It used the word our secret key picks {self.matches:,} times; scored "
             f"against {self.baseline}, a model that never learned from our watermarked "
@@ -214,3 +215,7 @@ def verify_provenance(
         None if reference_texts is None else PositionCounts.count_many(reference_texts, index)
     )
     return NullModel(suspect, reference, index).evaluate(key)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
