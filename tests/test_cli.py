@@ -33,6 +33,10 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["lake", str(tmp_path / "lake")]) == 0
     out = capsys.readouterr().out
     assert "exchanges" in out and "10" in out and "quarantined rows" in out
+    assert main(["lake", str(tmp_path / "lake"), "--json"]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert (counts["exchanges"], counts["quarantined"], counts["set_aside"]) == (10, 1, None)
+    assert counts["lake"] == str(tmp_path / "lake") and counts["top_models"][0][1] == 10
 
 
 @pytest.mark.parametrize(

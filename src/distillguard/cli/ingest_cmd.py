@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
@@ -132,9 +133,13 @@ def register_lake(subparsers: Subparsers) -> None:
         summary="summarise what a lake holds",
         description="Count what a lake holds: exchanges, accounts, days covered, rows "
         "quarantined, the busiest models and access paths.",
-        examples=[("what the last ingest left", "distillguard lake ./lake")],
+        examples=[
+            ("what the last ingest left", "distillguard lake ./lake"),
+            ("the exchange count, for a script", "distillguard lake ./lake --json | jq .exchanges"),
+        ],
     )
     p.add_argument("lake", type=Path, metavar="LAKE", help="a folder made by 'distillguard ingest'")
+    add_json_flag(p, "the counts (top models and access paths whole)")
     p.set_defaults(run=run_lake)
 
 
@@ -145,7 +150,11 @@ def run_lake(args: argparse.Namespace) -> int:
             f"{lake.root} is not a lake (no exchanges/, accounts/ or quarantine.jsonl): "
             "make one with 'distillguard ingest'"
         )
-    print_lake(lake, stdout_console())
+    if args.json:
+        summary = asdict(summarize_lake(lake))
+        print_json({"lake": lake.root, **summary, "set_aside": set_aside_text(lake) or None})
+    else:
+        print_lake(lake, stdout_console())
     return 0
 
 
