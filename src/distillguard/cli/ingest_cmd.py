@@ -22,7 +22,7 @@ from distillguard.cli.time_window import add_time_window, time_window
 from distillguard.errors import UserError
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
-from distillguard.ingest.lake import set_aside_text
+from distillguard.ingest.damaged import set_aside_text
 from distillguard.ingest.outcome import UnreadableFilesError
 from distillguard.ingest.summary import summarize_lake
 

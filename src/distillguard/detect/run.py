@@ -39,7 +39,8 @@ from distillguard.findings.collect import FindingsOptions, collect
 from distillguard.findings.lifecycle import PreviousFindings
 from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import IngestSummary, Lake, ingest
-from distillguard.ingest.lake import connect, set_aside_text, sql_path
+from distillguard.ingest.damaged import set_aside_text
+from distillguard.ingest.lake import connect, sql_path
 from distillguard.ingest.outcome import UnreadableFilesError
 from distillguard.ingest.pipeline import finish_interrupted
 from distillguard.ingest.remote import LakeLike, RemoteLake

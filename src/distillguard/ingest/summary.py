@@ -7,14 +7,8 @@ from dataclasses import dataclass
 import duckdb
 
 from distillguard.errors import UserError
-from distillguard.ingest.lake import (
-    DAMAGED,
-    Lake,
-    connect,
-    damaged_parts,
-    fetch_one,
-    sql_path,
-)
+from distillguard.ingest.damaged import DAMAGED, damaged_parts
+from distillguard.ingest.lake import Lake, connect, fetch_one, sql_path
 
 
 @dataclass(frozen=True)
