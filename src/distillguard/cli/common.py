@@ -149,6 +149,25 @@ def out_path(text: str) -> Path:
 
 
 # A parser or one of its argument groups: their common base, which typeshed names.
+def local_path(text: str) -> Path:
+    """A path on this machine, given as a path or as a file:// URI (which Path would
+    mangle to file:/...)."""
+    from distillguard.ingest.remote import RemoteLake, is_uri  # here: ingest is heavy
+
+    if not is_uri(text):
+        return Path(text)
+    found = RemoteLake(text).local()
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not on this machine: give a path, or a file:///absolute/path URI"
+        )
+    return found.root
+
+
+# Argument types whose values are paths, for shell completion.
+PATH_TYPES: tuple[object, ...] = (Path, out_path, local_path)
+
+
 def add_json_flag(parser: argparse._ActionsContainer, what: str) -> None:
     parser.add_argument(
         "--json",

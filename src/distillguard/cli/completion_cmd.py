@@ -4,11 +4,10 @@ so the commands other modules register complete without any extra work."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import shtab
 
-from distillguard.cli.common import Subparsers, add_command, out_path
+from distillguard.cli.common import PATH_TYPES, Subparsers, add_command
 
 SHELLS = ("bash", "zsh")
 DIRECTORY_METAVARS = frozenset({"DIR", "LAKE"})
@@ -43,7 +42,7 @@ def mark_paths(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 mark_paths(sub)
-        elif action.type in (Path, out_path):  # --out is checked, then used as a Path
+        elif action.type in PATH_TYPES:
             kind = shtab.DIRECTORY if action.metavar in DIRECTORY_METAVARS else shtab.FILE
             action.complete = kind  # type: ignore[attr-defined]
 

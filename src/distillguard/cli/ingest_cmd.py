@@ -13,6 +13,7 @@ from distillguard.cli.common import (
     add_command,
     add_json_flag,
     fitted_table,
+    local_path,
     out_path,
     print_json,
     progress,
@@ -138,7 +139,12 @@ def register_lake(subparsers: Subparsers) -> None:
             ("the exchange count, for a script", "distillguard lake ./lake --json | jq .exchanges"),
         ],
     )
-    p.add_argument("lake", type=Path, metavar="LAKE", help="a folder made by 'distillguard ingest'")
+    p.add_argument(
+        "lake",
+        type=local_path,
+        metavar="LAKE",
+        help="a folder made by 'distillguard ingest' (or its file:/// URI)",
+    )
     add_json_flag(p, "the counts (top models and access paths whole)")
     p.set_defaults(run=run_lake)
 

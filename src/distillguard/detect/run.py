@@ -40,6 +40,7 @@ from distillguard.findings.lifecycle import PreviousFindings
 from distillguard.findings.ocsf import OcsfSink
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.damaged import set_aside_text
+from distillguard.ingest.inputs import is_detect_output
 from distillguard.ingest.lake import connect, sql_path
 from distillguard.ingest.outcome import UnreadableFilesError
 from distillguard.ingest.pipeline import finish_interrupted
@@ -66,6 +67,12 @@ def _has_signups(con: duckdb.DuckDBPyConnection, table: str | None) -> bool:
 def _lake(
     paths: list[Path] | RemoteLake, accounts: list[Path], out: Path
 ) -> tuple[LakeLike, IngestSummary | None]:
+    lake_given = isinstance(paths, RemoteLake) or _is_lake(paths)
+    if lake_given and accounts:  # else the table given would be ignored without a word
+        raise UserError(
+            "--accounts is for log files: a lake has its own accounts table (add one with "
+            "'distillguard ingest --accounts FILE --out LAKE')"
+        )
     if isinstance(paths, RemoteLake):  # read where it lies, by the engine
         return paths, None
     if _is_lake(paths):
@@ -90,7 +97,7 @@ def _lake(
 def _refuse_outputs(paths: list[Path]) -> None:
     """A detect output given as input would be read as logs, every row quarantined."""
     for path in paths:
-        if (path / "run.json").is_file() and (path / "accounts.parquet").is_file():
+        if is_detect_output(path):
             raise UserError(f"{path} is a detect output, not a lake: give the lake it ran on")
 
 
@@ -111,7 +118,7 @@ def detect(
     engine reads) and write the results to `out`, which is replaced whole when the run
     completes and untouched if it does not."""
     config = config or DetectConfig()
-    check_target(out, [*([] if isinstance(paths, RemoteLake) else paths), *(accounts or [])])
+    check_target(out, [*_local_inputs(paths), *(accounts or [])])
     findings_options = findings_options or FindingsOptions()
     run = _Run(
         config,
@@ -138,6 +145,15 @@ def detect(
     finally:
         folder.close()
     return replace(summary, out=out)
+
+
+def _local_inputs(paths: list[Path] | RemoteLake) -> list[Path]:
+    """The inputs on this machine, a file:// lake's folder included: --out must not hold
+    any of them, since it is replaced whole."""
+    if not isinstance(paths, RemoteLake):
+        return paths
+    local = paths.local()
+    return [] if local is None else [local.root]
 
 
 @dataclass(frozen=True)

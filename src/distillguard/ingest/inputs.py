@@ -69,6 +69,13 @@ def simulated_parts(directory: Path) -> dict[str, Path]:
     return {name: path for name, path in parts.items() if path.is_file()}
 
 
+def is_detect_output(directory: Path) -> bool:
+    """A folder `detect` wrote: its record, or (before the record) its run file beside its
+    accounts table. Detect replaces such a folder whole."""
+    run = (directory / "run.json").is_file() and (directory / "accounts.parquet").is_file()
+    return (directory / "detect.json").is_file() or run
+
+
 def is_lake(directory: Path) -> bool:
     """A folder `ingest` wrote: its files are a lake's, not logs to read."""
     return Lake(directory).is_one()

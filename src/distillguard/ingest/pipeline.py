@@ -24,7 +24,7 @@ from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
-from distillguard.ingest.inputs import expand_inputs
+from distillguard.ingest.inputs import expand_inputs, is_detect_output
 from distillguard.ingest.lake import (
     Lake,
     StagingArea,
@@ -230,6 +230,11 @@ def ingest(
     files = inputs.files
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a lake folder")
+    if is_detect_output(out):  # its next run would replace the folder, these rows with it
+        raise UserError(
+            f"--out {out} is a detect output folder, which detect replaces whole: ingest into "
+            "a lake folder of its own"
+        )
     lake = Lake(out)
     lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {out}")
     try:

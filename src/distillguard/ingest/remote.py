@@ -54,6 +54,12 @@ def local_lake(lake: LakeLike, engine: str) -> Lake:
     if isinstance(lake, Lake):
         return lake
     found = lake.local()
+    parsed = urlparse(lake.uri)
+    if found is None and parsed.scheme == "file":
+        raise UserError(
+            f"{lake.uri} names the host {parsed.netloc!r}: a file URI's path follows three "
+            "slashes (file:///absolute/path), or give the lake's path itself"
+        )
     if found is None:
         raise UserError(
             f"the {engine} engine reads lakes on this machine's filesystem; "
