@@ -164,3 +164,37 @@ def test_an_unusable_key_file_is_one_line(tmp_path: Path, text: str | None, mess
         path.write_text(text)
     with pytest.raises(UserError, match=message):
         ReasoningSeal.load([path])
+
+
+def _conversation(seal: ReasoningSeal, shape: list[str]) -> list[dict[str, Any]]:
+    """Messages: "P" a prompt, "W" an assistant turn of a withheld block, "WT" with a tool
+    call, "R" its tool result."""
+    messages: list[dict[str, Any]] = []
+    for step in shape:
+        if step in {"P", "R"}:
+            content: Any = "next question" if step == "P" else [RESULT]
+            messages.append({"role": "user", "content": content})
+        else:
+            blocks = [_withheld(seal), *([TOOL] if "T" in step else [])]
+            messages.append({"role": "assistant", "content": blocks})
+    return messages
+
+
+def test_earlier_turns_blocks_do_not_use_up_the_cap() -> None:
+    """A long conversation's earlier turns are left out unopened: they cost nothing, and
+    counting them kept the unfinished call's thinking from being opened."""
+    seal = ReasoningSeal.generate()
+    earlier = ["P", "W"] * (reasoning_seal.MAX_OPENED + 8)
+    messages = _conversation(seal, [*earlier, "P", "WT", "R"])
+    restored = seal.restore_many({"messages": messages}, "a1")
+    assert restored == Restored(1, reasoning_seal.MAX_OPENED + 8)
+    assert messages[-2]["content"] == [ORIGINAL, TOOL]
+
+
+def test_a_cycle_longer_than_the_cap_keeps_its_unfinished_call() -> None:
+    """The cap is spent newest first: the API requires the last call's thinking."""
+    seal = ReasoningSeal.generate()
+    messages = _conversation(seal, ["P", *["WT", "R"] * (reasoning_seal.MAX_OPENED + 8)])
+    restored = seal.restore_many({"messages": messages}, "a1")
+    assert restored == Restored(reasoning_seal.MAX_OPENED, 8)
+    assert messages[-2]["content"] == [ORIGINAL, TOOL]

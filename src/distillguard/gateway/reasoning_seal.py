@@ -107,16 +107,21 @@ class ReasoningSeal:
         if not isinstance(messages, list):
             return Restored()
         cycle_start = _cycle_start(messages)
-        restored = dropped = 0
-        for index, message in enumerate(messages):
+        restored = dropped = opened = 0
+        # newest first: the unfinished call's thinking, which the API requires, is opened
+        # before the cap can run out on a long cycle's earlier steps
+        for index in range(len(messages) - 1, -1, -1):
+            message = messages[index]
             content = message.get("content") if isinstance(message, dict) else None
             if not isinstance(content, list) or not any(map(_sealed, content)):
                 continue
             kept = []
             for block in content:
-                # every attempt counts, failed ones too: altered blocks cost a check each
-                opens = index >= cycle_start and restored + dropped < MAX_OPENED
+                # every block opened counts, failed ones too (each costs a check); blocks
+                # left out unopened, an earlier turn's, cost nothing and do not count
+                opens = index >= cycle_start and opened < MAX_OPENED and _sealed(block)
                 sent, outcome = self.open_one(block, account) if opens else _left_out(block)
+                opened += opens
                 restored += outcome is True
                 dropped += outcome is False
                 kept.extend([] if sent is None else [sent])
