@@ -76,6 +76,10 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
             ["detect", "x.jsonl", "--out", "d", "--engine", "spark", "--spark-master", "bogus://x"],
             "bad Spark master 'bogus://x'",
         ),
+        (
+            ["detect", "x.jsonl", "--out", "d", "--engine", "spark", "--spark-master", "local[0]"],
+            "bad Spark master 'local[0]'",  # the JVM's own error: pages, then 'no threads'
+        ),
     ],
 )
 def test_user_errors_are_one_line(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +32,7 @@ import pyarrow.parquet as pq
 from distillguard.detect.signals_stage import signals_sql
 from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
 from distillguard.engine.duckdb_engine import time_range
+from distillguard.engine.spark_errors import spark_reason, start_failure
 from distillguard.engine.spark_tasks import (
     SIGNALS_SCHEMA,
     output_schema,
@@ -69,13 +69,15 @@ LOCAL_CONF = {
 
 
 def _uri(path: Path) -> str:
-    """A file URI, so a cluster whose default filesystem is HDFS still reads local paths."""
-    return path.resolve().as_uri()
+    """A file URI, so a cluster whose default filesystem is HDFS still reads local paths.
+    Not percent-encoded: Hadoop's Path takes the string's characters as they are, so
+    `as_uri()`'s `my%20lake` named a folder that does not exist."""
+    return "file://" + path.resolve().as_posix()
 
 
 # What spark-submit accepts as a master: yarn, or a URL of local, spark or k8s.
 MASTER_URL = re.compile(
-    r"yarn|local(\[\s*(\*|\d+)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s*\d+(\s*,\s*\d+){2}\s*\]"
+    r"yarn|local(\[\s*(\*|[1-9]\d*)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s*\d+(\s*,\s*\d+){2}\s*\]"
     r"|(spark|k8s)://\S+"
 )
 
@@ -112,8 +114,9 @@ class SparkEngine:
             raise UserError(
                 "--engine spark needs pyspark: pip install 'distillguard[spark]'"
             ) from None
-        if "spark.pyspark.python" in self.conf:
-            os.environ.setdefault("PYSPARK_PYTHON", self.conf["spark.pyspark.python"])
+        if "spark.pyspark.python" in self.conf:  # pyspark's workers run $PYSPARK_PYTHON,
+            # which must import distillguard: a user's other interpreter could not
+            os.environ["PYSPARK_PYTHON"] = self.conf["spark.pyspark.python"]
         self._created = SparkSession.getActiveSession() is None
         builder = SparkSession.builder.master(self.master).appName("distillguard")
         for key, value in self.conf.items():
@@ -121,10 +124,7 @@ class SparkEngine:
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM gateway's failures are not one class
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            found = shutil.which("java") or os.environ.get("JAVA_HOME")
-            where = "" if found else " (none on the PATH or in JAVA_HOME)"
-            raise UserError(f"Spark did not start ({first}); it needs Java 17{where}") from None
+            raise UserError(start_failure(exc)) from None
         session.sparkContext.setLogLevel("ERROR")
         return session
 
@@ -254,9 +254,7 @@ def _read(read: Callable[[], T], where: str) -> T:
     try:
         return read()
     except (PySparkException, Py4JError) as exc:  # a missing path, an unknown host or scheme
-        text = str(exc).strip()
-        first = text.splitlines()[0] if text else type(exc).__name__
-        raise UserError(f"Spark cannot read {where}: {first}") from None
+        raise UserError(f"Spark cannot read {where}: {spark_reason(exc)}") from None
 
 
 def _duckdb_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:
