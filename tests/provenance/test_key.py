@@ -50,6 +50,7 @@ def test_seeded_keys_repeat_and_differ() -> None:
         ("not json", "not a distillguard provenance key"),
         (b"\xa3\x9f raw random bytes", "not a distillguard provenance key \\(make one"),
         ('{"kind": "distillguard-provenance-key", "version": 99}', "version 99"),
+        ('{"kind": ' + "9" * 5000 + "}", "not a distillguard provenance key"),  # too long
         ('{"kind": "other"}', "not a distillguard provenance key"),
         ('{"kind": "distillguard-provenance-key", "secret": "zz"}', "not hex"),
         ('{"kind": "distillguard-provenance-key", "secret": "abcd"}', "32 bytes"),

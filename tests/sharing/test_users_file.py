@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from distillguard.errors import UserError
 from distillguard.sharing.taxii.auth import Users, add_user
 
 
@@ -24,3 +25,11 @@ def test_the_users_file_is_owner_only_after_a_user_is_added(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     header = "Basic " + base64.b64encode(b"peer-a:a long password").decode()
     assert Users.load(path).check_header(header) == "peer-a"
+
+
+def test_a_file_that_is_not_a_users_file_is_refused_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "users.json"
+    path.write_text("not json at all")
+    with pytest.raises(UserError, match="is not a users file"):
+        add_user(path, "peer-a", "a long password")
+    assert path.read_text() == "not json at all"

@@ -6,7 +6,6 @@ also sees content and decides; an admin may do everything an analyst may.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,9 +66,7 @@ class UserStore:
         users = self._read()
         users[name] = {"role": role, "hash": _HASHER.hash(password)}
         private_home(self.path.parent)
-        aside = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        write_private(aside, orjson.dumps(users, option=orjson.OPT_INDENT_2))
-        aside.replace(self.path)
+        write_private(self.path, orjson.dumps(users, option=orjson.OPT_INDENT_2))
         return User(name, role)
 
     def verify(self, name: str, password: str) -> User | None:

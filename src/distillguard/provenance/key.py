@@ -69,8 +69,8 @@ class WatermarkKey:
             raise UserError(f"key file not found: {path}") from None
         except OSError as exc:
             raise UserError(f"cannot read key file {path}: {exc.strerror or exc}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError):  # never echo a secret's bytes
-            data = None
+        except (ValueError, RecursionError):  # not JSON (never echo a secret's bytes), or
+            data = None  # numbers too long to read, nesting too deep
         if not isinstance(data, dict) or data.get("kind") != KEY_KIND:
             raise UserError(f"{path} is not a distillguard provenance key (make one: {_MAKE})")
         if data.get("version", 1) != 1:

@@ -132,6 +132,8 @@ def add_user(path: Path, user: str, password: str, identity: str | None = None) 
         raise UserError(f"bad identity {identity!r}: a STIX id, identity--UUID")
     if identity is not None and identity.lower() in NEVER_BOUND:
         raise UserError(f"{identity} is {NEVER_BOUND[identity.lower()]}")
+    if path.exists():
+        Users.load(path)  # a file that is not a users file is refused, never overwritten
     doc = json.loads(path.read_text()) if path.exists() else {}
     before = _entry(doc.get(user)) if user in doc else None
     identity = identity.lower() if identity else (before[1] if before else None)
