@@ -35,15 +35,29 @@ def describe_database_error(exc: duckdb.Error) -> str:
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     hint = " (free some space and run again)" if "space" in first.lower() else ""
     if damaged_file(exc):
-        hint = " (a damaged or truncated file: restore it, or remove it and run again)"
+        hint = " (a damaged Parquet file among the inputs: restore it, or remove it)"
     return f"DuckDB: {first}{hint}"
 
 
-# What DuckDB says of a Parquet file that is cut short or not Parquet at all.
-_DAMAGED = ("too small to be a parquet file", "no magic bytes found", "not a parquet file")
+# What DuckDB says of a Parquet file that is cut short, garbled or not Parquet at all
+# (seen by corrupting a real file 200 ways: its footer, its pages, its Thrift metadata).
+_DAMAGED = (
+    "too small to be a parquet file",
+    "no magic bytes found",
+    "not a parquet file",
+    "footer length error",
+    "failed to read file",
+    "decompression failure",
+    "corrupt",
+    # Thrift, reading a garbled footer, names no file
+    "tprotocolexception",
+    "don't know what type",
+    "invalid ttype",
+    "out of buffer",
+)
 
 
 def damaged_file(exc: duckdb.Error) -> bool:
     """DuckDB refused a file it was given to read (a user's damaged file, not our SQL)."""
     text = str(exc).lower()
-    return isinstance(exc, duckdb.InvalidInputException) and any(d in text for d in _DAMAGED)
+    return any(d in text for d in _DAMAGED)

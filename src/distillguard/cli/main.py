@@ -110,19 +110,22 @@ def _run(argv: Sequence[str] | None) -> int:
         return _fail(describe_os_error(exc))
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
         return _fail(describe_database_error(exc))
-    except duckdb.InvalidInputException as exc:
-        if not damaged_file(exc):
-            raise  # our query's mistake, not the user's file: a bug to report
-        return _fail(describe_database_error(exc))
     except KeyboardInterrupt:
         print("distillguard: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
-        problem = store_error(exc)
+    except Exception as exc:  # a user's damaged file or store; anything else is a bug
+        problem = store_error(exc) or _damaged(exc)
         if problem is None:
             raise
         return _fail(problem)
     return code
+
+
+def _damaged(exc: Exception) -> str | None:
+    """A damaged file DuckDB refused (some of its complaints are plain duckdb.Error)."""
+    if isinstance(exc, duckdb.Error) and damaged_file(exc):
+        return describe_database_error(exc)
+    return None
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
