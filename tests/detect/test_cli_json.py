@@ -26,6 +26,7 @@ from tests.samples import exchange_row
 def test_detect_json_counts_match_the_run(tiny_detect: DetectSummary) -> None:
     data = json.loads(json.dumps(detect_json(tiny_detect)))
     assert data["exchanges"] == tiny_detect.exchanges
+    assert (data["quarantined"], data["quarantine"]) == (None, None)  # a lake, not logs
     assert data["flagged_accounts"] == sum(a.flagged for a in tiny_detect.accounts)
     flagged = {c.cluster_id for c in tiny_detect.clusters if c.flagged}
     assert {c["cluster_id"] for c in data["flagged_clusters"]} == flagged
@@ -53,7 +54,8 @@ def test_detect_json_from_the_command_line_and_its_tick_progress(
 ) -> None:
     """`detect --json` on a small log; the replay's progress hook is called once per tick,
     ending at the total (what the command's second progress bar shows)."""
-    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(40)])
+    rows = [exchange_row(i) for i in range(40)]
+    source = write_jsonl(tmp_path / "in.jsonl", [*rows, b"{not json"])
     calls: list[tuple[int, int]] = []
 
     def recording(*args: Any, on_tick: Callable[[int, int], None], **kwargs: Any) -> Any:
@@ -68,6 +70,8 @@ def test_detect_json_from_the_command_line_and_its_tick_progress(
     data = json.loads(capsys.readouterr().out)
     assert (data["exchanges"], data["accounts"]) == (40, 17)
     assert data["accounts_table"] is False  # logs without --accounts: said, not guessed
+    quarantine = tmp_path / "out" / "lake" / "quarantine.jsonl"
+    assert (data["quarantined"], data["quarantine"]) == (1, str(quarantine))
     assert calls and calls[-1][0] == calls[-1][1]
     assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
 
@@ -92,7 +96,8 @@ def test_evaluate_into_a_closed_pipe_ends_quietly(
 def test_detect_without_an_accounts_table_says_what_went_unused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(40)])
+    rows = [exchange_row(i) for i in range(40)]
+    source = write_jsonl(tmp_path / "in.jsonl", [*rows, b"{not json"])
     assert main(["detect", str(source), "--out", str(tmp_path / "out")]) == 0
     printed = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
     assert "no payment, sign-up or tier data (no accounts table" in printed

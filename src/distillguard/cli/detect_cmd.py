@@ -173,10 +173,21 @@ def detect_json(summary: DetectSummary) -> dict[str, object]:
             for c in clusters
         ],
         "findings": summary.findings,
+        **_ingested(summary),
         "accounts_table": summary.accounts_table,
         "set_aside": summary.set_aside or None,
         "seconds": summary.seconds,
     }
+
+
+def _ingested(summary: DetectSummary) -> dict[str, object]:
+    """When detect read log files: the rows quarantined on the way into its lake, and
+    where they are, as its closing line says."""
+    ingested = summary.ingested
+    if ingested is None:
+        return {"quarantined": None, "quarantine": None}
+    where = summary.out / "lake" / "quarantine.jsonl" if ingested.quarantined else None
+    return {"quarantined": ingested.quarantined, "quarantine": where and str(where)}
 
 
 def _iso(t: datetime | None) -> str | None:

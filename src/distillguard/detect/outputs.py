@@ -91,16 +91,15 @@ def cluster_stats(
     totals: dict[str, dict[int, int]] = {}
     for cid, cap, n in rows:
         totals.setdefault(cid, {})[int(cap)] = int(n)
-    out = {}
-    for cid, caps in totals.items():
-        n = sum(caps.values())
-        mix = ", ".join(
-            f"{CAPABILITIES[c]} {v / n:.0%}"
-            for c, v in sorted(caps.items(), key=lambda x: -x[1])
-            if v / n >= 0.02
-        )
-        out[cid] = (n, mix)
-    return out
+    return {cid: (sum(caps.values()), capability_mix(caps)) for cid, caps in totals.items()}
+
+
+def capability_mix(counts: dict[int, int]) -> str:
+    """Each capability's share of the exchanges (2% or more), largest first, ties by name:
+    the same text whatever order an engine's rows came back in."""
+    n = sum(counts.values())
+    ranked = sorted(counts.items(), key=lambda x: (-x[1], CAPABILITIES[x[0]]))
+    return ", ".join(f"{CAPABILITIES[c]} {v / n:.0%}" for c, v in ranked if v / n >= 0.02)
 
 
 def cluster_rows(
