@@ -18,7 +18,7 @@ from distillguard.detect.run import detect
 from distillguard.detect.summary import DetectSummary
 from distillguard.engine.base import ENGINES, Engine, get_engine
 from distillguard.engine.duckdb_engine import DuckDBEngine
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.remote import RemoteLake
 from distillguard.store.duck import connect_utc
@@ -235,3 +235,18 @@ def test_signals_too_large_for_memory_stay_on_disk_with_the_same_results(
             b.first_flagged_at,
         )
         assert a.score == b.score
+
+
+def test_a_part_damaged_mid_file_is_one_line_on_spark(
+    engines: dict[str, Engine], tiny_lake: Path, tmp_path: Path
+) -> None:
+    """Its footer whole, the part passes the lake's checks and fails inside Spark's job:
+    that was a Py4JJavaError traceback of a thousand lines."""
+    lake = Lake(shutil.copytree(tiny_lake, tmp_path / "lake"))
+    part = max(lake.exchange_files(), key=lambda p: p.stat().st_size)
+    data = bytearray(part.read_bytes())
+    third = len(data) // 3
+    data[third : third + 4000] = bytes(len(data[third : third + 4000]))
+    part.write_bytes(bytes(data))
+    with pytest.raises(UserError, match="Spark cannot read"):
+        engines["spark"].signals(lake, tmp_path / "signals")

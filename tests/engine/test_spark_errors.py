@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from distillguard.engine.spark_errors import MAX_CHARS, spark_reason, start_failure
+from distillguard.engine.spark_errors import (
+    MAX_CHARS,
+    is_read_failure,
+    spark_reason,
+    start_failure,
+)
 
 CALLED = "An error occurred while calling o43.parquet.\n"
 # (case, the exception's text, the reason said)
@@ -56,3 +61,16 @@ def test_a_start_failure_blames_java_only_when_there_is_none(
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv("JAVA_HOME", raising=False)
     assert "it needs Java 17 (none on the PATH" in start_failure(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        (CALLED + ": org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] x.parquet", True),
+        ("Caused by: org.apache.parquet.io.ParquetDecodingException: Can not read value", True),
+        (CALLED + ": org.apache.spark.api.python.PythonException: ZeroDivisionError", False),
+    ],
+)
+def test_only_a_file_that_cannot_be_read_is_the_users(text: str, read: bool) -> None:
+    """A damaged lake is one line; a failure in our own job stays a traceback."""
+    assert is_read_failure(text) is read

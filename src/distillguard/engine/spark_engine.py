@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from distillguard.detect.signals_stage import signals_sql
 from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
 from distillguard.engine.duckdb_engine import time_range
-from distillguard.engine.spark_errors import spark_reason, start_failure
+from distillguard.engine.spark_errors import is_read_failure, spark_reason, start_failure
 from distillguard.engine.spark_tasks import (
     SIGNALS_SCHEMA,
     output_schema,
@@ -138,7 +138,7 @@ class SparkEngine:
         where = lake.exchanges_uri if isinstance(lake, RemoteLake) else _uri(lake.exchanges_dir)
         exchanges = _read(lambda: reader.parquet(where), where)
         signals = exchanges.mapInArrow(signal_batches, self._schema(SIGNALS_SCHEMA))
-        signals.write.mode("overwrite").parquet(_uri(out))
+        _reading(lambda: signals.write.mode("overwrite").parquet(_uri(out)), where)
         rows = int(sum(pq.read_metadata(f).num_rows for f in out.glob("*.parquet")))
         if progress:
             progress(rows)
@@ -255,6 +255,22 @@ def _read(read: Callable[[], T], where: str) -> T:
         return read()
     except (PySparkException, Py4JError) as exc:  # a missing path, an unknown host or scheme
         raise UserError(f"Spark cannot read {where}: {spark_reason(exc)}") from None
+
+
+def _reading(job: Callable[[], None], where: str) -> None:
+    """Run a job over the lake's files; a file it cannot read (damaged mid-file, where the
+    footer is whole and the listing found nothing wrong) is one line, any other failure
+    (ours) its traceback."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        job()
+    except (PySparkException, Py4JError) as exc:
+        reason = spark_reason(exc)
+        if not is_read_failure(str(exc)):
+            raise
+        raise UserError(f"Spark cannot read {where}: {reason}") from None
 
 
 def _duckdb_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:

@@ -11,6 +11,15 @@ import os
 import shutil
 
 MAX_CHARS = 300  # one line on a terminal, give or take: the rest is in Spark's own log
+# What Spark and Parquet say of a file they cannot read (damaged, or not Parquet).
+_READ_FAILURES = (
+    "FAILED_READ_FILE",
+    "ParquetDecodingException",
+    "is not a Parquet file",
+    "decompression",
+    "Can not read value at",
+    "CANNOT_READ_FILE_FOOTER",
+)
 
 
 def spark_reason(exc: BaseException) -> str:
@@ -37,3 +46,9 @@ def start_failure(exc: BaseException) -> str:
     if "JAVA_GATEWAY_EXITED" in reason:  # spark-submit printed its reason above, and quit
         return f"Spark did not start ({reason}): spark-submit's lines above say why"
     return f"Spark did not start: {reason}"
+
+
+def is_read_failure(text: str) -> bool:
+    """Whether a failed job's text says a file could not be read (a user's damaged lake,
+    not a fault of ours)."""
+    return any(marker in text for marker in _READ_FAILURES)
