@@ -86,6 +86,8 @@ def test_logs_file_alone_is_one_clear_error(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not spans" in err
     assert not Lake(tmp_path / "lake").quarantine_path.exists()
+    # nothing made: a lock left there made the folder a lake, empty, that ingest DIR skipped
+    assert not (tmp_path / "lake").exists()
 
 
 def test_directory_reads_only_supported_kinds(tmp_path: Path) -> None:

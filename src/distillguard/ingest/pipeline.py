@@ -146,10 +146,11 @@ class _Counts:
 
 
 def _ingest_exchanges(
-    files: list[Path], lake: Lake, plan_args: dict[str, Any], workers: int
+    split: tuple[list[Path], list[Path]], lake: Lake, plan_args: dict[str, Any], workers: int
 ) -> tuple[_Counts, list[str]]:
+    """Ingest (exchange files, OTel logs files) into the lake, bad rows quarantined."""
     staging = StagingArea(lake)
-    files, otel_logs = split_otel_logs(files)
+    files, otel_logs = split
     q = Quarantine(lake.quarantine_path)
     read = staged = 0
     line_base: dict[str, int] = {}
@@ -235,6 +236,7 @@ def ingest(
             f"--out {out} is a detect output folder, which detect replaces whole: ingest into "
             "a lake folder of its own"
         )
+    split = split_otel_logs(files)  # logs without their spans: refused before out is made
     lake = Lake(out)
     lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {out}")
     try:
@@ -243,7 +245,7 @@ def ingest(
         window = window or TimeWindow.around()
         plan_args = {"fmt": fmt, "mapping": mapping, "window": window, "progress": progress}
         counts, unreadable = _ingest_exchanges(
-            files, lake, plan_args, workers or _default_workers(files)
+            split, lake, plan_args, workers or _default_workers(files)
         )
         declared = merge_declared_accounts(lake, counts.declared)
         account_files = [*(accounts or []), *_new(inputs.accounts, accounts or [])]
