@@ -116,53 +116,58 @@ def _learned(
 def build_results(
     replay: Replay, extra_rules: tuple[Rule, ...] = ()
 ) -> tuple[list[AccountResult], list[ClusterResult]]:
-    state, records = replay.state, replay.state.flagged_clusters
-    clusters: list[ClusterResult] = []
-    cluster_of: dict[str, str] = {}
+    clusters = _flagged_clusters(replay)
+    cluster_of = {a: c.cluster_id for c in clusters for a in c.accounts}
+    accounts = [
+        _account_result(replay, account, row, cluster_of.get(account), extra_rules)
+        for account, row in sorted(replay.best_row().items())
+    ]
+    return accounts, clusters
+
+
+def _flagged_clusters(replay: Replay) -> list[ClusterResult]:
+    """One result per group of flagged clusters the replay merged, with the score and
+    evidence of its best and the tick of its first."""
+    records = replay.state.flagged_clusters
+    clusters = []
     for members, ids in _merge_flagged(replay):
         best = max(ids, key=lambda i: records[i].score)
-        cid = _cluster_id(members)
+        first = to_datetime(min(records[i].tick for i in ids))
         clusters.append(
             ClusterResult(
-                cid,
+                _cluster_id(members),
                 tuple(members),
                 records[best].score,
                 True,
-                to_datetime(min(records[i].tick for i in ids)),
+                first,
                 tuple(records[best].evidence),
             )
         )
-        cluster_of.update({a: cid for a in members})
-    accounts: list[AccountResult] = []
-    for account, row in sorted(replay.best_row().items()):
-        own = float(replay.scores.score[row])
-        flags = [
-            t
-            for t in (state.account_flag.get(account), state.cluster_flag.get(account))
-            if t is not None
-        ]
-        first = min(flags) if flags else None
-        by = (
-            ""
-            if first is None
-            else ("account" if state.account_flag.get(account) == first else "cluster")
-        )
-        score = max(
-            own, state.cluster_score.get(account, 0.0) if account in state.cluster_flag else 0.0
-        )
-        evidence = replay.scores.evidence(account_scoring.RULES + extra_rules, replay.rows, row)
-        if account in state.learned_score:  # the combiner decided
-            score, evidence = _learned(state, account, by, evidence)
-        accounts.append(
-            AccountResult(
-                account,
-                round(score, 4),
-                first is not None,
-                by,
-                cluster_of.get(account),
-                to_datetime(first),
-                tuple(evidence),
-                to_datetime(state.account_review.get(account)),
-            )
-        )
-    return accounts, clusters
+    return clusters
+
+
+def _account_result(
+    replay: Replay, account: str, row: int, cluster: str | None, extra_rules: tuple[Rule, ...]
+) -> AccountResult:
+    """An account at its best row: flagged on its own or by its cluster, whichever first."""
+    state = replay.state
+    own_flag = state.account_flag.get(account)
+    flags = [t for t in (own_flag, state.cluster_flag.get(account)) if t is not None]
+    first = min(flags) if flags else None
+    by = "" if first is None else ("account" if own_flag == first else "cluster")
+    own = float(replay.scores.score[row])
+    in_cluster = state.cluster_score.get(account, 0.0) if account in state.cluster_flag else 0.0
+    score = max(own, in_cluster)
+    evidence = replay.scores.evidence(account_scoring.RULES + extra_rules, replay.rows, row)
+    if account in state.learned_score:  # the combiner decided
+        score, evidence = _learned(state, account, by, evidence)
+    return AccountResult(
+        account,
+        round(score, 4),
+        first is not None,
+        by,
+        cluster,
+        to_datetime(first),
+        tuple(evidence),
+        to_datetime(state.account_review.get(account)),
+    )
