@@ -14,7 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
-from distillguard.console.app import Console, build_app, open_console
+from distillguard.console.app import build_app, open_console
+from distillguard.console.state import Console
 from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.store import VerdictStore, open_store
 from tests.detect.conftest import tiny_detect, tiny_lake, tiny_sim

@@ -8,37 +8,28 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
 from distillguard.console.casestore import STATUSES, CaseStore, QueueFilter
-from distillguard.console.decisions import CaseEvidence, Decision, codes_of, decide, ttl_choices
+from distillguard.console.decisions import Decision, decide, ttl_choices
 from distillguard.console.evidence import add_matches, load_evidence
-from distillguard.console.security import (
-    CSRF_FIELD,
-    SESSION_MAX_AGE_S,
-    LoginThrottle,
-    SessionRegistry,
-    csrf_ok,
-    csrf_token,
-    private_home,
-    session_secret,
-)
+from distillguard.console.security import SESSION_MAX_AGE_S, private_home, session_secret
+from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
+from distillguard.console.web import login, login_form, login_required, logout, render
 from distillguard.detect.case_files import read_run
 from distillguard.errors import UserError
 from distillguard.sharing.case_bundle import case_bundle
@@ -47,124 +38,6 @@ from distillguard.verdicts.model import ACTIONS
 from distillguard.verdicts.store import VerdictStore
 
 log = logging.getLogger("distillguard.console")
-_ENV = Environment(loader=PackageLoader("distillguard.console"), autoescape=select_autoescape())
-
-
-def _page_query(filt: QueueFilter, page: int) -> str:
-    """The queue's query string for another page of the same filter."""
-    params = {k: v for k, v in vars(filt).items() if v and k != "page"}
-    return urlencode({**params, "page": page})
-
-
-_ENV.globals["request_query"] = _page_query
-
-
-@dataclass
-class Console:
-    """Everything the routes share: stores, the run's evidence, users and the throttle."""
-
-    findings: Path
-    home: Path
-    cases: CaseStore
-    verdicts: VerdictStore
-    users: UserStore
-    facts: CaseFacts
-    evidence: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    share_key: CommunityKey | None = None  # with it, cases export as STIX bundles
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    sessions: SessionRegistry = field(default_factory=SessionRegistry)
-    suppressed: int = 0
-
-    def close(self) -> None:
-        self.cases.close()
-        self.facts.close()
-        self.verdicts.close()
-
-    @property
-    def allowlist(self) -> Path:
-        return self.home / "allowlist.jsonl"
-
-    def case_evidence(self, kind: str, case_id: str) -> CaseEvidence:
-        row = self.evidence.get((kind, case_id), {})
-        accounts = list(row.get("members", [])) if kind == "cluster" else [case_id]
-        codes = {}
-        for account in accounts:
-            own = codes_of(self.evidence.get(("account", account), {}).get("evidence", []))
-            cluster_id = self._cluster_of(account)
-            linked = self.evidence.get(("cluster", cluster_id), {}).get("evidence", [])
-            codes[account] = own | frozenset(f"cluster.{c}" for c in codes_of(linked))
-        return CaseEvidence(accounts, codes)
-
-    def _cluster_of(self, account: str) -> str:
-        case = self.cases.case("account", account)
-        return str(case["cluster_id"]) if case and case.get("cluster_id") else ""
-
-
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("user", request.state.user if hasattr(request.state, "user") else None)
-    html = _ENV.get_template(name).render(
-        csrf=csrf_token(request), csrf_field=CSRF_FIELD, **context
-    )
-    return HTMLResponse(html, status_code=status)
-
-
-def current_user(request: Request) -> User | None:
-    console: Console = request.app.state.console
-    name = console.sessions.user(request.session.get("sid"))
-    return console.users.get(name) if name else None
-
-
-def login_required(handler: Any) -> Any:
-    """Refuse without a session: the login form for pages, 401 for the JSON API."""
-
-    async def guarded(request: Request) -> Response:
-        user = current_user(request)
-        if user is None:
-            if request.url.path.startswith("/api/"):
-                return JSONResponse({"error": "login required"}, status_code=401)
-            return RedirectResponse("/login", status_code=303)
-        request.state.user = user
-        if request.method == "POST":
-            form = await request.form()
-            if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
-                return JSONResponse({"error": "bad or missing CSRF token"}, status_code=403)
-        return await handler(request)  # type: ignore[no-any-return]
-
-    return guarded
-
-
-async def login_form(request: Request) -> Response:
-    return render(request, "login.html", error="")
-
-
-async def login(request: Request) -> Response:
-    console: Console = request.app.state.console
-    form = await request.form()
-    if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
-        return render(request, "login.html", 403, error="The form expired; try again.")
-    name, password = str(form.get("name") or ""), str(form.get("password") or "")
-    client = request.client.host if request.client else "?"
-    wait = console.throttle.blocked_for(client, name)
-    if wait:
-        return render(request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.")
-    user = await run_in_threadpool(console.users.verify, name, password)  # argon2 is slow
-    if user is None:
-        console.throttle.failed(client, name)
-        # The name is not logged: people type passwords into the name field.
-        log.warning("console: failed login from %s", client)
-        return render(request, "login.html", 401, error="Wrong name or password.")
-    console.throttle.succeeded(client, name)
-    request.session.clear()  # a fresh session: nothing from before the login survives
-    request.session["sid"] = console.sessions.open(user.name)
-    return RedirectResponse("/", status_code=303)
-
-
-@login_required
-async def logout(request: Request) -> Response:
-    console: Console = request.app.state.console
-    console.sessions.close(request.session.get("sid"))
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
 
 
 def _date(text: str) -> str:

@@ -1,0 +1,95 @@
+"""The console's pages and sessions: rendering, login and logout, and the guard every
+route but the login form sits behind (a session, and a CSRF token on every POST)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from distillguard.console.casestore import QueueFilter
+from distillguard.console.security import CSRF_FIELD, csrf_ok, csrf_token
+from distillguard.console.state import Console
+from distillguard.console.users import User
+
+log = logging.getLogger("distillguard.console")
+ENV = Environment(loader=PackageLoader("distillguard.console"), autoescape=select_autoescape())
+
+
+def page_query(filt: QueueFilter, page: int) -> str:
+    """The queue's query string for another page of the same filter."""
+    params = {k: v for k, v in vars(filt).items() if v and k != "page"}
+    return urlencode({**params, "page": page})
+
+
+ENV.globals["request_query"] = page_query
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", request.state.user if hasattr(request.state, "user") else None)
+    html = ENV.get_template(name).render(csrf=csrf_token(request), csrf_field=CSRF_FIELD, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def current_user(request: Request) -> User | None:
+    console: Console = request.app.state.console
+    name = console.sessions.user(request.session.get("sid"))
+    return console.users.get(name) if name else None
+
+
+def login_required(handler: Any) -> Any:
+    """Refuse without a session: the login form for pages, 401 for the JSON API."""
+
+    async def guarded(request: Request) -> Response:
+        user = current_user(request)
+        if user is None:
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"error": "login required"}, status_code=401)
+            return RedirectResponse("/login", status_code=303)
+        request.state.user = user
+        if request.method == "POST":
+            form = await request.form()
+            if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+                return JSONResponse({"error": "bad or missing CSRF token"}, status_code=403)
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return guarded
+
+
+async def login_form(request: Request) -> Response:
+    return render(request, "login.html", error="")
+
+
+async def login(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await request.form()
+    if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        return render(request, "login.html", 403, error="The form expired; try again.")
+    name, password = str(form.get("name") or ""), str(form.get("password") or "")
+    client = request.client.host if request.client else "?"
+    wait = console.throttle.blocked_for(client, name)
+    if wait:
+        return render(request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.")
+    user = await run_in_threadpool(console.users.verify, name, password)  # argon2 is slow
+    if user is None:
+        console.throttle.failed(client, name)
+        # The name is not logged: people type passwords into the name field.
+        log.warning("console: failed login from %s", client)
+        return render(request, "login.html", 401, error="Wrong name or password.")
+    console.throttle.succeeded(client, name)
+    request.session.clear()  # a fresh session: nothing from before the login survives
+    request.session["sid"] = console.sessions.open(user.name)
+    return RedirectResponse("/", status_code=303)
+
+
+@login_required
+async def logout(request: Request) -> Response:
+    console: Console = request.app.state.console
+    console.sessions.close(request.session.get("sid"))
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
