@@ -7,12 +7,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import orjson
 import pytest
 
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.replay import _runs, _ticks
+from distillguard.detect.replay import _data_hours, _runs, _ticks
 from distillguard.detect.run import detect
 from distillguard.ingest import ingest
 from distillguard.ingest.plausible import TimeWindow
@@ -80,3 +81,14 @@ def test_runs_cover_every_tick_once() -> None:
     ticks = np.concatenate(runs)
     assert len(ticks) == len(np.unique(ticks)) == len(_ticks(hours, np.timedelta64(6, "h")))
     assert all(len(r) >= 168 // 6 for r in runs[:-1])
+
+
+def test_hours_without_a_time_are_not_visited() -> None:
+    """Rows of no time (files ingest did not write, under a lake's folder) made the list
+    of hours hold None, and the replay a TypeError."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE hourly AS SELECT * FROM (VALUES (NULL::TIMESTAMP), "
+                "('2026-01-01 05:00'::TIMESTAMP), (NULL)) t(hour)")  # fmt: skip
+    assert _data_hours(con).tolist() == [datetime(2026, 1, 1, 5)]
+    con.execute("DELETE FROM hourly WHERE hour IS NOT NULL")
+    assert _data_hours(con).size == 0

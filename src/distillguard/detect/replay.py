@@ -242,8 +242,9 @@ def _data_hours(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """The hours that hold traffic, in order: the replay visits these, not the calendar
     between the first and the last (a log with a stray row in 1960 and one in 9999 holds
     a few hours, not eighty centuries of them)."""
-    ((hours,),) = con.sql(
-        "SELECT coalesce(list(DISTINCT epoch_us(hour) ORDER BY epoch_us(hour)), []) FROM hourly"
+    ((hours,),) = con.sql(  # no hour: rows without a time, in files ingest did not write
+        "SELECT coalesce(list(DISTINCT epoch_us(hour) ORDER BY epoch_us(hour))"
+        " FILTER (WHERE hour IS NOT NULL), []) FROM hourly"
     ).fetchall()
     return np.asarray(hours, dtype=np.int64).astype("datetime64[us]")
 
