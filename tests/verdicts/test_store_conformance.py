@@ -139,6 +139,21 @@ def test_file_store_readers_see_writers_and_skip_corrupt_rows(tmp_path: Path) ->
     assert reader.get("account:a1") is None and reader.corrupt_rows == 2
 
 
+def test_a_verdict_set_after_a_cut_line_takes_effect(tmp_path: Path) -> None:
+    """A log ending inside a line (its writer killed by another program, a copy cut
+    short): the next change was glued to it and skipped with it, so an analyst's block
+    never took effect. It starts on a line of its own; the cut line is skipped alone."""
+    path = tmp_path / "v.jsonl"
+    FileStore(path).set(verdict(action="degrade"))
+    with path.open("ab") as handle:
+        handle.write(b'{"op": "set", "key": "account:zz", "at": "2026-12')
+    FileStore(path).set(verdict("bob", "block_account"))
+    reader = FileStore(path)
+    got = reader.get("account:bob")
+    assert got is not None and got.action == "block_account"
+    assert reader.corrupt_rows == 1 and reader.get("account:a1") is not None
+
+
 # A row of a newer version, or edited by hand, that parses but fails a verdict's checks.
 UNKNOWN_ACTION = {
     "op": "set",

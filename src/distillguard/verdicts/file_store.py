@@ -89,10 +89,10 @@ class FileStore:
     def _append(self, change: Change) -> None:
         line = orjson.dumps(change.to_json()) + b"\n"
         with _store_io():
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)  # reads its end
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                _append_whole(fd, line)
+                _append_whole(fd, _after_any_cut_line(fd) + line)
             finally:
                 os.close(fd)  # closing releases the lock
 
@@ -148,6 +148,14 @@ def _store_io() -> Iterator[None]:
         raise
     except OSError as exc:
         raise StoreFileError.of(exc) from exc
+
+
+def _after_any_cut_line(fd: int) -> bytes:
+    """A newline when the log ends inside a line (a writer killed by another program, a
+    copy cut short): glued to it, the new change would be skipped as corrupt with it, and
+    a block set by an analyst would never take effect. The cut line stays, skipped alone."""
+    size = os.fstat(fd).st_size
+    return b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
 
 
 def _append_whole(fd: int, line: bytes) -> None:
