@@ -272,7 +272,7 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on a loopback port; its base URL while in the block."""
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", access_log=False)  # fmt: skip
+                            lifespan="on", access_log=False, proxy_headers=False)  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

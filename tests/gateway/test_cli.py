@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import socket
 import subprocess
 import sys
 import time
@@ -98,7 +99,12 @@ def test_bad_action_settings_are_one_line(
     doc["actions"][action].update(settings)
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(doc))
-    assert main([*GATEWAY, "--state", "memory", "--policy", str(policy)]) == 2
+    with socket.socket() as taken:  # a taken port must not hide the policy's mistake
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        argv = [*GATEWAY, "--state", "memory", "--policy", str(policy), "--listen", listen]
+        assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 

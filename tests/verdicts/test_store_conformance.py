@@ -13,7 +13,7 @@ import redis
 from distillguard.errors import ConfigError
 from distillguard.verdicts.file_store import FileStore
 from distillguard.verdicts.model import Verdict, now
-from distillguard.verdicts.store import VerdictStore, open_store
+from distillguard.verdicts.store import VerdictStore, open_store, shown_state
 
 STORES = ("memory", "file", "redis")
 
@@ -118,6 +118,35 @@ def test_every_change_is_audited_in_order(store: VerdictStore) -> None:
 def test_unknown_state_names_the_valid_ones(state: str) -> None:
     with pytest.raises(ConfigError, match="redis://HOST:PORT/DB"):
         open_store(state)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        "redis://:hunter2@127.0.0.1:notaport/0",  # ValueError from urlparse: a traceback
+        "redis://:hunter2@127.0.0.1:99999/0",
+        "redis://:hunter2@127.0.0.1/0",
+    ],
+)
+def test_a_bad_redis_url_is_a_config_error_without_its_password(state: str) -> None:
+    with pytest.raises(ConfigError, match="redis://HOST:PORT/DB") as caught:
+        open_store(state)
+    assert "hunter2" not in str(caught.value) and ":***@" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ("redis://:hunter2@127.0.0.1:6399/0", "redis://:***@127.0.0.1:6399/0"),
+        ("redis://app:hunter2@cache:6379/2", "redis://app:***@cache:6379/2"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("verdicts.jsonl", "verdicts.jsonl"),
+    ],
+)
+def test_a_state_is_shown_with_its_password_masked(state: str, shown: str) -> None:
+    """The gateway's start line printed redis://:hunter2@...: the password, on a terminal
+    and in every log that keeps its output."""
+    assert shown_state(state) == shown
 
 
 def test_file_store_readers_see_writers_and_skip_corrupt_rows(tmp_path: Path) -> None:

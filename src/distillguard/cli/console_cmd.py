@@ -171,7 +171,7 @@ def run_console(args: argparse.Namespace) -> int:
     import uvicorn
 
     from distillguard.console.app import build_app, open_console
-    from distillguard.verdicts.store import open_store
+    from distillguard.verdicts.store import open_store, shown_state
 
     if args.state is None:
         raise UserError("--state is required: memory, a file path, or redis://HOST:PORT/DB")
@@ -195,7 +195,7 @@ def run_console(args: argparse.Namespace) -> int:
     if not console.users.names():
         raise UserError(
             f"no console users yet: run 'distillguard console add-user NAME "
-            f"--role analyst --state {args.state}' first"
+            f"--role analyst --state {shown_state(args.state)}' first"
         )
     tls = bool(args.tls_cert and args.tls_key)
     check_free(host, port)

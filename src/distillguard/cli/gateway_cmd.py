@@ -17,6 +17,7 @@ from distillguard.gateway.identity import Identity
 from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.verdicts.policy import load_policy
+from distillguard.verdicts.store import shown_state
 
 GUARDRAIL_KEY_ENV = "DISTILLGUARD_GUARDRAIL_KEY"  # a secret: never on the command line
 
@@ -84,7 +85,8 @@ def _serving_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--trust-forwarded",
         action="store_true",
-        help="client address from X-Forwarded-For (behind your load balancer)",
+        help="client address from X-Forwarded-For (behind your load balancer): its last "
+        "entry, the one the balancer appends",
     )
 
 
@@ -247,14 +249,14 @@ def run_gateway(args: argparse.Namespace) -> int:
     note = None
     if settings.upstream is not None:  # the guardrail endpoint is keyed: LiteLLM is in front
         note = check_identity(settings.identity, host, args.trusted_header)
-    check_free(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    gateway = Gateway(settings)
+    gateway = Gateway(settings)  # the policy's action settings are checked here
+    check_free(host, port)  # after: a mistake in the command says so, whatever the port
     if note is not None:  # once it is sure to start: after the policy's settings are read
         print(f"gateway: note: {note}", file=sys.stderr, flush=True)
     served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
-          f"http://{shown(host, port)} -> {served}; verdicts from {args.state}; "
+          f"http://{shown(host, port)} -> {served}; verdicts from {shown_state(args.state)}; "
           f"withheld thinking sealed under {settings.seal.source}",
           flush=True)  # fmt: skip
     # What is loaded by now (libraries, policy, store) lives as long as the process: kept
@@ -263,7 +265,16 @@ def run_gateway(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     try:
-        uvicorn.run(build_app(gateway), host=host, port=port, log_level="warning", access_log=False)
+        # proxy_headers off: uvicorn would take X-Forwarded-For from any loopback peer;
+        # --trust-forwarded alone decides whether the gateway reads it
+        uvicorn.run(
+            build_app(gateway),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+        )
     finally:
         # Frozen objects are never collected, even at exit, where DuckDB's bindings then
         # listed every one of their objects still alive as a leak (about 50 lines).

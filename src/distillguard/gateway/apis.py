@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from distillguard.ingest.adapters.openai_chat import stop_reason
 
@@ -88,25 +88,36 @@ def thinking_budget(body: dict[str, Any]) -> int | None:
     thinking = body.get("thinking")
     if isinstance(thinking, dict):
         budget = thinking.get("budget_tokens")
-        return int(budget) if isinstance(budget, int) else None
+        return int(budget) if _int64(budget) else None
     return None
 
 
 def tool_names(body: dict[str, Any]) -> list[str]:
+    """The declared tools' names; tools that are not a list, or entries of no name, are
+    the API's to refuse, not the gateway's to crash on."""
+    tools = body.get("tools")
     names = []
-    for tool in body.get("tools") or []:
-        if isinstance(tool, dict):
-            name = tool.get("name") or tool.get("function", {}).get("name")
-            if isinstance(name, str):
-                names.append(name)
+    for tool in tools if isinstance(tools, list) else []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = tool.get("name") if isinstance(tool, dict) else None
+        name = name or (function.get("name") if isinstance(function, dict) else None)
+        if isinstance(name, str):
+            names.append(name)
     return names
 
 
 def max_tokens(api: ApiName, body: dict[str, Any]) -> int | None:
+    """The request's output limit as the exchange log takes it (a count: not true, not
+    negative, which the log's readers quarantine), else None."""
     value = body.get("max_tokens")
     if api == "openai" and value is None:
         value = body.get("max_completion_tokens")
-    return value if isinstance(value, int) else None
+    return value if _int64(value) and value >= 0 else None
+
+
+def _int64(value: object) -> TypeGuard[int]:
+    """An integer the log's int64 columns hold (true and false are not counts)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def usage(api: ApiName, response: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import time
 import uuid
@@ -101,10 +102,12 @@ class Gateway:
         except TooLargeError:
             row = bare_row(request_id, ts, account, meta)
             return self._refuse(api, row, started, Refusal(413, "request_too_large", "Too large."))
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or not isinstance(body.get("stream", False), bool):
+            # a stream of 1 or "true", which a lenient upstream streams, would pass the
+            # gateway's non-streamed path and its degradations
             row = bare_row(request_id, ts, account, meta)
-            refusal = Refusal(400, "invalid_request_error", "The body must be a JSON object.")
-            return self._refuse(api, row, started, refusal)
+            why = "The body must be a JSON object, with 'stream' true or false if given."
+            return self._refuse(api, row, started, Refusal(400, "invalid_request_error", why))
         row = request_row(request_id, ts, account, api, body, meta)
         if caller.account is None:
             why = "Two different API keys." if caller.two_keys else "Unknown API key or no account."
@@ -121,10 +124,17 @@ class Gateway:
         return now()
 
     def _client_ip(self, request: Request) -> str | None:
+        """The peer, or behind a trusted load balancer the address it appended to
+        X-Forwarded-For: the last entry (those before it are whatever the client sent)."""
+        peer = request.client.host if request.client else None
         forwarded = request.headers.get("x-forwarded-for")
-        if self.settings.trust_forwarded and forwarded:
-            return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else None
+        if not (self.settings.trust_forwarded and forwarded):
+            return peer
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(last))
+        except ValueError:  # not an address: the balancer did not write it
+            return peer
 
     async def _body(self, request: Request) -> Any:
         limit, chunks, size = self.settings.max_body_bytes, [], 0

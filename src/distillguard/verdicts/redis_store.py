@@ -27,6 +27,15 @@ PREFIX = "dg:v:"
 AUDIT = "dg:audit"
 
 
+def masked(url: str) -> str:
+    """A Redis URL as it may be printed or logged: its password, if any, as ***."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    user = f"{parsed.username}:" if parsed.username else ":"
+    return parsed._replace(netloc=f"{user}***@{parsed.netloc.rsplit('@', 1)[1]}").geturl()
+
+
 class RedisStore:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
@@ -34,11 +43,15 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str, timeout_s: float = 0.25) -> RedisStore:
-        parsed = urlparse(url)
+        parsed, shown = urlparse(url), masked(url)
         database = parsed.path.strip("/")
+        try:
+            port = parsed.port
+        except ValueError:  # not a number, or past 65535
+            port = None
         # redis-py reads a path it cannot parse as database 0, silently.
-        if not parsed.hostname or not parsed.port or not (database == "" or database.isdigit()):
-            raise ConfigError(f"bad redis state {url!r}; use redis://HOST:PORT/DB")
+        if not parsed.hostname or not port or not (database == "" or database.isdigit()):
+            raise ConfigError(f"bad redis state {shown!r}; use redis://HOST:PORT/DB")
         try:
             return cls(
                 redis.Redis.from_url(
@@ -46,7 +59,7 @@ class RedisStore:
                 )
             )
         except ValueError as exc:
-            raise ConfigError(f"bad redis state {url!r}: {exc}") from exc
+            raise ConfigError(f"bad redis state {shown!r}: {exc}") from exc
 
     def _decode(self, raw: Any, parse: Callable[[dict[str, Any]], T]) -> T | None:
         """A stored row parsed, or None (skipped and counted) when it is corrupt."""

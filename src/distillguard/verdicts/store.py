@@ -89,12 +89,23 @@ def store_error(exc: BaseException) -> str | None:
     return f"verdict store: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
+def shown_state(state: str) -> str:
+    """A STATE string as it may be printed: a Redis URL's password masked."""
+    if state.startswith("redis://"):
+        from distillguard.verdicts.redis_store import masked
+
+        return masked(state)
+    return state
+
+
 def open_store(state: str, *, existing: bool = False) -> VerdictStore:
     """The store a STATE string names: `memory`, `redis://HOST:PORT/DB`, or a file path;
     `existing`: for a command that only reads or changes verdicts, a file path must hold
     a store already (a mistyped path would otherwise read as an empty store)."""
     if state.startswith("redis:") and not state.startswith("redis://"):
-        raise ConfigError(f"bad verdict store {state!r}: a Redis store is redis://HOST:PORT/DB")
+        raise ConfigError(
+            f"bad verdict store {shown_state(state)!r}: a Redis store is redis://HOST:PORT/DB"
+        )
     if state == "memory":
         from distillguard.verdicts.memory import MemoryStore
 

@@ -1,0 +1,91 @@
+"""Request bodies of odd shapes, and forwarded addresses: the gateway answers or logs
+them, never crashes on them, and logs only what its own watch can ingest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from distillguard.gateway.apis import max_tokens, thinking_budget, tool_names
+from distillguard.schema.validate import validate_exchange
+from tests.fake_upstream import FakeUpstream
+from tests.gateway.client import body
+from tests.gateway.conftest import ServeGateway
+from tests.gateway.test_exchange_log import logged_rows
+
+# (case, the body's odd fields, what the log takes of them: tools, max_tokens, budget)
+ODD = [
+    ("tools a number", {"tools": 5}, ([], None, None)),
+    ("tools true", {"tools": True}, ([], None, None)),
+    ("a function a string", {"tools": [{"function": "run"}, {"name": "ok"}]}, (["ok"], None, None)),
+    ("max_tokens true", {"max_tokens": True}, ([], None, None)),
+    ("max_tokens negative", {"max_tokens": -5}, ([], None, None)),
+    ("max_tokens past int64", {"max_tokens": 10**30}, ([], None, None)),
+    ("a budget true", {"thinking": {"budget_tokens": True}}, ([], None, None)),
+    ("a budget past int64", {"thinking": {"budget_tokens": 10**30}}, ([], None, None)),
+    ("plain", {"max_tokens": 64, "tools": [{"name": "run"}]}, (["run"], 64, None)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "odd", "logged"), ODD, ids=[o[0] for o in ODD])
+def test_odd_fields_are_read_as_the_log_can_hold_them(
+    case: str, odd: dict[str, Any], logged: tuple[list[str], int | None, int | None]
+) -> None:
+    """'tools': 5 was a TypeError and a 500 before the key or the verdict was checked;
+    max_tokens true or -5 was logged, and watch quarantined the served exchange."""
+    assert (tool_names(odd), max_tokens("openai", odd), thinking_budget(odd)) == logged, case
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_a_request_with_odd_tools_is_served_and_logged_whole(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path, api: str
+) -> None:
+    path = "/v1/messages" if api == "anthropic" else "/v1/chat/completions"
+    sent = {**body(api, "odd", "hello"), "tools": 5, "max_tokens": True}
+    headers = {"x-distillguard-account": "odd", "authorization": "Bearer sk-test"}
+    with serve_gateway() as (url, _):
+        answer = httpx.post(url + path, json=sent, headers=headers, timeout=30)
+    assert answer.status_code == 200 and answer.headers["x-distillguard-action"]
+    (row,) = logged_rows(tmp_path / "exchanges")
+    validate_exchange(row)  # what watch ingests: not quarantined
+
+
+@pytest.mark.parametrize("stream", [1, "true", [], {}])
+def test_a_stream_that_is_not_true_or_false_is_refused(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, stream: object
+) -> None:
+    """A lenient upstream streams for 1 or "true"; the gateway took the non-streamed path,
+    whose degradations a stream escapes (a degraded account got its reasoning)."""
+    sent = {**body("openai", "st", "hello"), "stream": stream}
+    headers = {"x-distillguard-account": "st", "authorization": "Bearer sk-test"}
+    with serve_gateway() as (url, _):
+        answer = httpx.post(url + "/v1/chat/completions", json=sent, headers=headers, timeout=30)
+    assert answer.status_code == 400 and "stream" in answer.text
+    assert upstream.seen("st") == []
+
+
+# (case, X-Forwarded-For as sent, the address logged)
+FORWARDED = [
+    ("one address", "203.0.113.9", "203.0.113.9"),
+    ("the client's own entry first", "not-an-ip<script>, 203.0.113.9", "203.0.113.9"),
+    ("a forged address first", "10.0.0.1, 198.51.100.4", "198.51.100.4"),
+    ("the last entry not an address", "203.0.113.9, junk", "127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize("forwarded", FORWARDED, ids=[f[0] for f in FORWARDED])
+def test_behind_a_balancer_the_address_it_appended_is_logged(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path,
+    forwarded: tuple[str, str, str],
+) -> None:  # fmt: skip
+    """The leftmost entry is whatever the client sent; the balancer appends the last."""
+    case, header, ip = forwarded
+    headers = {"x-distillguard-account": "fw", "authorization": "Bearer sk-test",
+               "x-forwarded-for": header}  # fmt: skip
+    with serve_gateway(settings={"trust_forwarded": True}) as (url, _):
+        httpx.post(url + "/v1/chat/completions", json=body("openai", "fw", "hi"), headers=headers)
+    (row,) = logged_rows(tmp_path / "exchanges")
+    assert row["ip"] == ip, case
