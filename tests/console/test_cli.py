@@ -61,6 +61,12 @@ def test_a_console_without_users_says_how_to_add_one(
     state = str(tmp_path / "verdicts.jsonl")
     assert main(["console", "--findings", str(tiny_detect.out), "--state", state]) == 2
     assert "console add-user" in capsys.readouterr().err
+    # a store of no file of its own needs --home: the command the hint names must work
+    home = tmp_path / "home"
+    argv = ["--findings", str(tiny_detect.out), "--state", "memory", "--home", str(home)]
+    assert main(["console", *argv]) == 2
+    hint = capsys.readouterr().err.split("run '", 1)[1].split("' first")[0]
+    assert hint.endswith(f"--home {home}")
 
 
 def test_short_passwords_are_refused(tmp_path: Path) -> None:

@@ -195,7 +195,8 @@ def run_console(args: argparse.Namespace) -> int:
     if not console.users.names():
         raise UserError(
             f"no console users yet: run 'distillguard console add-user NAME "
-            f"--role analyst --state {shown_state(args.state)}' first"
+            f"--role analyst --state {shown_state(args.state)}"
+            f"{f' --home {args.home}' if args.home else ''}' first"
         )
     tls = bool(args.tls_cert and args.tls_key)
     check_free(host, port)
