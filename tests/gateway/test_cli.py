@@ -55,11 +55,23 @@ GATEWAY = ["gateway", "--upstream", "http://x"]
             [*GATEWAY, "--listen", "gw.example.com:8080", "--identity", "header:x-account"],
             "set the x-account header themselves",
         ),
+        (["gateway", "--upstream", "http://"], "bad --upstream"),
+        ([*GATEWAY, "--max-body-mb", "-1"], "--max-body-mb: -1 must be above 0"),
+        ([*GATEWAY, "--upstream-timeout", "0"], "--upstream-timeout: 0 must be above 0"),
+        ([*GATEWAY, "--rotate-rows", "0"], "--rotate-rows: 0 must be at least 1"),
+        ([*GATEWAY, "--rotate-seconds", "nan"], "--rotate-seconds: nan must be above 0"),
+        ([*GATEWAY, "--identity", "keys:{tmp}/twice.yaml"], "an API key is given twice (line 2)"),
+        ([*GATEWAY, "--identity", "keys:{tmp}/latin1.yaml"], "is not UTF-8 text"),
+        ([*GATEWAY, "--policy", "{tmp}/latin1.yaml"], "is not UTF-8 text"),
+        ([*GATEWAY, "--policy", "{tmp}/twice.yaml"], "is given twice"),
     ],
 )
 def test_mistakes_are_one_line(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    (tmp_path / "twice.yaml").write_text("sk-one: alice\nsk-one: bob\n")
+    (tmp_path / "latin1.yaml").write_bytes(b"\xff\xfek: a\n")
+    argv = [a.format(tmp=tmp_path) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -77,6 +89,8 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("reverify", {"webhook_timeout_ms": "soon"}, "actions.reverify.webhook_timeout_ms"),
     ("degrade", {"openai_limit": "max_output_tokens"}, "valid names: max_completion_tokens"),
     ("degrade", {"max_tokens": 10**400}, "actions.degrade.max_tokens must be a positive whole"),
+    ("degrade", {"thinking_budget": 10}, "actions.degrade.thinking_budget must be at least 1024"),
+    ("reverify", {"webhook": "not-a-url"}, "actions.reverify.webhook must be an http://"),
 ]
 
 
@@ -226,7 +240,7 @@ def test_watch_publishes_a_failed_ticks_verdicts_at_the_next(
     argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox"), "--state", state]
     with monkeypatch.context() as patched:
         patched.setattr(watch, "publish", store_down)
-        assert main([*argv, "--ticks", "2", "--every", "0.01"]) == 0
+        assert main([*argv, "--ticks", "2", "--every", "0.01"]) == 1  # the last tick failed
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and all("verdict store: Error 111" in line for line in out)
     assert main([*argv, "--ticks", "2", "--every", "0.01"]) == 0
@@ -252,7 +266,7 @@ def test_watch_goes_on_when_the_verdict_file_fails(
     argv += ["--state", str(state), "--every", "0.01"]
     with monkeypatch.context() as patched:
         patched.setattr(watch, "publish", disk_full)
-        assert main([*argv, "--ticks", "2"]) == 0
+        assert main([*argv, "--ticks", "2"]) == 1  # the last tick failed: cron sees it
     out = capsys.readouterr().out.splitlines()
     assert out == [f"watch: verdict store: no space left on device: {state} "
                    "(free some space and run again; nothing was half-written); "

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import yaml
 
+from distillguard.errors import ConfigError
 from distillguard.gateway.app import build_app
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.service import Gateway
@@ -131,3 +132,20 @@ def test_generic_guardrail_api_blocks_the_keys_account(
     assert before.status_code == 200 and len(upstream.seen("lt-generic-1")) == 1
     assert blocked.status_code >= 400 and "distillguard block_cluster" in blocked.text
     assert upstream.seen("lt-generic-2") == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "header"),
+    [(None, None), ("", None), ("header:x-account", "x-account"), ("keys:/tmp/k.yaml", "error"),
+     ("heder:x", "error"), ("header:", "error")],
+)  # fmt: skip
+def test_the_guardrails_identity_is_a_header_or_refused(spec: str | None, header: str) -> None:
+    """keys:FILE (the gateway's) or a typo was ignored without a word inside LiteLLM, and
+    accounts came from LiteLLM's team or key instead."""
+    from distillguard.gateway.litellm_guardrail import _identity_header
+
+    if header == "error":
+        with pytest.raises(ConfigError, match="header:NAME"):
+            _identity_header(spec)
+    else:
+        assert _identity_header(spec) == header

@@ -161,6 +161,12 @@ def test_cli_mistakes_are_one_line(
             "account rules only",
         ),
         ("publish: [\n", "not valid YAML"),
+        (  # scores run 0 to 1: the rule would never fire
+            "publish: {rules: []}\n"
+            "request: {classifiers: [{signal: x, min: 9, action: monitor}]}\n",
+            "outside 0 to 1",
+        ),
+        ("publish: {rules: []}\nmode: enforce\nmode: monitor\n", "'mode' is given twice"),
     ],
 )
 def test_bad_policies_raise_config_errors(text: str, message: str) -> None:

@@ -164,6 +164,28 @@ def local_path(text: str) -> Path:
     return found.root
 
 
+def positive_number(text: str) -> float:
+    """An option's number that must be above zero (a size, a timeout, a period)."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (number > 0 and number != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return number
+
+
+def positive_whole(text: str) -> int:
+    """An option's count that must be at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return number
+
+
 # Argument types whose values are paths, for shell completion.
 PATH_TYPES: tuple[object, ...] = (Path, out_path, local_path)
 

@@ -9,8 +9,9 @@ import logging
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
-from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.common import Subparsers, add_command, positive_number, positive_whole
 from distillguard.cli.listen import check_free, listen_address, shown
 from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
@@ -70,14 +71,14 @@ def _serving_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
     g.add_argument(
         "--max-body-mb",
-        type=float,
+        type=positive_number,
         default=4.0,
         metavar="MB",
         help="refuse larger request bodies with 413",
     )
     g.add_argument(
         "--upstream-timeout",
-        type=float,
+        type=positive_number,
         default=600.0,
         metavar="SECONDS",
         help="answer 504 when the model API takes longer",
@@ -144,10 +145,12 @@ def _log_options(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write every request as exchange-log v1 files here (for 'distillguard watch')",
     )
-    g.add_argument("--rotate-rows", type=int, default=10_000, metavar="N", help="log rows per file")
+    g.add_argument(
+        "--rotate-rows", type=positive_whole, default=10_000, metavar="N", help="log rows per file"
+    )
     g.add_argument(
         "--rotate-seconds",
-        type=float,
+        type=positive_number,
         default=60.0,
         metavar="SECONDS",
         help="start a new log file after this many seconds",
@@ -213,7 +216,10 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
     key = os.environ.get(GUARDRAIL_KEY_ENV) or None
     if args.upstream is None and key is None:
         raise UserError(f"give --upstream URL, or set {GUARDRAIL_KEY_ENV} to serve the guardrail")
-    if args.upstream is not None and not args.upstream.startswith(("http://", "https://")):
+    upstream = urlparse(args.upstream or "")
+    if args.upstream is not None and not (
+        upstream.scheme in ("http", "https") and upstream.hostname
+    ):
         raise UserError(f"bad --upstream {args.upstream!r}; use an http:// or https:// URL")
     policy = load_policy(args.policy).overridden(args.mode, args.fail)
     if args.watermark_key is not None:

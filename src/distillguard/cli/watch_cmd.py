@@ -76,7 +76,12 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--every", type=float, default=60.0, metavar="SECONDS", help="seconds between ticks"
     )
-    p.add_argument("--ticks", type=int, metavar="N", help="stop after N ticks (default: never)")
+    p.add_argument(
+        "--ticks",
+        type=int,
+        metavar="N",
+        help="stop after N ticks (default: never); exit 1 if the last could not publish",
+    )
     p.set_defaults(run=run_watch)
 
 
@@ -96,29 +101,33 @@ def run_watch(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         allowlist=args.allowlist,
     )
-    done = 0
+    done, failed = 0, False
     try:
         while args.ticks is None or done < args.ticks:
             started = time.monotonic()
-            print(_tick(watcher), flush=True)
+            line, failed = _tick(watcher)
+            print(line, flush=True)
             done += 1
             if args.ticks is None or done < args.ticks:
                 time.sleep(max(0.0, args.every - (time.monotonic() - started)))
     finally:
         store.close()
-    return 0
+    # `--ticks 1` from cron: a last tick that could not publish is a failure to see
+    return 1 if failed else 0
 
 
-def _tick(watcher: Watcher) -> str:
-    """One tick's line. A store that is down fails the tick, not the loop: what was
-    ingested is published at the next tick that reaches it (see Watcher.tick)."""
+def _tick(watcher: Watcher) -> tuple[str, bool]:
+    """One tick's line, and whether it failed. A store that is down fails the tick, not the
+    loop: what was ingested is published at the next tick that reaches it (see
+    Watcher.tick)."""
     try:
         summary = watcher.tick()
     except StoreFileError as exc:
-        return f"watch: verdict store: {describe_os_error(exc)}; publishing again next tick"
+        why = describe_os_error(exc)
+        return f"watch: verdict store: {why}; publishing again next tick", True
     except Exception as exc:
         problem = store_error(exc)
         if problem is None:
             raise
-        return f"watch: {problem}; publishing again next tick"
-    return summary.line() if summary else "watch: nothing new"
+        return f"watch: {problem}; publishing again next tick", True
+    return (summary.line() if summary else "watch: nothing new"), False

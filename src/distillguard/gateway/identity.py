@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from distillguard.errors import ConfigError
+from distillguard.unique_yaml import DuplicateKeyError, load_unique
 
 DEFAULT_HEADER = "x-distillguard-account"
 
@@ -69,9 +70,13 @@ class Identity:
 
 def _load_keys(path: Path) -> dict[str, str]:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_unique(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"cannot read key map {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(f"key map {path} is not UTF-8 text") from None
+    except DuplicateKeyError as exc:  # one key for two accounts: the last would win
+        raise ConfigError(f"key map {path}: an API key is given twice (line {exc.line})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"key map {path} is not valid YAML or JSON") from exc
     if not isinstance(data, dict) or not all(

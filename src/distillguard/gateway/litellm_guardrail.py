@@ -28,6 +28,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
 
+from distillguard.errors import ConfigError
 from distillguard.gateway.actions.base import RequestContext
 from distillguard.gateway.enforcer import Enforcer
 from distillguard.gateway.records import request_row
@@ -48,6 +49,21 @@ def account_of(user: Any, data: dict[str, Any], header: str | None) -> str | Non
     return None
 
 
+def _identity_header(spec: str | None) -> str | None:
+    """The header naming the account, from `distillguard_identity: header:NAME`, or None
+    (LiteLLM's own identity). Anything else (keys:FILE is the gateway's, or a typo) was
+    ignored without a word, and the account came from LiteLLM's team or key."""
+    if not spec:
+        return None
+    header = spec.removeprefix("header:")
+    if not spec.startswith("header:") or not header:
+        raise ConfigError(
+            f"distillguard_identity {spec!r}: inside LiteLLM use header:NAME, or leave it out "
+            "for LiteLLM's own team, user or key"
+        )
+    return header
+
+
 class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]
     def __init__(
         self,
@@ -64,8 +80,7 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]
         self.enforcer = Enforcer(
             policy.overridden(distillguard_mode, distillguard_fail), open_store(state)
         )
-        spec = distillguard_identity or ""
-        self.header = spec.removeprefix("header:") if spec.startswith("header:") else None
+        self.header = _identity_header(distillguard_identity)
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any

@@ -11,6 +11,7 @@ import msgspec
 import yaml
 
 from distillguard.errors import ConfigError, unknown_name_error
+from distillguard.unique_yaml import load_unique
 from distillguard.verdicts.model import ACTIONS, parse_ttl
 
 Mode = Literal["monitor", "enforce"]
@@ -83,6 +84,12 @@ def _checked(policy: Policy) -> Policy:
         if action not in ACTIONS:
             raise unknown_name_error("action", action, list(ACTIONS))
     parse_ttl(policy.publish.ttl)
+    for classifier in policy.request.classifiers:  # scores run 0 to 1: above, it never fires
+        if not 0.0 <= classifier.min <= 1.0:
+            raise ConfigError(
+                f"request.classifiers: {classifier.signal} min {classifier.min} is outside "
+                "0 to 1, the range its scores run over"
+            )
     for rule in policy.publish.rules:  # a cluster has no sign-up tier: the rule never matched
         if rule.kind == "cluster" and rule.signup_tiers is not None:
             raise ConfigError(
@@ -94,7 +101,7 @@ def _checked(policy: Policy) -> Policy:
 
 def parse_policy(text: str, origin: str = "policy") -> Policy:
     try:
-        data = yaml.safe_load(text)
+        data = load_unique(text)
         return _checked(msgspec.convert(data, Policy))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{origin}: not valid YAML ({exc})".replace("\n", " ")) from exc
@@ -111,7 +118,9 @@ def load_policy(path: Path | None = None) -> Policy:
     if path is None:
         return parse_policy(default_policy_text(), "default policy")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read policy {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(f"policy {path} is not UTF-8 text") from None
     return parse_policy(text, str(path))

@@ -77,7 +77,13 @@ class Monitor(Passive):
 
 
 def setting_number(
-    settings: dict[str, Any], action: str, name: str, default: float, *, whole: bool = False
+    settings: dict[str, Any],
+    action: str,
+    name: str,
+    default: float,
+    *,
+    whole: bool = False,
+    least: float = 0.0,
 ) -> float:
     """A positive number from an action's policy settings, or a ConfigError naming it
     (`actions.degrade.max_tokens must be ...`): a typo in a policy is one line at start,
@@ -92,4 +98,6 @@ def setting_number(
     fits = math.isfinite(number) and number > 0 and not isinstance(value, bool)
     if not fits or (whole and number != int(number)):
         raise ConfigError(f"actions.{action}.{name} must be a positive {kind}, not {value!r}")
+    if number < least:  # below what the model API accepts: every such request refused
+        raise ConfigError(f"actions.{action}.{name} must be at least {least:g}, not {value!r}")
     return number

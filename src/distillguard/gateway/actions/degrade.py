@@ -45,8 +45,8 @@ class Degrade:
             if name not in DEGRADATIONS:
                 raise unknown_name_error("degradation", name, list(DEGRADATIONS))
         self.max_tokens = int(setting_number(settings, self.name, "max_tokens", 2048, whole=True))
-        self.thinking_budget = int(
-            setting_number(settings, self.name, "thinking_budget", 1024, whole=True)
+        self.thinking_budget = int(  # Anthropic refuses a budget under 1,024 tokens
+            setting_number(settings, self.name, "thinking_budget", 1024, whole=True, least=1024)
         )
         self.summary = str(settings.get("reasoning_summary", "[reasoning withheld]"))
         self.tool_trace_chars = int(

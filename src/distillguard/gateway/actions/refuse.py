@@ -43,6 +43,11 @@ class Reverify(Passive):
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError("reverify needs a url (http:// or https://) in the policy")
         self.webhook = settings.get("webhook")
+        if self.webhook and not str(self.webhook).startswith(("http://", "https://")):
+            raise ConfigError(
+                f"actions.{self.name}.webhook must be an http:// or https:// URL, not "
+                f"{self.webhook!r}"
+            )
         self.timeout_s = setting_number(settings, self.name, "webhook_timeout_ms", 1000) / 1000
         self._client: httpx.AsyncClient | None = None
         self._pending: set[asyncio.Task[None]] = set()

@@ -18,6 +18,7 @@ import yaml
 
 from distillguard.errors import ConfigError
 from distillguard.schema.validate import Row, RowError
+from distillguard.unique_yaml import load_unique
 
 Paths = tuple[str, ...]
 
@@ -80,7 +81,7 @@ def read_mapping(path: Path) -> FieldMapping:
     """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`
     (the names are checked against the adapters by `registry.load_mapping`)."""
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = load_unique(path.read_text(encoding="utf-8-sig"))  # a field mapped twice: refused
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read mapping {path}: {exc}") from None
     if not isinstance(doc, dict):
