@@ -48,3 +48,22 @@ def test_generic_endpoint(serve_gateway: ServeGateway) -> None:
 def test_no_key_no_endpoint(serve_gateway: ServeGateway) -> None:
     with serve_gateway() as (url, _):
         assert httpx.post(url + PATH, json=payload("t")).status_code == 404
+
+
+# (case, the payload's odd fields, the action answered)
+ODD_PAYLOADS: list[tuple[str, dict[str, Any], str]] = [
+    ("request_data a string", {"request_data": "acct_bob"}, "BLOCKED"),  # no account
+    ("texts a number", {"texts": 5}, "NONE"),
+    ("texts of numbers", {"texts": [1, 2]}, "NONE"),
+    ("structured messages of numbers", {"structured_messages": [1, "x"]}, "NONE"),
+]
+
+
+def test_odd_payloads_are_answered_not_a_500(serve_gateway: ServeGateway) -> None:
+    """request_data as a string, or texts as a number, was a 500 with a traceback."""
+    with serve_gateway(settings={"guardrail_key": "k"}) as (url, _):
+        for case, odd, action in ODD_PAYLOADS:
+            answer = httpx.post(
+                url + PATH, json={**payload("t"), **odd}, headers={"x-api-key": "k"}
+            )
+            assert answer.status_code == 200 and answer.json()["action"] == action, case

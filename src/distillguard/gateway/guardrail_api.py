@@ -40,7 +40,8 @@ def _messages(payload: dict[str, Any]) -> list[Any]:
     structured = payload.get("structured_messages")
     if isinstance(structured, list) and structured:
         return structured
-    texts = [t for t in payload.get("texts") or [] if isinstance(t, str)]
+    given = payload.get("texts")
+    texts = [t for t in given if isinstance(t, str)] if isinstance(given, list) else []
     return [{"role": "user", "content": " ".join(texts)}]
 
 
@@ -64,7 +65,8 @@ class GenericGuardrailEndpoint:
             return JSONResponse({"error": "body must be JSON"}, 400)
         if not isinstance(payload, dict) or payload.get("input_type") != "request":
             return JSONResponse({"action": "NONE"})  # distillguard acts before the call
-        account = account_of(payload.get("request_data") or {})
+        request_data = payload.get("request_data")  # odd shapes: no account, not a 500
+        account = account_of(request_data) if isinstance(request_data, dict) else None
         if account is None:
             return JSONResponse({"action": "BLOCKED", "blocked_reason": "no account"})
         body = {"model": payload.get("model") or "unknown", "messages": _messages(payload)}
