@@ -210,3 +210,20 @@ def test_cli_match_on_a_non_lake_is_a_one_line_error(
     args = ["share", "match", str(world.bundle), str(tmp_path), "--key", str(key)]
     assert main([*args, "--out", str(tmp_path / "m")]) == 2
     assert "not a lake" in capsys.readouterr().err
+
+
+def test_indicators_under_another_key_are_counted_not_matched(
+    world: World, tmp_path: Path
+) -> None:
+    """A mixed bundle's other-key indicators were dropped without a word."""
+    bundle = json.loads(world.bundle.read_text())
+    indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
+    assert len(indicators) >= 2
+    for indicator in indicators[:2]:
+        indicator["extensions"][stix.PROPERTIES.id]["key_id"] = "another-key"
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps(bundle))
+    peer = read_bundle(mixed, world.key)
+    assert (len(peer.indicators), peer.other_key) == (len(indicators) - 2, 2)
+    summary = MatchSummary([], 0, len(peer.indicators), peer.skipped, tmp_path, peer.other_key)
+    assert "2 under another community key" in summary.line()

@@ -33,3 +33,20 @@ def test_a_file_that_is_not_a_users_file_is_refused_not_overwritten(tmp_path: Pa
     with pytest.raises(UserError, match="is not a users file"):
         add_user(path, "peer-a", "a long password")
     assert path.read_text() == "not json at all"
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "message"),
+    [
+        ("", "a long password", "bad user name"),
+        ("bad:name", "a long password", "bad user name"),  # Basic auth ends the name at ':'
+        ("tab\there", "a long password", "bad user name"),
+        ("carol", "x", "at least 8 characters"),
+    ],
+)
+def test_a_user_who_could_never_log_in_or_a_short_password_is_refused(
+    tmp_path: Path, user: str, password: str, message: str
+) -> None:
+    with pytest.raises(UserError, match=message):
+        add_user(tmp_path / "users.json", user, password)
+    assert not (tmp_path / "users.json").exists()

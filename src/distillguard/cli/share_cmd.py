@@ -126,8 +126,8 @@ def _export(verbs: Subparsers) -> None:
         type=Path,
         default=None,
         metavar="LAKE",
-        help="the lake detect read, for the accounts' sign-up facts (default: DETECT_OUT/lake "
-        "when there is one)",
+        help="the lake detect read, for the accounts' sign-up facts (default: the lake the "
+        "run recorded in DETECT_OUT/run.json)",
     )
     p.add_argument(
         "--tlp",

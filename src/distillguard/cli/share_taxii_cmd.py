@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -238,9 +239,16 @@ def run_pull(args: argparse.Namespace) -> int:
             ) from None
     with TaxiiClient(args.url, args.user, _password()) as client:
         objects = client.pull(args.added_after)
+        incomplete = client.incomplete
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
     args.out.write_text(json.dumps(bundle, indent=2))
     print(f"share pull: {len(objects)} objects -> {args.out}")
+    if incomplete:
+        print(
+            "share pull: warning: the server said more objects follow but gave neither a "
+            "next token nor X-TAXII-Date-Added-Last to ask for them: the pull is incomplete",
+            file=sys.stderr,
+        )
     return 0
 
 

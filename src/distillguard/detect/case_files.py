@@ -86,3 +86,13 @@ def read_run(out: Path) -> dict[str, Any]:
     if run.get("lake") and not is_uri(run["lake"]):
         run["lake"] = str(out / run["lake"])  # an absolute path stays as it is
     return run
+
+
+def lake_of_run(out: Path) -> Path:
+    """The local lake a run read, as its run.json records it, else OUT/lake: a detect on a
+    lake elsewhere leaves no OUT/lake, and what reads the accounts' sign-up facts (share
+    export's payment indicators, publish's tiers) found none there."""
+    recorded = read_run(out).get("lake")
+    if recorded and not is_uri(recorded) and Path(recorded).is_dir():
+        return Path(recorded)
+    return out / "lake"

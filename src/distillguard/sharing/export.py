@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import stix2
 
+from distillguard.detect.case_files import lake_of_run
 from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
@@ -79,7 +80,7 @@ def _inputs(con: duckdb.DuckDBPyConnection, detect_out: Path, lake: Path | None)
         "CREATE VIEW clusters AS SELECT * FROM "
         f"read_parquet('{sql_path(detect_out / 'clusters.parquet')}')"
     )
-    lake = lake or detect_out / "lake"
+    lake = lake or lake_of_run(detect_out)
     accounts = lake / "accounts" / "accounts.parquet"
     if not accounts.is_file():
         return None

@@ -64,10 +64,12 @@ class MatchSummary:
     indicators: int
     skipped: int
     out: Path
+    other_key: int = 0  # indicators made under another community key (or naming none)
 
     def line(self) -> str:
+        other = f", {self.other_key} under another community key" if self.other_key else ""
         return (
-            f"share match: {self.indicators} peer indicator(s) ({self.skipped} skipped), "
+            f"share match: {self.indicators} peer indicator(s) ({self.skipped} skipped{other}), "
             f"{len(self.accounts)} local account(s) matched, {self.sightings} sighting(s) "
             f"-> {self.out}"
         )
@@ -203,4 +205,6 @@ def match_lake(
     bundle_out = sightings(peer, found, name, tlp)
     (out / "sightings.json").write_text(bundle_out.serialize(pretty=True))
     n_sightings = sum(1 for o in bundle_out.objects if o.type == "sighting")
-    return MatchSummary(results, n_sightings, len(peer.indicators), peer.skipped, out)
+    return MatchSummary(
+        results, n_sightings, len(peer.indicators), peer.skipped, out, peer.other_key
+    )

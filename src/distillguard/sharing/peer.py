@@ -116,8 +116,8 @@ def read_bundle(path: Path, key: CommunityKey) -> PeerBundle:
             parsed = None
         if parsed is None:
             skipped += 1
-        elif made_with not in (None, key.key_id):
-            other_key += 1
+        elif made_with not in (None, key.key_id):  # none named: its pattern is checked
+            other_key += 1  # when matched (a keyed value under another key matches nothing)
         else:
             indicators.append(parsed)
     if other_key and not indicators:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from distillguard.detect.case_files import lake_of_run
 from distillguard.errors import UserError
 from distillguard.verdicts.continuity import carry_cluster_verdicts, retire_orphans, stale
 from distillguard.verdicts.model import Verdict, now, subject_key
@@ -64,7 +65,7 @@ def _rule(
 
 def signup_tiers(detect_out: Path, lake: Path | None) -> dict[str, str]:
     """Each account's sign-up tier, from the lake's accounts table when there is one."""
-    for root in (lake, detect_out / "lake"):
+    for root in (lake, lake_of_run(detect_out)):
         path = root / "accounts" / "accounts.parquet" if root else None
         if path is not None and path.exists():
             table = pq.read_table(path, columns=["account_id", "tier"])

@@ -21,7 +21,7 @@ from pathlib import Path
 from distillguard.errors import UserError
 from distillguard.secret_file import write_private
 from distillguard.sharing import stix
-from distillguard.sharing.taxii.store import IDENTITY
+from distillguard.sharing.taxii.validity import IDENTITY
 
 ITERATIONS = 200_000
 # Identities no member may own, with why: every member's bundles carry them.
@@ -125,9 +125,23 @@ def _entry(value: object) -> tuple[str, str | None] | None:
     return value["hash"], identity.lower() if identity else None
 
 
+MIN_PASSWORD = 8  # as the console asks of its users
+
+
+def _check_login(user: str, password: str) -> None:
+    """A user HTTP Basic can carry (a name without ':' or control characters, not empty)
+    and a password of some length: else a user who can never log in, or one who can
+    with almost anything."""
+    if not user or ":" in user or not user.isprintable():
+        raise UserError(f"bad user name {user!r}: not empty, no ':' (Basic auth ends it there)")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
+
+
 def add_user(path: Path, user: str, password: str, identity: str | None = None) -> None:
     """Add or replace one user's password hash in a users file (created owner-only),
     bound to `identity` if given (a user bound before keeps its identity)."""
+    _check_login(user, password)
     if identity is not None and not IDENTITY.fullmatch(identity):
         raise UserError(f"bad identity {identity!r}: a STIX id, identity--UUID")
     if identity is not None and identity.lower() in NEVER_BOUND:

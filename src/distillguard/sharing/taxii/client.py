@@ -29,12 +29,33 @@ class PushResult:
     failures: tuple[tuple[str, str], ...] = ()
 
 
+def _where(method: str, response: httpx.Response) -> str:
+    return f"TAXII {method} {response.request.url}"
+
+
+def _taxii_json(response: httpx.Response, method: str) -> dict[str, Any]:
+    """The answer as a JSON object, or one line (a proxy's login page, a wrong URL behind
+    single sign-on: 200 with HTML)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        kind = response.headers.get("content-type", "no content type")
+        raise UserError(
+            f"{_where(method, response)}: the server did not answer with TAXII JSON "
+            f"(HTTP {response.status_code}, {kind}): is the URL a collection's?"
+        )
+    return body
+
+
 class TaxiiClient:
     """One TAXII 2.1 collection: its objects URL is `{collection_url}objects/`."""
 
     def __init__(self, collection_url: str, user: str, password: str, timeout: float = 30) -> None:
         self.url = collection_url.rstrip("/") + "/"
         self._http = httpx.Client(auth=(user, password), headers=HEADERS, timeout=timeout)
+        self.incomplete = False  # the last pull stopped where the server said more followed
 
     def close(self) -> None:
         self._http.close()
@@ -65,15 +86,22 @@ class TaxiiClient:
             json={"objects": objects},
             headers={"Content-Type": MEDIA_TYPE},
         )
-        status = response.json()
+        status = _taxii_json(response, "POST")
+        try:
+            total = int(status.get("total_count", len(objects)))
+            success = int(status.get("success_count", 0))
+            failure = int(status.get("failure_count", 0))
+        except (TypeError, ValueError):
+            raise UserError(f"{_where('POST', response)}: a status without counts") from None
+        failures = status.get("failures")
         return PushResult(
-            int(status.get("total_count", len(objects))),
-            int(status.get("success_count", 0)),
-            int(status.get("failure_count", 0)),
+            total,
+            success,
+            failure,
             str(status.get("id", "")),
             tuple(
                 (str(f.get("id", "")), str(f.get("message", "")))
-                for f in status.get("failures") or []
+                for f in (failures if isinstance(failures, list) else [])
                 if isinstance(f, dict)
             ),
         )
@@ -83,12 +111,19 @@ class TaxiiClient:
         params: dict[str, Any] = {"limit": limit}
         if added_after:
             params["added_after"] = added_after
+        self.incomplete = False
         while True:
             response = self._send("GET", self.url + "objects/", params=params)
-            body = response.json() if response.content else {}
-            yield list(body.get("objects") or [])
+            body = _taxii_json(response, "GET") if response.content else {}
+            objects = body.get("objects") or []
+            if not (isinstance(objects, list) and all(isinstance(o, dict) for o in objects)):
+                raise UserError(f"{_where('GET', response)}: its objects are not STIX objects")
+            yield objects
             last = response.headers.get("X-TAXII-Date-Added-Last")
-            if not body.get("more") or not (body.get("next") or last):
+            if not body.get("more"):
+                return
+            if not (body.get("next") or last):  # more, and no way to ask for it
+                self.incomplete = True
                 return
             if body.get("next"):
                 params = {"limit": limit, "next": body["next"]}

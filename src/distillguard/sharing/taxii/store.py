@@ -8,7 +8,6 @@ shared between threads: each call takes a cursor under a lock.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import uuid
 from collections.abc import Mapping
@@ -17,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from distillguard.sharing.taxii.validity import malformed
 from distillguard.store.duck import connect_utc
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-IDENTITY = re.compile("identity--" + _UUID.pattern, re.IGNORECASE)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
   id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR);
@@ -58,23 +56,6 @@ def stamp(value: datetime) -> str:
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _malformed(obj: Any) -> str | None:
-    """Why an object is not one a collection may hold: STIX ids are TYPE--UUID."""
-    if not isinstance(obj, dict) or not obj.get("id") or not obj.get("type"):
-        return "no id"
-    kind, _, uid = str(obj["id"]).partition("--")
-    if not _UUID.fullmatch(uid):  # uuid.UUID would take braces, a urn: or no hyphens
-        return "an id that is not TYPE--UUID"
-    if str(obj["id"]) != str(obj["id"]).lower() or str(obj["type"]) != str(obj["type"]).lower():
-        return "an id or type in capitals (STIX writes them in lower case)"
-    if kind != obj["type"]:
-        return "an id of another type"
-    creator = obj.get("created_by_ref")
-    if creator is not None and not (isinstance(creator, str) and IDENTITY.fullmatch(creator)):
-        return "a created_by_ref that is not identity--UUID"
-    return None
 
 
 def _claims(obj: dict[str, Any]) -> list[tuple[str, str]]:
@@ -161,9 +142,9 @@ class TaxiiStore:
         holders = {identity.lower(): users for identity, users in (bound or {}).items()}
         with self._lock:
             for obj in objects:
-                problem = _malformed(obj) or _speaks_as_another(obj, user, holders)
+                problem = malformed(obj) or _speaks_as_another(obj, user, holders)
                 held = None if problem else self._held(collection_id, obj)
-                if held == obj:
+                if held is not None and held == obj:  # (None == None: a null object)
                     duplicates += 1  # a copy of a version already held: nothing to check
                     continue
                 if held is not None:  # the first body of a version stands, whoever sent it

@@ -1,0 +1,44 @@
+"""What a TAXII collection may hold: a pulled bundle must validate, and a refusal must
+say what is wrong with the object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from distillguard.sharing.taxii.store import TaxiiStore
+from distillguard.sharing.taxii.validity import malformed
+
+UID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+T = "2026-11-01T00:00:00.000Z"
+INDICATOR = {"type": "indicator", "id": f"indicator--{UID}", "created": T, "modified": T}
+# (case, the object, why it is refused or None)
+OBJECTS: list[tuple[str, Any, str | None]] = [
+    ("an indicator", INDICATOR, None),
+    ("null", None, "not a STIX object"),
+    ("no type", {"id": f"indicator--{UID}"}, "no type"),
+    ("no id", {"type": "indicator"}, "no id"),
+    ("modified not a time", {**INDICATOR, "modified": "not a time"}, "a modified that is not"),
+    ("month 13", {**INDICATOR, "created": "2026-13-01T00:00:00Z"}, "a created that is not"),
+    ("a zone other than Z", {**INDICATOR, "created": "2026-11-01T00:00:00+01:00"}, "a created"),
+    ("no created", {k: v for k, v in INDICATOR.items() if k != "created"}, "no created"),
+    ("a marking without modified",
+     {"type": "marking-definition", "id": f"marking-definition--{UID}", "created": T}, None),
+    ("an observable without times", {"type": "ipv4-addr", "id": f"ipv4-addr--{UID}"}, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "obj", "why"), OBJECTS, ids=[o[0] for o in OBJECTS])
+def test_what_a_collection_refuses_and_why(case: str, obj: Any, why: str | None) -> None:
+    said = malformed(obj)
+    assert (said is None) if why is None else (said is not None and said.startswith(why)), case
+
+
+def test_a_null_object_is_a_failure_not_a_success() -> None:
+    """null was counted a duplicate of nothing held (None == None): success, and nothing
+    stored."""
+    store = TaxiiStore()
+    collection = store.add_collection("c")
+    result = store.add(collection, [None, INDICATOR])
+    assert (result.added, result.duplicates, result.failed) == (1, 0, [("", "not a STIX object")])
