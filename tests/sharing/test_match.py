@@ -212,9 +212,7 @@ def test_cli_match_on_a_non_lake_is_a_one_line_error(
     assert "not a lake" in capsys.readouterr().err
 
 
-def test_indicators_under_another_key_are_counted_not_matched(
-    world: World, tmp_path: Path
-) -> None:
+def test_indicators_under_another_key_are_counted_not_matched(world: World, tmp_path: Path) -> None:
     """A mixed bundle's other-key indicators were dropped without a word."""
     bundle = json.loads(world.bundle.read_text())
     indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
