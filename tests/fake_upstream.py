@@ -241,9 +241,17 @@ def _anthropic_echo(body: dict[str, Any]) -> Response:
 
 def build(fake: FakeUpstream) -> Starlette:
     async def model(request: Request) -> Response:
+        answer = await answer_model(request)
+        answer.headers["x-request-id"] = "req_fake"  # what a provider's support asks for
+        answer.headers["set-cookie"] = "upstream=1"  # never the client's
+        return answer
+
+    async def answer_model(request: Request) -> Response:
         body = orjson.loads(await request.body())
         fake.requests.append({"path": request.url.path, "body": body,
                               "headers": dict(request.headers)})  # fmt: skip
+        if body.get("model") == "rate-429":
+            return JSONResponse({"error": {"message": "slow down"}}, 429, {"retry-after": "17"})
         if body.get("model") == ECHO:
             return (
                 _anthropic_echo(body) if request.url.path == "/v1/messages" else _openai_echo(body)

@@ -89,3 +89,20 @@ def test_behind_a_balancer_the_address_it_appended_is_logged(
         httpx.post(url + "/v1/chat/completions", json=body("openai", "fw", "hi"), headers=headers)
     (row,) = logged_rows(tmp_path / "exchanges")
     assert row["ip"] == ip, case
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("model", ["m", "rate-429"])
+def test_the_upstreams_headers_reach_the_client(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, stream: bool, model: str
+) -> None:
+    """retry-after on a 429 (which SDKs wait by) and the request id a provider's support
+    asks for were dropped; the upstream's cookies are still not the client's."""
+    sent = {**body("openai", "hd", "hello"), "model": model, "stream": stream}
+    headers = {"x-distillguard-account": "hd", "authorization": "Bearer sk-test"}
+    with serve_gateway() as (url, _):
+        answer = httpx.post(url + "/v1/chat/completions", json=sent, headers=headers)
+    assert answer.headers["x-request-id"] == "req_fake" and "set-cookie" not in answer.headers
+    assert answer.headers["x-distillguard-action"]  # the gateway's own still there
+    if model == "rate-429":
+        assert (answer.status_code, answer.headers["retry-after"]) == (429, "17")

@@ -30,6 +30,7 @@ from distillguard.gateway.upstream import (
     UpstreamError,
     forward_headers,
     relay_events,
+    relayed_headers,
 )
 from distillguard.verdicts.model import now
 from distillguard.verdicts.store import VerdictStore, open_store
@@ -220,6 +221,7 @@ class Gateway:
             )
         except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
+        headers = {**answer.headers, **headers}  # the upstream's, then the gateway's own
         try:
             payload = orjson.loads(answer.content) if answer.status == 200 else None
         except orjson.JSONDecodeError:
@@ -248,6 +250,7 @@ class Gateway:
             )
         except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
+        headers = {**relayed_headers(upstream.headers), **headers}
         if upstream.status != 200:
             try:
                 content = await upstream.read()

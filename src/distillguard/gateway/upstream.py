@@ -29,6 +29,22 @@ FORWARDED = (
 )
 
 
+# What a proxy does not pass back: hop-by-hop headers, what the response it writes sets
+# itself (its length, type and encoding: the body may be changed, and aiohttp decompresses
+# it), and the upstream's cookies, which are not the client's business.
+_NOT_RELAYED = frozenset((
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "transfer-encoding", "upgrade", "content-length", "content-type", "content-encoding",
+    "date", "server", "set-cookie",
+))  # fmt: skip
+
+
+def relayed_headers(headers: Any) -> dict[str, str]:
+    """The upstream's response headers a client should see (retry-after on a 429, the
+    request id a provider's support asks for, rate-limit counters)."""
+    return {k.lower(): v for k, v in headers.items() if k.lower() not in _NOT_RELAYED}
+
+
 def forward_headers(headers: Any) -> dict[str, str]:
     out = {k: headers[k] for k in FORWARDED if k in headers}
     out["content-type"] = "application/json"
@@ -50,6 +66,7 @@ class Answer:
     status: int
     content: bytes
     content_type: str
+    headers: dict[str, str] = field(default_factory=dict)  # relayed_headers of the answer
 
 
 class UpstreamClient:
@@ -73,7 +90,7 @@ class UpstreamClient:
             async with self._open().post(self.base_url + path, data=body, headers=headers) as r:
                 content = await r.read()
                 kind = r.headers.get("content-type", "application/json")
-                return Answer(r.status, content, kind)
+                return Answer(r.status, content, kind, relayed_headers(r.headers))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise UpstreamError(isinstance(exc, TimeoutError)) from exc
 
