@@ -4,10 +4,10 @@ contents), and written readable by their owner only."""
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from distillguard.errors import UserError
+from distillguard.store.atomic import written_aside
 
 
 def read_secret(path: Path, what: str, least: int, hint: str = "") -> bytes:
@@ -24,15 +24,11 @@ def read_secret(path: Path, what: str, least: int, hint: str = "") -> bytes:
 
 def write_private(path: Path, data: bytes) -> None:
     """Put `data` at `path`, readable and writable by its owner only, whether the file is
-    new or replaced. Written to an owner-only file beside it, then renamed over it: open's
-    mode applies only to a file it creates, and narrowing the old file in place could fail
-    (another user's) after emptying it."""
-    aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
+    new or replaced: written to an owner-only file beside it and renamed over it, as every
+    whole-file write here is (store/atomic.py). Open's mode applies only to a file it
+    creates, and narrowing the old file in place could fail (another user's) after
+    emptying it."""
+    with written_aside(path) as temp:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(aside, path)
-    except BaseException:
-        aside.unlink(missing_ok=True)
-        raise
