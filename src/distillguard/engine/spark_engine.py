@@ -138,7 +138,7 @@ class SparkEngine:
         where = lake.exchanges_uri if isinstance(lake, RemoteLake) else _uri(lake.exchanges_dir)
         exchanges = _read(lambda: reader.parquet(where), where)
         signals = exchanges.mapInArrow(signal_batches, self._schema(SIGNALS_SCHEMA))
-        _reading(lambda: signals.write.mode("overwrite").parquet(_uri(out)), where)
+        _read(lambda: signals.write.mode("overwrite").parquet(_uri(out)), where, job=True)
         rows = int(sum(pq.read_metadata(f).num_rows for f in out.glob("*.parquet")))
         if progress:
             progress(rows)
@@ -246,31 +246,20 @@ class SparkEngine:
         self._session = None
 
 
-def _read(read: Callable[[], T], where: str) -> T:
-    """What `read` returns, or a one-line error (Spark's own is pages of JVM stack)."""
+def _read(read: Callable[[], T], where: str, *, job: bool = False) -> T:
+    """What `read` returns, or a one-line error (Spark's own is pages of JVM stack). A
+    `job` over the lake's files is the user's mistake only when a file could not be read
+    (damaged mid-file, where the footer is whole and the listing found nothing wrong);
+    any other failure of a job is ours, and keeps its traceback."""
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     try:
         return read()
     except (PySparkException, Py4JError) as exc:  # a missing path, an unknown host or scheme
-        raise UserError(f"Spark cannot read {where}: {spark_reason(exc)}") from None
-
-
-def _reading(job: Callable[[], None], where: str) -> None:
-    """Run a job over the lake's files; a file it cannot read (damaged mid-file, where the
-    footer is whole and the listing found nothing wrong) is one line, any other failure
-    (ours) its traceback."""
-    from py4j.protocol import Py4JError
-    from pyspark.errors import PySparkException
-
-    try:
-        job()
-    except (PySparkException, Py4JError) as exc:
-        reason = spark_reason(exc)
-        if not is_read_failure(str(exc)):
+        if job and not is_read_failure(str(exc)):
             raise
-        raise UserError(f"Spark cannot read {where}: {reason}") from None
+        raise UserError(f"Spark cannot read {where}: {spark_reason(exc)}") from None
 
 
 def _duckdb_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:
