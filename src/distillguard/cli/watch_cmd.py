@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from distillguard.cli.common import Subparsers, add_command
+from distillguard.cli.common import Subparsers, add_command, positive_number, positive_whole
 from distillguard.cli.failures import describe_os_error
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
@@ -74,11 +74,15 @@ def register(subparsers: Subparsers) -> None:
         help="a policy YAML file (default: the built-in policy)",
     )
     p.add_argument(
-        "--every", type=float, default=60.0, metavar="SECONDS", help="seconds between ticks"
+        "--every",
+        type=positive_number,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds between ticks",
     )
     p.add_argument(
         "--ticks",
-        type=int,
+        type=positive_whole,
         metavar="N",
         help="stop after N ticks (default: never); exit 1 if the last could not publish",
     )
@@ -88,8 +92,6 @@ def register(subparsers: Subparsers) -> None:
 def run_watch(args: argparse.Namespace) -> int:
     if not args.inbox.is_dir():
         raise UserError(f"no such inbox directory: {args.inbox}")
-    if args.every <= 0 or (args.ticks is not None and args.ticks < 1):
-        raise UserError("--every must be positive and --ticks at least 1")
     store = open_store(args.state)
     if args.allowlist is not None:
         load_allowlist(args.allowlist)  # a typo is one line now, not at the first tick
