@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
 from distillguard.ingest.adapters.openai_chat import stop_reason
+from distillguard.schema.validate import INT64_MAX, INT64_MIN
 
 ApiName = Literal["openai", "anthropic"]
 PATHS: dict[str, ApiName] = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
@@ -117,7 +118,9 @@ def max_tokens(api: ApiName, body: dict[str, Any]) -> int | None:
 
 def _int64(value: object) -> TypeGuard[int]:
     """An integer the log's int64 columns hold (true and false are not counts)."""
-    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+    )
 
 
 def usage(api: ApiName, response: dict[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,9 @@ class Message(msgspec.Struct, frozen=True):
 
 
 # The lake stores integers as int64; a larger one (an asn of 2**70) is a bad row, not a crash.
-INT64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+# What the lake's int64 columns hold (the gateway logs only such counts, apis.py).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 
 _PYTHON_TYPES: dict[str, Any] = {
     "string": str,
@@ -73,7 +75,7 @@ def _struct(name: str, fields: tuple[Field, ...]) -> type[msgspec.Struct]:
         if field.name in NON_EMPTY_FIELDS:
             kind = Annotated[str, msgspec.Meta(min_length=1)]
         if field.name in NON_NEGATIVE_FIELDS:
-            kind = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+            kind = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
         specs.append((field.name, kind) if field.required else (field.name, kind | None, None))
     return msgspec.defstruct(name, specs, frozen=True)
 
