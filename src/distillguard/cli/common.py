@@ -148,7 +148,6 @@ def out_path(text: str) -> Path:
     return path
 
 
-# A parser or one of its argument groups: their common base, which typeshed names.
 def local_path(text: str) -> Path:
     """A path on this machine, given as a path or as a file:// URI (which Path would
     mangle to file:/...)."""
@@ -190,6 +189,7 @@ def positive_whole(text: str) -> int:
 PATH_TYPES: tuple[object, ...] = (Path, out_path, local_path)
 
 
+# A parser or one of its argument groups: their common base, which typeshed names.
 def add_json_flag(parser: argparse._ActionsContainer, what: str) -> None:
     parser.add_argument(
         "--json",
