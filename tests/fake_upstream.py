@@ -3,7 +3,8 @@
 There is no internet here, so the model API the gateway sits in front of is this fake:
 it answers Chat Completions and Messages (plain and streamed, with reasoning and tool
 calls), records every request it receives, and can be told to be slow or to fail
-(model "slow" sleeps `delay_s`, model "fail-500" answers 500). It also records webhooks.
+(model "slow" sleeps `delay_s`, model "fail-500" answers 500, model "break-stream" drops a
+stream after three events). It also records webhooks.
 
 A replay of a recorded log can have each request answered as the model answered it then:
 `recorded` maps a request id to its exchange-log row, and a Chat Completions request
@@ -239,6 +240,29 @@ def _anthropic_echo(body: dict[str, Any]) -> Response:
     })  # fmt: skip
 
 
+class BrokenOffError(ConnectionAbortedError):
+    """What the fake raises to drop a stream: uvicorn then closes the connection without
+    the chunked body's last chunk, as a provider's crash or a cut network would."""
+
+
+def _broken_off(answer: Response) -> Response:
+    """Model "break-stream": a stream's first three events, then the connection dropped."""
+    if not isinstance(answer, StreamingResponse):
+        return answer
+    events = answer.body_iterator
+
+    async def first_three() -> AsyncIterator[Any]:
+        sent = 0
+        async for event in events:
+            yield event
+            sent += 1
+            if sent == 3:
+                raise BrokenOffError("the fake upstream breaks off")
+
+    answer.body_iterator = first_three()
+    return answer
+
+
 def build(fake: FakeUpstream) -> Starlette:
     async def model(request: Request) -> Response:
         answer = await answer_model(request)
@@ -261,8 +285,10 @@ def build(fake: FakeUpstream) -> Starlette:
         if body.get("model") == "fail-500":
             return JSONResponse({"error": {"message": "overloaded"}}, 500)
         if request.url.path == "/v1/messages":
-            return _anthropic(body)
-        return _openai(body, fake.recorded)
+            answer = _anthropic(body)
+        else:
+            answer = _openai(body, fake.recorded)
+        return _broken_off(answer) if body.get("model") == "break-stream" else answer
 
     async def webhook(request: Request) -> Response:
         fake.webhooks.append(orjson.loads(await request.body()))

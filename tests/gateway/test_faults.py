@@ -7,12 +7,16 @@ redis-server, killed in the middle of a load.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
+import openai
+import orjson
 import pytest
 
 from distillguard.errors import UserError
@@ -73,6 +77,45 @@ def test_upstream_timeout_and_5xx(
     assert failed.status_code == 500 and failed.json() == {"error": {"message": "overloaded"}}
     assert failed_stream.status_code == 500
     assert logged(tmp_path) == 4
+
+
+def test_a_stream_the_upstream_breaks_off_ends_in_an_error_event_the_sdks_raise(
+    serve_gateway: ServeGateway,
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    account = {"x-distillguard-account": "cut"}
+    caplog.set_level(logging.WARNING, logger="distillguard.gateway")
+    with serve_gateway() as (url, _):
+        raw = send(url, "anthropic", "cut", model="break-stream", stream=True)
+        chat = openai.OpenAI(base_url=url + "/v1", api_key="sk-test", default_headers=account,
+                             max_retries=0)  # fmt: skip
+        with chat, pytest.raises(openai.APIError) as oa:
+            for _ in chat.chat.completions.create(
+                model="break-stream", messages=[{"role": "user", "content": "hi"}], stream=True
+            ):
+                pass
+        messages = anthropic.Anthropic(base_url=url, api_key="sk-test", default_headers=account,
+                                       max_retries=0)  # fmt: skip
+        with messages, pytest.raises(anthropic.APIError) as an:
+            for _ in messages.messages.create(
+                model="break-stream", max_tokens=64, stream=True,
+                messages=[{"role": "user", "content": "hi"}],
+            ):  # fmt: skip
+                pass
+    assert raw.status_code == 200  # sent before the upstream broke off
+    last = raw.text.rstrip("\n").split("\n\n")[-1]
+    assert last.startswith("event: error\ndata: ")
+    assert orjson.loads(last.split("data: ", 1)[1])["error"]["type"] == "upstream_error"
+    assert "broke off" in str(oa.value) and "upstream_error" in str(an.value)
+    warned = [r for r in caplog.records if r.name == "distillguard.gateway"]
+    assert len(warned) == 3 and all(r.exc_info is None for r in warned)
+    assert "broke off" in warned[0].getMessage()
+    rows = [orjson.loads(line) for f in (tmp_path / "exchanges").glob("*.jsonl")
+            for line in f.read_bytes().splitlines()]  # fmt: skip
+    assert [r["status"] for r in rows] == [502, 502, 502]
+    assert logged(tmp_path) == 3
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
+import orjson
+
 from distillguard.ingest.adapters.openai_chat import stop_reason
 from distillguard.schema.validate import INT64_MAX, INT64_MIN
 
@@ -27,6 +29,12 @@ class Refusal:
         if api == "anthropic":
             return {"type": "error", "error": error}
         return {"error": {**error, "code": self.kind}}
+
+    def event(self, api: ApiName) -> bytes:
+        """The refusal as a server-sent event, for a stream already under way: Anthropic's
+        SDK raises on an `error` event, OpenAI's on a data line holding an `error`."""
+        data = b"data: " + orjson.dumps(self.body(api)) + b"\n\n"
+        return b"event: error\n" + data if api == "anthropic" else data
 
 
 def _block(block: Any) -> dict[str, Any] | None:

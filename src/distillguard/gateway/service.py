@@ -269,5 +269,6 @@ class Gateway:
                          output_tokens=record.output_tokens,
                          reasoning_tokens=record.reasoning_tokens)  # fmt: skip
 
-        events = relay_events(upstream, flt, record, done)
+        broken = Refusal(502, "upstream_error", "The model API broke off this answer.")
+        events = relay_events(upstream, flt, record, done, broken.event(ctx.api))
         return StreamingResponse(events, 200, headers, media_type="text/event-stream")

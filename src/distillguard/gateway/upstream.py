@@ -7,6 +7,7 @@ of what a proxied request costs the gateway.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ import orjson
 from distillguard.gateway.actions.base import StreamFilter
 from distillguard.gateway.apis import reasoning_tokens
 from distillguard.ingest.adapters.openai_chat import stop_reason
+
+log = logging.getLogger("distillguard.gateway")
 
 FORWARDED = (
     "authorization",
@@ -181,8 +184,13 @@ async def relay_events(
     flt: StreamFilter | None,
     record: StreamRecord,
     done: Callable[[int | None], None],
+    broken: bytes,
 ) -> AsyncIterator[bytes]:
-    """The upstream's events, filtered, as they come; `done` runs once at the end."""
+    """The upstream's events, filtered, as they come; `done` runs once at the end.
+
+    When the upstream breaks off, the client gets `broken` (an error event its SDK raises
+    on) and a stream that ends cleanly, and the log one line: the status is 200 already,
+    so an event is the only way left to say the answer is incomplete."""
     lines: list[str] = []
     status: int | None = response.status
     try:
@@ -197,9 +205,11 @@ async def relay_events(
                 yield event.encode()
         if lines and (event := _filtered(lines, flt, record)) is not None:
             yield event.encode()
-    except (aiohttp.ClientError, TimeoutError, ValueError):
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         status = 502  # the upstream broke off mid-stream (or sent a line beyond 1 MiB)
-        raise
+        log.warning("the upstream broke off a stream (%s); the client was sent an error "
+                    "event", str(exc) or type(exc).__name__)  # fmt: skip
+        yield broken
     finally:
         response.release()
         done(status)
