@@ -1,9 +1,11 @@
-"""Real HTTP servers on loopback for the TAXII tests: ours on uvicorn, medallion on werkzeug."""
+"""Real HTTP servers on loopback for the TAXII tests: ours on uvicorn, medallion as a command."""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -44,7 +45,7 @@ def uvicorn_serving(app: Any) -> Iterator[str]:
 MEDALLION_COLLECTION = "365fed99-08fa-fdcd-a1b3-fb247eb41d01"
 
 
-def medallion_config(root: Path, port: int) -> Path:
+def medallion_config(root: Path, port: int, max_content_length: int = 10_000_000) -> Path:
     """A medallion memory-backend config with one writable collection."""
     data = {
         "/discovery": {
@@ -56,7 +57,7 @@ def medallion_config(root: Path, port: int) -> Path:
             "information": {
                 "title": "api1",
                 "versions": ["application/taxii+json;version=2.1"],
-                "max_content_length": 10_000_000,
+                "max_content_length": max_content_length,
             },
             "status": [],
             "collections": [
@@ -88,18 +89,31 @@ def medallion_config(root: Path, port: int) -> Path:
 
 
 @contextmanager
-def medallion_serving(root: Path) -> Iterator[str]:
-    """medallion (the OASIS TAXII 2.1 reference server), memory backend, on loopback."""
-    from medallion import load_app
-
+def medallion_serving(root: Path, max_content_length: int = 10_000_000) -> Iterator[str]:
+    """medallion (the OASIS TAXII 2.1 reference server), memory backend, on loopback: its
+    own command in a child process, as medallion keeps one Flask app per process and a
+    second configuration could not be loaded beside the first."""
     port = free_port()
-    app = load_app(str(medallion_config(root, port)))
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    config = medallion_config(root, port, max_content_length)
+    command = [sys.executable, "-m", "medallion.scripts.run", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "ERROR", str(config)]  # fmt: skip
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        _wait_until_listening(port, child)
+        yield url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+        child.terminate()
+        child.wait(30)
+
+
+def _wait_until_listening(port: int, child: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("medallion did not start") from None
+            time.sleep(0.1)

@@ -518,3 +518,20 @@ def test_cli_user_and_serve_in_a_process(tmp_path: Path, monkeypatch: pytest.Mon
         child.wait(30)
         if child.stdout is not None:
             child.stdout.close()
+
+
+def test_a_push_status_can_be_read_back_and_the_oldest_are_forgotten(
+    served: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member reads a push's status at `status/ID/`; a long-running server keeps the last
+    STATUSES_KEPT of them, not every one since it started."""
+    monkeypatch.setattr("distillguard.sharing.taxii.server.STATUSES_KEPT", 3)
+    base, url = served
+    with TaxiiClient(url, USER, PASSWORD) as client:
+        ids = [client.push([_note(i)]).status_ids[0] for i in range(5)]
+    seen = [
+        httpx.get(f"{base}/api1/status/{i}/", auth=(USER, PASSWORD), headers={"Accept": MEDIA_TYPE})
+        for i in ids
+    ]
+    assert [r.status_code for r in seen] == [404, 404, 200, 200, 200]
+    assert seen[-1].json()["success_count"] == 1

@@ -126,9 +126,10 @@ def _push(verbs: Subparsers) -> None:
         summary=f"send a bundle's objects (TAXII 2.1); password in ${PASSWORD_ENV}",
         description="Send the objects of a STIX bundle (from 'share export', or the "
         "sightings of 'share match') to a collection of any TAXII 2.1 server, as --user, "
-        f"with the password from ${PASSWORD_ENV}. Prints how many objects the server "
-        "accepted, and each object it refused with the server's reason; exits 2 when it "
-        "refused any.",
+        f"with the password from ${PASSWORD_ENV}. A bundle bigger than the API root's "
+        "max_content_length goes in several envelopes, each within it. Prints how many "
+        "objects the server accepted, and each object it refused with the server's reason; "
+        "exits 2 when it refused any.",
         examples=[
             (
                 "share a bundle through the community's server",
@@ -221,7 +222,12 @@ def run_push(args: argparse.Namespace) -> int:
     objects = _bundle_objects(args.bundle)
     with TaxiiClient(args.url, args.user, _password()) as client:
         result = client.push(objects)
-    print(f"share push: {result.success}/{result.total} objects accepted, {result.failure} failed")
+    sent = len(result.status_ids)
+    split = f" (in {sent} envelopes, the server's size limit)" if sent > 1 else ""
+    print(
+        f"share push: {result.success}/{result.total} objects accepted, {result.failure} failed"
+        + split
+    )
     for object_id, why in result.failures:  # the server's words: no terminal controls
         print(f"  refused {_printable(object_id) or '(no id)'}: {_printable(why)}")
     if result.failure:

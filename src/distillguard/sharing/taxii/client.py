@@ -7,6 +7,7 @@ servers that implement either. Errors are one line: the status and the server's 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +25,56 @@ class PushResult:
     total: int
     success: int
     failure: int
-    status_id: str
+    # one status per envelope sent: a bundle over the server's max_content_length goes in several
+    status_ids: tuple[str, ...]
     # (object id, the server's reason) for each refused object, as its status lists them
     failures: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def merged(parts: list[PushResult]) -> PushResult:
+        return PushResult(
+            sum(p.total for p in parts),
+            sum(p.success for p in parts),
+            sum(p.failure for p in parts),
+            tuple(i for p in parts for i in p.status_ids),
+            tuple(f for p in parts for f in p.failures),
+        )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A TAXII envelope as sent, and how many objects it holds."""
+
+    content: bytes
+    count: int
+
+
+_HEAD, _TAIL = b'{"objects":[', b"]}"
+
+
+def _packed(parts: list[bytes]) -> Envelope:
+    return Envelope(_HEAD + b",".join(parts) + _TAIL, len(parts))
+
+
+def envelopes(objects: list[dict[str, Any]], limit: int | None) -> Iterator[Envelope]:
+    """The objects in their order, as envelopes of at most `limit` bytes each (one when
+    there is no limit). An object too big for any envelope is one line naming it."""
+    parts: list[bytes] = []
+    size = len(_HEAD) + len(_TAIL)
+    for obj in objects:
+        encoded = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+        if limit is not None and len(_HEAD) + len(encoded) + len(_TAIL) > limit:
+            raise UserError(
+                f"object {str(obj.get('id'))[:80]} takes {len(encoded):,} bytes, over the "
+                f"server's max_content_length of {limit:,} for a whole envelope"
+            )
+        if limit is not None and parts and size + 1 + len(encoded) > limit:
+            yield _packed(parts)
+            parts, size = [], len(_HEAD) + len(_TAIL)
+        size += len(encoded) + (1 if parts else 0)
+        parts.append(encoded)
+    if parts or not objects:
+        yield _packed(parts)
 
 
 def _where(method: str, response: httpx.Response) -> str:
@@ -79,16 +127,34 @@ class TaxiiClient:
             raise UserError(f"TAXII {method} {url}: HTTP {response.status_code} {title}".strip())
         return response
 
+    def max_content_length(self) -> int | None:
+        """The API root's limit on a request's size, when the collection URL names its API
+        root (`.../collections/ID/`) and the root says; None leaves a push in one envelope,
+        as before servers had to say (a root this user may not read is not a reason to fail)."""
+        root, found, _ = self.url.rpartition("/collections/")
+        if not found:
+            return None
+        try:
+            limit = _taxii_json(self._send("GET", root + "/"), "GET").get("max_content_length")
+        except UserError:
+            return None
+        return limit if isinstance(limit, int) and limit > 0 else None
+
     def push(self, objects: list[dict[str, Any]]) -> PushResult:
+        """Every object, in as many envelopes as the server's max_content_length needs."""
+        sent = envelopes(objects, self.max_content_length())
+        return PushResult.merged([self._post(envelope) for envelope in sent])
+
+    def _post(self, envelope: Envelope) -> PushResult:
         response = self._send(
             "POST",
             self.url + "objects/",
-            json={"objects": objects},
+            content=envelope.content,
             headers={"Content-Type": MEDIA_TYPE},
         )
         status = _taxii_json(response, "POST")
         try:
-            total = int(status.get("total_count", len(objects)))
+            total = int(status.get("total_count", envelope.count))
             success = int(status.get("success_count", 0))
             failure = int(status.get("failure_count", 0))
         except (TypeError, ValueError):
@@ -98,7 +164,7 @@ class TaxiiClient:
             total,
             success,
             failure,
-            str(status.get("id", "")),
+            (str(status.get("id", "")),),
             tuple(
                 (str(f.get("id", "")), str(f.get("message", "")))
                 for f in (failures if isinstance(failures, list) else [])

@@ -21,6 +21,9 @@ from distillguard.sharing.taxii.store import TaxiiStore, parse_time, stamp
 API_ROOT = "api1"
 MAX_PAGE = 100
 MAX_CONTENT = 10 * 1024 * 1024
+# Statuses are kept in memory for a member to look up after a push; a server that runs for
+# months forgets the oldest rather than grow without end.
+STATUSES_KEPT = 10_000
 
 
 def taxii(
@@ -39,8 +42,11 @@ def _accepts(request: Request) -> bool:
 
 
 class TaxiiApp:
-    def __init__(self, store: TaxiiStore, users: Users, title: str = "distillguard") -> None:
+    def __init__(
+        self, store: TaxiiStore, users: Users, title: str, max_content: int = MAX_CONTENT
+    ) -> None:
         self.store, self.users, self.title = store, users, title
+        self.max_content = max_content  # bytes a request may hold, told in the API root
         self.statuses: dict[str, dict[str, Any]] = {}
 
     def guard(self, request: Request) -> Response | None:
@@ -69,7 +75,11 @@ class TaxiiApp:
         return self.guard(request) or taxii(body)
 
     async def api_root(self, request: Request) -> Response:
-        body = {"title": self.title, "versions": [MEDIA_TYPE], "max_content_length": MAX_CONTENT}
+        body = {
+            "title": self.title,
+            "versions": [MEDIA_TYPE],
+            "max_content_length": self.max_content,
+        }
         return self.guard(request) or taxii(body)
 
     async def collections(self, request: Request) -> Response:
@@ -153,10 +163,10 @@ class TaxiiApp:
         content_type = request.headers.get("content-type", "").replace(" ", "")
         if not content_type.startswith("application/taxii+json"):
             return error(415, f"send {MEDIA_TYPE}")
-        if int(request.headers.get("content-length", 0)) > MAX_CONTENT:
+        if int(request.headers.get("content-length", 0)) > self.max_content:
             return error(413, "envelope too large")
         raw = await request.body()
-        if len(raw) > MAX_CONTENT:
+        if len(raw) > self.max_content:
             return error(413, "envelope too large")
         try:
             envelope = json.loads(raw)
@@ -179,6 +189,8 @@ class TaxiiApp:
             "failures": [{"id": i, "message": m} for i, m in result.failed],
         }
         self.statuses[status_id] = status
+        if len(self.statuses) > STATUSES_KEPT:  # the oldest first: a dict keeps insertion order
+            del self.statuses[next(iter(self.statuses))]
         return taxii(status, 202)
 
     async def status(self, request: Request) -> Response:
@@ -188,8 +200,10 @@ class TaxiiApp:
         return taxii(found) if found else error(404, "no such status")
 
 
-def make_app(store: TaxiiStore, users: Users, title: str = "distillguard") -> Starlette:
-    app = TaxiiApp(store, users, title)
+def make_app(
+    store: TaxiiStore, users: Users, title: str = "distillguard", max_content: int = MAX_CONTENT
+) -> Starlette:
+    app = TaxiiApp(store, users, title, max_content)
     base = "/{api_root}"
     objects = base + "/collections/{collection_id}/objects/"
     return Starlette(

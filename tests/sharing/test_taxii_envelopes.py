@@ -1,0 +1,96 @@
+"""A push bigger than the server's `max_content_length` goes in several envelopes, each
+within it: against medallion (the OASIS reference server, which refuses a bigger request
+with 413) and against our own server through `share push`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillguard.cli.main import main
+from distillguard.errors import UserError
+from distillguard.sharing.taxii.auth import Users, hash_password
+from distillguard.sharing.taxii.client import TaxiiClient, envelopes
+from distillguard.sharing.taxii.server import make_app
+from distillguard.sharing.taxii.store import TaxiiStore
+from tests.sharing.servers import MEDALLION_COLLECTION, medallion_serving, uvicorn_serving
+
+PASSWORD = "correct horse battery staple"
+
+
+def _note(i: int, words: int = 20) -> dict[str, Any]:
+    return {
+        "type": "note",
+        "spec_version": "2.1",
+        "id": f"note--00000000-0000-4000-8000-{i:012d}",
+        "created": "2026-02-02T00:00:00.000Z",
+        "modified": "2026-02-02T00:00:00.000Z",
+        "content": " ".join(f"word{i}" for _ in range(words)),
+        "object_refs": ["identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"],
+    }
+
+
+# (case, objects, limit, envelopes expected; None: as few as the greedy packing gives)
+CASES: list[tuple[str, list[dict[str, Any]], int | None, int | None]] = [
+    ("no limit: one envelope", [_note(i) for i in range(50)], None, 1),
+    ("all fit", [_note(i) for i in range(5)], 100_000, 1),
+    ("split", [_note(i) for i in range(50)], 2_000, None),
+    ("one object each", [_note(i) for i in range(4)], 500, 4),
+    ("nothing to send: one empty envelope", [], 1_000, 1),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_envelopes_hold_every_object_in_order_within_the_limit(
+    case: tuple[str, list[dict[str, Any]], int | None, int | None],
+) -> None:
+    _, objects, limit, expected = case
+    sent = list(envelopes(objects, limit))
+    assert expected is None or len(sent) == expected
+    assert all(limit is None or len(e.content) <= limit for e in sent)
+    for full, following in itertools.pairwise(sent):  # each full: the next would not fit
+        first = json.dumps(json.loads(following.content)["objects"][0], separators=(",", ":"))
+        assert limit is not None and len(full.content) + 1 + len(first.encode()) > limit
+    unpacked = [o for e in sent for o in json.loads(e.content)["objects"]]
+    assert unpacked == objects and [e.count for e in sent] == [
+        len(json.loads(e.content)["objects"]) for e in sent
+    ]
+
+
+def test_an_object_too_big_for_any_envelope_is_one_line_naming_it() -> None:
+    with pytest.raises(UserError, match=r"note--\S+0007 takes .* max_content_length of 800"):
+        list(envelopes([_note(1), _note(7, words=100)], 800))
+
+
+def test_a_push_to_medallion_is_split_by_its_max_content_length(tmp_path: Path) -> None:
+    notes = [_note(i) for i in range(60)]
+    with medallion_serving(tmp_path, max_content_length=4_000) as base:
+        url = f"{base}/api1/collections/{MEDALLION_COLLECTION}/"
+        with TaxiiClient(url, "peer", "secret") as client:
+            assert client.max_content_length() == 4_000
+            result = client.push(notes)
+            pulled = client.pull(limit=50)
+    assert (result.success, result.failure, result.total) == (60, 0, 60)
+    assert len(result.status_ids) == len(list(envelopes(notes, 4_000))) > 1
+    assert sorted(o["id"] for o in pulled) == sorted(o["id"] for o in notes)
+
+
+def test_share_push_says_it_split_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = TaxiiStore(tmp_path / "taxii.duckdb")
+    cid = store.add_collection("indicators")
+    users = Users({"peer": hash_password(PASSWORD, iterations=1000)})
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"type": "bundle", "objects": [_note(i) for i in range(30)]}))
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    with uvicorn_serving(make_app(store, users, max_content=3_000)) as base:
+        url = f"{base}/api1/collections/{cid}/"
+        code = main(["share", "push", str(bundle), "--url", url, "--user", "peer"])
+    store.close()
+    out = capsys.readouterr().out
+    assert code == 0 and "30/30 objects accepted, 0 failed (in " in out
