@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 from taxii2client.v21 import ApiRoot, Server, as_pages
 
 from distillguard.cli.main import main
@@ -535,3 +536,40 @@ def test_a_push_status_can_be_read_back_and_the_oldest_are_forgotten(
     ]
     assert [r.status_code for r in seen] == [404, 404, 200, 200, 200]
     assert seen[-1].json()["success_count"] == 1
+
+
+def test_taxii2_client_reads_an_objects_versions(served: tuple[str, str]) -> None:
+    """Get Object Versions (TAXII 2.1, 5.8) and match[version] on Get Object, through the
+    OASIS client: the latest version unless asked for others."""
+    base, _ = served
+    first, later = _note(1), {**_note(1), "modified": "2026-02-03T00:00:00.000Z", "content": "v2"}
+    with Server(f"{base}/taxii2/", user=USER, password=PASSWORD) as server:
+        (collection,) = server.api_roots[0].collections
+        collection.add_objects(json.dumps({"objects": [first]}))
+        collection.add_objects(json.dumps({"objects": [later]}))
+        versions = collection.object_versions(first["id"])
+        picked = {
+            asked: [
+                o["content"] for o in collection.get_object(first["id"], version=asked)["objects"]
+            ]
+            for asked in ("last", "first", "all", "first,last", first["modified"], ",")
+        }
+        with pytest.raises(requests.HTTPError, match="404"):
+            collection.object_versions(_note(2)["id"])
+    assert versions == {"more": False, "versions": [first["modified"], later["modified"]]}
+    assert [o["content"] for o in collection_objects(base)] == ["v2"]
+    assert picked == {
+        "last": ["v2"],
+        "first": ["note 1"],
+        "all": ["note 1", "v2"],
+        "first,last": ["note 1", "v2"],
+        first["modified"]: ["note 1"],
+        ",": ["v2"],
+    }
+
+
+def collection_objects(base: str) -> list[dict[str, Any]]:
+    with Server(f"{base}/taxii2/", user=USER, password=PASSWORD) as server:
+        (collection,) = server.api_roots[0].collections
+        objects: list[dict[str, Any]] = collection.get_objects()["objects"]
+        return objects

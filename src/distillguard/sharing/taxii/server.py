@@ -1,13 +1,13 @@
-"""`share serve`: a TAXII 2.1 server (discovery, API root, collections, objects, manifest,
-status) on Starlette, over a DuckDB store. Every route needs HTTP Basic authentication;
-requests must accept, and send, the TAXII 2.1 media type."""
+"""`share serve`: a TAXII 2.1 server (discovery, API root, collections, objects and their
+versions, manifest, status) on Starlette, over a DuckDB store. Every route needs HTTP Basic
+authentication; requests must accept, and send, the TAXII 2.1 media type."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from distillguard.sharing.taxii import MEDIA_TYPE
 from distillguard.sharing.taxii.auth import Users
-from distillguard.sharing.taxii.store import TaxiiStore, parse_time, stamp
+from distillguard.sharing.taxii.store import TaxiiStore, parse_time, stamp, version_of
 
 API_ROOT = "api1"
 MAX_PAGE = 100
@@ -24,6 +24,14 @@ MAX_CONTENT = 10 * 1024 * 1024
 # Statuses are kept in memory for a member to look up after a push; a server that runs for
 # months forgets the oldest rather than grow without end.
 STATUSES_KEPT = 10_000
+
+
+Shape = Literal["objects", "manifest", "versions"]
+
+
+def _versions(match: str | None) -> tuple[str, ...]:
+    """TAXII's match[version]: `last` unless asked (`first`, `all`, timestamps; any of them)."""
+    return tuple(v.strip() for v in match.split(",") if v.strip()) if match else ("last",)
 
 
 def taxii(
@@ -97,7 +105,7 @@ class TaxiiApp:
         found = self.collection(request)
         return taxii(found) if found else error(404, "no such collection")
 
-    def _page(self, request: Request, object_id: str | None, manifest: bool = False) -> Response:
+    def _page(self, request: Request, object_id: str | None, shape: Shape = "objects") -> Response:
         q = request.query_params
         try:
             limit = min(int(q.get("limit", MAX_PAGE)), MAX_PAGE)
@@ -113,21 +121,25 @@ class TaxiiApp:
             limit=limit,
             object_id=object_id or q.get("match[id]"),
             types=types,
+            versions=("all",) if shape == "versions" else _versions(q.get("match[version]")),
         )
         if object_id and not page.objects:
             return error(404, "no such object")
-        objects = page.objects
-        if manifest:
-            objects = [
+        body: dict[str, Any] = {"more": page.more}
+        if shape == "versions":
+            body["versions"] = [version_of(o) for o in page.objects]
+        elif shape == "manifest":
+            body["objects"] = [
                 {
                     "id": o["id"],
                     "date_added": stamp(added),
-                    "version": o.get("modified") or o.get("created") or stamp(added),
+                    "version": version_of(o) or stamp(added),
                     "media_type": "application/stix+json;version=2.1",
                 }
                 for o, added in zip(page.objects, page.added, strict=True)
             ]
-        body: dict[str, Any] = {"more": page.more, "objects": objects}
+        else:
+            body["objects"] = page.objects
         headers = {}
         if page.last_added is not None and page.first_added is not None:
             headers["X-TAXII-Date-Added-First"] = stamp(page.first_added)
@@ -150,7 +162,7 @@ class TaxiiApp:
             return denied
         if self.collection(request) is None:
             return error(404, "no such collection")
-        return self._page(request, None, manifest=True)
+        return self._page(request, None, "manifest")
 
     async def one_object(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
@@ -158,6 +170,13 @@ class TaxiiApp:
         if self.collection(request) is None:
             return error(404, "no such collection")
         return self._page(request, request.path_params["object_id"])
+
+    async def object_versions(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        if self.collection(request) is None:
+            return error(404, "no such collection")
+        return self._page(request, request.path_params["object_id"], "versions")
 
     async def _post(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").replace(" ", "")
@@ -214,6 +233,7 @@ def make_app(
             Route(base + "/collections/{collection_id}/", app.one_collection),
             Route(objects, app.objects, methods=["GET", "POST"]),
             Route(objects + "{object_id}/", app.one_object),
+            Route(objects + "{object_id}/versions/", app.object_versions),
             Route(base + "/collections/{collection_id}/manifest/", app.manifest),
             Route(base + "/status/{status_id}/", app.status),
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,7 +90,24 @@ def _speaks_as_own(
     return any(user in bound.get(identity, ()) for identity, _ in _claims(obj))
 
 
-def _version(obj: dict[str, Any]) -> str:
+def _versions_clause(versions: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL picking the versions TAXII's match[version] names, and its parameters."""
+    own = "(SELECT {} FROM objects v WHERE v.collection_id = o.collection_id AND v.id = o.id)"
+    parts, params = [], []
+    for wanted in versions or ("last",):
+        if wanted == "all":
+            return "TRUE", []
+        if wanted in ("first", "last"):
+            parts.append(
+                "version = " + own.format("min(version)" if wanted == "first" else "max(version)")
+            )
+        else:
+            parts.append("version = ?")
+            params.append(wanted)
+    return " OR ".join(parts), params
+
+
+def version_of(obj: dict[str, Any]) -> str:
     return str(obj.get("modified") or obj.get("created") or "")
 
 
@@ -157,7 +174,7 @@ class TaxiiStore:
                     continue
                 self._con.execute(
                     "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [collection_id, obj["id"], obj["type"], _version(obj), self._next_time(),
+                    [collection_id, obj["id"], obj["type"], version_of(obj), self._next_time(),
                      json.dumps(obj), user],
                 )  # fmt: skip
                 added += 1
@@ -168,7 +185,7 @@ class TaxiiStore:
         and extension definitions, the TLP markings: every member's bundle carries them)."""
         rows = self._con.execute(
             "SELECT body FROM objects WHERE collection_id = ? AND id = ? AND version = ?",
-            [collection_id, obj["id"], _version(obj)],
+            [collection_id, obj["id"], version_of(obj)],
         ).fetchall()
         return dict(json.loads(rows[0][0])) if rows else None
 
@@ -206,9 +223,13 @@ class TaxiiStore:
         limit: int,
         object_id: str | None = None,
         types: list[str] | None = None,
+        versions: Sequence[str] = ("last",),
     ) -> Page:
-        """The latest version of each object added after `added_after`, oldest first."""
-        where, params = ["collection_id = ?"], [collection_id]
+        """The versions asked for (TAXII's match[version]: `last`, the default, `first`,
+        `all`, or a version's timestamp; any of several) of each object added after
+        `added_after`, oldest first."""
+        chosen, params = _versions_clause(versions), [collection_id]
+        where = ["collection_id = ?"]
         if added_after is not None:
             where.append("date_added > ?")
             params.append(added_after)  # type: ignore[arg-type]
@@ -221,12 +242,10 @@ class TaxiiStore:
         sql = (
             "SELECT body, date_added FROM objects o WHERE "
             + " AND ".join(where)
-            + " AND version = (SELECT max(version) FROM objects v "
-            "WHERE v.collection_id = o.collection_id AND v.id = o.id) "
-            f"ORDER BY date_added, id LIMIT {int(limit) + 1}"
+            + f" AND ({chosen[0]}) ORDER BY date_added, id LIMIT {int(limit) + 1}"
         )
         with self._lock:
-            rows = self._con.execute(sql, params).fetchall()
+            rows = self._con.execute(sql, [*params, *chosen[1]]).fetchall()
         more, rows = len(rows) > limit, rows[:limit]
         return Page(
             [json.loads(r[0]) for r in rows],
