@@ -20,7 +20,7 @@ from distillguard.engine.base import ENGINES, Engine, get_engine
 from distillguard.engine.duckdb_engine import DuckDBEngine
 from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import Lake
-from distillguard.ingest.remote import RemoteLake
+from distillguard.ingest.remote import LakeLike, RemoteLake
 from distillguard.store.duck import connect_utc
 from tests.detect.conftest import tiny_detect, tiny_lake, tiny_sim
 
@@ -115,6 +115,25 @@ def test_signals_are_the_same(engines: dict[str, Engine], tiny_lake: Path, tmp_p
         duck = con.sql(read.format(out / "duckdb")).to_arrow_table()
         spark = con.sql(read.format(out / "spark")).to_arrow_table()
     assert duck.equals(spark.cast(duck.schema))
+
+
+def test_a_lake_of_accounts_alone_has_no_signals_on_either_engine(
+    engines: dict[str, Engine], tiny_lake: Path, tmp_path: Path
+) -> None:
+    """A lake ingested with --accounts and no log yet: DuckDB counted 0 exchanges where
+    Spark failed on the missing exchanges folder, locally and by URI."""
+    lake = tmp_path / "accounts-only"
+    shutil.copytree(tiny_lake / "accounts", lake / "accounts")
+    runs: dict[str, tuple[Engine, LakeLike]] = {n: (e, Lake(lake)) for n, e in engines.items()}
+    runs["spark-uri"] = (engines["spark"], RemoteLake(lake.as_uri()))
+    with connect_utc() as con:
+        for name, (engine, where) in runs.items():
+            assert engine.signals(where, tmp_path / name) == 0, name
+            read = f"SELECT * FROM read_parquet('{tmp_path / name}/*.parquet')"
+            assert con.sql(read).to_arrow_table().num_rows == 0, name
+        columns = {n: con.sql(f"DESCRIBE SELECT * FROM read_parquet('{tmp_path / n}/*.parquet')")
+                   .fetchall() for n in runs}  # fmt: skip
+    assert columns["duckdb"] == columns["spark"] == columns["spark-uri"]
 
 
 def test_detect_gives_the_same_results(

@@ -87,7 +87,13 @@ def signals_to_parquet(
         crash_point("detect.signals")
         if progress:
             progress(done)
-    if not rows:  # an empty lake still gives a dataset with the signals' columns
-        empty = _compute_signals(EXCHANGES_SCHEMA.empty_table())
-        pq.write_table(empty, out / "part-empty.parquet")
+    if not rows:
+        write_no_signals(out)
     return rows
+
+
+def write_no_signals(out: Path) -> None:
+    """An empty lake still gives a dataset with the signals' columns (for every engine)."""
+    out.mkdir(parents=True, exist_ok=True)
+    empty = _compute_signals(EXCHANGES_SCHEMA.empty_table())
+    pq.write_table(empty, out / "part-empty.parquet")

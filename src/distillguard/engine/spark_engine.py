@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillguard.detect.signals_stage import signals_sql
+from distillguard.detect.signals_stage import signals_sql, write_no_signals
 from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
 from distillguard.engine.duckdb_engine import time_range
 from distillguard.engine.spark_errors import is_read_failure, spark_reason, start_failure
@@ -136,6 +137,10 @@ class SparkEngine:
     def signals(self, lake: LakeLike, out: Path, progress: Progress | None = None) -> int:
         reader = self.spark.read.option("mergeSchema", "true")
         where = lake.exchanges_uri if isinstance(lake, RemoteLake) else _uri(lake.exchanges_dir)
+        if not self._holds_exchanges(lake, where):  # as DuckDB's: 0 exchanges, not an error
+            shutil.rmtree(out, ignore_errors=True)
+            write_no_signals(out)
+            return 0
         exchanges = _read(lambda: reader.parquet(where), where)
         signals = exchanges.mapInArrow(signal_batches, self._schema(SIGNALS_SCHEMA))
         _read(lambda: signals.write.mode("overwrite").parquet(_uri(out)), where, job=True)
@@ -153,6 +158,12 @@ class SparkEngine:
             return None
         pq.write_table(_read(lambda: self.spark.read.parquet(where).toArrow(), where), scratch)
         return scratch
+
+    def _holds_exchanges(self, lake: LakeLike, where: str) -> bool:
+        """Whether the lake has exchange files (a lake of accounts alone has none)."""
+        if isinstance(lake, Lake):
+            return bool(lake.exchange_files())
+        return _read(lambda: self._exists(where), where)
 
     def _exists(self, where: str) -> bool:
         """Whether the path exists, asked of its Hadoop filesystem (HDFS, S3A, ...)."""
