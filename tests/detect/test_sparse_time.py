@@ -12,8 +12,8 @@ import numpy as np
 import orjson
 import pytest
 
+from distillguard.detect import schedule
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.replay import _data_hours, _runs, _ticks
 from distillguard.detect.run import detect
 from distillguard.ingest import ingest
 from distillguard.ingest.plausible import TimeWindow
@@ -63,7 +63,7 @@ def test_a_lake_spanning_centuries_replays_only_its_hours(tmp_path: Path) -> Non
     ],
 )
 def test_ticks_fall_only_after_steps_with_traffic(hours: list[str], expected: list[str]) -> None:
-    got = _ticks(
+    got = schedule.ticks(
         np.array(hours, dtype="datetime64[h]").astype("datetime64[us]"), np.timedelta64(6, "h")
     )
     assert (
@@ -77,9 +77,9 @@ def test_runs_cover_every_tick_once() -> None:
     ).astype("datetime64[us]")
     hours = np.concatenate([hours, np.array(["9999-01-01T00"], dtype="datetime64[us]")])
     config = DetectConfig(run_windows=1)
-    runs = _runs(hours, config)
+    runs = schedule.runs(hours, config)
     ticks = np.concatenate(runs)
-    assert len(ticks) == len(np.unique(ticks)) == len(_ticks(hours, np.timedelta64(6, "h")))
+    assert len(ticks) == len(np.unique(ticks)) == len(schedule.ticks(hours, np.timedelta64(6, "h")))
     assert all(len(r) >= 168 // 6 for r in runs[:-1])
 
 
@@ -89,6 +89,6 @@ def test_hours_without_a_time_are_not_visited() -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE hourly AS SELECT * FROM (VALUES (NULL::TIMESTAMP), "
                 "('2026-01-01 05:00'::TIMESTAMP), (NULL)) t(hour)")  # fmt: skip
-    assert _data_hours(con).tolist() == [datetime(2026, 1, 1, 5)]
+    assert schedule.data_hours(con).tolist() == [datetime(2026, 1, 1, 5)]
     con.execute("DELETE FROM hourly WHERE hour IS NOT NULL")
-    assert _data_hours(con).size == 0
+    assert schedule.data_hours(con).size == 0

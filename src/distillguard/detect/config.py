@@ -47,7 +47,7 @@ class DetectConfig:
     member_floor: float = 0.25  # members of a flagged cluster need this much of their own
     max_key_degree: int = 200  # keys shared by more accounts link nothing
     min_link: float = 0.5  # pairs whose shared keys weigh less stay apart
-    # Replay in runs this many windows long (see detect.replay._runs): longer runs re-score
+    # Replay in runs this many windows long (see detect.schedule.runs): longer runs re-score
     # less of the log and hold more of it. On 56 days, 4 ran 20,400 exchanges/s at 4.1 GB
     # peak; 2 ran 18,600/s at 2.9 GB, with every account's results the same.
     run_windows: int = 2

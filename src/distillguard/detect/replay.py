@@ -19,11 +19,13 @@ from typing import Literal
 import duckdb
 import numpy as np
 
+from distillguard.detect import schedule
 from distillguard.detect.best import BestRows, first_peak_per_account
 from distillguard.detect.boost import AccountBoost, apply_boost
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.decide import CombinerTick, ReplayState, rule_clusters
 from distillguard.engine.base import KEYS_TABLE, SignalSource
+from distillguard.engine.duckdb_engine import sql_time, time_range
 from distillguard.linking.codes import key_codes
 from distillguard.linking.graph import block_density, communities, links
 from distillguard.linking.window import KeyWindow
@@ -159,7 +161,7 @@ def replay(
     combiner: Combiner | Literal["shipped"] | None = "shipped",
     observe: Observer | None = None,
 ) -> Replay:
-    """Score and link the log run by run (see `_runs`); what is held between runs is the
+    """Score and link the log run by run (see `schedule.runs`); what is held between runs is the
     flags, the flagged clusters and each account's peak row. With config.decide_by
     "combiner", the combiner (the shipped one unless given) decides flags and reviews at
     the linking ticks; `observe` sees every tick's features; `on_tick(done, total)` is
@@ -171,8 +173,8 @@ def replay(
     state, best = ReplayState(), BestRows()
     window = np.timedelta64(config.window_hours, "h")
     step = np.timedelta64(config.cluster_every_hours, "h")
-    hours = _data_hours(con)
-    runs = _runs(hours, config)
+    hours = schedule.data_hours(con)
+    runs = schedule.runs(hours, config)
     total = sum(len(ticks) for ticks in runs)
     for ticks in runs:
         owned_from = ticks[0] - step  # the runs' own hours follow one another
@@ -226,9 +228,9 @@ def _score_run(
     window before them, which its linking ticks look back over. Their frames reach back a
     second window, so the hourly partials are read from start - 2 windows."""
     window = np.timedelta64(config.window_hours, "h")
-    scope = f"(SELECT * FROM hourly WHERE {_time_range('hour', start - 2 * window, end)})"
+    scope = f"(SELECT * FROM hourly WHERE {time_range('hour', start - 2 * window, end)})"
     rows = window_features(
-        con, window_sql(scope, accounts, config.window_hours, _sql_time(start - window))
+        con, window_sql(scope, accounts, config.window_hours, sql_time(start - window))
     )
     rows["hour"] = rows["hour"].astype("datetime64[us]")
     if rows["created_at"].dtype.kind == "M":
@@ -236,55 +238,6 @@ def _score_run(
     window_end = rows["hour"] + HOUR
     scored, arrays = account_scoring.score_accounts(rows, window_end)
     return _Run(arrays, scored, window_end)
-
-
-def _data_hours(con: duckdb.DuckDBPyConnection) -> np.ndarray:
-    """The hours that hold traffic, in order: the replay visits these, not the calendar
-    between the first and the last (a log with a stray row in 1960 and one in 9999 holds
-    a few hours, not eighty centuries of them)."""
-    ((hours,),) = con.sql(  # no hour: rows without a time, in files ingest did not write
-        "SELECT coalesce(list(DISTINCT epoch_us(hour) ORDER BY epoch_us(hour))"
-        " FILTER (WHERE hour IS NOT NULL), []) FROM hourly"
-    ).fetchall()
-    return np.asarray(hours, dtype=np.int64).astype("datetime64[us]")
-
-
-def _sql_time(t: np.datetime64) -> str:
-    return f"to_timestamp({int(t.astype('datetime64[s]').astype(np.int64))})"
-
-
-def _time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
-    return f"{column} >= {_sql_time(start)} AND {column} < {_sql_time(end)}"
-
-
-def _ticks(hours: np.ndarray, step: np.timedelta64) -> np.ndarray:
-    """The linking ticks: the end of every step (counted from the first hour with traffic)
-    that holds traffic. A step without any new traffic changes nobody's evidence, so it
-    gets no tick: the cost follows the data, not the calendar."""
-    if len(hours) == 0:
-        return hours
-    steps = np.unique((hours - hours[0]) // step)
-    return np.asarray(hours[0] + (steps + 1) * step)
-
-
-def _runs(hours: np.ndarray, config: DetectConfig) -> list[np.ndarray]:
-    """The linking ticks of the hours with traffic, in runs `config.run_windows` windows of
-    ticks long.
-
-    Each run's window rows and key codes cover that run and the window before it, so the
-    replay holds at most run_windows + 2 windows of them however long the log is (a last run
-    shorter than a window joins the run before it). The window before a run is scored and
-    coded twice, which costs a long log about 1 / run_windows more and a log no longer than
-    a run nothing.
-    """
-    if len(hours) == 0:
-        return []
-    ticks = _ticks(hours, np.timedelta64(config.cluster_every_hours, "h"))
-    per_window = -(-config.window_hours // config.cluster_every_hours)
-    starts = list(range(0, len(ticks), config.run_windows * per_window))
-    if len(starts) > 1 and len(ticks) - starts[-1] < per_window:
-        starts.pop()  # a last run shorter than a window joins the one before it
-    return [ticks[a:b] for a, b in zip(starts, [*starts[1:], len(ticks)], strict=True)]
 
 
 def _run_keys(

@@ -19,10 +19,14 @@ DAY = np.timedelta64(24, "h")
 IN_MEMORY_SIGNALS_BYTES = 256 * 2**20
 
 
+def sql_time(t: np.datetime64) -> str:
+    """The time in SQL, as whole seconds since the epoch."""
+    return f"to_timestamp({int(t.astype('datetime64[s]').astype(np.int64))})"
+
+
 def time_range(column: str, start: np.datetime64, end: np.datetime64) -> str:
     """`start <= column < end` in SQL, the bounds as whole seconds since the epoch."""
-    seconds = [int(t.astype("datetime64[s]").astype(np.int64)) for t in (start, end)]
-    return f"{column} >= to_timestamp({seconds[0]}) AND {column} < to_timestamp({seconds[1]})"
+    return f"{column} >= {sql_time(start)} AND {column} < {sql_time(end)}"
 
 
 class DuckDBEngine:
