@@ -152,6 +152,42 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
             "benign: {casual: {accounts: 10, hours: weird}}\nmodels: {current: [a], new: b}",
             "unknown hours 'weird'",
         ),
+        # a name a mix weighs: once a KeyError deep in the simulation, output half written
+        (
+            "benign: {casual: {accounts: 10, task_mix: {chatt: 1}}}\n"
+            "models: {current: [a], new: b}",
+            "unknown task_mix 'chatt'; valid names: agentic_coding, chat,",
+        ),
+        (
+            "campaigns: {r: {archetype: reasoning, accounts: 5, late_task_mix: {mathh: 1}}}\n"
+            "models: {current: [a], new: b}",
+            "unknown late_task_mix 'mathh'",
+        ),
+        (
+            "benign: {casual: {accounts: 10, clients: {pythn-sdk: 1}}}\n"
+            "models: {current: [a], new: b}",
+            "unknown clients 'pythn-sdk'; valid names: .*python-sdk",
+        ),
+        (
+            "benign: {casual: {accounts: 10, networks: {resi: 1}}}\nmodels: {current: [a], new: b}",
+            "unknown networks 'resi'; valid names: .*residential",
+        ),
+        (
+            "benign: {casual: {accounts: 10, tiers: {freee: 1}}}\nmodels: {current: [a], new: b}",
+            "unknown tiers 'freee'; valid names: education, enterprise, free,",
+        ),
+        (
+            "benign: {casual: {accounts: 10, tiers: {free: -1}}}\nmodels: {current: [a], new: b}",
+            "tiers: the weight of 'free' must be a number from 0 up",
+        ),
+        (
+            "benign: {casual: {accounts: 10, tiers: {free: 0}}}\nmodels: {current: [a], new: b}",
+            "tiers: the weights add up to 0",
+        ),
+        (
+            "benign: {casual: {accounts: 10, clients: web-app}}\nmodels: {current: [a], new: b}",
+            "clients must be a mapping of names to weights",
+        ),
     ],
 )
 def test_bad_presets_raise_config_errors(tmp_path: Path, text: str, message: str) -> None:

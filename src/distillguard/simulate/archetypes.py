@@ -238,6 +238,9 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
         raise unknown_name_error("hours", b.hours, list(HOURS))
     if b.card_sharing not in CARD_SHARING:
         raise unknown_name_error("card_sharing", b.card_sharing, list(CARD_SHARING))
+    for knob, valid in _mix_names().items():
+        if (mix := getattr(b, knob)) is not None or knob != "late_task_mix":
+            _check_mix(knob, mix, valid)
     if not _in_range(b.mix_spread, 0, MAX_MIX_SPREAD):
         raise ConfigError(f"mix_spread must be a number from 0 to {MAX_MIX_SPREAD}")
     if not _in_range(b.template_odds, 0, 1):
@@ -249,6 +252,31 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
     if not isinstance(b.operator_seed, int) or not _in_range(b.operator_seed, 0, 2**63 - 1):
         raise ConfigError("operator_seed must be a whole number from 0 up")
     return b
+
+
+def _mix_names() -> dict[str, list[str]]:
+    """The names each mix knob may weigh (else a KeyError once traffic is drawn)."""
+    from distillguard.simulate.accounts import P_VERIFIED
+    from distillguard.simulate.clients import CLIENTS
+    from distillguard.simulate.content.grammar import TASK_KINDS
+    from distillguard.simulate.network import NETWORKS
+
+    tasks = list(TASK_KINDS)
+    return {"tiers": list(P_VERIFIED), "task_mix": tasks, "late_task_mix": tasks,
+            "clients": list(CLIENTS), "networks": list(NETWORKS)}  # fmt: skip
+
+
+def _check_mix(knob: str, mix: object, valid: list[str]) -> None:
+    """A mapping of known names to non-negative weights, some above 0."""
+    if not isinstance(mix, dict) or not mix:
+        raise ConfigError(f"{knob} must be a mapping of names to weights, got {mix!r}")
+    for name, weight in mix.items():
+        if name not in valid:
+            raise unknown_name_error(knob, str(name), valid)
+        if not _in_range(weight, 0, float("inf")):
+            raise ConfigError(f"{knob}: the weight of {name!r} must be a number from 0 up")
+    if not sum(mix.values()) > 0:
+        raise ConfigError(f"{knob}: the weights add up to 0")
 
 
 def _in_range(value: object, low: float, high: float) -> bool:
