@@ -51,7 +51,7 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
         (
             ["detect", "x.jsonl", "--out", "d", "--combiner-flag", "1.5"],
-            "--combiner-flag must be in (0, 1]",
+            "--combiner-flag must be a number in (0, 1], got 1.5",
         ),
         (
             ["detect", "x.jsonl", "--out", "d", "--combiner-review", "0.9999"],

@@ -19,8 +19,16 @@ FRACTIONS = (
     "combiner_follow_share",
     "combiner_follow_floor",
 )
-# Settings that count something: each a whole number of at least 1.
-COUNTS = ("cluster_min_accounts", "combiner_flag_ticks")
+# Settings that count something (hours among them): each a whole number of at least 1.
+COUNTS = (
+    "tick_hours",
+    "window_hours",
+    "cluster_every_hours",
+    "run_windows",
+    "cluster_min_accounts",
+    "max_key_degree",
+    "combiner_flag_ticks",
+)
 # Who decides flags and reviews: the learned combiner of relative and cohort features
 # (scoring/combiner.py), or the hand-set rules and thresholds alone.
 DECIDERS = ("combiner", "rules")
@@ -95,27 +103,37 @@ class DetectConfig:
             raise ConfigError("review_threshold must not be above account_threshold")
         if self.combiner_review > self.combiner_flag:
             raise ConfigError("combiner_review must not be above combiner_flag")
-        if self.tick_hours < 1 or self.window_hours < self.tick_hours:
+        if self.window_hours < self.tick_hours:
             raise ConfigError(
-                f"window_hours must be at least tick_hours ({self.tick_hours}), "
-                "and tick_hours at least 1"
+                f"window_hours ({self.window_hours}) must be at least tick_hours "
+                f"({self.tick_hours})"
             )
-        if self.run_windows < 1:
-            raise ConfigError("run_windows must be at least 1")
-        if self.cluster_every_hours < self.tick_hours or self.cluster_every_hours % self.tick_hours:
-            raise ConfigError("cluster_every_hours must be a positive multiple of tick_hours")
+        if self.cluster_every_hours % self.tick_hours:
+            raise ConfigError(
+                f"cluster_every_hours ({self.cluster_every_hours}) must be a multiple of "
+                f"tick_hours ({self.tick_hours})"
+            )
 
     def _check_kinds(self) -> None:
-        """Every setting a non-negative number; shares in (0, 1]; counts whole."""
+        """Shares in (0, 1]; counts whole, from 1; every other setting a number from 0 up."""
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "decide_by":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"detect setting {f.name} must be a non-negative number")
-        for name in FRACTIONS:
-            if not 0 < getattr(self, name) <= 1:
-                raise ConfigError(f"detect setting {name} must be in (0, 1]")
-        for name in COUNTS:
-            if isinstance(getattr(self, name), float) or getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a whole number of at least 1")
+            if f.name != "decide_by":
+                _check_kind(f.name, getattr(self, f.name))
+
+
+def _check_kind(name: str, value: object) -> None:
+    """One setting's kind, in words that say which values are good, and the value given."""
+    number = _as_number(value)
+    if name in FRACTIONS and not (number is not None and 0 < number <= 1):
+        raise ConfigError(f"{name} must be a number in (0, 1], got {value!r}")
+    if name in COUNTS and not (isinstance(value, int) and number is not None and number >= 1):
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+    if number is None or not number >= 0:  # NaN too
+        raise ConfigError(f"{name} must be a number from 0 up, got {value!r}")
+
+
+def _as_number(value: object) -> float | None:
+    """The value as a float, when it is a number (YAML and JSON give bools as readily)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
