@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -189,12 +190,15 @@ def test_one_odd_first_record_does_not_decide_a_files_format(tmp_path: Path, nam
 def test_a_forced_format_refuses_records_of_another_known_shape(tmp_path: Path) -> None:
     """An Anthropic log forced as openai-chat was kept with its system prompt and output
     null; a record the forced adapter does not know, and no other does, is still read."""
-    source = write_jsonl(tmp_path / "pairs.jsonl", [anthropic_pair(), openai_pair()])
+    written = json.dumps(anthropic_pair()).encode()  # spaced, its keys in its own order
+    source = write_jsonl(tmp_path / "pairs.jsonl", [written, openai_pair()])
     summary = ingest([source], tmp_path / "lake", fmt="openai-chat")
     assert (summary.kept, summary.quarantined) == (1, 1)
     quarantined = (tmp_path / "lake" / "quarantine.jsonl").read_bytes().splitlines()
     [entry] = [orjson.loads(line) for line in quarantined]
     assert "looks like anthropic-messages, not openai-chat" in entry["reason"]
+    # the raw text as the line was written, not JSON written again with its keys sorted
+    assert entry["raw"] == source.read_text().splitlines()[0]
 
 
 def test_records_an_adapter_cannot_use_are_quarantined(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ class BadRow:
 
 def bad_row(record: RawRecord, reason: str) -> BadRow:
     if record.raw is not None:
-        raw = record.raw.decode("utf-8", errors="replace")
+        raw = record.raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
     else:
         try:
             raw = orjson.dumps(record.value, default=str, option=orjson.OPT_SORT_KEYS).decode()

@@ -33,7 +33,8 @@ CHUNK_LINES = 20_000
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One input record: the parsed value, or the raw text and why it could not be parsed."""
+    """One input record: the parsed value (with its line, when it came from one), or the
+    raw text and why it could not be parsed."""
 
     source: str
     line: int
@@ -129,7 +130,9 @@ class Chunk:
 
 def parse_line(source: str, number: int, line: bytes) -> RawRecord:
     try:
-        return RawRecord(source, number, orjson.loads(line))
+        # the line itself (no copy) is kept, so a row an adapter refuses is quarantined as
+        # it was written, not as JSON written again
+        return RawRecord(source, number, orjson.loads(line), line)
     except orjson.JSONDecodeError as exc:
         return RawRecord(source, number, None, line.rstrip(b"\r\n"), f"invalid JSON: {exc}")
 
