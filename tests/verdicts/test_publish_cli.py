@@ -122,6 +122,40 @@ def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len(store.audit()) == 9
 
 
+def _in_force(state: str, account: str) -> str | None:
+    got = open_store(state).get(f"account:{account}")
+    return got.action if got else None
+
+
+def test_a_cluster_verdict_reaches_its_members_and_clearing_it_serves_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`verdicts set --cluster` said it blocked a cluster whose members the store did not
+    know (it reached nobody) without a word; `verdicts clear --cluster` left every member
+    blocked by its own detector verdict."""
+    out, state = detect_out(tmp_path), str(tmp_path / "v.jsonl")
+    block = ["--action", "block_cluster", "--reason", "confirmed", "--state", state]
+    assert main(["verdicts", "set", "c9", "--cluster", *block]) == 0
+    said = capsys.readouterr()
+    assert "c9 -> block_cluster" in said.out and "reaches nobody yet" in said.err
+    assert main(["verdicts", "publish", str(out), "--state", state]) == 0
+    assert main(["verdicts", "set", "c1", "--cluster", *block]) == 0
+    said = capsys.readouterr()
+    assert "over the 2 member(s) the store knows" in said.out and not said.err
+    assert (
+        main(["verdicts", "clear", "c1", "--cluster", "--source", "analyst", "--state", state]) == 0
+    )
+    assert "cleared 1 verdict(s) of cluster c1\n" in capsys.readouterr().out
+    assert (_in_force(state, "m1"), _in_force(state, "m2")) == ("block_cluster", "block_cluster")
+    assert main(["verdicts", "clear", "c1", "--cluster", "--state", state]) == 0
+    cleared = capsys.readouterr().out
+    assert (
+        "cleared 1 verdict(s) of cluster c1 and the detector's verdicts of 2 member(s)" in cleared
+    )
+    assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
+    assert _in_force(state, "hi") == "block_account"  # not a member: untouched
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -133,6 +167,7 @@ def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixtur
             ["verdicts", "set", "a", "--action", "degrade", "--reason", "x", "--ttl", "9999999d"],
             "too long",
         ),
+        (["verdicts", "set", "a", "--action", "degrade", "--reason", " "], "--reason is empty"),
         (["verdicts", "list", "--state", "sqlite://x"], "valid: memory"),
         (["verdicts", "publish", "/nonexistent"], "not a detect output"),
         (["verdicts", "publish", ".", "--policy", "/nonexistent.yaml"], "cannot read policy"),

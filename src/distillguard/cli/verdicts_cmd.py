@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from distillguard.cli.common import Subparsers, add_command
+from distillguard.errors import UserError
+from distillguard.verdicts.members import clear_cluster, members_of
 from distillguard.verdicts.model import (
     ACTIONS,
     SOURCES,
@@ -125,7 +128,9 @@ def _register_set(sub: Subparsers) -> None:
         description="Record an analyst's verdict on one account (or, with --cluster, a "
         "cluster). It outranks any detector verdict on the same subject, so '--action "
         "monitor' overrides a false positive; running gateways apply it on their next "
-        "request.",
+        "request. A cluster's verdict reaches the accounts whose own verdicts name the "
+        "cluster ('verdicts publish' writes them for a flagged cluster's members): it says "
+        "how many, and warns when there are none.",
         examples=[
             (
                 "degrade an account for a day",
@@ -166,8 +171,9 @@ def _register_clear(sub: Subparsers) -> None:
         "clear",
         summary="remove an account's verdicts",
         description="Remove the verdicts on one account (or, with --cluster, a cluster), "
-        "from every source or only from one. The removal is kept in the store's audit "
-        "log. Prints how many were cleared.",
+        "from every source or only from one. A cluster's members' detector verdicts go "
+        "with it (unless --source analyst), so the gateway serves them again. The removal "
+        "is kept in the store's audit log. Prints how many were cleared.",
         examples=[
             ("lift every verdict on an account", "distillguard verdicts clear acct_42"),
             (
@@ -229,25 +235,39 @@ def run_publish(args: argparse.Namespace) -> int:
 
 def run_set(args: argparse.Namespace) -> int:
     ttl = parse_ttl(args.ttl) if args.ttl else None
+    if not args.reason.strip():
+        raise UserError("--reason is empty: a verdict's reason is kept for audit")
     kind: SubjectKind = "cluster" if args.cluster else "account"
     verdict = Verdict(args.subject, args.action, args.reason, "analyst", now(), kind=kind)
     store = open_store(args.state)
     try:
         store.set(verdict.with_expiry(ttl))
+        members = members_of(store, args.subject) if args.cluster else []
     finally:
         store.close()
-    print(f"verdicts: {kind} {args.subject} -> {args.action} (analyst)")
+    reach = f", over the {len(members)} member(s) the store knows" if members else ""
+    print(f"verdicts: {kind} {args.subject} -> {args.action} (analyst){reach}")
+    if args.cluster and not members:
+        print(
+            f"verdicts: warning: no account's verdict names cluster {args.subject}, so this "
+            "verdict reaches nobody yet: the gateway learns a cluster's members from their "
+            "own verdicts (verdicts publish writes them for a flagged cluster); set its "
+            "accounts one by one to act on them now",
+            file=sys.stderr,
+        )
     return 0
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    kind: SubjectKind = "cluster" if args.cluster else "account"
     store = open_store(args.state, existing=True)
     try:
-        gone = store.clear(subject_key(args.subject, kind), args.source)
+        if args.cluster:
+            print(clear_cluster(store, args.subject, args.source).line())
+            return 0
+        gone = store.clear(subject_key(args.subject), args.source)
     finally:
         store.close()
-    print(f"verdicts: cleared {gone} verdict(s) of {kind} {args.subject}")
+    print(f"verdicts: cleared {gone} verdict(s) of account {args.subject}")
     return 0
 
 
@@ -267,7 +287,7 @@ def run_list(args: argparse.Namespace) -> int:
     for v in verdicts:
         expires = v.expires.strftime("%Y-%m-%d %H:%M") if v.expires else "never"
         table.add_row(v.key, v.action, v.source, expires, _clipped(v.reason), v.evidence)
-    Console(width=160).print(table)
+    Console().print(table)  # the terminal's width (80 when piped), long cells wrapped
     return 0
 
 

@@ -1,0 +1,51 @@
+"""A cluster's members as the verdict store knows them.
+
+The gateway learns who is in a cluster only from each account's own verdict naming it
+(`verdicts publish` writes one for every member of a flagged cluster). So a verdict set on
+a cluster reaches the accounts whose verdicts name it and nobody else, and clearing a
+cluster's verdict leaves its members' own detector verdicts, which block them on their
+own, unless they are cleared with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from distillguard.verdicts.model import Source, subject_key
+from distillguard.verdicts.store import VerdictStore
+
+
+def members_of(store: VerdictStore, cluster: str) -> list[str]:
+    """The accounts whose verdict in force names the cluster."""
+    return sorted(
+        v.subject for v in store.list() if v.kind == "account" and v.cluster == cluster
+    )
+
+
+@dataclass(frozen=True)
+class ClusterCleared:
+    """What clearing a cluster removed: its own verdicts, and its members' detector ones."""
+
+    cluster: str
+    verdicts: int
+    members: int
+
+    def line(self) -> str:
+        said = f"verdicts: cleared {self.verdicts} verdict(s) of cluster {self.cluster}"
+        if self.members:
+            said += (
+                f" and the detector's verdicts of {self.members} member(s); a later publish "
+                "of a run that flags them sets them again, unless they are dismissed in the "
+                "console (its allowlist)"
+            )
+        return said
+
+
+def clear_cluster(store: VerdictStore, cluster: str, source: Source | None) -> ClusterCleared:
+    """The cluster's verdicts from `source` (every source's when None) and, unless only the
+    analyst's are cleared, its members' detector verdicts: an analyst clearing a cluster
+    means its members to be served again."""
+    members = members_of(store, cluster) if source != "analyst" else []
+    gone = store.clear(subject_key(cluster, "cluster"), source)
+    lifted = sum(1 for m in members if store.clear(subject_key(m), "detector"))
+    return ClusterCleared(cluster, gone, lifted)
