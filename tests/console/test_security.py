@@ -204,3 +204,17 @@ def test_a_linked_home_is_left_as_it_is(tiny_detect: DetectSummary, tmp_path: Pa
     store = open_store(str(tmp_path / "state.json"))
     open_console(tiny_detect.out, tmp_path / "home", store, None).close()
     assert stat.S_IMODE(shared.stat().st_mode) == 0o770
+
+
+def test_an_evidence_pack_holds_none_of_the_consoles_own_parts(served: Served) -> None:
+    """A pack is a file handed on: it carried the header's log-out form, with the
+    session's CSRF token, and links that lead nowhere outside the console."""
+    from distillguard.console.casestore import QueueFilter
+
+    case = str(served.console.cases.queue(QueueFilter(kind="cluster")).rows[0]["id"])
+    analyst = served.login("alice")
+    page = analyst.get(f"/case/cluster/{case}").text
+    pack = analyst.get(f"/case/cluster/{case}/pack.html").text
+    assert csrf_of(page) and 'name="csrf"' not in pack and csrf_of(page) not in pack
+    assert "/logout" not in pack and 'href="/case/' not in pack and 'href="/case/' in page
+    assert "Evidence pack: cluster" in pack and "Accounts in this case" in pack
