@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.cli.main import main
+from distillguard.detect.allowlist import AllowEntry, append_allowlist
 from distillguard.detect.outputs import ACCOUNT_SCHEMA, CLUSTER_SCHEMA
 from distillguard.errors import ConfigError
 from distillguard.verdicts.continuity import stale
@@ -389,3 +390,46 @@ def test_a_clearance_is_not_carried_to_a_cluster_of_mostly_new_accounts(
     cluster = store.get("cluster:c1")
     assert cluster is not None
     assert (summary.carried, cluster.source) == (int(carried), "analyst" if carried else "detector")
+
+
+def _evidence(out: Path, rows: dict[tuple[str, str], list[str]]) -> None:
+    lines = [
+        json.dumps({"kind": k, "id": i, "evidence": [{"code": c} for c in codes]})
+        for (k, i), codes in rows.items()
+    ]
+    (out / "evidence.jsonl").write_text("\n".join(lines) + "\n")
+
+
+# (case, the dismissals: account -> codes, accounts expected without a verdict)
+DISMISSALS = [
+    ("none", {}, set()),
+    ("an account for its evidence", {"hi": ["volume"]}, {"hi"}),
+    ("an account for less than its evidence", {"mid": ["volume"]}, set()),
+    ("one member: the cluster stays", {"m1": ["volume", "cluster.shared_card"]}, {"m1"}),
+    (
+        "every member: the cluster goes too",
+        {"m1": ["volume", "cluster.shared_card"], "m2": ["cluster.shared_card"]},
+        {"m1", "m2", "c1"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", DISMISSALS, ids=[c[0] for c in DISMISSALS])
+def test_publish_holds_back_what_the_consoles_dismissals_cover(
+    tmp_path: Path, case: tuple[str, dict[str, list[str]], set[str]]
+) -> None:
+    """A run made before a dismissal set the dismissed account's verdict again; with the
+    console's allowlist it does not, unless the run flags it for evidence not dismissed."""
+    _, dismissed, expected = case
+    out = detect_out(tmp_path)
+    _evidence(out, {("account", "hi"): ["volume"], ("account", "mid"): ["volume", "burst"],
+                    ("account", "m1"): ["volume"], ("cluster", "c1"): ["shared_card"]})  # fmt: skip
+    allowlist = tmp_path / "allowlist.jsonl"
+    allowlist.write_text("")
+    for account, codes in dismissed.items():
+        append_allowlist(allowlist, AllowEntry(account, "fine", frozenset(codes), "alice", WHEN))
+    state = str(tmp_path / "v.jsonl")
+    argv = ["verdicts", "publish", str(out), "--state", state, "--allowlist", str(allowlist)]
+    assert main(argv) == 0
+    subjects = {v.subject for v in open_store(state).list()}
+    assert {"hi", "mid", "lo", "rev", "m1", "m2", "c1"} - subjects == expected

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from distillguard.cli.common import Subparsers, add_command
+from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.verdicts.members import clear_cluster, members_of
 from distillguard.verdicts.model import (
@@ -94,6 +95,11 @@ def _register_publish(sub: Subparsers) -> None:
                 "distillguard verdicts publish detect-out --policy policy.yaml --lake lake "
                 "--state redis://127.0.0.1:6379/0",
             ),
+            (
+                "keep the console's dismissals lifted",
+                "distillguard verdicts publish detect-out --state state/verdicts.jsonl "
+                "--allowlist state/console/allowlist.jsonl",
+            ),
         ],
     )
     pub.add_argument(
@@ -115,6 +121,14 @@ def _register_publish(sub: Subparsers) -> None:
         metavar="LAKE",
         help="the lake detect read, for the accounts' sign-up tiers (default: DIR/lake "
         "when there is one)",
+    )
+    pub.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="the console's dismissals (HOME/allowlist.jsonl): an account a live dismissal "
+        "covers (all the evidence the run flags it for) gets no verdict, as with 'detect "
+        "--allowlist'; without it a run made before a dismissal sets its verdict again",
     )
     _add_state(pub)
     pub.set_defaults(run=run_publish)
@@ -224,9 +238,11 @@ def _register_list(sub: Subparsers) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    dismissed = load_allowlist(args.allowlist) if args.allowlist is not None else None
+    policy = load_policy(args.policy)
     store = open_store(args.state)
     try:
-        summary = publish(args.detect_out, store, load_policy(args.policy), args.lake)
+        summary = publish(args.detect_out, store, policy, args.lake, dismissed)
     finally:
         store.close()
     print(summary.line())

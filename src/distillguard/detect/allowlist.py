@@ -117,7 +117,7 @@ class Allowed:
     suppressed: list[Suppression]
 
 
-def _covering(
+def covering(
     entries: list[AllowEntry], account: str, codes: frozenset[str], at: datetime
 ) -> AllowEntry | None:
     """A live entry for the account whose dismissed evidence covers `codes`, if any."""
@@ -141,7 +141,7 @@ def apply_allowlist(
     lifted: list[Suppression] = []
     for account in accounts:
         codes = evidence_codes(account, by_cluster.get(account.cluster_id or ""))
-        entry = _covering(entries, account.account_id, codes, at)
+        entry = covering(entries, account.account_id, codes, at)
         if entry is None or not (account.flagged or account.review):
             kept.append(account)
             continue

@@ -17,9 +17,7 @@ from distillguard.verdicts.store import VerdictStore
 
 def members_of(store: VerdictStore, cluster: str) -> list[str]:
     """The accounts whose verdict in force names the cluster."""
-    return sorted(
-        v.subject for v in store.list() if v.kind == "account" and v.cluster == cluster
-    )
+    return sorted(v.subject for v in store.list() if v.kind == "account" and v.cluster == cluster)
 
 
 @dataclass(frozen=True)

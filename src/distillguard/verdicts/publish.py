@@ -9,9 +9,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from distillguard.detect.allowlist import AllowEntry
 from distillguard.detect.case_files import lake_of_run
 from distillguard.errors import UserError
 from distillguard.verdicts.continuity import carry_cluster_verdicts, retire_orphans, stale
+from distillguard.verdicts.dismissed import dismissed_accounts, without_dismissed
 from distillguard.verdicts.model import Verdict, now, subject_key
 from distillguard.verdicts.policy import Policy, PublishRule
 from distillguard.verdicts.store import VerdictStore
@@ -25,6 +27,7 @@ class PublishSummary:
     renewed: int = 0  # of those published: the same action, a new cluster or half-life
     retired: int = 0  # the detector's cluster verdicts no account verdict named any more
     carried: int = 0  # analysts' cluster verdicts carried to the clusters continuing theirs
+    held_back: int = 0  # accounts a console dismissal covers (--allowlist)
 
     def line(self) -> str:
         actions = ", ".join(f"{a} {n}" for a, n in sorted(self.by_action.items())) or "none"
@@ -34,6 +37,7 @@ class PublishSummary:
             f"; {self.carried} analyst cluster verdict(s) carried to renamed clusters"
             if self.carried
             else "",
+            f"; {self.held_back} dismissed account(s) held back" if self.held_back else "",
         ]
         return (
             f"verdicts: {self.published} published{renewed}, {self.unchanged} unchanged "
@@ -150,13 +154,22 @@ def _account_verdict(
 
 
 def publish(
-    detect_out: Path, store: VerdictStore, policy: Policy, lake: Path | None = None
+    detect_out: Path,
+    store: VerdictStore,
+    policy: Policy,
+    lake: Path | None = None,
+    allowlist: list[AllowEntry] | None = None,
 ) -> PublishSummary:
     """Set each verdict unless an analyst's is in force, or the detector's says the same
-    and has more than half its life left (see `continuity.stale`)."""
+    and has more than half its life left (see `continuity.stale`), or a dismissal in the
+    allowlist covers the account's evidence (see `dismissed`)."""
     published, unchanged, renewed = 0, 0, 0
     by_action: dict[str, int] = {}
-    verdicts = detector_verdicts(detect_out, policy, lake)
+    accounts = _rows(detect_out, "accounts")
+    held = dismissed_accounts(detect_out, accounts, allowlist or [], now())
+    every = detector_verdicts(detect_out, policy, lake)
+    verdicts = without_dismissed(every, held)
+    held_back = sum(v.kind == "account" for v in every) - sum(v.kind == "account" for v in verdicts)
     carried = carry_cluster_verdicts(store, verdicts)
     flagged = {v.subject for v in verdicts if v.kind == "cluster"}
     for verdict in verdicts:
@@ -171,4 +184,4 @@ def publish(
         renewed += current is not None and current.action == verdict.action
         by_action[verdict.action] = by_action.get(verdict.action, 0) + 1
     retired = retire_orphans(store, flagged)
-    return PublishSummary(published, unchanged, by_action, renewed, retired, carried)
+    return PublishSummary(published, unchanged, by_action, renewed, retired, carried, held_back)

@@ -94,7 +94,7 @@ class Watcher:
             self._mark_seen(files)
         dismissed = load_allowlist(self.allowlist) if self.allowlist else None
         summary = detect([self.lake], self.out, config=self.config, allowlist=dismissed)
-        published = publish(self.out, self.store, self.policy, self.lake)
+        published = publish(self.out, self.store, self.policy, self.lake, dismissed)
         self._unpublished.unlink(missing_ok=True)
         flagged = sum(a.flagged for a in summary.accounts)
         return TickSummary(
