@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,6 +69,62 @@ def test_a_console_without_users_says_how_to_add_one(
     assert main(["console", *argv]) == 2
     hint = capsys.readouterr().err.split("run '", 1)[1].split("' first")[0]
     assert hint.endswith(f"--home {home}")
+
+
+def test_a_console_without_users_creates_nothing(
+    tiny_detect: DetectSummary, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --state left a verdict file, an allowlist and a case store behind."""
+    state = tmp_path / "typo" / "verdicts.jsonl"
+    assert main(["console", "--findings", str(tiny_detect.out), "--state", str(state)]) == 2
+    assert "no console users yet" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_findings_and_lake_are_checked_before_serving(
+    tiny_detect: DetectSummary, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = str(tmp_path / "verdicts.jsonl")
+    copy = tmp_path / "tables-only"
+    copy.mkdir()
+    for f in tiny_detect.out.glob("*.*"):
+        (copy / f.name).write_bytes(f.read_bytes())
+    for findings, extra, message in [
+        (copy, [], "has no signals/ (the case pages read them)"),
+        (tiny_detect.out, ["--lake", str(tmp_path / "nope")], "--lake: no lake at"),
+    ]:
+        assert main(["console", "--findings", str(findings), "--state", state, *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_add_user_with_nothing_on_stdin_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    argv = ["console", "add-user", "bob", "--role", "viewer", "--state", str(tmp_path / "s")]
+    assert main(argv) == 2
+    assert "no password on standard input" in capsys.readouterr().err
+
+
+def test_a_second_console_on_the_same_home_says_so(tmp_path: Path) -> None:
+    """DuckDB's lock message named a PID and a file; the console names the cause."""
+    from distillguard.console.casestore import CaseStore
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print(flush=True); time.sleep(60)", str(tmp_path / "cases.duckdb")],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline()
+        with pytest.raises(UserError, match="another console is running over"):
+            CaseStore(tmp_path / "cases.duckdb")
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
 
 
 def test_short_passwords_are_refused(tmp_path: Path) -> None:

@@ -141,7 +141,10 @@ def _password() -> str:
         if getpass.getpass("again: ") != first:
             raise UserError("the passwords differ")
         return first
-    return sys.stdin.readline().rstrip("\n")
+    line = sys.stdin.readline()
+    if not line:
+        raise UserError("no password on standard input: pipe one in, or run in a terminal")
+    return line.rstrip("\n")
 
 
 def run_add_user(args: argparse.Namespace) -> int:
@@ -171,12 +174,12 @@ def run_console(args: argparse.Namespace) -> int:
     import uvicorn
 
     from distillguard.console.app import build_app, open_console
+    from distillguard.console.users import UserStore
     from distillguard.verdicts.store import open_store, shown_state
 
     if args.state is None:
         raise UserError("--state is required: memory, a file path, or redis://HOST:PORT/DB")
-    if args.findings is None or not (args.findings / "accounts.parquet").exists():
-        raise UserError("--findings must name a detect output folder (with accounts.parquet)")
+    check_findings(args.findings, args.lake)
     host, port = listen_address(args.listen)
     home = console_home(args.state, args.home)
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -184,6 +187,12 @@ def run_console(args: argparse.Namespace) -> int:
     if args.tls_cert:
         check_tls(args.tls_cert, args.tls_key)
     share_key = keys.load(args.share_key) if args.share_key else None
+    if not UserStore(home / "users.json").names():  # before anything is created: a typo
+        raise UserError(
+            f"no console users yet: run 'distillguard console add-user NAME "
+            f"--role analyst --state {shown_state(args.state)}"
+            f"{f' --home {args.home}' if args.home else ''}' first"
+        )
     console = open_console(
         args.findings,
         home,
@@ -192,12 +201,6 @@ def run_console(args: argparse.Namespace) -> int:
         share_key,
         matches=tuple(args.matches),
     )
-    if not console.users.names():
-        raise UserError(
-            f"no console users yet: run 'distillguard console add-user NAME "
-            f"--role analyst --state {shown_state(args.state)}"
-            f"{f' --home {args.home}' if args.home else ''}' first"
-        )
     tls = bool(args.tls_cert and args.tls_key)
     check_free(host, port)
     print(
@@ -215,6 +218,21 @@ def run_console(args: argparse.Namespace) -> int:
     finally:
         console.close()
     return 0
+
+
+def check_findings(findings: Path | None, lake: Path | None) -> None:
+    """A whole detect output folder (its tables and its signals), and a lake if named."""
+    from distillguard.ingest.lake import Lake
+
+    if findings is None or not (findings / "accounts.parquet").exists():
+        raise UserError("--findings must name a detect output folder (with accounts.parquet)")
+    if not any((findings / "signals").glob("*.parquet")):
+        raise UserError(
+            f"--findings {findings} has no signals/ (the case pages read them): give the "
+            "whole folder detect wrote"
+        )
+    if lake is not None and not Lake(lake).is_one():
+        raise UserError(f"--lake: no lake at {lake}")
 
 
 def check_tls(cert: Path, key: Path) -> None:

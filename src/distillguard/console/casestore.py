@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from distillguard.errors import UserError
 from distillguard.signals.capabilities import CAPABILITIES
 from distillguard.store.duck import connect_utc
 
@@ -98,7 +99,15 @@ class CaseStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = connect_utc(str(path))
+        try:
+            self.con = connect_utc(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            raise UserError(
+                f"another console is running over {path.parent} (its case store is locked): "
+                "stop it, or give this one another --home"
+            ) from None
         self.con.execute(_SCHEMA)
         self._write = threading.Lock()
 
