@@ -70,3 +70,38 @@ def test_the_queue_page_says_what_is_folded_and_links_to_the_list(
     assert "members=listed" in listed.split('class="pager"')[1]  # the next page keeps it
     api = client.get("/api/queue").json()
     assert api["folded"] == len(members)
+
+
+# (case, changes as (key, minute), own key, (keys shown in order, how many left out))
+CHANGES = [
+    (
+        "few: all shown",
+        [("cluster:c", 0), ("account:a", 1)],
+        "cluster:c",
+        (["cluster:c", "account:a"], 0),
+    ),
+    (
+        "many members: the case's own kept, the members' last 50",
+        [("cluster:c", 0)] + [(f"account:a{i}", i + 1) for i in range(60)] + [("cluster:c", 99)],
+        "cluster:c",
+        (["cluster:c"] + [f"account:a{i}" for i in range(10, 60)] + ["cluster:c"], 10),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_case_page_shows_its_own_changes_and_says_what_it_leaves_out(
+    case: tuple[str, list[tuple[str, int]], str, tuple[list[str], int]],
+) -> None:
+    """The page showed the last 50 changes whatever they were, without a word: a
+    flagged cluster's members pushed its own verdict out."""
+    from datetime import UTC, datetime, timedelta
+
+    from distillguard.console.app import _shown_changes
+    from distillguard.verdicts.store import Change
+
+    _, written, own, (keys, hidden) = case
+    start = datetime(2026, 2, 2, tzinfo=UTC)
+    changes = [Change("clear", k, start + timedelta(minutes=m)) for k, m in written]
+    shown, left_out = _shown_changes(changes, own)
+    assert ([c.key for c in shown], left_out) == (keys, hidden)

@@ -35,7 +35,7 @@ from distillguard.errors import UserError
 from distillguard.sharing.case_bundle import case_bundle
 from distillguard.sharing.keys import CommunityKey
 from distillguard.verdicts.model import ACTIONS
-from distillguard.verdicts.store import VerdictStore
+from distillguard.verdicts.store import Change, VerdictStore
 
 log = logging.getLogger("distillguard.console")
 
@@ -108,7 +108,9 @@ def _case_context(console: Console, user: User, kind: str, case_id: str) -> dict
     links = console.facts.links(accounts)
     cluster = case.get("cluster_id") or (case_id if kind == "cluster" else "")
     keys = {f"account:{a}" for a in accounts} | {f"cluster:{cluster}"}
-    verdicts = [c for c in console.verdicts.audit() if c.key in keys]
+    verdicts, hidden = _shown_changes(
+        [c for c in console.verdicts.audit() if c.key in keys], f"{kind}:{case_id}"
+    )
     samples = console.facts.samples(accounts)
     return {
         "case": case,
@@ -129,8 +131,21 @@ def _case_context(console: Console, user: User, kind: str, case_id: str) -> dict
         "links": links,
         "samples": samples if user.sees_content else [_redacted(x) for x in samples],
         "history": console.cases.history(kind, case_id),
-        "verdicts": verdicts[-50:],
+        "verdicts": verdicts,
+        "verdicts_hidden": hidden,
     }
+
+
+SHOWN_CHANGES = 50  # a flagged cluster's members add a change each at every publish
+
+
+def _shown_changes(changes: list[Change], own: str) -> tuple[list[Change], int]:
+    """Every change of the case's own subject, the last SHOWN_CHANGES of the others (its
+    members'), in time order; and how many were left out, which the page says."""
+    mine = [c for c in changes if c.key == own]
+    others = [c for c in changes if c.key != own]
+    kept = others[-SHOWN_CHANGES:] if len(others) > SHOWN_CHANGES else others
+    return sorted(mine + kept, key=lambda c: c.at), len(others) - len(kept)
 
 
 async def _context(request: Request, kind: str, case_id: str) -> dict[str, Any] | None:
