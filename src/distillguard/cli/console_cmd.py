@@ -179,7 +179,7 @@ def run_console(args: argparse.Namespace) -> int:
 
     if args.state is None:
         raise UserError("--state is required: memory, a file path, or redis://HOST:PORT/DB")
-    check_findings(args.findings, args.lake)
+    check_findings(args.findings, args.lake, args.matches)
     host, port = listen_address(args.listen)
     home = console_home(args.state, args.home)
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -220,9 +220,14 @@ def run_console(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_findings(findings: Path | None, lake: Path | None) -> None:
-    """A whole detect output folder (its tables and its signals), and a lake if named."""
+def check_findings(findings: Path | None, lake: Path | None, matches: list[Path]) -> None:
+    """A whole detect output folder (its tables and its signals), a lake if named, and
+    `share match` folders: all before the console creates anything."""
+    from distillguard.console.evidence import check_matches
     from distillguard.ingest.lake import Lake
+
+    for folder in matches:
+        check_matches(folder)
 
     if findings is None or not (findings / "accounts.parquet").exists():
         raise UserError("--findings must name a detect output folder (with accounts.parquet)")

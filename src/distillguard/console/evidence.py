@@ -27,10 +27,14 @@ def load_evidence(findings: Path) -> EvidenceIndex:
     return {(r["kind"], r["id"]): r for r in rows}
 
 
-def add_matches(cases: CaseStore, evidence: EvidenceIndex, folder: Path) -> int:
-    """Queue a `share match` folder's accounts, their peer evidence beside detect's."""
+def check_matches(folder: Path) -> None:
     if not (folder / "matches.parquet").exists():
         raise UserError(f"{folder} is not a 'share match' output folder (no matches.parquet)")
+
+
+def add_matches(cases: CaseStore, evidence: EvidenceIndex, folder: Path) -> int:
+    """Queue a `share match` folder's accounts, their peer evidence beside detect's."""
+    check_matches(folder)
     for key, row in load_evidence(folder).items():
         known = evidence.setdefault(key, {**row, "evidence": []})
         known["evidence"] = [*known["evidence"], *row["evidence"]]
