@@ -176,6 +176,9 @@ def test_a_bad_expiry_is_a_400(served: Served) -> None:
     )
     assert reply.status_code == 400
     assert served.console.cases.history("account", account) == []
+    # the case page again, the mistake said above the form: not a page of raw JSON
+    assert "text/html" in reply.headers["content-type"]
+    assert 'id="decision-error">Not recorded: bad duration' in reply.text
 
 
 @pytest.mark.parametrize("existing", [None, 0o755, 0o700])

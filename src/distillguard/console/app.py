@@ -155,13 +155,19 @@ async def _context(request: Request, kind: str, case_id: str) -> dict[str, Any] 
 
 @login_required
 async def case_page(request: Request) -> Response:
-    kind, case_id = request.path_params["kind"], request.path_params["case_id"]
+    return await _case_page(request, request.path_params["kind"], request.path_params["case_id"])
+
+
+async def _case_page(
+    request: Request, kind: str, case_id: str, status: int = 200, error: str = ""
+) -> Response:
     context = await _context(request, kind, case_id)
     if context is None:
         return render(request, "missing.html", 404, what=f"{kind} {case_id}")
     console: Console = request.app.state.console
     stix = console.share_key is not None and bool(context["case"].get("cluster_id"))
-    return render(request, "case.html", actions=ACTIONS, ttls=ttl_choices(), stix=stix, **context)
+    return render(request, "case.html", status, actions=ACTIONS, ttls=ttl_choices(), stix=stix,
+                  error=error, **context)  # fmt: skip
 
 
 @login_required
@@ -181,8 +187,8 @@ async def decide_route(request: Request) -> Response:
             str(form.get("note") or ""),
             str(form.get("ttl") or ""),
         )
-    except UserError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+    except UserError as exc:  # the case page again, the mistake said above its form
+        return await _case_page(request, kind, case_id, status=400, error=str(exc))
     await run_in_threadpool(
         decide,
         (kind, case_id),
