@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +79,54 @@ def test_servers_refuse_a_taken_port_before_starting(
     out, err = capsys.readouterr()
     assert f"cannot listen on 127.0.0.1:{taken}" in err and err.count("\n") == 1
     assert "collection" not in out  # nothing started or created first
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gateway", "--upstream", "http://x", "--state", "memory", "--listen", "127.0.0.1:{port}"],
+        ["share", "serve", "--store", ":memory:", "--users", "{users}", "--port", "{port}"],
+    ],
+)
+def test_a_server_stopped_by_ctrl_c_exits_130(argv: list[str], tmp_path: Path) -> None:
+    """uvicorn.run swallowed the KeyboardInterrupt of Ctrl-C: the servers exited 0, where
+    every other command exits 130 (and a supervisor reads 0 as a clean finish)."""
+    users = tmp_path / "users.json"
+    users.write_text("{}")
+    port = _free_port()
+    args = [a.format(port=port, users=users) for a in argv]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "distillguard.cli.main", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(port):
+            assert child.poll() is None and time.monotonic() < deadline, "it did not start"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(30) == 130
+    finally:
+        child.kill()
+        child.wait()
+        assert child.stderr is not None
+        err = child.stderr.read()
+        child.stderr.close()
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False

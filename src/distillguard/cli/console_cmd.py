@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
-from distillguard.cli.listen import check_free, listen_address, shown
+from distillguard.cli.listen import check_free, listen_address, serve, shown
 from distillguard.errors import UserError
 from distillguard.sharing import keys
 
@@ -171,8 +171,6 @@ def demo_console_hint(out: Path) -> str:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from distillguard.console.app import build_app, open_console
     from distillguard.console.users import UserStore
     from distillguard.verdicts.store import open_store, shown_state
@@ -207,7 +205,7 @@ def run_console(args: argparse.Namespace) -> int:
         f"console: http{'s' if tls else ''}://{shown(host, port)}/ over {args.findings}", flush=True
     )
     try:
-        uvicorn.run(
+        serve(
             build_app(console, tls=tls),
             host=host,
             port=port,

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from distillguard.cli.common import Subparsers, add_command, positive_number, positive_whole
-from distillguard.cli.listen import check_free, listen_address, shown
+from distillguard.cli.listen import check_free, listen_address, serve, shown
 from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.reasoning_seal import ReasoningSeal
@@ -245,8 +245,6 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
 
 
 def run_gateway(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from distillguard.gateway.app import build_app
     from distillguard.gateway.service import Gateway
 
@@ -273,7 +271,7 @@ def run_gateway(args: argparse.Namespace) -> int:
     try:
         # proxy_headers off: uvicorn would take X-Forwarded-For from any loopback peer;
         # --trust-forwarded alone decides whether the gateway reads it
-        uvicorn.run(
+        serve(
             build_app(gateway),
             host=host,
             port=port,

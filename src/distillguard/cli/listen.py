@@ -7,6 +7,7 @@ line and exit code 2."""
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from distillguard.cli.failures import describe_os_error
 from distillguard.errors import UserError
@@ -50,3 +51,12 @@ def check_free(host: str, port: int) -> None:
             except OSError as exc:
                 where = shown(host, port)
                 raise UserError(f"cannot listen on {where}: {describe_os_error(exc)}") from None
+
+
+def serve(app: Any, **options: Any) -> None:
+    """Serve an ASGI app with uvicorn until it is stopped. Not `uvicorn.run`: it swallows
+    the KeyboardInterrupt that uvicorn raises again after a graceful shutdown on Ctrl-C,
+    so a server stopped by Ctrl-C exited 0 where every other command exits 130."""
+    import uvicorn
+
+    uvicorn.Server(uvicorn.Config(app, **options)).run()

@@ -10,10 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from distillguard.cli.common import Subparsers, add_command, out_path
-from distillguard.cli.listen import check_free, checked_port, shown
+from distillguard.cli.listen import check_free, checked_port, serve, shown
 from distillguard.errors import UserError
 from distillguard.sharing import stix
 from distillguard.sharing.taxii.auth import Users, add_user
@@ -214,7 +212,7 @@ def run_serve(args: argparse.Namespace) -> int:
         store.add(cid, stix.common_objects(), SERVER)  # a duplicate after the first start
         print(f"collection {title}: /{API_ROOT}/collections/{cid}/", flush=True)
     print(f"share serve: http://{shown(args.host, args.port)}/taxii2/", flush=True)
-    uvicorn.run(make_app(store, users), host=args.host, port=args.port, log_level="warning")
+    serve(make_app(store, users), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
