@@ -116,7 +116,10 @@ def _state_args(p: argparse.ArgumentParser, required: bool) -> None:
         "--state",
         required=required,
         metavar="STATE",
-        help="the verdict store: memory, a file path, or redis://HOST:PORT/DB",
+        # Not required by argparse where the console's subcommands share the parser
+        # (add-user has its own); the console itself refuses to start without it.
+        help="the verdict store: memory, a file path, or redis://HOST:PORT/DB"
+        + ("" if required else " (required to serve)"),
     )
     p.add_argument(
         "--home",
