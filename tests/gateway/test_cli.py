@@ -206,6 +206,20 @@ def test_watch_ticks_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "nothing new" in capsys.readouterr().out
 
 
+def test_watch_with_nothing_new_still_fails_on_a_store_that_does_not_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no new log, `watch --ticks 1` from cron said "nothing new" and exited 0 over
+    a Redis nobody listens on: the outage was seen only once traffic came."""
+    (tmp_path / "inbox").mkdir()
+    argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox"), "--ticks", "1"]
+    assert main([*argv, "--state", "redis://127.0.0.1:1/0"]) == 1
+    printed = capsys.readouterr().out
+    assert printed.startswith("watch: nothing new, but ") and "127.0.0.1:1" in printed
+    assert main([*argv, "--state", str(tmp_path / "v.jsonl")]) == 0
+    assert capsys.readouterr().out == "watch: nothing new\n"
+
+
 def test_watch_reads_an_inbox_kept_inside_its_lake(tmp_path: Path) -> None:
     """`watch /data/dg --inbox /data/dg/inbox`: the inbox's logs are read, the lake's own
     files (parts, quarantine, staging, watch's state) never are."""

@@ -124,12 +124,22 @@ def _tick(watcher: Watcher) -> tuple[str, bool]:
     Watcher.tick)."""
     try:
         summary = watcher.tick()
-    except StoreFileError as exc:
-        why = describe_os_error(exc)
-        return f"watch: verdict store: {why}; publishing again next tick", True
     except Exception as exc:
-        problem = store_error(exc)
-        if problem is None:
-            raise
-        return f"watch: {problem}; publishing again next tick", True
-    return (summary.line() if summary else "watch: nothing new"), False
+        return f"watch: {_store_problem(exc)}; publishing again next tick", True
+    if summary is not None:
+        return summary.line(), False
+    try:  # nothing to publish: still, a store that does not answer is a failure to see
+        watcher.store.get("account:")
+    except Exception as exc:
+        return f"watch: nothing new, but {_store_problem(exc)}", True
+    return "watch: nothing new", False
+
+
+def _store_problem(exc: Exception) -> str:
+    """The verdict store's failure in one line; anything else is raised again."""
+    if isinstance(exc, StoreFileError):
+        return f"verdict store: {describe_os_error(exc)}"
+    problem = store_error(exc)
+    if problem is None:
+        raise exc
+    return problem
