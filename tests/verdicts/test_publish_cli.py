@@ -148,11 +148,15 @@ def test_a_cluster_verdict_reaches_its_members_and_clearing_it_serves_them(
     )
     assert "cleared 1 verdict(s) of cluster c1\n" in capsys.readouterr().out
     assert (_in_force(state, "m1"), _in_force(state, "m2")) == ("block_cluster", "block_cluster")
+    # m1's detector verdict sits under an analyst's for a day: it is cleared all the same
+    monitor = ["--action", "monitor", "--reason", "call", "--ttl", "24h", "--state", state]
+    assert main(["verdicts", "set", "m1", *monitor]) == 0
     assert main(["verdicts", "clear", "c1", "--cluster", "--state", state]) == 0
     cleared = capsys.readouterr().out
     assert (
         "cleared 1 verdict(s) of cluster c1 and the detector's verdicts of 2 member(s)" in cleared
     )
+    assert main(["verdicts", "clear", "m1", "--source", "analyst", "--state", state]) == 0
     assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
     assert _in_force(state, "hi") == "block_account"  # not a member: untouched
 

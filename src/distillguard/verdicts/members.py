@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from distillguard.verdicts.model import Source, subject_key
+from distillguard.verdicts.model import Source, Verdict, now, subject_key
 from distillguard.verdicts.store import VerdictStore
 
 
@@ -39,11 +39,29 @@ class ClusterCleared:
         return said
 
 
+def detector_members(store: VerdictStore, cluster: str) -> list[str]:
+    """The accounts whose detector verdict names the cluster, in force or not: one an
+    analyst's verdict outranks for now (a day's `monitor`) is back under the detector's
+    when it lapses. Read from the audit log, the only view of verdicts outranked."""
+    held: dict[str, Verdict] = {}
+    for change in store.audit():
+        if change.op == "set" and change.verdict and change.verdict.source == "detector":
+            held[change.key] = change.verdict
+        elif change.op == "clear" and change.source in (None, "detector"):
+            held.pop(change.key, None)
+    at = now()
+    return sorted(
+        v.subject
+        for v in held.values()
+        if v.kind == "account" and v.cluster == cluster and v.live(at)
+    )
+
+
 def clear_cluster(store: VerdictStore, cluster: str, source: Source | None) -> ClusterCleared:
     """The cluster's verdicts from `source` (every source's when None) and, unless only the
     analyst's are cleared, its members' detector verdicts: an analyst clearing a cluster
     means its members to be served again."""
-    members = members_of(store, cluster) if source != "analyst" else []
+    members = detector_members(store, cluster) if source != "analyst" else []
     gone = store.clear(subject_key(cluster, "cluster"), source)
     lifted = sum(1 for m in members if store.clear(subject_key(m), "detector"))
     return ClusterCleared(cluster, gone, lifted)
