@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from distillguard.cli.main import main
@@ -94,3 +95,42 @@ def test_share_push_says_it_split_the_bundle(
     store.close()
     out = capsys.readouterr().out
     assert code == 0 and "30/30 objects accepted, 0 failed (in " in out
+
+
+def _mock_client(limit: int, refuse_from: int | None = None) -> tuple[TaxiiClient, list[int]]:
+    """A client whose server (httpx's mock transport) states `limit` and takes envelopes,
+    refusing from the `refuse_from`-th one with 413; the sizes of the POSTs it saw."""
+    posts: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"title": "root", "max_content_length": limit})
+        posts.append(len(request.content))
+        if refuse_from is not None and len(posts) >= refuse_from:
+            return httpx.Response(413, json={"title": "envelope too large"})
+        count = len(json.loads(request.content)["objects"])
+        return httpx.Response(202, json={"id": f"s{len(posts)}", "total_count": count,
+                                         "success_count": count, "failure_count": 0})  # fmt: skip
+
+    client = TaxiiClient("http://taxii.test/api1/collections/c1/", "peer", PASSWORD)
+    client._http = httpx.Client(transport=httpx.MockTransport(answer))
+    return client, posts
+
+
+def test_an_object_too_big_stops_the_push_before_anything_is_sent() -> None:
+    """Envelopes were sent as they were packed: two were on the server before the third
+    object turned out too big, and the one line said nothing of them."""
+    client, posts = _mock_client(limit=800)
+    with client, pytest.raises(UserError, match="over the server's max_content_length"):
+        client.push([_note(1), _note(2), _note(7, words=100)])
+    assert posts == []
+
+
+def test_an_envelope_refused_midway_says_what_was_taken_before_it() -> None:
+    client, posts = _mock_client(limit=800, refuse_from=2)
+    with client, pytest.raises(UserError) as refused:
+        client.push([_note(i) for i in range(6)])
+    assert len(posts) == 2  # the first taken, the second refused, the third never sent
+    message = str(refused.value)
+    assert "HTTP 413" in message and "(envelope 2 of " in message
+    assert "the 1 before it were taken: 2 of 2 objects accepted" in message

@@ -141,9 +141,24 @@ class TaxiiClient:
         return limit if isinstance(limit, int) and limit > 0 else None
 
     def push(self, objects: list[dict[str, Any]]) -> PushResult:
-        """Every object, in as many envelopes as the server's max_content_length needs."""
-        sent = envelopes(objects, self.max_content_length())
-        return PushResult.merged([self._post(envelope) for envelope in sent])
+        """Every object, in as many envelopes as the server's max_content_length needs: all
+        packed before the first is sent (an object too big for any stops the push before
+        it starts), and an envelope refused after others were taken says what they were."""
+        packed = list(envelopes(objects, self.max_content_length()))
+        done: list[PushResult] = []
+        for envelope in packed:
+            try:
+                done.append(self._post(envelope))
+            except UserError as exc:
+                if not done:
+                    raise
+                so_far = PushResult.merged(done)
+                raise UserError(
+                    f"{exc} (envelope {len(done) + 1} of {len(packed)}; the {len(done)} "
+                    f"before it were taken: {so_far.success} of {so_far.total} objects "
+                    "accepted)"
+                ) from None
+        return PushResult.merged(done)
 
     def _post(self, envelope: Envelope) -> PushResult:
         response = self._send(
