@@ -573,3 +573,33 @@ def collection_objects(base: str) -> list[dict[str, Any]]:
         (collection,) = server.api_roots[0].collections
         objects: list[dict[str, Any]] = collection.get_objects()["objects"]
         return objects
+
+
+# (match[version] values, subqueries in the SQL, timestamps bound)
+VERSION_CLAUSES = [
+    (("last",), 1, 0),
+    (("first",) * 100 + ("last",) * 100, 2, 0),  # each named once in the SQL however often asked
+    (("2026-02-02T00:00:00.000Z",) * 50 + ("first",), 1, 1),
+    (("all", "first", "2026-02-02T00:00:00.000Z"), 0, 0),
+    ((), 1, 0),
+]
+
+
+@pytest.mark.parametrize(("asked", "subqueries", "bound"), VERSION_CLAUSES)
+def test_match_version_costs_one_subquery_per_kind_not_per_value(
+    asked: tuple[str, ...], subqueries: int, bound: int
+) -> None:
+    """A review found `first,first,...` a hundred times took DuckDB 264 s, holding the
+    store's lock: each value was its own correlated subquery."""
+    from distillguard.sharing.taxii.store import _versions_clause
+
+    sql, params = _versions_clause(asked)
+    assert sql.count("SELECT") == subqueries and len(params) == bound
+
+
+def test_too_many_match_version_values_are_a_400(served: tuple[str, str]) -> None:
+    _, url = served
+    stamps = ",".join(f"2026-02-02T00:00:{i // 10:02d}.{i % 10}00Z" for i in range(101))
+    reply = httpx.get(url + "objects/", params={"match[version]": stamps},
+                      auth=(USER, PASSWORD), headers={"Accept": MEDIA_TYPE})  # fmt: skip
+    assert reply.status_code == 400 and "at most 100 values" in reply.json()["title"]

@@ -29,9 +29,14 @@ STATUSES_KEPT = 10_000
 Shape = Literal["objects", "manifest", "versions"]
 
 
+MAX_VERSIONS = 100  # values of one match[version]: more is refused, not queried
+
+
 def _versions(match: str | None) -> tuple[str, ...]:
-    """TAXII's match[version]: `last` unless asked (`first`, `all`, timestamps; any of them)."""
-    return tuple(v.strip() for v in match.split(",") if v.strip()) if match else ("last",)
+    """TAXII's match[version]: `last` unless asked (`first`, `all`, timestamps; any of them),
+    each value once."""
+    asked = dict.fromkeys(v.strip() for v in (match or "").split(",") if v.strip())
+    return tuple(asked) or ("last",)
 
 
 def taxii(
@@ -114,6 +119,9 @@ class TaxiiApp:
             return error(400, "bad limit, added_after or next")
         if limit < 1:
             return error(400, "limit must be at least 1")
+        versions = ("all",) if shape == "versions" else _versions(q.get("match[version]"))
+        if len(versions) > MAX_VERSIONS:
+            return error(400, f"match[version] takes at most {MAX_VERSIONS} values")
         types = q.get("match[type]", "").split(",") if q.get("match[type]") else None
         page = self.store.page(
             request.path_params["collection_id"],
@@ -121,7 +129,7 @@ class TaxiiApp:
             limit=limit,
             object_id=object_id or q.get("match[id]"),
             types=types,
-            versions=("all",) if shape == "versions" else _versions(q.get("match[version]")),
+            versions=versions,
         )
         if object_id and not page.objects:
             return error(404, "no such object")
