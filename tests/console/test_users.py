@@ -1,9 +1,13 @@
-"""The console's users file: edited by hand into something unusable, it keeps the users
-read before (one error in the log) instead of failing every page with a 500."""
+"""The console's users file, edited by hand: it counts at once and fails closed. A broken
+entry lets that user in no more (the others still log in), a file that is not a JSON
+object lets nobody in, each said once in the log and never a 500; removals and demotions
+hold whatever else the edit broke."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,31 +17,58 @@ from distillguard.errors import ConfigError
 
 PASSWORD = "correct-horse-9"
 
-# (case, the file's text after the hand edit, what the error says)
-BROKEN = [
-    ("the last brace dropped", None, "is not JSON"),
-    ("a user without a hash", '{"alice": {"role": "analyst"}}', "'alice' has no password hash"),
-    ("a role in capitals", '{"alice": {"role": "Analyst", "hash": "x"}}', "unknown role 'Analyst'"),
-    ("a list", "[1]", "expected an object of users"),
+Users = dict[str, dict[str, str]]
+
+
+def _role(users: Users, name: str, role: str) -> Users:
+    return {**users, name: {**users[name], "role": role}}
+
+
+# (case, the edit of {alice: analyst, bob: analyst}, who logs in after it, what is said)
+EDITS: list[tuple[str, Callable[[Users], str], set[str], str]] = [
+    ("the last brace dropped", lambda u: json.dumps(u)[:-1], set(), "is not JSON"),
+    ("a list", lambda u: "[1]", set(), "expected an object of users"),
+    (
+        "bob without a hash",
+        lambda u: json.dumps({**u, "bob": {"role": "analyst"}}),
+        {"alice"},
+        "'bob' has no password hash",
+    ),
+    (
+        "bob's role in capitals",
+        lambda u: json.dumps(_role(u, "bob", "Analyst")),
+        {"alice"},
+        "unknown role 'Analyst'",
+    ),
+    ("bob 'disabled'", lambda u: json.dumps(_role(u, "bob", "disabled")), {"alice"}, "'disabled'"),
+    (
+        "bob removed, alice mistyped",
+        lambda u: json.dumps({"alice": _role(u, "alice", "Admin")["alice"]}),
+        set(),
+        "'Admin'",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case", BROKEN, ids=[c[0] for c in BROKEN])
-def test_a_broken_users_file_keeps_the_users_read_before(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, case: tuple[str, str | None, str]
+@pytest.mark.parametrize("case", EDITS, ids=[c[0] for c in EDITS])
+def test_a_hand_edit_counts_at_once_and_fails_closed(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    case: tuple[str, Callable[[Users], str], set[str], str],
 ) -> None:
-    _, text, message = case
+    _, edit, let_in, message = case
     users = UserStore(tmp_path / "users.json")
     users.add("alice", "analyst", PASSWORD)
-    assert users.verify("alice", PASSWORD) is not None
-    good = users.path.read_text()
-    users.path.write_text(text if text is not None else good.rstrip().rstrip("}"))
+    users.add("bob", "analyst", PASSWORD)
+    good = json.loads(users.path.read_text())
+    users.path.write_text(edit(good))
     with caplog.at_level(logging.ERROR, logger="distillguard.console"):
-        assert users.verify("alice", PASSWORD) is not None
-        assert users.names() == ["alice"]
-    assert [r.getMessage() for r in caplog.records].count(caplog.records[0].getMessage()) == 1
-    assert message in caplog.records[0].getMessage()
-    with pytest.raises(ConfigError, match=message):  # adding a user does not write over it
-        users.add("bob", "viewer", PASSWORD)
-    with pytest.raises(ConfigError, match=message):  # a console that never read it good
-        UserStore(users.path).names()
+        logged_in = {n for n in ("alice", "bob") if users.verify(n, PASSWORD) is not None}
+        assert {n for n in ("alice", "bob") if users.get(n)} == logged_in
+    assert logged_in == let_in
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and message in said[0]  # said once, however often it is read
+    with pytest.raises(ConfigError, match=message):  # the console's start refuses it
+        UserStore(users.path).check()
+    with pytest.raises(ConfigError, match=message):  # add-user does not write over it
+        users.add("carol", "viewer", PASSWORD)

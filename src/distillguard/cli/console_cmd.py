@@ -188,7 +188,9 @@ def run_console(args: argparse.Namespace) -> int:
     if args.tls_cert:
         check_tls(args.tls_cert, args.tls_key)
     share_key = keys.load(args.share_key) if args.share_key else None
-    if not UserStore(home / "users.json").names():  # before anything is created: a typo
+    users = UserStore(home / "users.json")
+    users.check()
+    if not users.names():  # before anything is created: a typo
         raise UserError(
             f"no console users yet: run 'distillguard console add-user NAME "
             f"--role analyst --state {shown_state(args.state)}"

@@ -46,30 +46,40 @@ class User:
 class UserStore:
     """Users in a JSON file: {name: {"role": ..., "hash": ...}}, written atomically.
 
-    The file is read at every login and request, so a user added is in at once. A file
-    edited by hand into something unusable keeps the users read before it (one error in
-    the log), instead of failing every page with a 500; a console that never read a good
-    file does not start."""
+    The file is read at every login and request, so a user added, removed or demoted by
+    hand counts at once. A hand edit that breaks an entry fails closed: that user cannot
+    log in (the others can), and a file that is not a JSON object lets nobody in, each said
+    once in the log, never a 500. `check` refuses either at start."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._good: dict[str, dict[str, str]] | None = None
         self._said: str | None = None
+
+    def check(self) -> None:
+        """Raise on a file that is not usable whole (the console's start, add-user)."""
+        _, problems = self._parse()
+        if problems:
+            raise ConfigError(f"console users file {self.path}: {'; '.join(problems)}")
 
     def _read(self) -> dict[str, dict[str, str]]:
         try:
-            self._good, self._said = self._parse(), None
+            users, problems = self._parse()
         except ConfigError as exc:
-            if self._good is None:
-                raise
-            if str(exc) != self._said:
-                log.error("%s: the console keeps the users it read before", exc)
-                self._said = str(exc)
-        return self._good
-
-    def _parse(self) -> dict[str, dict[str, str]]:
-        if not self.path.exists():
+            self._say(f"{exc}: nobody can log in until it is mended")
             return {}
+        if problems:
+            self._say(f"console users file {self.path}: {'; '.join(problems)}: not let in")
+        return users
+
+    def _say(self, problem: str) -> None:
+        if problem != self._said:
+            log.error("%s", problem)
+            self._said = problem
+
+    def _parse(self) -> tuple[dict[str, dict[str, str]], list[str]]:
+        """The usable users, and what is wrong with the others."""
+        if not self.path.exists():
+            return {}, []
         where = f"console users file {self.path}"
         try:
             data = orjson.loads(self.path.read_bytes())
@@ -77,15 +87,16 @@ class UserStore:
             raise ConfigError(f"{where} is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: expected an object of users")
+        users, problems = {}, []
         for name, row in data.items():
             if not isinstance(row, dict) or not isinstance(row.get("hash"), str):
-                raise ConfigError(f"{where}: user {name!r} has no password hash")
-            if row.get("role") not in ROLES:
+                problems.append(f"user {name!r} has no password hash")
+            elif row.get("role") not in ROLES:
                 role = str(row.get("role"))
-                raise ConfigError(
-                    f"{where}: user {name!r}: {unknown_name_error('role', role, list(ROLES))}"
-                )
-        return data
+                problems.append(f"user {name!r}: {unknown_name_error('role', role, list(ROLES))}")
+            else:
+                users[name] = row
+        return users, problems
 
     def add(self, name: str, role: str, password: str) -> User:
         """Create or replace a user; the password is stored only as an argon2 hash."""
@@ -95,7 +106,8 @@ class UserStore:
             raise ConfigError(f"bad user name {name!r}: letters, digits and . _ @ - only")
         if len(password) < 8:
             raise ConfigError("the password needs at least 8 characters")
-        users = self._parse()  # a broken file is said, not written over
+        self.check()  # a broken file is said, not written over
+        users, _ = self._parse()
         users[name] = {"role": role, "hash": _HASHER.hash(password)}
         private_home(self.path.parent)
         write_private(self.path, orjson.dumps(users, option=orjson.OPT_INDENT_2))
