@@ -22,6 +22,7 @@ from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import make_app
 from distillguard.sharing.taxii.store import SERVER, TaxiiStore
 from tests.sharing.conftest import World
+from tests.sharing.notes import note
 from tests.sharing.servers import (
     MEDALLION_COLLECTION,
     free_port,
@@ -71,30 +72,18 @@ def test_taxii2_client_reads_and_writes_our_server(served: tuple[str, str], worl
 def test_added_after_pages_never_skip_or_repeat(served: tuple[str, str]) -> None:
     _, url = served
     with TaxiiClient(url, USER, PASSWORD) as client:
-        first = [_note(i) for i in range(130)]
+        first = [note(i) for i in range(130)]
         assert client.push(first).success == 130
         response = httpx.get(url + "objects/", params={"limit": 100}, auth=(USER, PASSWORD))
         mark = response.headers["X-TAXII-Date-Added-Last"]
         assert response.json()["more"] and len(response.json()["objects"]) == 100
-        client.push([_note(i) for i in range(130, 140)])
+        client.push([note(i) for i in range(130, 140)])
         later = client.pull(added_after=mark, limit=7)
         assert [o["id"] for o in later] == [o["id"] for o in first[100:]] + [
-            _note(i)["id"] for i in range(130, 140)
+            note(i)["id"] for i in range(130, 140)
         ]
         assert client.push(first[:3]).success == 3  # re-sent versions are accepted, kept once
         assert len(client.pull()) == 140
-
-
-def _note(i: int) -> dict[str, Any]:
-    return {
-        "type": "note",
-        "spec_version": "2.1",
-        "id": f"note--00000000-0000-4000-8000-{i:012d}",
-        "created": "2026-02-02T00:00:00.000Z",
-        "modified": "2026-02-02T00:00:00.000Z",
-        "content": f"note {i}",
-        "object_refs": ["identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"],
-    }
 
 
 @pytest.mark.parametrize(
@@ -145,15 +134,15 @@ def test_a_member_cannot_version_another_members_object_or_push_junk() -> None:
     first version alone adds later ones."""
     store = TaxiiStore()
     cid = store.add_collection("c")
-    mine = {**_note(1), "created_by_ref": ALICE}
+    mine = {**note(1), "created_by_ref": ALICE}
     assert store.add(cid, [mine], "alice").added == 1
     newer = {**mine, "modified": "2026-02-03T00:00:00.000Z", "content": "revised"}
     copied = {**newer, "content": "tampered"}  # alice's created_by_ref, mallory's push
     junk = [
         {"type": "indicator", "id": "x"},
-        {**_note(2), "id": "note--urn:uuid:00000000-0000-4000-8000-000000000002"},
-        {**_note(3), "id": "note--00000000000040008000000000000003"},
-        {**_note(4), "id": "indicator--00000000-0000-4000-8000-000000000004"},
+        {**note(2), "id": "note--urn:uuid:00000000-0000-4000-8000-000000000002"},
+        {**note(3), "id": "note--00000000000040008000000000000003"},
+        {**note(4), "id": "indicator--00000000-0000-4000-8000-000000000004"},
     ]
     result = store.add(cid, [copied, *junk], "mallory")
     assert result.added == 0 and [why for _, why in result.failed] == [
@@ -172,7 +161,7 @@ def test_over_http_a_member_cannot_overwrite_anothers_indicator(tmp_path: Path) 
     store = TaxiiStore(tmp_path / "taxii.duckdb")
     cid = store.add_collection("indicators")
     users = Users({name: hash_password(PASSWORD, iterations=1000) for name in ("alice", "mallory")})
-    mine = {**_note(1), "created_by_ref": ALICE}
+    mine = {**note(1), "created_by_ref": ALICE}
     tampered = {**mine, "modified": "2026-02-03T00:00:00.000Z", "content": "tampered"}
     with uvicorn_serving(make_app(store, users)) as base:
         url = f"{base}/api1/collections/{cid}/"
@@ -192,20 +181,20 @@ def _identity(uid: str, name: str) -> dict[str, Any]:
 
 # (member pushing, object) -> why it is refused (None: added), with ALICE bound to alice.
 SPEAKING_AS = [
-    ("alice", {**_note(1), "created_by_ref": ALICE}, None),
+    ("alice", {**note(1), "created_by_ref": ALICE}, None),
     ("alice", _identity(ALICE, "alice's lab"), None),
-    ("mallory", {**_note(2), "created_by_ref": ALICE}, "created by another member's identity"),
+    ("mallory", {**note(2), "created_by_ref": ALICE}, "created by another member's identity"),
     (
         "mallory",
-        {**_note(5), "created_by_ref": ALICE.upper().replace("IDENTITY", "identity")},
+        {**note(5), "created_by_ref": ALICE.upper().replace("IDENTITY", "identity")},
         "created by another member's identity",
     ),
     ("mallory", _identity(ALICE, "not alice"), "another member's identity"),
-    ("mallory", {**_note(3), "created_by_ref": MALLORY}, None),  # unbound: anyone's
-    ("mallory", _note(4), None),  # no producer named
+    ("mallory", {**note(3), "created_by_ref": MALLORY}, None),  # unbound: anyone's
+    ("mallory", note(4), None),  # no producer named
     (
         "alice",
-        {**_note(6), "created_by_ref": [ALICE]},
+        {**note(6), "created_by_ref": [ALICE]},
         "a created_by_ref that is not identity--UUID",
     ),
 ]
@@ -246,7 +235,7 @@ def test_a_bound_member_cannot_take_another_members_object_as_its_own() -> None:
     store = TaxiiStore()
     cid = store.add_collection("c")
     bound = {ALICE: frozenset({"alice"}), MALLORY: frozenset({"bob"})}
-    hers = {**_note(1), "created_by_ref": ALICE}
+    hers = {**note(1), "created_by_ref": ALICE}
     assert store.add(cid, [hers], "alice", bound).added == 1
     taken = {**hers, "created_by_ref": MALLORY, "modified": "2026-02-05T00:00:00.000Z"}
     result = store.add(cid, [taken], "bob", bound)
@@ -260,7 +249,7 @@ def test_what_every_bundle_carries_is_a_duplicate_not_a_failure() -> None:
     member's bundle, the same versions: the second member's copies are duplicates."""
     store = TaxiiStore()
     cid = store.add_collection("c")
-    shared = [_identity("identity--00000000-0000-4000-8000-0000000000aa", "project"), _note(7)]
+    shared = [_identity("identity--00000000-0000-4000-8000-0000000000aa", "project"), note(7)]
     assert store.add(cid, shared, "alice").added == 2
     again = store.add(cid, shared, "bob")
     assert (again.added, again.duplicates, again.failed) == (0, 2, [])
@@ -285,8 +274,8 @@ def test_another_body_under_a_held_version_is_refused_not_a_duplicate() -> None:
 @pytest.mark.parametrize(
     "obj",
     [
-        {**_note(8), "id": "note--ABCDEF00-0000-4000-8000-000000000008"},
-        {**_note(9), "type": "Note"},
+        {**note(8), "id": "note--ABCDEF00-0000-4000-8000-000000000008"},
+        {**note(9), "type": "Note"},
     ],
 )
 def test_ids_and_types_in_capitals_are_refused(obj: dict[str, Any]) -> None:
@@ -307,7 +296,7 @@ def test_over_http_a_bound_identity_is_its_members_alone(
     assert main(["share", "user", "--users", str(users), "mallory"]) == 0
     store = TaxiiStore(tmp_path / "taxii.duckdb")
     cid = store.add_collection("indicators")
-    claimed = {**_note(1), "created_by_ref": ALICE}
+    claimed = {**note(1), "created_by_ref": ALICE}
     with uvicorn_serving(make_app(store, Users.load(users))) as base:
         url = f"{base}/api1/collections/{cid}/"
         with TaxiiClient(url, "mallory", PASSWORD) as mallory:
@@ -326,9 +315,9 @@ def test_share_push_lists_what_the_server_refused(
     store = TaxiiStore()
     cid = store.add_collection("indicators")
     hashes = {name: hash_password(PASSWORD, iterations=1000) for name in ("alice", "mallory")}
-    claimed = {**_note(1), "created_by_ref": ALICE}
+    claimed = {**note(1), "created_by_ref": ALICE}
     bundle = tmp_path / "bundle.json"
-    bundle.write_text(json.dumps({"type": "bundle", "objects": [claimed, _note(2)]}))
+    bundle.write_text(json.dumps({"type": "bundle", "objects": [claimed, note(2)]}))
     with uvicorn_serving(make_app(store, Users(hashes, {"alice": ALICE}))) as base:
         url = f"{base}/api1/collections/{cid}/"
         code = main(["share", "push", str(bundle), "--url", url, "--user", "mallory"])
@@ -424,8 +413,8 @@ def test_a_bad_identity_is_refused_before_the_file_changes(
 def test_objects_stored_before_members_were_recorded_keep_their_producer() -> None:
     store = TaxiiStore()
     cid = store.add_collection("c")
-    store.add(cid, [{**_note(1), "created_by_ref": ALICE}])  # no member: an older store
-    newer = {**_note(1), "created_by_ref": ALICE, "modified": "2026-02-03T00:00:00.000Z"}
+    store.add(cid, [{**note(1), "created_by_ref": ALICE}])  # no member: an older store
+    newer = {**note(1), "created_by_ref": ALICE, "modified": "2026-02-03T00:00:00.000Z"}
     spoofed = {**newer, "created_by_ref": MALLORY, "modified": "2026-02-04T00:00:00.000Z"}
     result = store.add(cid, [spoofed, newer], "alice")
     assert result.added == 1 and result.failed[0][1] == "a version of another producer's object"
@@ -435,14 +424,14 @@ def test_objects_stored_before_members_were_recorded_keep_their_producer() -> No
 def test_store_keeps_objects_across_restarts(tmp_path: Path) -> None:
     store = TaxiiStore(tmp_path / "s.duckdb")
     cid = store.add_collection("c")
-    store.add(cid, [_note(1), _note(2)])
+    store.add(cid, [note(1), note(2)])
     store.close()
     reopened = TaxiiStore(tmp_path / "s.duckdb")
     assert reopened.add_collection("c") == cid
     page = reopened.page(cid, added_after=None, limit=10)
-    assert [o["id"] for o in page.objects] == [_note(1)["id"], _note(2)["id"]]
-    reopened.add(cid, [_note(3)])
-    assert reopened.page(cid, added_after=page.last_added, limit=10).objects == [_note(3)]
+    assert [o["id"] for o in page.objects] == [note(1)["id"], note(2)["id"]]
+    reopened.add(cid, [note(3)])
+    assert reopened.page(cid, added_after=page.last_added, limit=10).objects == [note(3)]
     reopened.close()
 
 
@@ -529,7 +518,7 @@ def test_a_push_status_can_be_read_back_and_the_oldest_are_forgotten(
     monkeypatch.setattr("distillguard.sharing.taxii.server.STATUSES_KEPT", 3)
     base, url = served
     with TaxiiClient(url, USER, PASSWORD) as client:
-        ids = [client.push([_note(i)]).status_ids[0] for i in range(5)]
+        ids = [client.push([note(i)]).status_ids[0] for i in range(5)]
     seen = [
         httpx.get(f"{base}/api1/status/{i}/", auth=(USER, PASSWORD), headers={"Accept": MEDIA_TYPE})
         for i in ids
@@ -542,7 +531,7 @@ def test_taxii2_client_reads_an_objects_versions(served: tuple[str, str]) -> Non
     """Get Object Versions (TAXII 2.1, 5.8) and match[version] on Get Object, through the
     OASIS client: the latest version unless asked for others."""
     base, _ = served
-    first, later = _note(1), {**_note(1), "modified": "2026-02-03T00:00:00.000Z", "content": "v2"}
+    first, later = note(1), {**note(1), "modified": "2026-02-03T00:00:00.000Z", "content": "v2"}
     with Server(f"{base}/taxii2/", user=USER, password=PASSWORD) as server:
         (collection,) = server.api_roots[0].collections
         collection.add_objects(json.dumps({"objects": [first]}))
@@ -555,7 +544,7 @@ def test_taxii2_client_reads_an_objects_versions(served: tuple[str, str]) -> Non
             for asked in ("last", "first", "all", "first,last", first["modified"], ",")
         }
         with pytest.raises(requests.HTTPError, match="404"):
-            collection.object_versions(_note(2)["id"])
+            collection.object_versions(note(2)["id"])
     assert versions == {"more": False, "versions": [first["modified"], later["modified"]]}
     assert [o["content"] for o in collection_objects(base)] == ["v2"]
     assert picked == {

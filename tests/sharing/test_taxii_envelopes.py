@@ -18,29 +18,18 @@ from distillguard.sharing.taxii.auth import Users, hash_password
 from distillguard.sharing.taxii.client import TaxiiClient, envelopes
 from distillguard.sharing.taxii.server import make_app
 from distillguard.sharing.taxii.store import TaxiiStore
+from tests.sharing.notes import note
 from tests.sharing.servers import MEDALLION_COLLECTION, medallion_serving, uvicorn_serving
 
 PASSWORD = "correct horse battery staple"
 
 
-def _note(i: int, words: int = 20) -> dict[str, Any]:
-    return {
-        "type": "note",
-        "spec_version": "2.1",
-        "id": f"note--00000000-0000-4000-8000-{i:012d}",
-        "created": "2026-02-02T00:00:00.000Z",
-        "modified": "2026-02-02T00:00:00.000Z",
-        "content": " ".join(f"word{i}" for _ in range(words)),
-        "object_refs": ["identity--5b0c7a43-8f53-4c35-9d1e-5d1c0f6a2b71"],
-    }
-
-
 # (case, objects, limit, envelopes expected; None: as few as the greedy packing gives)
 CASES: list[tuple[str, list[dict[str, Any]], int | None, int | None]] = [
-    ("no limit: one envelope", [_note(i) for i in range(50)], None, 1),
-    ("all fit", [_note(i) for i in range(5)], 100_000, 1),
-    ("split", [_note(i) for i in range(50)], 2_000, None),
-    ("one object each", [_note(i) for i in range(4)], 500, 4),
+    ("no limit: one envelope", [note(i) for i in range(50)], None, 1),
+    ("all fit", [note(i) for i in range(5)], 100_000, 1),
+    ("split", [note(i) for i in range(50)], 2_000, None),
+    ("one object each", [note(i, padding=20) for i in range(4)], 500, 4),
     ("nothing to send: one empty envelope", [], 1_000, 1),
 ]
 
@@ -64,11 +53,11 @@ def test_envelopes_hold_every_object_in_order_within_the_limit(
 
 def test_an_object_too_big_for_any_envelope_is_one_line_naming_it() -> None:
     with pytest.raises(UserError, match=r"note--\S+0007 takes .* max_content_length of 800"):
-        list(envelopes([_note(1), _note(7, words=100)], 800))
+        list(envelopes([note(1), note(7, padding=200)], 800))
 
 
 def test_a_push_to_medallion_is_split_by_its_max_content_length(tmp_path: Path) -> None:
-    notes = [_note(i) for i in range(60)]
+    notes = [note(i) for i in range(60)]
     with medallion_serving(tmp_path, max_content_length=4_000) as base:
         url = f"{base}/api1/collections/{MEDALLION_COLLECTION}/"
         with TaxiiClient(url, "peer", "secret") as client:
@@ -87,7 +76,7 @@ def test_share_push_says_it_split_the_bundle(
     cid = store.add_collection("indicators")
     users = Users({"peer": hash_password(PASSWORD, iterations=1000)})
     bundle = tmp_path / "bundle.json"
-    bundle.write_text(json.dumps({"type": "bundle", "objects": [_note(i) for i in range(30)]}))
+    bundle.write_text(json.dumps({"type": "bundle", "objects": [note(i) for i in range(30)]}))
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
     with uvicorn_serving(make_app(store, users, max_content=3_000)) as base:
         url = f"{base}/api1/collections/{cid}/"
@@ -122,14 +111,14 @@ def test_an_object_too_big_stops_the_push_before_anything_is_sent() -> None:
     object turned out too big, and the one line said nothing of them."""
     client, posts = _mock_client(limit=800)
     with client, pytest.raises(UserError, match="over the server's max_content_length"):
-        client.push([_note(1), _note(2), _note(7, words=100)])
+        client.push([note(1), note(2), note(7, padding=200)])
     assert posts == []
 
 
 def test_an_envelope_refused_midway_says_what_was_taken_before_it() -> None:
     client, posts = _mock_client(limit=800, refuse_from=2)
     with client, pytest.raises(UserError) as refused:
-        client.push([_note(i) for i in range(6)])
+        client.push([note(i, padding=20) for i in range(6)])
     assert len(posts) == 2  # the first taken, the second refused, the third never sent
     message = str(refused.value)
     assert "HTTP 413" in message and "(envelope 2 of " in message
