@@ -153,12 +153,30 @@ def test_a_cluster_verdict_reaches_its_members_and_clearing_it_serves_them(
     assert main(["verdicts", "set", "m1", *monitor]) == 0
     assert main(["verdicts", "clear", "c1", "--cluster", "--state", state]) == 0
     cleared = capsys.readouterr().out
-    assert (
-        "cleared 1 verdict(s) of cluster c1 and the detector's verdicts of 2 member(s)" in cleared
-    )
+    assert "cleared 1 verdict(s) of cluster c1 and the verdicts naming it of 2 member(s)" in cleared
     assert main(["verdicts", "clear", "m1", "--source", "analyst", "--state", state]) == 0
     assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
     assert _in_force(state, "hi") == "block_account"  # not a member: untouched
+
+
+def test_a_cluster_no_verdict_names_is_reached_through_its_detect_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing published: the store knows no member of c1 until --findings names them."""
+    out, state = detect_out(tmp_path), str(tmp_path / "v.jsonl")
+    block = ["--action", "block_cluster", "--reason", "case 9", "--state", state]
+    assert main(["verdicts", "set", "c1", "--cluster", "--findings", str(out), *block]) == 0
+    said = capsys.readouterr()
+    assert "over the 2 member(s) the store knows" in said.out and not said.err
+    m1 = open_store(state).get("account:m1")
+    assert m1 is not None and (m1.action, m1.source, m1.cluster) == (
+        "block_cluster",
+        "analyst",
+        "c1",
+    )
+    assert main(["verdicts", "clear", "c1", "--cluster", "--state", state]) == 0
+    assert "verdicts naming it of 2 member(s)" in capsys.readouterr().out
+    assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -173,6 +191,25 @@ def test_a_cluster_verdict_reaches_its_members_and_clearing_it_serves_them(
             "too long",
         ),
         (["verdicts", "set", "a", "--action", "degrade", "--reason", " "], "--reason is empty"),
+        (
+            ["verdicts", "set", "a", "--action", "degrade", "--reason", "x", "--findings", "."],
+            "--findings goes with --cluster",
+        ),
+        (
+            [
+                "verdicts",
+                "set",
+                "c",
+                "--cluster",
+                "--action",
+                "degrade",
+                "--reason",
+                "x",
+                "--findings",
+                "/nonexistent",
+            ],
+            "is not a detect output",
+        ),
         (["verdicts", "list", "--state", "sqlite://x"], "valid: memory"),
         (["verdicts", "publish", "/nonexistent"], "not a detect output"),
         (["verdicts", "publish", ".", "--policy", "/nonexistent.yaml"], "cannot read policy"),

@@ -9,8 +9,12 @@ own, unless they are cleared with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from distillguard.errors import UserError
 from distillguard.verdicts.model import Source, Verdict, now, subject_key
 from distillguard.verdicts.store import VerdictStore
 
@@ -18,6 +22,32 @@ from distillguard.verdicts.store import VerdictStore
 def members_of(store: VerdictStore, cluster: str) -> list[str]:
     """The accounts whose verdict in force names the cluster."""
     return sorted(v.subject for v in store.list() if v.kind == "account" and v.cluster == cluster)
+
+
+def cluster_accounts(detect_out: Path, cluster: str) -> list[str]:
+    """The accounts a detect run put in the cluster, flagged or not."""
+    path = detect_out / "accounts.parquet"
+    if not path.exists():
+        raise UserError(f"--findings {detect_out} is not a detect output (no accounts.parquet)")
+    rows = pq.read_table(path, columns=["account_id", "cluster_id"]).to_pylist()
+    found = sorted(r["account_id"] for r in rows if r["cluster_id"] == cluster)
+    if not found:
+        raise UserError(f"no account of {detect_out} is in cluster {cluster}")
+    return found
+
+
+def link_members(store: VerdictStore, cluster: Verdict, accounts: list[str]) -> None:
+    """Each account the cluster verdict's own analyst verdict, naming the cluster: how the
+    store learns the members of a cluster no detector verdict names. `clear --cluster`
+    lifts them with it."""
+    for account in accounts:
+        linked = _linked(cluster.subject)
+        store.set(replace(cluster, subject=account, kind="account", evidence=linked,
+                          cluster=cluster.subject))  # fmt: skip
+
+
+def _linked(cluster: str) -> str:
+    return f"cluster:{cluster}"
 
 
 @dataclass(frozen=True)
@@ -32,7 +62,7 @@ class ClusterCleared:
         said = f"verdicts: cleared {self.verdicts} verdict(s) of cluster {self.cluster}"
         if self.members:
             said += (
-                f" and the detector's verdicts of {self.members} member(s); a later publish "
+                f" and the verdicts naming it of {self.members} member(s); a later publish "
                 "of a run that flags them sets them again, unless they are dismissed in the "
                 "console (its allowlist)"
             )
@@ -62,6 +92,12 @@ def clear_cluster(store: VerdictStore, cluster: str, source: Source | None) -> C
     analyst's are cleared, its members' detector verdicts: an analyst clearing a cluster
     means its members to be served again."""
     members = detector_members(store, cluster) if source != "analyst" else []
+    linked = [
+        v.subject
+        for v in store.list()
+        if source != "detector" and v.source == "analyst" and v.evidence == _linked(cluster)
+    ]
     gone = store.clear(subject_key(cluster, "cluster"), source)
     lifted = sum(1 for m in members if store.clear(subject_key(m), "detector"))
+    lifted += sum(1 for m in linked if store.clear(subject_key(m), "analyst"))
     return ClusterCleared(cluster, gone, lifted)
