@@ -168,14 +168,35 @@ def test_unknown_api_key_is_refused_and_keys_map_to_accounts(
             json=body("anthropic", "same"),
             headers={"authorization": "Bearer sk-alice", "x-api-key": "sk-alice"},
         )
+        # a header sent twice: the first copy was judged, whatever the second held
+        copies = [("x-api-key", "sk-alice"), ("x-api-key", "sk-mallory")]
+        twice = httpx.post(path, json=body("anthropic", "twice"), headers=copies)
     assert two.status_code == 401 and "Two different API keys" in two.text
+    assert twice.status_code == 401 and "Two different API keys" in twice.text
     assert upstream.seen("two") == [] and same.status_code == 200
     assert known.status_code == 200
     assert unknown.status_code == 401 and unknown.json()["error"]["type"] == "authentication_error"
     assert none.status_code == 401 and upstream.seen("who") == []
     log_text = "".join(p.read_text() for p in (tmp_path / "exchanges").glob("*.jsonl"))
     assert "sk-mallory" not in log_text and "sk-alice" not in log_text  # secrets never logged
-    assert logged(tmp_path) == 5
+    assert logged(tmp_path) == 6
+
+
+def test_an_account_header_sent_twice_with_different_values_is_refused(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """An auth layer that adds its header beside the client's, instead of replacing it,
+    left two, and the gateway served the first: the client's own."""
+    with serve_gateway() as (url, gw):
+        gw.store.set(verdict("hh-bad", "block_account"))
+        path = url + "/v1/chat/completions"
+        two = [("x-distillguard-account", "hh-ok"), ("x-distillguard-account", "hh-bad")]
+        refused = httpx.post(path, json=body("openai", "hh-ok"), headers=two)
+        same = [("x-distillguard-account", "hh-ok"), ("x-distillguard-account", "hh-ok")]
+        served = httpx.post(path, json=body("openai", "hh-ok"), headers=same)
+    assert refused.status_code == 401 and "Two different account headers" in refused.text
+    assert served.status_code == 200 and len(upstream.seen("hh-ok")) == 1
+    assert logged(tmp_path) == 2
 
 
 def test_a_corrupt_verdict_row_is_skipped(serve_gateway: ServeGateway, tmp_path: Path) -> None:

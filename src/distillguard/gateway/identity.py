@@ -7,9 +7,9 @@ hash (`api_key_id`) that names the key without revealing it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
@@ -24,17 +24,26 @@ class Caller:
     account: str | None  # None: unknown key, no account header, or two keys
     api_key_id: str | None
     two_keys: bool = False  # two different API keys: refused, whoever the header names
+    two_accounts: bool = False  # the account header sent twice with different values
 
 
 def key_id(key: str) -> str:
     return "k-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def api_keys(headers: Mapping[str, str]) -> set[str]:
-    """The distinct API keys a request carries, as a Bearer token and as x-api-key."""
-    auth = headers.get("authorization", "")
-    bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    return {k for k in (bearer, headers.get("x-api-key", "")) if k}
+class HeaderValues(Protocol):
+    """Request headers, each name with every value it was sent with (Starlette's)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def api_keys(headers: HeaderValues) -> set[str]:
+    """The distinct API keys a request carries, as Bearer tokens and as x-api-key, every
+    copy of each header counted: a second copy is how a client slips a key past a check."""
+    bearers = [
+        a[7:].strip() for a in headers.getlist("authorization") if a.lower().startswith("bearer ")
+    ]
+    return {k for k in (*bearers, *headers.getlist("x-api-key")) if k}
 
 
 class Identity:
@@ -55,7 +64,7 @@ class Identity:
             return cls(keys=_load_keys(Path(value)))
         raise ConfigError(f"bad identity {spec!r}; valid: header:NAME, keys:FILE")
 
-    def caller(self, headers: Mapping[str, str]) -> Caller:
+    def caller(self, headers: HeaderValues) -> Caller:
         # Both headers go upstream: with two different keys, the one checked here need
         # not be the one the upstream serves (a blocked key beside a clean one).
         keys = api_keys(headers)
@@ -65,7 +74,12 @@ class Identity:
         kid = key_id(key) if key else None
         if self.keys is not None:
             return Caller(self.keys.get(key) if key else None, kid)
-        return Caller(headers.get(self.header) or None, kid)
+        # An auth layer that adds its header beside the client's (instead of replacing
+        # it) leaves two: which one is the layer's cannot be told, so neither is taken.
+        named = {v for v in headers.getlist(self.header) if v}
+        if len(named) > 1:
+            return Caller(None, kid, two_accounts=True)
+        return Caller(next(iter(named), None), kid)
 
 
 def _load_keys(path: Path) -> dict[str, str]:
