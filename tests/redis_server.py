@@ -36,17 +36,19 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[RedisServer]:
-    """Start redis-server without persistence; stop it (if still running) on exit."""
+def redis_server(workdir: Path, password: str | None = None) -> Iterator[RedisServer]:
+    """Start redis-server without persistence (with `password`, requiring it); stop it (if
+    still running) on exit."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (system-packages.txt lists it)")
     port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)]
+    args += ["--requirepass", password] if password else []
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = RedisServer(process, port)
     try:
-        _wait_ready(server)
+        _wait_ready(server, password)
         yield server
     finally:
         if process.poll() is None:
@@ -54,8 +56,8 @@ def redis_server(workdir: Path) -> Iterator[RedisServer]:
             process.wait(timeout=10)
 
 
-def _wait_ready(server: RedisServer) -> None:
-    client = redis.Redis(port=server.port, socket_connect_timeout=0.2)
+def _wait_ready(server: RedisServer, password: str | None) -> None:
+    client = redis.Redis(port=server.port, password=password, socket_connect_timeout=0.2)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -26,11 +26,11 @@ from distillguard.gateway.exchange_log import ExchangeLog
 from distillguard.gateway.identity import Identity
 from distillguard.verdicts import watch
 from distillguard.verdicts.policy import default_policy_text, load_policy
-from distillguard.verdicts.store import StoreFileError, open_store
+from distillguard.verdicts.store import StoreFileError, check_answers, open_store
 from distillguard.verdicts.watch import Watcher
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
-from tests.redis_server import free_port
+from tests.redis_server import free_port, redis_server
 
 GATEWAY = ["gateway", "--upstream", "http://x"]
 
@@ -218,6 +218,40 @@ def test_watch_with_nothing_new_still_fails_on_a_store_that_does_not_answer(
     assert printed.startswith("watch: nothing new, but ") and "127.0.0.1:1" in printed
     assert main([*argv, "--state", str(tmp_path / "v.jsonl")]) == 0
     assert capsys.readouterr().out == "watch: nothing new\n"
+
+
+@pytest.mark.parametrize(
+    ("userinfo", "database", "says"),
+    [
+        (":wrong@", 0, "invalid username-password pair"),
+        ("", 0, "authenticated"),
+        (":s3cret-pass@", 99, "DB index is out of range"),
+    ],
+)
+def test_a_redis_store_that_refuses_the_gateway_stops_it_from_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], userinfo: str, database: int, says: str
+) -> None:
+    """A mistyped password or database started the gateway, and with fail open every
+    blocked account was served. A store that refuses is a mistake in the command: one
+    line, exit 2, nothing served; one that is down is an outage, which the fail mode is
+    for (below)."""
+    with redis_server(tmp_path, password="s3cret-pass") as server:
+        state = f"redis://{userinfo}127.0.0.1:{server.port}/{database}"
+        argv = ["gateway", "--upstream", "http://127.0.0.1:9", "--state", state,
+                "--listen", f"127.0.0.1:{free_port()}", "--mode", "enforce"]  # fmt: skip
+        assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert says in err and "check its password and database" in err and err.count("\n") == 1
+    assert "s3cret-pass" not in err and "enforce mode" not in out
+
+
+def test_a_redis_store_that_is_down_is_an_outage_not_a_mistake() -> None:
+    store = open_store(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        said = check_answers(store, "redis://127.0.0.1:1/0")
+    finally:
+        store.close()
+    assert said is not None and "connecting to" in said
 
 
 def test_watch_reads_an_inbox_kept_inside_its_lake(tmp_path: Path) -> None:

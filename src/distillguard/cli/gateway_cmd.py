@@ -18,7 +18,7 @@ from distillguard.gateway.identity import Identity
 from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.verdicts.policy import load_policy
-from distillguard.verdicts.store import shown_state
+from distillguard.verdicts.store import check_answers, shown_state
 
 GUARDRAIL_KEY_ENV = "DISTILLGUARD_GUARDRAIL_KEY"  # a secret: never on the command line
 
@@ -255,6 +255,10 @@ def run_gateway(args: argparse.Namespace) -> int:
         note = check_identity(settings.identity, host, args.trusted_header)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = Gateway(settings)  # the policy's action settings are checked here
+    outage = check_answers(gateway.enforcer.store, args.state)
+    if outage is not None:
+        print(f"gateway: warning: {outage.rstrip('.')}; starting, the fail mode applies",
+              file=sys.stderr)  # fmt: skip
     check_free(host, port)  # after: a mistake in the command says so, whatever the port
     if note is not None:  # once it is sure to start: after the policy's settings are read
         print(f"gateway: note: {note}", file=sys.stderr, flush=True)

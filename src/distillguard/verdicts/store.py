@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, UserError
 from distillguard.verdicts.model import Source, Verdict
 
 SCHEMES = ("memory", "redis://HOST:PORT/DB", "a file path (the embedded default)")
@@ -124,3 +124,29 @@ def open_store(state: str, *, existing: bool = False) -> VerdictStore:
             "'verdicts publish' uses"
         )
     return FileStore(Path(state))
+
+
+def check_answers(store: VerdictStore, state: str) -> str | None:
+    """A store that refuses its client (a wrong password, none, a database index out of
+    range) is a mistake in the command, and a gateway failing open would serve every
+    blocked account: raised. One that does not answer (down, unreachable) is the outage a
+    fail mode is for: its one line is returned, to warn of."""
+    try:
+        store.get("account:")
+    except Exception as exc:
+        problem = store_error(exc)
+        if problem is None:
+            raise
+        if _is_outage(exc):
+            return problem
+        raise UserError(
+            f"{problem} ({shown_state(state)}): check its password and database"
+        ) from None
+    return None
+
+
+def _is_outage(exc: Exception) -> bool:
+    errors = sys.modules["redis.exceptions"]  # store_error found a Redis error: it is loaded
+    refused = (errors.AuthenticationError, errors.AuthorizationError, errors.ResponseError)
+    down = (errors.ConnectionError, errors.TimeoutError)
+    return isinstance(exc, down) and not isinstance(exc, refused)
