@@ -123,6 +123,19 @@ def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len(store.audit()) == 9
 
 
+def test_verdicts_list_never_cuts_an_account_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Piped, the table was 80 columns wide and every subject read `account:ac…`."""
+    state = str(tmp_path / "v.jsonl")
+    account = "acct_006a912d8e4faa37_with_a_long_id"
+    assert main(["verdicts", "set", account, "--action", "block_account", "--reason",
+                 "a long reason " * 8, "--state", state]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["verdicts", "list", "--state", state]) == 0
+    assert f"account:{account}" in capsys.readouterr().out
+
+
 def _in_force(state: str, account: str) -> str | None:
     got = open_store(state).get(f"account:{account}")
     return got.action if got else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -168,12 +169,19 @@ def run_list(args: argparse.Namespace) -> int:
             print(json.dumps(v.to_json(), sort_keys=True))
         return 0
     table = Table(title=f"{len(verdicts)} verdict(s) in force")
-    for column in ("subject", "action", "source", "expires", "reason", "evidence"):
-        table.add_column(column)
+    # Ids are never cut (a cut id names nobody): they fold onto a second line where the
+    # terminal is narrow; reasons and evidence wrap.
+    table.add_column("subject", overflow="fold", min_width=16)
+    table.add_column("action", overflow="fold")
+    table.add_column("source", no_wrap=True)
+    table.add_column("expires", min_width=5)
+    table.add_column("reason", overflow="fold", min_width=6)
+    table.add_column("evidence", overflow="fold", min_width=6)
     for v in verdicts:
         expires = v.expires.strftime("%Y-%m-%d %H:%M") if v.expires else "never"
         table.add_row(v.key, v.action, v.source, expires, _clipped(v.reason), v.evidence)
-    Console().print(table)  # the terminal's width (80 when piped), long cells wrapped
+    # a terminal's own width; piped to a file or grep, wide enough to keep rows whole
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
     return 0
 
 
