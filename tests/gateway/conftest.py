@@ -58,14 +58,15 @@ def serve_gateway(upstream: FakeUpstream, tmp_path: Path) -> ServeGateway:
         }
         policy = msgspec.structs.replace(policy, **changes)
         opened = open_store(store) if isinstance(store, str) else store
-        gateway_settings = GatewaySettings(
-            upstream=upstream.url,
-            state="memory",
-            policy=policy,
-            identity=Identity.parse(identity),
-            log_dir=tmp_path / "exchanges" if log else None,
-            **(settings or {}),
-        )
+        given: dict[str, Any] = {
+            "upstream": upstream.url,
+            "state": "memory",
+            "policy": policy,
+            "identity": Identity.parse(identity),
+            "log_dir": tmp_path / "exchanges" if log else None,
+            **(settings or {}),  # an upstream of its own too
+        }
+        gateway_settings = GatewaySettings(**given)
         gateway = Gateway(gateway_settings, opened)
         with serve_in_thread(build_app(gateway)) as url:
             yield url, gateway

@@ -26,7 +26,7 @@ from distillguard.verdicts.store import StoreFileError
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body, send, verdict
 from tests.gateway.conftest import ServeGateway
-from tests.redis_server import redis_server
+from tests.redis_server import free_port, redis_server
 
 
 def logged(tmp_path: Path) -> int:
@@ -116,6 +116,19 @@ def test_a_stream_the_upstream_breaks_off_ends_in_an_error_event_the_sdks_raise(
             for line in f.read_bytes().splitlines()]  # fmt: skip
     assert [r["status"] for r in rows] == [502, 502, 502]
     assert logged(tmp_path) == 3
+
+
+def test_an_upstream_that_cannot_be_reached_is_in_the_log(
+    serve_gateway: ServeGateway, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every request was a 502 and the gateway's log said nothing of the upstream."""
+    caplog.set_level(logging.WARNING, logger="distillguard.gateway")
+    nobody = f"http://127.0.0.1:{free_port()}"
+    with serve_gateway(settings={"upstream": nobody}) as (url, _):
+        refused = send(url, "openai", "gone")
+    assert refused.status_code == 502
+    [said] = [r.getMessage() for r in caplog.records if r.name == "distillguard.gateway"]
+    assert said.startswith(f"the model API at {nobody} could not be reached: ")
 
 
 @pytest.mark.parametrize(

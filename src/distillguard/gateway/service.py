@@ -208,6 +208,11 @@ class Gateway:
         return self.client
 
     def _upstream_error(self, exc: UpstreamError) -> Refusal:
+        # The operator's side of it: the client's answer names neither the API nor the cause
+        cause = exc.__cause__ or exc
+        log.warning("the model API at %s %s: %s", self.settings.upstream,
+                    "timed out" if exc.timed_out else "could not be reached",
+                    str(cause) or type(cause).__name__)  # fmt: skip
         if exc.timed_out:
             return Refusal(504, "upstream_timeout", "The model API did not answer in time.")
         return Refusal(502, "upstream_error", "The model API could not be reached.")
