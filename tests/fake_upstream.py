@@ -272,8 +272,8 @@ def build(fake: FakeUpstream) -> Starlette:
 
     async def answer_model(request: Request) -> Response:
         body = orjson.loads(await request.body())
-        fake.requests.append({"path": request.url.path, "body": body,
-                              "headers": dict(request.headers)})  # fmt: skip
+        fake.requests.append({"path": request.url.path, "query": request.url.query,
+                              "body": body, "headers": dict(request.headers)})  # fmt: skip
         if body.get("model") == "rate-429":
             return JSONResponse({"error": {"message": "slow down"}}, 429, {"retry-after": "17"})
         if body.get("model") == ECHO:

@@ -39,6 +39,8 @@ GATEWAY = ["gateway", "--upstream", "http://x"]
     ("argv", "message"),
     [
         (["gateway", "--upstream", "ftp://x"], "bad --upstream"),
+        # the SDKs' base URL: every call would go to /v1/v1/...
+        (["gateway", "--upstream", "https://api.openai.com/v1/"], "root, https://api.openai.com"),
         (["gateway", "--upstream", "http://x", "--listen", "nowhere"], "bad --listen"),
         (["gateway", "--upstream", "http://x", "--identity", "cookie:x"], "bad identity"),
         (

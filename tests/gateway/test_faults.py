@@ -118,6 +118,20 @@ def test_a_stream_the_upstream_breaks_off_ends_in_an_error_event_the_sdks_raise(
     assert logged(tmp_path) == 3
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_query_string_reaches_the_upstream(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, stream: bool
+) -> None:
+    """Azure's OpenAI endpoints take api-version in the query, which was dropped."""
+    with serve_gateway() as (url, _):
+        reply = httpx.post(url + "/v1/chat/completions?api-version=2024-10-21",
+                           json=body("openai", f"q-{stream}", stream=stream),
+                           headers={"x-distillguard-account": f"q-{stream}"})  # fmt: skip
+    assert reply.status_code == 200
+    [seen] = [r for r in upstream.requests if f"[q-{stream}]" in str(r["body"])]
+    assert seen["query"] == "api-version=2024-10-21"
+
+
 def test_an_upstream_that_cannot_be_reached_is_in_the_log(
     serve_gateway: ServeGateway, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

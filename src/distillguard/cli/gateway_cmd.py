@@ -65,7 +65,8 @@ def _serving_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--upstream",
         metavar="URL",
-        help="the model API's base URL (omit to serve "
+        help="the model API's root URL, without /v1: the request's own path and query are "
+        "added (e.g. https://api.openai.com; omit to serve "
         "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY)",
     )
     g.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
@@ -221,6 +222,12 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
         upstream.scheme in ("http", "https") and upstream.hostname
     ):
         raise UserError(f"bad --upstream {args.upstream!r}; use an http:// or https:// URL")
+    if upstream.path.rstrip("/").endswith("/v1"):  # the SDKs' base URL, not the API's root
+        root = args.upstream.rstrip("/").removesuffix("/v1")
+        raise UserError(
+            f"--upstream {args.upstream} ends in /v1, which the gateway adds itself (it would "
+            f"call .../v1/v1/chat/completions): give the API's root, {root}"
+        )
     policy = load_policy(args.policy).overridden(args.mode, args.fail)
     if args.watermark_key is not None:
         from distillguard.gateway.actions import watermark  # here: it loads numpy

@@ -228,7 +228,7 @@ class Gateway:
         sent = orjson.dumps(ctx.body)
         try:
             answer = await self._upstream().post(
-                call.request.url.path, sent, forward_headers(call.request.headers)
+                _upstream_path(call.request), sent, forward_headers(call.request.headers)
             )
         except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
@@ -257,7 +257,9 @@ class Gateway:
         )
         try:
             upstream = await self._upstream().open_stream(
-                call.request.url.path, orjson.dumps(ctx.body), forward_headers(call.request.headers)
+                _upstream_path(call.request),
+                orjson.dumps(ctx.body),
+                forward_headers(call.request.headers),
             )
         except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
@@ -283,3 +285,9 @@ class Gateway:
         broken = Refusal(502, "upstream_error", "The model API broke off this answer.")
         events = relay_events(upstream, flt, record, done, broken.event(ctx.api))
         return StreamingResponse(events, 200, headers, media_type="text/event-stream")
+
+
+def _upstream_path(request: Request) -> str:
+    """The path the client asked for, with its query (Azure's api-version rides there)."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
