@@ -23,8 +23,9 @@ DEFAULT_HEADER = "x-distillguard-account"
 class Caller:
     account: str | None  # None: unknown key, no account header, or two keys
     api_key_id: str | None
-    two_keys: bool = False  # two different API keys: refused, whoever the header names
-    two_accounts: bool = False  # the account header sent twice with different values
+    # why a request that names an account is refused all the same: two different API
+    # keys (whoever the header names), or the account header twice with two values
+    refused: str | None = None
 
 
 def key_id(key: str) -> str:
@@ -69,7 +70,7 @@ class Identity:
         # not be the one the upstream serves (a blocked key beside a clean one).
         keys = api_keys(headers)
         if len(keys) > 1:
-            return Caller(None, None, two_keys=True)
+            return Caller(None, None, refused="Two different API keys.")
         key = next(iter(keys), None)
         kid = key_id(key) if key else None
         if self.keys is not None:
@@ -78,7 +79,7 @@ class Identity:
         # it) leaves two: which one is the layer's cannot be told, so neither is taken.
         named = {v for v in headers.getlist(self.header) if v}
         if len(named) > 1:
-            return Caller(None, kid, two_accounts=True)
+            return Caller(None, kid, refused="Two different account headers.")
         return Caller(next(iter(named), None), kid)
 
 

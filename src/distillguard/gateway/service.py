@@ -111,13 +111,7 @@ class Gateway:
             return self._refuse(api, row, started, Refusal(400, "invalid_request_error", why))
         row = request_row(request_id, ts, account, api, body, meta)
         if caller.account is None:
-            why = (
-                "Two different API keys."
-                if caller.two_keys
-                else "Two different account headers."
-                if caller.two_accounts
-                else "Unknown API key or no account."
-            )
+            why = caller.refused or "Unknown API key or no account."
             refusal = Refusal(401, "authentication_error", why)
             return self._refuse(api, row, started, refusal)
         decision = await self.decide(caller.account, row)
