@@ -25,12 +25,12 @@ from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
 from distillguard.console.casestore import STATUSES, CaseStore, QueueFilter
 from distillguard.console.decisions import Decision, decide, ttl_choices
-from distillguard.console.evidence import add_matches, load_evidence
+from distillguard.console.evidence import add_matches
 from distillguard.console.security import SESSION_MAX_AGE_S, private_home, session_secret
 from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
 from distillguard.console.web import login, login_form, login_required, logout, render
-from distillguard.detect.case_files import read_run
+from distillguard.detect.case_files import read_evidence, read_run
 from distillguard.errors import UserError
 from distillguard.sharing.case_bundle import case_bundle
 from distillguard.sharing.keys import CommunityKey
@@ -279,7 +279,7 @@ def open_console(
     cases = CaseStore(private_home(home) / "cases.duckdb")
     (home / "allowlist.jsonl").touch()  # there from the start: detect --allowlist reads it
     cases.load(findings)
-    evidence = load_evidence(findings)
+    evidence = read_evidence(findings)
     for folder in matches:
         add_matches(cases, evidence, folder)
     return Console(

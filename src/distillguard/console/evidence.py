@@ -8,23 +8,10 @@ it, so an analyst sees detect's reasons and the peer indicators side by side.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from distillguard.console.casestore import CaseStore
-from distillguard.detect.case_files import EVIDENCE_FILE
+from distillguard.detect.case_files import EvidenceIndex, read_evidence
 from distillguard.errors import UserError
-
-EvidenceIndex = dict[tuple[str, str], dict[str, Any]]
-
-
-def load_evidence(findings: Path) -> EvidenceIndex:
-    path = findings / EVIDENCE_FILE
-    if not path.exists():
-        raise UserError(f"{findings} has no {EVIDENCE_FILE}: run detect again with this version")
-    rows = (orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip())
-    return {(r["kind"], r["id"]): r for r in rows}
 
 
 def check_matches(folder: Path) -> None:
@@ -35,7 +22,7 @@ def check_matches(folder: Path) -> None:
 def add_matches(cases: CaseStore, evidence: EvidenceIndex, folder: Path) -> int:
     """Queue a `share match` folder's accounts, their peer evidence beside detect's."""
     check_matches(folder)
-    for key, row in load_evidence(folder).items():
+    for key, row in read_evidence(folder).items():
         known = evidence.setdefault(key, {**row, "evidence": []})
         known["evidence"] = [*known["evidence"], *row["evidence"]]
     return cases.add_matches(folder)

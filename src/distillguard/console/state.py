@@ -11,6 +11,7 @@ from distillguard.console.casestore import CaseStore
 from distillguard.console.decisions import CaseEvidence, codes_of
 from distillguard.console.security import LoginThrottle, SessionRegistry
 from distillguard.console.users import UserStore
+from distillguard.detect.allowlist import flagged_for
 from distillguard.sharing.keys import CommunityKey
 from distillguard.verdicts.store import VerdictStore
 
@@ -48,7 +49,7 @@ class Console:
             own = codes_of(self.evidence.get(("account", account), {}).get("evidence", []))
             cluster_id = self._cluster_of(account)
             linked = self.evidence.get(("cluster", cluster_id), {}).get("evidence", [])
-            codes[account] = own | frozenset(f"cluster.{c}" for c in codes_of(linked))
+            codes[account] = flagged_for(own, codes_of(linked))
         return CaseEvidence(accounts, codes)
 
     def _cluster_of(self, account: str) -> str:

@@ -8,6 +8,7 @@ kind of evidence, not by strength: the same rules at ten times the volume stay d
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,9 +104,14 @@ def append_allowlist(path: Path, entry: AllowEntry) -> None:
 
 def evidence_codes(account: AccountResult, cluster: ClusterResult | None) -> frozenset[str]:
     """What an account is flagged for: its own rules, and its cluster's as `cluster.CODE`."""
-    own = {e.code for e in account.evidence}
-    linked = {f"cluster.{e.code}" for e in cluster.evidence} if cluster else set()
-    return frozenset(own | linked)
+    linked = [e.code for e in cluster.evidence] if cluster else []
+    return flagged_for([e.code for e in account.evidence], linked)
+
+
+def flagged_for(own: Iterable[str], cluster: Iterable[str]) -> frozenset[str]:
+    """The evidence codes a dismissal is matched against: an account's own, and its
+    cluster's as `cluster.CODE` (the console, detect and publish all read them so)."""
+    return frozenset(own) | frozenset(f"cluster.{c}" for c in cluster)
 
 
 @dataclass(frozen=True)

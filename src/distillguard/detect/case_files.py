@@ -16,11 +16,15 @@ import orjson
 
 from distillguard.detect.allowlist import Suppression
 from distillguard.detect.results import AccountResult, ClusterResult
+from distillguard.errors import UserError
 from distillguard.ingest.remote import is_uri
 from distillguard.scoring.evidence import Evidence
 
 EVIDENCE_FILE = "evidence.jsonl"
 RUN_FILE = "run.json"
+# evidence.jsonl's rows by (kind, id): {"kind", "id", "evidence": [...]} and, for a
+# cluster, its members
+EvidenceIndex = dict[tuple[str, str], dict[str, Any]]
 
 
 def evidence_json(items: tuple[Evidence, ...]) -> list[dict[str, Any]]:
@@ -96,3 +100,12 @@ def lake_of_run(out: Path) -> Path:
     if recorded and not is_uri(recorded) and Path(recorded).is_dir():
         return Path(recorded)
     return out / "lake"
+
+
+def read_evidence(out: Path) -> EvidenceIndex:
+    """The evidence a run wrote (`write_evidence`), by kind and id."""
+    path = out / EVIDENCE_FILE
+    if not path.exists():
+        raise UserError(f"{out} has no {EVIDENCE_FILE}: run detect again with this version")
+    rows = (orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip())
+    return {(r["kind"], r["id"]): r for r in rows}

@@ -12,34 +12,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from distillguard.detect.allowlist import AllowEntry, covering
-from distillguard.detect.case_files import EVIDENCE_FILE
-from distillguard.errors import UserError
+from distillguard.detect.allowlist import AllowEntry, covering, flagged_for
+from distillguard.detect.case_files import read_evidence
 from distillguard.verdicts.model import Verdict
-
-
-def _codes(detect_out: Path) -> dict[tuple[str, str], frozenset[str]]:
-    path = detect_out / EVIDENCE_FILE
-    if not path.exists():
-        raise UserError(f"{detect_out} has no {EVIDENCE_FILE}: run detect again to use --allowlist")
-    rows = (orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip())
-    return {(r["kind"], r["id"]): frozenset(str(e["code"]) for e in r["evidence"]) for r in rows}
 
 
 def dismissed_accounts(
     detect_out: Path, accounts: list[dict[str, Any]], entries: list[AllowEntry], at: datetime
 ) -> frozenset[str]:
     """The run's accounts whose evidence a live dismissal covers."""
-    if not entries:
-        return frozenset()
-    codes = _codes(detect_out)
+    evidence = read_evidence(detect_out)
+
+    def codes(kind: str, subject: str) -> list[str]:
+        return [str(e["code"]) for e in evidence.get((kind, subject), {}).get("evidence", [])]
+
     held = set()
     for a in accounts:
-        own = codes.get(("account", a["account_id"]), frozenset())
-        linked = codes.get(("cluster", a.get("cluster_id") or ""), frozenset())
-        if covering(entries, a["account_id"], own | {f"cluster.{c}" for c in linked}, at):
+        own, linked = codes("account", a["account_id"]), codes("cluster", a.get("cluster_id") or "")
+        if covering(entries, a["account_id"], flagged_for(own, linked), at):
             held.add(a["account_id"])
     return frozenset(held)
 

@@ -40,14 +40,21 @@ def link_members(store: VerdictStore, cluster: Verdict, accounts: list[str]) -> 
     """Each account the cluster verdict's own analyst verdict, naming the cluster: how the
     store learns the members of a cluster no detector verdict names. `clear --cluster`
     lifts them with it."""
+    linked = _linked(cluster.subject)
     for account in accounts:
-        linked = _linked(cluster.subject)
         store.set(replace(cluster, subject=account, kind="account", evidence=linked,
                           cluster=cluster.subject))  # fmt: skip
 
 
 def _linked(cluster: str) -> str:
     return f"cluster:{cluster}"
+
+
+def linked_members(store: VerdictStore, cluster: str) -> list[str]:
+    """The accounts given an analyst's verdict on the cluster's behalf, still in force: by
+    `link_members`, or by a console escalation of the cluster's case (the same mark)."""
+    linked = _linked(cluster)
+    return [v.subject for v in store.list() if v.source == "analyst" and v.evidence == linked]
 
 
 @dataclass(frozen=True)
@@ -92,11 +99,7 @@ def clear_cluster(store: VerdictStore, cluster: str, source: Source | None) -> C
     analyst's are cleared, its members' detector verdicts: an analyst clearing a cluster
     means its members to be served again."""
     members = detector_members(store, cluster) if source != "analyst" else []
-    linked = [
-        v.subject
-        for v in store.list()
-        if source != "detector" and v.source == "analyst" and v.evidence == _linked(cluster)
-    ]
+    linked = [] if source == "detector" else linked_members(store, cluster)
     gone = store.clear(subject_key(cluster, "cluster"), source)
     lifted = sum(1 for m in members if store.clear(subject_key(m), "detector"))
     lifted += sum(1 for m in linked if store.clear(subject_key(m), "analyst"))

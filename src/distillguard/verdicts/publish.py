@@ -165,8 +165,11 @@ def publish(
     allowlist covers the account's evidence (see `dismissed`)."""
     published, unchanged, renewed = 0, 0, 0
     by_action: dict[str, int] = {}
-    accounts = _rows(detect_out, "accounts")
-    held = dismissed_accounts(detect_out, accounts, allowlist or [], now())
+    held = (  # accounts.parquet is read again only for a dismissal to match
+        dismissed_accounts(detect_out, _rows(detect_out, "accounts"), allowlist, now())
+        if allowlist
+        else frozenset()
+    )
     every = detector_verdicts(detect_out, policy, lake)
     verdicts = without_dismissed(every, held)
     held_back = sum(v.kind == "account" for v in every) - sum(v.kind == "account" for v in verdicts)
