@@ -52,6 +52,7 @@ def serve_gateway(upstream: FakeUpstream, tmp_path: Path) -> ServeGateway:
         actions["reverify"] = {**actions["reverify"], "webhook": upstream.url + "/webhook"}
         changes: dict[str, Any] = {
             "mode": "enforce",
+            "label_responses": True,  # the tests read what was done from the headers
             "actions": actions,
             "timeouts_ms": Timeouts(store=500, classifier=500),  # two shared cores: no flakes
             **policy_changes,

@@ -277,6 +277,32 @@ def test_monitor_mode_labels_and_changes_nothing(
     assert len(upstream.seen("mon-b")) == 1
 
 
+DECISION_HEADERS = ("x-distillguard-action", "x-distillguard-mode", "x-distillguard-fail")
+
+
+@pytest.mark.parametrize("mode", ["monitor", "enforce"])
+def test_unlabelled_responses_tell_the_client_nothing_and_the_log_all(
+    serve_gateway: ServeGateway,
+    upstream: FakeUpstream,
+    caplog: pytest.LogCaptureFixture,
+    mode: str,
+) -> None:
+    """The default policy: a degraded harvester cannot read from its answers that it is seen."""
+    store = store_with(verdict(f"quiet-{mode}", "degrade"))
+    with (
+        caplog.at_level("INFO"),
+        serve_gateway(store, mode=mode, label_responses=False) as (
+            url,
+            _,
+        ),
+    ):
+        answer = send(url, "openai", f"quiet-{mode}")
+    assert answer.status_code == 200 and answer.headers["x-distillguard-request-id"]
+    assert [h for h in DECISION_HEADERS if h in answer.headers] == []
+    verb = "would" if mode == "monitor" else "enforce"
+    assert f"{verb} degrade for quiet-{mode}" in caplog.text
+
+
 def test_prompt_classifier_and_rate_are_request_evidence(
     serve_gateway: ServeGateway, upstream: FakeUpstream
 ) -> None:

@@ -31,17 +31,17 @@ def register(subparsers: Subparsers) -> None:
         description="Serve a reverse proxy in front of an OpenAI- or Anthropic-style model "
         "API that acts on verdicts. On every request it reads the account's verdict (and its "
         "cluster's) from --state, runs the prompt classifiers and a per-account rate limit, "
-        "and climbs the response ladder: monitor (serve and label), throttle (429), "
+        "and climbs the response ladder: monitor (serve and log), throttle (429), "
         "reverify (403 asking for verification), degrade (serve a reply less useful for "
-        "training), block_account or block_cluster (403). In monitor mode it only labels "
-        "what it would have done (the x-distillguard-action header); start there. When the "
+        "training), block_account or block_cluster (403). In monitor mode it only logs what "
+        "it would have done ('would degrade for ACCOUNT: ...'); start there. When the "
         "store or the classifiers fail or time out, fail open serves the request and fail "
         "closed answers 503. With --log-dir every request is written as exchange-log v1, "
         "for 'distillguard watch' to turn into new verdicts. Without --upstream it serves "
         "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY.",
         examples=[
             (
-                "in front of a model API, labelling only, logging what it serves",
+                "in front of a model API, acting on nothing, logging what it serves",
                 "distillguard gateway --upstream https://api.example.com --listen 0.0.0.0:8080 "
                 "--identity keys:keys.yaml --state verdicts.jsonl --log-dir exchanges/ "
                 "--mode monitor",
@@ -109,7 +109,7 @@ def _verdict_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--mode",
         choices=("monitor", "enforce"),
-        help="monitor labels what it would do, enforce does it (default: the policy's)",
+        help="monitor logs what it would do, enforce does it (default: the policy's)",
     )
     g.add_argument(
         "--fail",

@@ -150,7 +150,10 @@ class Gateway:
             return None
 
     def _headers(self, decision: Decision | None, request_id: str) -> dict[str, str]:
-        headers = {"x-distillguard-request-id": request_id, "x-distillguard-mode": self.policy.mode}
+        headers = {"x-distillguard-request-id": request_id}
+        if not self.policy.label_responses:  # the log says what was done; the client, nothing
+            return headers
+        headers["x-distillguard-mode"] = self.policy.mode
         headers["x-distillguard-action"] = decision.action if decision else NO_ACTION
         if decision and decision.failures:
             headers["x-distillguard-fail"] = f"{self.policy.fail}: {'; '.join(decision.failures)}"

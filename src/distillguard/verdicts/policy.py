@@ -56,6 +56,7 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     publish: Publish
     mode: Mode = "monitor"
     fail: FailMode = "open"
+    label_responses: bool = False  # tells a harvester it is seen: off unless asked for
     timeouts_ms: Timeouts = Timeouts()
     request: Request = Request()
     actions: dict[str, dict[str, Any]] = {}
