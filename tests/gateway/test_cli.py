@@ -64,6 +64,8 @@ GATEWAY = ["gateway", "--upstream", "http://x"]
         ([*GATEWAY, "--rotate-seconds", "nan"], "--rotate-seconds: nan must be above 0"),
         ([*GATEWAY, "--identity", "keys:{tmp}/twice.yaml"], "an API key is given twice (line 2)"),
         ([*GATEWAY, "--identity", "keys:{tmp}/latin1.yaml"], "is not UTF-8 text"),
+        ([*GATEWAY, "--identity", "keys:{tmp}/number.yaml"], "entry 2 maps to 42, not an"),
+        ([*GATEWAY, "--identity", "keys:{tmp}/int-key.yaml"], "entry 1's API key is not text"),
         ([*GATEWAY, "--policy", "{tmp}/latin1.yaml"], "is not UTF-8 text"),
         ([*GATEWAY, "--policy", "{tmp}/twice.yaml"], "is given twice"),
     ],
@@ -73,6 +75,8 @@ def test_mistakes_are_one_line(
 ) -> None:
     (tmp_path / "twice.yaml").write_text("sk-one: alice\nsk-one: bob\n")
     (tmp_path / "latin1.yaml").write_bytes(b"\xff\xfek: a\n")
+    (tmp_path / "number.yaml").write_text("sk-one: alice\nsk-two: 42\n")
+    (tmp_path / "int-key.yaml").write_text("12345: alice\n")
     argv = [a.format(tmp=tmp_path) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err

@@ -209,6 +209,23 @@ def test_unknown_api_key_is_refused_and_keys_map_to_accounts(
     assert logged(tmp_path) == 6
 
 
+def test_a_key_revoked_in_the_file_is_refused_without_a_restart(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("sk-gone: acct-gone\n")
+    with serve_gateway(identity=f"keys:{keys}") as (url, gw):
+        assert gw.settings.identity.keys is not None
+        gw.settings.identity.keys.CHECK_EVERY_S = 0.0
+        path, sent = url + "/v1/messages", body("anthropic", "acct-gone")
+        before = httpx.post(path, json=sent, headers={"x-api-key": "sk-gone"})
+        keys.write_text("sk-new: acct-new\n")
+        os.utime(keys, ns=(keys.stat().st_mtime_ns + 10**9,) * 2)
+        after = httpx.post(path, json=sent, headers={"x-api-key": "sk-gone"})
+        new = httpx.post(path, json=body("anthropic", "acct-new"), headers={"x-api-key": "sk-new"})
+    assert (before.status_code, after.status_code, new.status_code) == (200, 401, 200)
+
+
 def test_an_account_header_sent_twice_with_different_values_is_refused(
     serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
 ) -> None:

@@ -127,7 +127,8 @@ def _identity_options(p: argparse.ArgumentParser) -> None:
         help="who sent a request: header:NAME (the account id in that header, which a "
         "client could set itself: only behind an auth layer that sets it and drops the "
         "client's own, see --trusted-header) or keys:FILE (YAML or JSON mapping API keys "
-        "to accounts; unknown keys get 401) (default: header:x-distillguard-account)",
+        "to accounts; unknown keys get 401; read again within a second of a change, a broken "
+        "edit logged and the keys before kept) (default: header:x-distillguard-account)",
     )
     g.add_argument(
         "--trusted-header",

@@ -1,12 +1,16 @@
 """Who is calling: the account from a header set by your auth layer, or from an API key map.
 
 API keys are secrets: they are never logged; the exchange log carries a keyed-free short
-hash (`api_key_id`) that names the key without revealing it.
+hash (`api_key_id`) that names the key without revealing it. A key map is read again when
+its file changes, so keys are added and revoked without a restart.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +21,7 @@ from distillguard.errors import ConfigError
 from distillguard.unique_yaml import DuplicateKeyError, load_unique
 
 DEFAULT_HEADER = "x-distillguard-account"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def api_keys(headers: HeaderValues) -> set[str]:
 class Identity:
     """`header:NAME` (default) or `keys:FILE` (YAML or JSON: api key -> account)."""
 
-    def __init__(self, header: str | None = None, keys: dict[str, str] | None = None) -> None:
+    def __init__(self, header: str | None = None, keys: KeyFile | None = None) -> None:
         self.header = (header or DEFAULT_HEADER).lower()
         self.keys = keys
 
@@ -62,7 +67,7 @@ class Identity:
         if scheme == "header" and value:
             return cls(header=value)
         if scheme == "keys" and value:
-            return cls(keys=_load_keys(Path(value)))
+            return cls(keys=KeyFile(Path(value)))
         raise ConfigError(f"bad identity {spec!r}; valid: header:NAME, keys:FILE")
 
     def caller(self, headers: HeaderValues) -> Caller:
@@ -74,13 +79,59 @@ class Identity:
         key = next(iter(keys), None)
         kid = key_id(key) if key else None
         if self.keys is not None:
-            return Caller(self.keys.get(key) if key else None, kid)
+            return Caller(self.keys.current().get(key) if key else None, kid)
         # An auth layer that adds its header beside the client's (instead of replacing
         # it) leaves two: which one is the layer's cannot be told, so neither is taken.
         named = {v for v in headers.getlist(self.header) if v}
         if len(named) > 1:
             return Caller(None, kid, refused="Two different account headers.")
         return Caller(next(iter(named), None), kid)
+
+
+class KeyFile:
+    """An API key map from a file, read again when the file changes (checked at most once
+    a second). An edit that breaks the file is logged and the keys read before still
+    serve: turning every customer away over a typo is worse than a revocation that waits
+    for the fix, and the log says so at once."""
+
+    CHECK_EVERY_S = 1.0
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.keys = _load_keys(path)
+        self._stamp: tuple[int, ...] | None = _stamp(path)
+        self._checked = time.monotonic()
+
+    def current(self) -> dict[str, str]:
+        if time.monotonic() - self._checked >= self.CHECK_EVERY_S:
+            self._checked = time.monotonic()
+            self._read_if_changed()
+        return self.keys
+
+    def _read_if_changed(self) -> None:
+        try:
+            stamp: tuple[int, ...] | None = _stamp(self.path)
+        except OSError as exc:
+            stamp = None
+            if self._stamp is not None:  # once, not at every check while it is gone
+                log.error("cannot read key map %s: %s; still serving the %d keys read "
+                          "before", self.path, exc.strerror, len(self.keys))  # fmt: skip
+        if stamp is None or stamp == self._stamp:
+            self._stamp = stamp
+            return
+        self._stamp = stamp
+        try:
+            self.keys = _load_keys(self.path)
+        except ConfigError as exc:
+            log.error("%s; still serving the %d keys read before", exc, len(self.keys))
+            return
+        log.info("key map %s read again: %d keys", self.path, len(self.keys))
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    """What changes when a file is written or replaced (an editor's rename included)."""
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def _load_keys(path: Path) -> dict[str, str]:
@@ -94,8 +145,13 @@ def _load_keys(path: Path) -> dict[str, str]:
         raise ConfigError(f"key map {path}: an API key is given twice (line {exc.line})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"key map {path} is not valid YAML or JSON") from exc
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
+    if not isinstance(data, dict):
         raise ConfigError(f"key map {path} must map each API key (text) to an account (text)")
+    for n, (key, account) in enumerate(data.items(), 1):
+        if not isinstance(key, str):  # a key is a secret: its position is named, never it
+            raise ConfigError(f"key map {path}: entry {n}'s API key is not text: quote it")
+        if not isinstance(account, str) or not account:
+            raise ConfigError(
+                f"key map {path}: entry {n} maps to {account!r}, not an account id: quote it"
+            )
     return data
