@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
+import openai
 import pytest
 
 from distillguard.gateway.apis import max_tokens, thinking_budget, tool_names
@@ -106,3 +108,24 @@ def test_the_upstreams_headers_reach_the_client(
     assert answer.headers["x-distillguard-action"]  # the gateway's own still there
     if model == "rate-429":
         assert (answer.status_code, answer.headers["retry-after"]) == (429, "17")
+
+
+def test_a_path_not_served_is_an_api_error_the_sdks_read(
+    serve_gateway: ServeGateway, upstream: FakeUpstream
+) -> None:
+    """/v1/models was a plain-text 'Not Found' that the SDKs could not parse."""
+    with serve_gateway() as (url, _):
+        oa = openai.OpenAI(base_url=url + "/v1", api_key="sk-test", max_retries=0)
+        with pytest.raises(openai.NotFoundError) as listed:
+            oa.models.list()
+        ant = anthropic.Anthropic(base_url=url, api_key="sk-test", max_retries=0)
+        with pytest.raises(anthropic.NotFoundError) as counted:
+            ant.messages.count_tokens(model="m", messages=[{"role": "user", "content": "hi"}])
+        wrong_method = httpx.get(url + "/v1/chat/completions")
+    assert "GET /v1/models is not one of them" in listed.value.message
+    assert "POST /v1/messages/count_tokens is not one of them" in counted.value.message
+    shape = counted.value.body
+    assert isinstance(shape, dict) and shape["type"] == "error"
+    assert shape["error"]["type"] == "not_found_error"
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+    assert "POST /v1/chat/completions" in wrong_method.json()["error"]["message"]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ExceptionHandler
 
-from distillguard.gateway.apis import PATHS
+from distillguard.gateway.apis import PATHS, ApiName, Refusal
 from distillguard.gateway.guardrail_api import PATH as GUARDRAIL_PATH
 from distillguard.gateway.guardrail_api import GenericGuardrailEndpoint
 from distillguard.gateway.service import Gateway
@@ -21,6 +24,27 @@ async def _rotate_logs(gateway: Gateway) -> None:
     while gateway.log is not None:
         await asyncio.sleep(1.0)
         gateway.log.rotate_if_due()
+
+
+def _not_served(served: list[str]) -> ExceptionHandler:
+    """A path or method the gateway does not serve, as an API error the SDKs can read (a
+    client asking /v1/models got a plain-text 'Not Found' its SDK could not parse)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        asked = f"{request.method} {request.url.path}"
+        why = f"The gateway serves {', '.join(served)}; {asked} is not one of them."
+        kind = "not_found_error" if status == 404 else "invalid_request_error"
+        path, headers = request.url.path, request.headers
+        api: ApiName = (
+            "anthropic"
+            if path.startswith("/v1/messages") or "anthropic-version" in headers
+            else "openai"
+        )
+        allow = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        return JSONResponse(Refusal(status, kind, why).body(api), status, headers=allow)
+
+    return handle
 
 
 def build_app(gateway: Gateway) -> Starlette:
@@ -43,4 +67,7 @@ def build_app(gateway: Gateway) -> Starlette:
     if gateway.settings.guardrail_key:
         endpoint = GenericGuardrailEndpoint(gateway.enforcer, gateway.settings.guardrail_key)
         routes.append(Route(GUARDRAIL_PATH, endpoint.handle, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    served = [f"{sorted(r.methods or ())[0]} {r.path}" for r in routes if r.path != "/healthz"]
+    not_served = _not_served([*served, "GET /healthz"])
+    handlers: dict[Any, ExceptionHandler] = {404: not_served, 405: not_served}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
