@@ -4,7 +4,8 @@ There is no internet here, so the model API the gateway sits in front of is this
 it answers Chat Completions and Messages (plain and streamed, with reasoning and tool
 calls), records every request it receives, and can be told to be slow or to fail
 (model "slow" sleeps `delay_s`, model "fail-500" answers 500, model "break-stream" drops a
-stream after three events). It also records webhooks.
+stream after three events, model "drip-stream" waits `delay_s` before each event). It also
+records webhooks.
 
 A replay of a recorded log can have each request answered as the model answered it then:
 `recorded` maps a request id to its exchange-log row, and a Chat Completions request
@@ -263,6 +264,22 @@ def _broken_off(answer: Response) -> Response:
     return answer
 
 
+def _dripped(answer: Response, delay_s: float) -> Response:
+    """Model "drip-stream": each event `delay_s` after the one before, as a long answer
+    comes, so a client can leave in the middle."""
+    if not isinstance(answer, StreamingResponse):
+        return answer
+    events = answer.body_iterator
+
+    async def slowly() -> AsyncIterator[Any]:
+        async for event in events:
+            await asyncio.sleep(delay_s)
+            yield event
+
+    answer.body_iterator = slowly()
+    return answer
+
+
 def build(fake: FakeUpstream) -> Starlette:
     async def model(request: Request) -> Response:
         answer = await answer_model(request)
@@ -288,6 +305,8 @@ def build(fake: FakeUpstream) -> Starlette:
             answer = _anthropic(body)
         else:
             answer = _openai(body, fake.recorded)
+        if body.get("model") == "drip-stream":
+            return _dripped(answer, fake.delay_s)
         return _broken_off(answer) if body.get("model") == "break-stream" else answer
 
     async def webhook(request: Request) -> Response:

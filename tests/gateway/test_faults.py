@@ -10,6 +10,7 @@ import errno
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,28 @@ def test_a_stream_the_upstream_breaks_off_ends_in_an_error_event_the_sdks_raise(
             for line in f.read_bytes().splitlines()]  # fmt: skip
     assert [r["status"] for r in rows] == [502, 502, 502]
     assert logged(tmp_path) == 3
+
+
+def test_a_client_that_leaves_mid_stream_is_logged_as_such(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """The row said 200 with no stop reason, as if the answer had been served whole."""
+    sent = body("openai", "leaver", model="drip-stream", stream=True)
+    headers = {"x-distillguard-account": "leaver"}
+    upstream.delay_s = 0.3
+    try:
+        with serve_gateway() as (url, _):
+            with httpx.stream("POST", url + "/v1/chat/completions", json=sent,
+                              headers=headers, timeout=30) as answer:  # fmt: skip
+                first = next(answer.iter_raw())
+            time.sleep(2.0)  # the gateway sees the client gone at its next write
+    finally:
+        upstream.delay_s = 2.0
+    rows = [orjson.loads(line) for f in (tmp_path / "exchanges").glob("*.jsonl")
+            for line in f.read_bytes().splitlines()]  # fmt: skip
+    assert answer.status_code == 200 and first.startswith(b"data: ")
+    assert [(r["status"], r.get("stop_reason")) for r in rows] == [(499, None)]
+    assert logged(tmp_path) == 1
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -20,6 +20,8 @@ from distillguard.gateway.apis import reasoning_tokens
 from distillguard.ingest.adapters.openai_chat import stop_reason
 
 log = logging.getLogger("distillguard.gateway")
+# nginx's code for a request whose client closed the connection before the answer ended
+CLIENT_CLOSED = 499
 
 FORWARDED = (
     "authorization",
@@ -190,9 +192,10 @@ async def relay_events(
 
     When the upstream breaks off, the client gets `broken` (an error event its SDK raises
     on) and a stream that ends cleanly, and the log one line: the status is 200 already,
-    so an event is the only way left to say the answer is incomplete."""
+    so an event is the only way left to say the answer is incomplete. A client that goes
+    away before the end is logged as CLIENT_CLOSED, not as an answer served whole."""
     lines: list[str] = []
-    status: int | None = response.status
+    status: int | None = CLIENT_CLOSED  # until the stream ends or breaks off
     try:
         async for raw in response.content:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -205,6 +208,7 @@ async def relay_events(
                 yield event.encode()
         if lines and (event := _filtered(lines, flt, record)) is not None:
             yield event.encode()
+        status = response.status
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         status = 502  # the upstream broke off mid-stream (or sent a line beyond 1 MiB)
         log.warning("the upstream broke off a stream (%s); the client was sent an error "
