@@ -51,6 +51,14 @@ def test_watermark_without_a_key_names_the_setting() -> None:
     assert Degrade({}).key is None  # not named, not needed: the default does not watermark
 
 
+def test_a_key_without_watermark_named_is_a_mistake_not_silence(key_path: Path) -> None:
+    """The answers went out unmarked, and nothing said so."""
+    with pytest.raises(ConfigError, match="do not name watermark"):
+        Degrade({"degradations": ["cap_max_tokens"], "watermark_key": str(key_path)})
+    with pytest.raises(ConfigError, match="do not name watermark"):  # the default list
+        Degrade({"watermark_key": str(key_path)})
+
+
 def _chunk(index: int, finish: str | None = None, **delta: Any) -> dict[str, Any]:
     return {"choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
 

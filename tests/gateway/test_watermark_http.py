@@ -5,6 +5,8 @@ test knows the unwatermarked answer); the watermark and the gateway are the real
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from tests.fake_upstream import ECHO, TOOL_ARGUMENTS, FakeUpstream
 from tests.gateway.client import body, send, verdict
 from tests.gateway.conftest import ServeGateway
 from tests.gateway.test_ladder_http import sse_data, store_with
+from tests.redis_server import free_port
 
 SENTENCES = [
     "Moreover, the big model often gives a large answer.",
@@ -294,3 +297,27 @@ def test_a_policy_naming_watermark_without_a_key_is_one_line(
     assert main([*argv, "--policy", str(policy)]) == 2
     err = capsys.readouterr().err
     assert "watermark needs a key" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_the_start_line_says_whether_answers_are_watermarked(
+    tmp_path: Path, key_file: tuple[WatermarkKey, Path], marked: bool
+) -> None:
+    port = free_port()
+    argv = ["gateway", "--upstream", "http://127.0.0.1:9", "--state", "memory",
+            "--listen", f"127.0.0.1:{port}"]  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "distillguard.cli.main", *argv,
+         *(["--watermark-key", str(key_file[1])] if marked else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()  # printed before it listens
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    assert line.startswith("gateway: monitor mode")
+    assert ("degraded answers watermarked with " + str(key_file[1]) in line) is marked

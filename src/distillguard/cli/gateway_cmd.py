@@ -273,7 +273,7 @@ def run_gateway(args: argparse.Namespace) -> int:
     served = settings.upstream or "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
           f"http://{shown(host, port)} -> {served}; verdicts from {shown_state(args.state)}; "
-          f"withheld thinking sealed under {settings.seal.source}",
+          f"withheld thinking sealed under {settings.seal.source}{_marking(settings)}",
           flush=True)  # fmt: skip
     # What is loaded by now (libraries, policy, store) lives as long as the process: kept
     # out of the cyclic collector, a full collection no longer walks it, which otherwise
@@ -296,3 +296,11 @@ def run_gateway(args: argparse.Namespace) -> int:
         # listed every one of their objects still alive as a leak (about 50 lines).
         gc.unfreeze()
     return 0
+
+
+def _marking(settings: GatewaySettings) -> str:
+    """What the start line says of the watermark: on only when degrade names it."""
+    degrade = settings.policy.settings("degrade")
+    if "watermark" not in degrade.get("degradations", ()):
+        return ""
+    return f"; degraded answers watermarked with {degrade.get('watermark_key')}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from distillguard.errors import unknown_name_error
+from distillguard.errors import ConfigError, unknown_name_error
 from distillguard.gateway.actions import watermark
 from distillguard.gateway.actions.base import RequestContext, StreamFilter, setting_number
 from distillguard.gateway.apis import ApiName, Refusal
@@ -52,6 +52,11 @@ class Degrade:
         self.tool_trace_chars = int(
             setting_number(settings, self.name, "tool_trace_chars", 200, whole=True)
         )
+        if settings.get(watermark.KEY_SETTING) and "watermark" not in self.applied:
+            raise ConfigError(  # a key given is a watermark wanted: silence would lose it
+                "actions.degrade.watermark_key is set, but its degradations do not name "
+                "watermark: add watermark to them, or remove the key"
+            )
         self.key = watermark.load_key(settings) if "watermark" in self.applied else None
         # The field an OpenAI-style request that sets no limit gets: OpenAI's current one
         # by default; `max_tokens` for an upstream that reads only the older field.
