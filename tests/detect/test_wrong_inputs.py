@@ -35,6 +35,20 @@ def test_input_without_one_exchange_publishes_nothing(
     assert not out.exists()
 
 
+def test_an_empty_folder_is_one_line_not_a_run_of_nothing(
+    tiny_detect: DetectSummary, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It ran and said '0 exchanges', exit 0: a run that would close every open finding
+    of the run before it, for a path mistyped or a folder not yet written to."""
+    empty, out = tmp_path / "empty", tmp_path / "run"
+    empty.mkdir()
+    argv = ["detect", str(empty), "--out", str(out), "--previous", str(tiny_detect.out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds no log file and is not a lake" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_a_lake_named_by_its_file_uri_inside_out_is_refused(
     tiny_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -86,6 +86,11 @@ def _lake(
         unreadable = "; ".join(exc.summary.unreadable)
         message = f"detect did not run, input file(s) could not be read: {unreadable}"
         raise UserError(message) from None
+    if ingested.files == 0:  # an empty folder, or a lake's path mistyped one level off
+        raise UserError(
+            f"detect did not run: {', '.join(map(str, paths))} holds no log file and is not "
+            "a lake (give a lake or request logs)"
+        )
     if ingested.kept == 0 and ingested.quarantined > 0:  # else every open finding closes
         raise UserError(
             f"detect did not run: none of the {ingested.quarantined:,} rows in "
