@@ -6,6 +6,7 @@ import logging
 import stat
 from pathlib import Path
 
+import markupsafe
 import pytest
 
 from distillguard.console.app import open_console
@@ -157,11 +158,36 @@ def test_password_spraying_across_names_is_limited(served: Served) -> None:
     assert codes[20] == 429
 
 
-@pytest.mark.parametrize(
-    "query", ["since=not-a-date", "until=2026-13-45", "page=%C2%B2", "page=-3", "sort=evil"]
-)
-def test_bad_queue_filters_are_ignored_not_errors(served: Served, query: str) -> None:
-    assert served.login("alice").get(f"/?{query}").status_code == 200
+# (query, what the queue says of it); each was ignored without a word, and an unknown
+# status matched nothing: an empty queue that looked like a quiet day
+BAD_FILTERS = [
+    ("since=not-a-date", "since 'not-a-date' is not a date (YYYY-MM-DD)"),
+    ("until=2026-13-45", "until '2026-13-45' is not a date"),
+    ("page=%C2%B2", "page '²' is not a page number"),
+    ("page=-3", "page '-3' is not a page number"),
+    ("sort=evil", "sort 'evil' is not one of score, recent"),
+    ("status=open", "status 'open' is not one of new, confirmed, dismissed, escalated"),
+    ("kind=user", "kind 'user' is not one of account, cluster"),
+    ("tier=" + "x" * 60, "tier '" + "x" * 40 + "...' is not one of flagged, review, peer"),
+]
+
+
+@pytest.mark.parametrize(("query", "said"), BAD_FILTERS, ids=[b[0][:20] for b in BAD_FILTERS])
+def test_a_bad_queue_filter_is_left_out_and_said(served: Served, query: str, said: str) -> None:
+    analyst = served.login("alice")
+    page, api = analyst.get(f"/?{query}"), analyst.get(f"/api/queue?{query}")
+    whole = analyst.get("/api/queue").json()["total"]
+    assert page.status_code == 200 and str(markupsafe.escape(said)) in page.text
+    assert f"<p>{whole} case(s)" in page.text  # the queue, unfiltered by what was left out
+    assert api.status_code == 400 and said in api.json()["error"]
+
+
+def test_empty_filter_fields_are_no_filter(served: Served) -> None:
+    """What the queue's own form sends when nothing is chosen."""
+    analyst = served.login("alice")
+    empty = "campaign=&capability=&tier=&kind=&access_path=&status=&since=&until=&members=&page="
+    assert analyst.get(f"/api/queue?{empty}&sort=score").json() == analyst.get("/api/queue").json()
+    assert "filter-problems" not in analyst.get(f"/?{empty}").text
 
 
 def test_a_bad_expiry_is_a_400(served: Served) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,9 +22,10 @@ from starlette.routing import Route
 
 from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
-from distillguard.console.casestore import STATUSES, CaseStore, QueueFilter
+from distillguard.console.casestore import STATUSES, CaseStore
 from distillguard.console.decisions import Decision, decide, ttl_choices
 from distillguard.console.evidence import add_matches
+from distillguard.console.filters import KINDS, TIERS, read_filter
 from distillguard.console.security import SESSION_MAX_AGE_S, private_home, session_secret
 from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
@@ -40,41 +40,19 @@ from distillguard.verdicts.store import Change, VerdictStore
 log = logging.getLogger("distillguard.console")
 
 
-def _date(text: str) -> str:
-    """An ISO date from a filter field, or nothing: a bad one filters nothing out."""
-    try:
-        return date.fromisoformat(text).isoformat() if text else ""
-    except ValueError:
-        return ""
-
-
-def _filter(request: Request) -> QueueFilter:
-    q = request.query_params
-    names = ("campaign", "capability", "tier", "kind", "access_path", "status")
-    try:
-        page = max(1, int(q.get("page", "1")))
-    except ValueError:
-        page = 1
-    return QueueFilter(
-        **{n: q.get(n, "") for n in names},
-        since=_date(q.get("since", "")),
-        until=_date(q.get("until", "")),
-        sort=q.get("sort", "score"),
-        members="listed" if q.get("members") == "listed" else "",
-        page=page,
-    )
-
-
 @login_required
 async def queue(request: Request) -> Response:
     console: Console = request.app.state.console
-    filt = _filter(request)
+    read = read_filter(request.query_params)
     return render(
         request,
         "queue.html",
-        page=await run_in_threadpool(console.cases.queue, filt),
-        filt=filt,
+        page=await run_in_threadpool(console.cases.queue, read.filt),
+        filt=read.filt,
+        problems=read.problems,
         statuses=STATUSES,
+        tiers=TIERS,
+        kinds=KINDS,
         suppressed=console.suppressed,
     )
 
@@ -82,7 +60,10 @@ async def queue(request: Request) -> Response:
 @login_required
 async def queue_api(request: Request) -> Response:
     console: Console = request.app.state.console
-    page = await run_in_threadpool(console.cases.queue, _filter(request))
+    read = read_filter(request.query_params)
+    if read.problems:  # a program gets told, not a queue filtered otherwise than asked
+        return JSONResponse({"error": "; ".join(read.problems)}, status_code=400)
+    page = await run_in_threadpool(console.cases.queue, read.filt)
     rows = [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in page.rows

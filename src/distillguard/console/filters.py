@@ -1,0 +1,65 @@
+"""The queue's filter as a query string asks for it: each value checked, and each that
+cannot be read left out of the filter and said, never silently ignored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from distillguard.console.casestore import STATUSES, QueueFilter
+
+TIERS, KINDS, SORTS = ("flagged", "review", "peer"), ("account", "cluster"), ("score", "recent")
+
+
+@dataclass(frozen=True)
+class ReadFilter:
+    """The queue filter a request asked for, and what of it could not be read (left out
+    of the filter, and said: a mistyped date narrowed nothing without a word)."""
+
+    filt: QueueFilter
+    problems: tuple[str, ...]
+
+
+def _date(name: str, text: str, problems: list[str]) -> str:
+    try:
+        return date.fromisoformat(text).isoformat() if text else ""
+    except ValueError:
+        problems.append(f"{name} {_shown(text)} is not a date (YYYY-MM-DD)")
+        return ""
+
+
+def _choice(name: str, text: str, valid: tuple[str, ...], problems: list[str]) -> str:
+    if text and text not in valid:
+        problems.append(f"{name} {_shown(text)} is not one of {', '.join(valid)}")
+        return ""
+    return text
+
+
+def _page(text: str, problems: list[str]) -> int:
+    if not text or (text.isascii() and text.isdigit() and int(text) >= 1):
+        return int(text or "1")
+    problems.append(f"page {_shown(text)} is not a page number (1, 2, ...)")
+    return 1
+
+
+def _shown(text: str) -> str:
+    """The value as it was given, cut short: a query string can be long."""
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+def read_filter(q: Mapping[str, str]) -> ReadFilter:
+    """The queue filter a query string asks for."""
+    problems: list[str] = []
+    filt = QueueFilter(
+        **{n: q.get(n, "") for n in ("campaign", "capability", "access_path")},
+        tier=_choice("tier", q.get("tier", ""), TIERS, problems),
+        kind=_choice("kind", q.get("kind", ""), KINDS, problems),
+        status=_choice("status", q.get("status", ""), STATUSES, problems),
+        since=_date("since", q.get("since", ""), problems),
+        until=_date("until", q.get("until", ""), problems),
+        sort=_choice("sort", q.get("sort", ""), SORTS, problems) or "score",
+        members=_choice("members", q.get("members", ""), ("listed",), problems),
+        page=_page(q.get("page", "1"), problems),
+    )
+    return ReadFilter(filt, tuple(problems))
