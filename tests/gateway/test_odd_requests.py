@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from distillguard.gateway.apis import max_tokens, thinking_budget, tool_names
+from distillguard.gateway.apis import log_messages, max_tokens, thinking_budget, tool_names
 from distillguard.schema.validate import validate_exchange
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.client import body
@@ -30,6 +30,44 @@ ODD = [
     ("a budget past int64", {"thinking": {"budget_tokens": 10**30}}, ([], None, None)),
     ("plain", {"max_tokens": 64, "tools": [{"name": "run"}]}, (["run"], 64, None)),
 ]  # fmt: skip
+
+
+# (case, a message's tool_calls, the names logged); each was an AttributeError and a 500,
+# before the API key was checked
+ODD_CALLS = [
+    ("a function a string", [{"function": "x"}], [None]),
+    ("a function a list", [{"function": [1]}], [None]),
+    ("calls a number", 5, []),
+    ("calls true", True, []),
+    ("a call a string", ["run"], [None]),
+    ("a name a number", [{"function": {"name": 7}}], [None]),
+    ("plain", [{"function": {"name": "run"}}], ["run"]),
+]
+
+
+@pytest.mark.parametrize(("case", "calls", "names"), ODD_CALLS, ids=[c[0] for c in ODD_CALLS])
+def test_odd_tool_calls_are_logged_not_a_crash(
+    case: str, calls: object, names: list[str | None]
+) -> None:
+    sent = {"messages": [{"role": "assistant", "content": "x", "tool_calls": calls}]}
+    for api in ("openai", "anthropic"):
+        _, messages = log_messages(api, sent)
+        assert [b["name"] for b in messages[0]["content"][1:]] == names, case
+
+
+def test_odd_tool_calls_over_http_are_served_and_logged(
+    serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    sent = body("openai", "calls")
+    sent["messages"].append(
+        {"role": "assistant", "content": "x", "tool_calls": [{"function": "x"}]}
+    )
+    headers = {"x-distillguard-account": "calls"}
+    with serve_gateway() as (url, _):
+        answer = httpx.post(url + "/v1/chat/completions", json=sent, headers=headers)
+    assert answer.status_code == 200
+    (row,) = logged_rows(tmp_path / "exchanges")
+    validate_exchange(row)
 
 
 @pytest.mark.parametrize(("case", "odd", "logged"), ODD, ids=[o[0] for o in ODD])

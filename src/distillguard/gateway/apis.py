@@ -80,14 +80,23 @@ def log_messages(api: ApiName, body: dict[str, Any]) -> tuple[str | None, list[d
         if role in ("system", "developer"):
             system = " ".join(b["text"] or "" for b in blocks)
             continue
-        for call in message.get("tool_calls") or []:
-            name = call.get("function", {}).get("name") if isinstance(call, dict) else None
-            blocks.append({"type": "tool_use", "text": None, "name": name, "media_type": None})
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
+            blocks.append({"type": "tool_use", "text": None, "name": _call_name(call),
+                           "media_type": None})  # fmt: skip
         out.append({"role": "tool" if role == "tool" else role, "content": blocks})
     if api == "anthropic" and body.get("system") is not None:
         sys_blocks = _content(body["system"])
         system = " ".join(b["text"] or "" for b in sys_blocks)
     return system, [m for m in out if m["role"] in ("user", "assistant", "tool")]
+
+
+def _call_name(call: Any) -> str | None:
+    """A tool call's function name; any other shape is the API's to refuse, and was a
+    500 here before the key was even checked."""
+    function = call.get("function") if isinstance(call, dict) else None
+    name = function.get("name") if isinstance(function, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def thinking_budget(body: dict[str, Any]) -> int | None:
