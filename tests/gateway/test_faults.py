@@ -232,6 +232,38 @@ def test_unknown_api_key_is_refused_and_keys_map_to_accounts(
     assert logged(tmp_path) == 6
 
 
+# (case, headers beside a known key's x-api-key, query, status): a credential the gateway
+# does not read still went upstream, where LiteLLM serves Basic or a bare key first
+SMUGGLED = [
+    ("Basic", {"authorization": "Basic sk-other"}, "", 401),
+    ("a bare key", {"authorization": "sk-other"}, "", 401),
+    ("Bearer and a tab", {"authorization": "Bearer\tsk-other"}, "", 401),
+    ("AWS signature", {"authorization": "AWS4-HMAC-SHA256 Credential=sk-other"}, "", 401),
+    ("a key in the query", {}, "?key=sk-other", 401),
+    ("a token in the query", {}, "?access_token=sk-other", 401),
+    ("the same key as Bearer", {"authorization": "bearer  sk-alice"}, "", 200),
+    ("Azure's api-version", {}, "?api-version=2024-10-21", 200),
+]
+
+
+@pytest.mark.parametrize("smuggled", SMUGGLED, ids=[c[0] for c in SMUGGLED])
+def test_a_credential_the_gateway_does_not_read_is_refused(
+    serve_gateway: ServeGateway,
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    smuggled: tuple[str, dict[str, str], str, int],
+) -> None:
+    case, extra, query, status = smuggled
+    keys = tmp_path / "keys.yaml"
+    keys.write_text("sk-alice: acct-alice\n")
+    with serve_gateway(identity=f"keys:{keys}") as (url, _):
+        answer = httpx.post(url + "/v1/chat/completions" + query,
+                            json=body("openai", f"smuggled-{case}"),
+                            headers={"x-api-key": "sk-alice", **extra})  # fmt: skip
+    assert answer.status_code == status, case
+    assert (upstream.seen(f"smuggled-{case}") == []) is (status == 401)
+
+
 def test_a_key_revoked_in_the_file_is_refused_without_a_restart(
     serve_gateway: ServeGateway, upstream: FakeUpstream, tmp_path: Path
 ) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,10 +48,29 @@ class HeaderValues(Protocol):
 def api_keys(headers: HeaderValues) -> set[str]:
     """The distinct API keys a request carries, as Bearer tokens and as x-api-key, every
     copy of each header counted: a second copy is how a client slips a key past a check."""
-    bearers = [
-        a[7:].strip() for a in headers.getlist("authorization") if a.lower().startswith("bearer ")
-    ]
+    bearers = [_bearer(a) for a in headers.getlist("authorization")]
     return {k for k in (*bearers, *headers.getlist("x-api-key")) if k}
+
+
+def _bearer(authorization: str) -> str | None:
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":  # tabs too: "Bearer\tKEY" is one word here
+        return None
+    return rest.strip() or None
+
+
+def unread_credentials(headers: HeaderValues, query: Iterable[str]) -> str | None:
+    """Why a request carries a credential the gateway does not read, or None. It goes
+    upstream all the same, and an upstream that reads it (LiteLLM takes Basic KEY, or a
+    bare key, before x-api-key) serves the key it names, not the one checked here."""
+    if any(_bearer(a) is None for a in headers.getlist("authorization")):
+        return "Authorization must be 'Bearer API_KEY'."
+    if any(_CREDENTIAL_WORDS.search(name) for name in query):
+        return "Send the API key as Bearer or x-api-key, not in the query string."
+    return None
+
+
+_CREDENTIAL_WORDS = re.compile(r"key|token|auth|secret|password|signature", re.IGNORECASE)
 
 
 class Identity:
@@ -70,10 +91,13 @@ class Identity:
             return cls(keys=KeyFile(Path(value)))
         raise ConfigError(f"bad identity {spec!r}; valid: header:NAME, keys:FILE")
 
-    def caller(self, headers: HeaderValues) -> Caller:
+    def caller(self, headers: HeaderValues, query: Iterable[str] = ()) -> Caller:
         # Both headers go upstream: with two different keys, the one checked here need
         # not be the one the upstream serves (a blocked key beside a clean one).
         keys = api_keys(headers)
+        unread = unread_credentials(headers, query) if self.keys is not None else None
+        if unread is not None:
+            return Caller(None, None, refused=unread)
         if len(keys) > 1:
             return Caller(None, None, refused="Two different API keys.")
         key = next(iter(keys), None)

@@ -90,7 +90,7 @@ class Gateway:
     async def handle(self, request: Request) -> Response:
         api: ApiName = apis.PATHS[request.url.path]
         started, request_id, ts = time.perf_counter(), uuid.uuid4().hex, self._clock(request)
-        caller = self.settings.identity.caller(request.headers)
+        caller = self.settings.identity.caller(request.headers, request.query_params.keys())
         meta = {
             "api_key_id": caller.api_key_id,
             "access_path": self.settings.access_path,
