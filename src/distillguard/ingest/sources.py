@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
+from distillguard.ingest.parquet_times import first_rows, read_parquet
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -78,8 +79,8 @@ class Chunk:
         """The values of the first `limit` parseable records, read without loading the
         whole chunk: what format detection needs."""
         if self.row_groups is not None:
-            batch = next(pq.ParquetFile(self.path).iter_batches(batch_size=limit), None)
-            return batch.to_pylist() if batch is not None else []
+            rows: list[Any] = first_rows(self.path, limit).to_pylist()
+            return rows
         values = []
         for line in self._iter_lines():
             record = parse_line(self.source, 0, line) if line.strip() else None
@@ -111,15 +112,14 @@ class Chunk:
         """A Parquet chunk as an Arrow table."""
         if self.row_groups is None:
             raise ValueError("read_table is for Parquet chunks")
-        return pq.ParquetFile(self.path).read_row_groups(list(self.row_groups))
+        return read_parquet(self.path, self.row_groups)
 
     def load(self) -> tuple[list[RawRecord], int]:
         """Records, with line numbers counted from 1 within the chunk, and the chunk's
         physical line (or row) count, blank lines included."""
         source = self.source
         if self.row_groups is not None:
-            table = pq.ParquetFile(self.path).read_row_groups(list(self.row_groups))
-            rows = table.to_pylist()
+            rows = read_parquet(self.path, self.row_groups).to_pylist()
             return [RawRecord(source, n, row) for n, row in enumerate(rows, start=1)], len(rows)
         lines = self._lines()
         records = [

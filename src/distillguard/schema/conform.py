@@ -32,11 +32,41 @@ def cast_to_exchange_schema(table: pa.Table | pa.RecordBatch) -> pa.Table | None
         column = table[field.name]
         if pa.types.is_timestamp(column.type) and column.type.tz is None:
             return None  # naive times: let the row validator say so, row by row
+        if not _same_kind(column.type, field.type):
+            return None  # Arrow would make True a status of 1: the validator says no
         try:
             columns.append(column.cast(field.type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             return None
     return pa.Table.from_arrays(columns, schema=EXCHANGES_SCHEMA)
+
+
+def _same_kind(given: pa.DataType, lake: pa.DataType) -> bool:
+    """Whether a column may be cast as a whole: only widths and encodings change (int32 to
+    int64, an int to a float, dictionary or large strings to strings), never the kind of
+    value. Arrow casts booleans to numbers, numbers to text and text to numbers, which the
+    row validator, and every JSON line, refuses."""
+    if pa.types.is_dictionary(given):
+        given = given.value_type
+    if pa.types.is_null(given) or pa.types.is_nested(lake):
+        return True  # all null; or messages, whose cast checks their fields' own types
+    kinds = (
+        (pa.types.is_integer, (pa.types.is_integer,)),
+        (pa.types.is_floating, (pa.types.is_integer, pa.types.is_floating)),
+        (pa.types.is_boolean, (pa.types.is_boolean,)),
+        (pa.types.is_timestamp, (pa.types.is_timestamp,)),
+        (_is_text, (_is_text,)),
+    )
+    for is_lake_kind, accepted in kinds:
+        if is_lake_kind(lake):
+            return any(accept(given) for accept in accepted)
+    return True
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def _bad_messages(messages: pa.ChunkedArray, rows: int) -> np.ndarray:
