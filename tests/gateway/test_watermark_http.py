@@ -304,7 +304,7 @@ def test_the_start_line_says_whether_answers_are_watermarked(
     tmp_path: Path, key_file: tuple[WatermarkKey, Path], marked: bool
 ) -> None:
     port = free_port()
-    argv = ["gateway", "--upstream", "http://127.0.0.1:9", "--state", "memory",
+    argv = ["gateway", "--upstream", "http://gw:hunter2@127.0.0.1:9", "--state", "memory",
             "--listen", f"127.0.0.1:{port}"]  # fmt: skip
     child = subprocess.Popen(
         [sys.executable, "-m", "distillguard.cli.main", *argv,
@@ -320,4 +320,5 @@ def test_the_start_line_says_whether_answers_are_watermarked(
         if child.stdout is not None:
             child.stdout.close()
     assert line.startswith("gateway: monitor mode")
+    assert "http://gw:***@127.0.0.1:9" in line and "hunter2" not in line  # a secret
     assert ("degraded answers watermarked with " + str(key_file[1]) in line) is marked

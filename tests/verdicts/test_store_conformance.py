@@ -141,12 +141,37 @@ def test_a_bad_redis_url_is_a_config_error_without_its_password(state: str) -> N
         ("redis://app:hunter2@cache:6379/2", "redis://app:***@cache:6379/2"),
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
         ("verdicts.jsonl", "verdicts.jsonl"),
+        # each printed whole before, in the start line or the error
+        ("rediss://:hunter2@cache:6380/0", "rediss://:***@cache:6380/0"),
+        ("REDIS://:hunter2@cache:6379/0", "REDIS://:***@cache:6379/0"),
+        ("redis:/:hunter2@cache:6379/0", "redis:***@cache:6379/0"),
+        ("redis://cache:6379/0?password=hunter2", "redis://cache:6379/0?password=***"),
+        ("redis://cache:6379/0?PASSWORD=hunter2&x=1", "redis://cache:6379/0?PASSWORD=***&x=1"),
+        ("redis://u:p:w@d@cache:6379/0", "redis://u:***@cache:6379/0"),
     ],
 )
 def test_a_state_is_shown_with_its_password_masked(state: str, shown: str) -> None:
     """The gateway's start line printed redis://:hunter2@...: the password, on a terminal
     and in every log that keeps its output."""
     assert shown_state(state) == shown
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["redis:/:hunter2@cache:6379/0", "redis:hunter2@cache", "redi://:hunter2@cache:1/0"],
+)
+def test_a_mistyped_store_url_is_refused_without_its_password(state: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        open_store(state)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_rediss_and_an_upper_case_scheme_open_a_redis_store() -> None:
+    """TLS Redis (managed caches) was an 'unknown verdict store', naming its password."""
+    from distillguard.verdicts.redis_store import RedisStore
+
+    for state in ("rediss://:pw@127.0.0.1:6380/0", "REDIS://127.0.0.1:6379/1"):
+        assert isinstance(open_store(state), RedisStore)
 
 
 def test_file_store_readers_see_writers_and_skip_corrupt_rows(tmp_path: Path) -> None:

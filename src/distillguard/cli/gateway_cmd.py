@@ -17,6 +17,7 @@ from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.gateway.settings import GatewaySettings
+from distillguard.shown_url import masked
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import check_answers, shown_state
 
@@ -270,7 +271,7 @@ def run_gateway(args: argparse.Namespace) -> int:
     check_free(host, port)  # after: a mistake in the command says so, whatever the port
     if note is not None:  # once it is sure to start: after the policy's settings are read
         print(f"gateway: note: {note}", file=sys.stderr, flush=True)
-    served = settings.upstream or "guardrail endpoint only"
+    served = masked(settings.upstream) if settings.upstream else "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
           f"http://{shown(host, port)} -> {served}; verdicts from {shown_state(args.state)}; "
           f"withheld thinking sealed under {settings.seal.source}{_marking(settings)}",

@@ -32,6 +32,7 @@ from distillguard.gateway.upstream import (
     relay_events,
     relayed_headers,
 )
+from distillguard.shown_url import masked
 from distillguard.verdicts.model import now
 from distillguard.verdicts.store import VerdictStore, open_store
 
@@ -207,7 +208,7 @@ class Gateway:
     def _upstream_error(self, exc: UpstreamError) -> Refusal:
         # The operator's side of it: the client's answer names neither the API nor the cause
         cause = exc.__cause__ or exc
-        log.warning("the model API at %s %s: %s", self.settings.upstream,
+        log.warning("the model API at %s %s: %s", masked(self.settings.upstream or ""),
                     "timed out" if exc.timed_out else "could not be reached",
                     str(cause) or type(cause).__name__)  # fmt: skip
         if exc.timed_out:

@@ -17,6 +17,7 @@ import orjson
 import redis
 
 from distillguard.errors import ConfigError
+from distillguard.shown_url import masked
 from distillguard.verdicts.model import Source, Verdict, effective, now
 from distillguard.verdicts.store import Change
 
@@ -25,15 +26,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 PREFIX = "dg:v:"
 AUDIT = "dg:audit"
-
-
-def masked(url: str) -> str:
-    """A Redis URL as it may be printed or logged: its password, if any, as ***."""
-    parsed = urlparse(url)
-    if parsed.password is None:
-        return url
-    user = f"{parsed.username}:" if parsed.username else ":"
-    return parsed._replace(netloc=f"{user}***@{parsed.netloc.rsplit('@', 1)[1]}").geturl()
 
 
 class RedisStore:

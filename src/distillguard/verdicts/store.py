@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from distillguard.errors import ConfigError, UserError
+from distillguard.shown_url import masked
 from distillguard.verdicts.model import Source, Verdict
 
-SCHEMES = ("memory", "redis://HOST:PORT/DB", "a file path (the embedded default)")
+SCHEMES = ("memory", "redis://HOST:PORT/DB", "rediss://HOST:PORT/DB (TLS)",
+           "a file path (the embedded default)")  # fmt: skip
+REDIS_SCHEMES = ("redis", "rediss")
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,9 @@ def store_error(exc: BaseException) -> str | None:
 
 
 def shown_state(state: str) -> str:
-    """A STATE string as it may be printed: a Redis URL's password masked."""
-    if state.startswith("redis://"):
-        from distillguard.verdicts.redis_store import masked
-
+    """A STATE string as it may be printed: any URL's password masked, a mistyped one's
+    too (rediss://, REDIS://, redis:/ were printed whole in their error)."""
+    if "://" in state or state.lower().startswith("redis"):
         return masked(state)
     return state
 
@@ -102,20 +104,26 @@ def open_store(state: str, *, existing: bool = False) -> VerdictStore:
     """The store a STATE string names: `memory`, `redis://HOST:PORT/DB`, or a file path;
     `existing`: for a command that only reads or changes verdicts, a file path must hold
     a store already (a mistyped path would otherwise read as an empty store)."""
-    if state.startswith("redis:") and not state.startswith("redis://"):
+    scheme = state.split("://", 1)[0].lower() if "://" in state else ""
+    if scheme in REDIS_SCHEMES:  # REDIS:// as redis://: schemes are case-blind
+        state = scheme + state[len(scheme) :]
+    elif state.lower().startswith("redis"):
         raise ConfigError(
             f"bad verdict store {shown_state(state)!r}: a Redis store is redis://HOST:PORT/DB"
+            " (rediss:// with TLS)"
         )
     if state == "memory":
         from distillguard.verdicts.memory import MemoryStore
 
         return MemoryStore()
-    if state.startswith("redis://"):
+    if scheme in REDIS_SCHEMES:
         from distillguard.verdicts.redis_store import RedisStore
 
         return RedisStore.from_url(state)
     if "://" in state or not state.strip():
-        raise ConfigError(f"unknown verdict store {state!r}; valid: {', '.join(SCHEMES)}")
+        raise ConfigError(
+            f"unknown verdict store {shown_state(state)!r}; valid: {', '.join(SCHEMES)}"
+        )
     from distillguard.verdicts.file_store import FileStore
 
     if existing and not Path(state).exists():
