@@ -103,6 +103,7 @@ def test_every_route_needs_credentials(served: tuple[str, str], path: str) -> No
         ("POST", {"Content-Type": "application/json"}, b'{"objects": []}', 415),
         ("POST", {"Content-Type": MEDIA_TYPE}, b"not json", 400),
         ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": 3}', 400),
+        ("POST", {"Content-Type": MEDIA_TYPE}, b"[" * 100_000, 400),  # a RecursionError: 500
         ("GET", {}, None, 200),
     ],
 )
@@ -115,6 +116,35 @@ def test_media_types_and_bad_envelopes(
     )
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/taxii+json")
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_a_time_utc_cannot_hold_is_a_400(served: tuple[str, str], when: str) -> None:
+    """An OverflowError and a 500 from the store's time parser."""
+    _, url = served
+    for name in ("added_after", "next"):
+        answer = httpx.get(url + "objects/", params={name: when}, auth=(USER, PASSWORD))
+        assert answer.status_code == 400, name
+
+
+def test_a_chunked_envelope_past_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    """Only Content-Length was checked: a chunked body was read whole, then refused."""
+    store = TaxiiStore(tmp_path / "taxii.duckdb")
+    cid = store.add_collection("indicators")
+    users = Users({USER: hash_password(PASSWORD, iterations=1000)})
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        for _ in range(50):
+            yield b" " * 1000
+
+    with uvicorn_serving(make_app(store, users, max_content=5000)) as base:
+        url = f"{base}/api1/collections/{cid}/objects/"
+        headers = {"Content-Type": MEDIA_TYPE}
+        answer = httpx.post(url, content=chunks(), headers=headers, auth=(USER, PASSWORD))
+        small = httpx.post(url, content=b'{"objects": []}', headers=headers, auth=(USER, PASSWORD))
+    store.close()
+    assert answer.status_code == 413 and answer.headers["content-type"] == MEDIA_TYPE
+    assert small.status_code == 202
 
 
 def test_unknown_collection_and_object(served: tuple[str, str]) -> None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from distillguard.body_limit import BodyLimit
 from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
 from distillguard.console.casestore import STATUSES, CaseStore
@@ -38,6 +39,8 @@ from distillguard.verdicts.model import ACTIONS
 from distillguard.verdicts.store import Change, VerdictStore
 
 log = logging.getLogger("distillguard.console")
+# a login, a decision with its note: a few kilobytes; a page of notes at most
+MAX_FORM_BYTES = 256 * 1024
 
 
 @login_required
@@ -232,6 +235,7 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
     ]
     secret = session_secret(console.home)
     middleware = [
+        Middleware(BodyLimit, limit=MAX_FORM_BYTES),  # before any form is read
         Middleware(
             SessionMiddleware,
             secret_key=secret,
@@ -239,7 +243,7 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
             same_site="strict",
             https_only=tls,
             session_cookie="distillguard_session",
-        )
+        ),
     ]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.console = console

@@ -121,7 +121,7 @@ class Gateway:
     def _clock(self, request: Request) -> datetime:
         stamp = request.headers.get("x-distillguard-replay-ts")
         if self.settings.replay_clock and stamp:
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, OverflowError):
                 return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
         return now()
 

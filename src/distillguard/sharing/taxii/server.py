@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distillguard.body_limit import BodyLimit
 from distillguard.sharing.taxii import MEDIA_TYPE
 from distillguard.sharing.taxii.auth import Users
 from distillguard.sharing.taxii.store import TaxiiStore, parse_time, stamp, version_of
@@ -200,7 +202,7 @@ class TaxiiApp:
             objects = envelope["objects"]
             if not isinstance(objects, list):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # nesting past Python's
             return error(400, 'expected an envelope: {"objects": [...]}')
         cid, user = request.path_params["collection_id"], request.state.user
         result = self.store.add(cid, objects, user, self.users.bound())
@@ -234,6 +236,7 @@ def make_app(
     base = "/{api_root}"
     objects = base + "/collections/{collection_id}/objects/"
     return Starlette(
+        middleware=[Middleware(BodyLimit, limit=max_content, media_type=MEDIA_TYPE)],
         routes=[
             Route("/taxii2/", app.discovery),
             Route(base + "/", app.api_root),
@@ -244,5 +247,5 @@ def make_app(
             Route(objects + "{object_id}/versions/", app.object_versions),
             Route(base + "/collections/{collection_id}/manifest/", app.manifest),
             Route(base + "/status/{status_id}/", app.status),
-        ]
+        ],
     )

@@ -55,7 +55,12 @@ def stamp(value: datetime) -> str:
 
 
 def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """A TAXII timestamp in UTC; a ValueError for one that is not, or that UTC cannot
+    hold (9999-12-31T23:59:59-23:59 was an OverflowError and a 500)."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of range in UTC") from None
 
 
 def _claims(obj: dict[str, Any]) -> list[tuple[str, str]]:
