@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from distillguard.cli.listen import server_config
 from distillguard.console.app import build_app, open_console
 from distillguard.console.state import Console
 from distillguard.detect.summary import DetectSummary
@@ -65,7 +66,7 @@ def free_port() -> int:
 
 def serve(console: Console, tls: bool = False) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(
+    config = server_config(  # as `distillguard console` serves it
         build_app(console, tls=tls), host="127.0.0.1", port=port, log_level="warning"
     )
     server = uvicorn.Server(config)

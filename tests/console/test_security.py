@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import stat
+import threading
 from pathlib import Path
 
+import httpx
 import markupsafe
 import pytest
 
-from distillguard.console.app import open_console
+from distillguard.console.app import MAX_FORM_BYTES, open_console
 from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.store import open_store
 from tests.console.conftest import PASSWORDS, Served, csrf_of
@@ -143,6 +145,36 @@ def test_logging_out_revokes_the_session_cookie(served: Served) -> None:
     assert analyst.post("/logout", data={"csrf": "forged"}).status_code == 403
     assert analyst.post("/logout", data={"csrf": token}).status_code == 303
     assert stolen.get("/").status_code == 303  # the copied cookie no longer opens anything
+
+
+def test_logins_sent_together_are_counted_before_their_check(served: Served) -> None:
+    """The throttle counted a failure after argon2's check: 60 wrong passwords sent
+    together all got that check, and none a 429."""
+    clients = [served.client() for _ in range(12)]
+    tokens = [csrf_of(c.get("/login").text) for c in clients]
+    codes: list[int] = []
+
+    def guess(client: httpx.Client, token: str) -> None:
+        form = {"csrf": token, "name": "alice", "password": "guess"}
+        codes.append(client.post("/login", data=form).status_code)
+
+    pairs = zip(clients, tokens, strict=True)
+    threads = [threading.Thread(target=guess, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [401] * 5 + [429] * 7
+
+
+def test_a_login_form_past_the_cap_is_refused_unread(served: Served) -> None:
+    """A login of 990 fields of 1,000 KB was parsed whole (a gigabyte) before its 403."""
+    client = served.client()
+    token = csrf_of(client.get("/login").text)
+    huge = {"csrf": token, "name": "alice", "password": "x", "pad": "a" * (MAX_FORM_BYTES + 1)}
+    assert client.post("/login", data=huge).status_code == 413
+    fine = {"csrf": token, "name": "alice", "password": PASSWORDS["alice"]}
+    assert client.post("/login", data=fine).status_code == 303
 
 
 def test_password_spraying_across_names_is_limited(served: Served) -> None:

@@ -291,6 +291,7 @@ def run_gateway(args: argparse.Namespace) -> int:
             log_level="warning",
             access_log=False,
             proxy_headers=False,
+            small_requests=False,  # httptools, as its speed was measured (benchmarks/gateway)
         )
     finally:
         # Frozen objects are never collected, even at exit, where DuckDB's bindings then

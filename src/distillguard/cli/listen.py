@@ -59,4 +59,23 @@ def serve(app: Any, **options: Any) -> None:
     so a server stopped by Ctrl-C exited 0 where every other command exits 130."""
     import uvicorn
 
-    uvicorn.Server(uvicorn.Config(app, **options)).run()
+    uvicorn.Server(server_config(app, **options)).run()
+
+
+def server_config(app: Any, *, small_requests: bool = True, **options: Any) -> Any:
+    """uvicorn's Config for one of distillguard's servers. X-Forwarded-For is never taken
+    as the client's address by uvicorn: it trusts it from any loopback peer, so a proxy on
+    the host that passes the header on let anyone pick an address per login attempt and
+    walk past the login throttle. `small_requests` servers (the console, TAXII) use h11,
+    which caps a request's head at HEAD_BYTES: with httptools, 500 headers of a megabyte
+    each were read and held."""
+    import uvicorn
+
+    options.setdefault("proxy_headers", False)
+    if small_requests:
+        options.setdefault("http", "h11")
+        options.setdefault("h11_max_incomplete_event_size", HEAD_BYTES)
+    return uvicorn.Config(app, **options)
+
+
+HEAD_BYTES = 64 * 1024  # a request line and headers: browsers send a few kilobytes

@@ -72,12 +72,11 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", 403, error="The form expired; try again.")
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     client = request.client.host if request.client else "?"
-    wait = console.throttle.blocked_for(client, name)
+    wait = console.throttle.attempt(client, name)
     if wait:
         return render(request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.")
     user = await run_in_threadpool(console.users.verify, name, password)  # argon2 is slow
     if user is None:
-        console.throttle.failed(client, name)
         # The name is not logged: people type passwords into the name field.
         log.warning("console: failed login from %s", client)
         return render(request, "login.html", 401, error="Wrong name or password.")

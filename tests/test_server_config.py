@@ -1,0 +1,61 @@
+"""What every distillguard server takes from a request's head, over real HTTP: never the
+client's address from X-Forwarded-For, and (console, TAXII) no head past HEAD_BYTES."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from distillguard.cli.listen import HEAD_BYTES, server_config
+from tests.redis_server import free_port
+
+
+async def whoami(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(request.client.host if request.client else "?")
+
+
+@contextmanager
+def served(small_requests: bool) -> Iterator[str]:
+    port = free_port()
+    app = Starlette(routes=[Route("/", whoami)])
+    config = server_config(app, host="127.0.0.1", port=port, log_level="warning",
+                           small_requests=small_requests)  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive()
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.mark.parametrize("small_requests", [True, False])
+def test_a_forwarded_address_is_not_the_clients(small_requests: bool) -> None:
+    """A login throttle keyed on it was walked past with one address per attempt."""
+    with served(small_requests) as url:
+        answer = httpx.get(url, headers={"x-forwarded-for": "10.9.8.1"})
+    assert answer.text == "127.0.0.1"
+
+
+def test_a_head_past_the_cap_is_refused() -> None:
+    with served(small_requests=True) as url:
+        fine = httpx.get(url, headers={"x-pad": "a" * 1000})
+        try:
+            status = httpx.get(url, headers={"x-pad": "a" * (2 * HEAD_BYTES)}).status_code
+        except httpx.TransportError:  # the connection closed (or reset) unanswered: refused
+            status = 0
+    assert fine.status_code == 200 and status in (0, 400, 431)
