@@ -201,6 +201,24 @@ def test_a_forced_format_refuses_records_of_another_known_shape(tmp_path: Path) 
     assert entry["raw"] == source.read_text().splitlines()[0]
 
 
+def test_a_file_of_two_shapes_reads_each_record_as_its_own(tmp_path: Path) -> None:
+    """A gateway logging OpenAI and Anthropic calls to one file: the Anthropic records
+    were kept as openai-chat rows with system, output and token counts null."""
+    pairs = [openai_pair() for _ in range(3)] + [anthropic_pair()]
+    for n, pair in enumerate(pairs):
+        pair["response"]["id"] = f"mixed-{n}"
+    source = write_jsonl(tmp_path / "pairs.jsonl", pairs)
+    alone = write_jsonl(tmp_path / "anthropic.jsonl", [pairs[-1]])
+    summary = ingest([source], tmp_path / "lake")
+    assert (summary.kept, summary.quarantined) == (4, 0)
+    ingest([alone], tmp_path / "alone")
+    columns = "system, output_text, stop_reason, input_tokens, output_tokens"
+    sql = "SELECT {c} FROM {t} WHERE request_id = 'mixed-3'"
+    mixed = query(sql.format(c=columns, t=Lake(tmp_path / "lake").exchanges_sql()))
+    assert mixed == query(sql.format(c=columns, t=Lake(tmp_path / "alone").exchanges_sql()))
+    assert all(value is not None for value in mixed[0])
+
+
 def test_records_an_adapter_cannot_use_are_quarantined(tmp_path: Path) -> None:
     broken = openai_pair()
     broken["metadata"].pop("account_id")

@@ -106,15 +106,19 @@ def _convert(adapter: Any, record: RawRecord) -> list[Any]:
         raise RowError(f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}") from None
 
 
-def _check_shape(adapter: Adapter, record: RawRecord, mapping: FieldMapping | None) -> None:
-    """A record the forced adapter does not recognise and another does: read as the forced
-    shape it would be kept with its fields null (an Anthropic log as openai-chat: no system
-    prompt, no output)."""
+def _adapter_for(adapter: Adapter, record: RawRecord, task: ChunkTask) -> Adapter:
+    """The adapter for this record: the file's, or the one whose shape the record has when
+    another's (a gateway that logs OpenAI and Anthropic calls to one file); read as the
+    file's shape it was kept with its fields null (an Anthropic record as openai-chat: no
+    system prompt, no output). With --format, such a record is refused."""
     if record.error is not None or adapter.matches(record.value):
-        return
-    other = detect_adapter(record.value, mapping)
-    if other is not None:
+        return adapter
+    other = detect_adapter(record.value, task.mapping)
+    if other is None:
+        return adapter  # no known shape: the file's adapter says what is missing
+    if task.forced:
         raise RowError(f"looks like {other.name}, not {adapter.name} (--format {adapter.name})")
+    return other
 
 
 def _adapt(task: ChunkTask) -> _Collected:
@@ -125,15 +129,14 @@ def _adapt(task: ChunkTask) -> _Collected:
     out = _Collected(lambda i, reason: bad_row(records[i], reason), lines=lines)
     for position, record in enumerate(records):
         try:
-            if task.forced:
-                _check_shape(adapter, record, task.mapping)
-            produced = _convert(adapter, record)
+            own = _adapter_for(adapter, record, task)
+            produced = _convert(own, record)
         except RowError as exc:
             out.read += 1
             out.bad.append(bad_row(record, str(exc)))
             continue
         out.read += len(produced)
-        declared = adapter.account(record.value)
+        declared = own.account(record.value)
         if declared is not None:
             out.accounts[str(declared["account_id"])] = declared
         for row in produced:
