@@ -233,3 +233,37 @@ def test_a_mapping_may_name_what_the_adapters_read_as_well_as_fields(tmp_path: P
     path = tmp_path / "m.yaml"
     path.write_text("fields:\n  request: body.req\n  response: body.resp\n  org_id: meta.team")
     assert set(load_mapping(path).paths) == {"request", "response", "org_id"}
+
+
+def _span(n: int, **changes: Any) -> dict[str, Any]:
+    span = otel_chat_span(response_id=f"span-{n}")
+    span["spanId"] = f"{n:016x}"
+    return {**span, **changes}
+
+
+def test_one_span_it_cannot_read_costs_only_itself(tmp_path: Path) -> None:
+    """An exporter's line of three spans, the middle one with a start time that is no
+    number: all three were quarantined as one, and 'read' counted one."""
+    spans = [_span(1), _span(2, startTimeUnixNano="yesterday"), _span(3)]
+    source = write_jsonl(tmp_path / "spans.jsonl", [otel_request(spans)])
+    summary = ingest([source], tmp_path / "lake")
+    assert (summary.read, summary.kept, summary.quarantined) == (3, 2, 1)
+    lines = (tmp_path / "lake" / "quarantine.jsonl").read_bytes().splitlines()
+    [entry] = [orjson.loads(line) for line in lines]
+    assert entry["reason"].startswith(f"span {2:016x}: ValueError")
+
+
+def test_odd_otel_attributes_are_read_as_the_convention_means() -> None:
+    """finish_reasons given as one string was stored as its first letter ('l'); a system
+    message without parts was a KeyError that cost the span."""
+    span = _span(1)
+    dropped = ("gen_ai.response.finish_reasons", "gen_ai.system_instructions",
+               "gen_ai.input.messages")  # fmt: skip
+    attrs = [a for a in span["attributes"] if a["key"] not in dropped]
+    sent = [{"role": "system"}, {"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    attrs += [
+        {"key": "gen_ai.response.finish_reasons", "value": {"stringValue": "length"}},
+        {"key": "gen_ai.input.messages", "value": {"stringValue": orjson.dumps(sent).decode()}},
+    ]
+    [row] = _rows("otel-genai", otel_request([{**span, "attributes": attrs}]))
+    assert (row.stop_reason, row.system) == ("max_tokens", None)

@@ -140,6 +140,9 @@ def _adapt(task: ChunkTask) -> _Collected:
         if declared is not None:
             out.accounts[str(declared["account_id"])] = declared
         for row in produced:
+            if isinstance(row, RowError):  # one exchange of many the record holds
+                out.bad.append(bad_row(record, str(row)))
+                continue
             try:
                 out.rows.append(validate_exchange(row))
                 out.origins.append(position)

@@ -119,8 +119,10 @@ class Adapter(abc.ABC):
         """Whether a record looks like this adapter's shape (used by --format auto)."""
 
     @abc.abstractmethod
-    def convert(self, record: Any) -> Iterator[Row]:
-        """Exchange-log rows from one record; RowError if the record cannot be converted."""
+    def convert(self, record: Any) -> Iterator[Row | RowError]:
+        """Exchange-log rows from one record; RowError if the record cannot be converted.
+        A record of many exchanges (an OTLP export) yields a RowError in the place of one
+        it cannot read, so the others are kept and that one alone is quarantined."""
 
     def account(self, record: Any) -> Row | None:
         """An accounts-table row the record declares (say, the account's organisation), or

@@ -98,7 +98,8 @@ def _system(instructions: Any, input_messages: list[Any]) -> str | None:
         return instructions
     parts = _json_list(instructions)
     if not parts:
-        parts = [p for m in input_messages if m.get("role") in SYSTEM_ROLES for p in m["parts"]]
+        parts = [p for m in input_messages if m.get("role") in SYSTEM_ROLES
+                 for p in _list(m.get("parts"))]  # fmt: skip
     texts = [p.get("content") for p in parts if isinstance(p, Mapping)]
     return "\n".join(t for t in texts if isinstance(t, str)) or None
 
@@ -113,7 +114,7 @@ def _tool_names(value: Any) -> list[str] | None:
 
 def _finish_reason(attrs: Mapping[str, Any], output: list[Any]) -> Any:
     """The span's finish reason; streamed spans carry none, but their output messages do."""
-    reasons = attrs.get("gen_ai.response.finish_reasons") or [
+    reasons = _list(attrs.get("gen_ai.response.finish_reasons")) or [
         m.get("finish_reason") for m in output if m.get("finish_reason")
     ]
     reason = reasons[0] if reasons else None
@@ -146,7 +147,7 @@ class OtelGenAIAdapter(Adapter):
         adapter.content = content
         return adapter
 
-    def convert(self, record: Any) -> Iterator[Row]:
+    def convert(self, record: Any) -> Iterator[Row | RowError]:
         request = self.require_object(record)
         if not isinstance(request.get("resourceSpans"), list):  # else it read as no span
             raise RowError("not an OTLP trace export: no resourceSpans list")
@@ -156,8 +157,16 @@ class OtelGenAIAdapter(Adapter):
                 for span in scope_spans.get("spans") or []:
                     attrs = {**resource, **attributes(span.get("attributes"))}
                     if attrs.get("gen_ai.operation.name") in INFERENCE_OPERATIONS:
-                        key = span_key(span.get("traceId"), span.get("spanId"))
-                        yield self._exchange(span, {**self.content.get(key, {}), **attrs})
+                        yield self._one(span, attrs)
+
+    def _one(self, span: Mapping[str, Any], attrs: dict[str, Any]) -> Row | RowError:
+        """A span's exchange, or why it cannot be read: an exporter batches hundreds of
+        spans to a line, and one odd span cost every other in it."""
+        key = span_key(span.get("traceId"), span.get("spanId"))
+        try:
+            return self._exchange(span, {**self.content.get(key, {}), **attrs})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return RowError(f"span {span.get('spanId')!s}: {type(exc).__name__}: {exc}")
 
     def _exchange(self, span: Mapping[str, Any], attrs: dict[str, Any]) -> Row:
         view = {**attrs, "span": span}
@@ -183,3 +192,11 @@ class OtelGenAIAdapter(Adapter):
             output_text=_text_of([_message(m) for m in output]),
         )
         return row
+
+
+def _list(value: Any) -> list[Any]:
+    """A list attribute as a list: one value given alone (a string where the convention
+    has an array: "stop" was read as its first letter) is a list of one."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
