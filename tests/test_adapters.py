@@ -267,3 +267,18 @@ def test_odd_otel_attributes_are_read_as_the_convention_means() -> None:
     ]
     [row] = _rows("otel-genai", otel_request([{**span, "attributes": attrs}]))
     assert (row.stop_reason, row.system) == ("max_tokens", None)
+
+
+def test_two_calls_answered_from_one_cache_entry_are_two_exchanges(tmp_path: Path) -> None:
+    """LiteLLM's `id` is the response's, which a cached answer repeats: another customer's
+    call was dropped as a duplicate of the first."""
+    first = {**litellm_payload(), "litellm_call_id": "call-1"}
+    later = {"startTime": first["startTime"] + 60, "endTime": first["endTime"] + 60}
+    cached = {**first, **later, "litellm_call_id": "call-2", "cache_hit": True, "end_user": "other"}
+    source = write_jsonl(tmp_path / "litellm.jsonl", [first, cached])
+    summary = ingest([source], tmp_path / "lake")
+    assert (summary.kept, summary.duplicates) == (2, 0)
+    rows = query(f"SELECT request_id FROM {Lake(tmp_path / 'lake').exchanges_sql()} ORDER BY 1")
+    assert rows == [("call-1",), ("call-2",)]
+    older = {k: v for k, v in litellm_payload().items() if k != "litellm_call_id"}
+    assert _rows("litellm", older)[0].request_id == "chatcmpl-9f3c2a"  # payloads without it

@@ -37,7 +37,10 @@ from distillguard.schema.validate import Row
 
 LITELLM_MAPPING = FieldMapping(
     {
-        "request_id": ("id", "litellm_call_id"),
+        # the call's own id first: `id` is the response's, which a cached answer repeats
+        # (litellm_logging: response_obj.get("id", litellm_call_id)), so two customers'
+        # calls answered from one cache entry were one exchange and a "duplicate"
+        "request_id": ("litellm_call_id", "id"),
         "ts": ("startTime",),
         "account_id": (
             "end_user",
