@@ -145,6 +145,21 @@ def test_accounts_are_upserted(tmp_path: Path) -> None:
     assert tiers == {"a1": "enterprise", "a2": "paid"}
 
 
+def test_a_partial_account_row_keeps_the_fields_it_leaves_out(tmp_path: Path) -> None:
+    """A change feed's `{"account_id": "a1", "tier": "enterprise"}` wiped a1's card, sign-up
+    time and address: the evidence linking reads."""
+    lake, events = tmp_path / "lake", write_jsonl(tmp_path / "e.jsonl", [exchange_row(1)])
+    full = {"account_id": "a1", "tier": "free", "payment_fingerprint": "card-9",
+            "created_at": "2026-02-01T00:00:00Z", "signup_ip": "198.51.100.7"}  # fmt: skip
+    ingest([events], lake, [write_jsonl(tmp_path / "a.jsonl", [full])])
+    change = [{"account_id": "a1", "tier": "enterprise", "signup_ip": None}]
+    ingest([events], lake, [write_jsonl(tmp_path / "b.jsonl", change)])
+    [row] = pq.read_table(Lake(lake).accounts_path).to_pylist()
+    assert (row["tier"], row["payment_fingerprint"], row["signup_ip"]) == (
+        "enterprise", "card-9", "198.51.100.7")  # fmt: skip
+    assert row["created_at"].isoformat() == "2026-02-01T00:00:00+00:00"
+
+
 def test_user_mistakes_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no such file"):
         ingest([tmp_path / "missing.jsonl"], tmp_path / "lake")

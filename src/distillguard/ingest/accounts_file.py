@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from distillguard.errors import UserError
+from distillguard.ingest.accounts_merge import merge_accounts
 from distillguard.ingest.inputs import expand_paths
-from distillguard.ingest.lake import Lake, merge_accounts
+from distillguard.ingest.lake import Lake
 from distillguard.ingest.outcome import FILE_ERRORS, cannot_read
 from distillguard.ingest.quarantine import Quarantine, bad_row
 from distillguard.ingest.sources import iter_records

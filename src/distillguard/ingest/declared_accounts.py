@@ -12,7 +12,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from distillguard.ingest.lake import Lake, merge_accounts
+from distillguard.ingest.accounts_merge import merge_accounts
+from distillguard.ingest.lake import Lake
 from distillguard.schema import ACCOUNTS_SCHEMA
 from distillguard.schema.validate import Row, RowError, validate_account
 

@@ -22,14 +22,11 @@ import pyarrow.parquet as pq
 
 from distillguard.faults import crash_point
 from distillguard.ingest.damaged import damaged_parts, set_aside_damaged
-from distillguard.schema import ACCOUNT_FIELDS, ACCOUNTS_SCHEMA
-from distillguard.schema.columnar import rows_to_table
 from distillguard.store.atomic import (
     fsync_dir,
     fsync_file,
     remove_partials,
     write_bytes,
-    written_aside,
 )
 from distillguard.store.duck import connect_utc
 
@@ -275,18 +272,3 @@ def _rewrite_without(
             TO '{sql_path(target)}' (FORMAT parquet, COMPRESSION zstd)""",
         [rows],
     )
-
-
-def merge_accounts(lake: Lake, rows: list[Any]) -> int:
-    """Upsert validated account rows (a later row for an account wins); returns the table size."""
-    new = rows_to_table(rows, ACCOUNT_FIELDS, ACCOUNTS_SCHEMA)
-    if lake.accounts_path.exists():
-        new = pa.concat_tables([pq.read_table(lake.accounts_path, schema=ACCOUNTS_SCHEMA), new])
-    latest: dict[str, int] = {}
-    for index, account_id in enumerate(new["account_id"].to_pylist()):
-        latest[account_id] = index
-    merged = new.take(pa.array(sorted(latest.values()), pa.int64()))
-    with written_aside(lake.accounts_path) as partial:
-        pq.write_table(merged, partial, compression="zstd")
-        crash_point("accounts.written")
-    return int(merged.num_rows)
