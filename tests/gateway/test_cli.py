@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import redis
 import yaml
@@ -273,6 +274,35 @@ def test_watch_reads_an_inbox_kept_inside_its_lake(tmp_path: Path) -> None:
     summary = watcher.tick()
     assert summary is not None and summary.kept == 1
     assert watcher.new_files() == []  # its parts and quarantine are not new logs
+
+
+def test_rows_appended_to_an_ingested_file_are_read_at_the_next_tick(tmp_path: Path) -> None:
+    """A log shipper's daily file: the rows appended after a tick were never read."""
+    lake, inbox = tmp_path / "lake", tmp_path / "inbox"
+    inbox.mkdir()
+    daily = inbox / "2026-02-02.jsonl"
+    row = {"ts": "2026-02-02T10:00:00Z", "account_id": "a", "model": "m",
+           "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+    daily.write_bytes(orjson.dumps({**row, "request_id": "r1"}) + b"\n")
+    watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+    first = watcher.tick()
+    assert first is not None and first.kept == 1 and watcher.new_files() == []
+    with daily.open("ab") as handle:
+        for n in (2, 3):
+            handle.write(orjson.dumps({**row, "request_id": f"r{n}"}) + b"\n")
+    assert watcher.new_files() == [daily]
+    second = watcher.tick()
+    assert second is not None and second.kept == 2  # r1 again is a duplicate, not kept
+    assert watcher.new_files() == [] and watcher.tick() is None
+
+
+def test_a_list_of_names_from_before_counts_its_files_as_unchanged(tmp_path: Path) -> None:
+    lake, inbox = tmp_path / "lake", tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text("{}\n")
+    lake.mkdir()
+    (lake / "watch-ingested.json").write_bytes(orjson.dumps([str((inbox / "a.jsonl").resolve())]))
+    assert Watcher(lake, inbox, open_store("memory"), load_policy()).new_files() == []
 
 
 def test_watch_publishes_a_failed_ticks_verdicts_at_the_next(

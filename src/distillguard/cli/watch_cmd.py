@@ -25,9 +25,11 @@ def register(subparsers: Subparsers) -> None:
         "written, *.partial, wait for the next tick) into LAKE, run detect over the whole "
         "lake (results in LAKE/watch-detect) and publish the verdicts through the policy "
         "to --state, where running gateways read them at once. Files already ingested are "
-        "remembered in LAKE/watch-ingested.json, so a restart carries on; a tick with no "
-        "new file does nothing. Each tick costs the whole lake's detect, not the new "
-        "data's. Prints one line per tick; runs until interrupted unless --ticks is given.",
+        "remembered in LAKE/watch-ingested.json with their size and time, so a restart "
+        "carries on and a file that has grown is read again (its rows already in the lake "
+        "are dropped); a tick with no new or grown file does nothing. Each tick costs the "
+        "whole lake's detect, not the new data's. Prints one line per tick; runs until "
+        "interrupted unless --ticks is given.",
         examples=[
             (
                 "every minute, beside a gateway started with --log-dir exchanges/",

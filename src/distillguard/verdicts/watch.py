@@ -1,9 +1,10 @@
 """`watch`: ingest new exchange-log files as they land, detect, and publish verdicts.
 
 This closes the loop: the gateway writes rotated exchange-log files into an inbox; each
-tick ingests the completed files it has not seen (a gateway's `*.partial` file is still
-being written and waits), runs detection over the lake's moving window, and publishes the
-verdicts, so a campaign that started after the gateway is acted on while it runs.
+tick ingests the completed files it has not seen, or that have grown since (a gateway's
+`*.partial` file is still being written and waits), runs detection over the lake's moving
+window, and publishes the verdicts, so a campaign that started after the gateway is acted
+on while it runs.
 Which files were ingested is kept in the lake, so a restarted watch carries on.
 """
 
@@ -67,17 +68,23 @@ class Watcher:
         # the next, even if no new file has landed by then.
         self._unpublished = lake / "watch-unpublished"
 
-    def _seen(self) -> set[str]:
+    def _seen(self) -> dict[str, str | None]:
+        """Each file ingested, with its size and time then (None: kept by a version that
+        recorded names only, taken as unchanged)."""
         if not self._seen_path.exists():
-            return set()
-        return set(orjson.loads(self._seen_path.read_bytes()))
+            return {}
+        seen = orjson.loads(self._seen_path.read_bytes())
+        return dict.fromkeys(seen) if isinstance(seen, list) else dict(seen)
 
     def new_files(self) -> list[Path]:
+        """Files not ingested yet, and files that have grown since (a log shipper's
+        daily file: the rows appended to it were never read). Ingest drops the rows it
+        holds already, so a grown file is read again whole."""
         seen = self._seen()
         lake = Lake(self.lake)
         found = (p for p in sorted(self.inbox.rglob("*")) if p.is_file() and is_supported(p))
         # a lake kept inside the inbox (or the inbox inside the lake): its own files are not logs
-        return [p for p in found if str(p.resolve()) not in seen and not lake.owns(p)]
+        return [p for p in found if _changed(seen, p) and not lake.owns(p)]
 
     def tick(self) -> TickSummary | None:
         """One round: None when no new file has landed and the last round's verdicts were
@@ -87,11 +94,13 @@ class Watcher:
             return None
         kept = quarantined = 0
         if files:
+            # stamped before the ingest: rows that land during it make the file new again
+            stamps: dict[str, str | None] = {str(p.resolve()): _stamp(p) for p in files}
             self.lake.mkdir(parents=True, exist_ok=True)
             ingested = ingest(files, self.lake, self.accounts)
             kept, quarantined = ingested.kept, ingested.quarantined
             self._unpublished.touch()  # before the files count as seen
-            self._mark_seen(files)
+            self._mark_seen(stamps)
         dismissed = load_allowlist(self.allowlist) if self.allowlist else None
         summary = detect([self.lake], self.out, config=self.config, allowlist=dismissed)
         published = publish(self.out, self.store, self.policy, self.lake, dismissed)
@@ -101,9 +110,22 @@ class Watcher:
             len(files), kept, quarantined, flagged, published, summary.accounts_table
         )
 
-    def _mark_seen(self, files: list[Path]) -> None:
-        seen = self._seen() | {str(p.resolve()) for p in files}
+    def _mark_seen(self, stamps: dict[str, str | None]) -> None:
+        seen = self._seen() | stamps
         # Written aside and renamed: a reader (or a crash) never sees half a file.
         staging = self._seen_path.with_name(self._seen_path.name + ".tmp")
-        staging.write_bytes(orjson.dumps(sorted(seen)))
+        staging.write_bytes(orjson.dumps(dict(sorted(seen.items()))))
         staging.replace(self._seen_path)
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _changed(seen: dict[str, str | None], path: Path) -> bool:
+    key = str(path.resolve())
+    if key not in seen:
+        return True
+    stamp = seen[key]
+    return stamp is not None and stamp != _stamp(path)
