@@ -147,6 +147,20 @@ def test_logging_out_revokes_the_session_cookie(served: Served) -> None:
     assert stolen.get("/").status_code == 303  # the copied cookie no longer opens anything
 
 
+def test_a_new_password_ends_the_sessions_opened_with_the_old(served: Served) -> None:
+    """A session stayed its user's for up to 12 hours after the password was changed
+    (say, because it leaked), or the user removed and added again."""
+    stolen, kept = served.login("alice"), served.login("victor")
+    served.console.users.add("alice", "analyst", "a-new-password-42")
+    assert stolen.get("/api/queue").status_code == 401
+    assert kept.get("/api/queue").status_code == 200  # victor's password did not change
+    fresh = served.client()
+    token = csrf_of(fresh.get("/login").text)
+    form = {"csrf": token, "name": "alice", "password": "a-new-password-42"}
+    assert fresh.post("/login", data=form).status_code == 303
+    assert fresh.get("/api/queue").status_code == 200
+
+
 def test_logins_sent_together_are_counted_before_their_check(served: Served) -> None:
     """The throttle counted a failure after argon2's check: 60 wrong passwords sent
     together all got that check, and none a 429."""

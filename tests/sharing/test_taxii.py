@@ -16,7 +16,7 @@ from taxii2client.v21 import ApiRoot, Server, as_pages
 from distillguard.cli.main import main
 from distillguard.errors import UserError
 from distillguard.sharing import stix
-from distillguard.sharing.taxii import MEDIA_TYPE
+from distillguard.sharing.taxii import MEDIA_TYPE, auth
 from distillguard.sharing.taxii.auth import Users, hash_password
 from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import make_app
@@ -145,6 +145,32 @@ def test_a_chunked_envelope_past_the_limit_is_refused_unread(tmp_path: Path) -> 
     store.close()
     assert answer.status_code == 413 and answer.headers["content-type"] == MEDIA_TYPE
     assert small.status_code == 202
+
+
+def test_wrong_passwords_from_one_address_are_throttled(served: tuple[str, str]) -> None:
+    """Forty guesses in a row were forty 401s; the member's own requests still pass."""
+    _, url = served
+    codes = [httpx.get(url, auth=(USER, f"guess-{i}")).status_code for i in range(7)]
+    assert codes == [401] * 5 + [429] * 2
+    wait = httpx.get(url, auth=(USER, "guess-7")).headers["retry-after"]
+    assert 0 < int(wait) <= 301
+
+
+def test_an_unknown_member_costs_what_a_known_one_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong password took 110 ms for a member and 2 ms for a name that is none: the
+    time told which names exist. Both now pay for PBKDF2."""
+    users = Users({USER: hash_password(PASSWORD, iterations=20_000)})
+    calls: list[str] = []
+    original = auth._check
+
+    def counted(password: str, stored: str) -> bool:
+        calls.append(stored.split("$")[1])
+        return original(password, stored)
+
+    monkeypatch.setattr(auth, "_check", counted)
+    assert not users.verify(USER, "wrong") and not users.verify("nobody", "wrong")
+    assert users.verify(USER, PASSWORD) and users.known(USER, PASSWORD)
+    assert calls == ["20000", str(auth.ITERATIONS), "20000"]
 
 
 def test_unknown_collection_and_object(served: tuple[str, str]) -> None:

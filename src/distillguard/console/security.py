@@ -1,4 +1,4 @@
-"""Sessions, CSRF tokens and login throttling for the console.
+"""Sessions and CSRF tokens for the console (its login throttle is login_throttle.py).
 
 Sessions are signed cookies (Starlette's SessionMiddleware over itsdangerous): HttpOnly
 always, SameSite=strict, Secure when served over TLS. Every form carries the session's CSRF
@@ -13,8 +13,6 @@ import os
 import secrets
 import stat
 import threading
-import time
-from collections import deque
 from pathlib import Path
 
 from starlette.requests import Request
@@ -22,9 +20,6 @@ from starlette.requests import Request
 log = logging.getLogger(__name__)
 
 CSRF_FIELD = "csrf"
-MAX_FAILURES = 5  # per client address and name
-MAX_CLIENT_FAILURES = 20  # per client address, whatever the names (password spraying)
-FAILURE_WINDOW_S = 300.0
 SESSION_MAX_AGE_S = 12 * 3600
 
 
@@ -68,66 +63,23 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))
 
 
-class LoginThrottle:
-    """Failed logins in a sliding window: at most MAX_FAILURES per client address and name,
-    and MAX_CLIENT_FAILURES per address across every name. Keys with no recent failure are
-    dropped, so the table stays as small as the attack."""
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], at: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and at - times[0] > FAILURE_WINDOW_S:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-        return times
-
-    def _wait(self, key: tuple[str, str], limit: int, at: float) -> float:
-        times = self._recent(key, at)
-        return max(0.0, FAILURE_WINDOW_S - (at - times[0])) if len(times) >= limit else 0.0
-
-    def attempt(self, client: str, name: str) -> float:
-        """Seconds until this client may try this name again, or 0: then the attempt is
-        counted as failed at once, before its password is checked, and `succeeded` takes
-        it back. Counted after the check (argon2, a tenth of a second), sixty attempts
-        sent together all passed the check of five."""
-        at = time.monotonic()
-        with self._lock:
-            wait = max(
-                self._wait((client, name), MAX_FAILURES, at),
-                self._wait((client, ""), MAX_CLIENT_FAILURES, at),
-            )
-            if not wait:
-                for key in ((client, name), (client, "")):
-                    self._failures.setdefault(key, self._recent(key, at)).append(at)
-            return wait
-
-    def succeeded(self, client: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop((client, name), None)
-            across = self._failures.get((client, ""))
-            if across:
-                across.pop()  # this attempt's count: a success is no failure
-
-
 class SessionRegistry:
     """The live sessions of this console process. A signed cookie alone cannot be revoked:
-    each session also carries a random id that must be here, and logging out removes it."""
+    each session also carries a random id that must be here, and logging out removes it.
+    Each id also keeps which password it was opened with (UserStore.credential)."""
 
     def __init__(self) -> None:
-        self._live: dict[str, str] = {}
+        self._live: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
-    def open(self, user: str) -> str:
+    def open(self, user: str, credential: str) -> str:
         sid = secrets.token_urlsafe(24)
         with self._lock:
-            self._live[sid] = user
+            self._live[sid] = (user, credential)
         return sid
 
-    def user(self, sid: str | None) -> str | None:
+    def held(self, sid: str | None) -> tuple[str, str] | None:
+        """(user, credential) of a live session."""
         return self._live.get(sid) if sid else None
 
     def close(self, sid: str | None) -> None:

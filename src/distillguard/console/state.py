@@ -9,9 +9,10 @@ from typing import Any
 from distillguard.console.casefacts import CaseFacts
 from distillguard.console.casestore import CaseStore
 from distillguard.console.decisions import CaseEvidence, codes_of
-from distillguard.console.security import LoginThrottle, SessionRegistry
+from distillguard.console.security import SessionRegistry
 from distillguard.console.users import UserStore
 from distillguard.detect.allowlist import flagged_for
+from distillguard.login_throttle import LoginThrottle
 from distillguard.sharing.keys import CommunityKey
 from distillguard.verdicts.store import VerdictStore
 

@@ -6,10 +6,12 @@ also sees content and decides; an admin may do everything an analyst may.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 from argon2 import PasswordHasher
@@ -126,5 +128,20 @@ class UserStore:
         row = self._read().get(name)
         return User(name, row["role"]) if row else None
 
+    def holding(self, name: str, credential: str) -> User | None:
+        """The user, if its password is still the one `credential` names: a session opened
+        before a password change (or a removal and a new add) is no longer its user's."""
+        row = self._read().get(name)
+        return User(name, row["role"]) if row and _credential(row) == credential else None
+
+    def credential(self, name: str) -> str:
+        """A name for the user's current password hash (not the hash), for its sessions."""
+        row = self._read().get(name)
+        return _credential(row) if row else ""
+
     def names(self) -> list[str]:
         return sorted(self._read())
+
+
+def _credential(row: dict[str, Any]) -> str:
+    return hashlib.sha256(str(row["hash"]).encode()).hexdigest()[:32]

@@ -38,8 +38,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 def current_user(request: Request) -> User | None:
     console: Console = request.app.state.console
-    name = console.sessions.user(request.session.get("sid"))
-    return console.users.get(name) if name else None
+    held = console.sessions.held(request.session.get("sid"))
+    return console.users.holding(*held) if held else None
 
 
 def login_required(handler: Any) -> Any:
@@ -82,7 +82,7 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", 401, error="Wrong name or password.")
     console.throttle.succeeded(client, name)
     request.session.clear()  # a fresh session: nothing from before the login survives
-    request.session["sid"] = console.sessions.open(user.name)
+    request.session["sid"] = console.sessions.open(user.name, console.users.credential(user.name))
     return RedirectResponse("/", status_code=303)
 
 

@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from distillguard.body_limit import BodyLimit
+from distillguard.login_throttle import LoginThrottle
 from distillguard.sharing.taxii import MEDIA_TYPE
-from distillguard.sharing.taxii.auth import Users
+from distillguard.sharing.taxii.auth import Users, credentials
 from distillguard.sharing.taxii.store import TaxiiStore, parse_time, stamp, version_of
 
 API_ROOT = "api1"
@@ -63,11 +65,16 @@ class TaxiiApp:
         self.store, self.users, self.title = store, users, title
         self.max_content = max_content  # bytes a request may hold, told in the API root
         self.statuses: dict[str, dict[str, Any]] = {}
+        self.throttle = LoginThrottle()
 
-    def guard(self, request: Request) -> Response | None:
-        """401 without valid credentials, 406 if the client will not take TAXII JSON."""
-        request.state.user = self.users.check_header(request.headers.get("authorization"))
-        if request.state.user is None:  # kept for a POST: the member who pushed
+    async def guard(self, request: Request) -> Response | None:
+        """401 without valid credentials (429 after too many wrong ones from one address),
+        406 if the client will not take TAXII JSON."""
+        member = await self._member(request)
+        if isinstance(member, Response):
+            return member
+        request.state.user = member  # kept for a POST: the member who pushed
+        if member is None:
             response = error(401, "authentication required")
             response.headers["WWW-Authenticate"] = 'Basic realm="distillguard TAXII"'
             return response
@@ -76,6 +83,26 @@ class TaxiiApp:
         if request.path_params.get("api_root", API_ROOT) != API_ROOT:
             return error(404, "no such API root")
         return None
+
+    async def _member(self, request: Request) -> str | Response | None:
+        """The member the credentials prove, None, or a 429: PBKDF2 runs in a thread (on
+        the event loop, fifty wrong passwords stalled every member's requests for
+        seconds), and only for credentials not verified before."""
+        given = credentials(request.headers.get("authorization"))
+        if given is None:
+            return None
+        if self.users.known(*given):
+            return given[0]
+        client = request.client.host if request.client else "?"
+        wait = self.throttle.attempt(client, given[0])
+        if wait:
+            response = error(429, "too many failed logins from this address")
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        if not await run_in_threadpool(self.users.verify, *given):
+            return None
+        self.throttle.succeeded(client, given[0])
+        return given[0]
 
     def collection(self, request: Request) -> dict[str, Any] | None:
         cid = request.path_params["collection_id"]
@@ -87,7 +114,7 @@ class TaxiiApp:
     async def discovery(self, request: Request) -> Response:
         root = f"{str(request.base_url).rstrip('/')}/{API_ROOT}/"
         body = {"title": self.title, "default": root, "api_roots": [root]}
-        return self.guard(request) or taxii(body)
+        return await self.guard(request) or taxii(body)
 
     async def api_root(self, request: Request) -> Response:
         body = {
@@ -95,10 +122,10 @@ class TaxiiApp:
             "versions": [MEDIA_TYPE],
             "max_content_length": self.max_content,
         }
-        return self.guard(request) or taxii(body)
+        return await self.guard(request) or taxii(body)
 
     async def collections(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         cs = [
             {**c, "can_read": True, "can_write": True, "media_types": [MEDIA_TYPE]}
@@ -107,7 +134,7 @@ class TaxiiApp:
         return taxii({"collections": cs})
 
     async def one_collection(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         found = self.collection(request)
         return taxii(found) if found else error(404, "no such collection")
@@ -159,7 +186,7 @@ class TaxiiApp:
         return taxii(body, headers=headers)
 
     async def objects(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         if self.collection(request) is None:
             return error(404, "no such collection")
@@ -168,21 +195,21 @@ class TaxiiApp:
         return self._page(request, None)
 
     async def manifest(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         if self.collection(request) is None:
             return error(404, "no such collection")
         return self._page(request, None, "manifest")
 
     async def one_object(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         if self.collection(request) is None:
             return error(404, "no such collection")
         return self._page(request, request.path_params["object_id"])
 
     async def object_versions(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         if self.collection(request) is None:
             return error(404, "no such collection")
@@ -223,7 +250,7 @@ class TaxiiApp:
         return taxii(status, 202)
 
     async def status(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
+        if (denied := await self.guard(request)) is not None:
             return denied
         found = self.statuses.get(request.path_params["status_id"])
         return taxii(found) if found else error(404, "no such status")
