@@ -282,3 +282,9 @@ def test_two_calls_answered_from_one_cache_entry_are_two_exchanges(tmp_path: Pat
     assert rows == [("call-1",), ("call-2",)]
     older = {k: v for k, v in litellm_payload().items() if k != "litellm_call_id"}
     assert _rows("litellm", older)[0].request_id == "chatcmpl-9f3c2a"  # payloads without it
+
+
+def test_an_empty_string_gives_way_to_a_later_path() -> None:
+    """model_group "" was stored as the model, an empty model name, where model named it."""
+    [row] = _rows("litellm", {**litellm_payload(), "model_group": ""})
+    assert row.model == "claude-sonnet-4-5"

@@ -39,12 +39,17 @@ def lookup(obj: Any, path: str) -> Any:
 
 
 def first_of(obj: Any, paths: Paths) -> Any:
-    """The first non-null value among several candidate paths."""
+    """The first non-null value among several candidate paths; an empty string only when
+    no later path has more (LiteLLM's `model_group: ""` was kept as the model, where its
+    `model` named it)."""
+    empty = None
     for path in paths:
         value = lookup(obj, path)
-        if value is not None:
+        if isinstance(value, str) and not value:
+            empty = value
+        elif value is not None:
             return value
-    return None
+    return empty
 
 
 def epoch_or_text_timestamp(value: Any) -> Any:
