@@ -288,3 +288,34 @@ def test_an_empty_string_gives_way_to_a_later_path() -> None:
     """model_group "" was stored as the model, an empty model name, where model named it."""
     [row] = _rows("litellm", {**litellm_payload(), "model_group": ""})
     assert row.model == "claude-sonnet-4-5"
+
+
+def _chunk(text: str | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
+    delta = {"content": text} if text is not None else {}
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": "gpt-4o",
+            "choices": [choice], **extra}  # fmt: skip
+
+
+# (case, the logged response, output, stop reason, output tokens): each was kept with its
+# output, stop reason and tokens null, nothing said
+STREAMED: list[tuple[str, Any, str | None, str | None, int | None]] = [
+    ("its chunks", [_chunk("It is "), _chunk("rainy."), _chunk(None, "stop")],
+     "It is rainy.", "end_turn", None),
+    ("chunks with usage", [_chunk("Hi"), _chunk(None, "length"),
+                           {**_chunk(None), "choices": [], "usage": {"completion_tokens": 7}}],
+     "Hi", "max_tokens", 7),
+    ("one chunk", _chunk("All of it.", "stop"), "All of it.", "end_turn", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", STREAMED, ids=[c[0] for c in STREAMED])
+def test_a_streamed_openai_response_is_put_together(
+    case: tuple[str, Any, str | None, str | None, int | None],
+) -> None:
+    _, response, text, stop, tokens = case
+    pair = {**openai_pair(), "response": response}
+    found = detect_adapter(pair)
+    assert found is not None and found.name == "openai-chat"
+    [row] = _rows("openai-chat", pair)
+    assert (row.output_text, row.stop_reason, row.output_tokens) == (text, stop, tokens)

@@ -112,6 +112,29 @@ def openai_response_fields(response: Mapping[str, Any]) -> Row:
     }
 
 
+def assembled(chunks: list[Any]) -> dict[str, Any]:
+    """A streamed response's chunks as the one response they make: the first choice's
+    text deltas joined, its last finish reason, the usage the last chunk carries (with
+    stream_options.include_usage). Logged as chunks, its output was stored as nothing."""
+    parts, finish, usage, model, ident = [], None, None, None, None
+    for chunk in chunks:
+        if not isinstance(chunk, Mapping):
+            continue
+        ident = ident or chunk.get("id")
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            text = delta.get("content") if isinstance(delta, Mapping) else None
+            parts.append(text if isinstance(text, str) else "")
+            finish = choice.get("finish_reason") or finish
+        usage = chunk.get("usage") or usage
+        model = chunk.get("model") or model
+    message = {"role": "assistant", "content": "".join(parts) if parts else None}
+    return {"id": ident, "object": "chat.completion", "model": model, "usage": usage or {},
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}  # fmt: skip
+
+
 def stop_reason(finish_reason: Any) -> Any:
     """exchange-log v1's stop_reason (`end_turn`, `max_tokens`, ...) for OpenAI's."""
     return (
@@ -141,17 +164,27 @@ class OpenAIChatAdapter(Adapter):
         if not isinstance(record, Mapping):
             return False
         request = body(self.mapping, record, "request")
-        response = body(self.mapping, record, "response")
+        response = self._response(record)
         return "messages" in request and (
             "choices" in response or response.get("object") == "chat.completion"
         )
 
+    def _response(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The response; a streamed one (its chunks, or one chunk) put together."""
+        found = self.mapping.get(record, "response")
+        if isinstance(found, list) or (
+            isinstance(found, Mapping) and found.get("object") == "chat.completion.chunk"
+        ):
+            return assembled(found if isinstance(found, list) else [found])
+        return found if isinstance(found, Mapping) else {}
+
     def convert(self, record: Any) -> Iterator[Row]:
         record = self.require_object(record)
         request = body(self.mapping, record, "request")
-        response = body(self.mapping, record, "response")
+        response = self._response(record)
         row = metadata_fields(self.mapping, record)
         row.update(openai_request_fields(request))
         row.update(openai_response_fields(response))
         row["model"] = row["model"] or response.get("model")
+        row["request_id"] = row["request_id"] or response.get("id")  # a stream's chunks
         yield row
