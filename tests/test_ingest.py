@@ -184,3 +184,13 @@ def test_chunks_are_bounded_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert end - start < 10_000 + 2_000  # one cut line at most past the bound
     total = sum(chunk.load()[1] for chunk in chunks)
     assert total == 500
+
+
+def test_gzip_chunks_are_bounded_by_bytes_as_well_as_lines(tmp_path: Path) -> None:
+    """Chunks of 20,000 lines whatever their length: 22 KB conversations held a gigabyte."""
+    rows = [exchange_row(i, output_text="x" * 1000) for i in range(12)]
+    path = write_jsonl(tmp_path / "long.jsonl.gz", rows)
+    chunks = list(sources._gzip_chunks(path, chunk_lines=20_000, chunk_bytes=5_000))
+    sizes = [chunk.line_count for chunk in chunks]
+    assert sum(sizes) == 12 and max(sizes) <= 5 and len(chunks) >= 3
+    assert ingest([path], tmp_path / "lake").kept == 12
