@@ -28,7 +28,7 @@ from tests.samples import (
 
 
 def _rows(name: str, record: Any, mapping: FieldMapping | None = None) -> list[Any]:
-    return [validate_exchange(r) for r in get_adapter(name, mapping).convert(record)]
+    return [validate_exchange(r) for r in get_adapter(name, mapping).rows(record)]
 
 
 def test_otel_chat_span_with_content() -> None:
@@ -46,6 +46,28 @@ def test_otel_chat_span_with_content() -> None:
     assert row.messages[1].content[0].type == "tool_use"
     assert row.messages[2].content[0].text == "rainy, 57F"
     assert row.output_text == "It is rainy, 57F."
+
+
+def test_a_mapping_moves_body_fields_too(tmp_path: Path) -> None:
+    """model, system, token counts and a max_tokens default were accepted by --mapping and
+    never applied by the pair-log adapters (a request without model was quarantined)."""
+    record = openai_pair()
+    record["request"].pop("model")
+    record["request"].pop("max_tokens", None)
+    record["request"].pop("max_completion_tokens", None)
+    record["response"].pop("model", None)
+    record["meta"] = {"model": "m-7", "sys": "Be brief.", "tokens_in": 11}
+    mapping_file = tmp_path / "mapping.yaml"
+    mapping_file.write_text(
+        "fields:\n  model: meta.model\n  system: meta.sys\n  input_tokens: meta.tokens_in\n"
+        "defaults:\n  max_tokens: 100\n"
+    )
+    source = write_jsonl(tmp_path / "pairs.jsonl", [record])
+    summary = ingest([source], tmp_path / "lake", mapping=load_mapping(mapping_file))
+    assert (summary.kept, summary.quarantined) == (1, 0)
+    table = Lake(tmp_path / "lake").exchanges_sql()
+    sql = f"SELECT model, system, input_tokens, max_tokens FROM {table}"
+    assert query(sql) == [("m-7", "Be brief.", 11, 100)]
 
 
 @pytest.mark.parametrize(

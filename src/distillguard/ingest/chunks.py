@@ -99,7 +99,7 @@ def _convert(adapter: Any, record: RawRecord) -> list[Any]:
     if record.error is not None:
         raise RowError(record.error)
     try:
-        return list(adapter.convert(record.value))
+        return list(adapter.rows(record.value))
     except RowError:
         raise
     except Exception as exc:  # a plugin's failure on one odd record stays with that record

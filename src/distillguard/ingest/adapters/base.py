@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from distillguard.errors import ConfigError
+from distillguard.schema.exchange_log import EXCHANGE_FIELDS
 from distillguard.schema.validate import Row, RowError
 from distillguard.unique_yaml import load_unique
 
@@ -115,9 +116,22 @@ class Adapter(abc.ABC):
     name: str
     description: str
     default_mapping: FieldMapping = FieldMapping({})
+    # whether mapping paths start at the record (False: at each exchange inside it, as an
+    # OTLP export's spans, which the adapter applies the mapping to itself)
+    paths_from_record = True
 
     def __init__(self, mapping: FieldMapping | None = None) -> None:
         self.mapping = self.default_mapping.merged(mapping)
+        self.given = mapping  # the user's --mapping: what it names wins
+
+    def rows(self, record: Any) -> Iterator[Row | RowError]:
+        """`convert`'s rows with what the user's --mapping names: a mapped path that finds
+        a value replaces what the adapter read, a default fills a field left empty. The
+        pair-log adapters read model, system and token counts from their bodies, so a
+        mapping naming them was accepted and never applied."""
+        given = self.given if self.paths_from_record else None
+        for row in self.convert(record):
+            yield row if isinstance(row, RowError) or given is None else _with(given, record, row)
 
     @abc.abstractmethod
     def matches(self, record: Any) -> bool:
@@ -138,3 +152,17 @@ class Adapter(abc.ABC):
         if not isinstance(record, Mapping):
             raise RowError(f"{self.name}: record is a JSON {type(record).__name__}, not an object")
         return record
+
+
+_EXCHANGE_NAMES = frozenset(f.name for f in EXCHANGE_FIELDS)
+
+
+def _with(given: FieldMapping, record: Any, row: Row) -> Row:
+    for name, paths in given.paths.items():
+        value = first_of(record, paths) if name in _EXCHANGE_NAMES else None
+        if value is not None:
+            row[name] = epoch_or_text_timestamp(value) if name == "ts" else value
+    for name, value in given.defaults.items():
+        if name in _EXCHANGE_NAMES and row.get(name) is None:
+            row[name] = value
+    return row

@@ -137,6 +137,7 @@ class OtelGenAIAdapter(Adapter):
     description = "OpenTelemetry GenAI spans as OTLP/JSON (ExportTraceServiceRequest lines)"
     default_mapping = OTEL_MAPPING
     content: Mapping[str, Content] = {}
+    paths_from_record = False
 
     def matches(self, record: Any) -> bool:
         return isinstance(record, Mapping) and "resourceSpans" in record
