@@ -194,3 +194,34 @@ def test_gzip_chunks_are_bounded_by_bytes_as_well_as_lines(tmp_path: Path) -> No
     sizes = [chunk.line_count for chunk in chunks]
     assert sum(sizes) == 12 and max(sizes) <= 5 and len(chunks) >= 3
     assert ingest([path], tmp_path / "lake").kept == 12
+
+
+def _quarantined(lake: Path) -> list[dict[str, object]]:
+    return [orjson.loads(x) for x in (lake / "quarantine.jsonl").read_bytes().splitlines()]
+
+
+def test_a_byte_that_is_not_utf8_is_kept_in_the_quarantine(tmp_path: Path) -> None:
+    """A Latin-1 é was stored as U+FFFD: the line could not be recovered from there."""
+    line = orjson.dumps(exchange_row(1)).replace(b"Question", b"Qu\xe9stion")
+    (tmp_path / "latin1.jsonl").write_bytes(line + b"\n")
+    summary = ingest([tmp_path / "latin1.jsonl"], tmp_path / "lake")
+    assert (summary.kept, summary.quarantined) == (0, 1)
+    [entry] = _quarantined(tmp_path / "lake")
+    assert "Qu\\xe9stion" in str(entry["raw"]) and "\ufffd" not in str(entry["raw"])
+
+
+def test_a_utf16_file_is_one_line_of_advice(tmp_path: Path) -> None:
+    """It was read as bytes: 'invalid character (byte 0)' per line, and six lines read
+    for five."""
+    text = "\n".join(orjson.dumps(exchange_row(i)).decode() for i in range(5)) + "\n"
+    (tmp_path / "wide.jsonl").write_bytes(text.encode("utf-16"))
+    summary = ingest([tmp_path / "wide.jsonl"], tmp_path / "lake")
+    assert (summary.read, summary.kept, summary.quarantined) == (1, 0, 1)
+    [entry] = _quarantined(tmp_path / "lake")
+    assert "UTF-16 or UTF-32 text, not UTF-8" in str(entry["reason"])
+
+
+def test_a_gzip_file_named_jsonl_is_read_as_gzip(tmp_path: Path) -> None:
+    rows = [exchange_row(i) for i in range(4)]
+    packed = write_jsonl(tmp_path / "rows.jsonl.gz", rows).rename(tmp_path / "rows.jsonl")
+    assert ingest([packed], tmp_path / "lake").kept == 4

@@ -23,7 +23,7 @@ from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.lake import write_staged
 from distillguard.ingest.otel_join import read_content
 from distillguard.ingest.plausible import TimeWindow
-from distillguard.ingest.quarantine import BadRow, bad_row
+from distillguard.ingest.quarantine import BadRow, bad_row, raw_text
 from distillguard.ingest.sources import Chunk, RawRecord, read_error
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
 from distillguard.schema.columnar import rows_to_table
@@ -79,8 +79,7 @@ def _decode_native(chunk: Chunk) -> _Collected:
     lines = chunk.raw_lines()
 
     def describe(number: int, reason: str) -> BadRow:
-        raw = lines[number - 1].rstrip(b"\r\n").decode("utf-8", errors="replace")
-        return BadRow(source, number, raw, reason)
+        return BadRow(source, number, raw_text(lines[number - 1]), reason)
 
     out = _Collected(describe, lines=len(lines))
     for number, line in enumerate(lines, start=1):

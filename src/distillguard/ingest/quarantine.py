@@ -32,13 +32,19 @@ class BadRow:
 
 def bad_row(record: RawRecord, reason: str) -> BadRow:
     if record.raw is not None:
-        raw = record.raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+        raw = raw_text(record.raw)
     else:
         try:
             raw = orjson.dumps(record.value, default=str, option=orjson.OPT_SORT_KEYS).decode()
         except (orjson.JSONEncodeError, RecursionError):  # nested past orjson's depth
             raw = TOO_DEEP_TO_WRITE
     return BadRow(record.source, record.line, raw, reason)
+
+
+def raw_text(line: bytes) -> str:
+    """A line as it was written, as text: a byte that is not UTF-8 kept as \\xNN (it was
+    lost to U+FFFD, and the line could not be recovered from the quarantine)."""
+    return line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
 
 
 TOO_DEEP_TO_WRITE = "(nested too deep to write back here: see its source file and line)"

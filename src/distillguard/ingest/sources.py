@@ -219,12 +219,27 @@ def iter_chunks(path: Path) -> Iterator[Chunk]:
     try:
         if name.endswith(PARQUET_SUFFIXES):
             yield from _parquet_chunks(path, CHUNK_LINES)
-        elif name.endswith(".gz"):
+            return
+        head = _head(path)
+        if name.endswith(".gz") or head.startswith(GZIP_MAGIC):  # a .jsonl that is gzip too
             yield from _gzip_chunks(path, CHUNK_LINES)
+        elif head.startswith(WIDE_BOMS):
+            why = "UTF-16 or UTF-32 text, not UTF-8: convert it (iconv -t UTF-8)"
+            yield Chunk(path, lines=[b""], broken=why)
         else:
             yield from _byte_range_chunks(path, CHUNK_BYTES)
     except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
         raise UserError(f"cannot read {path}: {read_error(exc)}") from None
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+# UTF-32 LE's mark begins with UTF-16 LE's: both are one line of the same advice
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(4)
 
 
 def read_error(exc: BaseException) -> str:
