@@ -109,7 +109,7 @@ def test_detect_on_absurd_timestamps_finishes(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     result = run_cli("detect", source, "--out", tmp_path / "out", timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "2 input rows quarantined" in " ".join(result.stdout.split())
+    assert "2 exchange row(s) quarantined" in " ".join(result.stdout.split())
 
 
 def test_a_directory_keeps_good_files_and_names_every_bad_one(tmp_path: Path) -> None:
@@ -203,8 +203,20 @@ def test_detect_mentions_quarantined_rows(
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     assert main(["detect", str(source), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "2 input rows quarantined" in " ".join(out.split())
+    assert "2 exchange row(s) quarantined" in " ".join(out.split())
     assert str(tmp_path / "out" / "lake" / "quarantine.jsonl") in "".join(out.split())
+
+
+def test_detect_counts_quarantined_account_rows_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'1 input rows quarantined' where the quarantine held five: four account rows."""
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(30)] + [b"{x"])
+    accounts = write_jsonl(tmp_path / "acc.jsonl", [{"tier": "free"}] * 4)
+    argv = ["detect", str(source), "--accounts", str(accounts), "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 exchange row(s) and 4 account row(s) quarantined" in out
 
 
 def test_detect_refuses_an_out_it_would_damage(tmp_path: Path) -> None:

@@ -71,10 +71,14 @@ class DetectSummary:
         return f", {n} held back by the allowlist" if n else ""
 
     def _quarantined(self) -> str:
-        if self.ingested is None or not self.ingested.quarantined:
+        ingested = self.ingested
+        if ingested is None or not (ingested.quarantined or ingested.accounts_quarantined):
             return ""
         where = self.out / "lake" / "quarantine.jsonl"
-        return f"; {self.ingested.quarantined:,} input rows quarantined, see {where}"
+        counts = [f"{ingested.quarantined:,} exchange row(s)"] if ingested.quarantined else []
+        if ingested.accounts_quarantined:  # the same file holds them: its count says so
+            counts.append(f"{ingested.accounts_quarantined:,} account row(s)")
+        return f"; {' and '.join(counts)} quarantined, see {where}"
 
 
 def ticks_shortfall(held: int, config: DetectConfig, *, peer: bool) -> TickShortfall | None:
