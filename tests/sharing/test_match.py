@@ -184,6 +184,43 @@ def test_a_peers_confidence_is_read_within_stix_range(
     assert parsed.confidence == read
 
 
+def _keyed_indicator(key: keys.CommunityKey, **fields: object) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "pattern": stix.fingerprint_pattern("template_band", key.keyed("template_band", "0:1")),
+        "valid_from": "2026-01-01T00:00:00Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        **fields,
+    }
+
+
+def test_a_revoked_indicator_is_not_matched(tmp_path: Path) -> None:
+    """STIX takes an indicator back with a later version that says revoked: it was
+    matched as if it stood, from a bundle or from TAXII (which serves the latest)."""
+    key = keys.generate()
+    first = _keyed_indicator(key)
+    taken_back = _keyed_indicator(key, modified="2026-01-02T00:00:00.000Z", revoked=True)
+    path = tmp_path / "b.json"
+    for objects, standing, revoked in (([first], 1, 0), ([first, taken_back], 0, 1),
+                                       ([taken_back, first], 0, 1)):  # fmt: skip
+        path.write_text(json.dumps({"type": "bundle", "objects": objects}))
+        peer = read_bundle(path, key)
+        assert (len(peer.indicators), peer.revoked) == (standing, revoked)
+
+
+@pytest.mark.parametrize("confidence", ["nan", "inf", "-inf"])
+def test_a_confidence_that_is_no_number_skips_the_indicator(
+    tmp_path: Path, confidence: str
+) -> None:
+    """'nan' was read as a float and was a traceback when the findings were written."""
+    key = keys.generate()
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"objects": [_keyed_indicator(key, confidence=confidence)]}))
+    peer = read_bundle(path, key)
+    assert (peer.indicators, peer.skipped) == ((), 1)
+
+
 def test_near_duplicate_templates_share_a_keyed_band_without_text() -> None:
     """Two prompts cut from one template, differing in a few words: their skeletons (and so
     exact fingerprints) differ, yet a keyed LSH band matches; an unrelated prompt shares none."""

@@ -65,9 +65,11 @@ class MatchSummary:
     skipped: int
     out: Path
     other_key: int = 0  # indicators made under another community key (or naming none)
+    revoked: int = 0  # indicators their producer revoked: not matched
 
     def line(self) -> str:
         other = f", {self.other_key} under another community key" if self.other_key else ""
+        other += f", {self.revoked} revoked" if self.revoked else ""
         return (
             f"share match: {self.indicators} peer indicator(s) ({self.skipped} skipped{other}), "
             f"{len(self.accounts)} local account(s) matched, {self.sightings} sighting(s) "
@@ -206,5 +208,5 @@ def match_lake(
     (out / "sightings.json").write_text(bundle_out.serialize(pretty=True))
     n_sightings = sum(1 for o in bundle_out.objects if o.type == "sighting")
     return MatchSummary(
-        results, n_sightings, len(peer.indicators), peer.skipped, out, peer.other_key
+        results, n_sightings, len(peer.indicators), peer.skipped, out, peer.other_key, peer.revoked
     )

@@ -8,8 +8,9 @@ tools, are skipped and counted. Patterns are read with the OASIS pattern parser.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class PeerBundle:
     campaigns: dict[str, str]  # campaign id -> name
     skipped: int  # indicators not in distillguard's form
     other_key: int  # distillguard indicators made under another community key
+    revoked: int = 0  # indicators whose latest version its producer revoked
 
 
 def _time(value: str) -> datetime:
@@ -88,11 +90,14 @@ def _indicator(o: dict[str, Any], key: CommunityKey, campaign: str) -> PeerIndic
     if found is None:
         return None
     until = o.get("valid_until")
+    confidence = float(o.get("confidence", 50))
+    if not math.isfinite(confidence):  # "nan" read as a float, then a traceback downstream
+        raise ValueError(f"confidence {o.get('confidence')!r}")
     return PeerIndicator(
         str(o["id"]),
         found[0],
         found[1],
-        min(max(float(o.get("confidence", 50)), 0.0), 100.0) / 100,  # STIX: 0-100
+        min(max(confidence, 0.0), 100.0) / 100,  # STIX: 0-100
         campaign,
         _time(str(o["valid_from"])),
         _time(str(until)) if until else None,
@@ -108,7 +113,8 @@ def read_bundle(path: Path, key: CommunityKey) -> PeerBundle:
     }
     indicates = _indicates(objects, campaigns)
     indicators, skipped, other_key = [], 0, 0
-    for o in (o for o in objects if o.get("type") == "indicator"):
+    latest, revoked = _latest_versions(objects)
+    for o in latest:
         made_with = stix.extension_of(o).get("key_id")
         try:
             parsed = _indicator(o, key, indicates.get(str(o.get("id")), ""))
@@ -124,4 +130,24 @@ def read_bundle(path: Path, key: CommunityKey) -> PeerBundle:
         raise UserError(
             f"{path}: its indicators were made under another community key than {key.key_id}"
         )
-    return PeerBundle(tuple(indicators), campaigns, skipped, other_key)
+    return PeerBundle(tuple(indicators), campaigns, skipped, other_key, revoked)
+
+
+def _latest_versions(objects: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Each indicator's latest version (a bundle, or a pull of every version, may hold
+    several), and how many of those its producer revoked: STIX's way to take an
+    indicator back, which was matched as if it stood."""
+    latest: dict[str, dict[str, Any]] = {}
+    for o in (o for o in objects if o.get("type") == "indicator"):
+        held = latest.get(str(o.get("id")))
+        if held is None or _modified(o) >= _modified(held):
+            latest[str(o.get("id"))] = o
+    standing = [o for o in latest.values() if o.get("revoked") is not True]
+    return standing, len(latest) - len(standing)
+
+
+def _modified(o: dict[str, Any]) -> datetime:
+    try:
+        return _time(str(o.get("modified") or o.get("created")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
