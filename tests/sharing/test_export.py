@@ -109,6 +109,9 @@ def test_cli_keygen_and_export(
     assert stix.tlp_marking("green").id in out.read_text()
     assert main(["share", "export", str(tmp_path), "--key", str(key), "--out", str(out)]) == 2
     assert "not a detect output" in capsys.readouterr().err
+    # a mistyped --lake dropped every payment and sign-up indicator, exit 0
+    assert main([*args, "--lake", str(tmp_path / "missinglake")]) == 2
+    assert "missinglake is not a lake" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

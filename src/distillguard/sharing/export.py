@@ -19,7 +19,7 @@ import stix2
 
 from distillguard.detect.case_files import lake_of_run
 from distillguard.errors import ConfigError, UserError
-from distillguard.ingest.lake import sql_path
+from distillguard.ingest.lake import Lake, sql_path
 from distillguard.sharing import stix
 from distillguard.sharing.fingerprints import KIND_BY_NAME, holdings_sql
 from distillguard.sharing.keys import CommunityKey
@@ -80,6 +80,8 @@ def _inputs(con: duckdb.DuckDBPyConnection, detect_out: Path, lake: Path | None)
         "CREATE VIEW clusters AS SELECT * FROM "
         f"read_parquet('{sql_path(detect_out / 'clusters.parquet')}')"
     )
+    if lake is not None and not Lake(lake).is_one():  # else its indicators dropped, unsaid
+        raise UserError(f"--lake {lake} is not a lake (no day partitions or accounts table)")
     lake = lake or lake_of_run(detect_out)
     accounts = lake / "accounts" / "accounts.parquet"
     if not accounts.is_file():
