@@ -125,7 +125,8 @@ def _push(verbs: Subparsers) -> None:
         description="Send the objects of a STIX bundle (from 'share export', or the "
         "sightings of 'share match') to a collection of any TAXII 2.1 server, as --user, "
         f"with the password from ${PASSWORD_ENV}. A bundle bigger than the API root's "
-        "max_content_length goes in several envelopes, each within it. Prints how many "
+        "max_content_length, or of more than 500 objects, goes in several envelopes, each "
+        "within both. Prints how many "
         "objects the server accepted, and each object it refused with the server's reason; "
         "exits 2 when it refused any.",
         examples=[
