@@ -92,6 +92,25 @@ def test_findings_keep_observed_apart_from_inferred(self_match: MatchSummary) ->
     assert (self_match.out / "matches.csv").read_text().count("\n") == len(lines) + 1
 
 
+def test_match_findings_are_their_own_kind_beside_detects(
+    world: World, self_match: MatchSummary
+) -> None:
+    """A match finding had detect's uid for the same account (a SIEM keyed on it let a
+    Medium match overwrite detect's Critical alert, and a re-run close it), detect's
+    analytic, and a weak exit-network match was a Medium alert."""
+    own = [json.loads(x) for x in (world.detect / "findings.ocsf.jsonl").read_text().splitlines()]
+    lines = (self_match.out / "findings.ocsf.jsonl").read_text().splitlines()
+    matched = [json.loads(line) for line in lines]
+    assert {f["finding_info"]["uid"] for f in own}.isdisjoint(
+        f["finding_info"]["uid"] for f in matched
+    )
+    assert {f["finding_info"]["analytic"]["uid"] for f in matched} == {"distillguard.peer_match"}
+    for f in matched:
+        score = f["unmapped"]["score"]
+        expected = 2 if score < 0.5 else 3 if score < 0.8 else 4
+        assert (f["severity_id"], f["is_alert"]) == (expected, expected >= 3)
+
+
 def test_sightings_validate_and_leak_nothing(
     self_match: MatchSummary, world_secrets: Secrets
 ) -> None:

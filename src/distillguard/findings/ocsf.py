@@ -26,7 +26,7 @@ from distillguard.findings.lifecycle import (
 )
 from distillguard.findings.responses import GatewayAction, ocsf_fields, strongest
 from distillguard.findings.sink import RunResults, SinkOutput
-from distillguard.findings.subjects import REVIEW, Subject, account_uid, subjects
+from distillguard.findings.subjects import PEER, PEER_MATCH, REVIEW, Subject, account_uid, subjects
 from distillguard.scoring.evidence import Evidence
 
 OCSF_VERSION = "1.5.0"
@@ -41,13 +41,21 @@ ANALYTICS = {
         "a noisy-OR of per-account evidence rules)"
     ),
     "cluster": "distillguard cluster score: linked accounts, dense blocks and shared keys",
+    PEER_MATCH: (
+        "share match: a noisy-OR over the peer indicators this account's traffic matched, "
+        "each kind's weight x the producer's confidence x (1 - e^(-n/3)) for n exchanges"
+    ),
 }
 
 
 def severity_id(subject: Subject) -> int:
-    """Review is Low whatever the score; a flag is Medium, High from 0.9, Critical from 0.97."""
+    """Review is Low whatever the score; a flag is Medium, High from 0.9, Critical from 0.97.
+    A peer's match is Low under 0.5 (one exit network's, at 0.09, was a Medium alert),
+    Medium under 0.8, High above: another provider's evidence, never Critical alone."""
     if subject.tier == REVIEW:
         return 2
+    if subject.tier == PEER:
+        return 2 if subject.score < 0.5 else 3 if subject.score < 0.8 else 4
     return 5 if subject.score >= 0.97 else 4 if subject.score >= 0.9 else 3
 
 
@@ -112,7 +120,10 @@ def _finding_info(subject: Subject, run: RunResults, time: int) -> dict[str, Any
         },
         "created_time": run.previous.created_time(subject.uid) or time,
         "modified_time": time,
-        "data_sources": ["exchange-log"],
+        "data_sources": [
+            "exchange-log",
+            *(["stix-indicators"] if subject.kind == PEER_MATCH else []),
+        ],
     }
     first = _millis(subject.first_seen)
     if first is not None:
@@ -167,7 +178,7 @@ def _ratings(subject: Subject) -> dict[str, Any]:
         "risk_level_id": severity - 1,
         "risk_level": RISK_LEVELS[severity - 1],
         "risk_details": "; ".join(f"{e.inference} ({e.confidence:.2f})" for e in subject.evidence),
-        "is_alert": subject.tier != REVIEW,
+        "is_alert": severity >= 3,  # Low (review, a weak peer match) is no alert
     }
 
 

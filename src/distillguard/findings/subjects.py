@@ -16,10 +16,17 @@ from distillguard.scoring.evidence import Evidence
 # the same set of cluster members) gets the same uid in every run and every deployment.
 NAMESPACE = uuid.UUID("5b0e8a34-2a8e-5d53-9f3c-6d1f5c1e0a21")
 FLAGGED, REVIEW = "flagged", "review"
+# An account a peer's indicators matched (share match): another provider's inference, a
+# finding of its own kind, never one with detect's uid, which it overwrote in a SIEM.
+PEER, PEER_MATCH = "peer", "peer_match"
 
 
 def account_uid(account_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"account:{account_id}"))
+
+
+def peer_match_uid(account_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"peer-match:account:{account_id}"))
 
 
 def cluster_uid(members: Iterable[str]) -> str:
@@ -41,6 +48,8 @@ class Subject:
 
     @property
     def title(self) -> str:
+        if self.kind == PEER_MATCH:
+            return "Account matching a peer's shared indicators"
         if self.kind == "cluster":
             return f"Distillation cluster of {len(self.members)} accounts"
         if self.tier == REVIEW:
@@ -101,6 +110,9 @@ def _unused_uid(members: tuple[str, ...], taken: set[str]) -> str:
 
 
 def _account_subject(a: AccountResult) -> Subject:
+    if a.flagged_by == PEER:
+        return Subject(PEER_MATCH, peer_match_uid(a.account_id), a.account_id, PEER, a.score,
+                       a.first_flagged_at, (a.account_id,), a.evidence)  # fmt: skip
     return Subject(
         "account",
         account_uid(a.account_id),
