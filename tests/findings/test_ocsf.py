@@ -134,6 +134,7 @@ def test_a_finding_no_longer_found_is_closed_once(tmp_path: Path) -> None:
         99,
         "no longer detected",
     )
+    assert closed["is_alert"] is False  # it kept the open finding's true: a page to close
     assert ocsf_errors(closed) == []
     third = findings(replace(run, previous=_written(second, tmp_path / "2")))
     assert account_uid("maybe") not in {f["finding_info"]["uid"] for f in third}

@@ -104,6 +104,7 @@ def _closed(found: dict[str, Any], time: int, closing: Closing) -> dict[str, Any
         status_id=closing.status[0],
         status=closing.status[1],
         status_detail=closing.detail,
+        is_alert=False,  # a closure asks nobody to act: a SIEM alerting on is_alert paged
     )
     closed["finding_info"]["modified_time"] = time
     return closed
