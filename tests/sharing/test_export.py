@@ -14,7 +14,7 @@ from distillguard.cli.main import main
 from distillguard.errors import ConfigError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
-from distillguard.sharing.export import ExportOptions, _stamp
+from distillguard.sharing.export import ExportOptions, _stamp, export
 from tests.sharing.conftest import World
 from tests.sharing.leaks import Secrets
 
@@ -64,6 +64,16 @@ def test_bundle_has_a_campaign_per_flagged_cluster_and_keyed_indicators(world: W
         assert i["object_marking_refs"] == [stix.tlp_marking("amber").id]
         value = i["pattern"].split("'")[1]
         assert len(value) == 64 and world.key.keyed(props["fingerprint_kind"], "") != value
+
+
+def test_an_export_made_again_is_the_same_bundle(world: World, tmp_path: Path) -> None:
+    """Stable ids with a new `created` at each export: two versions of one object that
+    disagree on when it was created, which STIX 2.1 forbids (3.6)."""
+    again = tmp_path / "again.json"
+    export(world.detect, world.key, again, ExportOptions(producer="provider A"), world.lake)
+    assert again.read_text() == world.bundle.read_text()
+    for o in (o for o in _objects(again) if "modified" in o):  # markings have none
+        assert o["created"] <= o["modified"]
 
 
 def test_every_reference_resolves(world: World) -> None:

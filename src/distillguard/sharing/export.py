@@ -98,6 +98,11 @@ def _clusters(con: duckdb.DuckDBPyConnection) -> dict[str, _Cluster]:
     return {r[0]: _Cluster(r[0], float(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
 
 
+def _seen(found: list[Candidate]) -> tuple[str, str]:
+    """(first seen, last seen) of the candidates' evidence, as STIX times."""
+    return _stamp(min(c.first_seen for c in found)), _stamp(max(c.last_seen for c in found))
+
+
 def _stamp(value: datetime) -> str:
     """STIX time in UTC, to the millisecond (the Z must not be put on a local time)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
@@ -126,10 +131,15 @@ class _Builder:
             "object_marking_refs": [self.marking.id],
         }
 
-    def _new(self, cls: Any, *parts: str, **props: Any) -> Any:
+    def _new(self, cls: Any, *parts: str, seen: tuple[Any, Any], **props: Any) -> Any:
+        """An object whose id is stable from export to export, so its `created` must be
+        too (STIX 2.1 3.6: one object, one created; a re-export gave every object a new
+        one): it is when its evidence was first seen, `modified` when last seen."""
         common = self._common(*parts)
         suffix = common.pop("id_suffix")
-        obj = cls(id=f"{cls._type}--{suffix}", **common, **props)
+        created, modified = seen
+        obj = cls(id=f"{cls._type}--{suffix}", created=created, modified=modified,
+                  **common, **props)  # fmt: skip
         self.objects.append(obj)
         return obj
 
@@ -140,6 +150,7 @@ class _Builder:
             source.id,
             kind,
             target.id,
+            seen=(max(source.created, target.created), max(source.modified, target.modified)),
             relationship_type=kind,
             source_ref=source.id,
             target_ref=target.id,
@@ -151,6 +162,7 @@ class _Builder:
             stix2.Campaign,
             "campaign",
             cluster.cluster_id,
+            seen=_seen(found),
             name=f"distillation campaign {tag}",
             description=(
                 f"A cluster of {cluster.accounts} accounts harvesting model outputs "
@@ -175,6 +187,7 @@ class _Builder:
             cluster.cluster_id,
             c.kind,
             keyed,
+            seen=_seen([c]),
             name=f"{kind.title} reused by a distillation campaign",
             description=(
                 f"Keyed {kind.title}: seen with {c.accounts} flagged accounts and "
@@ -202,6 +215,7 @@ class _Builder:
             stix2.Infrastructure,
             "infrastructure",
             cluster.cluster_id,
+            seen=_seen(networks),
             name="proxy and sign-up networks of a distillation campaign",
             description=(
                 f"{len(networks)} networks the campaign signed up from or sent traffic "
