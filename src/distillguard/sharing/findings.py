@@ -138,15 +138,18 @@ def sightings(peer: PeerBundle, found: list[Match], name: str, tlp: str) -> stix
     objects: list[Any] = [stix.PROJECT, stix.PROPERTIES, marking, me]
     for indicator_id, ms in sorted(per.items()):
         exchanges = sum(m.exchanges for m in ms)
+        first, last = min(m.first_seen for m in ms), max(m.last_seen for m in ms)
         objects.append(
-            stix2.Sighting(
+            stix2.Sighting(  # a stable id: so created, and modified, are the traffic's
                 id=f"sighting--{stix.stable_uuid(me.id, indicator_id)}",
+                created=first,
+                modified=last,
                 created_by_ref=me.id,
                 sighting_of_ref=indicator_id,
                 where_sighted_refs=[me.id],
                 count=exchanges,
-                first_seen=min(m.first_seen for m in ms),
-                last_seen=max(m.last_seen for m in ms),
+                first_seen=first,
+                last_seen=last,
                 description=f"Seen in {len(ms)} local accounts' traffic ({exchanges} exchanges).",
                 object_marking_refs=[marking.id],
                 extensions=stix.counts(accounts_seen=len(ms), exchanges_seen=exchanges),
