@@ -23,6 +23,12 @@ OBJECTS: list[tuple[str, Any, str | None]] = [
     ("month 13", {**INDICATOR, "created": "2026-13-01T00:00:00Z"}, "a created that is not"),
     ("a zone other than Z", {**INDICATOR, "created": "2026-11-01T00:00:00+01:00"}, "a created"),
     ("no created", {k: v for k, v in INDICATOR.items() if k != "created"}, "no created"),
+    # held, a pull gave bundles the OASIS validator refuses (STIX 2.1: to the millisecond)
+    ("created to the second", {**INDICATOR, "created": "2026-11-01T00:00:00Z"},
+     "a created without milliseconds"),
+    ("modified to a tenth", {**INDICATOR, "modified": "2026-11-01T00:00:00.1Z"},
+     "a modified without milliseconds"),
+    ("microseconds", {**INDICATOR, "modified": "2026-11-01T00:00:00.123456Z"}, None),
     ("a marking without modified",
      {"type": "marking-definition", "id": f"marking-definition--{UID}", "created": T}, None),
     ("an observable without times", {"type": "ipv4-addr", "id": f"ipv4-addr--{UID}"}, None),
@@ -41,4 +47,22 @@ def test_a_null_object_is_a_failure_not_a_success() -> None:
     store = TaxiiStore()
     collection = store.add_collection("c")
     result = store.add(collection, [None, INDICATOR])
-    assert (result.added, result.duplicates, result.failed) == (1, 0, [("", "not a STIX object")])
+    assert (result.added, result.duplicates, result.failed) == (
+        1,
+        0,
+        [("", "", "not a STIX object")],
+    )
+
+
+def test_a_refused_version_is_named_in_the_status() -> None:
+    """TAXII 2.1 status-details need the version as well as the id: only the id was said."""
+    store = TaxiiStore()
+    collection = store.add_collection("c")
+    late = {**INDICATOR, "created": "2026-11-01T00:00:00Z", "modified": "2026-11-02T00:00:00Z"}
+    assert store.add(collection, [late]).failed == [
+        (
+            late["id"],
+            "2026-11-02T00:00:00Z",
+            "a created without milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)",
+        )
+    ]

@@ -243,7 +243,8 @@ class TaxiiApp:
             "success_count": result.added + result.duplicates,
             "failure_count": len(result.failed),
             "pending_count": 0,
-            "failures": [{"id": i, "message": m} for i, m in result.failed],
+            # status-details: id and version required (TAXII 2.1 4.3.1)
+            "failures": [{"id": i, "version": v, "message": m} for i, v, m in result.failed],
         }
         self.statuses[status_id] = status
         if len(self.statuses) > STATUSES_KEPT:  # the oldest first: a dict keeps insertion order

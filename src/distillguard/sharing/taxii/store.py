@@ -47,7 +47,7 @@ class Page:
 class AddResult:
     added: int
     duplicates: int
-    failed: list[tuple[str, str]]  # (object id, why)
+    failed: list[tuple[str, str, str]]  # (object id, version, why)
 
 
 def stamp(value: datetime) -> str:
@@ -174,9 +174,8 @@ class TaxiiStore:
                     problem = "another body for a version already held"
                 problem = problem or self._not_theirs(collection_id, obj, user, holders)
                 if problem:
-                    failed.append(
-                        (str(obj.get("id", "")) if isinstance(obj, dict) else "", problem)
-                    )
+                    named = obj if isinstance(obj, dict) else {}
+                    failed.append((str(named.get("id", "")), version_of(named), problem))
                     continue
                 self._con.execute(
                     "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",

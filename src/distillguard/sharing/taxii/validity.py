@@ -52,7 +52,14 @@ def _bad_times(obj: dict[str, Any]) -> str | None:
             return f"no {name} (a {obj['type']} needs one)"
         if value is not None and not _is_stix_time(value):
             return f"a {name} that is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)"
+        if value is not None and not _MILLISECONDS.search(str(value)):
+            # STIX 2.1 3.2: created and modified are precise to the millisecond; held
+            # without, a pull gave bundles that the OASIS validator refuses
+            return f"a {name} without milliseconds (YYYY-MM-DDTHH:MM:SS.sssZ)"
     return None
+
+
+_MILLISECONDS = re.compile(r"\.\d{3,}Z$")
 
 
 def _is_stix_time(value: Any) -> bool:
