@@ -126,7 +126,11 @@ def test_cli_keygen_and_export(
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"valid_days": 0}, "valid-days"), ({"tlp": "purple"}, "unknown TLP level")],
+    [
+        ({"valid_days": 0}, "valid-days"),
+        ({"tlp": "purple"}, "unknown TLP level"),
+        ({"producer": " "}, "--producer needs a name"),  # an identity named "" was written
+    ],
 )
 def test_bad_export_options_raise(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -41,6 +41,8 @@ def test_a_file_that_is_not_a_users_file_is_refused_not_overwritten(tmp_path: Pa
         ("", "a long password", "bad user name"),
         ("bad:name", "a long password", "bad user name"),  # Basic auth ends the name at ':'
         ("tab\there", "a long password", "bad user name"),
+        (" ", "a long password", "bad user name"),  # a name of spaces: none at all
+        (" alice", "a long password", "bad user name"),
         ("carol", "x", "at least 8 characters"),
     ],
 )

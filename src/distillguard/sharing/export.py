@@ -41,6 +41,7 @@ class ExportOptions:
         if self.valid_days < 1:
             raise ConfigError("--valid-days must be at least 1")
         stix.tlp_marking(self.tlp)  # an unknown level raises with the valid ones
+        stix.producer(self.producer)  # a blank name raises
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ def common_objects() -> list[dict[str, Any]]:
 
 def producer(name: str) -> stix2.Identity:
     """The producer's identity; its id is derived from its name, so it is stable per run."""
+    if not name.strip():  # an identity named "" that peers cannot tell from another
+        raise ConfigError("--producer needs a name (your organisation's, as peers know it)")
     return stix2.Identity(
         id=f"identity--{stable_uuid('producer', name)}",
         created=_CREATED,

@@ -155,8 +155,11 @@ def _check_login(user: str, password: str) -> None:
     """A user HTTP Basic can carry (a name without ':' or control characters, not empty)
     and a password of some length: else a user who can never log in, or one who can
     with almost anything."""
-    if not user or ":" in user or not user.isprintable():
-        raise UserError(f"bad user name {user!r}: not empty, no ':' (Basic auth ends it there)")
+    if not user.strip() or user != user.strip() or ":" in user or not user.isprintable():
+        raise UserError(
+            f"bad user name {user!r}: not blank, no spaces around it, no ':' (Basic auth "
+            "ends the name there)"
+        )
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
 
