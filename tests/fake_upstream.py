@@ -326,6 +326,13 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             lifespan="on", access_log=False, proxy_headers=False)  # fmt: skip
+    with running(config) as url:
+        yield url
+
+
+@contextmanager
+def running(config: uvicorn.Config) -> Iterator[str]:
+    """A uvicorn server of this config on a thread; its base URL while in the block."""
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -335,7 +342,7 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{config.host}:{config.port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)

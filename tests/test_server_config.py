@@ -3,20 +3,18 @@ client's address from X-Forwarded-For, and (console, TAXII) no head past HEAD_BY
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from distillguard.cli.listen import HEAD_BYTES, server_config
+from tests.fake_upstream import running
 from tests.redis_server import free_port
 
 
@@ -26,21 +24,11 @@ async def whoami(request: Request) -> PlainTextResponse:
 
 @contextmanager
 def served(small_requests: bool) -> Iterator[str]:
-    port = free_port()
     app = Starlette(routes=[Route("/", whoami)])
-    config = server_config(app, host="127.0.0.1", port=port, log_level="warning",
+    config = server_config(app, host="127.0.0.1", port=free_port(), log_level="warning",
                            small_requests=small_requests)  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive()
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with running(config) as url:
+        yield url + "/"
 
 
 @pytest.mark.parametrize("small_requests", [True, False])
