@@ -87,7 +87,7 @@ OTHER_KINDS = [
     ("status as booleans", "status", pa.array([True, False, True])),
     ("account ids as numbers", "account_id", pa.array([1, 2, 3])),
     ("temperature as text", "temperature", pa.array(["0.7", "1", "0.2"])),
-    ("tokens as floats", "input_tokens", pa.array([3.0, 4.0, 5.0])),
+    ("tokens with a fraction", "input_tokens", pa.array([3.5, 4.0, 5.0])),
 ]
 
 
@@ -101,6 +101,35 @@ def test_a_column_of_another_kind_is_refused_as_in_json(
     summary = ingest([tmp_path / "in.parquet"], tmp_path / "lake")
     assert (summary.kept, summary.quarantined) == (0, 3), case
     assert all(name in r["reason"] for r in _quarantined(tmp_path / "lake")), case
+
+
+# (case, latency_ms as written): pandas writes an int column with a missing value as
+# float64, Spark a count as decimal; both were kept before the kinds were checked
+WHOLE_NUMBERS = [
+    ("pandas: floats and a null", pa.array([12.0, None, 30.0])),
+    ("Spark: decimals", pa.array([12, 20, 30], pa.decimal128(10, 0))),
+]
+
+
+@pytest.mark.parametrize(("case", "values"), WHOLE_NUMBERS, ids=[w[0] for w in WHOLE_NUMBERS])
+def test_whole_numbers_of_another_type_are_kept(
+    tmp_path: Path, case: str, values: pa.Array
+) -> None:
+    table = pa.Table.from_pylist(_rows())
+    table = table.set_column(table.schema.get_field_index("latency_ms"), "latency_ms", values)
+    pq.write_table(table, tmp_path / "in.parquet")
+    summary = ingest([tmp_path / "in.parquet"], tmp_path / "lake")
+    assert (summary.kept, summary.quarantined) == (3, 0), case
+    sql = f"SELECT latency_ms FROM {Lake(tmp_path / 'lake').exchanges_sql()} ORDER BY request_id"
+    assert (
+        [r[0] for r in query(sql)] == values.to_pylist()
+        if case.startswith("pandas")
+        else [
+            12,
+            20,
+            30,
+        ]
+    )
 
 
 def test_widths_and_encodings_still_take_the_fast_path(tmp_path: Path) -> None:

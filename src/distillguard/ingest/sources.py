@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import UserError
-from distillguard.ingest.parquet_times import first_rows, read_parquet
+from distillguard.ingest.parquet_values import first_rows, read_parquet
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -45,14 +45,18 @@ def _same_kind(given: pa.DataType, lake: pa.DataType) -> bool:
     """Whether a column may be cast as a whole: only widths and encodings change (int32 to
     int64, an int to a float, dictionary or large strings to strings), never the kind of
     value. Arrow casts booleans to numbers, numbers to text and text to numbers, which the
-    row validator, and every JSON line, refuses."""
+    row validator, and every JSON line, refuses. Numbers of any kind may become numbers."""
     if pa.types.is_dictionary(given):
         given = given.value_type
     if pa.types.is_null(given) or pa.types.is_nested(lake):
         return True  # all null; or messages, whose cast checks their fields' own types
+    numbers = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
     kinds = (
-        (pa.types.is_integer, (pa.types.is_integer,)),
-        (pa.types.is_floating, (pa.types.is_integer, pa.types.is_floating)),
+        # pandas writes an integer column with a missing value as float64, Spark a count as
+        # decimal: the cast (safe) keeps whole numbers and refuses a fraction, which the
+        # rows then meet one by one
+        (pa.types.is_integer, numbers),
+        (pa.types.is_floating, numbers),
         (pa.types.is_boolean, (pa.types.is_boolean,)),
         (pa.types.is_timestamp, (pa.types.is_timestamp,)),
         (_is_text, (_is_text,)),
