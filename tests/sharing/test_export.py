@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,6 +75,26 @@ def test_an_export_made_again_is_the_same_bundle(world: World, tmp_path: Path) -
     assert again.read_text() == world.bundle.read_text()
     for o in (o for o in _objects(again) if "modified" in o):  # markings have none
         assert o["created"] <= o["modified"]
+
+
+def test_a_later_run_exports_later_versions_of_the_same_objects(
+    world: World, tmp_path: Path
+) -> None:
+    """`modified` was the evidence's last seen: a later run whose score changed but whose
+    evidence did not grow gave the same version with another body, which a TAXII server
+    refuses. It is the run's end (or its last seen, if later)."""
+    later = tmp_path / "detect"
+    shutil.copytree(world.detect, later)
+    run = json.loads((later / "run.json").read_text())
+    run["finished"], run["lake"] = "2099-01-01T00:00:00+00:00", str(world.lake)
+    (later / "run.json").write_text(json.dumps(run))
+    again = tmp_path / "later.json"
+    export(later, world.key, again, ExportOptions(producer="provider A"), world.lake)
+    before = {o["id"]: o for o in _objects(world.bundle)}
+    versioned = ("indicator", "campaign", "relationship", "infrastructure")
+    made = [o for o in _objects(again) if o["type"] in versioned]
+    assert made and all(o["created"] == before[o["id"]]["created"] for o in made)
+    assert all(o["modified"] == "2099-01-01T00:00:00.000Z" for o in made)
 
 
 def test_every_reference_resolves(world: World) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import stix2
 
-from distillguard.detect.case_files import lake_of_run
+from distillguard.detect.case_files import lake_of_run, read_run
 from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import Lake, sql_path
 from distillguard.sharing import stix
@@ -99,9 +99,13 @@ def _clusters(con: duckdb.DuckDBPyConnection) -> dict[str, _Cluster]:
     return {r[0]: _Cluster(r[0], float(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
 
 
-def _seen(found: list[Candidate]) -> tuple[str, str]:
-    """(first seen, last seen) of the candidates' evidence, as STIX times."""
-    return _stamp(min(c.first_seen for c in found)), _stamp(max(c.last_seen for c in found))
+def _seen(found: list[Candidate], as_of: datetime | None) -> tuple[str, str]:
+    """(created, modified) of an object with a stable id: when its evidence was first seen,
+    and when the detect run it comes from finished (its last seen, if later). The same
+    run exports the same versions; a later run's objects are later versions, whatever
+    changed in their bodies (a new score, fewer exchanges in the window)."""
+    last = max(c.last_seen for c in found)
+    return _stamp(min(c.first_seen for c in found)), _stamp(max(last, as_of or last))
 
 
 def _stamp(value: datetime) -> str:
@@ -112,8 +116,10 @@ def _stamp(value: datetime) -> str:
 class _Builder:
     """Accumulates one bundle's objects under one producer, key and marking."""
 
-    def __init__(self, key: CommunityKey, options: ExportOptions) -> None:
-        self.key, self.options = key, options
+    def __init__(
+        self, key: CommunityKey, options: ExportOptions, as_of: datetime | None = None
+    ) -> None:
+        self.key, self.options, self.as_of = key, options, as_of
         self.identity = stix.producer(options.producer)
         self.marking = stix.tlp_marking(options.tlp)
         self.objects: list[Any] = [
@@ -163,7 +169,7 @@ class _Builder:
             stix2.Campaign,
             "campaign",
             cluster.cluster_id,
-            seen=_seen(found),
+            seen=_seen(found, self.as_of),
             name=f"distillation campaign {tag}",
             description=(
                 f"A cluster of {cluster.accounts} accounts harvesting model outputs "
@@ -188,7 +194,7 @@ class _Builder:
             cluster.cluster_id,
             c.kind,
             keyed,
-            seen=_seen([c]),
+            seen=_seen([c], self.as_of),
             name=f"{kind.title} reused by a distillation campaign",
             description=(
                 f"Keyed {kind.title}: seen with {c.accounts} flagged accounts and "
@@ -216,7 +222,7 @@ class _Builder:
             stix2.Infrastructure,
             "infrastructure",
             cluster.cluster_id,
-            seen=_seen(networks),
+            seen=_seen(networks, self.as_of),
             name="proxy and sign-up networks of a distillation campaign",
             description=(
                 f"{len(networks)} networks the campaign signed up from or sent traffic "
@@ -251,7 +257,9 @@ def build_bundle(
         found = candidates(con, holdings_sql("signals", accounts), "results", options.selection)
     finally:
         con.close()
-    builder = _Builder(key, options)
+    finished = read_run(detect_out).get("finished")
+    as_of = datetime.fromisoformat(finished) if isinstance(finished, str) else None
+    builder = _Builder(key, options, as_of)
     by_cluster: dict[str, list[Candidate]] = {}
     for c in found:
         by_cluster.setdefault(c.cluster_id, []).append(c)

@@ -132,6 +132,7 @@ def account_findings(
 def sightings(peer: PeerBundle, found: list[Match], name: str, tlp: str) -> stix2.Bundle:
     """One sighting per matched indicator, by `name`, with counts only."""
     me, marking = stix.producer(name), stix.tlp_marking(tlp)
+    made = datetime.now(UTC)  # each match run's sightings are a new version of the last
     per: dict[str, list[Match]] = {}
     for m in found:
         per.setdefault(m.indicator_id, []).append(m)
@@ -140,10 +141,10 @@ def sightings(peer: PeerBundle, found: list[Match], name: str, tlp: str) -> stix
         exchanges = sum(m.exchanges for m in ms)
         first, last = min(m.first_seen for m in ms), max(m.last_seen for m in ms)
         objects.append(
-            stix2.Sighting(  # a stable id: so created, and modified, are the traffic's
+            stix2.Sighting(  # a stable id: created is the traffic's first, this run later
                 id=f"sighting--{stix.stable_uuid(me.id, indicator_id)}",
                 created=first,
-                modified=last,
+                modified=max(last, made),
                 created_by_ref=me.id,
                 sighting_of_ref=indicator_id,
                 where_sighted_refs=[me.id],
