@@ -341,3 +341,13 @@ def test_a_streamed_openai_response_is_put_together(
     assert found is not None and found.name == "openai-chat"
     [row] = _rows("openai-chat", pair)
     assert (row.output_text, row.stop_reason, row.output_tokens) == (text, stop, tokens)
+
+
+def test_another_apis_stream_events_are_not_read_as_openai_chunks() -> None:
+    """Any list was put together as OpenAI chunks: an Anthropic stream logged as its events
+    was kept as openai-chat with its output null."""
+    delta = {"type": "text_delta", "text": "Hi"}
+    events = [{"type": "message_start", "message": {"id": "msg_1"}},
+              {"type": "content_block_delta", "delta": delta}]  # fmt: skip
+    found = detect_adapter({**openai_pair(), "response": events})
+    assert found is None or found.name != "openai-chat"

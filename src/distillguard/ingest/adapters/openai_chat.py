@@ -112,6 +112,10 @@ def openai_response_fields(response: Mapping[str, Any]) -> Row:
     }
 
 
+def _is_chunk(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("object") == "chat.completion.chunk"
+
+
 def assembled(chunks: list[Any]) -> dict[str, Any]:
     """A streamed response's chunks as the one response they make: the first choice's
     text deltas joined, its last finish reason, the usage the last chunk carries (with
@@ -130,7 +134,8 @@ def assembled(chunks: list[Any]) -> dict[str, Any]:
             finish = choice.get("finish_reason") or finish
         usage = chunk.get("usage") or usage
         model = chunk.get("model") or model
-    message = {"role": "assistant", "content": "".join(parts) if parts else None}
+    text = "".join(parts)
+    message = {"role": "assistant", "content": text or None}  # a tool-call stream: no text
     return {"id": ident, "object": "chat.completion", "model": model, "usage": usage or {},
             "choices": [{"index": 0, "message": message, "finish_reason": finish}]}  # fmt: skip
 
@@ -172,10 +177,9 @@ class OpenAIChatAdapter(Adapter):
     def _response(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
         """The response; a streamed one (its chunks, or one chunk) put together."""
         found = self.mapping.get(record, "response")
-        if isinstance(found, list) or (
-            isinstance(found, Mapping) and found.get("object") == "chat.completion.chunk"
-        ):
-            return assembled(found if isinstance(found, list) else [found])
+        chunks = found if isinstance(found, list) else [found]
+        if chunks and all(_is_chunk(c) for c in chunks):  # not another API's stream events
+            return assembled(chunks)
         return found if isinstance(found, Mapping) else {}
 
     def convert(self, record: Any) -> Iterator[Row]:
