@@ -1,24 +1,27 @@
-"""URLs as they may be printed or logged: with any password they carry masked."""
+"""URLs as they may be printed or logged: with any credential they carry masked."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlparse
 
 
 def masked(url: str) -> str:
-    """A URL as it may be printed or logged: a password, in the address (`:PW@`) or in the
-    query (`?password=PW`, which redis-py reads too), as ***. Written for any text, a
-    mistyped URL included: a message about a bad URL must not carry its password."""
-    parsed = urlparse(url)
-    if parsed.query:
-        query = [
-            (k, "***" if k.lower() == "password" else v)
-            for k, v in parse_qsl(parsed.query, keep_blank_values=True)
-        ]
-        url = parsed._replace(query=urlencode(query, safe="*")).geturl()
-    return _ADDRESS_PASSWORD.sub("***", url)
+    """A URL as it may be printed or logged: a password in its address (`user:PW@host`),
+    and the value of a query parameter that names a credential (`?password=`, which
+    redis-py reads, `?key=`, `?token=`, ...), as ***. Written for any text, a mistyped URL
+    included: a message about a bad URL must not carry its password."""
+    address = _ADDRESS_PASSWORD.sub(r"\1***\2", url)
+    address = _NO_SLASHES.sub(r"\1***\2", address)
+    return _QUERY_SECRET.sub(r"\1***", address)
 
 
-# from the first ':' not of '://' to the last '@': "user:PW@", ":PW@", "u:p:w@d@"
-_ADDRESS_PASSWORD = re.compile(r"(?<=:)(?!//).*(?=@[^@]*$)")
+# scheme://[user]:PASSWORD@ (or scheme:/:PASSWORD@, mistyped): the password runs to the
+# last '@' before the path, which is the host's (a '?' or ':' may sit in a password)
+_ADDRESS_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*:/{0,2}[^:/@]*:)[^/]*?(@(?![^/]*@))")
+# scheme:SOMETHING@host, mistyped without slashes: user or password, it is masked
+_NO_SLASHES = re.compile(r"^([A-Za-z][\w+.-]*:)(?![/*])[^@/]+(@)")
+# a query parameter whose name says it is a credential, as the gateway reads them too
+_QUERY_SECRET = re.compile(
+    r"([?&;][^=&#;]*(?:key|token|auth|secret|password|signature)[^=&#;]*=)[^&#;]*",
+    re.IGNORECASE,
+)

@@ -302,7 +302,11 @@ def test_a_list_of_names_from_before_counts_its_files_as_unchanged(tmp_path: Pat
     (inbox / "a.jsonl").write_text("{}\n")
     lake.mkdir()
     (lake / "watch-ingested.json").write_bytes(orjson.dumps([str((inbox / "a.jsonl").resolve())]))
-    assert Watcher(lake, inbox, open_store("memory"), load_policy()).new_files() == []
+    watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+    assert watcher.new_files() == []
+    with (inbox / "a.jsonl").open("a") as handle:  # rows it gains from here on are read
+        handle.write("{}\n")
+    assert watcher.new_files() == [inbox / "a.jsonl"]
 
 
 def test_watch_publishes_a_failed_ticks_verdicts_at_the_next(

@@ -221,8 +221,10 @@ def test_a_revoked_indicator_is_not_matched(tmp_path: Path) -> None:
     first = _keyed_indicator(key)
     taken_back = _keyed_indicator(key, modified="2026-01-02T00:00:00.000Z", revoked=True)
     path = tmp_path / "b.json"
+    tie = _keyed_indicator(key, revoked=True)  # the same modified as `first`
     for objects, standing, revoked in (([first], 1, 0), ([first, taken_back], 0, 1),
-                                       ([taken_back, first], 0, 1)):  # fmt: skip
+                                       ([taken_back, first], 0, 1), ([tie, first], 0, 1),
+                                       ([first, tie], 0, 1)):  # fmt: skip
         path.write_text(json.dumps({"type": "bundle", "objects": objects}))
         peer = read_bundle(path, key)
         assert (len(peer.indicators), peer.revoked) == (standing, revoked)

@@ -144,7 +144,12 @@ def test_a_bad_redis_url_is_a_config_error_without_its_password(state: str) -> N
         # each printed whole before, in the start line or the error
         ("rediss://:hunter2@cache:6380/0", "rediss://:***@cache:6380/0"),
         ("REDIS://:hunter2@cache:6379/0", "REDIS://:***@cache:6379/0"),
-        ("redis:/:hunter2@cache:6379/0", "redis:***@cache:6379/0"),
+        ("redis:/:hunter2@cache:6379/0", "redis:/:***@cache:6379/0"),
+        ("redis:hunter2@cache", "redis:***@cache"),
+        # a '?' in the password made the rest a query, and the password was shown
+        ("redis://:pa?ss@host:6379/0?password=x", "redis://:***@host:6379/0?password=***"),
+        ("https://up.example/v1?key=K&token=T", "https://up.example/v1?key=***&token=***"),
+        ("https://api.example.com:8443/v1/team@corp", "https://api.example.com:8443/v1/team@corp"),
         ("redis://cache:6379/0?password=hunter2", "redis://cache:6379/0?password=***"),
         ("redis://cache:6379/0?PASSWORD=hunter2&x=1", "redis://cache:6379/0?PASSWORD=***&x=1"),
         ("redis://u:p:w@d@cache:6379/0", "redis://u:***@cache:6379/0"),

@@ -122,8 +122,12 @@ class KeyFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        try:  # stamped before it is read: an edit landing between them is read again
+            stamp: tuple[int, ...] | None = _stamp(path)
+        except OSError:
+            stamp = None  # _load_keys says what is wrong, in one line
         self.keys = _load_keys(path)
-        self._stamp: tuple[int, ...] | None = _stamp(path)
+        self._stamp = stamp
         self._checked = time.monotonic()
 
     def current(self) -> dict[str, str]:

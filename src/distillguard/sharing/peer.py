@@ -140,7 +140,11 @@ def _latest_versions(objects: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
     latest: dict[str, dict[str, Any]] = {}
     for o in (o for o in objects if o.get("type") == "indicator"):
         held = latest.get(str(o.get("id")))
-        if held is None or _modified(o) >= _modified(held):
+        # of two versions of one time, the revoked one: a page order cannot undo a retraction
+        if held is None or (_modified(o), o.get("revoked") is True) > (
+            _modified(held),
+            held.get("revoked") is True,
+        ):
             latest[str(o.get("id"))] = o
     standing = [o for o in latest.values() if o.get("revoked") is not True]
     return standing, len(latest) - len(standing)

@@ -69,12 +69,17 @@ class Watcher:
         self._unpublished = lake / "watch-unpublished"
 
     def _seen(self) -> dict[str, str | None]:
-        """Each file ingested, with its size and time then (None: kept by a version that
-        recorded names only, taken as unchanged)."""
+        """Each file ingested, with its size and time then. A version that kept names only
+        left a list: its files are taken as they are now, and recorded so, so that rows
+        they gain from here on are read."""
         if not self._seen_path.exists():
             return {}
         seen = orjson.loads(self._seen_path.read_bytes())
-        return dict.fromkeys(seen) if isinstance(seen, list) else dict(seen)
+        if not isinstance(seen, list):
+            return dict(seen)
+        stamps = {name: _stamp(Path(name)) if Path(name).is_file() else None for name in seen}
+        self._write_seen(stamps)
+        return stamps
 
     def new_files(self) -> list[Path]:
         """Files not ingested yet, and files that have grown since (a log shipper's
@@ -111,7 +116,9 @@ class Watcher:
         )
 
     def _mark_seen(self, stamps: dict[str, str | None]) -> None:
-        seen = self._seen() | stamps
+        self._write_seen(self._seen() | stamps)
+
+    def _write_seen(self, seen: dict[str, str | None]) -> None:
         # Written aside and renamed: a reader (or a crash) never sees half a file.
         staging = self._seen_path.with_name(self._seen_path.name + ".tmp")
         staging.write_bytes(orjson.dumps(dict(sorted(seen.items()))))
