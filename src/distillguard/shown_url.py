@@ -20,8 +20,7 @@ def masked(url: str) -> str:
 _ADDRESS_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*:/{0,2}[^:/@]*:)[^/]*?(@(?![^/]*@))")
 # scheme:SOMETHING@host, mistyped without slashes: user or password, it is masked
 _NO_SLASHES = re.compile(r"^([A-Za-z][\w+.-]*:)(?![/*])[^@/]+(@)")
-# a query parameter whose name says it is a credential, as the gateway reads them too
-_QUERY_SECRET = re.compile(
-    r"([?&;][^=&#;]*(?:key|token|auth|secret|password|signature)[^=&#;]*=)[^&#;]*",
-    re.IGNORECASE,
-)
+# words in a name that say it holds a credential: the gateway refuses such a query
+# parameter beside a checked key, and a URL shown anywhere masks its value
+CREDENTIAL_WORDS = "key|token|auth|secret|password|signature"
+_QUERY_SECRET = re.compile(rf"([?&;][^=&#;]*(?:{CREDENTIAL_WORDS})[^=&#;]*=)[^&#;]*", re.IGNORECASE)

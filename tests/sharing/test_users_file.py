@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from distillguard.errors import UserError
-from distillguard.sharing.taxii.auth import Users, add_user
+from distillguard.sharing.taxii.auth import Users, add_user, credentials
 
 
 @pytest.mark.parametrize("existing", [None, 0o644])
@@ -24,7 +24,8 @@ def test_the_users_file_is_owner_only_after_a_user_is_added(
     add_user(path, "peer-a", "a long password")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     header = "Basic " + base64.b64encode(b"peer-a:a long password").decode()
-    assert Users.load(path).check_header(header) == "peer-a"
+    given = credentials(header)
+    assert given is not None and given[0] == "peer-a" and Users.load(path).verify(*given)
 
 
 def test_a_file_that_is_not_a_users_file_is_refused_not_overwritten(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Protocol
 import yaml
 
 from distillguard.errors import ConfigError
+from distillguard.shown_url import CREDENTIAL_WORDS
 from distillguard.unique_yaml import DuplicateKeyError, load_unique
 
 DEFAULT_HEADER = "x-distillguard-account"
@@ -70,7 +71,7 @@ def unread_credentials(headers: HeaderValues, query: Iterable[str]) -> str | Non
     return None
 
 
-_CREDENTIAL_WORDS = re.compile(r"key|token|auth|secret|password|signature", re.IGNORECASE)
+_CREDENTIAL_WORDS = re.compile(CREDENTIAL_WORDS, re.IGNORECASE)
 
 
 class Identity:

@@ -34,7 +34,7 @@ def read_parquet(path: Path, row_groups: Iterable[int] | None = None) -> pa.Tabl
     """The file's rows (all, or those row groups), their times as the lake keeps them."""
     handle = pq.ParquetFile(path)
     table = handle.read() if row_groups is None else handle.read_row_groups(list(row_groups))
-    return lake_numbers(lake_times(table, int96_columns(handle)))
+    return _as_lake(table, handle)
 
 
 def first_rows(path: Path, limit: int) -> pa.Table:
@@ -43,7 +43,11 @@ def first_rows(path: Path, limit: int) -> pa.Table:
     batch = next(handle.iter_batches(batch_size=limit), None)
     if batch is None:
         return handle.schema_arrow.empty_table()
-    return lake_numbers(lake_times(pa.Table.from_batches([batch]), int96_columns(handle)))
+    return _as_lake(pa.Table.from_batches([batch]), handle)
+
+
+def _as_lake(table: pa.Table, handle: pq.ParquetFile) -> pa.Table:
+    return lake_numbers(lake_times(table, int96_columns(handle)))
 
 
 def int96_columns(handle: pq.ParquetFile) -> set[str]:

@@ -91,13 +91,6 @@ class Users:
         """Each bound STIX identity and the members who may publish as it."""
         return dict(self._bound)
 
-    def check_header(self, header: str | None) -> str | None:
-        """The user a Basic `Authorization` header proves, or None."""
-        given = credentials(header)
-        if given is None or not (self.known(*given) or self.verify(*given)):
-            return None
-        return given[0]
-
     def known(self, user: str, password: str) -> bool:
         """Whether this pair was verified before: no PBKDF2 for a client's every request."""
         stored = self._hashes.get(user)
