@@ -13,16 +13,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from distillguard.signals.capabilities import CAPABILITIES
 from distillguard.signals.ngrams import hashed_ngrams
 from distillguard.signals.regex import matches
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
 
 TEXT_CLASSES = ("coding", "math", "agentic", "grading", "chat")
 N_FEATURES = 1 << 18
@@ -42,7 +45,10 @@ _TEXT_TO_CAPABILITY = np.array(
 
 
 def vectorizer() -> HashingVectorizer:
-    """The features the model was trained on; `hashed_ngrams` computes the same at run time."""
+    """The features the model was trained on; `hashed_ngrams` computes the same at run time
+    (scikit-learn is imported here, for training and tests: signal workers do not need it)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     return HashingVectorizer(
         n_features=N_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2", lowercase=True
     )
