@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from distillguard.linking.codes import KeyCodes
-from distillguard.linking.graph import WEAK_SCALE, links
+from distillguard.linking.codes import KeyCodes, renumbered
+from distillguard.linking.graph import WEAK_SCALE, Links, links
 from distillguard.linking.window import WeightedKeys
 
 Row = tuple[int, int, bool, float]  # account code, key code, strong, key weight
@@ -101,3 +101,38 @@ def test_random_holdings_weigh_as_defined() -> None:
     assert len(expected) > 20
     assert got.keys() == expected.keys()
     assert all(math.isclose(got[p], expected[p]) for p in got)
+
+
+RENUMBER_CASES = [
+    ("empty", [], 4),
+    ("one code", [3], 4),
+    ("repeats in any order", [5, 1, 5, 0, 1, 1], 6),
+    ("every code", [2, 0, 1], 3),
+    ("gaps", [9, 4, 9, 7], 10),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "codes", "size"), RENUMBER_CASES, ids=[c[0] for c in RENUMBER_CASES]
+)
+def test_renumbered_is_numpy_unique(name: str, codes: list[int], size: int) -> None:
+    values = np.array(codes, dtype=np.int64)
+    distinct, position = renumbered(values, size)
+    expected_distinct, expected_position = np.unique(values, return_inverse=True)
+    assert distinct.tolist() == expected_distinct.tolist(), name
+    assert position.tolist() == expected_position.tolist(), name
+
+
+def test_holders_are_those_of_each_kind_held_twice() -> None:
+    found = Links(
+        *(np.zeros(0),) * 3,
+        key_account=np.array(["a", "b", "c", "a", "d", "e"], dtype=object),
+        key=np.array(
+            ["card:1", "card:1", "card:2", "signup_ip:1", "signup_ip:1", "signup_burst:x"],
+            dtype=object,
+        ),
+    )
+    assert found.holders("card") == {"card:1": ["a", "b"]}
+    assert found.holders("signup_ip") == {"signup_ip:1": ["a", "d"]}
+    assert found.holders("signup_burst") == {}
+    assert found.holders("card") is found.holders("card")  # gathered once a tick

@@ -113,7 +113,6 @@ def _cluster_tick(
             arrays,
             own_content.result(),
             frame=frame,
-            membership=membership,
             cluster_score=scored.score,
             edges=edges,
         )

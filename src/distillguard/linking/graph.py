@@ -11,6 +11,7 @@ groups.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 
-from distillguard.linking.codes import KeyCodes
+from distillguard.linking.codes import KeyCodes, renumbered
 from distillguard.linking.dense import dense_blocks
 from distillguard.linking.window import WeightedKeys
 
@@ -36,12 +37,19 @@ class Links:
     key: np.ndarray  # ... and the key ("kind:value")
 
     def holders(self, kind: str) -> dict[str, list[str]]:
-        """The accounts holding each strong key of one kind, for keys two or more hold."""
-        found: dict[str, list[str]] = {}
+        """The accounts holding each strong key of one kind, for keys two or more hold
+        (not to be changed: a tick asks six times, so they are gathered once)."""
+        return self._holders_by_kind.get(kind, {})
+
+    @functools.cached_property
+    def _holders_by_kind(self) -> dict[str, dict[str, list[str]]]:
+        found: dict[str, dict[str, list[str]]] = {}
         for account, key in zip(self.key_account.tolist(), self.key.tolist(), strict=True):
-            if key.startswith(kind + ":"):
-                found.setdefault(key, []).append(account)
-        return {k: v for k, v in found.items() if len(v) >= 2}
+            kind = key.split(":", 1)[0]
+            found.setdefault(kind, {}).setdefault(key, []).append(account)
+        return {
+            kind: {k: v for k, v in keys.items() if len(v) >= 2} for kind, keys in found.items()
+        }
 
     def sharing(self, kind: str, min_holders: int, excluded: frozenset[str]) -> set[str]:
         """Accounts (not `excluded`) holding a key of this kind that at least `min_holders`
@@ -112,8 +120,8 @@ def block_density(
         return {}
     linked = np.searchsorted(codes.accounts, np.array(list(membership), dtype=str))
     inside = np.isin(weighted.account, linked)
-    accounts, account_index = np.unique(weighted.account[inside], return_inverse=True)
-    keys, key_index = np.unique(weighted.key[inside], return_inverse=True)
+    accounts, account_index = renumbered(weighted.account[inside], len(codes.accounts))
+    keys, key_index = renumbered(weighted.key[inside], len(codes.key_kind))
     density: dict[str, float] = {}
     for block in dense_blocks(account_index, key_index, len(accounts), len(keys), blocks=blocks):
         for account in codes.accounts[accounts[block.accounts]].tolist():

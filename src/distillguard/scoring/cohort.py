@@ -154,19 +154,16 @@ def tick_features(
     own_content: tuple[dict[str, np.ndarray], dict[str, np.ndarray]],
     *,
     frame: ClusterFrame,
-    membership: dict[str, int],
     cluster_score: np.ndarray,
     edges: Links,
 ) -> dict[str, np.ndarray]:
     """Every feature of every account row `f` holds at one tick (one row per account), from
-    `own_and_content(f, ...)` and the tick's links and clusters."""
-    accounts = f["account_id"]
+    `own_and_content(f, ...)` and the tick's links and clusters (`frame`, built from the
+    same rows: its of_row is each row's group)."""
     own, content = own_content
-    labels = np.array([membership.get(a, -1) for a in accounts.tolist()], dtype=np.int64)
-    rows = np.where(labels >= 0, np.searchsorted(frame.ids, labels), -1)
     return {
         **own,
-        **key_sharers(accounts, edges),
-        **cluster_features(f, rows, frame.arrays, cluster_score, own),
+        **key_sharers(f["account_id"], edges),
+        **cluster_features(f, frame.of_row, frame.arrays, cluster_score, own),
         **content,
     }

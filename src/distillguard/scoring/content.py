@@ -170,7 +170,9 @@ def twin_features(
     summed = np.column_stack([n, *values.values(), hod])
     first_hour = 1 + len(values)
     sorted_n = np.sort(n)
-    sums = {name: np.zeros(rows) for name in ("count", "pooled", *values, "sync")}
+    hod_norm = _norms(hod)  # each row's own, the same in every band
+    count, pooled, sync = np.zeros(rows), np.zeros(rows), np.zeros(rows)
+    means = np.zeros((rows, len(values)))  # the mates' mean of each value, summed over bands
     for band in range(buckets.shape[1]):
         has = np.flatnonzero(buckets[:, band] >= 0)
         if len(has) == 0:
@@ -179,20 +181,20 @@ def twin_features(
         others = np.bincount(idx).astype(float)[idx] - 1.0
         mated = others > 0
         who, mates, group_of = has[mated], others[mated], idx[mated]
-        sums["count"][who] += mates
+        count[who] += mates
         group = _group_sums(idx, summed[has])
-        sums["pooled"][has] += np.searchsorted(sorted_n, group[idx, 0]) / max(rows, 1)
-        for j, name in enumerate(values, start=1):
-            sums[name][who] += (group[group_of, j] - summed[who, j]) / mates
-        own_hours = hod[who]
-        sums["sync"][who] += _cosine(own_hours, group[group_of, first_hour:] - own_hours)
+        # A group's rank once, not once per member: the same numbers.
+        pooled[has] += (np.searchsorted(sorted_n, group[:, 0]) / max(rows, 1))[idx]
+        theirs = group[group_of] - summed[who]  # what the mates hold without the account
+        means[who] += theirs[:, 1:first_hour] / mates[:, None]
+        sync[who] += _cosine(hod[who], theirs[:, first_hour:], hod_norm[who])
     k = float(max(buckets.shape[1], 1))
     out = {
-        f"{prefix}_log_count": np.log2(1.0 + sums["count"] / k),
-        f"{prefix}_pct_pooled_volume": sums["pooled"] / k,
-        f"{prefix}_sync": sums["sync"] / k,
+        f"{prefix}_log_count": np.log2(1.0 + count / k),
+        f"{prefix}_pct_pooled_volume": pooled / k,
+        f"{prefix}_sync": sync / k,
     }
-    out.update({f"{prefix}_{name}": sums[name] / k for name in values})
+    out.update({f"{prefix}_{name}": means[:, j] / k for j, name in enumerate(values)})
     return out
 
 
@@ -206,8 +208,15 @@ def _group_sums(group: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.bincount(cells, weights=weights.ravel(), minlength=size).reshape(-1, columns)
 
 
-def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+def _norms(a: np.ndarray) -> np.ndarray:
+    """Each row's l2 norm, as np.linalg.norm(a, axis=1) gives it (the same sum of squares
+    in the same order), without its copies."""
+    return np.asarray(np.sqrt(np.add.reduce(a * a, axis=1)), dtype=float)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray, a_norm: np.ndarray) -> np.ndarray:
+    """Row-wise cosine of a and b, given a's row norms."""
+    norms = a_norm * _norms(b)
     return np.asarray((a * b).sum(axis=1) / np.maximum(norms, 1e-9), dtype=float)
 
 
