@@ -25,10 +25,12 @@ def register(subparsers: Subparsers) -> None:
         "written, *.partial, wait for the next tick) into LAKE, run detect over the whole "
         "lake (results in LAKE/watch-detect) and publish the verdicts through the policy "
         "to --state, where running gateways read them at once. Files already ingested are "
-        "remembered in LAKE/watch-ingested.json with their size and time, so a restart "
-        "carries on and a file that has grown is read again (its rows already in the lake "
-        "are dropped); a tick with no new or grown file does nothing. Each tick costs the "
-        "whole lake's detect, not the new data's. Prints one line per tick; runs until "
+        "remembered in LAKE/watch-ingested.json with their size, time and how far they were "
+        "read, so a restart carries on and a JSONL file that has grown is read from there, "
+        "to its last complete line (a last line without its newline waits for a tick that "
+        "finds the file unchanged); a grown gzip or Parquet file is read again whole, its "
+        "rows already in the lake dropped. A tick with no new rows does nothing. Each tick "
+        "costs the whole lake's detect, not the new data's. Prints one line per tick; runs until "
         "interrupted unless --ticks is given.",
         examples=[
             (

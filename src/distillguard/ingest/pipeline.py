@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +41,7 @@ from distillguard.ingest.outcome import (
 )
 from distillguard.ingest.plausible import TimeWindow
 from distillguard.ingest.quarantine import BadRow, Quarantine, bad_row
-from distillguard.ingest.sources import Chunk, iter_chunks
+from distillguard.ingest.sources import Chunk, Tail, iter_chunks
 from distillguard.store.lock import RunLock
 from distillguard.workers import worker_pool
 
@@ -75,13 +75,14 @@ class _Plan:
     window: TimeWindow
     otel_content: Path | None = None
     progress: Callable[[int], None] | None = None
+    tails: dict[str, Tail] = field(default_factory=dict)  # by resolved path
     unreadable: list[str] = field(default_factory=list)
 
 
 def _file_chunks(path: Path, plan: _Plan) -> Iterator[tuple[Chunk, str]]:
     """A file's chunks with its format; an unreadable file is noted and ends early (its
     chunks read so far stay: rows are isolated, files are too)."""
-    chunks = iter_chunks(path)
+    chunks = iter_chunks(path, plan.tails.get(str(path.resolve())))
     file_format: str | None = None
     while True:
         try:
@@ -163,6 +164,7 @@ def _ingest_exchanges(
             for record in bad_logs:
                 q.add(bad_row(record, str(record.error)))
         plan = _Plan(staging=staging.dir, otel_content=content, **plan_args)
+        line_base.update((source, tail.line) for source, tail in plan.tails.items())
         results = _results(_tasks(files, plan), workers)
         for task, result in results:
             read += result.read
@@ -220,11 +222,13 @@ def ingest(
     workers: int | None = None,
     window: TimeWindow | None = None,
     progress: Callable[[int], None] | None = None,
+    tails: Mapping[Path, Tail] | None = None,
 ) -> IngestSummary:
     """Ingest exchange-log (or adapted) files and optional account files into the lake at
     `out`. Every readable file is ingested; if some could not be read, the run still
     commits the rest, then raises `UnreadableFilesError` naming every one. `progress` is
-    called with the rows of each chunk read."""
+    called with the rows of each chunk read. A file with a `tails` entry is read from
+    there (plain JSONL; see watch, which reads a growing file's new rows only)."""
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
     inputs = expand_inputs(paths)
@@ -243,7 +247,8 @@ def ingest(
         recover(lake)
         migrate_partition_columns(lake.exchange_files())  # lakes written before the fix
         window = window or TimeWindow.around()
-        plan_args = {"fmt": fmt, "mapping": mapping, "window": window, "progress": progress}
+        plan_args = {"fmt": fmt, "mapping": mapping, "window": window, "progress": progress,
+                     "tails": {str(p.resolve()): t for p, t in (tails or {}).items()}}  # fmt: skip
         counts, unreadable = _ingest_exchanges(
             split, lake, plan_args, workers or _default_workers(files)
         )

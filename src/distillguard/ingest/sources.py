@@ -156,11 +156,32 @@ def first_line(path: Path) -> bytes:
     return b""
 
 
-def _byte_range_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
-    size = path.stat().st_size
+@dataclass(frozen=True)
+class Tail:
+    """The part of a plain JSONL file still to read after it grew: bytes [start, stop),
+    after the `line` lines read before them (so quarantined rows keep their numbers)."""
+
+    start: int
+    stop: int
+    line: int
+
+
+def reads_by_bytes(path: Path) -> bool:
+    """Whether `path` is plain JSONL text, read in byte ranges (not Parquet, gzip or
+    UTF-16): the files a Tail can resume."""
+    if path.name.lower().endswith((*PARQUET_SUFFIXES, ".gz")):
+        return False
+    head = _head(path)
+    return not head.startswith((GZIP_MAGIC, *WIDE_BOMS))
+
+
+def _byte_range_chunks(path: Path, chunk_bytes: int, tail: Tail | None = None) -> Iterator[Chunk]:
+    size = tail.stop if tail else path.stat().st_size
     with path.open("rb") as handle:
         # A UTF-8 byte order mark (Windows tools write one) is not part of the first record.
         start = len(BOM_UTF8) if handle.read(len(BOM_UTF8)) == BOM_UTF8 else 0
+        if tail is not None and tail.start > 0:
+            start = tail.start
         while start < size:
             handle.seek(min(start + chunk_bytes, size))
             handle.readline()  # run on to the end of the line the cut fell in
@@ -213,8 +234,9 @@ def _parquet_chunks(path: Path, chunk_lines: int) -> Iterator[Chunk]:
         yield Chunk(path, row_groups=tuple(group), rows=rows)
 
 
-def iter_chunks(path: Path) -> Iterator[Chunk]:
-    """Chunks of one file; an unreadable or corrupt file is a UserError naming it."""
+def iter_chunks(path: Path, tail: Tail | None = None) -> Iterator[Chunk]:
+    """Chunks of one file (of its `tail` only, when given and the file is plain JSONL); an
+    unreadable or corrupt file is a UserError naming it."""
     name = path.name.lower()
     try:
         if name.endswith(PARQUET_SUFFIXES):
@@ -227,7 +249,7 @@ def iter_chunks(path: Path) -> Iterator[Chunk]:
             why = "UTF-16 or UTF-32 text, not UTF-8: convert it (iconv -t UTF-8)"
             yield Chunk(path, lines=[b""], broken=why)
         else:
-            yield from _byte_range_chunks(path, CHUNK_BYTES)
+            yield from _byte_range_chunks(path, CHUNK_BYTES, tail)
     except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
         raise UserError(f"cannot read {path}: {read_error(exc)}") from None
 

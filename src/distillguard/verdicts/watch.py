@@ -1,11 +1,12 @@
 """`watch`: ingest new exchange-log files as they land, detect, and publish verdicts.
 
 This closes the loop: the gateway writes rotated exchange-log files into an inbox; each
-tick ingests the completed files it has not seen, or that have grown since (a gateway's
+tick ingests the completed files it has not seen and the rows files gained since
+(watch_files: a grown JSONL file is read from where the last tick stopped; a gateway's
 `*.partial` file is still being written and waits), runs detection over the lake's moving
 window, and publishes the verdicts, so a campaign that started after the gateway is acted
-on while it runs.
-Which files were ingested is kept in the lake, so a restarted watch carries on.
+on while it runs. Which files were ingested, and how far, is kept in the lake, so a
+restarted watch carries on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from distillguard.ingest.sources import is_supported
 from distillguard.verdicts.policy import Policy
 from distillguard.verdicts.publish import PublishSummary, publish
 from distillguard.verdicts.store import VerdictStore
+from distillguard.verdicts.watch_files import Reading, Seen, plan, stamp
 
 
 @dataclass(frozen=True)
@@ -68,44 +70,57 @@ class Watcher:
         # the next, even if no new file has landed by then.
         self._unpublished = lake / "watch-unpublished"
 
-    def _seen(self) -> dict[str, str | None]:
-        """Each file ingested, with its size and time then. A version that kept names only
-        left a list: its files are taken as they are now, and recorded so, so that rows
-        they gain from here on are read."""
+    def _seen(self) -> dict[str, Seen]:
+        """Each file ingested, with its size and time then and how far it was read. A
+        version that kept names only left a list: its files are taken as they are now,
+        and recorded so, so that rows they gain from here on are read."""
         if not self._seen_path.exists():
             return {}
         seen = orjson.loads(self._seen_path.read_bytes())
         if not isinstance(seen, list):
-            return dict(seen)
-        stamps = {name: _stamp(Path(name)) if Path(name).is_file() else None for name in seen}
-        self._write_seen(stamps)
-        return stamps
+            return {name: Seen.of(value) for name, value in seen.items()}
+        found = {name: Seen(stamp(Path(name)) if Path(name).is_file() else None) for name in seen}
+        self._write_seen(found)
+        return found
 
-    def new_files(self) -> list[Path]:
-        """Files not ingested yet, and files that have grown since (a log shipper's
-        daily file: the rows appended to it were never read). Ingest drops the rows it
-        holds already, so a grown file is read again whole."""
+    def _plan(self) -> tuple[list[Reading], dict[str, Seen]]:
+        """What this tick reads (new files, and what files gained since: see watch_files)
+        and what to remember of the files after."""
         seen = self._seen()
         lake = Lake(self.lake)
         found = (p for p in sorted(self.inbox.rglob("*")) if p.is_file() and is_supported(p))
+        readings, remember = [], {}
         # a lake kept inside the inbox (or the inbox inside the lake): its own files are not logs
-        return [p for p in found if _changed(seen, p) and not lake.owns(p)]
+        for path in (p for p in found if not lake.owns(p)):
+            key = str(path.resolve())
+            reading, after = plan(path, seen.get(key))
+            readings += [reading] if reading is not None else []
+            remember.update({key: after} if after is not None else {})
+        return readings, remember
+
+    def new_files(self) -> list[Path]:
+        """Files not ingested yet, and files that have grown since (a log shipper's daily
+        file: the rows appended to it were never read)."""
+        return [reading.path for reading in self._plan()[0]]
 
     def tick(self) -> TickSummary | None:
         """One round: None when no new file has landed and the last round's verdicts were
         published."""
-        files = self.new_files()
+        # Planned before the ingest: rows that land during it are read by the next tick.
+        readings, remember = self._plan()
+        files = [reading.path for reading in readings]
         if not files and not self._unpublished.exists():
+            if remember:  # a file that grew by half a line: its stamp, to see it unchanged
+                self._mark_seen(remember)
             return None
         kept = quarantined = 0
         if files:
-            # stamped before the ingest: rows that land during it make the file new again
-            stamps: dict[str, str | None] = {str(p.resolve()): _stamp(p) for p in files}
             self.lake.mkdir(parents=True, exist_ok=True)
-            ingested = ingest(files, self.lake, self.accounts)
+            tails = {r.path: r.tail for r in readings if r.tail is not None}
+            ingested = ingest(files, self.lake, self.accounts, tails=tails)
             kept, quarantined = ingested.kept, ingested.quarantined
             self._unpublished.touch()  # before the files count as seen
-            self._mark_seen(stamps)
+        self._mark_seen(remember)
         dismissed = load_allowlist(self.allowlist) if self.allowlist else None
         summary = detect([self.lake], self.out, config=self.config, allowlist=dismissed)
         published = publish(self.out, self.store, self.policy, self.lake, dismissed)
@@ -115,24 +130,14 @@ class Watcher:
             len(files), kept, quarantined, flagged, published, summary.accounts_table
         )
 
-    def _mark_seen(self, stamps: dict[str, str | None]) -> None:
-        self._write_seen(self._seen() | stamps)
+    def _mark_seen(self, remember: dict[str, Seen]) -> None:
+        if remember:
+            self._write_seen(self._seen() | remember)
 
-    def _write_seen(self, seen: dict[str, str | None]) -> None:
+    def _write_seen(self, seen: dict[str, Seen]) -> None:
         # Written aside and renamed: a reader (or a crash) never sees half a file.
         staging = self._seen_path.with_name(self._seen_path.name + ".tmp")
-        staging.write_bytes(orjson.dumps(dict(sorted(seen.items()))))
+        doc = {name: seen[name].to_json() for name in sorted(seen)}
+        self._seen_path.parent.mkdir(parents=True, exist_ok=True)
+        staging.write_bytes(orjson.dumps(doc))
         staging.replace(self._seen_path)
-
-
-def _stamp(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-def _changed(seen: dict[str, str | None], path: Path) -> bool:
-    key = str(path.resolve())
-    if key not in seen:
-        return True
-    stamp = seen[key]
-    return stamp is not None and stamp != _stamp(path)

@@ -1,0 +1,122 @@
+"""What a watch tick reads of its inbox: new files, and the new rows of files that grew.
+
+A log shipper appends to a daily file all day. Reading it whole at every tick made a tick's
+cost grow with the day (and quarantined a line caught half written, which the next tick
+then read whole). For plain JSONL, watch keeps how far each file was read, at a line's
+end, and the next tick reads from there: the rows appended since, up to the last complete
+line. A last line without its newline waits until a tick finds the file unchanged, then
+it is read as it is (a file that simply ends without one). Gzip and Parquet files cannot
+be read from the middle: a grown one is read whole again, and ingest drops the rows it
+holds already. A file that shrank, or no longer has a line's end where the last tick
+stopped, was written again, and is read from the top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distillguard.ingest.sources import Tail, reads_by_bytes
+
+BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A file as the last tick left it: its size and time then ("size:mtime_ns"; None when
+    it was gone), and for plain JSONL how many bytes and lines were read."""
+
+    stamp: str | None
+    read_to: int | None = None
+    lines: int = 0
+
+    def to_json(self) -> Any:
+        if self.read_to is None:
+            return self.stamp  # the format of versions that kept stamps only
+        return {"stamp": self.stamp, "read_to": self.read_to, "lines": self.lines}
+
+    @classmethod
+    def of(cls, value: Any) -> Seen:
+        if isinstance(value, dict):
+            return cls(value.get("stamp"), int(value["read_to"]), int(value.get("lines", 0)))
+        return cls(value)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One file a tick reads: whole (tail None) or from where the last one stopped."""
+
+    path: Path
+    tail: Tail | None
+
+
+def stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def plan(path: Path, seen: Seen | None) -> tuple[Reading | None, Seen | None]:
+    """What to read of `path` this tick (None: nothing) and what to remember of it after
+    (None: what is remembered stands)."""
+    now = stamp(path)
+    if seen is not None and seen.read_to is None and seen.stamp in (None, now):
+        return None, None  # unchanged since read whole (or gone when a list was kept)
+    if not reads_by_bytes(path):
+        return Reading(path, None), Seen(now)
+    size = int(now.split(":", 1)[0])
+    unchanged = seen is not None and seen.stamp == now
+    start, lines = 0, 0
+    if (
+        seen is not None
+        and seen.read_to is not None
+        and (unchanged or _ends_a_line(path, seen.read_to, size))
+    ):
+        start, lines = seen.read_to, seen.lines
+    stop = size if unchanged else _after_last_newline(path, start, size)
+    if stop <= start:
+        return None, (None if unchanged else Seen(now, start, lines))
+    read = Seen(now, stop, lines + _lines(path, start, stop))
+    return Reading(path, Tail(start, stop, lines)), read
+
+
+def _ends_a_line(path: Path, read_to: int, size: int) -> bool:
+    """Whether the file still has a newline just before `read_to`: otherwise it shrank or
+    was written again (or its unfinished last line, read as it was, went on), and it is
+    read from the top, ingest dropping the rows it holds."""
+    if read_to == 0:
+        return True
+    if read_to > size:
+        return False
+    with path.open("rb") as handle:
+        handle.seek(read_to - 1)
+        return handle.read(1) == b"\n"
+
+
+def _after_last_newline(path: Path, start: int, stop: int) -> int:
+    """The byte after the last newline in [start, stop), or start when there is none."""
+    with path.open("rb") as handle:
+        end = stop
+        while end > start:
+            begin = max(start, end - BLOCK)
+            handle.seek(begin)
+            found = handle.read(end - begin).rfind(b"\n")
+            if found >= 0:
+                return begin + found + 1
+            end = begin
+    return start
+
+
+def _lines(path: Path, start: int, stop: int) -> int:
+    """The lines in [start, stop) as ingest counts them: a last one without its newline too."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        handle.seek(start)
+        left = stop - start
+        while left > 0:
+            block = handle.read(min(BLOCK, left))
+            if not block:
+                break
+            count += block.count(b"\n")
+            last, left = block[-1:], left - len(block)
+    return count + (last != b"\n")
