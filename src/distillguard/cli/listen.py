@@ -62,19 +62,33 @@ def serve(app: Any, **options: Any) -> None:
     uvicorn.Server(server_config(app, **options)).run()
 
 
-def server_config(app: Any, *, small_requests: bool = True, **options: Any) -> Any:
+def server_config(
+    app: Any, *, small_requests: bool = True, head_seconds: float | None = None, **options: Any
+) -> Any:
     """uvicorn's Config for one of distillguard's servers. X-Forwarded-For is never taken
     as the client's address by uvicorn: it trusts it from any loopback peer, so a proxy on
     the host that passes the header on let anyone pick an address per login attempt and
     walk past the login throttle. `small_requests` servers (the console, TAXII) use h11,
     which caps a request's head at HEAD_BYTES: with httptools, 500 headers of a megabyte
-    each were read and held."""
+    each were read and held. Every server closes a connection whose request head takes
+    over `head_seconds` (HEAD_SECONDS unless given; see head_deadline: a slow sender held a
+    connection for ever). uvicorn's protocols are imported here, not by every command."""
     import uvicorn
 
+    from distillguard.head_deadline import (
+        HEAD_SECONDS,
+        H11WithHeadDeadline,
+        HttpToolsWithHeadDeadline,
+        with_deadline,
+    )
+
+    seconds = HEAD_SECONDS if head_seconds is None else head_seconds
     options.setdefault("proxy_headers", False)
     if small_requests:
-        options.setdefault("http", "h11")
+        options.setdefault("http", with_deadline(H11WithHeadDeadline, seconds))
         options.setdefault("h11_max_incomplete_event_size", HEAD_BYTES)
+    else:
+        options.setdefault("http", with_deadline(HttpToolsWithHeadDeadline, seconds))
     return uvicorn.Config(app, **options)
 
 

@@ -1,0 +1,111 @@
+"""Every distillguard server cuts off a client whose request head takes too long (slowloris),
+over real sockets on loopback, with each of the two protocols the servers use."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from distillguard.cli.listen import server_config
+from distillguard.errors import ConfigError
+from distillguard.head_deadline import H11WithHeadDeadline, with_deadline
+from tests.fake_upstream import running
+from tests.redis_server import free_port
+
+DEADLINE = 0.6
+HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+
+
+async def echo(request: Request) -> PlainTextResponse:
+    return PlainTextResponse((await request.body()).decode())
+
+
+@contextmanager
+def served(small_requests: bool) -> Iterator[tuple[str, int]]:
+    app = Starlette(routes=[Route("/", echo, methods=["POST"])])
+    port = free_port()
+    config = server_config(app, host="127.0.0.1", port=port, log_level="warning",
+                           small_requests=small_requests, head_seconds=DEADLINE)  # fmt: skip
+    with running(config):
+        yield "127.0.0.1", port
+
+
+def _trickle(sock: socket.socket, data: bytes, every: float, seconds: float) -> None:
+    """Send `data` a byte at a time for at most `seconds`, or until sending fails."""
+    stop = time.monotonic() + seconds
+    for byte in data:
+        if time.monotonic() > stop:
+            return
+        try:
+            sock.sendall(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        time.sleep(every)
+
+
+def _closed_unanswered(sock: socket.socket) -> bool:
+    sock.settimeout(1)
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def _answer(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    data = b""
+    while b"hello" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+PROTOCOLS = [
+    pytest.param(True, id="h11 (console, TAXII)"),
+    pytest.param(False, id="httptools (gateway)"),
+]
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_a_head_sent_a_byte_at_a_time_is_cut_off(small_requests: bool) -> None:
+    with served(small_requests) as address, socket.create_connection(address) as sock:
+        _trickle(sock, HEAD * 4, every=0.1, seconds=4 * DEADLINE)
+        assert _closed_unanswered(sock)
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_a_slow_body_after_a_whole_head_is_answered(small_requests: bool) -> None:
+    """The deadline is for the head: an upload that takes its time is read to the end."""
+    with served(small_requests) as address, socket.create_connection(address) as sock:
+        sock.sendall(HEAD)
+        _trickle(sock, b"hello", every=2 * DEADLINE / 5 + 0.1, seconds=10)  # 2.2 deadlines
+        assert _answer(sock).startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_the_next_head_on_a_kept_connection_has_its_own_deadline(small_requests: bool) -> None:
+    with served(small_requests) as address, socket.create_connection(address) as sock:
+        sock.sendall(HEAD + b"hello")
+        assert _answer(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(DEADLINE / 2)  # a pause after a response does not use up the next head's time
+        sock.sendall(HEAD + b"hello")
+        assert _answer(sock).startswith(b"HTTP/1.1 200")
+        _trickle(sock, HEAD, every=0.1, seconds=4 * DEADLINE)
+        assert _closed_unanswered(sock)
+
+
+def test_a_deadline_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="positive"):
+        with_deadline(H11WithHeadDeadline, 0)
