@@ -9,7 +9,8 @@ otherwise it is closed unanswered (no application saw the request). Bodies and r
 are not bounded: a streamed answer may take minutes.
 
 The two protocol classes are uvicorn's own (h11 for the console and TAXII, httptools for
-the gateway), each told where a head starts to be awaited and where it is complete.
+the gateway), each told where a head starts to be awaited and where it is complete; the
+httptools one also refuses a head over HEAD_BYTES, as h11 does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from distillguard.cli.listen import HEAD_BYTES
 from distillguard.errors import ConfigError
 
 HEAD_SECONDS = 10.0  # a browser or SDK sends its head in one packet; a proxy, in a few
@@ -75,8 +77,34 @@ class H11WithHeadDeadline(H11Protocol):
             self._deadline.wait(self.head_seconds)
 
 
+class HeadTooLargeError(Exception):
+    """Raised in a parser callback: httptools turns it into a parser error, which uvicorn
+    answers with 400 and a closed connection."""
+
+
 class HttpToolsWithHeadDeadline(HttpToolsProtocol):
+    """httptools with a deadline, and a cap on the head's size: it has none of its own, and
+    held 500 headers of a megabyte each (h11 has its own cap, h11_max_incomplete_event_size)."""
+
     head_seconds = HEAD_SECONDS
+    _head_size = 0
+
+    def on_message_begin(self) -> None:
+        self._head_size = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value))
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > HEAD_BYTES:
+            raise HeadTooLargeError
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
