@@ -158,6 +158,69 @@ def litellm_payload(minimal: bool = False) -> dict[str, Any]:
     return payload
 
 
+def litellm_spend_log(minimal: bool = False) -> dict[str, Any]:
+    """A LiteLLM_SpendLogs row as `row_to_json` exports it, with the proxy storing prompts;
+    minimal: without them, its JSON columns as text and its times without a zone, as a CSV
+    or text export of the table gives them."""
+    row: dict[str, Any] = {
+        "request_id": "chatcmpl-5d1e",
+        "call_type": "acompletion",
+        "api_key": "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b",
+        "spend": 0.0132,
+        "total_tokens": 980,
+        "prompt_tokens": 120,
+        "completion_tokens": 860,
+        "startTime": "2026-02-10T13:26:40.250+00:00",
+        "endTime": "2026-02-10T13:26:43.750+00:00",
+        "request_duration_ms": 3500,
+        "model": "anthropic/claude-sonnet-4-5",
+        "model_group": "claude-sonnet",
+        "user": "user-7",
+        "team_id": "team-alpha",
+        "organization_id": None,
+        "end_user": "",
+        "requester_ip_address": "198.51.100.23",
+        "status": "success",
+        "metadata": {"user_api_key_alias": "ci-bot", "user_api_key_team_id": "team-alpha"},
+        "messages": {},
+        "proxy_server_request": {
+            "model": "claude-sonnet",
+            "messages": [
+                {"role": "system", "content": "You are a coding assistant."},
+                {"role": "user", "content": "Write a function that merges two sorted lists."},
+            ],
+            "max_tokens": 2048,
+            "temperature": 0.0,
+        },
+        "response": {
+            "id": "chatcmpl-5d1e",
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": "def merge(a, b): ..."},
+                }
+            ],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 860},
+        },
+    }
+    if minimal:
+        row.update(
+            request_id="chatcmpl-5d1f",
+            startTime="2026-02-10 13:30:00.000",
+            endTime="2026-02-10 13:30:01.500",
+            request_duration_ms=None,
+            user="",
+            team_id="",
+            metadata='{"user_api_key_alias": null}',
+            proxy_server_request="{}",
+            response="{}",
+            messages="{}",
+        )
+    return row
+
+
 def openai_pair(minimal: bool = False) -> dict[str, Any]:
     record: dict[str, Any] = {
         "request": {
@@ -297,6 +360,7 @@ SAMPLES: dict[str, list[Any]] = {
         otel_request([otel_chat_span(content=False, response_id="chatcmpl-nocontent")]),
     ],
     "litellm": [litellm_payload(), litellm_payload(minimal=True)],
+    "litellm-spend-logs": [litellm_spend_log(), litellm_spend_log(minimal=True)],
     "openai-chat": [openai_pair(), openai_pair(minimal=True)],
     "anthropic-messages": [anthropic_pair(), anthropic_pair(minimal=True)],
 }

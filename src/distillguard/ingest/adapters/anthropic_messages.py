@@ -70,7 +70,7 @@ def _messages(messages: Any) -> list[Row]:
     ]
 
 
-def _response_fields(response: Mapping[str, Any]) -> Row:
+def anthropic_response_fields(response: Mapping[str, Any]) -> Row:
     blocks = _blocks(response.get("content"))
     text = "".join(b.get("text") or "" for b in blocks if b["type"] == "text")
     return {
@@ -81,7 +81,7 @@ def _response_fields(response: Mapping[str, Any]) -> Row:
     }
 
 
-def _request_fields(request: Mapping[str, Any]) -> Row:
+def anthropic_request_fields(request: Mapping[str, Any]) -> Row:
     tools = request.get("tools")
     thinking = request.get("thinking")
     budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) else None
@@ -117,7 +117,7 @@ class AnthropicMessagesAdapter(Adapter):
         request = body(self.mapping, record, "request")
         response = body(self.mapping, record, "response")
         row = metadata_fields(self.mapping, record)
-        row.update(_request_fields(request))
-        row.update(_response_fields(response))
+        row.update(anthropic_request_fields(request))
+        row.update(anthropic_response_fields(response))
         row["model"] = row["model"] or response.get("model")
         yield row

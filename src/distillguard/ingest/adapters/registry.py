@@ -10,6 +10,7 @@ from distillguard.ingest.adapters.anthropic_messages import AnthropicMessagesAda
 from distillguard.ingest.adapters.base import Adapter, FieldMapping, read_mapping
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.adapters.litellm import LiteLLMAdapter
+from distillguard.ingest.adapters.litellm_spend_logs import LiteLLMSpendLogsAdapter
 from distillguard.ingest.adapters.openai_chat import OpenAIChatAdapter
 from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.schema import EXCHANGE_FIELDS
@@ -20,6 +21,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
         ExchangeLogAdapter,
         OtelGenAIAdapter,
         LiteLLMAdapter,
+        LiteLLMSpendLogsAdapter,
         OpenAIChatAdapter,
         AnthropicMessagesAdapter,
     )

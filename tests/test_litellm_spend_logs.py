@@ -1,0 +1,139 @@
+"""LiteLLM_SpendLogs rows, as operators export them, become exchange-log rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pytest
+
+from distillguard.ingest.adapters import get_adapter
+from distillguard.ingest.pipeline import ingest
+from distillguard.schema import validate_exchange
+from tests.samples import litellm_spend_log
+
+HASH = litellm_spend_log()["api_key"]
+
+
+def _converted(record: dict[str, Any]) -> dict[str, Any]:
+    rows = list(get_adapter("litellm-spend-logs").convert(record))
+    assert len(rows) == 1 and isinstance(rows[0], dict)
+    validate_exchange(rows[0])  # a row the lake keeps
+    return rows[0]
+
+
+def _anthropic() -> dict[str, Any]:
+    return {
+        **litellm_spend_log(),
+        "call_type": "anthropic_messages",
+        "proxy_server_request": {
+            "model": "claude-sonnet",
+            "system": [{"type": "text", "text": "Think step by step."}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Prove it."}]}],
+            "max_tokens": 4096,
+            "thinking": {"type": "enabled", "budget_tokens": 2048},
+        },
+        "response": {
+            "id": "msg_01",
+            "type": "message",
+            "content": [{"type": "thinking", "thinking": "..."}, {"type": "text", "text": "QED"}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 30, "output_tokens": 900},
+        },
+    }
+
+
+# (name, the row, {field: what the exchange row holds})
+CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    (
+        "stored prompt, OpenAI format",
+        litellm_spend_log(),
+        {
+            "ts": datetime(2026, 2, 10, 13, 26, 40, 250000, tzinfo=UTC),
+            "account_id": "user-7",  # end_user is empty: the key's user
+            "api_key_id": HASH,
+            "ip": "198.51.100.23",
+            "model": "claude-sonnet",
+            "system": "You are a coding assistant.",
+            "output_text": "def merge(a, b): ...",
+            "stop_reason": "end_turn",
+            "input_tokens": 120,
+            "output_tokens": 860,
+            "latency_ms": 3500,
+            "max_tokens": 2048,
+            "status": 200,
+        },
+    ),
+    (
+        "no stored prompt, JSON as text, times without a zone",
+        litellm_spend_log(minimal=True),
+        {
+            "ts": datetime(2026, 2, 10, 13, 30, tzinfo=UTC),
+            "account_id": HASH,  # no user: the key
+            "messages": [{"role": "user", "content": []}],
+            "output_text": None,
+            "latency_ms": 1500,
+        },
+    ),
+    (
+        "an end user named by the client comes first",
+        {**litellm_spend_log(), "end_user": "customer-42"},
+        {"account_id": "customer-42"},
+    ),
+    (
+        "LiteLLM's placeholders are no account",
+        {**litellm_spend_log(minimal=True), "user": "default_user_id"},
+        {"account_id": HASH},
+    ),
+    (
+        "a failure takes its status from the error, and has no token counts",
+        {
+            **litellm_spend_log(),
+            "status": "failure",
+            "metadata": {"error_information": {"error_code": "429"}},
+        },
+        {"status": 429, "input_tokens": None, "output_tokens": None},
+    ),
+    (
+        "Anthropic format",
+        _anthropic(),
+        {
+            "system": "Think step by step.",
+            "output_text": "QED",
+            "thinking_budget": 2048,
+            "input_tokens": 120,  # the row's own counts
+            "stop_reason": "end_turn",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "record", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_case_converts_as_documented(
+    name: str, record: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    row = _converted(record)
+    assert {field: row.get(field) for field in expected} == expected, name
+
+
+def test_the_key_s_team_is_the_account_s_organisation() -> None:
+    adapter = get_adapter("litellm-spend-logs")
+    assert adapter.account(litellm_spend_log()) == {"account_id": "user-7", "org_id": "team-alpha"}
+    assert adapter.account(litellm_spend_log(minimal=True)) is None
+
+
+def test_an_exported_table_is_ingested_as_spend_logs(tmp_path: Path) -> None:
+    """`--format auto` knows the table's rows; each is kept once."""
+    rows = [litellm_spend_log(), litellm_spend_log(minimal=True), _anthropic()]
+    rows[2]["request_id"] = "msg-row"
+    log = tmp_path / "spend_logs.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    summary = ingest([log], tmp_path / "lake")
+    assert (summary.kept, summary.quarantined) == (3, 0)
+    parts = str(tmp_path / "lake" / "exchanges" / "**" / "*.parquet")
+    kept = duckdb.connect().sql(f"SELECT account_id FROM read_parquet('{parts}') ORDER BY 1")
+    assert kept is not None
+    assert [a for (a,) in kept.fetchall()] == [HASH, "user-7", "user-7"]
