@@ -48,7 +48,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def proxy_config(upstream: str, virtual_keys: bool) -> str:
+def proxy_config(upstream: str, virtual_keys: bool, store_prompts: bool = False) -> str:
     models = [("gpt-4o-mini", "openai/gpt-4o-mini-2024-07-18"), ("broken-model", "openai/fail")]
     lines = ["model_list:"]
     for name, deployment in models:
@@ -68,6 +68,8 @@ def proxy_config(upstream: str, virtual_keys: bool) -> str:
     ]
     if virtual_keys:
         lines.append("  custom_auth: litellm_auth.user_api_key_auth")
+    if store_prompts:  # spend logs hold the request and response only with this
+        lines.append("  store_prompts_in_spend_logs: true")
     return "\n".join(lines) + "\n"
 
 
@@ -84,14 +86,18 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"litellm did not come up; see {log}")
 
 
-def run_proxy(upstream: str, virtual_keys: bool, out: Path, work: Path) -> None:
-    """Start a LiteLLM proxy, send the scenario's traffic through it, stop it."""
+def run_proxy(
+    upstream: str, virtual_keys: bool, out: Path, work: Path, spend_logs: bool = False
+) -> None:
+    """Start a LiteLLM proxy, send the scenario's traffic through it, stop it. With
+    spend_logs, `out` gets the proxy's spend-log rows instead of its logging payloads."""
     for module in ("litellm_logger.py", "litellm_auth.py"):
         shutil.copy(HERE / module, work / module)
     config = work / "config.yaml"
-    config.write_text(proxy_config(upstream, virtual_keys))
+    config.write_text(proxy_config(upstream, virtual_keys, store_prompts=spend_logs))
     port = free_port()
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "CAPTURE_LITELLM_OUT": str(out)}
+    target = "CAPTURE_SPEND_OUT" if spend_logs else "CAPTURE_LITELLM_OUT"
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", target: str(out.resolve())}
     log = work / f"proxy-{'keys' if virtual_keys else 'master'}.log"
     command = [str(Path(sys.executable).parent / "litellm"), "--config", str(config)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--telemetry", "False"]
@@ -146,6 +152,15 @@ def run_otel(upstream: str, spans: Path, logs: Path, latest: bool) -> None:
         logs.unlink()
 
 
+def capture_spend_logs(upstream: str, out: Path, work: Path) -> None:
+    """Both scenarios again, the proxy storing prompts, as LiteLLM_SpendLogs rows."""
+    print("litellm spend logs, master key only, then virtual keys and teams")
+    spend = out / "litellm-spend-logs.jsonl"
+    spend.unlink(missing_ok=True)
+    run_proxy(upstream, False, spend, work, spend_logs=True)
+    run_proxy(upstream, True, spend, work, spend_logs=True)
+
+
 def write_versions(out: Path) -> None:
     lines = [f"python {sys.version.split()[0]}"]
     lines += [f"{name} {metadata.version(name)}" for name in PACKAGES]
@@ -163,6 +178,7 @@ def main(out: Path) -> None:
         run_proxy(upstream, False, out / "litellm-master-key.jsonl", Path(tmp))
         print("litellm, virtual keys and teams")
         run_proxy(upstream, True, out / "litellm-virtual-keys.jsonl", Path(tmp))
+        capture_spend_logs(upstream, out, Path(tmp))
     print("opentelemetry, latest experimental conventions")
     run_otel(upstream, out / "otel-latest-spans.jsonl", out / "otel-latest-logs.jsonl", True)
     print("opentelemetry, v1.30 conventions")
@@ -173,5 +189,20 @@ def main(out: Path) -> None:
         print(f"  {path.name}: {path.stat().st_size} bytes")
 
 
+def spend_logs_only(out: Path) -> None:
+    """`--spend-logs OUT`: the spend-log capture alone, the other fixtures left as they are."""
+    server = fake_upstream.start()
+    with tempfile.TemporaryDirectory(prefix="capture-") as tmp:
+        capture_spend_logs(f"http://127.0.0.1:{server.server_address[1]}/v1", out, Path(tmp))
+    server.shutdown()
+    versions = out / "VERSIONS"
+    kept = [v for v in versions.read_text().splitlines() if not v.startswith("litellm-spend")]
+    note = f"litellm-spend-logs.jsonl: litellm {metadata.version('litellm')} (--spend-logs)"
+    versions.write_text("\n".join([*kept, note]) + "\n")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("tests/fixtures/real"))
+    if sys.argv[1:2] == ["--spend-logs"]:
+        spend_logs_only(Path(sys.argv[2]) if len(sys.argv) > 2 else Path("tests/fixtures/real"))
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("tests/fixtures/real"))

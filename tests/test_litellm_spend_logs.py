@@ -137,3 +137,39 @@ def test_an_exported_table_is_ingested_as_spend_logs(tmp_path: Path) -> None:
     kept = duckdb.connect().sql(f"SELECT account_id FROM read_parquet('{parts}') ORDER BY 1")
     assert kept is not None
     assert [a for (a,) in kept.fetchall()] == [HASH, "user-7", "user-7"]
+
+
+REAL = Path(__file__).parent / "fixtures" / "real" / "litellm-spend-logs.jsonl"
+
+
+def _real_rows() -> list[dict[str, Any]]:
+    """Spend-log rows LiteLLM's own code built for its database (scripts/capture_fixtures.py
+    --spend-logs: a real proxy storing prompts, a fake model API behind it; the database
+    itself is not run here, so the rows are what it would be sent: JSON columns as text)."""
+    return [_converted(orjson.loads(line)) for line in REAL.read_bytes().splitlines()]
+
+
+def test_real_spend_logs_keep_their_people_apart() -> None:
+    """Master key: end users named by the client, and one request naming none (the master
+    key's own account); virtual keys: each key's user, a team's service key with no user
+    (once on behalf of an end customer)."""
+    records = [orjson.loads(line) for line in REAL.read_bytes().splitlines()]
+    service_key = next(r["api_key"] for r in records if r["api_key"].startswith("8a7d3e70"))
+    people = {f"{name}@example.com" for name in ("alice", "bob", "carol", "dave")}
+    assert {row["account_id"] for row in _real_rows()} == people | {
+        "litellm_proxy_master_key",
+        "alice",
+        "bob",
+        "carol",
+        service_key,
+        "customer-77",
+    }
+
+
+def test_real_spend_logs_carry_the_stored_text_and_client() -> None:
+    rows = _real_rows()
+    assert all(row["messages"] and row["messages"][0]["content"] for row in rows)
+    assert any(row["system"] == "You are a terse assistant for Acme support." for row in rows)
+    assert all(row["output_text"] or row["stop_reason"] == "tool_use" for row in rows)
+    assert {row["user_agent"] for row in rows} == {"OpenAI/Python 2.54.0"}
+    assert all(row["ts"].tzinfo is not None and row["status"] == 200 for row in rows)

@@ -8,7 +8,8 @@ request_duration_ms, model_group (else model), api_key (the key's hash), user, t
 organization_id, end_user, requester_ip_address, status, prompt_tokens,
 completion_tokens and metadata (error_information, user_api_key_alias). The text is there
 only when the proxy runs with store_prompts_in_spend_logs: proxy_server_request (the
-request body, OpenAI or Anthropic format) and response. Without it a row keeps its
+request body, OpenAI or Anthropic format, with the client's headers: its user agent) and
+response. Without it a row keeps its
 identities, timing and tokens and one empty user turn, and detection rests on those. A
 JSON column may come as an object or as JSON text (a CSV or text export).
 
@@ -47,7 +48,7 @@ SPEND_LOG_MAPPING = FieldMapping(
         "ip": ("requester_ip_address", "metadata.requester_ip_address"),
         "asn": (),
         "country": (),
-        "user_agent": (),
+        "user_agent": ("proxy_server_request.metadata.headers.user-agent",),
         "model": ("model_group", "model"),
         "org_id": (
             "organization_id",
