@@ -13,7 +13,7 @@ from distillguard.errors import UserError
 from distillguard.ingest import Lake, ingest, sources
 from distillguard.schema import EXCHANGES_SCHEMA
 from tests.conftest import query, write_jsonl
-from tests.samples import exchange_row
+from tests.samples import exchange_row, litellm_payload
 
 BAD_LINES = [
     b"{this is not json",
@@ -225,3 +225,13 @@ def test_a_gzip_file_named_jsonl_is_read_as_gzip(tmp_path: Path) -> None:
     rows = [exchange_row(i) for i in range(4)]
     packed = write_jsonl(tmp_path / "rows.jsonl.gz", rows).rename(tmp_path / "rows.jsonl")
     assert ingest([packed], tmp_path / "lake").kept == 4
+
+
+def test_accounts_the_logs_declare_count_in_the_lake(tmp_path: Path) -> None:
+    """A LiteLLM log declares its keys' teams: the accounts table they fill is the lake's,
+    though no accounts file was given (the summary said 0 in lake)."""
+    log = tmp_path / "litellm.jsonl"
+    log.write_bytes(orjson.dumps(litellm_payload()) + b"\n")
+    summary = ingest([log], tmp_path / "lake")
+    assert summary.accounts_read == 0 and summary.accounts_in_lake == 1
+    assert "; accounts: 1 in lake" in summary.line()

@@ -43,7 +43,8 @@ def _read_accounts(path: Path, q: Quarantine, rows: list[Any]) -> int:
     return read
 
 
-def ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tuple[int, int, int]:
+def ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tuple[int, int]:
+    """Account files into the lake's accounts table; (rows read, rows quarantined)."""
     q = Quarantine(lake.quarantine_path, table="accounts")
     rows: list[Any] = []
     read = 0
@@ -55,5 +56,6 @@ def ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tup
                 unreadable.append(cannot_read(path, exc))
     finally:
         q.close()
-    in_lake = merge_accounts(lake, rows) if rows else 0
-    return read, q.count, in_lake
+    if rows:
+        merge_accounts(lake, rows)
+    return read, q.count

@@ -42,6 +42,8 @@ class IngestSummary:
                 f"; accounts: read {self.accounts_read}, quarantined {self.accounts_quarantined},"
                 f" {self.accounts_in_lake} in lake"
             )
+        elif self.accounts_declared:  # the logs' own (a LiteLLM key's team): no file read
+            accounts = f"; accounts: {self.accounts_in_lake} in lake"
         return (
             f"ingest: {self.files} file(s), read {self.read}, kept {self.kept}, "
             f"duplicates {self.duplicates}, quarantined {self.quarantined}{again}{accounts}"

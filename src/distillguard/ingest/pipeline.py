@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from distillguard.errors import UserError
 from distillguard.faults import crash_point
 from distillguard.ingest.accounts_file import ingest_accounts
@@ -206,6 +208,10 @@ def finish_interrupted(lake: Lake) -> int:
         lock.release()
 
 
+def _table_rows(path: Path) -> int:
+    return pq.read_metadata(path).num_rows if path.exists() else 0
+
+
 def _new(found: list[Path], given: list[Path]) -> list[Path]:
     """The account tables found beside a simulated log that --accounts does not name."""
     named = {p.resolve() for p in given}
@@ -254,9 +260,9 @@ def ingest(
         )
         declared = merge_declared_accounts(lake, counts.declared)
         account_files = [*(accounts or []), *_new(inputs.accounts, accounts or [])]
-        accounts_read, accounts_bad, accounts_in_lake = ingest_accounts(
-            account_files, lake, unreadable
-        )
+        accounts_read, accounts_bad = ingest_accounts(account_files, lake, unreadable)
+        # The table's size whoever filled it: the logs' declared accounts count too.
+        accounts_in_lake = _table_rows(lake.accounts_path)
     finally:
         lock.release()
     summary = IngestSummary(
