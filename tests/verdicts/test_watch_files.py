@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -77,7 +78,8 @@ def test_an_unfinished_last_line_is_read_once_the_file_stays_the_same(tmp_path: 
     path = tmp_path / "daily.jsonl"
     path.write_bytes(A + b'{"b": 2}')  # its writer ended without a newline
     first, seen = plan(path, None)
-    assert first is not None and first.tail == Tail(0, 9, 0) and seen == Seen(stamp(path), 9, 1)
+    assert first is not None and first.tail == Tail(0, 9, 0)
+    assert seen is not None and (seen.stamp, seen.read_to, seen.lines) == (stamp(path), 9, 1)
     second, seen = plan(path, seen)
     assert second is not None and second.tail == Tail(9, 17, 1)
     assert seen is not None and seen.read_to == 17 and seen.lines == 2
@@ -127,3 +129,31 @@ def test_watch_reads_a_daily_file_a_line_at_a_time_and_quarantines_nothing_half_
         orjson.loads(line) for line in Lake(lake).quarantine_path.read_bytes().splitlines()
     ]
     assert [row["line"] for row in quarantined] == [3]
+
+
+def _rotate_by_rename(path: Path, rows: bytes) -> None:
+    path.rename(path.with_name(path.name + ".1"))  # no longer a log name: not read
+    path.write_bytes(rows)
+
+
+def _rotate_by_copytruncate(path: Path, rows: bytes) -> None:
+    with path.open("r+b") as handle:
+        handle.truncate(0)
+    with path.open("ab") as handle:
+        handle.write(rows)
+
+
+@pytest.mark.parametrize("rotate", [_rotate_by_rename, _rotate_by_copytruncate])
+def test_a_rotated_log_is_read_from_the_top(tmp_path: Path, rotate: Any) -> None:
+    """Rows of one length put a newline where the last tick stopped in the new file too;
+    reading on from there lost its first rows."""
+    lake, inbox = tmp_path / "lake", tmp_path / "inbox"
+    inbox.mkdir()
+    log = inbox / "gateway.jsonl"
+    log.write_bytes(b"".join(_row(n) + b"\n" for n in range(1, 4)))
+    watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+    first = watcher.tick()
+    assert first is not None and first.kept == 3
+    rotate(log, b"".join(_row(n) + b"\n" for n in range(4, 9)))
+    second = watcher.tick()
+    assert second is not None and (second.kept, second.quarantined) == (5, 0)

@@ -7,12 +7,14 @@ end, and the next tick reads from there: the rows appended since, up to the last
 line. A last line without its newline waits until a tick finds the file unchanged, then
 it is read as it is (a file that simply ends without one). Gzip and Parquet files cannot
 be read from the middle: a grown one is read whole again, and ingest drops the rows it
-holds already. A file that shrank, or no longer has a line's end where the last tick
-stopped, was written again, and is read from the top.
+holds already. A file that is not the one read before (another inode, other first or last
+bytes before where the last tick stopped: rotated by rename or by copy and truncate), that
+shrank, or that no longer has a line's end there, is read from the top.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from distillguard.ingest.sources import Tail, reads_by_bytes
 
 BLOCK = 1 << 16
+MARK_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,19 @@ class Seen:
     stamp: str | None
     read_to: int | None = None
     lines: int = 0
+    mark: str | None = None  # which file was read that far (see _mark)
 
     def to_json(self) -> Any:
         if self.read_to is None:
             return self.stamp  # the format of versions that kept stamps only
-        return {"stamp": self.stamp, "read_to": self.read_to, "lines": self.lines}
+        return {"stamp": self.stamp, "read_to": self.read_to, "lines": self.lines,
+                "mark": self.mark}  # fmt: skip
 
     @classmethod
     def of(cls, value: Any) -> Seen:
         if isinstance(value, dict):
-            return cls(value.get("stamp"), int(value["read_to"]), int(value.get("lines", 0)))
+            read_to, lines = int(value["read_to"]), int(value.get("lines", 0))
+            return cls(value.get("stamp"), read_to, lines, value.get("mark"))
         return cls(value)
 
 
@@ -70,14 +76,36 @@ def plan(path: Path, seen: Seen | None) -> tuple[Reading | None, Seen | None]:
     if (
         seen is not None
         and seen.read_to is not None
-        and (unchanged or _ends_a_line(path, seen.read_to, size))
+        and (unchanged or _same_file(path, seen.read_to, seen.mark))
     ):
         start, lines = seen.read_to, seen.lines
     stop = size if unchanged else _after_last_newline(path, start, size)
     if stop <= start:
-        return None, (None if unchanged else Seen(now, start, lines))
-    read = Seen(now, stop, lines + _lines(path, start, stop))
+        return None, (None if unchanged else Seen(now, start, lines, _mark(path, start)))
+    read = Seen(now, stop, lines + _lines(path, start, stop), _mark(path, stop))
     return Reading(path, Tail(start, stop, lines)), read
+
+
+def _same_file(path: Path, read_to: int, mark: str | None) -> bool:
+    """Whether `path` is still the file the last tick read, grown: the same file on disk
+    with the same first and last bytes up to where it stopped, and a line's end there. A
+    log rotated by renaming it away (a new file at the name) or by copying and truncating
+    it (the same file, new rows) is not, though rows of one length put a newline there."""
+    if mark is not None and mark != _mark(path, read_to):
+        return False
+    return _ends_a_line(path, read_to, int(stamp(path).split(":", 1)[0]))
+
+
+def _mark(path: Path, read_to: int) -> str:
+    """The file's device and inode, and a hash of its first and last 4 KB before
+    `read_to`: what tells a grown file from a replaced one."""
+    st = path.stat()
+    with path.open("rb") as handle:
+        head = handle.read(min(MARK_BYTES, read_to))
+        handle.seek(max(0, read_to - MARK_BYTES))
+        tail = handle.read(min(MARK_BYTES, read_to))
+    digest = hashlib.blake2b(head + b"|" + tail, digest_size=8).hexdigest()
+    return f"{st.st_dev}:{st.st_ino}:{digest}"
 
 
 def _ends_a_line(path: Path, read_to: int, size: int) -> bool:
