@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from distillguard.cli.listen import server_config
+from distillguard.cli.listen import HEAD_BYTES, server_config
 from distillguard.errors import ConfigError
 from distillguard.head_deadline import H11WithHeadDeadline, with_deadline
 from tests.fake_upstream import running
@@ -29,11 +29,11 @@ async def echo(request: Request) -> PlainTextResponse:
 
 
 @contextmanager
-def served(small_requests: bool) -> Iterator[tuple[str, int]]:
+def served(small_requests: bool, deadline: float = DEADLINE) -> Iterator[tuple[str, int]]:
     app = Starlette(routes=[Route("/", echo, methods=["POST"])])
     port = free_port()
     config = server_config(app, host="127.0.0.1", port=port, log_level="warning",
-                           small_requests=small_requests, head_seconds=DEADLINE)  # fmt: skip
+                           small_requests=small_requests, head_seconds=deadline)  # fmt: skip
     with running(config):
         yield "127.0.0.1", port
 
@@ -109,3 +109,36 @@ def test_the_next_head_on_a_kept_connection_has_its_own_deadline(small_requests:
 def test_a_deadline_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="positive"):
         with_deadline(H11WithHeadDeadline, 0)
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_one_header_that_never_ends_is_cut_at_the_cap(small_requests: bool) -> None:
+    """httptools gathers a header's value whole before handing it over, so counting the
+    headers it handed over let one endless header grow to 90 MB in the ten seconds of the
+    deadline. The deadline is long here: the cap, not the clock, must close it."""
+    with served(small_requests, deadline=60) as address, socket.create_connection(address) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        _send_for(s, b"a" * 4096, 4 * HEAD_BYTES)
+        assert _refused(s)
+
+
+def _refused(sock: socket.socket) -> bool:
+    """A 400, or the connection closed, within two seconds (not left open)."""
+    sock.settimeout(2)
+    try:
+        data = sock.recv(1024)
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+    return data == b"" or data.startswith(b"HTTP/1.1 400")
+
+
+def _send_for(sock: socket.socket, block: bytes, total: int) -> None:
+    sent = 0
+    try:
+        while sent < total:
+            sock.sendall(block)
+            sent += len(block)
+    except (BrokenPipeError, ConnectionResetError):
+        return

@@ -77,53 +77,48 @@ class H11WithHeadDeadline(H11Protocol):
             self._deadline.wait(self.head_seconds)
 
 
-class HeadTooLargeError(Exception):
-    """Raised in a parser callback: httptools turns it into a parser error, which uvicorn
-    answers with 400 and a closed connection."""
-
-
 class HttpToolsWithHeadDeadline(HttpToolsProtocol):
-    """httptools with a deadline, and a cap on the head's size: it has none of its own, and
-    held 500 headers of a megabyte each (h11 has its own cap, h11_max_incomplete_event_size)."""
+    """httptools with a deadline, and a cap on the head's size: it has none of its own (it
+    gathers a header's value, however long, before it hands it over), and held 500
+    headers of a megabyte each. Every byte received while a head is awaited is the head's,
+    so they are counted as they come; past HEAD_BYTES the request is answered 400 and the
+    connection closed, as h11's own cap (h11_max_incomplete_event_size) does."""
 
     head_seconds = HEAD_SECONDS
-    _head_size = 0
-
-    def on_message_begin(self) -> None:
-        self._head_size = 0
-        super().on_message_begin()
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value))
-        super().on_header(name, value)
-
-    def _count(self, size: int) -> None:
-        self._head_size += size
-        if self._head_size > HEAD_BYTES:
-            raise HeadTooLargeError
+    _head_bytes: int | None = None  # received since the head was awaited; None: it came
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline = _Deadline(self.loop, transport)
-        self._deadline.wait(self.head_seconds)
+        self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # a head that completes in `data` stops the count first
+        if self._head_bytes is None or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > HEAD_BYTES:
+            self._deadline.cancel()
+            self.send_400_response("Request head too large.")
+
     def on_headers_complete(self) -> None:
         self._deadline.cancel()
+        self._head_bytes = None
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         queued = len(self.pipeline)
         super().on_response_complete()
         if len(self.pipeline) == queued:  # no pipelined request started: await the next head
-            self._deadline.wait(self.head_seconds)
+            self._await_head()
+
+    def _await_head(self) -> None:
+        self._head_bytes = 0
+        self._deadline.wait(self.head_seconds)
 
 
 def with_deadline(
