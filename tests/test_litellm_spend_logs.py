@@ -98,6 +98,16 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"status": 429, "input_tokens": None, "output_tokens": None},
     ),
     (
+        "a list where an identity should be is none",
+        {**litellm_spend_log(), "user": ["user-7"], "team_id": {"id": 1}},
+        {"account_id": HASH},
+    ),
+    (
+        "an end before the start, or a duration not a number, is no latency",
+        {**litellm_spend_log(), "request_duration_ms": float("nan"), "endTime": "2026-01-01"},
+        {"latency_ms": None},
+    ),
+    (
         "Anthropic format",
         _anthropic(),
         {
@@ -123,6 +133,16 @@ def test_the_key_s_team_is_the_account_s_organisation() -> None:
     adapter = get_adapter("litellm-spend-logs")
     assert adapter.account(litellm_spend_log()) == {"account_id": "user-7", "org_id": "team-alpha"}
     assert adapter.account(litellm_spend_log(minimal=True)) is None
+
+
+def test_an_odd_organisation_is_the_row_s_problem_not_the_run_s(tmp_path: Path) -> None:
+    """A list in organization_id failed in the accounts the row declares, outside the
+    row's own guard: a traceback, and nothing of the file ingested."""
+    odd = {**litellm_spend_log(), "organization_id": ["org-1"], "request_id": "odd"}
+    log = tmp_path / "spend_logs.jsonl"
+    log.write_bytes(orjson.dumps(odd) + b"\n" + orjson.dumps(litellm_spend_log()) + b"\n")
+    summary = ingest([log], tmp_path / "lake")
+    assert summary.kept + summary.quarantined == 2 and summary.kept >= 1
 
 
 def test_an_exported_table_is_ingested_as_spend_logs(tmp_path: Path) -> None:

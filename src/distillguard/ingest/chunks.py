@@ -28,7 +28,7 @@ from distillguard.ingest.sources import Chunk, RawRecord, read_error
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
 from distillguard.schema.columnar import rows_to_table
 from distillguard.schema.conform import conform_exchanges
-from distillguard.schema.validate import RowError, decode_exchange, validate_exchange
+from distillguard.schema.validate import Row, RowError, decode_exchange, validate_exchange
 
 # What Arrow raises for a value it cannot store in the lake's types.
 _STORE_ERRORS = (pa.ArrowException, OverflowError, ValueError, TypeError, UnicodeError)
@@ -105,6 +105,15 @@ def _convert(adapter: Any, record: RawRecord) -> list[Any]:
         raise RowError(f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}") from None
 
 
+def _declared(adapter: Adapter, record: RawRecord) -> Row | None:
+    """The account the record declares; an adapter's failure there is the row's, as in
+    _convert, not the run's."""
+    try:
+        return adapter.account(record.value)
+    except Exception as exc:  # any adapter failure is this row's
+        raise RowError(f"adapter {adapter.name} failed: {type(exc).__name__}: {exc}") from None
+
+
 def _adapter_for(adapter: Adapter, record: RawRecord, task: ChunkTask) -> Adapter:
     """The adapter for this record: the file's, or the one whose shape the record has when
     another's (a gateway that logs OpenAI and Anthropic calls to one file); read as the
@@ -130,12 +139,12 @@ def _adapt(task: ChunkTask) -> _Collected:
         try:
             own = _adapter_for(adapter, record, task)
             produced = _convert(own, record)
+            declared = _declared(own, record)
         except RowError as exc:
             out.read += 1
             out.bad.append(bad_row(record, str(exc)))
             continue
         out.read += len(produced)
-        declared = own.account(record.value)
         if declared is not None:
             out.accounts[str(declared["account_id"])] = declared
         for row in produced:

@@ -112,7 +112,8 @@ class LiteLLMAdapter(Adapter):
         """The first real identity among a field's paths; a sentinel only when nothing
         else is there (the last one found: the key's, for the master key)."""
         found = [lookup(payload, path) for path in self.mapping.paths.get(name, ())]
-        present = [value for value in found if value is not None]
+        # an identity is a name or a number; a list or an object there is not one
+        present = [value for value in found if isinstance(value, str | int | float)]
         real = [value for value in present if value not in IDENTITY_SENTINELS]
         if real:
             return real[0]

@@ -19,6 +19,7 @@ the end user, then the key's user, then the key, LiteLLM's placeholders skipped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -90,13 +91,15 @@ def utc_time(value: Any) -> Any:
 
 
 def _latency_ms(row: Mapping[str, Any]) -> int | None:
+    """request_duration_ms, else end minus start; None where neither is a duration."""
     duration = row.get("request_duration_ms")
-    if isinstance(duration, int | float) and not isinstance(duration, bool):
-        return round(duration)
-    start, end = utc_time(row.get("startTime")), utc_time(row.get("endTime"))
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return round((end - start).total_seconds() * 1000)
-    return None
+    if not isinstance(duration, int | float) or isinstance(duration, bool):
+        start, end = utc_time(row.get("startTime")), utc_time(row.get("endTime"))
+        both = isinstance(start, datetime) and isinstance(end, datetime)
+        duration = (end - start).total_seconds() * 1000 if both else None
+    if duration is None or not math.isfinite(duration) or duration < 0:
+        return None
+    return round(duration)
 
 
 def _object(value: Any) -> Mapping[str, Any]:
