@@ -110,6 +110,22 @@ def otel_tool_span() -> dict[str, Any]:
     }
 
 
+def _merge_answer(ident: str) -> dict[str, Any]:
+    """A Chat Completions response to the merge question both LiteLLM samples ask."""
+    return {
+        "id": ident,
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "def merge(a, b): ..."},
+            }
+        ],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 860},
+    }
+
+
 def litellm_payload(minimal: bool = False) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": "chatcmpl-9f3c2a",
@@ -128,18 +144,7 @@ def litellm_payload(minimal: bool = False) -> dict[str, Any]:
             {"role": "system", "content": "You are a coding assistant."},
             {"role": "user", "content": "Write a function that merges two sorted lists."},
         ],
-        "response": {
-            "id": "chatcmpl-9f3c2a",
-            "object": "chat.completion",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": "def merge(a, b): ..."},
-                }
-            ],
-            "usage": {"prompt_tokens": 120, "completion_tokens": 860},
-        },
+        "response": _merge_answer("chatcmpl-9f3c2a"),
         "model_parameters": {"max_tokens": 2048, "temperature": 0.0},
         "metadata": {
             "user_api_key_hash": "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b",
@@ -192,18 +197,7 @@ def litellm_spend_log(minimal: bool = False) -> dict[str, Any]:
             "max_tokens": 2048,
             "temperature": 0.0,
         },
-        "response": {
-            "id": "chatcmpl-5d1e",
-            "object": "chat.completion",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": "def merge(a, b): ..."},
-                }
-            ],
-            "usage": {"prompt_tokens": 120, "completion_tokens": 860},
-        },
+        "response": _merge_answer("chatcmpl-5d1e"),
     }
     if minimal:
         row.update(
