@@ -103,6 +103,11 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"account_id": HASH},
     ),
     (
+        "a boolean is no identity, a whole number is one",
+        {**litellm_spend_log(), "end_user": False, "user": 1234},
+        {"account_id": "1234"},
+    ),
+    (
         "an end before the start, or a duration not a number, is no latency",
         {**litellm_spend_log(), "request_duration_ms": float("nan"), "endTime": "2026-01-01"},
         {"latency_ms": None},

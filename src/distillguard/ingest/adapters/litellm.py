@@ -69,6 +69,16 @@ _ROW_FIELDS = ("request_id", "ts", "api_key_id", "access_path", "ip", "asn", "co
 _KEYS = ("call_type", "startTime", "model_parameters")
 
 
+def _name(value: Any) -> str | None:
+    """An identity as the accounts table keeps it: text, or a whole number written as
+    text; a boolean, a fraction, a list or an object there is no identity."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def _messages(payload: Mapping[str, Any]) -> tuple[str | None, list[Row]]:
     messages = payload.get("messages")
     if isinstance(messages, str):  # text-completion calls log the prompt as a string
@@ -111,9 +121,8 @@ class LiteLLMAdapter(Adapter):
     def identity(self, payload: Mapping[str, Any], name: str) -> Any:
         """The first real identity among a field's paths; a sentinel only when nothing
         else is there (the last one found: the key's, for the master key)."""
-        found = [lookup(payload, path) for path in self.mapping.paths.get(name, ())]
-        # an identity is a name or a number; a list or an object there is not one
-        present = [value for value in found if isinstance(value, str | int | float)]
+        found = [_name(lookup(payload, path)) for path in self.mapping.paths.get(name, ())]
+        present = [value for value in found if value is not None]
         real = [value for value in present if value not in IDENTITY_SENTINELS]
         if real:
             return real[0]
