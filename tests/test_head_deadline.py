@@ -3,15 +3,16 @@ over real sockets on loopback, with each of the two protocols the servers use.""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from distillguard.cli.listen import HEAD_BYTES, server_config
@@ -28,9 +29,23 @@ async def echo(request: Request) -> PlainTextResponse:
     return PlainTextResponse((await request.body()).decode())
 
 
+async def refuse(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("no", status_code=401)  # before reading the body
+
+
+async def slow(request: Request) -> StreamingResponse:
+    async def parts() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"."
+            await asyncio.sleep(0.1)
+
+    return StreamingResponse(parts())
+
+
 @contextmanager
 def served(small_requests: bool, deadline: float = DEADLINE) -> Iterator[tuple[str, int]]:
-    app = Starlette(routes=[Route("/", echo, methods=["POST"])])
+    routes = [Route("/", echo, methods=["POST"]), Route("/refuse", refuse, methods=["POST"])]
+    app = Starlette(routes=[*routes, Route("/slow", slow)])
     port = free_port()
     config = server_config(app, host="127.0.0.1", port=port, log_level="warning",
                            small_requests=small_requests, head_seconds=deadline)  # fmt: skip
@@ -142,3 +157,51 @@ def _send_for(sock: socket.socket, block: bytes, total: int) -> None:
             sent += len(block)
     except (BrokenPipeError, ConnectionResetError):
         return
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_an_upload_answered_early_is_not_cut(small_requests: bool) -> None:
+    """A 401 before the body is read: the body still arriving is the request's, not the
+    next head's (counted as one, it got a second answer, 400, and a reset)."""
+    head = b"POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"
+    with served(small_requests) as address, socket.create_connection(address) as sock:
+        sock.sendall(head)
+        for _ in range(16):  # 1 MB over about 2.5 deadlines
+            sock.sendall(b"b" * 65536)
+            time.sleep(0.1)
+        answer = _answer_to(sock, b"no")
+    assert answer.startswith(b"HTTP/1.1 401") and b"400" not in answer.split(b"\r\n", 1)[1]
+
+
+def test_an_endless_header_behind_a_streamed_answer_is_cut() -> None:
+    """The next request's head arriving while a response streams was neither counted nor
+    timed: 200 MB of one header were read and held."""
+    with served(False, deadline=60) as address, socket.create_connection(address) as s:
+        s.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nX-Big: ")
+        _send_for(s, b"a" * 4096, 16 * HEAD_BYTES)
+        assert _refused_or_streaming_cut(s)
+
+
+def _answer_to(sock: socket.socket, ending: bytes) -> bytes:
+    sock.settimeout(5)
+    data = b""
+    while not data.endswith(ending):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _refused_or_streaming_cut(sock: socket.socket) -> bool:
+    """The connection closed before the four-second stream could end."""
+    sock.settimeout(3)
+    try:
+        while chunk := sock.recv(4096):
+            if chunk.endswith(b"0\r\n\r\n"):  # the whole stream came: not cut
+                return False
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        pass
+    return True

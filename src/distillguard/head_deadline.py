@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -35,9 +36,10 @@ class _Deadline:
         self._loop, self._transport = loop, transport
         self._timer: asyncio.TimerHandle | None = None
 
-    def wait(self, seconds: float) -> None:
-        self.cancel()
-        if not self._transport.is_closing():
+    def run(self, seconds: float) -> None:
+        """Start the timer unless it runs already: bytes of a head that arrive later do
+        not give it more time."""
+        if self._timer is None and not self._transport.is_closing():
             self._timer = self._loop.call_later(seconds, self._expire)
 
     def cancel(self) -> None:
@@ -52,73 +54,105 @@ class _Deadline:
             self._transport.close()
 
 
+def _answering(cycle: object) -> bool:
+    """Whether a response is being written (its request's head came whole)."""
+    return cycle is not None and not getattr(cycle, "response_complete", True)
+
+
 class H11WithHeadDeadline(H11Protocol):
+    """h11 with a deadline: it runs while h11 waits for a request (its peer IDLE: no head
+    yet, or part of one) and no response is being written, so an upload still arriving
+    after an early answer is not cut. h11 caps the head's size itself."""
+
     head_seconds = HEAD_SECONDS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline = _Deadline(self.loop, transport)
-        self._deadline.wait(self.head_seconds)
+        self._follow()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        before = self.cycle
         super().data_received(data)
-        if self.cycle is not before:  # h11 gave a whole request head: a new cycle
-            self._deadline.cancel()
+        self._follow()
 
     def on_response_complete(self) -> None:
-        before = self.cycle
         super().on_response_complete()
-        if self.cycle is before:  # no pipelined request started: await the next head
-            self._deadline.wait(self.head_seconds)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.conn.their_state is h11.IDLE and not _answering(self.cycle):
+            self._deadline.run(self.head_seconds)
+        else:
+            self._deadline.cancel()
 
 
 class HttpToolsWithHeadDeadline(HttpToolsProtocol):
-    """httptools with a deadline, and a cap on the head's size: it has none of its own (it
-    gathers a header's value, however long, before it hands it over), and held 500
-    headers of a megabyte each. Every byte received while a head is awaited is the head's,
-    so they are counted as they come; past HEAD_BYTES the request is answered 400 and the
-    connection closed, as h11's own cap (h11_max_incomplete_event_size) does."""
+    """httptools with a deadline, run as h11's is (between requests, or inside a head,
+    while no response is being written), and a cap on a head's size: httptools has none
+    (it gathers a header's value, however long, before it hands it over) and held 500
+    headers of a megabyte each. The bytes of each read that leaves a head unfinished are
+    counted; past HEAD_BYTES the request is refused with 400 (or, were a response being
+    written, the connection closed)."""
 
     head_seconds = HEAD_SECONDS
-    _head_bytes: int | None = None  # received since the head was awaited; None: it came
+    _in_message = False  # from a request's first byte to its body's end
+    _in_head = False  # from a request's first byte to its head's end
+    _head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline = _Deadline(self.loop, transport)
-        self._await_head()
+        self._follow()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)  # a head that completes in `data` stops the count first
-        if self._head_bytes is None or self.transport.is_closing():
-            return
-        self._head_bytes += len(data)
-        if self._head_bytes > HEAD_BYTES:
-            self._deadline.cancel()
-            self.send_400_response("Request head too large.")
+        super().data_received(data)
+        # Still inside a head after this read: the read counts whole (a pipelined head
+        # begun after a body's last bytes in one read counts those bytes too).
+        if self._in_head and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > HEAD_BYTES:
+                self._refuse()
+                return
+        self._follow()
+
+    def on_message_begin(self) -> None:
+        self._in_message = self._in_head = True
+        self._head_bytes = 0
+        super().on_message_begin()
 
     def on_headers_complete(self) -> None:
-        self._deadline.cancel()
-        self._head_bytes = None
+        self._in_head = False
         super().on_headers_complete()
 
-    def on_response_complete(self) -> None:
-        queued = len(self.pipeline)
-        super().on_response_complete()
-        if len(self.pipeline) == queued:  # no pipelined request started: await the next head
-            self._await_head()
+    def on_message_complete(self) -> None:
+        self._in_message = False
+        super().on_message_complete()
 
-    def _await_head(self) -> None:
-        self._head_bytes = 0
-        self._deadline.wait(self.head_seconds)
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow()
+
+    def _follow(self) -> None:
+        waiting = not self._in_message or self._in_head
+        if waiting and not _answering(self.cycle):
+            self._deadline.run(self.head_seconds)
+        else:
+            self._deadline.cancel()
+
+    def _refuse(self) -> None:
+        self._deadline.cancel()
+        if _answering(self.cycle):  # a 400 now would land inside that response
+            self.transport.close()
+        else:
+            self.send_400_response("Request head too large.")
 
 
 def with_deadline(
