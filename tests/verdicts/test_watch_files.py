@@ -11,6 +11,7 @@ import pytest
 
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.sources import Tail
+from distillguard.verdicts import watch, watch_files
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import open_store
 from distillguard.verdicts.watch import Watcher
@@ -157,3 +158,25 @@ def test_a_rotated_log_is_read_from_the_top(tmp_path: Path, rotate: Any) -> None
     rotate(log, b"".join(_row(n) + b"\n" for n in range(4, 9)))
     second = watcher.tick()
     assert second is not None and (second.kept, second.quarantined) == (5, 0)
+
+
+def test_a_log_removed_while_a_tick_looks_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shipper deletes old logs as watch lists them: the file listed is gone by the time
+    its size is read, which stopped the tick with a traceback."""
+    lake, inbox = tmp_path / "lake", tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "old.jsonl").write_bytes(_row(1) + b"\n")
+    (inbox / "new.jsonl").write_bytes(_row(2) + b"\n")
+    real_plan = watch_files.plan
+
+    def removed_first(path: Path, seen: Seen | None) -> Any:
+        if path.name == "old.jsonl":
+            path.unlink()
+        return real_plan(path, seen)
+
+    monkeypatch.setattr(watch, "plan", removed_first)
+    watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+    summary = watcher.tick()
+    assert summary is not None and (summary.files, summary.kept) == (1, 1)

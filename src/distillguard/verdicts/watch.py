@@ -93,7 +93,10 @@ class Watcher:
         # a lake kept inside the inbox (or the inbox inside the lake): its own files are not logs
         for path in (p for p in found if not lake.owns(p)):
             key = str(path.resolve())
-            reading, after = plan(path, seen.get(key))
+            try:
+                reading, after = plan(path, seen.get(key))
+            except FileNotFoundError:  # removed since it was listed (a shipper's clean-up)
+                continue
             readings += [reading] if reading is not None else []
             remember.update({key: after} if after is not None else {})
         return readings, remember
