@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -59,21 +60,30 @@ def _answering(cycle: object) -> bool:
     return cycle is not None and not getattr(cycle, "response_complete", True)
 
 
-class H11WithHeadDeadline(H11Protocol):
-    """h11 with a deadline: it runs while h11 waits for a request (its peer IDLE: no head
-    yet, or part of one) and no response is being written, so an upload still arriving
-    after an early answer is not cut. h11 caps the head's size itself."""
+class _FollowsHead(asyncio.Protocol):
+    """What both protocols share: a deadline opened with the connection and dropped with
+    it; each class says in `_follow` when a head is awaited."""
 
     head_seconds = HEAD_SECONDS
+    loop: asyncio.AbstractEventLoop
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self._deadline = _Deadline(self.loop, transport)
+        self._deadline = _Deadline(self.loop, cast(asyncio.Transport, transport))
         self._follow()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
         super().connection_lost(exc)
+
+    def _follow(self) -> None:
+        raise NotImplementedError
+
+
+class H11WithHeadDeadline(_FollowsHead, H11Protocol):
+    """h11 with a deadline: it runs while h11 waits for a request (its peer IDLE: no head
+    yet, or part of one) and no response is being written, so an upload still arriving
+    after an early answer is not cut. h11 caps the head's size itself."""
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -90,7 +100,7 @@ class H11WithHeadDeadline(H11Protocol):
             self._deadline.cancel()
 
 
-class HttpToolsWithHeadDeadline(HttpToolsProtocol):
+class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
     """httptools with a deadline, run as h11's is (between requests, or inside a head,
     while no response is being written), and a cap on a head's size: httptools has none
     (it gathers a header's value, however long, before it hands it over) and held 500
@@ -98,19 +108,9 @@ class HttpToolsWithHeadDeadline(HttpToolsProtocol):
     counted; past HEAD_BYTES the request is refused with 400 (or, were a response being
     written, the connection closed)."""
 
-    head_seconds = HEAD_SECONDS
     _in_message = False  # from a request's first byte to its body's end
     _in_head = False  # from a request's first byte to its head's end
     _head_bytes = 0
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._deadline = _Deadline(self.loop, transport)
-        self._follow()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._deadline.cancel()
-        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
