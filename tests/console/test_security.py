@@ -11,6 +11,7 @@ import httpx
 import markupsafe
 import pytest
 
+from distillguard.console import users as users_module
 from distillguard.console.app import MAX_FORM_BYTES, open_console
 from distillguard.detect.summary import DetectSummary
 from distillguard.verdicts.store import open_store
@@ -159,6 +160,28 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old(served: Served) ->
     form = {"csrf": token, "name": "alice", "password": "a-new-password-42"}
     assert fresh.post("/login", data=form).status_code == 303
     assert fresh.get("/api/queue").status_code == 200
+
+
+def test_a_password_changed_during_a_login_check_opens_no_session(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The login checked the old hash, then read the file again for the session's
+    credential: a password changed between the two gave the old password's holder a
+    session that the new password's holder's sessions share."""
+    real = users_module._HASHER
+
+    class ChangedWhileChecking:
+        hash = real.hash
+
+        def verify(self, hashed: str, password: str) -> bool:
+            ok = real.verify(hashed, password)
+            monkeypatch.setattr(users_module, "_HASHER", real)
+            served.console.users.add("alice", "analyst", "a-new-password-42")
+            return ok
+
+    monkeypatch.setattr(users_module, "_HASHER", ChangedWhileChecking())
+    late = served.login("alice")  # the old password, right when it was checked
+    assert late.get("/api/queue").status_code == 401
 
 
 def test_logins_sent_together_are_counted_before_their_check(served: Served) -> None:

@@ -35,6 +35,7 @@ _DUMMY = _HASHER.hash("distillguard-no-such-user")
 class User:
     name: str
     role: str
+    credential: str = ""  # names the password hash the user was read with (see _credential)
 
     @property
     def sees_content(self) -> bool:
@@ -113,7 +114,7 @@ class UserStore:
         users[name] = {"role": role, "hash": _HASHER.hash(password)}
         private_home(self.path.parent)
         write_private(self.path, orjson.dumps(users, option=orjson.OPT_INDENT_2))
-        return User(name, role)
+        return User(name, role, _credential(users[name]))
 
     def verify(self, name: str, password: str) -> User | None:
         """The user when the password matches; None otherwise, in about the same time."""
@@ -122,26 +123,26 @@ class UserStore:
             _HASHER.verify(row["hash"] if row else _DUMMY, password)
         except (VerificationError, InvalidHashError):
             return None
-        return User(name, row["role"]) if row else None
+        return _user(name, row) if row else None
 
     def get(self, name: str) -> User | None:
         row = self._read().get(name)
-        return User(name, row["role"]) if row else None
+        return _user(name, row) if row else None
 
     def holding(self, name: str, credential: str) -> User | None:
         """The user, if its password is still the one `credential` names: a session opened
         before a password change (or a removal and a new add) is no longer its user's."""
         row = self._read().get(name)
-        return User(name, row["role"]) if row and _credential(row) == credential else None
-
-    def credential(self, name: str) -> str:
-        """A name for the user's current password hash (not the hash), for its sessions."""
-        row = self._read().get(name)
-        return _credential(row) if row else ""
+        return _user(name, row) if row and _credential(row) == credential else None
 
     def names(self) -> list[str]:
         return sorted(self._read())
 
 
+def _user(name: str, row: dict[str, Any]) -> User:
+    return User(name, row["role"], _credential(row))
+
+
 def _credential(row: dict[str, Any]) -> str:
+    """A name for a user's password hash (not the hash), kept by its sessions."""
     return hashlib.sha256(str(row["hash"]).encode()).hexdigest()[:32]

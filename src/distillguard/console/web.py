@@ -82,7 +82,8 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", 401, error="Wrong name or password.")
     console.throttle.succeeded(client, name)
     request.session.clear()  # a fresh session: nothing from before the login survives
-    request.session["sid"] = console.sessions.open(user.name, console.users.credential(user.name))
+    # The credential of the hash just checked: a password changed since is not this one's.
+    request.session["sid"] = console.sessions.open(user.name, user.credential)
     return RedirectResponse("/", status_code=303)
 
 
