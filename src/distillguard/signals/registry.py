@@ -9,8 +9,9 @@ from distillguard.signals.base import BatchContext, Signal
 from distillguard.signals.content import Capability, LexiconSignal
 from distillguard.signals.fingerprint import TemplateFingerprint
 from distillguard.signals.lexicon import CLASSIFIERS
+from distillguard.signals.network import Network
 from distillguard.signals.sketch import PromptSketch
-from distillguard.signals.structure import Network, Structure
+from distillguard.signals.structure import Structure
 
 SIGNALS: dict[str, Signal] = {
     s.name: s

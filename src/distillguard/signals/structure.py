@@ -13,13 +13,6 @@ def _ints(array: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def network_prefix(ip: pa.Array) -> pa.Array:
-    """The /24 of an IPv4 address, or the /48 of an IPv6 one, as text."""
-    v4 = pc.replace_substring_regex(ip, r"^(\d+\.\d+\.\d+)\.\d+$", r"\1.0/24")
-    v6 = pc.replace_substring_regex(ip, r"^([0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*).*$", r"\1::/48")
-    return pc.if_else(pc.match_substring(ip, ":"), v6, v4)
-
-
 class Structure(Signal):
     name = "structure"
     columns = (
@@ -52,12 +45,3 @@ class Structure(Signal):
             "ok": (status == 200) | (status == 0),
             "prompt_chars": _ints(pc.utf8_length(ctx.prompt)),
         }
-
-
-class Network(Signal):
-    name = "network"
-    columns = ("ip_prefix",)
-    description = "the client address's /24 (IPv4) or /48 (IPv6)"
-
-    def compute(self, ctx: BatchContext) -> Columns:
-        return {"ip_prefix": network_prefix(ctx.column("ip"))}
