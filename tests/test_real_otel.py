@@ -17,6 +17,9 @@ from distillguard.errors import UserError
 from distillguard.ingest import Lake, ingest
 from distillguard.ingest.adapters import get_adapter
 from distillguard.schema import validate_exchange
+from distillguard.verdicts.policy import load_policy
+from distillguard.verdicts.store import open_store
+from distillguard.verdicts.watch import Watcher
 from tests.conftest import query
 
 REAL = Path(__file__).parent / "fixtures" / "real"
@@ -120,3 +123,22 @@ def test_a_broken_line_in_a_logs_file_is_quarantined(tmp_path: Path) -> None:
     assert (summary.kept, summary.quarantined) == (5, 1)
     [bad] = Lake(tmp_path / "lake").quarantine_path.read_bytes().splitlines()
     assert orjson.loads(bad)["line"] == len(V130_LOGS.read_bytes().splitlines()) + 1
+
+
+def test_watch_holds_a_logs_file_until_its_spans_come(tmp_path: Path) -> None:
+    """An exporter flushes logs and spans on their own schedules: a watch tick that found
+    the logs file alone stopped watch with ingest's error, and its content was never
+    joined. The logs wait, unremembered, for the tick that brings the spans."""
+    inbox, lake = tmp_path / "inbox", tmp_path / "lake"
+    inbox.mkdir()
+    shutil.copy(V130_LOGS, inbox / "logs.jsonl")
+    watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+    assert watcher.tick() is None and watcher.waiting == 1
+    shutil.copy(V130_SPANS, inbox / "traces.jsonl")
+    summary = watcher.tick()
+    assert summary is not None and (summary.files, summary.kept) == (2, 5)
+    assert watcher.waiting == 0
+    assert _lake_rows(lake)[0] == (SYSTEM, 1, "Answer to: What is OpenTelemetry?", "end_turn", 200)
+    with (inbox / "logs.jsonl").open("ab") as grown:  # the logs file alone grows again
+        grown.write(V130_LOGS.read_bytes())
+    assert watcher.tick() is None and watcher.waiting == 1

@@ -130,13 +130,20 @@ def _tick(watcher: Watcher) -> tuple[str, bool]:
         summary = watcher.tick()
     except Exception as exc:
         return f"watch: {_store_problem(exc)}; publishing again next tick", True
+    held = _held(watcher.waiting)
     if summary is not None:
-        return summary.line(), False
+        return summary.line() + held, False
     try:  # nothing to publish: still, a store that does not answer is a failure to see
         watcher.store.get("account:")
     except Exception as exc:
-        return f"watch: nothing new, but {_store_problem(exc)}", True
-    return "watch: nothing new", False
+        return f"watch: nothing new, but {_store_problem(exc)}{held}", True
+    return f"watch: nothing new{held}", False
+
+
+def _held(waiting: int) -> str:
+    if not waiting:
+        return ""
+    return f"; {waiting} OpenTelemetry logs file(s) wait for a spans file to join"
 
 
 def _store_problem(exc: Exception) -> str:

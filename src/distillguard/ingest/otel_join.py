@@ -37,15 +37,30 @@ def _first_value(path: Path) -> Any:
 
 def split_otel_logs(files: list[Path]) -> tuple[list[Path], list[Path]]:
     """(files to ingest, OTel logs files); a logs file with no spans file is an error."""
-    firsts = {path: _first_value(path) for path in files}
-    logs = [path for path in files if is_otel_logs(firsts[path])]
-    rest = [path for path in files if path not in logs]
-    if logs and not any(OtelGenAIAdapter().matches(firsts[path]) for path in rest):
+    rest, logs, has_spans = _sorted_out(files)
+    if logs and not has_spans:
         raise UserError(
             f"{logs[0]} holds OpenTelemetry logs (events), not spans: give it together with"
             " the spans file of the same run, and ingest joins them by trace and span id"
         )
     return rest, logs
+
+
+def logs_without_spans(files: list[Path]) -> list[Path]:
+    """The OTel logs files among `files` when no spans file is with them to join: what
+    ingest would refuse (watch holds them until a tick brings spans)."""
+    _, logs, has_spans = _sorted_out(files)
+    return [] if has_spans else logs
+
+
+def _sorted_out(files: list[Path]) -> tuple[list[Path], list[Path], bool]:
+    """(the files that are not OTel logs, the OTel logs files, whether a spans file is
+    among the first)."""
+    firsts = {path: _first_value(path) for path in files}
+    logs = [path for path in files if is_otel_logs(firsts[path])]
+    rest = [path for path in files if path not in logs]
+    has_spans = any(OtelGenAIAdapter().matches(firsts[path]) for path in rest)
+    return rest, logs, has_spans
 
 
 def _values(files: list[Path], bad: list[RawRecord]) -> Iterator[Any]:

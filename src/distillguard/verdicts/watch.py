@@ -21,6 +21,7 @@ from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import detect
 from distillguard.detect.summary import NO_ACCOUNTS_TABLE
 from distillguard.ingest.lake import Lake
+from distillguard.ingest.otel_join import logs_without_spans
 from distillguard.ingest.pipeline import ingest
 from distillguard.ingest.sources import is_supported
 from distillguard.verdicts.policy import Policy
@@ -69,6 +70,7 @@ class Watcher:
         # detect or publish failed (the store down, the process killed) is run again by
         # the next, even if no new file has landed by then.
         self._unpublished = lake / "watch-unpublished"
+        self.waiting = 0  # OTel logs files the last plan held back for their spans
 
     def _seen(self) -> dict[str, Seen]:
         """Each file ingested, with its size and time then and how far it was read. A
@@ -99,7 +101,20 @@ class Watcher:
                 continue
             readings += [reading] if reading is not None else []
             remember.update({key: after} if after is not None else {})
-        return readings, remember
+        return self._hold_unjoined(readings, remember)
+
+    def _hold_unjoined(
+        self, readings: list[Reading], remember: dict[str, Seen]
+    ) -> tuple[list[Reading], dict[str, Seen]]:
+        """Leave out OpenTelemetry logs files that no spans file comes with this tick (an
+        exporter flushes its logs and its spans on their own schedules): ingest refuses
+        them alone, and their content joins spans. Not remembered, they are read again
+        with the next tick that brings spans."""
+        held = logs_without_spans([reading.path for reading in readings])
+        self.waiting = len(held)
+        keys = {str(path.resolve()) for path in held}
+        kept = [reading for reading in readings if reading.path not in held]
+        return kept, {key: after for key, after in remember.items() if key not in keys}
 
     def new_files(self) -> list[Path]:
         """Files not ingested yet, and files that have grown since (a log shipper's daily
