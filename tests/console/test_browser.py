@@ -97,3 +97,29 @@ def test_triage_in_a_browser(
     assert {a.account_id for a in tiny_detect.accounts if a.flagged} - {dismissed} == {
         a.account_id for a in rerun.accounts if a.flagged
     }
+
+
+def test_a_link_from_another_site_opens_the_case_with_the_session(
+    served: Served, browser: Browser
+) -> None:
+    """With SameSite=Strict a case link followed from a ticket or a chat (another site)
+    came without the session cookie: the console sent the login page, whose new cookie
+    replaced the session, and the analyst was logged out."""
+    page = browser.new_page()
+    _log_in(page, served.url, "alice")
+    case = page.locator("table#queue tbody tr:first-child a").first.get_attribute("href")
+    elsewhere = f'data:text/html,<a id="go" href="{served.url}{case}">the case</a>'
+    page.goto(elsewhere)
+    page.click("#go")
+    page.wait_for_selector("#case-id")
+    page.goto(served.url + "/")
+    assert not page.url.endswith("/login")
+
+
+def test_no_other_page_can_frame_the_console(served: Served, browser: Browser) -> None:
+    page = browser.new_page()
+    _log_in(page, served.url, "alice")
+    page.set_content(f'<iframe id="console" src="{served.url}/"></iframe>')
+    frame = page.frame_locator("#console")
+    with pytest.raises(Exception, match="Timeout"):
+        frame.locator("table#queue").wait_for(timeout=2000)

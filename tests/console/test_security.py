@@ -107,8 +107,18 @@ def test_session_cookie_flags(served: Served) -> None:
     )
     cookie = reply.headers["set-cookie"].lower()
     assert "httponly" in cookie
-    assert "samesite=strict" in cookie
+    assert "samesite=lax" in cookie  # a link from a ticket opens with the session
     assert "secure" not in cookie  # plain HTTP here; Secure is set when served over TLS
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/api/queue", "/case/account/x"])
+def test_pages_are_not_framed_cached_or_referred(served: Served, path: str) -> None:
+    for client in (served.client(), served.login("alice")):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["cache-control"] == "no-store"
+        assert headers["referrer-policy"] == "no-referrer"
 
 
 def test_no_prompt_text_in_server_logs(served: Served, caplog: pytest.LogCaptureFixture) -> None:

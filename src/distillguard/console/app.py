@@ -27,6 +27,7 @@ from distillguard.console.casestore import STATUSES, CaseStore
 from distillguard.console.decisions import Decision, decide, ttl_choices
 from distillguard.console.evidence import add_matches
 from distillguard.console.filters import KINDS, TIERS, read_filter
+from distillguard.console.headers import SecurityHeaders
 from distillguard.console.security import SESSION_MAX_AGE_S, private_home, session_secret
 from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
@@ -235,12 +236,16 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
     ]
     secret = session_secret(console.home)
     middleware = [
+        Middleware(SecurityHeaders),  # outermost: a 413 carries them too
         Middleware(BodyLimit, limit=MAX_FORM_BYTES),  # before any form is read
         Middleware(
             SessionMiddleware,
             secret_key=secret,
             max_age=SESSION_MAX_AGE_S,
-            same_site="strict",
+            # lax: a case link followed from a ticket or chat opens with the session; with
+            # strict the cookie stayed behind, and the login page's new one replaced it
+            # (logged out). Forms from other sites still carry no cookie, and no token.
+            same_site="lax",
             https_only=tls,
             session_cookie="distillguard_session",
         ),

@@ -1,8 +1,10 @@
 """Sessions and CSRF tokens for the console (its login throttle is login_throttle.py).
 
 Sessions are signed cookies (Starlette's SessionMiddleware over itsdangerous): HttpOnly
-always, SameSite=strict, Secure when served over TLS. Every form carries the session's CSRF
-token; a POST without the right one is refused before it does anything.
+always, SameSite=lax (a link into the console from a ticket opens with the session; another
+site's form is sent without it), Secure when served over TLS. Every form carries the
+session's CSRF token; a POST without the right one is refused before it does anything.
+Response headers (no framing, no caching, no referrer) are headers.py's.
 """
 
 from __future__ import annotations
