@@ -23,7 +23,7 @@ from starlette.routing import Route
 from distillguard.body_limit import BodyLimit
 from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
-from distillguard.console.casestore import STATUSES, CaseStore
+from distillguard.console.casestore import STATUSES, CaseStore, StaleCaseError
 from distillguard.console.decisions import Decision, decide, ttl_choices
 from distillguard.console.evidence import add_matches
 from distillguard.console.filters import KINDS, TIERS, read_filter
@@ -33,7 +33,7 @@ from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
 from distillguard.console.web import login, login_form, login_required, logout, render
 from distillguard.detect.case_files import read_evidence, read_run
-from distillguard.errors import UserError
+from distillguard.errors import ConfigError, UserError
 from distillguard.sharing.case_bundle import case_bundle
 from distillguard.sharing.keys import CommunityKey
 from distillguard.verdicts.model import ACTIONS
@@ -144,7 +144,7 @@ async def case_page(request: Request) -> Response:
 
 
 async def _case_page(
-    request: Request, kind: str, case_id: str, status: int = 200, error: str = ""
+    request: Request, kind: str, case_id: str, status: int = 200, *, error: str = "", note: str = ""
 ) -> Response:
     context = await _context(request, kind, case_id)
     if context is None:
@@ -152,7 +152,7 @@ async def _case_page(
     console: Console = request.app.state.console
     stix = console.share_key is not None and bool(context["case"].get("cluster_id"))
     return render(request, "case.html", status, actions=ACTIONS, ttls=ttl_choices(), stix=stix,
-                  error=error, **context)  # fmt: skip
+                  error=error, note=note, **context)  # fmt: skip
 
 
 @login_required
@@ -165,24 +165,36 @@ async def decide_route(request: Request) -> Response:
     if console.cases.case(kind, case_id) is None:
         return JSONResponse({"error": "no such case"}, status_code=404)
     form = await request.form()
+    note = str(form.get("note") or "")
     try:
         decision = Decision(
             str(form.get("decision") or ""),
             str(form.get("action") or ""),
-            str(form.get("note") or ""),
+            note,
             str(form.get("ttl") or ""),
+            _seen(str(form.get("seen") or "")),
+        )
+        await run_in_threadpool(
+            decide,
+            (kind, case_id),
+            decision,
+            user.name,
+            console.case_evidence(kind, case_id),
+            (console.cases, console.verdicts, console.allowlist),
         )
     except UserError as exc:  # the case page again, the mistake said above its form
-        return await _case_page(request, kind, case_id, status=400, error=str(exc))
-    await run_in_threadpool(
-        decide,
-        (kind, case_id),
-        decision,
-        user.name,
-        console.case_evidence(kind, case_id),
-        (console.cases, console.verdicts, console.allowlist),
-    )
+        status = 409 if isinstance(exc, StaleCaseError) else 400
+        return await _case_page(request, kind, case_id, status, error=str(exc), note=note)
     return RedirectResponse(f"/case/{kind}/{quote(case_id, safe='')}", status_code=303)
+
+
+def _seen(text: str) -> int | None:
+    """The form's count of the decisions its page showed; none from a script's POST."""
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ConfigError(f"seen must be a count of decisions, not {text[:20]!r}")
+    return int(text)
 
 
 @login_required

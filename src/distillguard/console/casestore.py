@@ -94,6 +94,22 @@ class QueuePage:
     folded: int = 0  # member accounts left out of this view, read under their clusters
 
 
+class StaleCaseError(UserError):
+    """A decision made on a page older than the case: another was recorded since."""
+
+    def __init__(self, since: list[dict[str, Any]]) -> None:
+        said = "; ".join(
+            f"{row['who']}: {row['status'] or 'a note'}"
+            + (f" ({row['action']})" if row["action"] else "")
+            for row in since
+        )
+        super().__init__(
+            "the case was decided since this page was opened"
+            + (f" ({said})" if said else "")
+            + ": read it again and decide"
+        )
+
+
 class CaseStore:
     """The console's DuckDB database; one connection, a cursor per call, a lock for writes."""
 
@@ -224,11 +240,17 @@ class CaseStore:
         )
         return rows[0] if rows else None
 
-    def record(self, kind: str, case_id: str, by: str, **decision: Any) -> None:
-        """Append a decision (status, action, note, expires) and its audit line."""
+    def record(
+        self, kind: str, case_id: str, by: str, seen: int | None = None, **decision: Any
+    ) -> None:
+        """Append a decision (status, action, note, expires) and its audit line. With
+        `seen` (the decisions the analyst's page showed), a case decided since is refused
+        with StaleCaseError: the analyst decided on what is no longer the case."""
         at = datetime.now(UTC)
         with self._write:
             cur = self.con.cursor()
+            if seen is not None:
+                self._check_seen(kind, case_id, seen)
             cur.execute(
                 "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -247,6 +269,11 @@ class CaseStore:
             cur.execute(
                 "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)", [at, by, what, kind, case_id, detail]
             )
+
+    def _check_seen(self, kind: str, case_id: str, seen: int) -> None:
+        history = self.history(kind, case_id)
+        if len(history) != seen:
+            raise StaleCaseError(history[seen:] if seen < len(history) else [])
 
     def history(self, kind: str, case_id: str) -> list[dict[str, Any]]:
         cur = self.con.cursor()

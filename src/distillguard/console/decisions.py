@@ -37,6 +37,7 @@ class Decision:
     action: str = ""
     note: str = ""
     ttl: str = ""
+    seen: int | None = None  # the decisions the analyst's page showed (None: not checked)
 
     def __post_init__(self) -> None:
         if self.ttl.strip():
@@ -83,6 +84,7 @@ def decide(
     cases.record(
         *case,
         by,
+        decision.seen,
         status=status,
         action=decision.action if decision.kind == "escalate" else None,
         note=decision.note or None,

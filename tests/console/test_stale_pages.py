@@ -1,0 +1,71 @@
+"""Two analysts, or two tabs, on one case: a decision made on a page the case has moved
+past is refused and said, never recorded over the other's."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import httpx
+
+from tests.console.conftest import Served, csrf_of
+
+
+def _first_account(served: Served) -> str:
+    page = served.login("alice").get("/?kind=account").text
+    found = re.search(r'href="/case/account/([^"]+)"', page)
+    assert found, "no account case in the queue"
+    return found.group(1)
+
+
+def _form(client: httpx.Client, path: str, **fields: str) -> dict[str, str]:
+    page = client.get(path).text
+    seen = re.search(r'name="seen" value="(\d+)"', page)
+    assert seen, "the decision form carries no count of the decisions it showed"
+    return {"csrf": csrf_of(page), "seen": seen.group(1), **fields}
+
+
+def test_a_decision_on_a_page_the_case_moved_past_is_refused(served: Served) -> None:
+    path = f"/case/account/{_first_account(served)}"
+    alice, root = served.login("alice"), served.login("root")
+    alices = _form(alice, path, decision="escalate", action="block_account")
+    roots = _form(root, path, decision="dismiss", note="looks like a startup team")
+    assert alice.post(path + "/decide", data=alices).status_code == 303
+    refused = root.post(path + "/decide", data=roots)
+    assert refused.status_code == 409
+    assert "decided since this page was opened (alice: escalated (block_account))" in (refused.text)
+    assert 'value="looks like a startup team"' in refused.text  # the typed note kept
+    assert '<strong id="status">escalated</strong>' in refused.text
+    verdict = served.console.verdicts.get(f"account:{path.rsplit('/', 1)[1]}")
+    assert verdict is not None and (verdict.source, verdict.action) == ("analyst", "block_account")
+    again = _form(root, path, decision="dismiss", note="read it; still a startup team")
+    assert root.post(path + "/decide", data=again).status_code == 303
+
+
+def test_one_form_sent_twice_at_once_is_recorded_once(served: Served) -> None:
+    path = f"/case/account/{_first_account(served)}"
+    alice = served.login("alice")
+    form = _form(alice, path, decision="escalate", action="throttle")
+    codes: list[int] = []
+
+    def send() -> None:
+        codes.append(alice.post(path + "/decide", data=form).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [303, 409]
+    case_id = path.rsplit("/", 1)[1]
+    assert len(served.console.cases.history("account", case_id)) == 1
+
+
+def test_a_script_without_the_count_is_not_checked(served: Served) -> None:
+    path = f"/case/account/{_first_account(served)}"
+    alice = served.login("alice")
+    for note in ("first", "second"):
+        form = {"csrf": csrf_of(alice.get(path).text), "decision": "note", "note": note}
+        assert alice.post(path + "/decide", data=form).status_code == 303
+    bad = _form(alice, path, decision="note", note="x") | {"seen": "two"}
+    assert alice.post(path + "/decide", data=bad).status_code == 400
