@@ -50,14 +50,17 @@ def _log_in(page: Page, url: str, name: str) -> None:
     page.wait_for_selector("table#queue")
 
 
-def _decide(page: Page, decision: str, action: str = "", note: str = "") -> None:
+def _decide(
+    page: Page, decision: str, action: str = "", note: str = "", *, wait: bool = True
+) -> None:
     page.select_option("#decision", decision)
     if action:
         page.select_option("#action", action)
     if note:
         page.fill("input[name=note]", note)
     page.click("#decide button[type=submit]")
-    page.wait_for_selector("#status")
+    if wait:
+        page.wait_for_selector("#status")
 
 
 def test_triage_in_a_browser(
@@ -123,3 +126,22 @@ def test_no_other_page_can_frame_the_console(served: Served, browser: Browser) -
     frame = page.frame_locator("#console")
     with pytest.raises(Exception, match="Timeout"):
         frame.locator("table#queue").wait_for(timeout=2000)
+
+
+def test_a_form_left_open_across_a_new_login_says_so(served: Served, browser: Browser) -> None:
+    """A tab's form sent after a logout and a login in another tab answered raw JSON."""
+    context = browser.new_context()
+    first, second = context.new_page(), context.new_page()
+    _log_in(first, served.url, "alice")
+    first.click("table#queue tbody tr:first-child a")
+    first.wait_for_selector("#case-id")
+    case = first.url
+    second.goto(served.url + "/")
+    second.click("form[action='/logout'] button")
+    _log_in(second, served.url, "alice")
+    _decide(first, "note", note="asked the customer", wait=False)
+    first.wait_for_selector("#form-expired")
+    first.click("text=Open the page again")
+    first.wait_for_selector("#case-id")
+    assert first.url == case
+    context.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,15 @@ def current_user(request: Request) -> User | None:
     return console.users.holding(*held) if held else None
 
 
+def _form_expired(request: Request) -> Response:
+    """403 for a form without its session's token: a page that says so and leads back to
+    the form's page for a browser (a tab left open across a logout), JSON for a script."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"error": "bad or missing CSRF token"}, status_code=403)
+    page = quote(request.url.path.removesuffix("/decide"))
+    return render(request, "expired_form.html", 403, back=page if page != "/logout" else "/")
+
+
 def login_required(handler: Any) -> Any:
     """Refuse without a session: the login form for pages, 401 for the JSON API."""
 
@@ -55,7 +64,7 @@ def login_required(handler: Any) -> Any:
         if request.method == "POST":
             form = await request.form()
             if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
-                return JSONResponse({"error": "bad or missing CSRF token"}, status_code=403)
+                return _form_expired(request)
         return await handler(request)  # type: ignore[no-any-return]
 
     return guarded
