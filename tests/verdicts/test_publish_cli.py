@@ -192,6 +192,21 @@ def test_a_cluster_no_verdict_names_is_reached_through_its_detect_run(
     assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
 
 
+def test_an_account_the_store_never_named_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = str(tmp_path / "v.jsonl")
+    set_ = ["verdicts", "set", "acct_typo", "--action", "monitor", "--reason", "x"]
+    assert main([*set_, "--state", state]) == 0
+    assert "held no verdict on account acct_typo" in capsys.readouterr().err
+    assert main([*set_, "--state", state]) == 0  # known now
+    assert capsys.readouterr().err == ""
+    assert main(["verdicts", "clear", "acct_other", "--state", state]) == 0
+    assert "cleared 0 verdict(s) of account acct_other (the store holds none" in (
+        capsys.readouterr().out
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -224,6 +239,22 @@ def test_a_cluster_no_verdict_names_is_reached_through_its_detect_run(
             "is not a detect output",
         ),
         (["verdicts", "list", "--state", "sqlite://x"], "valid: memory"),
+        (
+            ["verdicts", "set", " acct_1", "--action", "monitor", "--reason", "x"],
+            "has spaces around it: did you mean 'acct_1'?",
+        ),
+        (
+            ["verdicts", "set", "a1\nb2", "--action", "monitor", "--reason", "x"],
+            "control character",
+        ),
+        (["verdicts", "clear", "acct_1 "], "has spaces around it"),
+        (
+            ["verdicts", "set", "a", "--action", "degrade", "--reason", "x", "--state", "memory"],
+            "--state memory keeps nothing",
+        ),
+        (["verdicts", "clear", "a", "--state", "memory"], "--state memory keeps nothing"),
+        (["verdicts", "publish", ".", "--state", "memory"], "--state memory keeps nothing"),
+        (["verdicts", "publish", ".", "--lake", "/nonexistent"], "/nonexistent is not a lake"),
         (["verdicts", "publish", "/nonexistent"], "not a detect output"),
         (["verdicts", "publish", ".", "--policy", "/nonexistent.yaml"], "cannot read policy"),
     ],

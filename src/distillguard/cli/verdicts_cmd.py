@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from distillguard.cli.common import Subparsers, add_command
-from distillguard.cli.verdicts_set_cmd import add_state, register_clear, register_set
+from distillguard.cli.verdicts_set_cmd import add_state, lasting_store, register_clear, register_set
 from distillguard.detect.allowlist import load_allowlist
+from distillguard.errors import UserError
+from distillguard.ingest.lake import Lake
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.publish import publish
 from distillguard.verdicts.store import open_store
@@ -30,7 +32,7 @@ def register(subparsers: Subparsers) -> None:
         "block_cluster), with a reason, a source (detector or analyst) and an optional "
         "expiry. Verdicts live in a store (--state) that running gateways read on every "
         "request: a JSON-lines file (an append-only log, which is also the audit log), "
-        "Redis when several gateways share them, or memory for tests. An analyst's verdict "
+        "or Redis when several gateways share them. An analyst's verdict "
         "outranks the detector's, and expired verdicts stop applying.",
         examples=[
             (
@@ -149,7 +151,9 @@ def _register_list(sub: Subparsers) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     dismissed = load_allowlist(args.allowlist) if args.allowlist is not None else None
     policy = load_policy(args.policy)
-    store = open_store(args.state)
+    if args.lake is not None and not Lake(args.lake).is_one():  # else tiers dropped, unsaid
+        raise UserError(f"--lake {args.lake} is not a lake (no day partitions or accounts table)")
+    store = open_store(lasting_store(args.state))
     try:
         summary = publish(args.detect_out, store, policy, args.lake, dismissed)
     finally:

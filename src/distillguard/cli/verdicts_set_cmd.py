@@ -26,9 +26,32 @@ from distillguard.verdicts.model import (
 from distillguard.verdicts.store import open_store
 
 STATE_HELP = (
-    "the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB (list and "
-    "clear want a file that exists: a mistyped path is an error, not an empty store)"
+    "the verdict store: a JSON-lines file path, or redis://HOST:PORT/DB (list and clear "
+    "want a file that exists: a mistyped path is an error, not an empty store)"
 )
+
+
+def lasting_store(state: str) -> str:
+    """STATE for a command that changes verdicts: `memory` (kept for the tests of servers)
+    would report success and keep nothing once the command ends."""
+    if state.strip().lower() == "memory":
+        raise UserError(
+            "--state memory keeps nothing after this command: give the file or "
+            "redis://HOST:PORT/DB that the gateway reads"
+        )
+    return state
+
+
+def checked_subject(text: str) -> str:
+    """An ACCOUNT (or cluster) as typed: one with spaces around it or a control character
+    in it names a subject no gateway sees, and an override on it silently does nothing."""
+    if not text.strip():
+        raise UserError("ACCOUNT is empty")
+    if text != text.strip():
+        raise UserError(f"ACCOUNT {text!r} has spaces around it: did you mean {text.strip()!r}?")
+    if any(not c.isprintable() for c in text):
+        raise UserError(f"ACCOUNT {text!r} holds a control character (a pasted newline?)")
+    return text
 
 
 def add_state(p: argparse.ArgumentParser) -> None:
@@ -117,26 +140,34 @@ def register_clear(sub: Subparsers) -> None:
 
 
 def run_set(args: argparse.Namespace) -> int:
+    subject = checked_subject(args.subject)
     ttl = parse_ttl(args.ttl) if args.ttl else None
     if not args.reason.strip():
         raise UserError("--reason is empty: a verdict's reason is kept for audit")
     kind: SubjectKind = "cluster" if args.cluster else "account"
-    verdict = Verdict(args.subject, args.action, args.reason, "analyst", now(), kind=kind)
+    verdict = Verdict(subject, args.action, args.reason, "analyst", now(), kind=kind)
     if args.findings is not None and not args.cluster:
         raise UserError("--findings goes with --cluster: it names the cluster's accounts")
-    accounts = cluster_accounts(args.findings, args.subject) if args.findings else []
-    store = open_store(args.state)
+    accounts = cluster_accounts(args.findings, subject) if args.findings else []
+    store = open_store(lasting_store(args.state))
     try:
+        known = args.cluster or store.get(subject_key(subject)) is not None
         store.set(verdict.with_expiry(ttl))
         link_members(store, verdict.with_expiry(ttl), accounts)
-        members = members_of(store, args.subject) if args.cluster else []
+        members = members_of(store, subject) if args.cluster else []
     finally:
         store.close()
     reach = f", over the {len(members)} member(s) the store knows" if members else ""
-    print(f"verdicts: {kind} {args.subject} -> {args.action} (analyst){reach}")
+    print(f"verdicts: {kind} {subject} -> {args.action} (analyst){reach}")
+    if not known:
+        print(
+            f"verdicts: note: the store held no verdict on account {subject} before this "
+            "one (a typo? 'verdicts list' shows the accounts it knows)",
+            file=sys.stderr,
+        )
     if args.cluster and not members:
         print(
-            f"verdicts: warning: no account's verdict names cluster {args.subject}, so this "
+            f"verdicts: warning: no account's verdict names cluster {subject}, so this "
             "verdict reaches nobody yet: the gateway learns a cluster's members from their "
             "own verdicts (verdicts publish writes them for a flagged cluster); give "
             "--findings DIR, the detect run that found the cluster, to reach its accounts",
@@ -146,13 +177,15 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    store = open_store(args.state, existing=True)
+    subject = checked_subject(args.subject)
+    store = open_store(lasting_store(args.state), existing=True)
     try:
         if args.cluster:
-            print(clear_cluster(store, args.subject, args.source).line())
+            print(clear_cluster(store, subject, args.source).line())
             return 0
-        gone = store.clear(subject_key(args.subject), args.source)
+        gone = store.clear(subject_key(subject), args.source)
     finally:
         store.close()
-    print(f"verdicts: cleared {gone} verdict(s) of account {args.subject}")
+    hint = " (the store holds none on it: a typo?)" if not gone else ""
+    print(f"verdicts: cleared {gone} verdict(s) of account {subject}{hint}")
     return 0
