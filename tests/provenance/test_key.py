@@ -49,7 +49,11 @@ def test_seeded_keys_repeat_and_differ() -> None:
         (None, "not found"),
         ("not json", "not a distillguard provenance key"),
         (b"\xa3\x9f raw random bytes", "not a distillguard provenance key \\(make one"),
-        ('{"kind": "distillguard-provenance-key", "version": 99}', "version 99"),
+        ('{"kind": "distillguard-provenance-key", "version": 99}', "another version"),
+        (  # a secret pasted into the version field is not echoed
+            '{"kind": "distillguard-provenance-key", "version": "' + "ab" * 32 + '"}',
+            "another version; this distillguard reads version 1$",
+        ),
         ('{"kind": ' + "9" * 5000 + "}", "not a distillguard provenance key"),  # too long
         ('{"kind": "other"}', "not a distillguard provenance key"),
         ('{"kind": "distillguard-provenance-key", "secret": "zz"}', "not hex"),
@@ -65,6 +69,7 @@ def test_bad_key_files_are_user_errors(
     with pytest.raises(UserError, match=message) as caught:
         WatermarkKey.load(path)
     assert "0xa3" not in str(caught.value)  # never a byte of what may be a secret
+    assert "abab" not in str(caught.value)
 
 
 def test_choices_follow_the_members_natural_shares() -> None:

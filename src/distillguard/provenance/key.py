@@ -73,8 +73,8 @@ class WatermarkKey:
             data = None  # numbers too long to read, nesting too deep
         if not isinstance(data, dict) or data.get("kind") != KEY_KIND:
             raise UserError(f"{path} is not a distillguard provenance key (make one: {_MAKE})")
-        if data.get("version", 1) != 1:
-            raise UserError(f"{path}: a key of version {data.get('version')!r}; this reads 1")
+        if data.get("version", 1) != 1:  # its value is not echoed: it may be a pasted secret
+            raise UserError(f"{path}: a key of another version; this distillguard reads version 1")
         try:
             secret = bytes.fromhex(str(data["secret"]))
         except (KeyError, ValueError):
