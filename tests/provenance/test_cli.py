@@ -42,9 +42,11 @@ def test_keygen_watermark_test_round_trip(
     stdin += "not json\n" + json.dumps({"text": 5}) + "\n"
     code, out, err = run(["provenance", "watermark", "--key", str(key)], capsys, stdin)
     assert code == 0
-    rows = [json.loads(line) for line in out.splitlines()]
+    lines = out.splitlines()
+    assert lines[-2:] == ["not json", json.dumps({"text": 5})]  # passed on, not dropped
+    rows = [json.loads(line) for line in lines[:-2]]
     assert [r["id"] for r in rows] == list(range(len(texts)))  # other fields kept
-    assert "read 42, set aside 2" in err
+    assert "read 42, passed on unwatermarked 2" in err
     suspect = write_rows(tmp_path / "suspect.jsonl", [json.dumps(r) for r in rows])
     code, out, _ = run(
         ["provenance", "test", "--key", str(key), "--suspect", str(suspect), "--json"], capsys

@@ -13,7 +13,7 @@ from distillguard.provenance.key import WatermarkKey
 from distillguard.provenance.probes import make_probes
 from distillguard.provenance.textrows import (
     RowCounts,
-    parse_rows,
+    each_row,
     read_answers,
     read_texts,
     write_row,
@@ -92,8 +92,9 @@ def _register_watermark(subparsers: Subparsers) -> None:
         "change (about 1 in 100 can carry the mark, and only some of those are swapped); "
         "code, inline code, JSON and bracketed spans, quoted text, tags, tables and any "
         "word with a digit, slash or dot are left as they are. Rows that are not JSON or "
-        "have no string 'text' are skipped; a count of rows and changed words goes to "
-        "stderr.",
+        "have no string 'text' (a tool call's null text) are passed on unchanged, so the "
+        "output keeps every line in order; a count of rows, rows passed on and changed "
+        "words goes to stderr.",
         examples=[
             (
                 "watermark served.jsonl into marked.jsonl",
@@ -212,14 +213,27 @@ def run_watermark(args: argparse.Namespace) -> int:
     key = WatermarkKey.load(args.key)
     counts = RowCounts()
     changed = words = 0
-    for row in parse_rows(sys.stdin.buffer, counts):
+    # Rows without a string 'text' are passed on as they came, so the output keeps every
+    # line in order; those before the first usable row wait, so that input with none (the
+    # wrong field named) writes nothing and is an error.
+    held: list[bytes] | None = []
+    for line, row in each_row(sys.stdin.buffer, counts):
+        if row is None:
+            whole = line if line.endswith(b"\n") else line + b"\n"
+            if held is None:
+                sys.stdout.buffer.write(whole)
+            else:
+                held.append(whole)
+            continue
         result = watermark_text(str(row["text"]), key)
         changed, words = changed + result.changed, words + result.words
-        sys.stdout.buffer.write(write_row({**row, "text": result.text}))
+        sys.stdout.buffer.write(b"".join(held or []) + write_row({**row, "text": result.text}))
+        held = None
     if counts.bad == counts.read > 0:
         what = "JSON lines with a string 'text' field"
         raise UserError(f"stdin has no usable rows ({what}): {counts.line('watermark')}")
-    print(counts.line("watermark") + f"; changed {changed} of {words} words", file=sys.stderr)
+    said = counts.line("watermark", aside="passed on unwatermarked")
+    print(f"{said}; changed {changed} of {words} words", file=sys.stderr)
     return 0
 
 

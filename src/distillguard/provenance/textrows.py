@@ -29,14 +29,24 @@ class RowCounts:
         if len(self.reasons) < 3:
             self.reasons.append(f"line {line_no}: {why}")
 
-    def line(self, what: str) -> str:
+    def line(self, what: str, aside: str = "set aside") -> str:
         shown = "; ".join(self.reasons)
-        return f"{what}: read {self.read}, set aside {self.bad}" + (f" ({shown})" if shown else "")
+        return f"{what}: read {self.read}, {aside} {self.bad}" + (f" ({shown})" if shown else "")
 
 
 def parse_rows(lines: Iterable[bytes], counts: RowCounts) -> Iterator[dict[str, object]]:
     """Each good row as a dict whose `text` is a string; bad rows only counted. A BOM
     before the first row is not part of it."""
+    for _, row in each_row(lines, counts):
+        if row is not None:
+            yield row
+
+
+def each_row(
+    lines: Iterable[bytes], counts: RowCounts
+) -> Iterator[tuple[bytes, dict[str, object] | None]]:
+    """Every line but blank ones, with its row when that is a dict whose `text` is a string
+    (None otherwise, counted as set aside): for a filter that passes the others on."""
     for line_no, line in enumerate(lines, 1):
         row = _parse(line.removeprefix(BOM_UTF8) if line_no == 1 else line)
         if row is _BLANK:
@@ -47,7 +57,9 @@ def parse_rows(lines: Iterable[bytes], counts: RowCounts) -> Iterator[dict[str, 
         elif not isinstance(row, dict) or not isinstance(row.get("text"), str):
             counts.reject(line_no, "no string field 'text'")
         else:
-            yield row
+            yield line, row
+            continue
+        yield line, None
 
 
 _BLANK = object()
