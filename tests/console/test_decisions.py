@@ -12,7 +12,7 @@ from distillguard.console.decisions import CaseEvidence, Decision, decide
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.verdicts.model import Verdict
-from distillguard.verdicts.store import open_store
+from distillguard.verdicts.store import VerdictStore, open_store
 
 EVIDENCE = CaseEvidence(["a1", "a2"], {"a1": frozenset({"cot"}), "a2": frozenset({"volume"})})
 
@@ -88,3 +88,45 @@ def test_a_dismissal_lifts_every_verdict_the_case_put_in_force(tmp_path: Path) -
 def test_bad_decisions_are_refused(kind: str, action: str, note: str, ttl: str) -> None:
     with pytest.raises(UserError):
         Decision(kind, action, note, ttl)
+
+
+def _stores(tmp_path: Path) -> tuple[CaseStore, VerdictStore, Path]:
+    allowlist = tmp_path / "allowlist.jsonl"
+    allowlist.touch()  # as the console makes it
+    return CaseStore(tmp_path / "cases.duckdb"), open_store("memory"), allowlist
+
+
+@pytest.mark.parametrize(
+    ("second", "standing"),
+    [
+        (Decision("confirm"), set()),
+        (Decision("escalate", action="throttle"), set()),
+        (Decision("note", note="asked the customer"), {"a1", "a2"}),
+        (Decision("dismiss"), {"a1", "a2"}),
+    ],
+)
+def test_a_confirmation_or_escalation_withdraws_an_earlier_dismissal(
+    tmp_path: Path, second: Decision, standing: set[str]
+) -> None:
+    """A confirm after a dismissal left the allowlist entry standing: the next publish and
+    detect run kept the confirmed harvester dismissed, and an escalation once cleared
+    left the account never flagged again for that evidence."""
+    stores = _stores(tmp_path)
+    decide(("cluster", "c1"), Decision("dismiss"), "alice", EVIDENCE, stores)
+    decide(("cluster", "c1"), second, "bob", EVIDENCE, stores)
+    assert {e.account_id for e in load_allowlist(stores[2])} == standing
+    decide(("cluster", "c1"), Decision("dismiss"), "alice", EVIDENCE, stores)
+    assert {e.account_id for e in load_allowlist(stores[2])} == {"a1", "a2"}  # dismissed again
+    stores[0].close()
+
+
+def test_dismissing_a_member_lifts_its_clusters_escalation(tmp_path: Path) -> None:
+    """The member stayed blocked by the escalation of its cluster while its page said
+    dismissed."""
+    cases, verdicts, allowlist = _stores(tmp_path)
+    at = datetime.now(UTC)
+    verdicts.set(Verdict("a1", "block_cluster", "campaign", "analyst", at, evidence="cluster:c9"))
+    one = CaseEvidence(["a1"], {"a1": frozenset({"cot"})})
+    decide(("account", "a1"), Decision("dismiss"), "alice", one, (cases, verdicts, allowlist))
+    assert verdicts.get("account:a1") is None
+    cases.close()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime
 
 import httpx
 
+from distillguard.verdicts.model import Verdict
 from tests.console.conftest import Served, csrf_of
 
 
@@ -69,3 +71,22 @@ def test_a_script_without_the_count_is_not_checked(served: Served) -> None:
         assert alice.post(path + "/decide", data=form).status_code == 303
     bad = _form(alice, path, decision="note", note="x") | {"seen": "two"}
     assert alice.post(path + "/decide", data=bad).status_code == 400
+
+
+def test_a_case_page_says_what_is_in_force_after_a_dismissal(served: Served) -> None:
+    """A verdict set outside the console outlives a dismissal (on purpose); the page said
+    only "dismissed", and the account stayed blocked unseen."""
+    account = _first_account(served)
+    path = f"/case/account/{account}"
+    at = datetime.now(UTC)
+    served.console.verdicts.set(
+        Verdict(account, "block_account", "case 118", "analyst", at, evidence="manual")
+    )
+    alice = served.login("alice")
+    form = _form(alice, path, decision="dismiss", note="a startup team")
+    page = alice.post(path + "/decide", data=form, follow_redirects=True).text
+    assert '<strong id="status">dismissed</strong>' in page
+    in_force = page[page.index('id="in-force"') :]
+    assert f"account:{account}</td><td>block_account</td><td>analyst</td><td>manual" in in_force
+    served.console.verdicts.clear(f"account:{account}")
+    assert 'id="none-in-force"' in alice.get(path).text

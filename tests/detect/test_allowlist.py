@@ -145,3 +145,20 @@ def test_a_dismissed_accounts_finding_closes_as_suppressed_in_the_next_run(
     [closed] = [r for r in rows if r["activity_id"] == 3]
     assert closed["resources"] == [{"type": "Account", "uid": solo.account_id}]
     assert (closed["status_id"], closed["status_detail"]) == (3, "dismissed by alice: CI pipeline")
+
+
+def test_a_withdrawal_ends_the_accounts_earlier_dismissals_only(tmp_path: Path) -> None:
+    path = tmp_path / "allowlist.jsonl"
+    at = datetime(2026, 2, 1, tzinfo=UTC)
+    for entry in (
+        AllowEntry("a1", "team", frozenset({"cot"}), "alice", at),
+        AllowEntry("a2", "team", frozenset({"cot"}), "alice", at),
+        AllowEntry("a1", "confirmed", frozenset(), "bob", at, withdrawn=True),
+        AllowEntry("a2", "again", frozenset({"volume"}), "alice", at),
+    ):
+        append_allowlist(path, entry)
+    kept = load_allowlist(path)
+    assert [(e.account_id, e.reason) for e in kept] == [("a2", "team"), ("a2", "again")]
+    append_allowlist(path, AllowEntry("a1", "after all", frozenset({"cot"}), "alice", at))
+    assert [e.account_id for e in load_allowlist(path)] == ["a2", "a2", "a1"]
+    assert "withdrawn" not in path.read_text().splitlines()[0]  # older readers' format

@@ -96,6 +96,7 @@ def _case_context(console: Console, user: User, kind: str, case_id: str) -> dict
     verdicts, hidden = _shown_changes(
         [c for c in console.verdicts.audit() if c.key in keys], f"{kind}:{case_id}"
     )
+    in_force = [v for v in (console.verdicts.get(k) for k in sorted(keys)) if v is not None]
     samples = console.facts.samples(accounts)
     return {
         "case": case,
@@ -118,6 +119,8 @@ def _case_context(console: Console, user: User, kind: str, case_id: str) -> dict
         "history": console.cases.history(kind, case_id),
         "verdicts": verdicts,
         "verdicts_hidden": hidden,
+        "in_force": in_force[:SHOWN_CHANGES],
+        "in_force_hidden": max(0, len(in_force) - SHOWN_CHANGES),
     }
 
 

@@ -1,14 +1,17 @@
 """An analyst's decision on a case, and where it goes: the case store, the gateway's verdict
 store, and the allowlist the next detect run reads.
 
-- confirm: the case is confirmed; nothing changes for the gateway.
+- confirm: the case is confirmed; nothing changes for the gateway, but a dismissal of its
+  accounts before is withdrawn (the next publish acts on them again).
 - dismiss: a false positive. Each account gets an allowlist entry for the evidence it was
-  flagged on, and its verdicts are cleared (the detector's, an analyst's escalation of
-  this case, and a cluster case's cluster verdict), so the gateway stops acting on it at
-  once; the next detect run (with the allowlist) does not flag it for the same evidence,
-  and new evidence flags it, and the gateway acts, again. No analyst verdict is written:
-  one would outrank the detector's for good.
-- escalate: an analyst verdict with the chosen rung of the ladder, for every account.
+  flagged on, and its verdicts are cleared (the detector's, an analyst's escalation from
+  a console case, this one or its cluster's, and a cluster case's cluster verdict), so the
+  gateway stops acting on it at once; the next detect run (with the allowlist) does not
+  flag it for the same evidence, and new evidence flags it, and the gateway acts, again.
+  No analyst verdict is written: one would outrank the detector's for good. A verdict set
+  outside the console (`verdicts set`) stays; the case page shows what is in force.
+- escalate: an analyst verdict with the chosen rung of the ladder, for every account; a
+  dismissal of them before is withdrawn.
 - note: a note on the case, nothing else.
 """
 
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from distillguard.console.casestore import CaseStore
-from distillguard.detect.allowlist import AllowEntry, append_allowlist
+from distillguard.detect.allowlist import AllowEntry, append_allowlist, load_allowlist
 from distillguard.errors import ConfigError, unknown_name_error
 from distillguard.verdicts.model import ACTIONS, Verdict, parse_ttl, subject_key
 from distillguard.verdicts.store import VerdictStore
@@ -79,7 +82,6 @@ def decide(
 ) -> Outcome:
     cases, verdicts, allowlist = stores
     at = datetime.now(UTC)
-    expires = decision.expires(at)
     status = STATUS.get(decision.kind)
     cases.record(
         *case,
@@ -88,27 +90,13 @@ def decide(
         status=status,
         action=decision.action if decision.kind == "escalate" else None,
         note=decision.note or None,
-        expires=expires,
+        expires=decision.expires(at),
     )
     if decision.kind == "dismiss":
-        for account in evidence.accounts:
-            append_allowlist(
-                allowlist,
-                AllowEntry(
-                    account,
-                    decision.note or "dismissed as a false positive",
-                    evidence.codes.get(account, frozenset()),
-                    by,
-                    at,
-                    expires,
-                ),
-            )
-        keys = [subject_key(a) for a in evidence.accounts]
-        if case[0] == "cluster":
-            keys.append(subject_key(case[1], "cluster"))
-        for key in keys:
-            _lift(verdicts, key, f"{case[0]}:{case[1]}")
+        _dismiss(case, decision, by, evidence, (verdicts, allowlist), at=at)
         return Outcome(status, 0, len(evidence.accounts))
+    if decision.kind in ("confirm", "escalate"):
+        _withdraw_dismissals(evidence.accounts, decision, by, allowlist, at)
     if decision.kind != "escalate":
         return Outcome(status, 0, 0)
     reason = decision.note or f"analyst {by}: escalated"
@@ -120,20 +108,60 @@ def decide(
                 reason,
                 "analyst",
                 at,
-                expires,
+                decision.expires(at),
                 evidence=f"{case[0]}:{case[1]}",
             )
         )
     return Outcome(status, len(evidence.accounts), 0)
 
 
-def _lift(verdicts: VerdictStore, key: str, case: str) -> None:
-    """The detector's verdict, and an analyst's escalation of this very case; an analyst's
-    verdict set for another reason (another case, `verdicts set`) stays."""
+def _dismiss(
+    case: tuple[str, str],
+    decision: Decision,
+    by: str,
+    evidence: CaseEvidence,
+    stores: tuple[VerdictStore, Path],
+    *,
+    at: datetime,
+) -> None:
+    verdicts, allowlist = stores
+    for account in evidence.accounts:
+        reason = decision.note or "dismissed as a false positive"
+        codes = evidence.codes.get(account, frozenset())
+        entry = AllowEntry(account, reason, codes, by, at, decision.expires(at))
+        append_allowlist(allowlist, entry)
+    keys = [subject_key(a) for a in evidence.accounts]
+    if case[0] == "cluster":
+        keys.append(subject_key(case[1], "cluster"))
+    for key in keys:
+        _lift(verdicts, key)
+
+
+def _withdraw_dismissals(
+    accounts: list[str], decision: Decision, by: str, allowlist: Path, at: datetime
+) -> None:
+    """A confirmation or escalation after a dismissal ends it: the next detect run flags
+    the accounts for the same evidence again (else a confirmed harvester stayed dismissed,
+    and an escalation, once cleared, left it never flagged again)."""
+    standing = {e.account_id for e in load_allowlist(allowlist)} if allowlist.exists() else set()
+    for account in (a for a in accounts if a in standing):
+        note = f"{STATUS[decision.kind]} after a dismissal"
+        append_allowlist(allowlist, AllowEntry(account, note, frozenset(), by, at, withdrawn=True))
+
+
+def _lift(verdicts: VerdictStore, key: str) -> None:
+    """The detector's verdict, and an analyst's escalation from any case of the console
+    (this one, or the cluster an account was escalated with); an analyst's verdict set
+    outside the console (`verdicts set`, another reason) stays, and the case page shows
+    it in force."""
     in_force = verdicts.get(key)
-    if in_force is not None and in_force.source == "analyst" and in_force.evidence == case:
+    if in_force is not None and in_force.source == "analyst" and _from_a_case(in_force):
         verdicts.clear(key, "analyst")
     verdicts.clear(key, "detector")
+
+
+def _from_a_case(verdict: Verdict) -> bool:
+    return verdict.evidence.startswith(("account:", "cluster:"))
 
 
 def ttl_choices() -> list[str]:

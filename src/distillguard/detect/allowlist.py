@@ -31,12 +31,15 @@ class AllowEntry:
     by: str
     created: datetime
     expires: datetime | None = None
+    # A withdrawal: the account's earlier dismissals no longer hold (an analyst confirmed
+    # or escalated the case after dismissing it). It dismisses nothing itself.
+    withdrawn: bool = False
 
     def live(self, at: datetime) -> bool:
         return self.expires is None or self.expires > at
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        row = {
             "account_id": self.account_id,
             "reason": self.reason,
             "codes": sorted(self.codes),
@@ -44,6 +47,7 @@ class AllowEntry:
             "created": self.created.isoformat(),
             "expires": self.expires.isoformat() if self.expires else None,
         }
+        return row | ({"withdrawn": True} if self.withdrawn else {})
 
     @classmethod
     def from_json(cls, row: Any) -> AllowEntry:
@@ -62,6 +66,7 @@ class AllowEntry:
             str(row.get("by", "")),
             zoned_time(row["created"]),
             zoned_time(expires) if expires else None,
+            row.get("withdrawn") is True,
         )
 
 
@@ -81,18 +86,23 @@ class Suppression:
 
 
 def load_allowlist(path: Path) -> list[AllowEntry]:
-    """Entries from a JSON-lines file; a bad line, or no file (a mistyped path would
-    flag every dismissed account again), is a one-line error naming it."""
+    """The dismissals that stand, from a JSON-lines file in the order they were written (a
+    withdrawal ends the account's earlier ones); a bad line, or no file (a mistyped path
+    would flag every dismissed account again), is a one-line error naming it."""
     if not path.exists():
         raise UserError(f"no allowlist at {path} (the console keeps it as HOME/allowlist.jsonl)")
-    entries = []
+    entries: list[AllowEntry] = []
     for number, line in enumerate(path.read_bytes().splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            entries.append(AllowEntry.from_json(orjson.loads(line)))
+            entry = AllowEntry.from_json(orjson.loads(line))
         except (ValueError, TypeError, KeyError) as exc:
             raise UserError(f"allowlist {path} line {number} is not an entry: {exc}") from None
+        if entry.withdrawn:
+            entries = [e for e in entries if e.account_id != entry.account_id]
+        else:
+            entries.append(entry)
     return entries
 
 
