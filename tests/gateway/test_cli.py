@@ -69,6 +69,9 @@ GATEWAY = ["gateway", "--upstream", "http://x"]
         ([*GATEWAY, "--identity", "keys:{tmp}/int-key.yaml"], "entry 1's API key is not text"),
         ([*GATEWAY, "--policy", "{tmp}/latin1.yaml"], "is not UTF-8 text"),
         ([*GATEWAY, "--policy", "{tmp}/twice.yaml"], "is given twice"),
+        ([*GATEWAY, "--upstream-key", "{tmp}/none.key"], "cannot read upstream key file"),
+        ([*GATEWAY, "--upstream-key", "{tmp}/two.key"], "holds more than one key"),
+        ([*GATEWAY, "--upstream-key", "{tmp}/short.key"], "shorter than 8"),
     ],
 )
 def test_mistakes_are_one_line(
@@ -78,10 +81,13 @@ def test_mistakes_are_one_line(
     (tmp_path / "latin1.yaml").write_bytes(b"\xff\xfek: a\n")
     (tmp_path / "number.yaml").write_text("sk-one: alice\nsk-two: 42\n")
     (tmp_path / "int-key.yaml").write_text("12345: alice\n")
+    (tmp_path / "two.key").write_text("sk-reseller-one\nsk-reseller-two\n")
+    (tmp_path / "short.key").write_text("sk-1\n")
     argv = [a.format(tmp=tmp_path) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+    assert "sk-reseller" not in err  # a key file's contents are never said
 
 
 # (an action, settings changed in the default policy) -> the one line the gateway

@@ -167,3 +167,44 @@ def test_a_path_not_served_is_an_api_error_the_sdks_read(
     assert shape["error"]["type"] == "not_found_error"
     assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
     assert "POST /v1/chat/completions" in wrong_method.json()["error"]["message"]
+
+
+# (the API, what the client sent, the header the upstream gets the reseller's key in)
+RESOLD = [
+    ("openai", {"authorization": "Bearer sk-cust"}, "authorization"),
+    ("anthropic", {"x-api-key": "sk-cust"}, "x-api-key"),
+    ("anthropic", {"authorization": "Bearer sk-cust"}, "x-api-key"),
+]
+PATHS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+
+
+@pytest.mark.parametrize(("api", "sent", "upstream_gets"), RESOLD)
+def test_a_resellers_own_key_goes_upstream_never_the_clients(
+    serve_gateway: ServeGateway,
+    upstream: FakeUpstream,
+    api: str,
+    sent: dict[str, str],
+    upstream_gets: str,
+) -> None:
+    """With keys it issued, a reseller's gateway handed each customer's key to the
+    provider, where it is a leak and, often, no credential at all."""
+    headers = {"x-distillguard-account": "rs", **sent}
+    path = PATHS[api]
+    with serve_gateway(settings={"upstream_key": "sk-reseller"}) as (url, gateway):
+        assert "sk-reseller" not in repr(gateway.settings)
+        reply = httpx.post(url + path, json=body(api, "rs", "hi"), headers=headers)
+    assert reply.status_code == 200
+    got = {k: v for k, v in upstream.seen("rs")[-1]["headers"].items()}
+    assert "sk-cust" not in str(got)
+    expected = "Bearer sk-reseller" if upstream_gets == "authorization" else "sk-reseller"
+    assert got[upstream_gets] == expected
+    assert ({"authorization", "x-api-key"} - {upstream_gets}).isdisjoint(got)
+
+
+def test_without_an_upstream_key_the_clients_key_is_passed_on(
+    serve_gateway: ServeGateway, upstream: FakeUpstream
+) -> None:
+    headers = {"x-distillguard-account": "pk", "authorization": "Bearer sk-own"}
+    with serve_gateway() as (url, _):
+        httpx.post(url + "/v1/chat/completions", json=body("openai", "pk", "hi"), headers=headers)
+    assert upstream.seen("pk")[-1]["headers"]["authorization"] == "Bearer sk-own"

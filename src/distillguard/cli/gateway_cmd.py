@@ -17,6 +17,7 @@ from distillguard.errors import UserError
 from distillguard.gateway.identity import Identity
 from distillguard.gateway.reasoning_seal import ReasoningSeal
 from distillguard.gateway.settings import GatewaySettings
+from distillguard.secret_file import read_secret
 from distillguard.shown_url import masked
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import check_answers, shown_state
@@ -69,6 +70,15 @@ def _serving_options(p: argparse.ArgumentParser) -> None:
         help="the model API's root URL, without /v1: the request's own path and query are "
         "added (e.g. https://api.openai.com; omit to serve "
         "only LiteLLM's Generic Guardrail API, keyed by $DISTILLGUARD_GUARDRAIL_KEY)",
+    )
+    g.add_argument(
+        "--upstream-key",
+        type=Path,
+        metavar="FILE",
+        help="a file holding this gateway's own key for the model API, sent upstream in "
+        "place of each client's (a reseller whose customers hold keys it issued, with "
+        "--identity keys:FILE); without it the client's Authorization or x-api-key is "
+        "passed on as it came",
     )
     g.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="where to serve")
     g.add_argument(
@@ -239,6 +249,7 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
     return GatewaySettings(
         upstream=args.upstream.rstrip("/") if args.upstream else None,
         guardrail_key=key,
+        upstream_key=_upstream_key(args.upstream_key),
         state=args.state,
         policy=policy,
         identity=Identity.parse(args.identity),
@@ -251,6 +262,15 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
         replay_clock=args.replay_clock,
         seal=ReasoningSeal.load(args.seal_key) if args.seal_key else ReasoningSeal.generate(),
     )
+
+
+def _upstream_key(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    key = read_secret(path, "upstream key file", 8).decode("utf-8", "replace")
+    if any(not c.isprintable() or c.isspace() for c in key):  # a header cannot carry it
+        raise UserError(f"upstream key file {path} holds more than one key (spaces or lines)")
+    return key
 
 
 def run_gateway(args: argparse.Namespace) -> int:
@@ -274,8 +294,8 @@ def run_gateway(args: argparse.Namespace) -> int:
     served = masked(settings.upstream) if settings.upstream else "guardrail endpoint only"
     print(f"gateway: {settings.policy.mode} mode, fail {settings.policy.fail}, "
           f"http://{shown(host, port)} -> {served}; verdicts from {shown_state(args.state)}; "
-          f"withheld thinking sealed under {settings.seal.source}{_marking(settings)}",
-          flush=True)  # fmt: skip
+          f"withheld thinking sealed under {settings.seal.source}{_marking(settings)}; "
+          f"{_credential(settings, args.upstream_key)}", flush=True)  # fmt: skip
     # What is loaded by now (libraries, policy, store) lives as long as the process: kept
     # out of the cyclic collector, a full collection no longer walks it, which otherwise
     # stalls the event loop for 40-100 ms now and then (benchmarks/gateway, gc callbacks).
@@ -298,6 +318,19 @@ def run_gateway(args: argparse.Namespace) -> int:
         # listed every one of their objects still alive as a leak (about 50 lines).
         gc.unfreeze()
     return 0
+
+
+def _credential(settings: GatewaySettings, key_file: Path | None) -> str:
+    """What the start line says the upstream is sent: a reseller that issues its own keys
+    (keys:FILE) and forgets --upstream-key hands each customer's key to the provider."""
+    if key_file is not None:
+        return f"the upstream gets the key in {key_file}, never a client's"
+    if settings.identity.keys is not None:
+        return (
+            "clients' keys are passed to the upstream as they came (if they are keys this "
+            "gateway issued, give --upstream-key FILE)"
+        )
+    return "clients' keys are passed to the upstream as they came"
 
 
 def _marking(settings: GatewaySettings) -> str:

@@ -215,6 +215,9 @@ class Gateway:
             return Refusal(504, "upstream_timeout", "The model API did not answer in time.")
         return Refusal(502, "upstream_error", "The model API could not be reached.")
 
+    def _forwarded(self, call: Call) -> dict[str, str]:
+        return forward_headers(call.request.headers, self.settings.upstream_key, call.ctx.api)
+
     async def _call(self, call: Call) -> Response:
         ctx, action, row, started, headers = (
             call.ctx,
@@ -226,7 +229,7 @@ class Gateway:
         sent = orjson.dumps(ctx.body)
         try:
             answer = await self._upstream().post(
-                _upstream_path(call.request), sent, forward_headers(call.request.headers)
+                _upstream_path(call.request), sent, self._forwarded(call)
             )
         except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))
@@ -257,7 +260,7 @@ class Gateway:
             upstream = await self._upstream().open_stream(
                 _upstream_path(call.request),
                 orjson.dumps(ctx.body),
-                forward_headers(call.request.headers),
+                self._forwarded(call),
             )
         except UpstreamError as exc:
             return self._refuse(ctx.api, row, started, self._upstream_error(exc))

@@ -24,6 +24,9 @@ class GatewaySettings:
     access_path: str = "api"
     trust_forwarded: bool = False  # take the client address from X-Forwarded-For
     replay_clock: bool = False  # take `ts` from x-distillguard-replay-ts: replays only
-    guardrail_key: str | None = None  # serves LiteLLM's Generic Guardrail API when set
+    # serves LiteLLM's Generic Guardrail API when set; never in a repr or log
+    guardrail_key: str | None = field(default=None, repr=False)
+    # sent upstream in place of the client's key (a reseller's own); never in a repr or log
+    upstream_key: str | None = field(default=None, repr=False)
     # seals the thinking degrade withholds, and opens what clients send back
     seal: ReasoningSeal = field(default_factory=ReasoningSeal.generate)

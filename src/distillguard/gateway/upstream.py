@@ -50,8 +50,23 @@ def relayed_headers(headers: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items() if k.lower() not in _NOT_RELAYED}
 
 
-def forward_headers(headers: Any) -> dict[str, str]:
+CREDENTIALS = ("authorization", "x-api-key")
+
+
+def forward_headers(
+    headers: Any, upstream_key: str | None = None, api: str = "openai"
+) -> dict[str, str]:
+    """The client's headers the upstream needs. With `upstream_key` (a reseller's own
+    credential) the client's key stays here and the upstream gets that one, where its API
+    reads it: Anthropic's x-api-key, else Authorization: Bearer."""
     out = {k: headers[k] for k in FORWARDED if k in headers}
+    if upstream_key is not None:
+        for name in CREDENTIALS:
+            out.pop(name, None)
+        if api == "anthropic":
+            out["x-api-key"] = upstream_key
+        else:
+            out["authorization"] = f"Bearer {upstream_key}"
     out["content-type"] = "application/json"
     return out
 
