@@ -248,6 +248,9 @@ BAD_FILTERS = [
     ("status=open", "status 'open' is not one of new, confirmed, dismissed, escalated"),
     ("kind=user", "kind 'user' is not one of account, cluster"),
     ("tier=" + "x" * 60, "tier '" + "x" * 40 + "...' is not one of flagged, review, peer"),
+    ("capability=telepathy", "capability 'telepathy' is in no case of this run"),
+    ("campaign=c-doesnotexist", "campaign 'c-doesnotexist' is in no case of this run"),
+    ("access_path=nope", "access_path 'nope' is in no case of this run"),
 ]
 
 
@@ -259,6 +262,17 @@ def test_a_bad_queue_filter_is_left_out_and_said(served: Served, query: str, sai
     assert page.status_code == 200 and str(markupsafe.escape(said)) in page.text
     assert f"<p>{whole} case(s)" in page.text  # the queue, unfiltered by what was left out
     assert api.status_code == 400 and said in api.json()["error"]
+
+
+def test_a_page_past_the_last_is_a_400_for_a_script(served: Served) -> None:
+    """It answered the last page again, so a script paging until an empty page never
+    stopped; the page a browser asks for is still the last."""
+    analyst = served.login("alice")
+    pages = analyst.get("/api/queue").json()["pages"]
+    past = analyst.get(f"/api/queue?page={pages + 1}")
+    assert past.status_code == 400
+    assert past.json()["error"] == f"page {pages + 1} is past the last, {pages}"
+    assert analyst.get(f"/?page={pages + 1}").status_code == 200
 
 
 def test_empty_filter_fields_are_no_filter(served: Served) -> None:

@@ -47,7 +47,7 @@ MAX_FORM_BYTES = 256 * 1024
 @login_required
 async def queue(request: Request) -> Response:
     console: Console = request.app.state.console
-    read = read_filter(request.query_params)
+    read = read_filter(request.query_params, await run_in_threadpool(console.cases.facets))
     return render(
         request,
         "queue.html",
@@ -64,10 +64,13 @@ async def queue(request: Request) -> Response:
 @login_required
 async def queue_api(request: Request) -> Response:
     console: Console = request.app.state.console
-    read = read_filter(request.query_params)
+    read = read_filter(request.query_params, await run_in_threadpool(console.cases.facets))
     if read.problems:  # a program gets told, not a queue filtered otherwise than asked
         return JSONResponse({"error": "; ".join(read.problems)}, status_code=400)
     page = await run_in_threadpool(console.cases.queue, read.filt)
+    if read.filt.page > page.pages:  # else a script paging on until an empty page never stops
+        past = f"page {read.filt.page} is past the last, {page.pages}"
+        return JSONResponse({"error": past}, status_code=400)
     rows = [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
         for r in page.rows

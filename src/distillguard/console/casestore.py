@@ -212,7 +212,7 @@ class CaseStore:
             f"{base} ORDER BY {order}, kind, id LIMIT {PAGE} OFFSET {(page - 1) * PAGE}", params
         )
         rows = _dicts(result)
-        return QueuePage(rows, total, page, pages, self._facets(), self._folded(filt))
+        return QueuePage(rows, total, page, pages, self.facets(), self._folded(filt))
 
     def _folded(self, filt: QueueFilter) -> int:
         if not filt.folds():
@@ -220,7 +220,8 @@ class CaseStore:
         row = self.con.cursor().execute(f"SELECT count(*) FROM cases WHERE {FOLDED}").fetchone()
         return int(row[0]) if row else 0
 
-    def _facets(self) -> dict[str, list[str]]:
+    def facets(self) -> dict[str, list[str]]:
+        """The values the run's cases hold, per column a queue filter may name."""
         cur = self.con.cursor()
         out = {}
         for column in ("capability", "access_path", "cluster_id"):

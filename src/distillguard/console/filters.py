@@ -3,7 +3,7 @@ cannot be read left out of the filter and said, never silently ignored."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,11 +48,28 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
-def read_filter(q: Mapping[str, str]) -> ReadFilter:
-    """The queue filter a query string asks for."""
+# The free-text filters, and the case column whose values each may take.
+HELD = {"campaign": "cluster_id", "capability": "capability", "access_path": "access_path"}
+
+
+def _held(name: str, text: str, known: Mapping[str, Sequence[str]], problems: list[str]) -> str:
+    """A value no case of the run holds matches nothing: a typo ("telepathy", a cluster
+    id cut short) would read as an empty queue, the answer."""
+    values = known.get(HELD[name])
+    if text and values is not None and text not in values:
+        problems.append(f"{name} {_shown(text)} is in no case of this run")
+        return ""
+    return text
+
+
+def read_filter(
+    q: Mapping[str, str], known: Mapping[str, Sequence[str]] | None = None
+) -> ReadFilter:
+    """The queue filter a query string asks for; `known`: the values the run's cases hold
+    (CaseStore.facets), against which campaign, capability and access path are checked."""
     problems: list[str] = []
     filt = QueueFilter(
-        **{n: q.get(n, "") for n in ("campaign", "capability", "access_path")},
+        **{n: _held(n, q.get(n, ""), known or {}, problems) for n in HELD},
         tier=_choice("tier", q.get("tier", ""), TIERS, problems),
         kind=_choice("kind", q.get("kind", ""), KINDS, problems),
         status=_choice("status", q.get("status", ""), STATUSES, problems),
