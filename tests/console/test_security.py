@@ -6,6 +6,7 @@ import logging
 import stat
 import threading
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import markupsafe
@@ -35,8 +36,9 @@ def test_every_route_refuses_without_a_session(
 ) -> None:
     reply = served.client().request(method, path)
     assert reply.status_code == status
-    if status == 303:
-        assert reply.headers["location"] == "/login"
+    if status == 303:  # to the login, which leads back to a page asked for
+        back = "" if method == "POST" or path == "/" else "?" + urlencode({"next": path})
+        assert reply.headers["location"] == "/login" + back
     assert "acct_" not in reply.text
 
 
@@ -273,6 +275,28 @@ def test_a_page_past_the_last_is_a_400_for_a_script(served: Served) -> None:
     assert past.status_code == 400
     assert past.json()["error"] == f"page {pages + 1} is past the last, {pages}"
     assert analyst.get(f"/?page={pages + 1}").status_code == 200
+
+
+def test_a_link_opened_logged_out_leads_there_after_the_login(served: Served) -> None:
+    """It led to the queue: every case link in a ticket meant finding the case again."""
+    client = served.client()
+    asked = client.get("/case/cluster/c-42?x=1")
+    assert asked.status_code == 303
+    login = client.get(asked.headers["location"])
+    assert 'name="next" value="/case/cluster/c-42?x=1"' in login.text
+    form = {"csrf": csrf_of(login.text), "name": "alice", "password": PASSWORDS["alice"]}
+    reply = client.post("/login", data={**form, "next": "/case/cluster/c-42?x=1"})
+    assert reply.headers["location"] == "/case/cluster/c-42?x=1"
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "case/x", ""]
+)
+def test_after_the_login_only_this_consoles_pages(served: Served, elsewhere: str) -> None:
+    client = served.client()
+    token = csrf_of(client.get("/login").text)
+    form = {"csrf": token, "name": "alice", "password": PASSWORDS["alice"], "next": elsewhere}
+    assert client.post("/login", data=form).headers["location"] == "/"
 
 
 def test_empty_filter_fields_are_no_filter(served: Served) -> None:

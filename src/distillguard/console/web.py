@@ -59,7 +59,9 @@ def login_required(handler: Any) -> Any:
         if user is None:
             if request.url.path.startswith("/api/"):
                 return JSONResponse({"error": "login required"}, status_code=401)
-            return RedirectResponse("/login", status_code=303)
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            back = {"next": wanted} if request.method == "GET" and wanted != "/" else {}
+            return RedirectResponse(f"/login?{urlencode(back)}" if back else "/login", 303)
         request.state.user = user
         if request.method == "POST":
             form = await request.form()
@@ -71,29 +73,40 @@ def login_required(handler: Any) -> Any:
 
 
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", error="")
+    return render(request, "login.html", error="", next=_local(request.query_params.get("next")))
+
+
+def _local(path: str | None) -> str:
+    """Where to go after logging in: a page of this console only (never "//host" or a
+    scheme, which would send a fresh session elsewhere), else the queue."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path if all(c.isprintable() for c in path) else "/"
 
 
 async def login(request: Request) -> Response:
     console: Console = request.app.state.console
     form = await request.form()
+    after = _local(str(form.get("next") or ""))
     if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
-        return render(request, "login.html", 403, error="The form expired; try again.")
+        return render(request, "login.html", 403, error="The form expired; try again.", next=after)
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     client = request.client.host if request.client else "?"
     wait = console.throttle.attempt(client, name)
     if wait:
-        return render(request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.")
+        return render(
+            request, "login.html", 429, error=f"Too many attempts; wait {wait:.0f} s.", next=after
+        )
     user = await run_in_threadpool(console.users.verify, name, password)  # argon2 is slow
     if user is None:
         # The name is not logged: people type passwords into the name field.
         log.warning("console: failed login from %s", client)
-        return render(request, "login.html", 401, error="Wrong name or password.")
+        return render(request, "login.html", 401, error="Wrong name or password.", next=after)
     console.throttle.succeeded(client, name)
     request.session.clear()  # a fresh session: nothing from before the login survives
     # The credential of the hash just checked: a password changed since is not this one's.
     request.session["sid"] = console.sessions.open(user.name, user.credential)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(after, status_code=303)
 
 
 @login_required
