@@ -28,7 +28,12 @@ from distillguard.console.decisions import Decision, decide, ttl_choices
 from distillguard.console.evidence import add_matches
 from distillguard.console.filters import KINDS, TIERS, read_filter
 from distillguard.console.headers import SecurityHeaders
-from distillguard.console.security import SESSION_MAX_AGE_S, private_home, session_secret
+from distillguard.console.security import (
+    SESSION_MAX_AGE_S,
+    SessionRegistry,
+    private_home,
+    session_secret,
+)
 from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
 from distillguard.console.web import login, login_form, login_required, logout, render
@@ -299,5 +304,6 @@ def open_console(
         CaseFacts(findings, lake),
         evidence,
         share_key=share_key,
+        sessions=SessionRegistry(home / "sessions.json"),
         suppressed=len(run.get("suppressed", [])),
     )

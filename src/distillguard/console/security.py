@@ -9,15 +9,20 @@ Response headers (no framing, no caching, no referrer) are headers.py's.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import os
 import secrets
 import stat
 import threading
+import time
 from pathlib import Path
 
+import orjson
 from starlette.requests import Request
+
+from distillguard.secret_file import write_private
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +71,60 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
 
 
 class SessionRegistry:
-    """The live sessions of this console process. A signed cookie alone cannot be revoked:
-    each session also carries a random id that must be here, and logging out removes it.
-    Each id also keeps which password it was opened with (UserStore.credential)."""
+    """The live sessions. A signed cookie alone cannot be revoked: each session also
+    carries a random id that must be here, and logging out removes it. Each id also keeps
+    which password it was opened with (User.credential) and when. With a `path` (the
+    console's home) they are kept there, owner-only and as hashes of the ids (the file
+    opens no session by itself), so a restart to load a new detect run logs nobody out;
+    a session older than SESSION_MAX_AGE_S is gone, as its cookie is."""
 
-    def __init__(self) -> None:
-        self._live: dict[str, tuple[str, str]] = {}
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
         self._lock = threading.Lock()
+        self._live: dict[str, tuple[str, str, float]] = self._read()
 
     def open(self, user: str, credential: str) -> str:
         sid = secrets.token_urlsafe(24)
         with self._lock:
-            self._live[sid] = (user, credential)
+            self._live[_hashed(sid)] = (user, credential, time.time())
+            self._write()
         return sid
 
     def held(self, sid: str | None) -> tuple[str, str] | None:
         """(user, credential) of a live session."""
-        return self._live.get(sid) if sid else None
+        row = self._live.get(_hashed(sid)) if sid else None
+        if row is None or time.time() - row[2] > SESSION_MAX_AGE_S:
+            return None
+        return row[0], row[1]
 
     def close(self, sid: str | None) -> None:
         with self._lock:
-            self._live.pop(sid or "", None)
+            if self._live.pop(_hashed(sid or ""), None) is not None:
+                self._write()
+
+    def _read(self) -> dict[str, tuple[str, str, float]]:
+        if self._path is None or not self._path.exists():
+            return {}
+        try:
+            rows = orjson.loads(self._path.read_bytes())
+            now = time.time()
+            return {
+                h: (str(u), str(c), float(t))
+                for h, (u, c, t) in rows.items()
+                if now - float(t) <= SESSION_MAX_AGE_S
+            }
+        except (orjson.JSONDecodeError, OSError, ValueError, TypeError, AttributeError) as exc:
+            log.warning("console sessions %s unreadable (%s): everyone logs in again",
+                        self._path, type(exc).__name__)  # fmt: skip
+            return {}
+
+    def _write(self) -> None:
+        if self._path is not None:
+            now = time.time()
+            live = {h: r for h, r in self._live.items() if now - r[2] <= SESSION_MAX_AGE_S}
+            self._live = live
+            write_private(self._path, orjson.dumps(live))
+
+
+def _hashed(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()

@@ -1,0 +1,55 @@
+"""Sessions outlive a restart of the console, and nothing else: logged out, expired, or
+read from a file that holds no usable session id."""
+
+from __future__ import annotations
+
+import stat
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from distillguard.console.security import SESSION_MAX_AGE_S, SessionRegistry
+
+
+def test_a_restart_keeps_the_sessions_and_the_logouts(tmp_path: Path) -> None:
+    """Sessions lived in memory only: a restart (the way to load a new detect run) logged
+    every analyst out, though the signing key is kept so that it would not."""
+    path = tmp_path / "sessions.json"
+    before = SessionRegistry(path)
+    kept, ended = before.open("alice", "c1"), before.open("bob", "c2")
+    before.close(ended)
+    after = SessionRegistry(path)
+    assert after.held(kept) == ("alice", "c1")
+    assert after.held(ended) is None
+    assert kept not in path.read_text()  # hashes only: the file opens no session
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_expired_session_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = SessionRegistry(tmp_path / "sessions.json")
+    sid = registry.open("alice", "c1")
+    later = time.time() + SESSION_MAX_AGE_S + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert registry.held(sid) is None
+    assert SessionRegistry(tmp_path / "sessions.json").held(sid) is None
+
+
+@pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'{"h": [1]}', b'{"h": "x"}'])
+def test_a_broken_file_logs_everyone_out_and_says_so(
+    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "sessions.json"
+    path.write_bytes(content)
+    registry = SessionRegistry(path)
+    assert "everyone logs in again" in caplog.text
+    sid = registry.open("alice", "c1")
+    assert list(orjson.loads(path.read_bytes())) != ["h"]
+    assert SessionRegistry(path).held(sid) == ("alice", "c1")
+
+
+def test_without_a_path_nothing_is_written(tmp_path: Path) -> None:
+    registry = SessionRegistry()
+    assert registry.held(registry.open("alice", "c1")) == ("alice", "c1")
+    assert list(tmp_path.iterdir()) == []
