@@ -88,6 +88,19 @@ def test_default_policy_maps_tiers_and_scores_to_the_ladder(tmp_path: Path) -> N
     assert all(v.source == "detector" and v.expires for v in verdicts.values())
 
 
+def test_evidence_names_the_run_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Published from ../detect, the evidence read '../detect/accounts.parquet#...' in the
+    store and its audit log, which a gateway or auditor elsewhere cannot follow."""
+    out = detect_out(tmp_path)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["verdicts", "publish", "..", "--state", "v.jsonl"]) == 0
+    evidence = {v.evidence.split("#")[0] for v in open_store("v.jsonl").list()}
+    assert evidence == {f"{out}/accounts.parquet", f"{out}/clusters.parquet"}
+
+
 def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, state = detect_out(tmp_path), str(tmp_path / "v.jsonl")
     assert main(["verdicts", "publish", str(out), "--state", state]) == 0

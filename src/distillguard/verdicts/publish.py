@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -84,7 +85,10 @@ def _tier(row: dict[str, Any]) -> str | None:
 
 
 def detector_verdicts(detect_out: Path, policy: Policy, lake: Path | None = None) -> list[Verdict]:
-    """Cluster verdicts, each member's, then accounts': a member keeps its cluster's action."""
+    """Cluster verdicts, each member's, then accounts': a member keeps its cluster's action.
+    Their evidence names the run by its absolute path: a gateway, console or auditor reads
+    it from another folder (or from Redis), where "../detect" means nothing."""
+    detect_out = Path(os.path.abspath(detect_out))  # ".." folded, links kept as given
     created, accounts = now(), _rows(detect_out, "accounts")
     out = _cluster_verdicts(detect_out, policy, accounts, created)
     covered = {v.subject for v in out if v.kind == "account"}
