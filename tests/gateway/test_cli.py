@@ -237,7 +237,7 @@ def test_watch_with_nothing_new_still_fails_on_a_store_that_does_not_answer(
     ("userinfo", "database", "says"),
     [
         (":wrong@", 0, "invalid username-password pair"),
-        ("", 0, "authenticated"),
+        ("", 0, "asks for a password and none was given: put it in the URL"),
         (":s3cret-pass@", 99, "DB index is out of range"),
     ],
 )

@@ -21,6 +21,7 @@ from distillguard.verdicts.model import Source, Verdict
 from distillguard.verdicts.policy import load_policy, parse_policy
 from distillguard.verdicts.publish import detector_verdicts, publish
 from distillguard.verdicts.store import open_store
+from tests.redis_server import redis_server
 
 WHEN = datetime(2026, 2, 10, 12, tzinfo=UTC)
 
@@ -531,3 +532,15 @@ def test_publish_holds_back_what_the_consoles_dismissals_cover(
     assert main(argv) == 0
     subjects = {v.subject for v in open_store(state).list()}
     assert {"hi", "mid", "lo", "rev", "m1", "m2", "c1"} - subjects == expected
+
+
+def test_a_redis_that_wants_a_password_says_how_to_give_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'verdicts list' printed Redis's own 'HELLO must be called with the client already
+    authenticated, otherwise the HELLO AUTH <user> <pass> option can be used'."""
+    with redis_server(tmp_path, password="s3cret-pass") as server:
+        assert main(["verdicts", "list", "--state", f"redis://127.0.0.1:{server.port}/0"]) == 2
+    err = capsys.readouterr().err
+    assert "asks for a password and none was given" in err and "redis://:PASSWORD@" in err
+    assert err.count("\n") == 1

@@ -89,7 +89,18 @@ def store_error(exc: BaseException) -> str | None:
     errors = sys.modules.get("redis.exceptions")
     if errors is None or not isinstance(exc, errors.RedisError):
         return None
-    return f"verdict store: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if any(sign in said for sign in _NO_PASSWORD):  # Redis's own words say HELLO AUTH
+        return (
+            "verdict store: this Redis asks for a password and none was given: put it in "
+            "the URL, redis://:PASSWORD@HOST:PORT/DB (or USER:PASSWORD@)"
+        )
+    return f"verdict store: {said}"
+
+
+# What Redis answers a client that gave no password (NOAUTH to a command, or to the HELLO
+# that starts a RESP3 connection).
+_NO_PASSWORD = ("NOAUTH", "must be called with the client already authenticated")
 
 
 def shown_state(state: str) -> str:
