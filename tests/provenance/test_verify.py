@@ -126,3 +126,20 @@ def test_every_shipped_group_can_be_scored() -> None:
 def test_explanations_count_in_words(positions: int, contexts: int, words: str) -> None:
     result = ProvenanceResult("id", 0.5, positions, contexts, 1, 1.0, "the suspect's choices")
     assert words in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("p_value", "matches", "said"),
+    [
+        (1e-50, 1, ("p < 1e-50", "picks 1 time;")),
+        (0.0123, 2, ("p = 0.0123", "picks 2 times;")),
+    ],
+)
+def test_the_explanation_reads_as_a_sentence(
+    p_value: float, matches: int, said: tuple[str, str]
+) -> None:
+    """At the floor the first line said 'p-value 1e-50' and the explanation 'p < 1e-50';
+    one match read 'picks 1 times'."""
+    result = ProvenanceResult("k", p_value, 3, 2, matches, 1.0, "the members' shares")
+    assert all(part in result.explanation for part in said)
+    assert result.p_value_text == said[0].removeprefix("p ")

@@ -247,7 +247,8 @@ def run_test(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
     else:
-        print(f"p-value {result.p_value:.3g} over {result.positions:,} scored positions")
+        print(f"p-value {result.p_value_text.removeprefix('= ')} over {result.positions:,} "
+              "scored positions")  # fmt: skip
         print(result.explanation)
     for what, rows in (("suspect outputs", counts), ("reference", references)):
         if rows.bad:

@@ -62,7 +62,8 @@ class ProvenanceResult:
             f"We found {_count(self.positions, 'place')} "
             f"({_count(self.contexts, 'distinct context')}) where "
             "the suspect had to choose between interchangeable words, such as 'big' or "
-            f"'large'. It used the word our secret key picks {self.matches:,} times; scored "
+            f"'large'. It used the word our secret key picks {_count(self.matches, 'time')}; "
+            "scored "
             f"against {self.baseline}, a model that never learned from our watermarked "
             f"text would be expected to match about {self.expected_matches:,.0f} times. "
             f"The chance of a match at least this strong by luck is {self._p_text}. "
@@ -71,7 +72,12 @@ class ProvenanceResult:
 
     @property
     def _p_text(self) -> str:
-        return f"p < {P_FLOOR:.0e}" if self.p_value <= P_FLOOR else f"p = {self.p_value:.3g}"
+        return f"p {self.p_value_text}"
+
+    @property
+    def p_value_text(self) -> str:
+        """ "< 1e-50" at the floor (smaller values are not exact), else "= 0.0123"."""
+        return f"< {P_FLOOR:.0e}" if self.p_value <= P_FLOOR else f"= {self.p_value:.3g}"
 
     def to_dict(self) -> dict[str, object]:
         return {
