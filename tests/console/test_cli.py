@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from distillguard.cli.console_cmd import check_tls
+from distillguard.cli.console_cmd import check_tls, demo_console_hint
 from distillguard.cli.main import main
 from distillguard.console.users import UserStore
 from distillguard.detect.summary import DetectSummary
@@ -186,3 +187,17 @@ def test_tls_files_are_checked_before_serving(
     with pytest.raises(UserError, match=message) as raised:
         check_tls(cert, key)
     assert "\n" not in str(raised.value)
+
+
+def test_the_demos_hint_leads_to_a_publish_that_runs(
+    tiny_detect: DetectSummary, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's next steps never said how verdicts reach a gateway, and the publish with
+    the console's allowlist failed until a console had started once."""
+    out = tmp_path / "demo"
+    shutil.copytree(tiny_detect.out, out / "detect")
+    hint = demo_console_hint(out)
+    publish = hint.rsplit("\n", 1)[1].split()
+    assert publish[:3] == ["distillguard", "verdicts", "publish"]
+    assert main(publish[1:]) == 0
+    assert "published" in capsys.readouterr().out

@@ -164,12 +164,20 @@ def demo_console_hint(out: Path) -> str:
     from distillguard.console.users import UserStore
 
     state = out / "state" / "verdicts.jsonl"
+    home = console_home(str(state), None)
     password = secrets.token_urlsafe(12)
-    UserStore(console_home(str(state), None) / "users.json").add("analyst", "analyst", password)
+    UserStore(home / "users.json").add("analyst", "analyst", password)
+    (home / "allowlist.jsonl").touch()  # the publish below reads it before a console ran
     command = f"distillguard console --findings {out / 'detect'} --state {state}"
+    publish = (
+        f"distillguard verdicts publish {out / 'detect'} --state {state} "
+        f"--allowlist {home / 'allowlist.jsonl'}"
+    )
     return (
         f"created console user 'analyst' (role analyst) with password {password}\n"
-        f"run:  {command}\nthen open http://127.0.0.1:8080/ and log in"
+        f"run:  {command}\nthen open http://127.0.0.1:8080/ and log in\n"
+        f"for a gateway to act on the run (distillguard gateway --state {state} ...), "
+        f"publish its verdicts, the console's dismissals held back:\n      {publish}"
     )
 
 
