@@ -42,6 +42,8 @@ PROTECTED = [
     "In 2012 Large Hadron Collider results came.",
     "We toured the\nLarge Hadron Collider in May.",
     'She said "hi" Big Ben rang.',
+    "Objective: explain it.",  # a field label a template may expect word for word
+    "Main: 42 (the rest below).",
 ]
 
 

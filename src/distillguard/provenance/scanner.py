@@ -6,7 +6,8 @@ output), so both see the same contexts. It keeps its state across calls, which i
 streaming watermarker work on partial responses. Protected, never touched: fenced and indented
 code, inline code, blockquote and table lines, anything inside double or single quotation
 marks, inside {...} or [...] (JSON, tool arguments) or <tag>...</tag>, any chunk with a
-digit, underscore, slash or other non-letter inside it, and a capitalised word that does
+digit, underscore, slash or other non-letter inside it, a word before a colon (a label's:
+"Objective:"), and a capitalised word that does
 not open a sentence (a name's: "the Large Hadron Collider"; a sentence opens at the start,
 after a chunk ending in . ! or ? (a numbered item's "1." too), and after a paragraph break,
 not after a heading mark, a number, a quote or a line break).
@@ -158,7 +159,9 @@ class ChunkScanner:
         self._sentence_open = bool(_ENDS_SENTENCE.search(trail))
         found = self._index.lookup(lower) if _plain_case(core) and not named else None
         slot = None
-        if found is not None and found[0].allows(self._prev_word):
+        # A word before a colon is a label more often than not ("Objective:" heading a
+        # lesson plan's field), which a template or parser may expect word for word.
+        if found is not None and found[0].allows(self._prev_word) and ":" not in trail:
             slot = Slot(found[0], found[1], " ".join(self._context), lead, core, trail)
         # A member's context is its group, not the word, so a swap never changes the next
         # word's context: watermarking and testing see the same contexts.
