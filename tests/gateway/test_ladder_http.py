@@ -300,7 +300,9 @@ def test_unlabelled_responses_tell_the_client_nothing_and_the_log_all(
     assert answer.status_code == 200 and answer.headers["x-distillguard-request-id"]
     assert [h for h in DECISION_HEADERS if h in answer.headers] == []
     verb = "would" if mode == "monitor" else "enforce"
-    assert f"{verb} degrade for quiet-{mode}" in caplog.text
+    # the line names the request, to join the client's request id and the exchange log's
+    request = answer.headers["x-distillguard-request-id"]
+    assert f"{verb} degrade for quiet-{mode} (request {request}): " in caplog.text
 
 
 def test_prompt_classifier_and_rate_are_request_evidence(

@@ -102,6 +102,7 @@ class Enforcer:
             return UNAVAILABLE
         if decision.action != NO_ACTION:
             verb = "enforce" if decision.enforced else "would"
-            log.info("%s %s for %s: %s", verb, decision.action, ctx.account,
+            request = f" (request {ctx.request_id})" if ctx.request_id else ""
+            log.info("%s %s for %s%s: %s", verb, decision.action, ctx.account, request,
                      "; ".join(decision.because))  # fmt: skip
         return await action.on_request(ctx) if action is not None else None

@@ -187,7 +187,7 @@ class Gateway:
         started: float,
     ) -> Response:
         ctx = RequestContext(api, row["account_id"], body, decision.verdict, decision.retry_after)
-        ctx.seal = self.settings.seal
+        ctx.seal, ctx.request_id = self.settings.seal, row["request_id"]
         action = self.enforcer.action_for(decision)
         refused = await self.enforcer.on_request(decision, action, ctx)
         if refused is not None:  # a refused request's sealed blocks are never opened

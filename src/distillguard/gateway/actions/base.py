@@ -26,6 +26,9 @@ class RequestContext:
     # seals withheld Anthropic thinking for the client to carry back (None: not sealed,
     # where no Anthropic response is served, as in LiteLLM's hooks)
     seal: ReasoningSeal | None = None
+    # the gateway's id of the request (x-distillguard-request-id and the exchange log's
+    # request_id), so its log lines join both; empty where none is given (LiteLLM's hooks)
+    request_id: str = ""
 
 
 class StreamFilter(Protocol):
