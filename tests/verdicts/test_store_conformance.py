@@ -179,17 +179,23 @@ def test_rediss_and_an_upper_case_scheme_open_a_redis_store() -> None:
         assert isinstance(open_store(state), RedisStore)
 
 
-def test_file_store_readers_see_writers_and_skip_corrupt_rows(tmp_path: Path) -> None:
+def test_file_store_readers_see_writers_and_skip_corrupt_rows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "v.jsonl"
     reader, writer = FileStore(path), FileStore(path)
     assert reader.get("account:a1") is None
     writer.set(verdict(action="degrade"))
+    assert reader.get("account:a1") is not None  # read up to line 1 before the bad rows
     with path.open("ab") as handle:
         handle.write(b'{"op": "set", "key": "account:x"}\nnot json\n')
     writer.set(verdict("a2", "block_account"))
     got = reader.get("account:a2")
     assert got is not None and got.action == "block_account"
     assert reader.get("account:a1") is not None and reader.corrupt_rows == 2
+    # the file's own line numbers (orjson's "line 1 column 42" counted within the row)
+    assert "v.jsonl line 2: skipped a corrupt row (a set without a verdict)" in caplog.text
+    assert "v.jsonl line 3: skipped a corrupt row (not JSON: cut short or mangled)" in caplog.text
     with path.open("ab") as handle:  # a half-written line is left for the next read
         handle.write(b'{"op": "clear", "key": "account:a1", "at": "2026-01-01T00:00:00+00:00"')
     assert reader.get("account:a1") is not None

@@ -41,6 +41,7 @@ class FileStore:
         self._by_key: dict[str, dict[str, Verdict]] = {}
         self._changes: list[Change] = []
         self._offset = 0
+        self._lines = 0  # lines read up to _offset, so a bad row's line number can be said
         self._seen: tuple[int, int] = (-1, -1)
         self._lock = threading.Lock()
 
@@ -59,23 +60,26 @@ class FileStore:
     def _replay(self, mark: tuple[int, int]) -> None:
         if mark[0] < self._offset:  # replaced or truncated: start again
             self._by_key, self._changes, self._offset, self.corrupt_rows = {}, [], 0, 0
+            self._lines = 0
         with self.path.open("rb") as handle:
             handle.seek(self._offset)
             data = handle.read()
         complete = data.rfind(b"\n") + 1  # a writer's half-written last line waits
-        for line in data[:complete].splitlines():
-            self._apply_line(line)
+        for number, line in enumerate(data[:complete].splitlines(), start=self._lines + 1):
+            self._apply_line(number, line)
+            self._lines = number
         self._offset += complete
         self._seen = mark if complete == len(data) else (-1, -1)
 
-    def _apply_line(self, line: bytes) -> None:
+    def _apply_line(self, number: int, line: bytes) -> None:
         if not line.strip():
             return
         try:
             change = Change.from_json(orjson.loads(line))
         except (ValueError, TypeError, KeyError) as exc:
             self.corrupt_rows += 1
-            log.warning("verdict log %s: skipped a corrupt row (%s)", self.path, exc)
+            log.warning("verdict log %s line %d: skipped a corrupt row (%s)", self.path, number,
+                        _why_corrupt(exc))  # fmt: skip
             return
         self._changes.append(change)
         sources = dict(self._by_key.get(change.key, {}))
@@ -171,3 +175,13 @@ def _append_whole(fd: int, line: bytes) -> None:
         if written:
             os.ftruncate(fd, start)
         raise
+
+
+def _why_corrupt(exc: Exception) -> str:
+    """What is wrong with a row, in words: orjson's "line 1 column 42" counts within the
+    row, and a KeyError said only the field's name."""
+    if isinstance(exc, orjson.JSONDecodeError):
+        return "not JSON: cut short or mangled"
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r} field"
+    return str(exc)
