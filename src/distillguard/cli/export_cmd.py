@@ -15,7 +15,9 @@ def register(subparsers: Subparsers) -> None:
         "export",
         summary="write detection content for other tools",
         description="Write detection content that other security tools run themselves. "
-        "KIND says which: today 'sigma', Sigma rules for the per-request signals.",
+        "KIND says which: today 'sigma', Sigma rules for the per-request signals. "
+        "Findings for a SIEM are not exported here: every detect run writes them as OCSF "
+        "1.5 Detection Findings to OUT/findings.ocsf.jsonl.",
         examples=[("Sigma rules for your SIEM", "distillguard export sigma --out rules")],
     )
     kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND", title="kinds")
