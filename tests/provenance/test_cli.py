@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import sys
@@ -130,7 +131,19 @@ def test_probes_are_written_from_text(tmp_path: Path, capsys: pytest.CaptureFixt
         ),
         (
             ["provenance", "test", "--key", "{tmp}/key.json", "--suspect", "{tmp}/bad.jsonl"],
-            "no usable rows",
+            "no usable rows (JSON lines with a string 'text' field): line 1: not JSON",
+        ),
+        (  # a probes file given as the suspect's answers
+            ["provenance", "test", "--key", "{tmp}/key.json", "--suspect", "{tmp}/probes.jsonl"],
+            "line 1: a probe (its prompt), not an answer: send it to the suspect",
+        ),
+        (
+            ["provenance", "test", "--key", "{tmp}/key.json", "--suspect", "{tmp}/latin1.jsonl"],
+            "line 1: not UTF-8 text",
+        ),
+        (
+            ["provenance", "test", "--key", "{tmp}/key.json", "--suspect", "{tmp}/s.jsonl.gz"],
+            "it looks compressed: give it uncompressed",
         ),
         (["provenance", "keygen", "--out", "{tmp}/key.json"], "exists"),
         (["provenance", "keygen", "--out", "{tmp}", "--force"], "is a folder"),
@@ -144,6 +157,9 @@ def test_mistakes_are_one_line_errors(
     WatermarkKey.generate(seed=1).save(tmp_path / "key.json")
     write_rows(tmp_path / "s.jsonl", [json.dumps({"text": "a big one"})])
     write_rows(tmp_path / "bad.jsonl", ["{", json.dumps({"txt": "x"})])
+    write_rows(tmp_path / "probes.jsonl", [json.dumps({"prompt": "Go on: a", "prefix": "a"})])
+    (tmp_path / "latin1.jsonl").write_bytes('{"text": "caf\u00e9"}\n'.encode("latin-1"))
+    (tmp_path / "s.jsonl.gz").write_bytes(gzip.compress(b'{"text": "a big one"}\n'))
     code, _, err = run([a.format(tmp=tmp_path) for a in args], capsys)
     assert code == 2
     assert message in err

@@ -53,7 +53,9 @@ def each_row(
             continue
         counts.read += 1
         if row is None:
-            counts.reject(line_no, "not JSON")
+            counts.reject(line_no, "not JSON" if _utf8(line) else "not UTF-8 text")
+        elif isinstance(row, dict) and "text" not in row and "prompt" in row:
+            counts.reject(line_no, "a probe (its prompt), not an answer: send it to the suspect")
         elif not isinstance(row, dict) or not isinstance(row.get("text"), str):
             counts.reject(line_no, "no string field 'text'")
         else:
@@ -63,6 +65,14 @@ def each_row(
 
 
 _BLANK = object()
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _parse(line: bytes) -> object:
@@ -111,8 +121,18 @@ def _rows(path: Path, counts: RowCounts) -> list[dict[str, object]]:
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
     if not rows:
-        raise UserError(f"{path} has no usable rows (JSON lines with a string 'text' field)")
+        why = f": {'; '.join(counts.reasons)}" if counts.reasons else ""
+        raise UserError(
+            f"{path} has no usable rows (JSON lines with a string 'text' field){why}{_hint(path)}"
+        )
     return rows
+
+
+def _hint(path: Path) -> str:
+    """What the file looks like instead, from its name: a compressed file."""
+    if path.name.endswith(".gz"):
+        return "; it looks compressed: give it uncompressed (gunzip)"
+    return ""
 
 
 def read_texts(path: Path, counts: RowCounts) -> list[str]:
