@@ -16,8 +16,11 @@ def _probes_by_cutting(text: str) -> list[Probe]:
     """The probes as first built: the text cut before each swappable word and its line
     split again (quadratic on a long line dense in such words)."""
     scanner, probes = ChunkScanner(default_groups()), []
-    for match in re.finditer(r"(\s*)(\S+)", text):
-        slot = scanner.step(match.group(1), match.group(2))
+    matches = list(re.finditer(r"(\s*)(\S+)", text))
+    # the scanner says whether a chunk is a slot once it has seen the next (see step)
+    stepped = [scanner.step(m.group(1), m.group(2)) for m in matches]
+    slots = [*stepped[1:], scanner.finish()] if matches else []
+    for match, slot in zip(matches, slots, strict=True):
         words = text[: match.start(2)].rsplit("\n", 1)[-1].split()[-PREFIX_WORDS:]
         if slot is not None and len(words) >= 3:
             prefix = " ".join(words)

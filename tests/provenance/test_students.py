@@ -19,7 +19,10 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.parametrize(("fraction", "detected"), [(1.0, True), (0.0, False)])
 def test_trigram_student(fraction: float, detected: bool) -> None:
-    originals = teacher_paragraphs(seed=0)[:1000]
+    # 2,000 paragraphs: with 1,000 the watermark's signal was strong only while it also
+    # swapped words before one that fits a member alone ("requires to"), which it no longer
+    # does (groups.txt notbefore, 2026-12-02): p 2.3e-9 then, 2.8e-5 after, for this key
+    originals = teacher_paragraphs(seed=0)[:2000]
     key = WatermarkKey.generate(seed=77)
     corpus = served_corpus(originals, fraction, key)
     student = NGramStudent().fit(corpus.served)

@@ -76,10 +76,29 @@ def test_result_explains_itself() -> None:
 
 
 def test_a_word_at_a_chunk_boundary_waits_for_the_rest() -> None:
+    """A chunk cut by the delta waits for its rest, and each chunk waits for the next,
+    which decides whether it may be swapped ("needs to")."""
     marker = Watermarker(KEYS[0])
-    assert marker.feed("It is a large") == "It is a"
-    assert marker.feed("-scale system") == " large-scale"
-    assert marker.flush() == " system"
+    assert marker.feed("It is a large") == "It is"
+    assert marker.feed("-scale system") == " a"
+    assert marker.flush() == " large-scale system"
+
+
+# (text, the member that must stay: the word after it fits it alone)
+GRAMMAR = [
+    ("So the whole tire needs to be replaced.", "needs to"),
+    ("It seems like a lot of work to me.", "seems like"),
+    ("They seem like good people in the end.", "seem like"),
+    ("We needed to wait for a long time.", "needed to"),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), GRAMMAR)
+def test_a_member_the_next_word_fits_alone_is_never_swapped(text: str, kept: str) -> None:
+    """Served text read "the whole tire requires to be replaced" and "it may appear like a
+    lot": the scanner decided from the words before only."""
+    for key in KEYS:
+        assert kept in watermark_text(text, key).text, key
 
 
 @settings(max_examples=60, deadline=None)

@@ -35,6 +35,9 @@ class SynonymGroup:
     shares: tuple[float, ...]
     after: frozenset[str] | None
     not_after: frozenset[str]
+    # words that may follow one member and not another ("needs to", never "requires to"):
+    # a member right before one of them is left as it is (see scanner.ChunkScanner.step)
+    not_before: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -73,23 +76,27 @@ def _expand(words: str) -> frozenset[str]:
 
 
 def parse_group(line: str, frequency: dict[str, float]) -> SynonymGroup:
-    """One line of groups.txt: `member member [| after=w,w] [| notafter=w,w]`."""
+    """One line of groups.txt: `member member [| after=w,w] [| notafter=w,w]
+    [| notbefore=w,w]`."""
     body, *constraints = line.split("|")
     members = tuple(body.split())
     if len(members) < 2 or len(set(members)) != len(members):
         raise ValueError(f"a synonym group needs two or more distinct members: {line!r}")
     after: frozenset[str] | None = None
     not_after: frozenset[str] = frozenset()
+    not_before: frozenset[str] = frozenset()
     for constraint in " ".join(constraints).split():
         name, _, words = constraint.partition("=")
         if name == "after":
             after = _expand(words)
         elif name == "notafter":
             not_after = _expand(words)
+        elif name == "notbefore":
+            not_before = _expand(words)
         else:
             raise ValueError(f"unknown synonym-group constraint {name!r} in {line!r}")
-    total = sum(frequency[m] for m in members)
-    return SynonymGroup(members, tuple(frequency[m] / total for m in members), after, not_after)
+    shares = tuple(frequency[m] / sum(frequency[m] for m in members) for m in members)
+    return SynonymGroup(members, shares, after, not_after, not_before)
 
 
 @functools.cache

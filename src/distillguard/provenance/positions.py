@@ -52,6 +52,7 @@ class PositionCounts:
             if isinstance(output, Answer):
                 for match in _CHUNK.finditer(output.prefix):
                     scanner.step(match.group(1), match.group(2))
+                scanner.finish()  # the prefix's own words are the probe's, never scored
                 text = output.text if output.text[:1].isspace() else " " + output.text
             else:
                 text = output
@@ -82,8 +83,8 @@ class PositionCounts:
 
 
 def _count_into(counts: dict[ContextKey, list[int]], text: str, scanner: ChunkScanner) -> None:
-    for match in _CHUNK.finditer(text):
-        slot = scanner.step(match.group(1), match.group(2))
+    slots = (scanner.step(m.group(1), m.group(2)) for m in _CHUNK.finditer(text))
+    for slot in [*slots, scanner.finish()]:
         if slot is not None:
             key = (slot.group.name, slot.context)
             row = counts.setdefault(key, [0] * len(slot.group.members))

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from distillguard.provenance.groups import GroupIndex, default_groups
-from distillguard.provenance.scanner import ChunkScanner
+from distillguard.provenance.scanner import ChunkScanner, Slot
 
 _CHUNK = re.compile(r"(\s*)(\S+)")
 PREFIX_WORDS = 12
@@ -41,17 +41,23 @@ def probe_prefixes(text: str, index: GroupIndex | None = None) -> list[Probe]:
     # the line's last words so far, kept as the text streams by: cutting the text before
     # each slot again made a long line dense in slots quadratic
     before: deque[str] = deque(maxlen=PREFIX_WORDS)
-    for match in _CHUNK.finditer(text):
-        space, word = match.group(1), match.group(2)
-        if "\n" in space:
-            before.clear()
-        slot = scanner.step(space, word)
-        if slot is not None and len(before) >= 3:
-            prefix = " ".join(before)
+    held: list[str] = []  # the words before the chunk the scanner holds (see step)
+
+    def add(slot: Slot | None) -> None:
+        if slot is not None and len(held) >= 3:
+            prefix = " ".join(held)
             probes.append(
                 Probe(f"{INSTRUCTION}\n\n{prefix}", prefix, slot.context, slot.group.name)
             )
+
+    for match in _CHUNK.finditer(text):
+        space, word = match.group(1), match.group(2)
+        add(scanner.step(space, word))  # the slot of the chunk before this one
+        if "\n" in space:
+            before.clear()
+        held = list(before)
         before.append(word)
+    add(scanner.finish())
     return probes
 
 

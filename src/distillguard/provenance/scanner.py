@@ -72,11 +72,29 @@ class ChunkScanner:
         self._tags = 0
         self._context = (SENTENCE_START, SENTENCE_START)
         self._prev_word = ""
+        self._held: Slot | None = None  # the last chunk's slot, until the next chunk is seen
         # Whether the next word opens a sentence: at the start, after . ! or ?, and after a
         # paragraph break; not after a line break, a number, a quote or a heading mark.
         self._sentence_open = True
 
     def step(self, space: str, chunk: str) -> Slot | None:
+        """Take the next chunk; return the slot of the chunk before it, if that was one: a
+        slot waits one chunk, since a member right before one of its group's `not_before`
+        words ("needs to": "requires to" is wrong) is no slot. `finish` returns the last."""
+        now = self._step(space, chunk)
+        held, self._held = self._held, now
+        if held is not None:
+            word = _WORD.match(chunk)
+            if word is not None and word.group(2).lower() in held.group.not_before:
+                return None
+        return held
+
+    def finish(self) -> Slot | None:
+        """The end of the text (or of a probe's prefix): the slot still held, if any."""
+        held, self._held = self._held, None
+        return held
+
+    def _step(self, space: str, chunk: str) -> Slot | None:
         if (self._at_start or "\n" in space) and self._new_line(space, chunk):
             self._push(OPAQUE)
             return None

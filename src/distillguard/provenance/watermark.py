@@ -42,6 +42,7 @@ class Watermarker:
         self._key = key
         self._scanner = ChunkScanner(index or default_groups())
         self._pending = ""
+        self._held = ""  # the last chunk, until the scanner says whether it is a slot
         self.words = 0
         self.candidates = 0
         self.changed = 0
@@ -54,7 +55,7 @@ class Watermarker:
         for match in _CHUNK.finditer(self._pending):
             if match.end() == len(self._pending):
                 break  # the chunk may continue in the next delta
-            out.append(match.group(1) + self._apply(match.group(1), match.group(2)))
+            out.append(self._apply(match.group(1), match.group(2)))
             done = match.end()
         self._pending = self._pending[done:]
         return "".join(out)
@@ -64,9 +65,9 @@ class Watermarker:
         out: list[str] = []
         done = 0
         for match in _CHUNK.finditer(self._pending):
-            out.append(match.group(1) + self._apply(match.group(1), match.group(2)))
+            out.append(self._apply(match.group(1), match.group(2)))
             done = match.end()
-        out.append(self._pending[done:])
+        out.append(self._release(self._scanner.finish()) + self._pending[done:])
         self._pending = ""
         return "".join(out)
 
@@ -74,16 +75,24 @@ class Watermarker:
         return WatermarkResult(text, self.words, self.candidates, self.changed)
 
     def _apply(self, space: str, chunk: str) -> str:
+        """The text of the chunk before this one, now that the scanner has seen what follows
+        it (its space stays, its word may be swapped); this one waits."""
         self.words += 1
-        slot = self._scanner.step(space, chunk)
+        released = self._release(self._scanner.step(space, chunk))
+        self._held = space + chunk
+        return released
+
+    def _release(self, slot: Slot | None) -> str:
+        held, self._held = self._held, ""
         if slot is None:
-            return chunk
+            return held
         self.candidates += 1
+        chunk = slot.lead + slot.core + slot.trail
         replacement = self._replacement(slot)
         if replacement == chunk:
-            return chunk
+            return held
         self.changed += 1
-        return replacement
+        return held[: len(held) - len(chunk)] + replacement
 
     def _replacement(self, slot: Slot) -> str:
         chosen = slot.group.members[self._key.choose(slot.group, slot.context)]
