@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
 
+from distillguard.console.casestore import QueueFilter
 from distillguard.verdicts.model import Verdict
 from tests.console.conftest import Served, csrf_of
 
@@ -90,3 +92,26 @@ def test_a_case_page_says_what_is_in_force_after_a_dismissal(served: Served) -> 
     assert f"account:{account}</td><td>block_account</td><td>analyst</td><td>manual" in in_force
     served.console.verdicts.clear(f"account:{account}")
     assert 'id="none-in-force"' in alice.get(path).text
+
+
+def test_a_clusters_decision_is_its_members_status(served: Served) -> None:
+    """Escalating a cluster wrote its members' verdicts, but their cases stayed "new", and
+    the status filter listed the cluster alone."""
+    cases = served.console.cases
+    cluster = next(r for r in cases.queue(QueueFilter(kind="cluster")).rows)
+    members = served.console.case_evidence("cluster", str(cluster["id"])).accounts
+    member = next(m for m in members if cases.case("account", m) is not None)
+    alice = served.login("alice")
+    path = f"/case/cluster/{cluster['id']}"
+    form = _form(alice, path, decision="escalate", action="throttle")
+    assert alice.post(path + "/decide", data=form).status_code == 303
+    assert cases.case("account", member)["status"] == "escalated"  # type: ignore[index]
+    escalated = QueueFilter(status="escalated", members="listed", campaign=str(cluster["id"]))
+    pages = cases.queue(escalated).pages
+    listed = {
+        r["id"] for n in range(pages) for r in cases.queue(replace(escalated, page=n + 1)).rows
+    }
+    assert member in listed
+    own = _form(alice, f"/case/account/{member}", decision="dismiss", note="not this one")
+    assert alice.post(f"/case/account/{member}/decide", data=own).status_code == 303
+    assert cases.case("account", member)["status"] == "dismissed"  # type: ignore[index]

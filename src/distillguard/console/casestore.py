@@ -192,13 +192,23 @@ class CaseStore:
         return int(row[0]) if row else 0
 
     def _with_status(self) -> str:
+        """Each case with its status: its latest live decision's, or, for an account, its
+        cluster's when that came later (escalating or dismissing a cluster decides for its
+        members, whose own pages and the status filter said "new")."""
         return """
             WITH latest AS (
-                SELECT kind, id, arg_max(status, decided_at) AS status FROM decisions
+                SELECT kind, id, arg_max(status, decided_at) AS status,
+                       max(decided_at) AS at FROM decisions
                 WHERE status IS NOT NULL AND (expires IS NULL OR expires > now())
                 GROUP BY ALL)
-            SELECT c.*, coalesce(l.status, 'new') AS status
-            FROM cases c LEFT JOIN latest l USING (kind, id)"""
+            SELECT c.*, coalesce(
+                CASE WHEN g.at > coalesce(l.at, g.at - INTERVAL 1 SECOND) THEN g.status
+                     ELSE l.status END,
+                'new') AS status
+            FROM cases c
+            LEFT JOIN latest l ON l.kind = c.kind AND l.id = c.id
+            LEFT JOIN latest g ON c.kind = 'account' AND g.kind = 'cluster'
+                               AND g.id = c.cluster_id"""
 
     def queue(self, filt: QueueFilter) -> QueuePage:
         where, params = filt.where()
