@@ -125,8 +125,16 @@ def test_dismissing_a_member_lifts_its_clusters_escalation(tmp_path: Path) -> No
     dismissed."""
     cases, verdicts, allowlist = _stores(tmp_path)
     at = datetime.now(UTC)
-    verdicts.set(Verdict("a1", "block_cluster", "campaign", "analyst", at, evidence="cluster:c9"))
-    one = CaseEvidence(["a1"], {"a1": frozenset({"cot"})})
-    decide(("account", "a1"), Decision("dismiss"), "alice", one, (cases, verdicts, allowlist))
+    verdicts.set(
+        Verdict("a1", "block_cluster", "campaign", "analyst", at, evidence="console:cluster:c9")
+    )
+    # a2's cluster verdict was set with `verdicts set --cluster c8 --findings ...`: it stays
+    verdicts.set(Verdict("a2", "block_account", "legal hold", "analyst", at, evidence="cluster:c8"))
+    for account in ("a1", "a2"):
+        one = CaseEvidence([account], {account: frozenset({"cot"})})
+        stores = (cases, verdicts, allowlist)
+        decide(("account", account), Decision("dismiss"), "alice", one, stores)
     assert verdicts.get("account:a1") is None
+    kept = verdicts.get("account:a2")
+    assert kept is not None and kept.reason == "legal hold"
     cases.close()

@@ -115,3 +115,46 @@ def test_a_clusters_decision_is_its_members_status(served: Served) -> None:
     own = _form(alice, f"/case/account/{member}", decision="dismiss", note="not this one")
     assert alice.post(f"/case/account/{member}/decide", data=own).status_code == 303
     assert cases.case("account", member)["status"] == "dismissed"  # type: ignore[index]
+
+
+def _member_of_a_cluster(served: Served) -> tuple[str, str]:
+    cases = served.console.cases
+    for row in cases.queue(QueueFilter(kind="cluster")).rows:
+        for member in served.console.case_evidence("cluster", str(row["id"])).accounts:
+            if cases.case("account", member) is not None:
+                return str(row["id"]), member
+    raise AssertionError("no cluster with an account case")
+
+
+def test_a_page_older_than_its_clusters_escalation_is_refused(served: Served) -> None:
+    """The review: the member's page counted its own decisions only, so a dismissal sent
+    from it after the cluster was escalated lifted the block the escalation set."""
+    cluster, member = _member_of_a_cluster(served)
+    alice, root = served.login("alice"), served.login("root")
+    stale = _form(root, f"/case/account/{member}", decision="dismiss", note="a team")
+    form = _form(alice, f"/case/cluster/{cluster}", decision="escalate", action="block_account")
+    assert alice.post(f"/case/cluster/{cluster}/decide", data=form).status_code == 303
+    assert root.post(f"/case/account/{member}/decide", data=stale).status_code == 409
+    verdict = served.console.verdicts.get(f"account:{member}")
+    assert verdict is not None and verdict.action == "block_account"
+
+
+def test_a_broken_allowlist_line_does_not_half_record_an_escalation(served: Served) -> None:
+    """The review: the escalation was recorded, then reading the allowlist failed, and the
+    page said 'Not recorded' with no verdict set."""
+    with served.console.allowlist.open("ab") as handle:
+        handle.write(b'{"account_id": "x", "truncated\n')
+    account = _first_account(served)
+    alice = served.login("alice")
+    path = f"/case/account/{account}"
+    form = _form(alice, path, decision="escalate", action="throttle")
+    assert alice.post(path + "/decide", data=form).status_code == 303
+    verdict = served.console.verdicts.get(f"account:{account}")
+    assert verdict is not None and verdict.action == "throttle"
+
+
+def test_a_seen_count_python_calls_a_digit_is_a_400(served: Served) -> None:
+    path = f"/case/account/{_first_account(served)}"
+    alice = served.login("alice")
+    form = _form(alice, path, decision="note", note="x") | {"seen": "\u00b2"}
+    assert alice.post(path + "/decide", data=form).status_code == 400

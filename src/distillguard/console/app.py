@@ -125,6 +125,7 @@ def _case_context(console: Console, user: User, kind: str, case_id: str) -> dict
         "links": links,
         "samples": samples if user.sees_content else [_redacted(x) for x in samples],
         "history": console.cases.history(kind, case_id),
+        "seen": len(console.cases.decided(kind, case_id)),
         "verdicts": verdicts,
         "verdicts_hidden": hidden,
         "in_force": in_force[:SHOWN_CHANGES],
@@ -185,6 +186,9 @@ async def decide_route(request: Request) -> Response:
             str(form.get("ttl") or ""),
             _seen(str(form.get("seen") or "")),
         )
+    except UserError as exc:  # the case page again, the mistake said above its form
+        return await _case_page(request, kind, case_id, 400, error=str(exc), note=note)
+    try:
         await run_in_threadpool(
             decide,
             (kind, case_id),
@@ -193,9 +197,8 @@ async def decide_route(request: Request) -> Response:
             console.case_evidence(kind, case_id),
             (console.cases, console.verdicts, console.allowlist),
         )
-    except UserError as exc:  # the case page again, the mistake said above its form
-        status = 409 if isinstance(exc, StaleCaseError) else 400
-        return await _case_page(request, kind, case_id, status, error=str(exc), note=note)
+    except StaleCaseError as exc:  # refused before anything was written
+        return await _case_page(request, kind, case_id, 409, error=str(exc), note=note)
     return RedirectResponse(f"/case/{kind}/{quote(case_id, safe='')}", status_code=303)
 
 
@@ -203,7 +206,7 @@ def _seen(text: str) -> int | None:
     """The form's count of the decisions its page showed; none from a script's POST."""
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to Python, not to int()
         raise ConfigError(f"seen must be a count of decisions, not {text[:20]!r}")
     return int(text)
 

@@ -282,9 +282,20 @@ class CaseStore:
             )
 
     def _check_seen(self, kind: str, case_id: str, seen: int) -> None:
-        history = self.history(kind, case_id)
+        history = self.decided(kind, case_id)
         if len(history) != seen:
             raise StaleCaseError(history[seen:] if seen < len(history) else [])
+
+    def decided(self, kind: str, case_id: str) -> list[dict[str, Any]]:
+        """The decisions a decision on this case must have seen, in time order: its own,
+        and for an account its cluster's (an escalation of the cluster sets the member's
+        verdict, which the member's dismissal would lift)."""
+        own = self.history(kind, case_id)
+        case = self.case(kind, case_id) if kind == "account" else None
+        cluster = case.get("cluster_id") if case else None
+        if not cluster:
+            return own
+        return sorted(own + self.history("cluster", str(cluster)), key=lambda r: r["decided_at"])
 
     def history(self, kind: str, case_id: str) -> list[dict[str, Any]]:
         cur = self.con.cursor()

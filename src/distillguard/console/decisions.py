@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from distillguard.console.casestore import CaseStore
-from distillguard.detect.allowlist import AllowEntry, append_allowlist, load_allowlist
+from distillguard.detect.allowlist import AllowEntry, append_allowlist, standing_accounts
 from distillguard.errors import ConfigError, unknown_name_error
 from distillguard.verdicts.model import ACTIONS, Verdict, parse_ttl, subject_key
 from distillguard.verdicts.store import VerdictStore
 
 KINDS = ("confirm", "dismiss", "escalate", "note")
+# An analyst verdict's evidence when the console set it: "console:cluster:c-42". `verdicts
+# set --cluster` names the bare "cluster:c-42", and a console dismissal leaves that alone.
+CONSOLE = "console:"
 STATUS = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
 
 
@@ -83,6 +86,7 @@ def decide(
     cases, verdicts, allowlist = stores
     at = datetime.now(UTC)
     status = STATUS.get(decision.kind)
+    standing = standing_accounts(allowlist)  # read before anything is written
     cases.record(
         *case,
         by,
@@ -96,7 +100,8 @@ def decide(
         _dismiss(case, decision, by, evidence, (verdicts, allowlist), at=at)
         return Outcome(status, 0, len(evidence.accounts))
     if decision.kind in ("confirm", "escalate"):
-        _withdraw_dismissals(evidence.accounts, decision, by, allowlist, at)
+        withdrawn = [a for a in evidence.accounts if a in standing]
+        _withdraw_dismissals(withdrawn, decision, by, allowlist, at)
     if decision.kind != "escalate":
         return Outcome(status, 0, 0)
     reason = decision.note or f"analyst {by}: escalated"
@@ -109,7 +114,7 @@ def decide(
                 "analyst",
                 at,
                 decision.expires(at),
-                evidence=f"{case[0]}:{case[1]}",
+                evidence=f"{CONSOLE}{case[0]}:{case[1]}",
             )
         )
     return Outcome(status, len(evidence.accounts), 0)
@@ -134,34 +139,32 @@ def _dismiss(
     if case[0] == "cluster":
         keys.append(subject_key(case[1], "cluster"))
     for key in keys:
-        _lift(verdicts, key)
+        _lift(verdicts, key, f"{case[0]}:{case[1]}")
 
 
 def _withdraw_dismissals(
     accounts: list[str], decision: Decision, by: str, allowlist: Path, at: datetime
 ) -> None:
-    """A confirmation or escalation after a dismissal ends it: the next detect run flags
-    the accounts for the same evidence again (else a confirmed harvester stayed dismissed,
-    and an escalation, once cleared, left it never flagged again)."""
-    standing = {e.account_id for e in load_allowlist(allowlist)} if allowlist.exists() else set()
-    for account in (a for a in accounts if a in standing):
+    """A confirmation or escalation after a dismissal ends it (`accounts`: those with one
+    standing): the next detect run flags them for the same evidence again (else a
+    confirmed harvester stayed dismissed, and an escalation, once cleared, left it never
+    flagged again)."""
+    for account in accounts:
         note = f"{STATUS[decision.kind]} after a dismissal"
         append_allowlist(allowlist, AllowEntry(account, note, frozenset(), by, at, withdrawn=True))
 
 
-def _lift(verdicts: VerdictStore, key: str) -> None:
+def _lift(verdicts: VerdictStore, key: str, case: str) -> None:
     """The detector's verdict, and an analyst's escalation from any case of the console
-    (this one, or the cluster an account was escalated with); an analyst's verdict set
-    outside the console (`verdicts set`, another reason) stays, and the case page shows
-    it in force."""
+    (this one, or the cluster an account was escalated with: marked CONSOLE), or one that
+    names this very case (as escalations did before the mark); an analyst's verdict set
+    outside the console (`verdicts set`, with --cluster too) stays, and the case page
+    shows it in force."""
     in_force = verdicts.get(key)
-    if in_force is not None and in_force.source == "analyst" and _from_a_case(in_force):
+    by_analyst = in_force.evidence if in_force and in_force.source == "analyst" else None
+    if by_analyst is not None and (by_analyst.startswith(CONSOLE) or by_analyst == case):
         verdicts.clear(key, "analyst")
     verdicts.clear(key, "detector")
-
-
-def _from_a_case(verdict: Verdict) -> bool:
-    return verdict.evidence.startswith(("account:", "cluster:"))
 
 
 def ttl_choices() -> list[str]:

@@ -91,6 +91,16 @@ def load_allowlist(path: Path) -> list[AllowEntry]:
     would flag every dismissed account again), is a one-line error naming it."""
     if not path.exists():
         raise UserError(f"no allowlist at {path} (the console keeps it as HOME/allowlist.jsonl)")
+    return _standing(path, strict=True)
+
+
+def standing_accounts(path: Path) -> set[str]:
+    """The accounts with a standing dismissal, a bad line passed over (for the console,
+    whose decisions must not fail on a line a hand edit broke; detect says it)."""
+    return {e.account_id for e in _standing(path, strict=False)} if path.exists() else set()
+
+
+def _standing(path: Path, *, strict: bool) -> list[AllowEntry]:
     entries: list[AllowEntry] = []
     for number, line in enumerate(path.read_bytes().splitlines(), start=1):
         if not line.strip():
@@ -98,6 +108,8 @@ def load_allowlist(path: Path) -> list[AllowEntry]:
         try:
             entry = AllowEntry.from_json(orjson.loads(line))
         except (ValueError, TypeError, KeyError) as exc:
+            if not strict:
+                continue
             raise UserError(f"allowlist {path} line {number} is not an entry: {exc}") from None
         if entry.withdrawn:
             entries = [e for e in entries if e.account_id != entry.account_id]
