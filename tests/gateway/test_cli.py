@@ -72,6 +72,7 @@ GATEWAY = ["gateway", "--upstream", "http://x"]
         ([*GATEWAY, "--upstream-key", "{tmp}/none.key"], "cannot read upstream key file"),
         ([*GATEWAY, "--upstream-key", "{tmp}/two.key"], "holds more than one key"),
         ([*GATEWAY, "--upstream-key", "{tmp}/short.key"], "shorter than 8"),
+        ([*GATEWAY, "--upstream-key", "{tmp}/latin1.key"], "holds bytes past ASCII"),
     ],
 )
 def test_mistakes_are_one_line(
@@ -83,6 +84,7 @@ def test_mistakes_are_one_line(
     (tmp_path / "int-key.yaml").write_text("12345: alice\n")
     (tmp_path / "two.key").write_text("sk-reseller-one\nsk-reseller-two\n")
     (tmp_path / "short.key").write_text("sk-1\n")
+    (tmp_path / "latin1.key").write_bytes(b"sk-reseller-abc\xe9\xff123456\n")
     argv = [a.format(tmp=tmp_path) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err

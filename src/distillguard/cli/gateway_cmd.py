@@ -267,10 +267,12 @@ def settings_from(args: argparse.Namespace) -> GatewaySettings:
 def _upstream_key(path: Path | None) -> str | None:
     if path is None:
         return None
-    key = read_secret(path, "upstream key file", 8).decode("utf-8", "replace")
-    if any(not c.isprintable() or c.isspace() for c in key):  # a header cannot carry it
+    raw = read_secret(path, "upstream key file", 8).removeprefix(b"\xef\xbb\xbf")
+    if any(b in b" \t\r\n" for b in raw):
         raise UserError(f"upstream key file {path} holds more than one key (spaces or lines)")
-    return key
+    if not all(0x21 <= b <= 0x7E for b in raw):  # a header carries visible ASCII only
+        raise UserError(f"upstream key file {path} is not a key: it holds bytes past ASCII")
+    return raw.decode("ascii")
 
 
 def run_gateway(args: argparse.Namespace) -> int:
