@@ -540,7 +540,9 @@ def test_a_redis_that_wants_a_password_says_how_to_give_it(
     """'verdicts list' printed Redis's own 'HELLO must be called with the client already
     authenticated, otherwise the HELLO AUTH <user> <pass> option can be used'."""
     with redis_server(tmp_path, password="s3cret-pass") as server:
-        assert main(["verdicts", "list", "--state", f"redis://127.0.0.1:{server.port}/0"]) == 2
-    err = capsys.readouterr().err
-    assert "asks for a password and none was given" in err and "redis://:PASSWORD@" in err
-    assert err.count("\n") == 1
+        for query in ("", "?protocol=2"):  # RESP3's HELLO refusal, RESP2's NOAUTH
+            url = f"redis://127.0.0.1:{server.port}/0{query}"
+            assert main(["verdicts", "list", "--state", url]) == 2
+            err = capsys.readouterr().err
+            assert "asks for a password and none was given" in err and "redis://:PASSWORD@" in err
+            assert err.count("\n") == 1

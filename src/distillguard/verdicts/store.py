@@ -90,7 +90,10 @@ def store_error(exc: BaseException) -> str | None:
     if errors is None or not isinstance(exc, errors.RedisError):
         return None
     said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if any(sign in said for sign in _NO_PASSWORD):  # Redis's own words say HELLO AUTH
+    # RESP3 words it as HELLO's refusal; RESP2's NOAUTH comes as an AuthenticationError
+    # ("Authentication required."), a wrong password as one too, said as it is
+    no_password = isinstance(exc, errors.AuthenticationError) and "invalid" not in said
+    if no_password or any(sign in said for sign in _NO_PASSWORD):
         return (
             "verdict store: this Redis asks for a password and none was given: put it in "
             "the URL, redis://:PASSWORD@HOST:PORT/DB (or USER:PASSWORD@)"
