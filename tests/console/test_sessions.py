@@ -27,6 +27,19 @@ def test_a_restart_keeps_the_sessions_and_the_logouts(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_use_keeps_a_session_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review: stored with its login time only, a session in use ended 12 hours after
+    the login, though the cookie is set again on every answer."""
+    path = tmp_path / "sessions.json"
+    registry = SessionRegistry(path)
+    sid = registry.open("alice", "c1")
+    start = time.time()
+    for hours in (6, 12, 18):
+        monkeypatch.setattr(time, "time", lambda h=hours: start + h * 3600)
+        assert registry.held(sid) == ("alice", "c1")
+    assert SessionRegistry(path).held(sid) == ("alice", "c1")  # the use was written
+
+
 def test_an_expired_session_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = SessionRegistry(tmp_path / "sessions.json")
     sid = registry.open("alice", "c1")

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CSRF_FIELD = "csrf"
 SESSION_MAX_AGE_S = 12 * 3600
+TOUCH_S = 300  # how stale a live session's last use may be kept before it is written
 
 
 def private_home(home: Path) -> Path:
@@ -76,7 +77,7 @@ class SessionRegistry:
     which password it was opened with (User.credential) and when. With a `path` (the
     console's home) they are kept there, owner-only and as hashes of the ids (the file
     opens no session by itself), so a restart to load a new detect run logs nobody out;
-    a session older than SESSION_MAX_AGE_S is gone, as its cookie is."""
+    a session unused for SESSION_MAX_AGE_S is gone, as its cookie is."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path
@@ -91,10 +92,19 @@ class SessionRegistry:
         return sid
 
     def held(self, sid: str | None) -> tuple[str, str] | None:
-        """(user, credential) of a live session."""
-        row = self._live.get(_hashed(sid)) if sid else None
-        if row is None or time.time() - row[2] > SESSION_MAX_AGE_S:
+        """(user, credential) of a live session. Use keeps it live, as the cookie that
+        the session middleware sets again on every answer: its time moves on, written at
+        most every TOUCH_S (a page's every request would write the file)."""
+        key = _hashed(sid) if sid else ""
+        row = self._live.get(key)
+        now = time.time()
+        if row is None or now - row[2] > SESSION_MAX_AGE_S:
             return None
+        if now - row[2] > TOUCH_S:
+            with self._lock:
+                if key in self._live:
+                    self._live[key] = (row[0], row[1], now)
+                    self._write()
         return row[0], row[1]
 
     def close(self, sid: str | None) -> None:
