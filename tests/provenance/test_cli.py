@@ -40,12 +40,12 @@ def test_keygen_watermark_test_round_trip(
     assert WatermarkKey.load(key).key_id in out
     texts = synthetic_texts(40, 9)
     stdin = "".join(json.dumps({"text": t, "id": i}) + "\n" for i, t in enumerate(texts))
-    stdin += "not json\n" + json.dumps({"text": 5}) + "\n"
+    stdin += "not json\n\n" + json.dumps({"text": 5}) + "\n"
     code, out, err = run(["provenance", "watermark", "--key", str(key)], capsys, stdin)
     assert code == 0
     lines = out.splitlines()
-    assert lines[-2:] == ["not json", json.dumps({"text": 5})]  # passed on, not dropped
-    rows = [json.loads(line) for line in lines[:-2]]
+    assert lines[-3:] == ["not json", "", json.dumps({"text": 5})]  # passed on, in place
+    rows = [json.loads(line) for line in lines[:-3]]
     assert [r["id"] for r in rows] == list(range(len(texts)))  # other fields kept
     assert "read 42, passed on unwatermarked 2" in err
     suspect = write_rows(tmp_path / "suspect.jsonl", [json.dumps(r) for r in rows])

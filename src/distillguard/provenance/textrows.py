@@ -45,11 +45,12 @@ def parse_rows(lines: Iterable[bytes], counts: RowCounts) -> Iterator[dict[str, 
 def each_row(
     lines: Iterable[bytes], counts: RowCounts
 ) -> Iterator[tuple[bytes, dict[str, object] | None]]:
-    """Every line but blank ones, with its row when that is a dict whose `text` is a string
-    (None otherwise, counted as set aside): for a filter that passes the others on."""
+    """Every line, with its row when that is a dict whose `text` is a string (None
+    otherwise, counted as set aside unless blank): for a filter that passes the others on."""
     for line_no, line in enumerate(lines, 1):
         row = _parse(line.removeprefix(BOM_UTF8) if line_no == 1 else line)
         if row is _BLANK:
+            yield line, None
             continue
         counts.read += 1
         if row is None:
