@@ -19,7 +19,7 @@ from distillguard.ingest.adapters import get_adapter
 from distillguard.schema import validate_exchange
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import open_store
-from distillguard.verdicts.watch import Watcher
+from distillguard.verdicts.watch import HOLD_TICKS, Watcher
 from tests.conftest import query
 
 REAL = Path(__file__).parent / "fixtures" / "real"
@@ -141,4 +141,10 @@ def test_watch_holds_a_logs_file_until_its_spans_come(tmp_path: Path) -> None:
     assert _lake_rows(lake)[0] == (SYSTEM, 1, "Answer to: What is OpenTelemetry?", "end_turn", 200)
     with (inbox / "logs.jsonl").open("ab") as grown:  # the logs file alone grows again
         grown.write(V130_LOGS.read_bytes())
-    assert watcher.tick() is None and watcher.waiting == 1
+    for _ in range(HOLD_TICKS):  # one process a tick, as from cron: the count is kept
+        watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+        assert watcher.tick() is None and (watcher.waiting, watcher.set_aside) == (1, [])
+    # its spans were read before it: it waits no longer, said and remembered (the review)
+    assert watcher.tick() is None and watcher.waiting == 0
+    assert watcher.set_aside == [str(inbox / "logs.jsonl")]
+    assert watcher.tick() is None and (watcher.waiting, watcher.set_aside) == (0, [])

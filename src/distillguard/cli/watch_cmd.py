@@ -12,7 +12,7 @@ from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.verdicts.policy import load_policy
 from distillguard.verdicts.store import StoreFileError, open_store, store_error
-from distillguard.verdicts.watch import Watcher
+from distillguard.verdicts.watch import HOLD_TICKS, Watcher
 
 
 def register(subparsers: Subparsers) -> None:
@@ -130,7 +130,7 @@ def _tick(watcher: Watcher) -> tuple[str, bool]:
         summary = watcher.tick()
     except Exception as exc:
         return f"watch: {_store_problem(exc)}; publishing again next tick", True
-    held = _held(watcher.waiting)
+    held = _held(watcher.waiting, watcher.set_aside)
     if summary is not None:
         return summary.line() + held, False
     try:  # nothing to publish: still, a store that does not answer is a failure to see
@@ -140,10 +140,16 @@ def _tick(watcher: Watcher) -> tuple[str, bool]:
     return f"watch: nothing new{held}", False
 
 
-def _held(waiting: int) -> str:
-    if not waiting:
-        return ""
-    return f"; {waiting} OpenTelemetry logs file(s) wait for a spans file to join"
+def _held(waiting: int, set_aside: list[str]) -> str:
+    said = f"; {waiting} OpenTelemetry logs file(s) wait for a spans file to join"
+    said = said if waiting else ""
+    if set_aside:
+        said += (
+            f"; set aside {', '.join(set_aside)}: OpenTelemetry logs no spans file came with in "
+            f"{HOLD_TICKS} ticks (their spans were read before them, or never came), so their "
+            "message content joins no exchange"
+        )
+    return said
 
 
 def _store_problem(exc: Exception) -> str:

@@ -29,6 +29,8 @@ from distillguard.verdicts.publish import PublishSummary, publish
 from distillguard.verdicts.store import VerdictStore
 from distillguard.verdicts.watch_files import Reading, Seen, plan, stamp
 
+HOLD_TICKS = 3  # how many ticks an OTel logs file waits for a spans file to join
+
 
 @dataclass(frozen=True)
 class TickSummary:
@@ -70,7 +72,10 @@ class Watcher:
         # detect or publish failed (the store down, the process killed) is run again by
         # the next, even if no new file has landed by then.
         self._unpublished = lake / "watch-unpublished"
-        self.waiting = 0  # OTel logs files the last plan held back for their spans
+        self.waiting = 0  # OTel logs files the last tick held back for their spans
+        self.set_aside: list[str] = []  # those it stopped waiting for (see _hold_unjoined)
+        # ticks in a row each has been held, kept in the lake: cron runs one tick a process
+        self._held_path = lake / "watch-held.json"
 
     def _seen(self) -> dict[str, Seen]:
         """Each file ingested, with its size and time then and how far it was read. A
@@ -85,7 +90,7 @@ class Watcher:
         self._write_seen(found)
         return found
 
-    def _plan(self) -> tuple[list[Reading], dict[str, Seen]]:
+    def _plan(self, counting: bool = False) -> tuple[list[Reading], dict[str, Seen]]:
         """What this tick reads (new files, and what files gained since: see watch_files)
         and what to remember of the files after."""
         seen = self._seen()
@@ -101,20 +106,36 @@ class Watcher:
                 continue
             readings += [reading] if reading is not None else []
             remember.update({key: after} if after is not None else {})
-        return self._hold_unjoined(readings, remember)
+        return self._hold_unjoined(readings, remember, counting)
 
     def _hold_unjoined(
-        self, readings: list[Reading], remember: dict[str, Seen]
+        self, readings: list[Reading], remember: dict[str, Seen], counting: bool
     ) -> tuple[list[Reading], dict[str, Seen]]:
         """Leave out OpenTelemetry logs files that no spans file comes with this tick (an
         exporter flushes its logs and its spans on their own schedules): ingest refuses
         them alone, and their content joins spans. Not remembered, they are read again
-        with the next tick that brings spans."""
-        held = logs_without_spans([reading.path for reading in readings])
-        self.waiting = len(held)
-        keys = {str(path.resolve()) for path in held}
-        kept = [reading for reading in readings if reading.path not in held]
-        return kept, {key: after for key, after in remember.items() if key not in keys}
+        with the next tick that brings spans. After HOLD_TICKS ticks (`counting`: a tick's
+        plan) one is set aside, remembered as read and said: its spans came before it,
+        whose rows are in the lake already, or never came."""
+        held = {str(p.resolve()): p for p in logs_without_spans([r.path for r in readings])}
+        ticks = self._held_ticks()
+        if counting:
+            ticks = {k: ticks.get(k, 0) + 1 for k in held}
+            if ticks or self._held_path.exists():
+                self._held_path.parent.mkdir(parents=True, exist_ok=True)
+                self._held_path.write_bytes(orjson.dumps(ticks))
+        late = {k for k in held if ticks.get(k, 0) > HOLD_TICKS}
+        self.waiting, self.set_aside = len(held) - len(late), sorted(str(held[k]) for k in late)
+        waits = {held[k] for k in held if k not in late}
+        kept = [reading for reading in readings if reading.path not in held.values()]
+        return kept, {key: after for key, after in remember.items() if held.get(key) not in waits}
+
+    def _held_ticks(self) -> dict[str, int]:
+        try:
+            ticks = orjson.loads(self._held_path.read_bytes())
+            return {str(k): int(v) for k, v in ticks.items()}
+        except (OSError, ValueError, TypeError, AttributeError):  # none yet, or mangled:
+            return {}  # count afresh
 
     def new_files(self) -> list[Path]:
         """Files not ingested yet, and files that have grown since (a log shipper's daily
@@ -125,7 +146,7 @@ class Watcher:
         """One round: None when no new file has landed and the last round's verdicts were
         published."""
         # Planned before the ingest: rows that land during it are read by the next tick.
-        readings, remember = self._plan()
+        readings, remember = self._plan(counting=True)
         files = [reading.path for reading in readings]
         if not files and not self._unpublished.exists():
             if remember:  # a file that grew by half a line: its stamp, to see it unchanged
