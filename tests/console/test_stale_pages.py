@@ -158,3 +158,14 @@ def test_a_seen_count_python_calls_a_digit_is_a_400(served: Served) -> None:
     alice = served.login("alice")
     form = _form(alice, path, decision="note", note="x") | {"seen": "\u00b2"}
     assert alice.post(path + "/decide", data=form).status_code == 400
+
+
+def test_an_expiry_reads_to_the_minute_in_utc(served: Served) -> None:
+    """It was shown raw: 2026-12-02 04:08:23.899470+00:00."""
+    path = f"/case/account/{_first_account(served)}"
+    alice = served.login("alice")
+    form = _form(alice, path, decision="escalate", action="throttle", ttl="24h")
+    page = alice.post(path + "/decide", data=form, follow_redirects=True).text
+    history = page[page.index('id="history"') :]
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d UTC</td></tr>", history)
+    assert "+00:00" not in history

@@ -4,6 +4,7 @@ route but the login form sits behind (a session, and a CSRF token on every POST)
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -28,6 +29,7 @@ def page_query(filt: QueueFilter, page: int) -> str:
 
 
 ENV.globals["request_query"] = page_query
+ENV.globals["utc"] = UTC  # times are shown in UTC, to the minute, whatever they were read in
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
