@@ -23,7 +23,9 @@ from distillguard.signals.base import BatchContext, Columns, Signal
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _DOTTED = rf"^({_OCTET}\.{_OCTET}\.{_OCTET})\.{_OCTET}$"
-_V4_PORT = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){3}):\d+$")
+# a dotted address with a port, plain or IPv4-mapped ("::ffff:203.0.113.7:443" is no IPv6
+# address: its last group would be the port)
+_V4_PORT = re.compile(r"^((?:::ffff:)?\d{1,3}(?:\.\d{1,3}){3}):\d+$", re.IGNORECASE)
 _BRACKETED = re.compile(r"^\[([^\]]+)\](?::\d+)?$")
 
 
