@@ -11,6 +11,7 @@ from distillguard.console.casestore import CaseStore
 from distillguard.console.decisions import CaseEvidence, Decision, decide
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
+from distillguard.verdicts.members import clear_cluster
 from distillguard.verdicts.model import Verdict
 from distillguard.verdicts.store import VerdictStore, open_store
 
@@ -137,4 +138,15 @@ def test_dismissing_a_member_lifts_its_clusters_escalation(tmp_path: Path) -> No
     assert verdicts.get("account:a1") is None
     kept = verdicts.get("account:a2")
     assert kept is not None and kept.reason == "legal hold"
+    cases.close()
+
+
+def test_clearing_a_cluster_lifts_the_consoles_escalation_of_it(tmp_path: Path) -> None:
+    """`verdicts clear --cluster c1` lifts what an escalation of the cluster's case set on
+    its members, marked by the console since the review (console:cluster:c1)."""
+    cases, verdicts, allowlist = _stores(tmp_path)
+    stores = (cases, verdicts, allowlist)
+    decide(("cluster", "c1"), Decision("escalate", action="throttle"), "alice", EVIDENCE, stores)
+    assert "naming it of 2 member(s)" in clear_cluster(verdicts, "c1", None).line()
+    assert verdicts.get("account:a1") is None and verdicts.get("account:a2") is None
     cases.close()

@@ -52,9 +52,10 @@ def _linked(cluster: str) -> str:
 
 def linked_members(store: VerdictStore, cluster: str) -> list[str]:
     """The accounts given an analyst's verdict on the cluster's behalf, still in force: by
-    `link_members`, or by a console escalation of the cluster's case (the same mark)."""
-    linked = _linked(cluster)
-    return [v.subject for v in store.list() if v.source == "analyst" and v.evidence == linked]
+    `link_members`, or by a console escalation of the cluster's case (the same mark, behind
+    the console's "console:" since 2026-12-02)."""
+    marks = {_linked(cluster), f"console:{_linked(cluster)}"}
+    return [v.subject for v in store.list() if v.source == "analyst" and v.evidence in marks]
 
 
 @dataclass(frozen=True)
