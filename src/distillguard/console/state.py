@@ -48,11 +48,7 @@ class Console:
         codes = {}
         for account in accounts:
             own = codes_of(self.evidence.get(("account", account), {}).get("evidence", []))
-            cluster_id = self._cluster_of(account)
+            cluster_id = self.cases.cluster_of(account)
             linked = self.evidence.get(("cluster", cluster_id), {}).get("evidence", [])
             codes[account] = flagged_for(own, codes_of(linked))
         return CaseEvidence(accounts, codes)
-
-    def _cluster_of(self, account: str) -> str:
-        case = self.cases.case("account", account)
-        return str(case["cluster_id"]) if case and case.get("cluster_id") else ""
