@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from distillguard.detect import report
+from distillguard.detect.decide import FACTS
 from distillguard.detect.fact_labels import fact_label
 from distillguard.detect.report_plots import (
     HourlySeries,
@@ -21,9 +22,10 @@ from distillguard.detect.report_plots import (
     small_multiples,
     volume_svg,
 )
+from distillguard.detect.results import readable_facts
 from distillguard.detect.summary import DetectSummary
 from distillguard.scoring import account, cluster
-from distillguard.scoring.evidence import Rule
+from distillguard.scoring.evidence import Fact, Rule
 from tests.conftest import query
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,6 +47,30 @@ def test_every_observed_fact_has_words(rules: tuple[Rule, ...], is_cluster: bool
     for rule in rules:
         for name in rule.facts(_Ones(), 0):
             assert len(fact_label(rule.code, name, cluster=is_cluster)) > 10
+
+
+def test_every_fact_the_combiner_quotes_has_words() -> None:
+    quoted = readable_facts({name: 1.0 for name in FACTS})
+    for name in [*quoted, "own_estimate", "outside_evidence"]:
+        assert len(fact_label("combiner", name, cluster=False)) > 10
+
+
+@pytest.mark.parametrize(
+    ("facts", "readable"),
+    [
+        ({"card_sharers": 0.0}, {"card_sharers": 0}),  # its card is its own
+        ({"card_sharers": 2.321928}, {"card_sharers": 4}),  # 5 holders: 4 others
+        ({"signup_ip_sharers": 1.0}, {"signup_ip_sharers": 1}),
+        ({"signup_burst_sharers": 3.0}, {"signup_burst_sharers": 7}),
+        ({"cluster_log_size": 0.0}, {"cluster_accounts": 1}),  # linked to none
+        ({"cluster_log_size": 8.238}, {"cluster_accounts": 302}),
+        ({"pct_volume": 0.715, "rich_share": 0.4}, {"pct_volume": 0.715, "rich_share": 0.4}),
+    ],
+)
+def test_the_combiners_log_counts_read_as_accounts(
+    facts: dict[str, float], readable: dict[str, Fact]
+) -> None:
+    assert readable_facts(facts) == readable
 
 
 def test_an_unknown_fact_names_where_to_add_it() -> None:
