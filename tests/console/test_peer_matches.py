@@ -91,6 +91,10 @@ def test_a_case_page_shows_the_peer_evidence(with_matches: WithMatches) -> None:
         page = analyst.get(f"/case/account/{account}").text
         assert "same campaign as a peer" in page
         assert "matches a peer" in page  # the observed indicator match, apart from it
+        # each fact says what it counts, as the HTML report's do
+        assert "(its exchanges that matched the indicator while it was valid)" in page
+    detect_case = analyst.get(f"/case/account/{min(with_matches.queued)}").text
+    assert "(its exchanges in the window, as a percentile of all active accounts" in detect_case
     queue = analyst.get("/?tier=peer").text
     assert unflagged in queue
 

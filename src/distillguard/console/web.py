@@ -17,6 +17,7 @@ from distillguard.console.casestore import QueueFilter
 from distillguard.console.security import CSRF_FIELD, csrf_ok, csrf_token
 from distillguard.console.state import Console
 from distillguard.console.users import User
+from distillguard.detect.fact_labels import fact_words
 
 log = logging.getLogger("distillguard.console")
 ENV = Environment(loader=PackageLoader("distillguard.console"), autoescape=select_autoescape())
@@ -29,6 +30,7 @@ def page_query(filt: QueueFilter, page: int) -> str:
 
 
 ENV.globals["request_query"] = page_query
+ENV.globals["fact_words"] = fact_words
 ENV.globals["utc"] = UTC  # times are shown in UTC, to the minute, whatever they were read in
 
 

@@ -15,6 +15,12 @@ ACCOUNT_FACTS: dict[tuple[str, str], str] = {
     ("peer_indicator", "matched_exchanges"): "its exchanges, before the window's end, that "
     "matched a peer's shared indicators",
     ("peer_indicator", "indicators"): "distinct peer indicators those exchanges matched",
+    # `share match`'s finding, one per indicator an account matched
+    ("peer_indicator", "indicator"): "the peer's indicator, by its STIX id",
+    ("peer_indicator", "kind"): "what the indicator fingerprints (a prompt template, a "
+    "client, a network, a card...), keyed so that neither side sees the other's values",
+    ("peer_indicator", "exchanges"): "its exchanges that matched the indicator while it was valid",
+    ("peer_indicator", "first_seen"): "its first exchange that matched the indicator",
     # The learned combiner's inputs, quoted from the tick where its estimate peaked.
     ("combiner", "pct_volume"): "its exchanges in the window, as a percentile of all active "
     "accounts (1 = the busiest)",
@@ -25,8 +31,8 @@ ACCOUNT_FACTS: dict[tuple[str, str], str] = {
     ("combiner", "signup_ip_sharers"): "other accounts that signed up from the same address",
     ("combiner", "signup_burst_sharers"): "other accounts signed up in the same burst from "
     "its network",
-    ("combiner", "cluster_log_size"): "log2 of the number of accounts in its linked group "
-    "(0 when it is linked to none)",
+    ("combiner", "cluster_accounts"): "accounts in its linked group at that tick, itself "
+    "included (1 when it is linked to none)",
     ("combiner", "cluster_pct_volume"): "its linked group's exchanges, as a percentile of "
     "single accounts' volumes",
     ("combiner", "cluster_harvest"): "the linked group's mean output excess per exchange",
@@ -104,3 +110,10 @@ def fact_label(code: str, name: str, *, cluster: bool) -> str:
         where = "CLUSTER_FACTS" if cluster else "ACCOUNT_FACTS"
         raise KeyError(f"no words for fact {name!r} of rule {code!r}: add them to {where}")
     return table[(code, name)]
+
+
+def fact_words(code: str, name: str, *, cluster: bool) -> str:
+    """`fact_label`, or "" for a fact it has no words for (a run from an older version, or
+    another tool's evidence): a page that shows what others wrote shows the name alone."""
+    table = CLUSTER_FACTS if cluster else ACCOUNT_FACTS
+    return table.get((code, name), "")
