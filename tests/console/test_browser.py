@@ -67,6 +67,8 @@ def test_triage_in_a_browser(
     served: Served, browser: Browser, tiny_detect: DetectSummary, tiny_lake: Path, tmp_path: Path
 ) -> None:
     page = browser.new_page()
+    refused: list[str] = []  # answers of 400 and above to what the pages asked for
+    page.on("response", lambda r: refused.extend([f"{r.status} {r.url}"] * (r.status >= 400)))
     _log_in(page, served.url, "alice")
     page.goto(served.url + "/?kind=cluster&sort=score")
     page.click("table#queue tbody tr:first-child a")
@@ -86,6 +88,7 @@ def test_triage_in_a_browser(
     assert page.inner_text("#status") == "escalated"
     assert "throttle" in page.inner_text("table#verdicts")
     page.close()
+    assert refused == []  # no page, style or redirect on the way failed
 
     store = open_store(str(served.state))
     assert store.get(f"account:{dismissed}") is None  # dismissed: no verdict for the gateway

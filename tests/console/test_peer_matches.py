@@ -95,6 +95,7 @@ def test_a_case_page_shows_the_peer_evidence(with_matches: WithMatches) -> None:
         assert "(its exchanges that matched the indicator while it was valid)" in page
     detect_case = analyst.get(f"/case/account/{min(with_matches.queued)}").text
     assert "(its exchanges in the window, as a percentile of all active accounts" in detect_case
+    assert 'id="facts-when"' in detect_case  # says why two reasons' counts can differ
     queue = analyst.get("/?tier=peer").text
     assert unflagged in queue
 
