@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -69,6 +70,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage mistakes as one line, like every other user error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        option = re.fullmatch(r"argument (--[\w-]+)(?:/-\w)?: expected one argument", message)
+        if option:  # `--ttl -5m`: argparse took the value for an option and said only this
+            message += f" (give one; a value that starts with '-' is written {option[1]}=VALUE)"
         raise UserError(f"{message} (see '{self.prog} --help')")
 
 
