@@ -206,6 +206,32 @@ def test_a_cluster_no_verdict_names_is_reached_through_its_detect_run(
     assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
 
 
+def test_block_cluster_on_an_account_says_it_reaches_that_account_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = str(tmp_path / "v.jsonl")
+    block = ["--action", "block_cluster", "--reason", "x", "--state", state]
+    assert main(["verdicts", "set", "acct_1", *block]) == 0
+    assert "blocks that account only" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "verdicts",
+                "set",
+                "acct_1",
+                "--action",
+                "block_account",
+                "--reason",
+                "x",
+                "--state",
+                state,
+            ]
+        )
+        == 0
+    )
+    assert "blocks that account only" not in capsys.readouterr().err
+
+
 def test_an_account_the_store_never_named_is_said(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -233,6 +259,14 @@ def test_an_account_the_store_never_named_is_said(
             "too long",
         ),
         (["verdicts", "set", "a", "--action", "degrade", "--reason", " "], "--reason is empty"),
+        (  # argparse takes "-5m" for an option: say how to give it
+            ["verdicts", "set", "a", "--action", "monitor", "--reason", "x", "--ttl", "-5m"],
+            "a value that starts with '-' is written --ttl=VALUE",
+        ),
+        (
+            ["verdicts", "set", "a", "--action", "monitor", "--reason", "x", "--ttl=-5m"],
+            "bad duration '-5m'; use a positive number",
+        ),
         (
             ["verdicts", "set", "a", "--action", "degrade", "--reason", "x", "--findings", "."],
             "--findings goes with --cluster",

@@ -165,6 +165,13 @@ def run_set(args: argparse.Namespace) -> int:
             "one (a typo? 'verdicts list' shows the accounts it knows)",
             file=sys.stderr,
         )
+    if args.action == "block_cluster" and not args.cluster:
+        print(
+            f"verdicts: note: block_cluster on account {subject} blocks that account only "
+            "(its refusals say cluster_blocked); to block its cluster's accounts, set the "
+            "verdict on the cluster: verdicts set CLUSTER --cluster --findings DIR",
+            file=sys.stderr,
+        )
     if args.cluster and not members:
         print(
             f"verdicts: warning: no account's verdict names cluster {subject}, so this "
