@@ -38,7 +38,15 @@ def test_add_user_reads_the_password_from_stdin(
     ("argv", "message"),
     [
         (["console", "add-user", "bob", "--role", "king", "--state", "s.jsonl"], "invalid choice"),
-        (["console", "add-user", "bob", "--role", "viewer", "--state", "memory"], "--home"),
+        (
+            ["console", "add-user", "bob", "--role", "viewer", "--state", "redis://h:6379/0"],
+            "--home",
+        ),
+        (  # the console's decisions would reach no gateway
+            ["console", "add-user", "bob", "--role", "viewer", "--state", "memory", "--home", "h"],
+            "no gateway would read what the console decides",
+        ),
+        (["console", "--findings", ".", "--state", "memory"], "--state memory is this process"),
         (["console", "--state", "s.jsonl"], "--findings"),
         (["console", "--findings", "."], "--state is required"),
     ],
@@ -66,7 +74,8 @@ def test_a_console_without_users_says_how_to_add_one(
     assert "console add-user" in capsys.readouterr().err
     # a store of no file of its own needs --home: the command the hint names must work
     home = tmp_path / "home"
-    argv = ["--findings", str(tiny_detect.out), "--state", "memory", "--home", str(home)]
+    redis = "redis://127.0.0.1:6379/0"  # not reached: the users are checked first
+    argv = ["--findings", str(tiny_detect.out), "--state", redis, "--home", str(home)]
     assert main(["console", *argv]) == 2
     hint = capsys.readouterr().err.split("run '", 1)[1].split("' first")[0]
     assert hint.endswith(f"--home {home}")

@@ -379,7 +379,8 @@ def test_watch_reads_the_console_dismissals_at_every_tick(
     allowlist = tmp_path / "allowlist.jsonl"
     (tmp_path / "inbox").mkdir()
     argv = ["watch", str(tmp_path / "lake"), "--inbox", str(tmp_path / "inbox")]
-    argv += ["--state", "memory", "--every", "0.01", "--allowlist", str(allowlist)]
+    state = str(tmp_path / "verdicts.jsonl")
+    argv += ["--state", state, "--every", "0.01", "--allowlist", str(allowlist)]
     assert main([*argv, "--ticks", "1"]) == 2  # no such file yet: a typo is one line
     assert "no allowlist at" in capsys.readouterr().err
     allowlist.touch()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command
 from distillguard.cli.listen import check_free, listen_address, serve, shown
+from distillguard.cli.verdicts_set_cmd import lasting_store
 from distillguard.errors import UserError
 from distillguard.sharing import keys
 
@@ -118,7 +119,7 @@ def _state_args(p: argparse.ArgumentParser, required: bool) -> None:
         metavar="STATE",
         # Not required by argparse where the console's subcommands share the parser
         # (add-user has its own); the console itself refuses to start without it.
-        help="the verdict store: memory, a file path, or redis://HOST:PORT/DB"
+        help="the verdict store the gateway reads: a file path, or redis://HOST:PORT/DB"
         + ("" if required else " (required to serve)"),
     )
     p.add_argument(
@@ -131,9 +132,10 @@ def _state_args(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def console_home(state: str, home: Path | None) -> Path:
+    lasting_store(state, "the console")
     if home is not None:
         return home
-    if state == "memory" or "://" in state:
+    if "://" in state:
         raise UserError(f"give --home for the console's files when STATE is {state!r}")
     return Path(state).parent / "console"
 
@@ -187,7 +189,8 @@ def run_console(args: argparse.Namespace) -> int:
     from distillguard.verdicts.store import open_store, shown_state
 
     if args.state is None:
-        raise UserError("--state is required: memory, a file path, or redis://HOST:PORT/DB")
+        raise UserError("--state is required: a file path, or redis://HOST:PORT/DB")
+    lasting_store(args.state, "the console")  # before the findings: the first mistake
     check_findings(args.findings, args.lake, args.matches)
     host, port = listen_address(args.listen)
     home = console_home(args.state, args.home)

@@ -31,15 +31,22 @@ STATE_HELP = (
 )
 
 
-def lasting_store(state: str) -> str:
+def lasting_store(state: str, writer: str = "") -> str:
     """STATE for a command that changes verdicts: `memory` (kept for the tests of servers)
-    would report success and keep nothing once the command ends."""
-    if state.strip().lower() == "memory":
+    would report success and keep nothing once the command ends. `writer`, for a server
+    that writes verdicts while it runs (watch, the console): a memory store is its own,
+    so no gateway would ever read what it decides."""
+    if state.strip().lower() != "memory":
+        return state
+    if writer:
         raise UserError(
-            "--state memory keeps nothing after this command: give the file or "
-            "redis://HOST:PORT/DB that the gateway reads"
+            f"--state memory is this process's own: no gateway would read what {writer} "
+            "decides; give the file or redis://HOST:PORT/DB that the gateway reads"
         )
-    return state
+    raise UserError(
+        "--state memory keeps nothing after this command: give the file or "
+        "redis://HOST:PORT/DB that the gateway reads"
+    )
 
 
 def checked_subject(text: str) -> str:

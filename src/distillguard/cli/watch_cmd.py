@@ -8,6 +8,7 @@ from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command, positive_number, positive_whole
 from distillguard.cli.failures import describe_os_error
+from distillguard.cli.verdicts_set_cmd import lasting_store
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.verdicts.policy import load_policy
@@ -53,7 +54,7 @@ def register(subparsers: Subparsers) -> None:
         "--state",
         default="verdicts.jsonl",
         metavar="STATE",
-        help="the verdict store: memory, a JSON-lines file path, or redis://HOST:PORT/DB",
+        help="the verdict store the gateway reads: a JSON-lines file path, or redis://HOST:PORT/DB",
     )
     p.add_argument(
         "--accounts",
@@ -96,7 +97,7 @@ def register(subparsers: Subparsers) -> None:
 def run_watch(args: argparse.Namespace) -> int:
     if not args.inbox.is_dir():
         raise UserError(f"no such inbox directory: {args.inbox}")
-    store = open_store(args.state)
+    store = open_store(lasting_store(args.state, "watch"))
     if args.allowlist is not None:
         load_allowlist(args.allowlist)  # a typo is one line now, not at the first tick
     watcher = Watcher(
