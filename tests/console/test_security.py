@@ -123,6 +123,16 @@ def test_pages_are_not_framed_cached_or_referred(served: Served, path: str) -> N
         assert headers["referrer-policy"] == "no-referrer"
 
 
+def test_a_form_trickled_in_is_cut_off(served: Served) -> None:
+    """The console's forms are timed as the gateway's bodies are (tests/test_body_deadline
+    shows the middleware at work over both protocols)."""
+    from distillguard.body_deadline import BodyDeadline
+    from distillguard.console.app import build_app
+
+    classes: list[object] = [m.cls for m in build_app(served.console).user_middleware]
+    assert BodyDeadline in classes
+
+
 def test_pages_name_their_icon_so_no_browser_asks_for_a_missing_one(served: Served) -> None:
     """Browsers asked for /favicon.ico on every page: a 404 in the console's log each time.
     The pages name an empty icon inline, which the policy's `img-src data:` allows."""

@@ -651,3 +651,38 @@ def test_too_many_match_version_values_are_a_400(served: tuple[str, str]) -> Non
 def _why(result: AddResult) -> list[tuple[str, str]]:
     """(id, why) of each object refused; the version is checked where it matters."""
     return [(i, why) for i, _, why in result.failed]
+
+
+def test_an_envelope_trickled_past_the_deadline_gets_a_taxii_408(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push whose body stalls held its connection for ever; now a 408 in TAXII's shape."""
+    import base64
+    import socket
+    from urllib.parse import urlsplit
+
+    from distillguard import body_deadline
+
+    monkeypatch.setattr(body_deadline, "BODY_SECONDS", 0.5)
+    store = TaxiiStore(tmp_path / "taxii.duckdb")
+    cid = store.add_collection("indicators")
+    users = Users({USER: hash_password(PASSWORD, iterations=1000)})
+    login = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    with uvicorn_serving(make_app(store, users)) as base:
+        where = urlsplit(base)
+        head = (
+            f"POST /api1/collections/{cid}/objects/ HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Basic {login}\r\nAccept: {MEDIA_TYPE}\r\n"
+            f"Content-Type: {MEDIA_TYPE}\r\nContent-Length: 500\r\n\r\n"
+        )
+        with socket.create_connection((where.hostname, where.port)) as sock:
+            sock.sendall(head.encode() + b'{"objects": [')
+            sock.settimeout(5)
+            reply = b""
+            while chunk := sock.recv(4096):
+                reply += chunk
+    store.close()
+    status, _, body = reply.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 408")
+    assert MEDIA_TYPE.encode() in status
+    assert json.loads(body)["http_status"] == "408"

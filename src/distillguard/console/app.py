@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from distillguard.body_deadline import BodyDeadline
 from distillguard.body_limit import BodyLimit
 from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
@@ -263,6 +264,7 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
     secret = session_secret(console.home)
     middleware = [
         Middleware(SecurityHeaders),  # outermost: a 413 carries them too
+        Middleware(BodyDeadline),  # a form trickled a byte at a time holds nothing
         Middleware(BodyLimit, limit=MAX_FORM_BYTES),  # before any form is read
         Middleware(
             SessionMiddleware,

@@ -9,11 +9,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ExceptionHandler
 
+from distillguard.body_deadline import BodyDeadline
 from distillguard.gateway.apis import PATHS, ApiName, Refusal
 from distillguard.gateway.guardrail_api import PATH as GUARDRAIL_PATH
 from distillguard.gateway.guardrail_api import GenericGuardrailEndpoint
@@ -70,4 +72,9 @@ def build_app(gateway: Gateway) -> Starlette:
     served = [f"{sorted(r.methods or ())[0]} {r.path}" for r in routes if r.path != "/healthz"]
     not_served = _not_served([*served, "GET /healthz"])
     handlers: dict[Any, ExceptionHandler] = {404: not_served, 405: not_served}
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=handlers,
+        middleware=[Middleware(BodyDeadline)],  # a body trickled in holds no connection
+    )

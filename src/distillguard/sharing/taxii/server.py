@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distillguard.body_deadline import TOO_SLOW, BodyDeadline
 from distillguard.body_limit import BodyLimit
 from distillguard.login_throttle import LoginThrottle
 from distillguard.sharing.taxii import MEDIA_TYPE
@@ -258,6 +259,9 @@ class TaxiiApp:
         return taxii(found) if found else error(404, "no such status")
 
 
+TOO_SLOW_ANSWER = json.dumps({"title": TOO_SLOW, "http_status": "408"}).encode()
+
+
 def make_app(
     store: TaxiiStore, users: Users, title: str = "distillguard", max_content: int = MAX_CONTENT
 ) -> Starlette:
@@ -265,7 +269,10 @@ def make_app(
     base = "/{api_root}"
     objects = base + "/collections/{collection_id}/objects/"
     return Starlette(
-        middleware=[Middleware(BodyLimit, limit=max_content, media_type=MEDIA_TYPE)],
+        middleware=[
+            Middleware(BodyDeadline, answer=TOO_SLOW_ANSWER, media_type=MEDIA_TYPE),
+            Middleware(BodyLimit, limit=max_content, media_type=MEDIA_TYPE),
+        ],
         routes=[
             Route("/taxii2/", app.discovery),
             Route(base + "/", app.api_root),
