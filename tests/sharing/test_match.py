@@ -131,7 +131,12 @@ def test_a_bundle_under_another_key_is_refused(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("nope", "not a JSON STIX bundle"), ('{"objects": 3}', "no objects list")],
+    [
+        ("nope", "not a JSON STIX bundle"),
+        ('{"a": [1, 2]}', 'no "type": "bundle"'),  # read as an empty bundle: "no matches"
+        ('{"objects": []}', 'no "type": "bundle"'),
+        ('{"type": "bundle", "objects": 3}', "its objects are not a list"),
+    ],
 )
 def test_bad_bundles_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "b.json"
@@ -237,7 +242,9 @@ def test_a_confidence_that_is_no_number_skips_the_indicator(
     """'nan' was read as a float and was a traceback when the findings were written."""
     key = keys.generate()
     path = tmp_path / "b.json"
-    path.write_text(json.dumps({"objects": [_keyed_indicator(key, confidence=confidence)]}))
+    path.write_text(
+        json.dumps({"type": "bundle", "objects": [_keyed_indicator(key, confidence=confidence)]})
+    )
     peer = read_bundle(path, key)
     assert (peer.indicators, peer.skipped) == ((), 1)
 

@@ -80,8 +80,12 @@ def _objects(path: Path) -> list[dict[str, Any]]:
         raise UserError(f"bundle not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise UserError(f"{path} is not a JSON STIX bundle: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("objects", []), list):
-        raise UserError(f"{path} is not a STIX bundle (no objects list)")
+    # A bundle may hold no objects (STIX 2.1 makes the list optional), but any other JSON
+    # object read as one matched nothing and a mistyped path passed for "no matches".
+    if not isinstance(doc, dict) or doc.get("type") != "bundle":
+        raise UserError(f'{path} is not a STIX bundle (no "type": "bundle")')
+    if not isinstance(doc.get("objects", []), list):
+        raise UserError(f"{path} is not a STIX bundle (its objects are not a list)")
     return [o for o in doc.get("objects", []) if isinstance(o, dict)]
 
 
