@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from distillguard.detect import report
-from distillguard.detect.decide import FACTS
+from distillguard.detect.decide import FACTS, readable_facts
 from distillguard.detect.fact_labels import fact_label
 from distillguard.detect.report_plots import (
     HourlySeries,
@@ -22,10 +22,12 @@ from distillguard.detect.report_plots import (
     small_multiples,
     volume_svg,
 )
-from distillguard.detect.results import readable_facts
+from distillguard.detect.results import _learned_evidence
 from distillguard.detect.summary import DetectSummary
+from distillguard.linking.graph import Links
 from distillguard.scoring import account, cluster
-from distillguard.scoring.evidence import Fact, Rule
+from distillguard.scoring.cohort import key_sharers
+from distillguard.scoring.evidence import Rule
 from tests.conftest import query
 
 CHROMIUM = "/usr/bin/chromium"
@@ -58,19 +60,49 @@ def test_every_fact_the_combiner_quotes_has_words() -> None:
 @pytest.mark.parametrize(
     ("facts", "readable"),
     [
-        ({"card_sharers": 0.0}, {"card_sharers": 0}),  # its card is its own
-        ({"card_sharers": 2.321928}, {"card_sharers": 4}),  # 5 holders: 4 others
-        ({"signup_ip_sharers": 1.0}, {"signup_ip_sharers": 1}),
-        ({"signup_burst_sharers": 3.0}, {"signup_burst_sharers": 7}),
+        ({"card_sharers": 0.0}, {"other_accounts_on_its_card": 0}),  # its card is its own
+        ({"signup_ip_sharers": 1.0}, {"other_accounts_from_its_signup_address": 1}),
+        ({"signup_burst_sharers": 3.0}, {"other_accounts_in_its_signup_burst": 7}),
         ({"cluster_log_size": 0.0}, {"cluster_accounts": 1}),  # linked to none
-        ({"cluster_log_size": 8.238}, {"cluster_accounts": 302}),
-        ({"pct_volume": 0.715, "rich_share": 0.4}, {"pct_volume": 0.715, "rich_share": 0.4}),
+        (  # a group's measures where there is no group would read as measurements
+            {"cluster_log_size": 0.0, "cluster_sync": 0.0, "cluster_harvest": 0.0},
+            {"cluster_accounts": 1},
+        ),
+        (
+            {"cluster_log_size": 2.0, "cluster_sync": 0.5},
+            {"cluster_accounts": 4, "cluster_sync": 0.5},
+        ),
+        ({"pct_volume": 0.71549, "rich_share": 0.4}, {"pct_volume": 0.715, "rich_share": 0.4}),
     ],
 )
 def test_the_combiners_log_counts_read_as_accounts(
-    facts: dict[str, float], readable: dict[str, Fact]
+    facts: dict[str, float], readable: dict[str, float]
 ) -> None:
     assert readable_facts(facts) == readable
+
+
+@pytest.mark.parametrize("holders", [2, 5, 1_475, 5_000, 20_001])
+def test_counts_read_back_whole_from_the_combiners_own_features(holders: int) -> None:
+    """From the features as cohort.py computes them, not hand-written logs: rounding the
+    logs first read a group of 1,475 as 1,474."""
+    accounts = np.array([f"a{i}" for i in range(holders)], dtype=object)
+    edges = Links(
+        np.array([], dtype=object), np.array([], dtype=object), np.array([]),
+        accounts, np.array(["card:c1"] * holders, dtype=object),
+    )  # fmt: skip
+    logged = key_sharers(accounts, edges)["card_sharers"][0]
+    size = np.log2(np.maximum(np.array([float(holders)]), 1.0))[0]  # as cluster_features
+    readable = readable_facts({"card_sharers": logged, "cluster_log_size": size})
+    assert readable == {"other_accounts_on_its_card": holders - 1, "cluster_accounts": holders}
+
+
+def test_the_combiners_own_estimate_is_inferred_not_observed() -> None:
+    facts = {"pct_volume": 0.9, "own_estimate": 0.98, "outside_evidence": 0.142}
+    evidence = _learned_evidence(facts, 0.99)
+    assert evidence.observed == {"pct_volume": 0.9}
+    assert "0.98 from its own traffic" in evidence.inference
+    assert "outside evidence of strength 0.142" in evidence.inference
+    assert "outside" not in _learned_evidence({"pct_volume": 0.9}, 0.5).inference
 
 
 def test_an_unknown_fact_names_where_to_add_it() -> None:

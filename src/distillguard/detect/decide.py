@@ -91,6 +91,35 @@ FACTS = (
 )
 
 
+# Counts the combiner reads on a log2 scale (of the key's holders, itself included, or of
+# its group's size), quoted in accounts under names of their own: an analyst read
+# `card_sharers = 2.322` as a fraction of an account where four others shared the card,
+# and a run from before the change keeps its old names, so old and new never mix.
+OTHERS_HOLDING = {
+    "card_sharers": "other_accounts_on_its_card",
+    "signup_ip_sharers": "other_accounts_from_its_signup_address",
+    "signup_burst_sharers": "other_accounts_in_its_signup_burst",
+}
+
+
+def readable_facts(features: dict[str, float]) -> dict[str, float]:
+    """The quoted features as an explanation gives them: log2 counts turned back into
+    whole accounts before any rounding (rounded logs lost an account past 1,474), the
+    rest to three decimals."""
+    readable: dict[str, float] = {}
+    for name, value in features.items():
+        if name in OTHERS_HOLDING:
+            readable[OTHERS_HOLDING[name]] = round(2.0**value) - 1
+        elif name == "cluster_log_size":
+            readable["cluster_accounts"] = round(2.0**value)  # 1: linked to none
+        else:
+            readable[name] = round(value, 3)
+    if readable.get("cluster_accounts") == 1:  # no group: its "sync 0.0" measured nothing
+        readable = {k: v for k, v in readable.items() if not k.startswith("cluster_")}
+        readable["cluster_accounts"] = 1
+    return readable
+
+
 @dataclass(frozen=True)
 class TickFacts:
     """The FACTS columns and the combiner's own estimate of the accounts whose probability
@@ -102,7 +131,7 @@ class TickFacts:
     arrays: dict[str, np.ndarray]  # the outside evidence's strength, when a boost is on
 
     def at(self, row: int) -> dict[str, float]:
-        facts = {k: round(float(v[row]), 3) for k, v in self.columns.items()}
+        facts = readable_facts({k: float(v[row]) for k, v in self.columns.items()})
         facts.update(boost_facts(self.own, self.arrays, row))
         return facts
 

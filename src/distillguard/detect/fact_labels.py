@@ -15,7 +15,12 @@ ACCOUNT_FACTS: dict[tuple[str, str], str] = {
     ("peer_indicator", "matched_exchanges"): "its exchanges, before the window's end, that "
     "matched a peer's shared indicators",
     ("peer_indicator", "indicators"): "distinct peer indicators those exchanges matched",
-    # `share match`'s finding, one per indicator an account matched
+    # `share match`'s findings: the summary, then one per indicator an account matched
+    ("peer_campaign", "campaigns"): "the peer's campaigns those indicators belong to, by the "
+    "names the peer gave them",
+    ("peer_campaign", "indicators"): "distinct peer indicators its exchanges matched",
+    ("peer_campaign", "exchanges"): "its exchanges that matched at least one of them, each "
+    "counted once",
     ("peer_indicator", "indicator"): "the peer's indicator, by its STIX id",
     ("peer_indicator", "kind"): "what the indicator fingerprints (a prompt template, a "
     "client, a network, a card...), keyed so that neither side sees the other's values",
@@ -27,10 +32,12 @@ ACCOUNT_FACTS: dict[tuple[str, str], str] = {
     ("combiner", "pct_harvest"): "how far its outputs run past the population's usual length "
     "for the same tasks, as a percentile of all active accounts",
     ("combiner", "rich_share"): f"share of its exchanges with {RICH}",
-    ("combiner", "card_sharers"): "other accounts paying with the same card",
-    ("combiner", "signup_ip_sharers"): "other accounts that signed up from the same address",
-    ("combiner", "signup_burst_sharers"): "other accounts signed up in the same burst from "
-    "its network",
+    ("combiner", "other_accounts_on_its_card"): "other accounts paying with its card (its "
+    "most shared card, if it has several)",
+    ("combiner", "other_accounts_from_its_signup_address"): "other accounts that signed up "
+    "from the address it signed up from",
+    ("combiner", "other_accounts_in_its_signup_burst"): "other accounts signed up in the "
+    "same burst from its network",
     ("combiner", "cluster_accounts"): "accounts in its linked group at that tick, itself "
     "included (1 when it is linked to none)",
     ("combiner", "cluster_pct_volume"): "its linked group's exchanges, as a percentile of "

@@ -152,8 +152,11 @@ def _summary(exchanges: int, accounts: list[AccountResult], shown: int, window: 
         f"{len(flagged) - own:,} as members of a flagged cluster), "
         f"{sum(a.review for a in accounts):,} listed for review; {shown} flagged clusters "
         f"shown.</p><p class='muted'>Observed facts are counted over the {window}-hour "
-        "detection window that ended at the tick (hour) where the account or cluster scored "
-        "highest; cluster facts count the linked community at that tick.</p>"
+        "detection window that ended at a tick (hour): an account's rule facts at the hour "
+        "its rule score peaked, the learned combiner's inputs at the hour its estimate "
+        "peaked (so one share can read differently in two rows), a cluster's facts over "
+        "the linked community at the tick it scored highest. A card's heading counts the "
+        "whole run.</p>"
     )
 
 

@@ -84,35 +84,26 @@ def _merge_flagged(replay: Replay) -> list[tuple[list[str], list[int]]]:
 
 
 LEARNED_EVIDENCE_FLOOR = 0.05  # as Scored.evidence leaves out rules weaker than this
-
-
-# The combiner reads these counts on a log2 scale; an analyst reads accounts.
-_OTHERS_LOG2 = ("card_sharers", "signup_ip_sharers", "signup_burst_sharers")
-
-
-def readable_facts(facts: dict[str, float]) -> dict[str, Fact]:
-    """The combiner's quoted features with log2 counts turned back into accounts:
-    `card_sharers` 2.322 (log2 of the card's 5 holders) reads as 4 other accounts, and
-    `cluster_log_size` 3 as a linked group of 8 (1 when it is linked to none)."""
-    readable: dict[str, Fact] = {}
-    for name, value in facts.items():
-        if name in _OTHERS_LOG2:
-            readable[name] = round(2.0**value) - 1
-        elif name == "cluster_log_size":
-            readable["cluster_accounts"] = round(2.0**value)
-        else:
-            readable[name] = value
-    return readable
+INFERRED = ("own_estimate", "outside_evidence")  # the combiner's, quoted in its inference
 
 
 def _learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
-    joined = " joined with outside evidence" if "outside_evidence" in facts else ""
+    """The combiner's reason: its inputs observed, and what it made of them inferred (its
+    own estimate and the outside evidence joined to it are inferences, not observations)."""
+    observed: dict[str, Fact] = {k: v for k, v in facts.items() if k not in INFERRED}
+    inference = "the learned combiner's estimate at its highest tick that the account harvests"
+    inference += " outputs"
+    if "outside_evidence" in facts:
+        inference += (
+            f" ({facts['own_estimate']} from its own traffic and group, joined with outside"
+            f" evidence of strength {facts['outside_evidence']}: a peer's indicators its"
+            " exchanges matched before that tick)"
+        )
     return Evidence(
         "combiner",
         "its volume, outputs and linked group, ranked against the window's traffic",
-        readable_facts(facts),
-        f"the learned combiner's estimate at its highest tick that the account harvests"
-        f" outputs{joined}",
+        observed,
+        inference,
         round(min(max(probability, 0.0), 0.999), 3),
     )
 
