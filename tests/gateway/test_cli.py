@@ -50,6 +50,10 @@ GATEWAY = ["gateway", "--upstream", "http://x"]
         ),
         (["gateway", "--upstream", "http://x", "--policy", "/nonexistent"], "cannot read policy"),
         (["watch", "lake", "--inbox", "/nonexistent"], "no such inbox"),
+        (  # its own store: what it publishes no gateway reads
+            ["watch", "lake", "--inbox", "{tmp}", "--state", "memory"],
+            "no gateway would read what watch decides",
+        ),
         (  # a client could name another account in the header
             ["gateway", "--upstream", "http://x", "--listen", "0.0.0.0:8080"],
             "--trusted-header",
