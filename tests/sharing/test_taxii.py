@@ -530,7 +530,9 @@ def test_our_client_against_medallion(tmp_path: Path, world: World) -> None:
     assert sorted(o["id"] for o in pulled) == sorted(o["id"] for o in objects)
 
 
-def test_cli_user_and_serve_in_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_user_and_serve_in_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`share serve` as a user runs it: a child process on a loopback port."""
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
     users = tmp_path / "users.json"
@@ -545,8 +547,9 @@ def test_cli_user_and_serve_in_a_process(tmp_path: Path, monkeypatch: pytest.Mon
     )
     try:
         assert child.stdout is not None
-        path = child.stdout.readline().split(": ", 1)[1].strip()
-        url = f"http://127.0.0.1:{port}{path}"
+        url = child.stdout.readline().split(": ", 1)[1].removesuffix(" (for --url)\n")
+        assert url.startswith(f"http://127.0.0.1:{port}/")  # whole: push and pull take it
+        discovery = child.stdout.readline().split(": ", 1)[1].split()[0]
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -557,6 +560,10 @@ def test_cli_user_and_serve_in_a_process(tmp_path: Path, monkeypatch: pytest.Mon
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json()["title"] == "indicators"
         assert httpx.get(url).status_code == 401
+        bundle = tmp_path / "b.json"
+        pull = ["share", "pull", "--url", discovery, "--user", USER, "--out", str(bundle)]
+        assert main(pull) == 2  # the discovery URL, as a new user gave it
+        assert "HTTP 404 Not Found (give a collection's URL" in capsys.readouterr().err
     finally:
         child.terminate()
         child.wait(30)

@@ -39,8 +39,8 @@ def _serve(verbs: Subparsers) -> None:
         summary="a TAXII 2.1 server over a DuckDB store",
         description="Serve TAXII 2.1 (discovery at /taxii2/, the API root at /api1/) over a "
         "DuckDB store, until Ctrl-C. Each --collection is created when the store lacks one "
-        "of that title, and its path is printed: the URL that 'share push' and 'share pull' "
-        "take is http://HOST:PORT followed by it. Every request needs HTTP Basic "
+        "of that title, and its URL is printed: the one 'share push' and 'share pull' "
+        "take as --url (not the discovery URL). Every request needs HTTP Basic "
         "credentials of a user in the users file (add them with 'share user'; the file is "
         "read at start). It speaks plain HTTP: beyond loopback, put it behind a proxy that "
         "terminates TLS.",
@@ -211,8 +211,10 @@ def run_serve(args: argparse.Namespace) -> int:
     for title in args.collection or ["indicators"]:
         cid = store.add_collection(title)
         store.add(cid, stix.common_objects(), SERVER)  # a duplicate after the first start
-        print(f"collection {title}: /{API_ROOT}/collections/{cid}/", flush=True)
-    print(f"share serve: http://{shown(args.host, args.port)}/taxii2/", flush=True)
+        # the whole URL: share push and pull want it, and the discovery URL is a 404 there
+        root = f"http://{shown(args.host, args.port)}/{API_ROOT}"
+        print(f"collection {title}: {root}/collections/{cid}/ (for --url)", flush=True)
+    print(f"share serve: http://{shown(args.host, args.port)}/taxii2/ (discovery)", flush=True)
     serve(make_app(store, users), host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -133,7 +133,10 @@ class TaxiiClient:
                 title = response.json().get("title", "")
             except ValueError:
                 title = response.text[:200]
-            raise UserError(f"TAXII {method} {url}: HTTP {response.status_code} {title}".strip())
+            hint = _hint(url, response.status_code)
+            raise UserError(
+                f"TAXII {method} {url}: HTTP {response.status_code} {title}".strip() + hint
+            )
         return response
 
     def max_content_length(self) -> int | None:
@@ -225,3 +228,10 @@ class TaxiiClient:
 
     def pull(self, added_after: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         return [o for page in self.pages(added_after, limit) for o in page]
+
+
+def _hint(url: str, status: int) -> str:
+    """A 404 where no collection is named: the discovery or API root URL was given."""
+    if status == 404 and "/collections/" not in url:
+        return " (give a collection's URL, .../collections/ID/, as 'share serve' prints it)"
+    return ""
