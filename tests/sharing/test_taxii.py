@@ -693,3 +693,21 @@ def test_an_envelope_trickled_past_the_deadline_gets_a_taxii_408(
     assert status.startswith(b"HTTP/1.1 408")
     assert MEDIA_TYPE.encode() in status
     assert json.loads(body)["http_status"] == "408"
+
+
+def test_a_second_server_on_the_same_store_says_so(tmp_path: Path) -> None:
+    """DuckDB's lock message named a PID and its documentation; the store names the cause."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print(flush=True); time.sleep(60)", str(tmp_path / "taxii.duckdb")],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline()
+        with pytest.raises(UserError, match="a share serve already running on it"):
+            TaxiiStore(tmp_path / "taxii.duckdb")
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
