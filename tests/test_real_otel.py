@@ -106,7 +106,8 @@ def test_directory_reads_only_supported_kinds(tmp_path: Path) -> None:
         f"{logs / 'README.txt'} (not .jsonl, .jsonl.gz or .parquet)",
         f"{logs / 'run-config.json'} (a JSON document, not JSON Lines)",
     )
-    assert "skipped 2 file(s): " in summary.line() and "run-config.json" in summary.line()
+    line = summary.line()
+    assert "not read as exchanges: 2 file(s): " in line and "run-config.json" in line
 
 
 def test_a_given_json_document_is_one_clear_error(tmp_path: Path) -> None:

@@ -58,7 +58,8 @@ class IngestSummary:
         """The files found in the input folders and not read as exchanges, with why."""
         if not self.skipped:
             return ""
-        return f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
+        # "skipped" read oddly beside a simulated accounts file that is read, as accounts
+        return f"; not read as exchanges: {len(self.skipped)} file(s): {', '.join(self.skipped)}"
 
 
 class UnreadableFilesError(UserError):
