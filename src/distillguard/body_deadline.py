@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive
 
+from distillguard.body_guard import BodyGuard, BodyRefusedError
 from distillguard.errors import ConfigError
 
 BODY_SECONDS = 60.0  # the gateway's 4 MB at about 70 KB/s; forms and TAXII are far smaller
@@ -30,12 +31,15 @@ ANSWER = json.dumps(
 ).encode()
 
 
-class BodyTooSlowError(Exception):
+class BodyTooSlowError(BodyRefusedError):
     """Raised into the app's read of the body once its deadline passes."""
 
 
-class BodyDeadline:
+class BodyDeadline(BodyGuard):
     """ASGI middleware: each request's body arrives whole within `seconds`, or a 408."""
+
+    refusal = BodyTooSlowError
+    status = 408
 
     def __init__(
         self,
@@ -47,29 +51,10 @@ class BodyDeadline:
         seconds = BODY_SECONDS if seconds is None else seconds  # read now: tests shorten it
         if not seconds > 0:
             raise ConfigError(f"the body deadline must be positive, not {seconds!r}")
-        self.app = app
+        super().__init__(app, answer, media_type)
         self.seconds = seconds
-        self.answer = answer
-        self.media_type = media_type.encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, self._timed(receive), sending)
-        except BodyTooSlowError:
-            if not started:  # else the answer is under way: the connection just closes
-                await self._refuse(send)
-
-    def _timed(self, receive: Receive) -> Receive:
+    def guarded(self, receive: Receive) -> Receive:
         deadline: float | None = None
         whole = False
 
@@ -87,9 +72,3 @@ class BodyDeadline:
             return message
 
         return timed
-
-    async def _refuse(self, send: Send) -> None:
-        headers = [(b"content-type", self.media_type), (b"connection", b"close"),
-                   (b"content-length", str(len(self.answer)).encode())]  # fmt: skip
-        await send({"type": "http.response.start", "status": 408, "headers": headers})
-        await send({"type": "http.response.body", "body": self.answer})

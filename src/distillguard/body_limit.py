@@ -11,48 +11,34 @@ either, and a client that leaves midway leaves as before: the app sees it go.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope
+
+from distillguard.body_guard import BodyGuard, BodyRefusedError
+
+TOO_LARGE = b'{"title": "request body too large", "http_status": "413"}'
 
 
-class BodyTooLargeError(Exception):
+class BodyTooLargeError(BodyRefusedError):
     """Raised into the app's read of the body once it passes the cap."""
 
 
-class BodyLimit:
+class BodyLimit(BodyGuard):
     """ASGI middleware: at most `limit` bytes of body reach the app, or a 413."""
 
+    refusal = BodyTooLargeError
+    status = 413
+
     def __init__(self, app: ASGIApp, limit: int, media_type: str = "application/json") -> None:
-        self.app = app
+        super().__init__(app, TOO_LARGE, media_type)
         self.limit = limit
-        self.media_type = media_type.encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self._declared(scope) > self.limit:
-            await self._refuse(send)
-            return
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, self._counted(receive), sending)
-        except BodyTooLargeError:
-            if not started:  # else the answer is under way: the connection just closes
-                await self._refuse(send)
-
-    def _declared(self, scope: Scope) -> int:
+    def refused_from_head(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
             if name == b"content-length":
-                return int(value) if value.isdigit() else self.limit + 1
-        return 0
+                return not value.isdigit() or int(value) > self.limit
+        return False
 
-    def _counted(self, receive: Receive) -> Receive:
+    def guarded(self, receive: Receive) -> Receive:
         size = 0
 
         async def counted() -> Message:
@@ -65,10 +51,3 @@ class BodyLimit:
             return message
 
         return counted
-
-    async def _refuse(self, send: Send) -> None:
-        body = b'{"title": "request body too large", "http_status": "413"}'
-        headers = [(b"content-type", self.media_type), (b"connection", b"close"),
-                   (b"content-length", str(len(body)).encode())]  # fmt: skip
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
