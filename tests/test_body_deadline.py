@@ -36,6 +36,10 @@ async def echo(request: Request) -> PlainTextResponse:
     return PlainTextResponse((await request.body()).decode())
 
 
+async def refuse(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("no", status_code=401)  # before reading the body
+
+
 async def slow(request: Request) -> StreamingResponse:
     await request.body()
 
@@ -49,7 +53,8 @@ async def slow(request: Request) -> StreamingResponse:
 
 @contextmanager
 def served(small_requests: bool) -> Iterator[tuple[str, int]]:
-    routes = [Route("/", echo, methods=["POST"]), Route("/slow", slow, methods=["POST"])]
+    routes = [Route("/", echo, methods=["POST", "GET"]), Route("/slow", slow, methods=["POST"])]
+    routes.append(Route("/refuse", refuse, methods=["POST"]))
     app = Starlette(routes=routes, middleware=[Middleware(BodyDeadline, seconds=DEADLINE)])
     port = free_port()
     config = server_config(app, host="127.0.0.1", port=port, log_level="warning",
@@ -85,6 +90,27 @@ def test_a_body_past_the_deadline_gets_408_and_the_connection_closes(
         reply = _reply(sock)  # ends: the server closed the connection
         assert reply.startswith(b"HTTP/1.1 408")
         assert b"request body too slow" in reply
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_an_answer_before_the_body_is_whole_closes_the_connection(small_requests: bool) -> None:
+    """A 401 sent before reading let uvicorn drain the rest of the body untimed: a client
+    with no credentials held the connection, a byte every few seconds."""
+    with served(small_requests) as address, socket.create_connection(address) as sock:
+        sock.sendall(HEAD.replace(b"POST /", b"POST /refuse") + b"h")
+        reply = _reply(sock)  # ends: closed, though 4 bytes of the body never came
+        assert reply.startswith(b"HTTP/1.1 401")
+        assert b"connection: close" in reply.lower()
+
+
+@pytest.mark.parametrize("small_requests", PROTOCOLS)
+def test_a_request_without_a_body_keeps_its_connection(small_requests: bool) -> None:
+    get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    with served(small_requests) as address, socket.create_connection(address) as sock:
+        for _ in range(2):  # the second request rides the same connection
+            sock.sendall(get)
+            reply = _reply_until(sock, b"\r\n\r\n")
+            assert reply.startswith(b"HTTP/1.1 200") and b"connection: close" not in reply.lower()
 
 
 @pytest.mark.parametrize("small_requests", PROTOCOLS)

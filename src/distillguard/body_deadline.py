@@ -17,18 +17,26 @@ from __future__ import annotations
 import asyncio
 import json
 
-from starlette.types import ASGIApp, Message, Receive
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from distillguard.body_guard import BodyGuard, BodyRefusedError
 from distillguard.errors import ConfigError
 
-BODY_SECONDS = 60.0  # the gateway's 4 MB at about 70 KB/s; forms and TAXII are far smaller
+BODY_SECONDS = 60.0  # the least a body is given; forms and TAXII envelopes are small
+BODY_RATE = 64 * 1024  # bytes a second: a server taking large bodies gives them longer
 TOO_SLOW = "request body too slow: it must arrive whole within the server's deadline"
 # Read by the OpenAI and Anthropic SDKs alike (error.message, error.type), and plain JSON
 # for a browser; TAXII gives its own error shape.
 ANSWER = json.dumps(
     {"type": "error", "error": {"type": "request_timeout", "message": TOO_SLOW}}
 ).encode()
+
+
+def body_seconds(max_body_bytes: int) -> float:
+    """The deadline for a server that takes bodies up to `max_body_bytes`: BODY_SECONDS, or
+    longer where the largest body would need more at BODY_RATE (a gateway raised to 32 MB
+    for images would otherwise ask its clients for 4.5 Mbit/s of upload)."""
+    return max(BODY_SECONDS, max_body_bytes / BODY_RATE)
 
 
 class BodyTooSlowError(BodyRefusedError):
@@ -54,6 +62,29 @@ class BodyDeadline(BodyGuard):
         super().__init__(app, answer, media_type)
         self.seconds = seconds
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An answer sent before the body is whole (a 401 before reading, a 404) closes
+        the connection: uvicorn would otherwise drain the rest of the body, untimed, for
+        as long as the client trickles it."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        whole = not _has_body(scope)
+
+        async def tracked() -> Message:
+            nonlocal whole
+            message = await receive()
+            whole = whole or message["type"] != "http.request" or not message.get("more_body")
+            return message
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and not whole:
+                kept = [(k, v) for k, v in message.get("headers", []) if k != b"connection"]
+                message = {**message, "headers": [*kept, (b"connection", b"close")]}
+            await send(message)
+
+        await super().__call__(scope, tracked, closing)
+
     def guarded(self, receive: Receive) -> Receive:
         deadline: float | None = None
         whole = False
@@ -72,3 +103,13 @@ class BodyDeadline(BodyGuard):
             return message
 
         return timed
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request's head announces a body (a length above 0, or chunks)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name == b"transfer-encoding":
+            return True
+    return False

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ExceptionHandler
 
-from distillguard.body_deadline import BodyDeadline
+from distillguard.body_deadline import BodyDeadline, body_seconds
 from distillguard.gateway.apis import PATHS, ApiName, Refusal
 from distillguard.gateway.guardrail_api import PATH as GUARDRAIL_PATH
 from distillguard.gateway.guardrail_api import GenericGuardrailEndpoint
@@ -72,9 +72,11 @@ def build_app(gateway: Gateway) -> Starlette:
     served = [f"{sorted(r.methods or ())[0]} {r.path}" for r in routes if r.path != "/healthz"]
     not_served = _not_served([*served, "GET /healthz"])
     handlers: dict[Any, ExceptionHandler] = {404: not_served, 405: not_served}
+    # a body trickled in holds no connection; large bodies are given longer
+    deadline = body_seconds(gateway.settings.max_body_bytes)
     return Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers=handlers,
-        middleware=[Middleware(BodyDeadline)],  # a body trickled in holds no connection
+        middleware=[Middleware(BodyDeadline, seconds=deadline)],
     )

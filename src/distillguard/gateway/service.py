@@ -16,6 +16,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from distillguard.body_deadline import BodyTooSlowError
 from distillguard.gateway import apis
 from distillguard.gateway.actions.base import Action, RequestContext
 from distillguard.gateway.apis import ApiName, Refusal
@@ -104,6 +105,9 @@ class Gateway:
         except TooLargeError:
             row = bare_row(request_id, ts, account, meta)
             return self._refuse(api, row, started, Refusal(413, "request_too_large", "Too large."))
+        except BodyTooSlowError:  # the middleware answers 408; the log keeps the attempt
+            self._record(bare_row(request_id, ts, account, meta), 408, started)
+            raise
         if not isinstance(body, dict) or not isinstance(body.get("stream", False), bool):
             # a stream of 1 or "true", which a lenient upstream streams, would pass the
             # gateway's non-streamed path and its degradations
