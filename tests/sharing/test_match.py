@@ -135,6 +135,7 @@ def test_a_bundle_under_another_key_is_refused(world: World) -> None:
         ("nope", "not a JSON STIX bundle"),
         ('{"a": [1, 2]}', 'no "type": "bundle"'),  # read as an empty bundle: "no matches"
         ('{"objects": []}', 'no "type": "bundle"'),
+        ('{"more": false, "objects": []}', "a TAXII envelope\\? 'share pull' writes"),
         ('{"type": "bundle", "objects": 3}', "its objects are not a list"),
     ],
 )

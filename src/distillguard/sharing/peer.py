@@ -83,7 +83,9 @@ def _objects(path: Path) -> list[dict[str, Any]]:
     # A bundle may hold no objects (STIX 2.1 makes the list optional), but any other JSON
     # object read as one matched nothing and a mistyped path passed for "no matches".
     if not isinstance(doc, dict) or doc.get("type") != "bundle":
-        raise UserError(f'{path} is not a STIX bundle (no "type": "bundle")')
+        envelope = isinstance(doc, dict) and "more" in doc  # a TAXII page saved as it came
+        hint = ": a TAXII envelope? 'share pull' writes a server's objects as a bundle"
+        raise UserError(f'{path} is not a STIX bundle (no "type": "bundle"{hint * envelope})')
     if not isinstance(doc.get("objects", []), list):
         raise UserError(f"{path} is not a STIX bundle (its objects are not a list)")
     return [o for o in doc.get("objects", []) if isinstance(o, dict)]
