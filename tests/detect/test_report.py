@@ -163,6 +163,16 @@ def test_request_ids_on_cards_belong_to_their_accounts(tiny_detect: DetectSummar
         assert owners == [(account_id,)]
 
 
+def test_account_cards_show_scores_finely_enough_to_read_against_the_line(
+    tiny_detect: DetectSummary,
+) -> None:
+    """'score 0.99' stood for both sides of the combiner's flag line (0.9939)."""
+    scores = re.findall(
+        r"<div class='card account'><h3>[^:]+: score (\d\.\d+)</h3>", _html(tiny_detect)
+    )
+    assert scores and all(len(s) == 6 for s in scores)
+
+
 def test_every_fact_on_the_page_is_explained(tiny_detect: DetectSummary) -> None:
     page = _html(tiny_detect)
     facts = re.findall(

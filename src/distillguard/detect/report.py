@@ -118,7 +118,7 @@ def _account_cards(
     for a in accounts[:SHOWN_ACCOUNTS]:
         when = a.first_flagged_at if a.flagged else a.first_review_at
         cards.append(
-            f"<div class='card account'><h3>{html.escape(a.account_id)}: score {a.score:.2f}"
+            f"<div class='card account'><h3>{html.escape(a.account_id)}: score {a.score:.4f}"
             f"</h3><p>{stamp} {_when(when)}</p><p>{EXAMPLES_NOTE}: "
             f"{_ids(examples.get(a.account_id, []))}</p>"
             f"{_evidence_table(a.evidence, cluster=False)}</div>"
