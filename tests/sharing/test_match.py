@@ -122,6 +122,12 @@ def test_sightings_validate_and_leak_nothing(
         s["sighting_of_ref"].startswith("indicator--") and s["count"] >= 1 for s in sightings
     )
     assert world_secrets.hits(text) == []
+    for s in sightings:  # counts in words a reader can quote: "1 local account", not "accounts'"
+        n, m = s["extensions"][next(iter(s["extensions"]))]["accounts_seen"], s["count"]
+        account = f"{n} local account{'s' * (n != 1)}"
+        assert (
+            s["description"] == f"Seen in the traffic of {account} ({m} exchange{'s' * (m != 1)})."
+        )
 
 
 def test_a_bundle_under_another_key_is_refused(world: World) -> None:

@@ -151,7 +151,8 @@ def sightings(peer: PeerBundle, found: list[Match], name: str, tlp: str) -> stix
                 count=exchanges,
                 first_seen=first,
                 last_seen=last,
-                description=f"Seen in {len(ms)} local accounts' traffic ({exchanges} exchanges).",
+                description=f"Seen in the traffic of {_count(len(ms), 'local account')} "
+                f"({_count(exchanges, 'exchange')}).",
                 object_marking_refs=[marking.id],
                 extensions=stix.counts(accounts_seen=len(ms), exchanges_seen=exchanges),
             )
@@ -214,3 +215,7 @@ def match_lake(
     return MatchSummary(
         results, n_sightings, len(peer.indicators), peer.skipped, out, peer.other_key, peer.revoked
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
