@@ -383,6 +383,32 @@ def test_share_push_lists_what_the_server_refused(
 
 
 @pytest.mark.parametrize(
+    ("text", "message"),
+    [  # the checks 'share match' makes of a bundle, before any connection is made
+        ('{"a": [1, 2]}', 'no "type": "bundle"'),
+        ('{"more": false, "objects": []}', "a TAXII envelope"),
+        ('{"type": "bundle", "objects": [3]}', "object 1 is not a JSON object"),
+        ('{"type": "bundle", "objects": []}', "holds no objects: nothing to push"),
+        ('{"type": "bundle"}', "holds no objects: nothing to push"),
+    ],
+)
+def test_share_push_refuses_what_is_not_a_bundle_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(text)
+    url = "http://127.0.0.1:9/api1/collections/c/"  # never reached: port 9 answers nothing
+    assert main(["share", "push", str(bundle), "--url", url, "--user", USER]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
     "doc",
     [
         {"a": {"hash": "h", "identity": "identity--not-a-uuid"}},

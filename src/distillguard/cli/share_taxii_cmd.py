@@ -8,12 +8,12 @@ import os
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 from distillguard.cli.common import Subparsers, add_command, out_path
 from distillguard.cli.listen import check_free, checked_port, serve, shown
 from distillguard.errors import UserError
 from distillguard.sharing import stix
+from distillguard.sharing.peer import bundle_objects
 from distillguard.sharing.taxii.auth import Users, add_user
 from distillguard.sharing.taxii.client import TaxiiClient
 from distillguard.sharing.taxii.server import API_ROOT, make_app
@@ -220,7 +220,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    objects = _bundle_objects(args.bundle)
+    objects = bundle_objects(args.bundle)  # the reader 'share match' uses: one set of checks
+    if not objects:
+        raise UserError(f"{args.bundle} holds no objects: nothing to push")
     with TaxiiClient(args.url, args.user, _password()) as client:
         result = client.push(objects)
     sent = len(result.status_ids)
@@ -261,13 +263,3 @@ def run_pull(args: argparse.Namespace) -> int:
 
 def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
-
-
-def _bundle_objects(path: Path) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read bundle {path}: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("objects"), list):
-        raise UserError(f"{path} is not a STIX bundle (no objects list)")
-    return list(doc["objects"])

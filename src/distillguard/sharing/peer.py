@@ -73,7 +73,8 @@ def _indicates(objects: list[dict[str, Any]], campaigns: dict[str, str]) -> dict
     }
 
 
-def _objects(path: Path) -> list[dict[str, Any]]:
+def bundle_objects(path: Path) -> list[dict[str, Any]]:
+    """The objects of a bundle file, or a one-line error saying why it is not one."""
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:
@@ -88,7 +89,11 @@ def _objects(path: Path) -> list[dict[str, Any]]:
         raise UserError(f'{path} is not a STIX bundle (no "type": "bundle"{hint * envelope})')
     if not isinstance(doc.get("objects", []), list):
         raise UserError(f"{path} is not a STIX bundle (its objects are not a list)")
-    return [o for o in doc.get("objects", []) if isinstance(o, dict)]
+    objects: list[Any] = doc.get("objects", [])
+    loose = next((n for n, o in enumerate(objects) if not isinstance(o, dict)), None)
+    if loose is not None:  # skipped, it was lost without a word; pushed, a server refuses it
+        raise UserError(f"{path} is not a STIX bundle (object {loose + 1} is not a JSON object)")
+    return objects
 
 
 def _indicator(o: dict[str, Any], key: CommunityKey, campaign: str) -> PeerIndicator | None:
@@ -111,7 +116,7 @@ def _indicator(o: dict[str, Any], key: CommunityKey, campaign: str) -> PeerIndic
 
 
 def read_bundle(path: Path, key: CommunityKey) -> PeerBundle:
-    objects = _objects(path)
+    objects = bundle_objects(path)
     campaigns = {
         o["id"]: str(o.get("name", ""))
         for o in objects
