@@ -17,7 +17,7 @@ import duckdb
 
 from distillguard.errors import UserError
 from distillguard.signals.capabilities import CAPABILITIES
-from distillguard.store.duck import connect_utc
+from distillguard.store.duck import connect_or_say
 
 STATUSES = ("new", "confirmed", "dismissed", "escalated")
 PAGE = 50
@@ -115,15 +115,11 @@ class CaseStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = connect_utc(str(path))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            raise UserError(
-                f"another console is running over {path.parent} (its case store is locked): "
-                "stop it, or give this one another --home"
-            ) from None
+        self.con = connect_or_say(
+            str(path),
+            f"another console is running over {path.parent} (its case store is locked): "
+            "stop it, or give this one another --home",
+        )
         self.con.execute(_SCHEMA)
         self._write = threading.Lock()
 

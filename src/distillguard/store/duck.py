@@ -12,9 +12,25 @@ from __future__ import annotations
 
 import duckdb
 
+from distillguard.errors import UserError
+
 
 def connect_utc(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection (in memory, or the file `database`) whose times are UTC."""
     con = duckdb.connect(database)
     con.execute("SET GLOBAL TimeZone = 'UTC'")
     return con
+
+
+def connect_or_say(database: str, locked: str) -> duckdb.DuckDBPyConnection:
+    """`connect_utc`, or the one-line error `locked` where another process holds the file.
+
+    DuckDB's own message names the holder's PID and file lock, which tells a user of a
+    server started twice neither what to stop nor which option picks another file.
+    """
+    try:
+        return connect_utc(database)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise UserError(locked) from None

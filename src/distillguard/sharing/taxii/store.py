@@ -16,11 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from distillguard.errors import UserError
 from distillguard.sharing.taxii.validity import malformed
-from distillguard.store.duck import connect_utc
+from distillguard.store.duck import connect_or_say
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -122,15 +119,11 @@ def version_of(obj: dict[str, Any]) -> str:
 
 class TaxiiStore:
     def __init__(self, path: Path | str = ":memory:") -> None:
-        try:
-            self._con = connect_utc(str(path))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            raise UserError(
-                f"another process holds the TAXII store {path} (a share serve already "
-                "running on it?): stop it, or give this one another --store"
-            ) from None
+        self._con = connect_or_say(
+            str(path),
+            f"another process holds the TAXII store {path} (a share serve already "
+            "running on it?): stop it, or give this one another --store",
+        )
         self._lock = threading.Lock()
         self._last = datetime.fromtimestamp(0, UTC)
         with self._lock:
