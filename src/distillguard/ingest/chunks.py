@@ -58,6 +58,7 @@ class ChunkResult:
     staged: int
     bad: list[BadRow] = field(default_factory=list)
     accounts: list[Any] = field(default_factory=list)  # rows adapters read off the log
+    whole: bool = True  # False: its bytes could not be read
 
 
 @dataclass
@@ -224,7 +225,7 @@ def _collect(task: ChunkTask) -> tuple[pa.Table, _Collected]:
 def _unreadable(task: ChunkTask, reason: str) -> ChunkResult:
     """A chunk quarantined whole, as one entry: its bytes could not be read."""
     bad = BadRow(task.chunk.source, 1, "", reason)
-    return ChunkResult(task.index, max(task.chunk.line_count, 1), 1, 0, [bad])
+    return ChunkResult(task.index, max(task.chunk.line_count, 1), 1, 0, [bad], whole=False)
 
 
 def process_chunk(task: ChunkTask) -> ChunkResult:

@@ -33,9 +33,14 @@ class IngestSummary:
     accounts_declared: int = 0
     otel_logs: int = 0
     skipped: tuple[str, ...] = ()
+    quarantine_cleared: int = 0  # earlier entries of files read again that now read well
 
     def line(self) -> str:
         again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
+        if self.quarantine_cleared:
+            n = self.quarantine_cleared
+            entries = f"{n} earlier quarantine entr{'ies' if n != 1 else 'y'}"
+            again += f"; {entries} cleared (read well now)"
         accounts = ""
         if self.accounts_read:
             accounts = (

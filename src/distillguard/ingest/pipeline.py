@@ -79,6 +79,11 @@ class _Plan:
     progress: Callable[[int], None] | None = None
     tails: dict[str, Tail] = field(default_factory=dict)  # by resolved path
     unreadable: list[str] = field(default_factory=list)
+    partly_read: set[str] = field(default_factory=set)  # sources with a part not read
+
+    def read_whole(self, files: list[Path]) -> set[str]:
+        """The sources this run reads from their first line (not from a watch's tail)."""
+        return {str(p.resolve()) for p in files} - set(self.tails)
 
 
 def _file_chunks(path: Path, plan: _Plan) -> Iterator[tuple[Chunk, str]]:
@@ -94,6 +99,7 @@ def _file_chunks(path: Path, plan: _Plan) -> Iterator[tuple[Chunk, str]]:
             file_format = file_format or _detect_format(chunk, plan.fmt, plan.mapping)
         except (UserError, *FILE_ERRORS) as exc:
             plan.unreadable.append(cannot_read(path, exc))
+            plan.partly_read.add(str(path.resolve()))
             return
         yield chunk, file_format
 
@@ -146,6 +152,7 @@ class _Counts:
     quarantined_before: int
     declared: dict[str, Any]
     otel_logs: int
+    cleared: int
 
 
 def _ingest_exchanges(
@@ -167,6 +174,7 @@ def _ingest_exchanges(
                 q.add(bad_row(record, str(record.error)))
         plan = _Plan(staging=staging.dir, otel_content=content, **plan_args)
         line_base.update((source, tail.line) for source, tail in plan.tails.items())
+        q.renew(plan.read_whole([*files, *otel_logs]))
         results = _results(_tasks(files, plan), workers)
         for task, result in results:
             read += result.read
@@ -176,12 +184,15 @@ def _ingest_exchanges(
             base = line_base.get(task.chunk.source, 0)
             for row in result.bad:
                 q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
+            if not result.whole:
+                plan.partly_read.add(task.chunk.source)
             line_base[task.chunk.source] = base + result.lines
             declared.update((str(row["account_id"]), row) for row in result.accounts)
             crash_point("ingest.chunk")
         q.close()
         crash_point("ingest.staged")
         kept = staging.merge_into(lake)
+        q.clear_stale(plan.partly_read)  # after the merge: a row cleared is in the lake
     finally:
         # The pool is shut down (its workers gone) before the staging is removed: a worker
         # still running would write into a staging folder that is already discarded.
@@ -191,7 +202,7 @@ def _ingest_exchanges(
         q.close()
         staging.discard()
     counts = _Counts(
-        read, kept, staged - kept, q.count, q.already_present, declared, len(otel_logs)
+        read, kept, staged - kept, q.count, q.already_present, declared, len(otel_logs), q.cleared
     )
     return counts, plan.unreadable
 
@@ -272,6 +283,7 @@ def ingest(
         duplicates=counts.duplicates,
         quarantined=counts.quarantined,
         quarantined_before=counts.quarantined_before,
+        quarantine_cleared=counts.cleared,
         accounts_read=accounts_read,
         accounts_quarantined=accounts_bad,
         accounts_in_lake=accounts_in_lake,

@@ -4,6 +4,11 @@ Re-ingesting a file must not quarantine its bad rows twice, so each entry is key
 (source, line, raw text, reason) and an entry already present is counted but not written again.
 Entries are appended as they are found; a run killed mid-append leaves at most a torn last
 line, which the next run cuts off (its row is quarantined again when its file is re-read).
+
+A run that reads a file again from its first line to its last (`renew`) also says what is
+no longer bad in it: an entry of that file the run did not find again (a line cut off by
+its writer and since completed, a row fixed by hand) is cleared when the run ends
+(`clear_stale`), so the quarantine never lists a row the lake holds.
 """
 
 from __future__ import annotations
@@ -63,7 +68,11 @@ class Quarantine:
     table: str = "exchanges"
     written: int = 0
     already_present: int = 0
+    cleared: int = 0
     _keys: set[str] = field(default_factory=set)
+    _sources: dict[str, str] = field(default_factory=dict)  # this table's entries: key -> source
+    _renewed: set[str] = field(default_factory=set)
+    _found: set[str] = field(default_factory=set)  # keys this run added or found again
     _handle: IO[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -81,11 +90,17 @@ class Quarantine:
                 handle.truncate(whole)
 
     def _remember(self, line: bytes) -> None:
-        try:
-            entry = orjson.loads(line)
-            self._keys.add(_key(entry["source"], entry["line"], entry["raw"], entry["reason"]))
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            pass  # not an entry of ours (edited by hand?): kept as it is, never matched
+        key = _entry_key(line)
+        if key is None:
+            return  # not an entry of ours (edited by hand?): kept as it is, never matched
+        self._keys.add(key[0])
+        if key[1] == self.table:
+            self._sources[key[0]] = key[2]
+
+    def renew(self, sources: set[str]) -> None:
+        """This run reads `sources` (resolved paths) whole: their entries it does not find
+        again are cleared by clear_stale."""
+        self._renewed |= sources
 
     @property
     def count(self) -> int:
@@ -93,6 +108,7 @@ class Quarantine:
 
     def add(self, row: BadRow) -> None:
         key = _key(row.source, row.line, row.raw, row.reason)
+        self._found.add(key)
         if key in self._keys:
             self.already_present += 1
             return
@@ -117,3 +133,37 @@ class Quarantine:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+    def clear_stale(self, partly_read: set[str]) -> None:
+        """After close: drop the entries of renewed sources this run did not find again,
+        except those of `partly_read` sources (a file or part of one this run could not
+        read says nothing of the rows it did not reach)."""
+        renewed = self._renewed - partly_read
+        stale = {k for k, source in self._sources.items() if source in renewed} - self._found
+        if not stale:
+            return
+        kept = [line for line in self._lines() if (_entry_key(line) or ("",))[0] not in stale]
+        interim = self.path.with_name(self.path.name + ".clearing")
+        with interim.open("wb") as handle:
+            handle.writelines(kept)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(interim, self.path)  # whole or not at all, whenever the run is killed
+        self.cleared += len(stale)
+        self._keys -= stale
+        for key in stale:
+            del self._sources[key]
+
+    def _lines(self) -> list[bytes]:
+        with self.path.open("rb") as handle:
+            return handle.readlines()
+
+
+def _entry_key(line: bytes) -> tuple[str, str, str] | None:
+    """An entry's key, table and source; None for a line that is not an entry of ours."""
+    try:
+        entry = orjson.loads(line)
+        key = _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
+        return key, str(entry.get("table", "exchanges")), str(entry["source"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return None
