@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from distillguard.cli.main import main
 from distillguard.errors import UserError
 from distillguard.ingest import Lake, ingest, sources
 from distillguard.schema import EXCHANGES_SCHEMA
@@ -235,3 +236,34 @@ def test_accounts_the_logs_declare_count_in_the_lake(tmp_path: Path) -> None:
     summary = ingest([log], tmp_path / "lake")
     assert summary.accounts_read == 0 and summary.accounts_in_lake == 1
     assert "; accounts: 1 in lake" in summary.line()
+
+
+def test_a_folder_file_whose_rows_all_go_to_the_quarantine_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file of another shape in a folder of logs was a quiet success: its rows counted
+    among the quarantined, no file named."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    write_jsonl(folder / "good.jsonl", [exchange_row(1), exchange_row(2)])
+    other = write_jsonl(folder / "other.jsonl", [{"foo": 1}, {"foo": 2}, {"foo": 3}])
+    one = write_jsonl(folder / "one.jsonl", [b"{not json"])
+    assert main(["ingest", str(folder), "--out", str(tmp_path / "lake")]) == 0
+    notes = capsys.readouterr().err.splitlines()
+    assert notes == [
+        f"ingest: note: the one row of {one.resolve()} was quarantined (reason: invalid JSON: "
+        "JSON is malformed: object keys must be strings (byte 1)): not exchange-log v1 or a "
+        "known log shape? see --format",
+        f"ingest: note: all 3 rows of {other.resolve()} were quarantined (first reason: Object "
+        "missing required field `request_id`): not exchange-log v1 or a known log shape? "
+        "see --format",
+    ]
+
+
+def test_one_file_wholly_quarantined_gets_the_runs_error_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = write_jsonl(tmp_path / "other.jsonl", [{"foo": 1}])
+    assert main(["ingest", str(other), "--out", str(tmp_path / "lake")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none of the 1 rows read was kept" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -111,6 +112,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         print(summary.line())
+        for note in summary.notes():
+            print(note, file=sys.stderr)
     _refuse_all_quarantined(summary, args.format)
     return 0
 

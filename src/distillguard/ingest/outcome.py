@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,6 +34,18 @@ class IngestSummary:
     otel_logs: int = 0
     skipped: tuple[str, ...] = ()
     quarantine_cleared: int = 0  # earlier entries of files read again that now read well
+    # "all N rows of FILE were quarantined (the first: why)", per file that gave no row
+    all_quarantined: tuple[str, ...] = ()
+
+    def notes(self) -> list[str]:
+        """One line per file of a run of several whose rows all went to the quarantine: a
+        folder holding a file of another shape otherwise read as a success."""
+        if self.files < 2 or (self.read and self.quarantined == self.read):
+            return []  # one file, or all of them: the run's own error says it
+        return [
+            f"ingest: note: {entry}: not exchange-log v1 or a known log shape? see --format"
+            for entry in self.all_quarantined
+        ]
 
     def line(self) -> str:
         again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
@@ -65,6 +77,33 @@ class IngestSummary:
             return ""
         # "skipped" read oddly beside a simulated accounts file that is read, as accounts
         return f"; not read as exchanges: {len(self.skipped)} file(s): {', '.join(self.skipped)}"
+
+
+@dataclass
+class FileTally:
+    """Rows read and quarantined per source file, in the order first seen."""
+
+    read: dict[str, int] = field(default_factory=dict)
+    bad: dict[str, int] = field(default_factory=dict)
+    first_reason: dict[str, str] = field(default_factory=dict)
+
+    def add(self, source: str, read: int, reasons: list[str]) -> None:
+        self.read[source] = self.read.get(source, 0) + read
+        self.bad[source] = self.bad.get(source, 0) + len(reasons)
+        if reasons:
+            self.first_reason.setdefault(source, reasons[0])
+
+    def all_quarantined(self) -> tuple[str, ...]:
+        return tuple(
+            f"{_all(n)} of {source} {'was' if n == 1 else 'were'} quarantined "
+            f"({'reason' if n == 1 else 'first reason'}: {self.first_reason[source]})"
+            for source, n in self.read.items()
+            if n and self.bad.get(source) == n
+        )
+
+
+def _all(rows: int) -> str:
+    return "the one row" if rows == 1 else f"all {rows:,} rows"
 
 
 class UnreadableFilesError(UserError):

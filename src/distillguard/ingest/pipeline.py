@@ -37,6 +37,7 @@ from distillguard.ingest.layout import migrate_partition_columns
 from distillguard.ingest.otel_join import split_otel_logs, write_content
 from distillguard.ingest.outcome import (
     FILE_ERRORS,
+    FileTally,
     IngestSummary,
     UnreadableFilesError,
     cannot_read,
@@ -153,6 +154,7 @@ class _Counts:
     declared: dict[str, Any]
     otel_logs: int
     cleared: int
+    all_quarantined: tuple[str, ...]
 
 
 def _ingest_exchanges(
@@ -163,6 +165,7 @@ def _ingest_exchanges(
     files, otel_logs = split
     q = Quarantine(lake.quarantine_path)
     read = staged = 0
+    tally = FileTally()
     line_base: dict[str, int] = {}
     declared: dict[str, Any] = {}
     results: Iterator[tuple[ChunkTask, ChunkResult]] = iter(())
@@ -179,6 +182,7 @@ def _ingest_exchanges(
         for task, result in results:
             read += result.read
             staged += result.staged
+            tally.add(task.chunk.source, result.read, [row.reason for row in result.bad])
             if plan.progress is not None:
                 plan.progress(result.read)
             base = line_base.get(task.chunk.source, 0)
@@ -202,7 +206,15 @@ def _ingest_exchanges(
         q.close()
         staging.discard()
     counts = _Counts(
-        read, kept, staged - kept, q.count, q.already_present, declared, len(otel_logs), q.cleared
+        read,
+        kept,
+        staged - kept,
+        q.count,
+        q.already_present,
+        declared,
+        len(otel_logs),
+        q.cleared,
+        tally.all_quarantined(),
     )
     return counts, plan.unreadable
 
@@ -284,6 +296,7 @@ def ingest(
         quarantined=counts.quarantined,
         quarantined_before=counts.quarantined_before,
         quarantine_cleared=counts.cleared,
+        all_quarantined=counts.all_quarantined,
         accounts_read=accounts_read,
         accounts_quarantined=accounts_bad,
         accounts_in_lake=accounts_in_lake,
