@@ -19,6 +19,7 @@ from tests.conftest import query, write_jsonl
 from tests.samples import (
     SAMPLES,
     anthropic_pair,
+    exchange_row,
     litellm_payload,
     openai_pair,
     otel_chat_span,
@@ -351,3 +352,63 @@ def test_another_apis_stream_events_are_not_read_as_openai_chunks() -> None:
               {"type": "content_block_delta", "delta": delta}]  # fmt: skip
     found = detect_adapter({**openai_pair(), "response": events})
     assert found is None or found.name != "openai-chat"
+
+
+def _without(record: dict[str, Any], *path: str) -> dict[str, Any]:
+    copy = json.loads(json.dumps(record))
+    inner = copy
+    for key in path[:-1]:
+        inner = inner[key]
+    del inner[path[-1]]
+    return dict(copy)
+
+
+def _with_value(record: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
+    copy = json.loads(json.dumps(record))
+    inner = copy
+    for key in path[:-1]:
+        inner = inner[key]
+    inner[path[-1]] = value
+    return dict(copy)
+
+
+@pytest.mark.parametrize(
+    ("record", "where"),
+    [  # a quarantine reason names the lake's field; an adapted log's user looks up its own
+        (
+            _with_value(openai_pair(), "yesterday", "metadata", "timestamp"),
+            "at `$.ts` (in this log: `metadata.timestamp`)",
+        ),
+        (
+            _without(openai_pair(), "metadata", "account_id"),
+            "at `$.account_id` (in this log: none of `metadata.account_id`, "
+            "`metadata.organization_id`, `account_id` has a value)",
+        ),
+        (
+            _with_value(openai_pair(), -3, "response", "usage", "prompt_tokens"),
+            "at `$.input_tokens` (in this log: `usage.prompt_tokens` of the response)",
+        ),
+        (
+            _with_value(anthropic_pair(), -3, "response", "usage", "output_tokens"),
+            "at `$.output_tokens` (in this log: `usage.output_tokens` of the response)",
+        ),
+        (
+            _with_value(anthropic_pair(), "ten", "metadata", "latency_ms"),
+            "at `$.latency_ms` (in this log: `metadata.latency_ms`)",
+        ),
+    ],
+)
+def test_a_quarantine_reason_names_the_field_as_the_log_has_it(
+    tmp_path: Path, record: dict[str, Any], where: str
+) -> None:
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "pairs.jsonl", [record])], lake)
+    [entry] = [orjson.loads(line) for line in Lake(lake).quarantine_path.read_bytes().splitlines()]
+    assert str(entry["reason"]).endswith(where)
+
+
+def test_a_native_rows_reason_is_left_as_it_is(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "log.jsonl", [exchange_row(1, ts="yesterday")])], lake)
+    [entry] = [orjson.loads(line) for line in Lake(lake).quarantine_path.read_bytes().splitlines()]
+    assert str(entry["reason"]).endswith("at `$.ts`")

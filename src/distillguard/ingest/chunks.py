@@ -9,6 +9,7 @@ quarantined too, and a chunk that cannot be read at all becomes one quarantined 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,8 +157,20 @@ def _adapt(task: ChunkTask) -> _Collected:
                 out.rows.append(validate_exchange(row))
                 out.origins.append(position)
             except RowError as exc:
-                out.bad.append(bad_row(record, str(exc)))
+                out.bad.append(bad_row(record, in_log_words(str(exc), own, record.value)))
     return out
+
+
+_LAKE_FIELD = re.compile(r"at `\$\.(\w+)`|missing required field `(\w+)`")
+
+
+def in_log_words(reason: str, adapter: Adapter, record: Any) -> str:
+    """A validation reason names the lake's field (`$.ts`); for an adapted log, add where
+    the record holds it (`metadata.timestamp`), which is what its user can look up."""
+    found = _LAKE_FIELD.search(reason)
+    name = found.group(1) or found.group(2) if found else None
+    where = adapter.source_of(name, record) if name else None
+    return f"{reason} (in this log: {where})" if where else reason
 
 
 def _native_parquet(chunk: Chunk) -> tuple[pa.Table, _Collected] | None:

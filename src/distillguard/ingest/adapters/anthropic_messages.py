@@ -9,7 +9,7 @@ usage: {input_tokens, output_tokens}}.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from distillguard.ingest.adapters.base import Adapter, lookup
 from distillguard.ingest.adapters.pair_log import PAIR_MAPPING, body, metadata_fields
@@ -102,6 +102,14 @@ class AnthropicMessagesAdapter(Adapter):
     name = "anthropic-messages"
     description = "Anthropic Messages API request/response pairs with metadata"
     default_mapping = PAIR_MAPPING
+    body_fields: ClassVar[Mapping[str, str]] = {
+        "model": "`model` of the request (or of the response)",
+        "max_tokens": "`max_tokens` of the request",
+        "temperature": "`temperature` of the request",
+        "thinking_budget": "`thinking.budget_tokens` of the request",
+        "input_tokens": "`usage.input_tokens` of the response",
+        "output_tokens": "`usage.output_tokens` of the response",
+    }
 
     def matches(self, record: Any) -> bool:
         if not isinstance(record, Mapping):

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -119,6 +119,9 @@ class Adapter(abc.ABC):
     # whether mapping paths start at the record (False: at each exchange inside it, as an
     # OTLP export's spans, which the adapter applies the mapping to itself)
     paths_from_record = True
+    # Fields the adapter reads from a request or response body, in the log's own words, so
+    # a quarantine reason can say where a bad value came from.
+    body_fields: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, mapping: FieldMapping | None = None) -> None:
         self.mapping = self.default_mapping.merged(mapping)
@@ -132,6 +135,19 @@ class Adapter(abc.ABC):
         given = self.given if self.paths_from_record else None
         for row in self.convert(record):
             yield row if isinstance(row, RowError) or given is None else _with(given, record, row)
+
+    def source_of(self, name: str, record: Any) -> str | None:
+        """Where this record's exchange field `name` was read, in the log's words (a
+        mapping path, or the paths tried where none held a value); None where unknown."""
+        if name in self.body_fields:
+            return self.body_fields[name]
+        paths = self.mapping.paths.get(name, ()) if self.paths_from_record else ()
+        if not paths:
+            return None
+        found = next((p for p in paths if lookup(record, p) is not None), None)
+        if found is not None:
+            return f"`{found}`"
+        return f"none of {', '.join(f'`{p}`' for p in paths)} has a value"
 
     @abc.abstractmethod
     def matches(self, record: Any) -> bool:

@@ -8,7 +8,7 @@ completion_tokens_details: {reasoning_tokens}}}.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from distillguard.ingest.adapters.base import Adapter, lookup
 from distillguard.ingest.adapters.pair_log import PAIR_MAPPING, body, metadata_fields
@@ -164,6 +164,14 @@ class OpenAIChatAdapter(Adapter):
     name = "openai-chat"
     description = "OpenAI Chat Completions request/response pairs with metadata"
     default_mapping = PAIR_MAPPING
+    body_fields: ClassVar[Mapping[str, str]] = {
+        "model": "`model` of the request (or of the response)",
+        "max_tokens": "`max_completion_tokens` or `max_tokens` of the request",
+        "temperature": "`temperature` of the request",
+        "input_tokens": "`usage.prompt_tokens` of the response",
+        "output_tokens": "`usage.completion_tokens` of the response",
+        "reasoning_tokens": "`usage.completion_tokens_details.reasoning_tokens` of the response",
+    }
 
     def matches(self, record: Any) -> bool:
         if not isinstance(record, Mapping):
