@@ -89,7 +89,7 @@ def test_a_case_page_shows_the_peer_evidence(with_matches: WithMatches) -> None:
     unflagged = with_matches.unflagged
     for account in (unflagged, min(with_matches.queued)):  # a peer case, a detect case
         page = analyst.get(f"/case/account/{account}").text
-        assert "same campaign as a peer" in page
+        assert "the same operator as the peer&#39;s campaign" in page
         assert "matches a peer" in page  # the observed indicator match, apart from it
         # each fact says what it counts, as the HTML report's do
         assert "(its exchanges that matched the indicator while it was valid)" in page

@@ -14,7 +14,7 @@ from distillguard.errors import UserError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import keys, stix
 from distillguard.sharing.findings import MatchSummary, match_lake
-from distillguard.sharing.peer import read_bundle
+from distillguard.sharing.peer import read_bundle, same_operator
 from distillguard.signals.sketch import band_keys, minhash, skeleton_words
 from distillguard.signals.text import skeleton
 from tests.sharing.conftest import World
@@ -85,6 +85,11 @@ def test_findings_keep_observed_apart_from_inferred(self_match: MatchSummary) ->
     assert 0 < inferred.confidence <= 0.95
     assert observed and all(e.code == "peer_indicator" for e in observed)
     first = observed[0].observed
+    # one inference, one phrasing: the summary's and each indicator's name the operator
+    campaigns = inferred.observed["campaigns"]
+    assert isinstance(campaigns, list)
+    assert inferred.inference == same_operator(campaigns)
+    assert {e.inference for e in observed} <= {same_operator([c]) for c in campaigns}
     assert str(first["indicator"]).startswith("indicator--")
     assert isinstance(first["exchanges"], int) and first["exchanges"] >= 1 and first["kind"]
     lines = (self_match.out / "findings.ocsf.jsonl").read_text().splitlines()

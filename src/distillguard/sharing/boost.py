@@ -17,7 +17,7 @@ import numpy as np
 from distillguard.scoring.evidence import Arrays, Fact, Rule
 from distillguard.sharing.keys import CommunityKey
 from distillguard.sharing.match import combine, indicator_strength, match_events
-from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle
+from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle, same_operator
 
 
 def _facts(arrays: Arrays, row: int) -> dict[str, Fact]:
@@ -30,7 +30,7 @@ def _facts(arrays: Arrays, row: int) -> dict[str, Fact]:
 PEER_RULE = Rule(
     "peer_indicator",
     "matches a peer's indicators",
-    "the same operator as a campaign a peer has seen",
+    same_operator([]),
     lambda arrays: arrays["peer_strength"],
     _facts,
 )

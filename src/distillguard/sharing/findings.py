@@ -42,7 +42,7 @@ from distillguard.sharing.match import (
     matched_exchanges,
     matches,
 )
-from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle
+from distillguard.sharing.peer import PeerBundle, PeerIndicator, read_bundle, same_operator
 from distillguard.store.duck import connect_utc
 
 MATCH_SCHEMA = pa.schema(
@@ -78,6 +78,8 @@ class MatchSummary:
 
 
 def _evidence(indicator: PeerIndicator, m: Match, campaign: str) -> Evidence:
+    """One matched indicator: observed, which and how often; inferred, its campaign's
+    operator (`campaign`: the name the peer gave it, empty where none)."""
     strength = indicator_strength(indicator.kind, indicator.confidence, np.array([m.exchanges]))
     return Evidence(
         "peer_indicator",
@@ -88,7 +90,7 @@ def _evidence(indicator: PeerIndicator, m: Match, campaign: str) -> Evidence:
             "exchanges": m.exchanges,
             "first_seen": m.first_seen.isoformat(),
         },
-        f"the same operator as the peer's {campaign or 'indicator'}",
+        same_operator([campaign] if campaign else []),
         round(float(strength[0]), 3),
     )
 
@@ -104,7 +106,7 @@ def account_findings(
     results = []
     for account, ms in sorted(by_account.items()):
         names = sorted({peer.campaigns.get(by_id[m.indicator_id].campaign, "") for m in ms} - {""})
-        evidence = [_evidence(by_id[m.indicator_id], m, ", ".join(names)) for m in ms]
+        evidence = [_evidence(by_id[m.indicator_id], m, _campaign(peer, by_id, m)) for m in ms]
         per_kind: dict[str, np.ndarray] = {}
         for e in evidence:
             kind = str(e.observed["kind"])
@@ -116,7 +118,7 @@ def account_findings(
             "peer_campaign",
             "matches indicators a peer shared",
             {"campaigns": names, "indicators": len(ms), "exchanges": exchanges[account]},
-            f"the same campaign as a peer's: {', '.join(names) or 'a campaign'} seen by a peer",
+            same_operator(names),
             round(score, 3),
         )
         evidence.sort(key=lambda e: -e.confidence)
@@ -127,6 +129,10 @@ def account_findings(
             )
         )
     return results
+
+
+def _campaign(peer: PeerBundle, by_id: dict[str, PeerIndicator], m: Match) -> str:
+    return peer.campaigns.get(by_id[m.indicator_id].campaign, "")
 
 
 def sightings(peer: PeerBundle, found: list[Match], name: str, tlp: str) -> stix2.Bundle:

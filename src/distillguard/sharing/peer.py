@@ -73,6 +73,16 @@ def _indicates(objects: list[dict[str, Any]], campaigns: dict[str, str]) -> dict
     }
 
 
+def same_operator(campaigns: list[str]) -> str:
+    """The one inference a match with a peer's indicators supports, worded alike in a
+    match's summary, each matched indicator and detect's peer rule."""
+    if not campaigns:
+        return "the same operator as a campaign a peer has seen"
+    return f"the same operator as the peer's campaign{'s' * (len(campaigns) > 1)} " + (
+        ", ".join(campaigns)
+    )
+
+
 def bundle_objects(path: Path) -> list[dict[str, Any]]:
     """The objects of a bundle file, or a one-line error saying why it is not one."""
     try:
