@@ -98,7 +98,7 @@ class SessionRegistry:
         key = _hashed(sid) if sid else ""
         row = self._live.get(key)
         now = time.time()
-        if row is None or now - row[2] > SESSION_MAX_AGE_S:
+        if row is None or _expired(row[2], now):
             return None
         if now - row[2] > TOUCH_S:
             with self._lock:
@@ -121,7 +121,7 @@ class SessionRegistry:
             return {
                 h: (str(u), str(c), float(t))
                 for h, (u, c, t) in rows.items()
-                if now - float(t) <= SESSION_MAX_AGE_S
+                if not _expired(float(t), now)
             }
         except (orjson.JSONDecodeError, OSError, ValueError, TypeError, AttributeError) as exc:
             log.warning("console sessions %s unreadable (%s): everyone logs in again",
@@ -131,9 +131,15 @@ class SessionRegistry:
     def _write(self) -> None:
         if self._path is not None:
             now = time.time()
-            live = {h: r for h, r in self._live.items() if now - r[2] <= SESSION_MAX_AGE_S}
+            live = {h: r for h, r in self._live.items() if not _expired(r[2], now)}
             self._live = live
             write_private(self._path, orjson.dumps(live))
+
+
+def _expired(last_used: float, now: float) -> bool:
+    """Unused for longer than a cookie lives: the one age rule for reading, using and
+    writing the sessions."""
+    return now - last_used > SESSION_MAX_AGE_S
 
 
 def _hashed(sid: str) -> str:
