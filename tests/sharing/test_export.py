@@ -97,6 +97,31 @@ def test_a_later_run_exports_later_versions_of_the_same_objects(
     assert all(o["modified"] == "2099-01-01T00:00:00.000Z" for o in made)
 
 
+def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
+    world: World, tmp_path: Path
+) -> None:
+    """A lake past its retention no longer holds the traffic that set an object's
+    `created`, and a re-export moved it: one id, two creation times (STIX 2.1 3.6). The
+    bundle an export replaces keeps them; an unreadable file there is just replaced."""
+    out = tmp_path / "bundle.json"
+    out.write_text("not a bundle")
+    export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
+    assert _objects(out) == _objects(world.bundle)
+    doc = json.loads(out.read_text())
+    moved = next(o for o in doc["objects"] if o["type"] == "indicator")
+    moved["created"] = "2020-01-01T00:00:00.000Z"  # as if its first traffic had aged out
+    out.write_text(json.dumps(doc))
+    export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
+    after = {o["id"]: o for o in _objects(out)}
+    assert after[moved["id"]]["created"] == "2020-01-01T00:00:00.000Z"
+    assert all(
+        after[o["id"]]["created"] == o["created"]
+        for o in _objects(world.bundle)
+        if o["id"] != moved["id"]
+    )
+    assert_valid(out.read_text())
+
+
 def test_every_reference_resolves(world: World) -> None:
     objects = _objects(world.bundle)
     ids = {o["id"] for o in objects}

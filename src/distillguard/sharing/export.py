@@ -23,6 +23,7 @@ from distillguard.ingest.lake import Lake, sql_path
 from distillguard.sharing import stix
 from distillguard.sharing.fingerprints import KIND_BY_NAME, holdings_sql
 from distillguard.sharing.keys import CommunityKey
+from distillguard.sharing.peer import bundle_objects
 from distillguard.sharing.select import Candidate, Selection, candidates
 from distillguard.store.duck import connect_utc
 
@@ -108,6 +109,26 @@ def _seen(found: list[Candidate], as_of: datetime | None) -> tuple[str, str]:
     return _stamp(min(c.first_seen for c in found)), _stamp(max(last, as_of or last))
 
 
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def earlier_created(out: Path) -> dict[str, datetime]:
+    """Each object's `created` in the bundle at `out`, which an export there replaces: an
+    id keeps its first `created` even once the lake no longer holds the traffic that set
+    it (a retention window's end), and a relationship keeps its own whatever its ends'
+    became. Nothing where there is no bundle there."""
+    try:
+        objects = bundle_objects(out) if out.is_file() else []
+    except UserError:
+        return {}  # not a bundle: nothing of ours to carry on
+    return {
+        str(o["id"]): _time(o["created"])
+        for o in objects
+        if isinstance(o.get("id"), str) and isinstance(o.get("created"), str)
+    }
+
+
 def _stamp(value: datetime) -> str:
     """STIX time in UTC, to the millisecond (the Z must not be put on a local time)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
@@ -117,9 +138,14 @@ class _Builder:
     """Accumulates one bundle's objects under one producer, key and marking."""
 
     def __init__(
-        self, key: CommunityKey, options: ExportOptions, as_of: datetime | None = None
+        self,
+        key: CommunityKey,
+        options: ExportOptions,
+        as_of: datetime | None = None,
+        earlier: dict[str, datetime] | None = None,
     ) -> None:
         self.key, self.options, self.as_of = key, options, as_of
+        self.earlier = earlier or {}  # id -> created, of the bundle this export replaces
         self.identity = stix.producer(options.producer)
         self.marking = stix.tlp_marking(options.tlp)
         self.objects: list[Any] = [
@@ -145,6 +171,9 @@ class _Builder:
         common = self._common(*parts)
         suffix = common.pop("id_suffix")
         created, modified = seen
+        first = self.earlier.get(f"{cls._type}--{suffix}")
+        if first is not None and first <= _time(modified):  # once created, always so
+            created = _stamp(first)
         obj = cls(id=f"{cls._type}--{suffix}", created=created, modified=modified,
                   **common, **props)  # fmt: skip
         self.objects.append(obj)
@@ -247,9 +276,14 @@ class _Builder:
 
 
 def build_bundle(
-    detect_out: Path, key: CommunityKey, options: ExportOptions, lake: Path | None = None
+    detect_out: Path,
+    key: CommunityKey,
+    options: ExportOptions,
+    lake: Path | None = None,
+    earlier: dict[str, datetime] | None = None,
 ) -> tuple[stix2.Bundle, int, int]:
-    """The bundle, with its number of campaigns and indicators."""
+    """The bundle, with its number of campaigns and indicators; `earlier`: the `created`
+    of the objects of the bundle it replaces."""
     con = connect_utc()
     try:
         accounts = _inputs(con, detect_out, lake)
@@ -259,7 +293,7 @@ def build_bundle(
         con.close()
     finished = read_run(detect_out).get("finished")
     as_of = datetime.fromisoformat(finished) if isinstance(finished, str) else None
-    builder = _Builder(key, options, as_of)
+    builder = _Builder(key, options, as_of, earlier)
     by_cluster: dict[str, list[Candidate]] = {}
     for c in found:
         by_cluster.setdefault(c.cluster_id, []).append(c)
@@ -276,7 +310,8 @@ def build_bundle(
 def export(
     detect_out: Path, key: CommunityKey, out: Path, options: ExportOptions, lake: Path | None = None
 ) -> ExportSummary:
-    bundle, campaigns, indicators = build_bundle(detect_out, key, options, lake)
+    earlier = earlier_created(out)
+    bundle, campaigns, indicators = build_bundle(detect_out, key, options, lake, earlier)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(stix.dumps(bundle))
     producer = stix.producer(options.producer).id
