@@ -87,8 +87,12 @@ def test_a_console_without_users_creates_nothing(
     """A mistyped --state left a verdict file, an allowlist and a case store behind."""
     state = tmp_path / "typo" / "verdicts.jsonl"
     assert main(["console", "--findings", str(tiny_detect.out), "--state", str(state)]) == 2
-    assert "no console users yet" in capsys.readouterr().err
+    assert f"its folder {tmp_path / 'typo'} does not exist (a typo?)" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()
+    (tmp_path / "typo").mkdir()  # a folder that is there, and no users yet
+    assert main(["console", "--findings", str(tiny_detect.out), "--state", str(state)]) == 2
+    assert "no console users yet" in capsys.readouterr().err
+    assert list((tmp_path / "typo").iterdir()) == []
 
 
 def test_findings_and_lake_are_checked_before_serving(

@@ -133,7 +133,8 @@ def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixtur
     got = store.get("account:hi")
     assert got is not None and got.action == "block_account"
     assert main(["verdicts", "list", "--state", state]) == 0
-    assert "account:rev" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "account:rev" in listed and "expires (UTC)" in listed  # --json's zone, said
     assert len(store.audit()) == 9
 
 
@@ -232,6 +233,19 @@ def test_block_cluster_on_an_account_says_it_reaches_that_account_only(
     assert "blocks that account only" not in capsys.readouterr().err
 
 
+def test_a_new_verdict_store_says_it_is_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "verdicts.jsonl"
+    argv = ["verdicts", "set", "a", "--action", "monitor", "--reason", "x", "--state", str(state)]
+    assert main(argv) == 0
+    assert f"verdict store {state}: a new, empty store (no file was there)" in caplog.text
+    assert state.stat().st_mode & 0o777 == 0o600  # account ids and reasons: owner only
+    caplog.clear()
+    assert main(argv) == 0
+    assert "a new, empty store" not in caplog.text
+
+
 def test_an_account_the_store_never_named_is_said(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -302,6 +316,21 @@ def test_an_account_the_store_never_named_is_said(
         ),
         (["verdicts", "clear", "a", "--state", "memory"], "--state memory keeps nothing"),
         (["verdicts", "publish", ".", "--state", "memory"], "--state memory keeps nothing"),
+        (  # a mistyped folder made itself: the block went where no gateway looked
+            [
+                *["verdicts", "set", "a", "--action", "block_account", "--reason", "x"],
+                *["--state", "/typo-dir/v.jsonl"],
+            ],
+            "its folder /typo-dir does not exist (a typo?): create it first",
+        ),
+        (
+            ["verdicts", "publish", ".", "--state", "/typo-dir/sub/v.jsonl"],
+            "its folder /typo-dir/sub does not exist",
+        ),
+        (
+            ["console", "add-user", "vic", "--role", "viewer", "--state", "/typo-dir/v.jsonl"],
+            "its folder /typo-dir does not exist",
+        ),
         (["verdicts", "publish", ".", "--lake", "/nonexistent"], "/nonexistent is not a lake"),
         (["verdicts", "publish", "/nonexistent"], "not a detect output"),
         (["verdicts", "publish", ".", "--policy", "/nonexistent.yaml"], "cannot read policy"),

@@ -13,6 +13,7 @@ from distillguard.cli.common import Subparsers, add_command
 from distillguard.cli.listen import check_free, listen_address, serve, shown
 from distillguard.cli.verdicts_set_cmd import lasting_store
 from distillguard.errors import UserError
+from distillguard.folders import check_folder
 from distillguard.sharing import keys
 
 
@@ -137,6 +138,7 @@ def console_home(state: str, home: Path | None) -> Path:
         return home
     if "://" in state:
         raise UserError(f"give --home for the console's files when STATE is {state!r}")
+    check_folder(Path(state), "verdict store")  # else users saved where no console looks
     return Path(state).parent / "console"
 
 

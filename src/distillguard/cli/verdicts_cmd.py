@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
 
 from rich.console import Console
@@ -178,11 +179,11 @@ def run_list(args: argparse.Namespace) -> int:
     table.add_column("subject", overflow="fold", min_width=16)
     table.add_column("action", overflow="fold")
     table.add_column("source", no_wrap=True)
-    table.add_column("expires", min_width=5)
+    table.add_column("expires (UTC)", min_width=5)  # as --json and the console give them
     table.add_column("reason", overflow="fold", min_width=6)
     table.add_column("evidence", overflow="fold", min_width=6)
     for v in verdicts:
-        expires = v.expires.strftime("%Y-%m-%d %H:%M") if v.expires else "never"
+        expires = v.expires.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if v.expires else "never"
         table.add_row(v.key, v.action, v.source, expires, _clipped(v.reason), v.evidence)
     # a terminal's own width; piped to a file or grep, wide enough to keep rows whole
     Console(width=None if sys.stdout.isatty() else 200).print(table)

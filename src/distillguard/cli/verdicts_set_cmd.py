@@ -26,8 +26,9 @@ from distillguard.verdicts.model import (
 from distillguard.verdicts.store import open_store
 
 STATE_HELP = (
-    "the verdict store: a JSON-lines file path, or redis://HOST:PORT/DB (list and clear "
-    "want a file that exists: a mistyped path is an error, not an empty store)"
+    "the verdict store: a JSON-lines file path, or redis://HOST:PORT/DB (a new file, "
+    "readable by its owner only, only in a folder that exists; list and clear want a file "
+    "that exists: a mistyped path is an error, not an empty store)"
 )
 
 

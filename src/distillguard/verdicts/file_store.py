@@ -21,6 +21,7 @@ from pathlib import Path
 import orjson
 
 from distillguard.errors import UserError
+from distillguard.folders import check_folder
 from distillguard.verdicts.model import Source, Verdict, effective, now
 from distillguard.verdicts.store import Change, StoreFileError
 
@@ -34,8 +35,12 @@ class FileStore:
         self.path = path
         if path.is_dir():
             raise UserError(f"verdict state {path} is a directory; give a file path")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+        # A mistyped folder made itself: the gateway then enforced an empty store and an
+        # analyst's block went where no gateway looked. The folder must be there already.
+        check_folder(path, "verdict store")
+        if not path.exists():
+            log.warning("verdict store %s: a new, empty store (no file was there)", path)
+        path.touch(mode=0o600, exist_ok=True)  # account ids and analysts' reasons: owner only
         _check_is_log(path)
         self.corrupt_rows = 0
         self._by_key: dict[str, dict[str, Verdict]] = {}
@@ -93,7 +98,7 @@ class FileStore:
     def _append(self, change: Change) -> None:
         line = orjson.dumps(change.to_json()) + b"\n"
         with _store_io():
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)  # reads its end
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)  # reads its end
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 _append_whole(fd, _after_any_cut_line(fd) + line)
