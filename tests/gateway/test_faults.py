@@ -7,6 +7,7 @@ redis-server, killed in the middle of a load.
 from __future__ import annotations
 
 import errno
+import gzip
 import logging
 import os
 import threading
@@ -170,24 +171,39 @@ def test_an_upstream_that_cannot_be_reached_is_in_the_log(
 
 @pytest.mark.parametrize(
     "case",
-    [
-        (b"{not json", 400, "invalid_request_error"),
-        (b"[1, 2]", 400, "invalid_request_error"),
-        (b'{"model": "m", "messages": "' + b"x" * 300_000 + b'"}', 413, "request_too_large"),
+    [  # each says what to do: "Too large." named neither the limit nor its option
+        (b"{not json", 400, "invalid_request_error", "must be a JSON object", None),
+        (b"[1, 2]", 400, "invalid_request_error", "must be a JSON object", None),
+        (
+            b'{"model": "m", "messages": "' + b"x" * 300_000 + b'"}',
+            413,
+            "request_too_large",
+            "over the gateway's limit of 0.190735 MB (its --max-body-mb)",
+            None,
+        ),
+        (  # a proxy's compression was read as "not a JSON object"
+            gzip.compress(b'{"model": "m", "messages": []}'),
+            415,
+            "invalid_request_error",
+            "Content-Encoding 'gzip'; the gateway reads uncompressed JSON only",
+            "gzip",
+        ),
     ],
 )
 def test_malformed_and_huge_requests(
     serve_gateway: ServeGateway,
     upstream: FakeUpstream,
     tmp_path: Path,
-    case: tuple[bytes, int, str],
+    case: tuple[bytes, int, str, str, str | None],
 ) -> None:
-    content, status, kind = case
+    content, status, kind, says, encoding = case
     before = len(upstream.requests)
+    headers = {"x-distillguard-account": "bad-input"}
+    headers.update({"content-encoding": encoding} if encoding else {})
     with serve_gateway(settings={"max_body_bytes": 200_000}) as (url, _):
-        r = httpx.post(url + "/v1/chat/completions", content=content,
-                       headers={"x-distillguard-account": "bad-input"})  # fmt: skip
+        r = httpx.post(url + "/v1/chat/completions", content=content, headers=headers)
     assert r.status_code == status and r.json()["error"]["type"] == kind
+    assert says in r.json()["error"]["message"]
     assert len(upstream.requests) == before
     assert logged(tmp_path) == 1
 

@@ -331,12 +331,21 @@ def test_fail_modes_when_redis_is_down(
         serve_gateway(server.url, fail=fail) as (url, gw),
     ):
         assert send(url, "openai", f"rd-{fail}").status_code == 200
+        assert httpx.get(url + "/healthz").json() == {"ok": True}
         server.kill()
         r = send(url, "openai", f"rd-{fail}")
         assert gw.failures == 1
+        # a load balancer reads the health check: 503 while every request is refused
+        health = httpx.get(url + "/healthz")
     assert r.status_code == status
     assert r.headers["x-distillguard-fail"].startswith(f"{fail}: store: ")
     assert len(upstream.seen(f"rd-{fail}")) == (2 if fail == "open" else 1)
+    assert health.status_code == status
+    assert health.json()["ok"] is (fail == "open")
+    assert health.json()["problem"].startswith("verdict store not answering: ")
+    if fail == "closed":
+        assert r.headers["retry-after"] == health.headers["retry-after"] == "5"
+        assert "fails closed: retry in 5 seconds" in r.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("fail", "status"), [("open", 200), ("closed", 503)])

@@ -17,6 +17,7 @@ from starlette.types import ExceptionHandler
 
 from distillguard.body_deadline import BodyDeadline, body_seconds
 from distillguard.gateway.apis import PATHS, ApiName, Refusal
+from distillguard.gateway.enforcer import RETRY_S
 from distillguard.gateway.guardrail_api import PATH as GUARDRAIL_PATH
 from distillguard.gateway.guardrail_api import GenericGuardrailEndpoint
 from distillguard.gateway.service import Gateway
@@ -49,6 +50,17 @@ def _not_served(served: list[str]) -> ExceptionHandler:
     return handle
 
 
+async def _health(gateway: Gateway) -> Response:
+    problem = await gateway.enforcer.store_problem()
+    if problem is None:
+        return JSONResponse({"ok": True})
+    policy = gateway.enforcer.policy
+    refusing = policy.fail == "closed" and policy.mode == "enforce"
+    body = {"ok": not refusing, "problem": problem, "fail": policy.fail, "mode": policy.mode}
+    headers = {"retry-after": str(RETRY_S)} if refusing else None
+    return JSONResponse(body, 503 if refusing else 200, headers=headers)
+
+
 def build_app(gateway: Gateway) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,7 +73,10 @@ def build_app(gateway: Gateway) -> Starlette:
             await gateway.stop()
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True})  # says nothing about accounts: no auth needed
+        """200 while the gateway serves; 503 while it refuses every request (a verdict
+        store it cannot read, failing closed), so a load balancer sends traffic elsewhere.
+        It says nothing about accounts: no auth needed."""
+        return await _health(gateway)
 
     routes = [Route("/healthz", health, methods=["GET"])]
     if gateway.settings.upstream:

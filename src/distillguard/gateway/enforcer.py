@@ -25,7 +25,13 @@ from distillguard.verdicts.policy import Policy
 from distillguard.verdicts.store import VerdictStore
 
 log = logging.getLogger("distillguard.gateway")
-UNAVAILABLE = Refusal(503, "distillguard_unavailable", "Please retry shortly.")
+RETRY_S = 5  # a fail-closed refusal's Retry-After: a store back within seconds serves again
+UNAVAILABLE = Refusal(
+    503,
+    "distillguard_unavailable",
+    f"The gateway cannot read its verdict store and fails closed: retry in {RETRY_S} seconds.",
+    headers=(("retry-after", str(RETRY_S)),),
+)
 
 
 class Enforcer:
@@ -50,6 +56,15 @@ class Enforcer:
         if isinstance(reverify, Reverify):
             await reverify.drain()
         self.store.close()
+
+    async def store_problem(self) -> str | None:
+        """Why the verdict store does not answer now (None: it does), asked as a request
+        would ask it: what a health check reports."""
+        try:
+            await self.verdict("")
+        except Exception as exc:  # the same failures decide() turns into the fail mode
+            return f"verdict store not answering: {type(exc).__name__}"
+        return None
 
     def _lookup(self, account: str) -> Verdict | None:
         verdict = self.store.get(subject_key(account))

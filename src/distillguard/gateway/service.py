@@ -104,7 +104,7 @@ class Gateway:
             body = await self._body(request)
         except TooLargeError:
             row = bare_row(request_id, ts, account, meta)
-            return self._refuse(api, row, started, Refusal(413, "request_too_large", "Too large."))
+            return self._refuse(api, row, started, self._too_large())
         except BodyTooSlowError:  # the middleware answers 408; the log keeps the attempt
             self._record(bare_row(request_id, ts, account, meta), 408, started)
             raise
@@ -112,8 +112,7 @@ class Gateway:
             # a stream of 1 or "true", which a lenient upstream streams, would pass the
             # gateway's non-streamed path and its degradations
             row = bare_row(request_id, ts, account, meta)
-            why = "The body must be a JSON object, with 'stream' true or false if given."
-            return self._refuse(api, row, started, Refusal(400, "invalid_request_error", why))
+            return self._refuse(api, row, started, _unreadable(request))
         row = request_row(request_id, ts, account, api, body, meta)
         if caller.account is None:
             why = caller.refused or "Unknown API key or no account."
@@ -141,6 +140,11 @@ class Gateway:
             return str(ipaddress.ip_address(last))
         except ValueError:  # not an address: the balancer did not write it
             return peer
+
+    def _too_large(self) -> Refusal:
+        mb = self.settings.max_body_bytes / 2**20
+        why = f"The request body is over the gateway's limit of {mb:g} MB (its --max-body-mb)."
+        return Refusal(413, "request_too_large", why)
 
     async def _body(self, request: Request) -> Any:
         limit, chunks, size = self.settings.max_body_bytes, [], 0
@@ -296,3 +300,17 @@ def _upstream_path(request: Request) -> str:
     """The path the client asked for, with its query (Azure's api-version rides there)."""
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
+
+
+def _unreadable(request: Request) -> Refusal:
+    """Why a body was not read as a request: compressed (the SDKs never compress, a
+    proxy may), or not a JSON object."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        why = (
+            f"The body is sent with Content-Encoding {encoding[:40]!r}; the gateway reads "
+            "uncompressed JSON only: send it without Content-Encoding."
+        )
+        return Refusal(415, "invalid_request_error", why)
+    why = "The body must be a JSON object, with 'stream' true or false if given."
+    return Refusal(400, "invalid_request_error", why)
