@@ -1,4 +1,4 @@
-"""A file read again whole clears the quarantine entries it no longer gives."""
+"""A line its writer cut off and has since completed leaves the quarantine; nothing else."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import orjson
 import pytest
 
 from distillguard.ingest import Lake, ingest
-from distillguard.ingest.outcome import UnreadableFilesError
 from distillguard.ingest.sources import Tail
-from tests.conftest import write_jsonl
 from tests.samples import exchange_row
 
+FIRST = orjson.dumps(exchange_row(0)) + b"\n"
 GOOD = orjson.dumps(exchange_row(1))
+CUT = GOOD[: len(GOOD) // 2]  # its writer stopped mid-line
 
 
 def _entries(lake: Path) -> list[dict[str, object]]:
@@ -22,62 +22,70 @@ def _entries(lake: Path) -> list[dict[str, object]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()] if path.exists() else []
 
 
-def test_a_last_line_cut_off_and_completed_leaves_no_entry(tmp_path: Path) -> None:
-    log, lake = tmp_path / "log.jsonl", tmp_path / "lake"
-    first = orjson.dumps(exchange_row(0)) + b"\n"
-    log.write_bytes(first + GOOD[: len(GOOD) // 2])  # its writer stopped mid-line
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["log.jsonl", "log.jsonl.gz"])
+def test_a_last_line_cut_off_and_completed_leaves_no_entry(tmp_path: Path, name: str) -> None:
+    log, lake = _write(tmp_path / name, FIRST + CUT), tmp_path / "lake"
     assert ingest([log], lake).quarantined == 1
+    Lake(lake).quarantine_path.chmod(0o600)  # it holds raw prompts: an operator's mode stays
     again = ingest([log], lake)  # still cut off: the same entry, not cleared
     assert (again.quarantined_before, again.quarantine_cleared) == (1, 0)
-    log.write_bytes(first + GOOD + b"\n")
+    _write(log, FIRST + GOOD + b"\n")
     done = ingest([log], lake)
     assert (done.kept, done.quarantined, done.quarantine_cleared) == (1, 0, 1)
-    assert "1 earlier quarantine entry cleared (read well now)" in done.line()
+    assert "1 earlier quarantine entry cleared (a line cut off then is whole now)" in done.line()
     assert _entries(lake) == []
+    assert Lake(lake).quarantine_path.stat().st_mode & 0o777 == 0o600
 
 
-def test_a_row_fixed_by_hand_is_cleared_and_other_files_keep_theirs(tmp_path: Path) -> None:
+def test_a_completed_line_that_is_still_bad_replaces_its_entry(tmp_path: Path) -> None:
+    log, lake = (
+        _write(tmp_path / "log.jsonl", FIRST + b'{"request_id": "r-2", "ts'),
+        tmp_path / "lake",
+    )
+    ingest([log], lake)
+    _write(log, FIRST + b'{"request_id": "r-2", "ts": "yesterday"}\n')
+    done = ingest([log], lake)
+    assert (done.quarantined, done.quarantine_cleared) == (1, 1)
+    assert [e["raw"] for e in _entries(lake)] == ['{"request_id": "r-2", "ts": "yesterday"}']
+
+
+def test_a_file_rotated_or_replaced_at_its_path_keeps_the_entries(tmp_path: Path) -> None:
+    """The entry is the only copy of its row: another file at the same path, a good row at
+    its line number, says nothing of it."""
     lake = tmp_path / "lake"
-    fixed = write_jsonl(tmp_path / "a.jsonl", [b"{not json", exchange_row(2)])
-    other = write_jsonl(tmp_path / "b.jsonl", [b"{nor this", exchange_row(3)])
-    assert ingest([fixed, other], lake).quarantined == 2
-    write_jsonl(fixed, [exchange_row(4), exchange_row(2)])
-    again = ingest([fixed], lake)
-    assert (again.kept, again.quarantine_cleared) == (1, 1)
-    assert [(e["source"], e["raw"]) for e in _entries(lake)] == [
-        (str(other.resolve()), "{nor this")
-    ]
+    log = _write(tmp_path / "app.jsonl", FIRST + b'{"request_id": "precious", broken\n' + CUT)
+    other = _write(tmp_path / "b.jsonl", b"{nor this\n")
+    assert ingest([log, other], lake).quarantined == 3
+    log.rename(tmp_path / "app.jsonl.1")
+    _write(log, b"".join(orjson.dumps(exchange_row(i)) + b"\n" for i in range(5, 9)))
+    again = ingest([log], lake)
+    assert (again.kept, again.quarantine_cleared) == (4, 0)
+    assert len(_entries(lake)) == 3
 
 
 def test_a_file_read_from_a_tail_keeps_its_entries(tmp_path: Path) -> None:
-    """watch reads a growing file's new bytes only: what it did not read again stays."""
-    log, lake = tmp_path / "log.jsonl", tmp_path / "lake"
-    write_jsonl(log, [b"{not json"])
+    """watch reads a growing file's new bytes only: the completed line is not read."""
+    log, lake = _write(tmp_path / "log.jsonl", FIRST + CUT), tmp_path / "lake"
     ingest([log], lake)
     size = log.stat().st_size
-    log.write_bytes(log.read_bytes() + GOOD + b"\n")
-    grown = ingest([log], lake, tails={log: Tail(size, log.stat().st_size, 1)})
-    assert (grown.kept, grown.quarantine_cleared) == (1, 0)
-    assert [e["raw"] for e in _entries(lake)] == ["{not json"]
+    _write(log, FIRST + GOOD + b"\n")
+    grown = ingest([log], lake, tails={log: Tail(size, log.stat().st_size, 2)})
+    assert grown.quarantine_cleared == 0  # its line's rest was read as a line of its own
+    assert CUT.decode() in [e["raw"] for e in _entries(lake)]
 
 
-def test_a_file_that_cannot_be_read_keeps_its_entries(tmp_path: Path) -> None:
+def test_a_damaged_gzip_keeps_the_entries_it_cannot_reach(tmp_path: Path) -> None:
     log, lake = tmp_path / "log.jsonl.gz", tmp_path / "lake"
-    write_jsonl(log, [b"{not json", *[exchange_row(i) for i in range(5, 400)]])
+    rows = b"".join(orjson.dumps(exchange_row(i)) + b"\n" for i in range(5, 3000))
+    _write(log, rows + CUT)
     ingest([log], lake)
-    log.write_bytes(gzip.compress(b"{fine now}\n")[:12])  # a gzip stream cut short
-    with pytest.raises(UnreadableFilesError) as raised:
-        ingest([log], lake)
-    assert raised.value.summary.quarantine_cleared == 0
-    assert "{not json" in [e["raw"] for e in _entries(lake)]
-
-
-def test_account_entries_are_left_to_the_accounts_table(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    log = write_jsonl(tmp_path / "log.jsonl", [exchange_row(6)])
-    accounts = write_jsonl(tmp_path / "accounts.jsonl", [{"account_id": None}])
-    first = ingest([log], lake, accounts=[accounts])
-    assert first.accounts_quarantined == 1
-    again = ingest([log], lake, accounts=[accounts])
+    whole = gzip.compress(rows + GOOD + b"\n")
+    log.write_bytes(whole[: len(whole) // 2])  # the completed file, copied half way
+    again = ingest([log], lake)  # the part past the damage is quarantined, unread
     assert again.quarantine_cleared == 0
-    assert [e["table"] for e in _entries(lake)] == ["accounts"]
+    assert CUT.decode() in [e["raw"] for e in _entries(lake)]

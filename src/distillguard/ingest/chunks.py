@@ -24,8 +24,8 @@ from distillguard.ingest.adapters.otel_genai import OtelGenAIAdapter
 from distillguard.ingest.lake import write_staged
 from distillguard.ingest.otel_join import read_content
 from distillguard.ingest.plausible import TimeWindow
-from distillguard.ingest.quarantine import BadRow, bad_row, raw_text
-from distillguard.ingest.sources import Chunk, RawRecord, read_error
+from distillguard.ingest.quarantine import BadRow, bad_row
+from distillguard.ingest.sources import Chunk, RawRecord, raw_text, read_error
 from distillguard.schema import EXCHANGE_FIELDS, EXCHANGES_SCHEMA
 from distillguard.schema.columnar import rows_to_table
 from distillguard.schema.conform import conform_exchanges
@@ -59,7 +59,6 @@ class ChunkResult:
     staged: int
     bad: list[BadRow] = field(default_factory=list)
     accounts: list[Any] = field(default_factory=list)  # rows adapters read off the log
-    whole: bool = True  # False: its bytes could not be read
 
 
 @dataclass
@@ -238,7 +237,7 @@ def _collect(task: ChunkTask) -> tuple[pa.Table, _Collected]:
 def _unreadable(task: ChunkTask, reason: str) -> ChunkResult:
     """A chunk quarantined whole, as one entry: its bytes could not be read."""
     bad = BadRow(task.chunk.source, 1, "", reason)
-    return ChunkResult(task.index, max(task.chunk.line_count, 1), 1, 0, [bad], whole=False)
+    return ChunkResult(task.index, max(task.chunk.line_count, 1), 1, 0, [bad])
 
 
 def process_chunk(task: ChunkTask) -> ChunkResult:

@@ -33,7 +33,7 @@ class IngestSummary:
     accounts_declared: int = 0
     otel_logs: int = 0
     skipped: tuple[str, ...] = ()
-    quarantine_cleared: int = 0  # earlier entries of files read again that now read well
+    quarantine_cleared: int = 0  # earlier entries of lines cut off, whole now
     # "all N rows of FILE were quarantined (the first: why)", per file that gave no row
     all_quarantined: tuple[str, ...] = ()
 
@@ -52,7 +52,7 @@ class IngestSummary:
         if self.quarantine_cleared:
             n = self.quarantine_cleared
             entries = f"{n} earlier quarantine entr{'ies' if n != 1 else 'y'}"
-            again += f"; {entries} cleared (read well now)"
+            again += f"; {entries} cleared (a line cut off then is whole now)"
         accounts = ""
         if self.accounts_read:
             accounts = (

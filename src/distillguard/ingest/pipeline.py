@@ -80,7 +80,6 @@ class _Plan:
     progress: Callable[[int], None] | None = None
     tails: dict[str, Tail] = field(default_factory=dict)  # by resolved path
     unreadable: list[str] = field(default_factory=list)
-    partly_read: set[str] = field(default_factory=set)  # sources with a part not read
 
     def read_whole(self, files: list[Path]) -> set[str]:
         """The sources this run reads from their first line (not from a watch's tail)."""
@@ -100,7 +99,6 @@ def _file_chunks(path: Path, plan: _Plan) -> Iterator[tuple[Chunk, str]]:
             file_format = file_format or _detect_format(chunk, plan.fmt, plan.mapping)
         except (UserError, *FILE_ERRORS) as exc:
             plan.unreadable.append(cannot_read(path, exc))
-            plan.partly_read.add(str(path.resolve()))
             return
         yield chunk, file_format
 
@@ -188,15 +186,13 @@ def _ingest_exchanges(
             base = line_base.get(task.chunk.source, 0)
             for row in result.bad:
                 q.add(BadRow(row.source, base + row.line, row.raw, row.reason))
-            if not result.whole:
-                plan.partly_read.add(task.chunk.source)
             line_base[task.chunk.source] = base + result.lines
             declared.update((str(row["account_id"]), row) for row in result.accounts)
             crash_point("ingest.chunk")
         q.close()
         crash_point("ingest.staged")
         kept = staging.merge_into(lake)
-        q.clear_stale(plan.partly_read)  # after the merge: a row cleared is in the lake
+        q.clear_completed()  # after the merge: a completed line's row is in the lake
     finally:
         # The pool is shut down (its workers gone) before the staging is removed: a worker
         # still running would write into a staging folder that is already discarded.

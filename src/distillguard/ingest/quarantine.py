@@ -5,16 +5,18 @@ Re-ingesting a file must not quarantine its bad rows twice, so each entry is key
 Entries are appended as they are found; a run killed mid-append leaves at most a torn last
 line, which the next run cuts off (its row is quarantined again when its file is re-read).
 
-A run that reads a file again from its first line to its last (`renew`) also says what is
-no longer bad in it: an entry of that file the run did not find again (a line cut off by
-its writer and since completed, a row fixed by hand) is cleared when the run ends
-(`clear_stale`), so the quarantine never lists a row the lake holds.
+A run that reads a file again from its first line (`renew`) clears the entries of lines
+its writer had cut off and has since completed (`clear_completed`, see ingest/completed):
+the row was read whole this time, kept or quarantined under its whole text. No other
+entry is ever cleared: a file rotated or replaced at the same path holds other rows, and
+an entry is the only copy of its row.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,8 @@ from typing import IO, Any
 
 import orjson
 
-from distillguard.ingest.sources import RawRecord
+from distillguard.ingest.completed import completed_lines
+from distillguard.ingest.sources import RawRecord, raw_text
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,6 @@ def bad_row(record: RawRecord, reason: str) -> BadRow:
     return BadRow(record.source, record.line, raw, reason)
 
 
-def raw_text(line: bytes) -> str:
-    """A line as it was written, as text: a byte that is not UTF-8 kept as \\xNN (it was
-    lost to U+FFFD, and the line could not be recovered from the quarantine)."""
-    return line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
-
-
 TOO_DEEP_TO_WRITE = "(nested too deep to write back here: see its source file and line)"
 
 
@@ -70,7 +67,7 @@ class Quarantine:
     already_present: int = 0
     cleared: int = 0
     _keys: set[str] = field(default_factory=set)
-    _sources: dict[str, str] = field(default_factory=dict)  # this table's entries: key -> source
+    _entries: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # source, line, raw
     _renewed: set[str] = field(default_factory=set)
     _found: set[str] = field(default_factory=set)  # keys this run added or found again
     _handle: IO[bytes] | None = None
@@ -90,16 +87,17 @@ class Quarantine:
                 handle.truncate(whole)
 
     def _remember(self, line: bytes) -> None:
-        key = _entry_key(line)
-        if key is None:
+        entry = _entry(line)
+        if entry is None:
             return  # not an entry of ours (edited by hand?): kept as it is, never matched
-        self._keys.add(key[0])
-        if key[1] == self.table:
-            self._sources[key[0]] = key[2]
+        key = _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
+        self._keys.add(key)
+        if entry.get("table", "exchanges") == self.table:
+            self._entries[key] = (str(entry["source"]), int(entry["line"]), str(entry["raw"]))
 
     def renew(self, sources: set[str]) -> None:
-        """This run reads `sources` (resolved paths) whole: their entries it does not find
-        again are cleared by clear_stale."""
+        """This run reads `sources` (resolved paths) from their first line: the lines of
+        theirs it quarantined cut off and finds completed are cleared by clear_completed."""
         self._renewed |= sources
 
     @property
@@ -134,36 +132,50 @@ class Quarantine:
             self._handle.close()
             self._handle = None
 
-    def clear_stale(self, partly_read: set[str]) -> None:
-        """After close: drop the entries of renewed sources this run did not find again,
-        except those of `partly_read` sources (a file or part of one this run could not
-        read says nothing of the rows it did not reach)."""
-        renewed = self._renewed - partly_read
-        stale = {k for k, source in self._sources.items() if source in renewed} - self._found
-        if not stale:
-            return
-        kept = [line for line in self._lines() if (_entry_key(line) or ("",))[0] not in stale]
+    def clear_completed(self) -> None:
+        """After close and the lake's merge: drop the entries of renewed sources that this
+        run did not find again and whose lines their writers have since completed."""
+        cut: dict[str, set[tuple[int, str]]] = {}
+        for key, (source, line, raw) in self._entries.items():
+            if source in self._renewed and key not in self._found:
+                cut.setdefault(source, set()).add((line, raw))
+        done = {(s, *pair) for s, pairs in cut.items() for pair in completed_lines(s, pairs)}
+        stale = {k for k, entry in self._entries.items() if entry in done} - self._found
+        if stale:
+            self._rewrite_without(stale)
+
+    def _rewrite_without(self, stale: set[str]) -> None:
+        kept = [line for line in self._lines() if _entry_key(line) not in stale]
         interim = self.path.with_name(self.path.name + ".clearing")
         with interim.open("wb") as handle:
             handle.writelines(kept)
             handle.flush()
             os.fsync(handle.fileno())
+        # it holds raw prompts: the mode an operator gave it stays
+        os.chmod(interim, stat.S_IMODE(self.path.stat().st_mode))
         os.replace(interim, self.path)  # whole or not at all, whenever the run is killed
         self.cleared += len(stale)
         self._keys -= stale
         for key in stale:
-            del self._sources[key]
+            del self._entries[key]
 
     def _lines(self) -> list[bytes]:
         with self.path.open("rb") as handle:
             return handle.readlines()
 
 
-def _entry_key(line: bytes) -> tuple[str, str, str] | None:
-    """An entry's key, table and source; None for a line that is not an entry of ours."""
+def _entry(line: bytes) -> dict[str, Any] | None:
+    """An entry of ours, or None (a line edited by hand, another tool's)."""
     try:
         entry = orjson.loads(line)
-        key = _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
-        return key, str(entry.get("table", "exchanges")), str(entry["source"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        _key(entry["source"], int(entry["line"]), str(entry["raw"]), str(entry["reason"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _entry_key(line: bytes) -> str | None:
+    entry = _entry(line)
+    if entry is None:
+        return None
+    return _key(entry["source"], entry["line"], entry["raw"], entry["reason"])

@@ -128,6 +128,12 @@ class Chunk:
         return records, len(lines)
 
 
+def raw_text(line: bytes) -> str:
+    """A line as it was written, as text: a byte that is not UTF-8 kept as \\xNN (it was
+    lost to U+FFFD, and the line could not be recovered from the quarantine)."""
+    return line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
+
+
 def parse_line(source: str, number: int, line: bytes) -> RawRecord:
     try:
         # the line itself (no copy) is kept, so a row an adapter refuses is quarantined as
