@@ -120,6 +120,12 @@ def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
         if o["id"] != moved["id"]
     )
     assert_valid(out.read_text())
+    doc = json.loads(out.read_text())  # an old bundle edited by hand: its times are skipped
+    for o, bad in zip(doc["objects"][-3:], ["2020-01-01T00:00:00", "yesterday", 7], strict=True):
+        o["created"] = bad
+    out.write_text(json.dumps(doc))
+    export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
+    assert_valid(out.read_text())
 
 
 def test_every_reference_resolves(world: World) -> None:

@@ -122,11 +122,17 @@ def earlier_created(out: Path) -> dict[str, datetime]:
         objects = bundle_objects(out) if out.is_file() else []
     except UserError:
         return {}  # not a bundle: nothing of ours to carry on
-    return {
-        str(o["id"]): _time(o["created"])
-        for o in objects
-        if isinstance(o.get("id"), str) and isinstance(o.get("created"), str)
-    }
+    times = ((o.get("id"), _zoned(o.get("created"))) for o in objects)
+    return {str(i): t for i, t in times if isinstance(i, str) and t is not None}
+
+
+def _zoned(value: Any) -> datetime | None:
+    """A STIX timestamp; None for one edited into something else (no zone, no time)."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def _stamp(value: datetime) -> str:
