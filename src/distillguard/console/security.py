@@ -139,7 +139,7 @@ class SessionRegistry:
 def _expired(last_used: float, now: float) -> bool:
     """Unused for longer than a cookie lives: the one age rule for reading, using and
     writing the sessions."""
-    return now - last_used > SESSION_MAX_AGE_S
+    return not now - last_used <= SESSION_MAX_AGE_S  # a NaN time is expired, not forever
 
 
 def _hashed(sid: str) -> str:
