@@ -407,6 +407,45 @@ def test_a_quarantine_reason_names_the_field_as_the_log_has_it(
     assert str(entry["reason"]).endswith(where)
 
 
+@pytest.mark.parametrize(
+    ("record", "mapping", "where"),
+    [
+        (  # the user's path wins over the body, in the row and in the reason
+            _with_value(openai_pair(), -5, "metadata", "tokens_in"),
+            FieldMapping({"input_tokens": ("metadata.tokens_in",)}),
+            "at `$.input_tokens` (in this log: `metadata.tokens_in`)",
+        ),
+        (  # a default the mapping gives, not the paths that held nothing
+            openai_pair(),
+            FieldMapping({}, {"asn": "AS64500"}),
+            "at `$.asn` (in this log: the field mapping's default, 'AS64500')",
+        ),
+        (  # an empty string is passed over for a later path's value, as the row reads it
+            _with_value(
+                _with_value(openai_pair(), "", "metadata", "account_id"),
+                7,
+                "metadata",
+                "organization_id",
+            ),
+            None,
+            "at `$.account_id` (in this log: `metadata.organization_id`)",
+        ),
+        (  # a time without a zone: the validator's other phrasing
+            _with_value(openai_pair(), "2026-02-10T13:45:12", "metadata", "timestamp"),
+            None,
+            "timestamp has no time zone (in this log: `metadata.timestamp`)",
+        ),
+    ],
+)
+def test_a_reason_follows_the_mapping_the_row_was_read_with(
+    tmp_path: Path, record: dict[str, Any], mapping: FieldMapping | None, where: str
+) -> None:
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "pairs.jsonl", [record])], lake, mapping=mapping)
+    [entry] = [orjson.loads(line) for line in Lake(lake).quarantine_path.read_bytes().splitlines()]
+    assert str(entry["reason"]).endswith(where)
+
+
 def test_a_native_rows_reason_is_left_as_it_is(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     ingest([write_jsonl(tmp_path / "log.jsonl", [exchange_row(1, ts="yesterday")])], lake)

@@ -160,14 +160,14 @@ def _adapt(task: ChunkTask) -> _Collected:
     return out
 
 
-_LAKE_FIELD = re.compile(r"at `\$\.(\w+)`|missing required field `(\w+)`")
+_LAKE_FIELD = re.compile(r"at `\$\.(\w+)`|missing required field `(\w+)`|field '(\w+)'")
 
 
 def in_log_words(reason: str, adapter: Adapter, record: Any) -> str:
     """A validation reason names the lake's field (`$.ts`); for an adapted log, add where
     the record holds it (`metadata.timestamp`), which is what its user can look up."""
     found = _LAKE_FIELD.search(reason)
-    name = found.group(1) or found.group(2) if found else None
+    name = next((g for g in found.groups() if g), None) if found else None
     where = adapter.source_of(name, record) if name else None
     return f"{reason} (in this log: {where})" if where else reason
 

@@ -42,10 +42,7 @@ class IngestSummary:
         folder holding a file of another shape otherwise read as a success."""
         if self.files < 2 or (self.read and self.quarantined == self.read):
             return []  # one file, or all of them: the run's own error says it
-        return [
-            f"ingest: note: {entry}: not exchange-log v1 or a known log shape? see --format"
-            for entry in self.all_quarantined
-        ]
+        return [f"ingest: note: {entry}{_shape_hint(entry)}" for entry in self.all_quarantined]
 
     def line(self) -> str:
         again = f" ({self.quarantined_before} already there)" if self.quarantined_before else ""
@@ -100,6 +97,12 @@ class FileTally:
             for source, n in self.read.items()
             if n and self.bad.get(source) == n
         )
+
+
+def _shape_hint(entry: str) -> str:
+    """Advice where the reason is what a record of no known shape gives (read as exchange-
+    log v1, it lacks the first field checked); a time window or a bad byte needs none."""
+    return ": not exchange-log v1 or a known log shape? see --format" * ("`request_id`" in entry)
 
 
 def _all(rows: int) -> str:

@@ -53,6 +53,18 @@ def first_of(obj: Any, paths: Paths) -> Any:
     return empty
 
 
+def holder(obj: Any, paths: Paths) -> str | None:
+    """The path `first_of` takes its value from, quoted; None where none holds one."""
+    empty = None
+    for path in paths:
+        value = lookup(obj, path)
+        if isinstance(value, str) and not value:
+            empty = empty or f"`{path}`"
+        elif value is not None:
+            return f"`{path}`"
+    return empty
+
+
 def epoch_or_text_timestamp(value: Any) -> Any:
     """Epoch seconds (or ms/us/ns, told apart by size) as a UTC datetime; text passes through."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -137,17 +149,27 @@ class Adapter(abc.ABC):
             yield row if isinstance(row, RowError) or given is None else _with(given, record, row)
 
     def source_of(self, name: str, record: Any) -> str | None:
-        """Where this record's exchange field `name` was read, in the log's words (a
-        mapping path, or the paths tried where none held a value); None where unknown."""
-        if name in self.body_fields:
-            return self.body_fields[name]
-        paths = self.mapping.paths.get(name, ()) if self.paths_from_record else ()
-        if not paths:
+        """Where this record's exchange field `name` was read, in the log's words, in the
+        order rows() takes them: the user's --mapping path, a body field, a mapping path,
+        the mapping's default, or the paths tried where none held a value; None where the
+        adapter does not say (an OTLP export's spans map their own attributes)."""
+        if not self.paths_from_record:
             return None
-        found = next((p for p in paths if lookup(record, p) is not None), None)
-        if found is not None:
-            return f"`{found}`"
-        return f"none of {', '.join(f'`{p}`' for p in paths)} has a value"
+        record = self.located(record)
+        given = self.given.paths.get(name, ()) if self.given else ()
+        paths = self.mapping.paths.get(name, ())  # the user's, where --mapping names it
+        found = holder(record, given) or self.body_fields.get(name) or holder(record, paths)
+        if found:
+            return found
+        if name in self.mapping.defaults:
+            return f"the field mapping's default, {self.mapping.defaults[name]!r}"
+        tried = ", ".join(f"`{p}`" for p in paths)
+        return f"none of {tried} has a value" if tried else None
+
+    def located(self, record: Any) -> Any:
+        """The record as the mapping's paths read it (an adapter that decodes JSON text
+        columns first says so here)."""
+        return record
 
     @abc.abstractmethod
     def matches(self, record: Any) -> bool:

@@ -128,6 +128,9 @@ class LiteLLMSpendLogsAdapter(LiteLLMAdapter):
     def matches(self, record: Any) -> bool:
         return isinstance(record, Mapping) and all(k in record for k in _KEYS)
 
+    def located(self, record: Any) -> Any:
+        return decoded(record) if isinstance(record, Mapping) else record  # JSON text columns
+
     def convert(self, record: Any) -> Iterator[Row]:
         row = decoded(self.require_object(record))
         failed = row.get("status") == "failure"
