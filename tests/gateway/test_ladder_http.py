@@ -91,6 +91,31 @@ def test_throttle_is_a_token_bucket_with_retry_after(
     assert len(upstream.seen("th")) == 3
 
 
+@pytest.mark.parametrize("mode", ["enforce", "monitor"])
+def test_the_log_says_which_throttled_requests_were_refused(
+    serve_gateway: ServeGateway, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    """Every request of a throttled account was logged "throttle", the ones served within
+    its rate too: a trial in monitor mode read as refusing all of them."""
+    actions = {"throttle": {"per_minute": 6, "burst": 2}}
+    store = store_with(verdict(f"th-{mode}", "throttle"))
+    with caplog.at_level("INFO"), serve_gateway(store, actions=actions, mode=mode) as (url, _):
+        codes = [send(url, "openai", f"th-{mode}").status_code for _ in range(4)]
+    verb, served, refused = (
+        ("enforce", "served", "refused 429")
+        if mode == "enforce"
+        else ("would", "would be served", "would refuse 429")
+    )
+    assert codes == ([200, 200, 429, 429] if mode == "enforce" else [200] * 4)
+    lines = [r.getMessage() for r in caplog.records if f"{verb} throttle for" in r.getMessage()]
+    assert [line.rsplit(" (", 1)[1] for line in lines] == [
+        f"within its throttled rate: {served})",
+        f"within its throttled rate: {served})",
+        f"{refused})",
+        f"{refused})",
+    ]
+
+
 def test_degrade_caps_and_withholds_openai(
     serve_gateway: ServeGateway, upstream: FakeUpstream
 ) -> None:

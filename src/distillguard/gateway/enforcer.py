@@ -115,9 +115,30 @@ class Enforcer:
         """The refusal to send, if any: fail closed first, then the action's own."""
         if decision.failures and self.policy.fail == "closed" and decision.enforced:
             return UNAVAILABLE
+        refusal = await action.on_request(ctx) if action is not None else None
         if decision.action != NO_ACTION:
             verb = "enforce" if decision.enforced else "would"
             request = f" (request {ctx.request_id})" if ctx.request_id else ""
-            log.info("%s %s for %s%s: %s", verb, decision.action, ctx.account, request,
-                     "; ".join(decision.because))  # fmt: skip
-        return await action.on_request(ctx) if action is not None else None
+            outcome = await self._throttled(decision, refusal, ctx)
+            log.info("%s %s for %s%s: %s%s", verb, decision.action, ctx.account, request,
+                     "; ".join(decision.because), outcome)  # fmt: skip
+        return refusal
+
+    async def _throttled(
+        self, decision: Decision, refusal: Refusal | None, ctx: RequestContext
+    ) -> str:
+        """What a throttle did with this request (or, in monitor mode, would have: its
+        bucket is taken from as enforce would), for the log: a throttled account's every
+        request was logged as throttled, the ones served within its rate too, so a trial
+        in monitor mode overstated what enforce would refuse."""
+        if decision.action != "throttle":
+            return ""
+        if not decision.enforced:
+            refusal = await self.ladder["throttle"].on_request(ctx)
+        if refusal is None:
+            return (
+                " (within its throttled rate: served)"
+                if decision.enforced
+                else (" (within its throttled rate: would be served)")
+            )
+        return f" ({'refused' if decision.enforced else 'would refuse'} {refusal.status})"
