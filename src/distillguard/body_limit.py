@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope
 
 from distillguard.body_guard import BodyGuard, BodyRefusedError
 
-TOO_LARGE = b'{"title": "request body too large", "http_status": "413"}'
+TOO_LARGE = b'{"title": "request body too large", "http_status": "413"}'  # TAXII's shape
 
 
 class BodyTooLargeError(BodyRefusedError):
@@ -28,8 +28,14 @@ class BodyLimit(BodyGuard):
     refusal = BodyTooLargeError
     status = 413
 
-    def __init__(self, app: ASGIApp, limit: int, media_type: str = "application/json") -> None:
-        super().__init__(app, TOO_LARGE, media_type)
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        media_type: str = "application/json",
+        answer: bytes = TOO_LARGE,  # in the server's own error shape
+    ) -> None:
+        super().__init__(app, answer, media_type)
         self.limit = limit
 
     def refused_from_head(self, scope: Scope) -> bool:

@@ -92,6 +92,7 @@ def make_console(findings: Path, home: Path, store: VerdictStore) -> Console:
 @pytest.fixture
 def served(tiny_detect: DetectSummary, tmp_path: Path) -> Iterator[Served]:
     state = tmp_path / "state" / "verdicts.jsonl"
+    state.parent.mkdir()
     console = make_console(tiny_detect.out, tmp_path / "home", open_store(str(state)))
     for url in serve(console):
         served = Served(url, console, state)

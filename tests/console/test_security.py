@@ -239,7 +239,9 @@ def test_a_login_form_past_the_cap_is_refused_unread(served: Served) -> None:
     client = served.client()
     token = csrf_of(client.get("/login").text)
     huge = {"csrf": token, "name": "alice", "password": "x", "pad": "a" * (MAX_FORM_BYTES + 1)}
-    assert client.post("/login", data=huge).status_code == 413
+    refused = client.post("/login", data=huge)
+    assert refused.status_code == 413  # in the console's error shape, saying what to do
+    assert refused.json() == {"error": "the form is over 256 KB: shorten the note, then send it"}
     fine = {"csrf": token, "name": "alice", "password": PASSWORDS["alice"]}
     assert client.post("/login", data=fine).status_code == 303
 
@@ -271,6 +273,9 @@ BAD_FILTERS = [
     ("capability=telepathy", "capability 'telepathy' is in no case of this run"),
     ("campaign=c-doesnotexist", "campaign 'c-doesnotexist' is in no case of this run"),
     ("access_path=nope", "access_path 'nope' is in no case of this run"),
+    ("from=2026-02-01", "no filter 'from': valid campaign, capability, access_path, tier"),
+    ("per_page=100000&x=1", "no filter 'per_page', 'x': valid"),
+    ("since=2026-02-03&until=2026-02-01", "since 2026-02-03 is after until 2026-02-01"),
 ]
 
 

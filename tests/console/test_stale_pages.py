@@ -169,3 +169,23 @@ def test_an_expiry_reads_to_the_minute_in_utc(served: Served) -> None:
     history = page[page.index('id="history"') :]
     assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d UTC</td></tr>", history)
     assert "+00:00" not in history
+
+
+def test_block_cluster_on_an_account_case_says_what_it_would_block(served: Served) -> None:
+    """It wrote block_cluster on that one account, silently; the CLI says so."""
+    cases, alice = served.console.cases, served.login("alice")
+    cluster, member = _member_of_a_cluster(served)
+    accounts = [str(r["id"]) for r in cases.queue(QueueFilter(kind="account")).rows]
+    lone = [a for a in accounts if not cases.cluster_of(a)]
+    for account, said in [
+        (
+            member,
+            f"block_cluster blocks this account only: escalate its cluster&#39;s case, {cluster}",
+        ),
+        *[(a, "this account is in no linked cluster; choose block_account") for a in lone[:1]],
+    ]:
+        path = f"/case/account/{account}"
+        form = _form(alice, path, decision="escalate", action="block_cluster")
+        refused = alice.post(path + "/decide", data=form)
+        assert refused.status_code == 400 and said in refused.text
+        assert served.console.verdicts.get(f"account:{account}") is None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -25,7 +26,13 @@ from distillguard.body_limit import BodyLimit
 from distillguard.console import plots
 from distillguard.console.casefacts import CaseFacts
 from distillguard.console.casestore import STATUSES, CaseStore, StaleCaseError
-from distillguard.console.decisions import Decision, decide, ttl_choices
+from distillguard.console.decisions import (
+    Decision,
+    cluster_block_of_one,
+    decide,
+    seen_count,
+    ttl_choices,
+)
 from distillguard.console.evidence import add_matches
 from distillguard.console.filters import KINDS, TIERS, read_filter
 from distillguard.console.headers import SecurityHeaders
@@ -39,7 +46,7 @@ from distillguard.console.state import Console
 from distillguard.console.users import User, UserStore
 from distillguard.console.web import login, login_form, login_required, logout, render
 from distillguard.detect.case_files import read_evidence, read_run
-from distillguard.errors import ConfigError, UserError
+from distillguard.errors import UserError
 from distillguard.sharing import stix
 from distillguard.sharing.case_bundle import case_bundle
 from distillguard.sharing.keys import CommunityKey
@@ -49,6 +56,9 @@ from distillguard.verdicts.store import Change, VerdictStore
 log = logging.getLogger("distillguard.console")
 # a login, a decision with its note: a few kilobytes; a page of notes at most
 MAX_FORM_BYTES = 256 * 1024
+FORM_TOO_LARGE = orjson.dumps(  # the console's error shape, as its other refusals
+    {"error": f"the form is over {MAX_FORM_BYTES // 1024} KB: shorten the note, then send it"}
+)
 
 
 @login_required
@@ -186,10 +196,13 @@ async def decide_route(request: Request) -> Response:
             str(form.get("action") or ""),
             note,
             str(form.get("ttl") or ""),
-            _seen(str(form.get("seen") or "")),
+            seen_count(str(form.get("seen") or "")),
         )
     except UserError as exc:  # the case page again, the mistake said above its form
         return await _case_page(request, kind, case_id, 400, error=str(exc), note=note)
+    lone = await run_in_threadpool(cluster_block_of_one, console.cases, (kind, case_id), decision)
+    if lone:
+        return await _case_page(request, kind, case_id, 400, error=lone, note=note)
     try:
         await run_in_threadpool(
             decide,
@@ -202,15 +215,6 @@ async def decide_route(request: Request) -> Response:
     except StaleCaseError as exc:  # refused before anything was written
         return await _case_page(request, kind, case_id, 409, error=str(exc), note=note)
     return RedirectResponse(f"/case/{kind}/{quote(case_id, safe='')}", status_code=303)
-
-
-def _seen(text: str) -> int | None:
-    """The form's count of the decisions its page showed; none from a script's POST."""
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()):  # "²" is a digit to Python, not to int()
-        raise ConfigError(f"seen must be a count of decisions, not {text[:20]!r}")
-    return int(text)
 
 
 @login_required
@@ -266,7 +270,7 @@ def build_app(console: Console, tls: bool = False) -> Starlette:
     middleware = [
         Middleware(SecurityHeaders),  # outermost: a 413 carries them too
         Middleware(BodyDeadline),  # a form trickled a byte at a time holds nothing
-        Middleware(BodyLimit, limit=MAX_FORM_BYTES),  # before any form is read
+        Middleware(BodyLimit, limit=MAX_FORM_BYTES, answer=FORM_TOO_LARGE),  # before any form
         Middleware(
             SessionMiddleware,
             secret_key=secret,

@@ -76,6 +76,26 @@ class CaseEvidence:
     codes: dict[str, frozenset[str]]
 
 
+def cluster_block_of_one(cases: CaseStore, case: tuple[str, str], decision: Decision) -> str:
+    """Why block_cluster on an account case is refused ("" where it is not): it writes a
+    verdict on that account alone, which the analyst did not mean (the CLI says so too)."""
+    if case[0] != "account" or decision.kind != "escalate" or decision.action != "block_cluster":
+        return ""
+    cluster = cases.cluster_of(case[1])
+    if not cluster:
+        return "block_cluster: this account is in no linked cluster; choose block_account"
+    return f"block_cluster blocks this account only: escalate its cluster's case, {cluster}"
+
+
+def seen_count(text: str) -> int | None:
+    """The form's count of the decisions its page showed; none from a script's POST."""
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to Python, not to int()
+        raise ConfigError(f"seen must be a count of decisions, not {text[:20]!r}")
+    return int(text)
+
+
 def decide(
     case: tuple[str, str],
     decision: Decision,

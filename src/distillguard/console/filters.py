@@ -4,7 +4,7 @@ cannot be read left out of the filter and said, never silently ignored."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from distillguard.console.casestore import STATUSES, QueueFilter
@@ -79,4 +79,13 @@ def read_filter(
         members=_choice("members", q.get("members", ""), ("listed",), problems),
         page=_page(q.get("page", "1"), problems),
     )
+    unknown = sorted(set(q) - set(FILTERS))
+    if unknown:  # "from=" or "per_page=" gave the unfiltered queue, as if filtered
+        problems.append(f"no filter {', '.join(map(_shown, unknown))}: valid {', '.join(FILTERS)}")
+    if filt.since and filt.until and filt.since > filt.until:  # left out, as a bad date is
+        problems.append(f"since {filt.since} is after until {filt.until}: no day is in both")
+        filt = replace(filt, since="", until="")
     return ReadFilter(filt, tuple(problems))
+
+
+FILTERS = (*HELD, "tier", "kind", "status", "since", "until", "sort", "members", "page")
