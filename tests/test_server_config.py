@@ -48,3 +48,20 @@ def test_a_head_past_the_cap_is_refused(small_requests: bool) -> None:
         except httpx.TransportError:  # the connection closed (or reset) unanswered: refused
             status = 0
     assert fine.status_code == 200 and status in (0, 400, 431)
+
+
+@pytest.mark.parametrize("small_requests", [True, False], ids=["h11", "httptools"])
+@pytest.mark.parametrize("pad", [HEAD_BYTES - 200, HEAD_BYTES + 10, 2 * HEAD_BYTES - 2000])
+def test_the_cap_is_the_head_whatever_reads_it_came_in(small_requests: bool, pad: int) -> None:
+    """A head was counted by the reads that left it unfinished: the read that completed
+    it was not, so a head of up to twice the cap was taken (the new user's find)."""
+    with served(small_requests) as url:
+        try:
+            answer = httpx.get(url, headers={"x-pad": "a" * pad})
+        except httpx.TransportError:  # refused while still sending (the cap of a head
+            assert pad > HEAD_BYTES + 10  # still arriving): the connection closed
+            return
+    if pad < HEAD_BYTES:
+        assert answer.status_code == 200
+    else:
+        assert answer.status_code == 400 and "Request head too large." in answer.text

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import cast
 
 import h11
@@ -26,6 +27,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from distillguard.cli.listen import HEAD_BYTES
 from distillguard.errors import ConfigError
 
+HEAD_TOO_LARGE = "Request head too large."
 HEAD_SECONDS = 10.0  # a browser or SDK sends its head in one packet; a proxy, in a few
 _log = logging.getLogger("uvicorn.error")
 
@@ -53,6 +55,12 @@ class _Deadline:
         if not self._transport.is_closing():
             _log.info("closed a connection whose request head was not complete in time")
             self._transport.close()
+
+
+def head_size(target: bytes, headers: Iterable[tuple[bytes, bytes]]) -> int:
+    """A head's bytes as sent, near enough: the target, and each header's name and value
+    with its colon, space and line end (the method and version add a few)."""
+    return len(target) + sum(len(name) + len(value) + 4 for name, value in headers)
 
 
 def _answering(cycle: object) -> bool:
@@ -85,9 +93,38 @@ class H11WithHeadDeadline(_FollowsHead, H11Protocol):
     yet, or part of one) and no response is being written, so an upload still arriving
     after an early answer is not cut. h11 caps the head's size itself."""
 
+    _head_too_large = False
+
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._follow()
+
+    def handle_events(self) -> None:
+        """h11 caps a head still arriving (HEAD_BYTES then one more read of up to 64 KB
+        could complete it); a whole head is measured too, so the cap is HEAD_BYTES."""
+        take = self.conn.next_event
+
+        def measured() -> object:
+            try:
+                event = take()
+            except h11.RemoteProtocolError as exc:  # its own cap says "Receive buffer too long"
+                self._head_too_large = "buffer too long" in str(exc)
+                raise
+            if isinstance(event, h11.Request) and head_size(event.target, event.headers) > (
+                HEAD_BYTES
+            ):
+                self._head_too_large = True
+                raise h11.RemoteProtocolError("request head too large")  # uvicorn's 400
+            return event
+
+        setattr(self.conn, "next_event", measured)  # noqa: B010 - an instance's own method
+        try:
+            super().handle_events()
+        finally:
+            delattr(self.conn, "next_event")
+
+    def send_400_response(self, msg: str) -> None:
+        super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -111,6 +148,7 @@ class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
     _in_message = False  # from a request's first byte to its body's end
     _in_head = False  # from a request's first byte to its head's end
     _head_bytes = 0
+    _head_too_large = False
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -130,7 +168,15 @@ class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        # Reads that left the head unfinished were counted; the read that completed it was
+        # not (a cap of HEAD_BYTES let 128 KB through): the whole head is measured here.
+        if head_size(self.url, self.headers) > HEAD_BYTES:
+            self._head_too_large = True
+            raise ValueError("request head too large")  # httptools' parser error: a 400
         super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
 
     def on_message_complete(self) -> None:
         self._in_message = False
@@ -152,7 +198,7 @@ class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
         if _answering(self.cycle):  # a 400 now would land inside that response
             self.transport.close()
         else:
-            self.send_400_response("Request head too large.")
+            self.send_400_response(HEAD_TOO_LARGE)
 
 
 def with_deadline(
