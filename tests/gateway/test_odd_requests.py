@@ -160,6 +160,11 @@ def test_a_path_not_served_is_an_api_error_the_sdks_read(
         with pytest.raises(anthropic.NotFoundError) as counted:
             ant.messages.count_tokens(model="m", messages=[{"role": "user", "content": "hi"}])
         wrong_method = httpx.get(url + "/v1/chat/completions")
+        # a bare 307 to the path without its slash, which no SDK reads
+        slashed = httpx.post(url + "/v1/chat/completions/", json={"model": "m"})
+    assert slashed.status_code == 404
+    assert "POST /v1/chat/completions/ is not one of them" in slashed.json()["error"]["message"]
+    assert all(r.headers["x-distillguard-request-id"] for r in (slashed, wrong_method))
     assert "GET /v1/models is not one of them" in listed.value.message
     assert "POST /v1/messages/count_tokens is not one of them" in counted.value.message
     shape = counted.value.body

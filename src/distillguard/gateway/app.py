@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,8 +45,9 @@ def _not_served(served: list[str]) -> ExceptionHandler:
             if path.startswith("/v1/messages") or "anthropic-version" in headers
             else "openai"
         )
-        allow = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-        return JSONResponse(Refusal(status, kind, why).body(api), status, headers=allow)
+        answer = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        answer["x-distillguard-request-id"] = uuid.uuid4().hex  # on every response
+        return JSONResponse(Refusal(status, kind, why).body(api), status, headers=answer)
 
     return handle
 
@@ -89,9 +91,13 @@ def build_app(gateway: Gateway) -> Starlette:
     handlers: dict[Any, ExceptionHandler] = {404: not_served, 405: not_served}
     # a body trickled in holds no connection; large bodies are given longer
     deadline = body_seconds(gateway.settings.max_body_bytes)
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers=handlers,
         middleware=[Middleware(BodyDeadline, seconds=deadline)],
     )
+    # "/v1/chat/completions/" was a bare 307 to the path without its slash, an answer no
+    # SDK reads (and a POST body a client may not send again): a 404 that names the routes
+    app.router.redirect_slashes = False
+    return app
