@@ -347,6 +347,22 @@ def test_a_verdict_file_that_cannot_be_read_or_written_is_the_stores_error(
     assert raised.value.errno == errno.EISDIR and raised.value.filename == str(state)
 
 
+def test_the_fail_mode_line_says_what_the_store_said(
+    serve_gateway: ServeGateway, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The line said "store: StoreFileError" alone on every request: no file named."""
+    state = tmp_path / "verdicts.jsonl"
+    FileStore(state).set(verdict("gone-1", "block_account"))
+    with serve_gateway(str(state)) as (url, _):
+        state.unlink()
+        state.mkdir()  # as a lost mount leaves it
+        answer = send(url, "openai", "gone-1")
+    assert answer.status_code == 200  # the fail mode, open here
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("fail open")]
+    assert line.startswith("fail open for gone-1: store: StoreFileError (")
+    assert str(state) in line
+
+
 def test_a_disk_that_fills_mid_line_leaves_no_half_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

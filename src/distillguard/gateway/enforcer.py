@@ -82,21 +82,24 @@ class Enforcer:
 
     async def decide(self, account: str, row: dict[str, Any]) -> Decision:
         failures: list[str] = []
+        said: list[str] = []  # the log's fuller words: "StoreFileError" alone named no file
         verdict, scores = None, {}
         try:
             verdict = await self.verdict(account)
         except Exception as exc:  # timeout, connection refused, corrupt data: the fail mode
             failures.append(f"store: {type(exc).__name__}")
+            said.append(_why(failures[-1], exc))
         try:
             if self._worth_classifying(verdict):
                 timeout = self.policy.timeouts_ms.classifier / 1000
                 scores = await self.classifier.score(row, timeout)
         except Exception as exc:
             failures.append(f"classifier: {type(exc).__name__}")
+            said.append(_why(failures[-1], exc))
         wait = self.rate.take_one(account) if self.rate else 0.0
         if failures:
             self.failures += 1
-            log.warning("fail %s for %s: %s", self.policy.fail, account, "; ".join(failures))
+            log.warning("fail %s for %s: %s", self.policy.fail, account, "; ".join(said))
         return decide(self.policy, verdict, scores, wait, tuple(failures))
 
     def _worth_classifying(self, verdict: Verdict | None) -> bool:
@@ -142,3 +145,10 @@ class Enforcer:
                 else (" (within its throttled rate: would be served)")
             )
         return f" ({'refused' if decision.enforced else 'would refuse'} {refusal.status})"
+
+
+def _why(failure: str, exc: Exception) -> str:
+    """A failure with the words its error carries (a store file gone, a Redis refusing),
+    for the log only: the response header, if any, names the kind alone."""
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{failure} ({detail})" if detail else failure
