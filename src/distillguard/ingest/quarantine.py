@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +69,9 @@ class Quarantine:
     already_present: int = 0
     cleared: int = 0
     _keys: set[str] = field(default_factory=set)
-    _entries: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # source, line, raw
+    # this table's entries' source and line (not their raw text: a quarantine may hold
+    # millions of prompts, read again only for the few a run may clear)
+    _entries: dict[str, tuple[str, int]] = field(default_factory=dict)
     _renewed: set[str] = field(default_factory=set)
     _found: set[str] = field(default_factory=set)  # keys this run added or found again
     _handle: IO[bytes] | None = None
@@ -93,7 +97,7 @@ class Quarantine:
         key = _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
         self._keys.add(key)
         if entry.get("table", "exchanges") == self.table:
-            self._entries[key] = (str(entry["source"]), int(entry["line"]), str(entry["raw"]))
+            self._entries[key] = (sys.intern(str(entry["source"])), int(entry["line"]))
 
     def renew(self, sources: set[str]) -> None:
         """This run reads `sources` (resolved paths) from their first line: the lines of
@@ -135,17 +139,25 @@ class Quarantine:
     def clear_completed(self) -> None:
         """After close and the lake's merge: drop the entries of renewed sources that this
         run did not find again and whose lines their writers have since completed."""
+        candidates = {
+            k for k, (source, _) in self._entries.items() if source in self._renewed
+        } - self._found
+        if not candidates:  # a file read again as it was: every entry found again
+            return
+        held: dict[str, tuple[str, int, str]] = {}  # key -> source, line, raw
+        for entry in map(_entry, self._lines()):
+            if entry is not None and (key := _key_of(entry)) in candidates:
+                held[key] = (str(entry["source"]), int(entry["line"]), str(entry["raw"]))
         cut: dict[str, set[tuple[int, str]]] = {}
-        for key, (source, line, raw) in self._entries.items():
-            if source in self._renewed and key not in self._found:
-                cut.setdefault(source, set()).add((line, raw))
-        done = {(s, *pair) for s, pairs in cut.items() for pair in completed_lines(s, pairs)}
-        stale = {k for k, entry in self._entries.items() if entry in done} - self._found
+        for source, number, raw in held.values():
+            cut.setdefault(source, set()).add((number, raw))
+        done = {(s, n, raw) for s, pairs in cut.items() for n, raw in completed_lines(s, pairs)}
+        stale = {key for key, entry in held.items() if entry in done}
         if stale:
             self._rewrite_without(stale)
 
     def _rewrite_without(self, stale: set[str]) -> None:
-        kept = [line for line in self._lines() if _entry_key(line) not in stale]
+        kept = (line for line in self._lines() if _key_of(_entry(line)) not in stale)
         interim = self.path.with_name(self.path.name + ".clearing")
         with interim.open("wb") as handle:
             handle.writelines(kept)
@@ -159,9 +171,10 @@ class Quarantine:
         for key in stale:
             del self._entries[key]
 
-    def _lines(self) -> list[bytes]:
+    def _lines(self) -> Iterator[bytes]:
+        """The file's lines, one at a time: it may hold millions of prompts."""
         with self.path.open("rb") as handle:
-            return handle.readlines()
+            yield from handle
 
 
 def _entry(line: bytes) -> dict[str, Any] | None:
@@ -174,8 +187,7 @@ def _entry(line: bytes) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) else None
 
 
-def _entry_key(line: bytes) -> str | None:
-    entry = _entry(line)
+def _key_of(entry: dict[str, Any] | None) -> str | None:
     if entry is None:
         return None
     return _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
