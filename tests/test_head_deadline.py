@@ -182,6 +182,23 @@ def test_an_endless_header_behind_a_streamed_answer_is_cut() -> None:
         assert _refused_or_streaming_cut(s)
 
 
+def test_a_whole_head_past_the_cap_behind_a_streamed_answer_writes_nothing_into_it() -> None:
+    """A head just past the cap, whole in one send behind a stream, was refused with a 400
+    written into the middle of the streamed body (the review's find): it closes now."""
+    with served(False, deadline=60) as address, socket.create_connection(address) as s:
+        s.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.5)  # the stream under way
+        s.sendall(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (HEAD_BYTES + 100) + b"\r\n\r\n")
+        s.settimeout(6)
+        received = b""
+        try:
+            while chunk := s.recv(4096):
+                received += chunk
+        except ConnectionResetError:
+            pass
+    assert b"400 Bad Request" not in received and b"Request head too large" not in received
+
+
 def _answer_to(sock: socket.socket, ending: bytes) -> bytes:
     sock.settimeout(5)
     data = b""

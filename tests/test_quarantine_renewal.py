@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from distillguard.ingest import Lake, ingest
+from distillguard.ingest.completed import completed_lines
 from distillguard.ingest.sources import Tail
 from tests.samples import exchange_row
 
@@ -89,3 +90,11 @@ def test_a_damaged_gzip_keeps_the_entries_it_cannot_reach(tmp_path: Path) -> Non
     again = ingest([log], lake)  # the part past the damage is quarantined, unread
     assert again.quarantine_cleared == 0
     assert CUT.decode() in [e["raw"] for e in _entries(lake)]
+
+
+def test_an_unreadable_parts_marker_is_completed_by_no_line(tmp_path: Path) -> None:
+    """A part that could not be read is quarantined as one entry with no text; every
+    line begins with the empty text, so a file rotated at its path cleared the marker."""
+    log = _write(tmp_path / "log.jsonl", FIRST + GOOD + b"\n")
+    cut = {(1, ""), (2, CUT.decode()), (2, "something else"), (9, "past the end")}
+    assert completed_lines(str(log), cut) == {(2, CUT.decode())}

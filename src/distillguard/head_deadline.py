@@ -176,6 +176,9 @@ class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
         super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
+        if self._head_too_large and _answering(self.cycle):
+            self.transport.close()  # a 400 now would land inside that response
+            return
         super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
 
     def on_message_complete(self) -> None:

@@ -68,12 +68,14 @@ def test_without_a_path_nothing_is_written(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_session_stored_with_no_time_is_gone(tmp_path: Path) -> None:
-    """A time of NaN compares false every way: read as never expiring, written back as
-    null, it logged everyone out at the next start."""
+@pytest.mark.parametrize("when", ["nan", "inf", "-inf", str(time.time() + 10 * 86_400)])
+def test_a_session_stored_with_no_usable_time_is_gone(tmp_path: Path, when: str) -> None:
+    """A time of NaN compares false every way, and one of infinity or far ahead gives no
+    age: read as never expiring, written back as null, they logged everyone out at the
+    next start."""
     path = tmp_path / "sessions.json"
     registry = SessionRegistry(path)
     sid = registry.open("alice", "c1")
     [(hashed, (user, credential, _))] = orjson.loads(path.read_bytes()).items()
-    path.write_text(f'{{"{hashed}": ["{user}", "{credential}", "nan"]}}')
+    path.write_text(f'{{"{hashed}": ["{user}", "{credential}", "{when}"]}}')
     assert SessionRegistry(path).held(sid) is None

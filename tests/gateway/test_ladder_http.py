@@ -368,6 +368,7 @@ def test_fail_modes_when_redis_is_down(
     assert health.status_code == status
     assert health.json()["ok"] is (fail == "open")
     assert health.json()["problem"].startswith("verdict store not answering: ")
+    assert set(health.json()) == {"ok", "problem"}  # not the fail mode: no auth here
     if fail == "closed":
         assert r.headers["retry-after"] == health.headers["retry-after"] == "5"
         assert "fails closed: retry in 5 seconds" in r.json()["error"]["message"]

@@ -121,8 +121,9 @@ def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
     )
     assert_valid(out.read_text())
     doc = json.loads(out.read_text())  # an old bundle edited by hand: its times are skipped
-    for o, bad in zip(doc["objects"][-3:], ["2020-01-01T00:00:00", "yesterday", 7], strict=True):
-        o["created"] = bad
+    bad = ["2020-01-01T00:00:00", "yesterday", 7, "0001-01-01T00:00:00+05:00"]  # no UTC
+    for o, value in zip(doc["objects"][-4:], bad, strict=True):
+        o["created"] = value
     out.write_text(json.dumps(doc))
     export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
     assert_valid(out.read_text())

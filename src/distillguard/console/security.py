@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import os
 import secrets
 import stat
@@ -139,7 +140,8 @@ class SessionRegistry:
 def _expired(last_used: float, now: float) -> bool:
     """Unused for longer than a cookie lives: the one age rule for reading, using and
     writing the sessions."""
-    return not now - last_used <= SESSION_MAX_AGE_S  # a NaN time is expired, not forever
+    age = now - last_used  # NaN, infinite or a day ahead (edited, not a clock's step): gone
+    return not (math.isfinite(age) and -86_400 <= age <= SESSION_MAX_AGE_S)
 
 
 def _hashed(sid: str) -> str:

@@ -58,7 +58,9 @@ async def _health(gateway: Gateway) -> Response:
         return JSONResponse({"ok": True})
     policy = gateway.enforcer.policy
     refusing = policy.fail == "closed" and policy.mode == "enforce"
-    body = {"ok": not refusing, "problem": problem, "fail": policy.fail, "mode": policy.mode}
+    # not the fail mode or the mode: unauthenticated, they would tell a harvester that
+    # nothing is checked now (fail open) or ever (monitor)
+    body = {"ok": not refusing, "problem": problem}
     headers = {"retry-after": str(RETRY_S)} if refusing else None
     return JSONResponse(body, 503 if refusing else 200, headers=headers)
 

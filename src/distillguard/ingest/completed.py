@@ -26,9 +26,10 @@ def completed_lines(source: str, cut: set[tuple[int, str]]) -> set[tuple[int, st
     for number, text in cut:
         wanted.setdefault(number, []).append(text)
     done: set[tuple[int, str]] = set()
+    last = max(wanted, default=0)
     try:
         for number, line in enumerate(_lines(Path(source)), start=1):
-            if number > max(wanted, default=0):
+            if number > last:
                 break
             now = raw_text(line) if number in wanted else ""
             done |= {(number, t) for t in wanted.get(number, []) if _completes(now, t)}
@@ -38,7 +39,8 @@ def completed_lines(source: str, cut: set[tuple[int, str]]) -> set[tuple[int, st
 
 
 def _completes(now: str, cut: str) -> bool:
-    return now != cut and now.startswith(cut)
+    # an empty text (an unreadable part's marker) is the start of every line: never
+    return bool(cut) and now != cut and now.startswith(cut)
 
 
 def _lines(path: Path) -> Iterator[bytes]:

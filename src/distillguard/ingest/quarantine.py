@@ -159,11 +159,12 @@ class Quarantine:
     def _rewrite_without(self, stale: set[str]) -> None:
         kept = (line for line in self._lines() if _key_of(_entry(line)) not in stale)
         interim = self.path.with_name(self.path.name + ".clearing")
-        with interim.open("wb") as handle:
-            handle.writelines(kept)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # it holds raw prompts: the mode an operator gave it stays
+        interim.unlink(missing_ok=True)  # a killed run's, whatever its mode
+        # it holds raw prompts: owner-only while written, then the mode the file had
+        with os.fdopen(os.open(interim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.writelines(kept)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(interim, stat.S_IMODE(self.path.stat().st_mode))
         os.replace(interim, self.path)  # whole or not at all, whenever the run is killed
         self.cleared += len(stale)

@@ -130,9 +130,10 @@ def _zoned(value: Any) -> datetime | None:
     """A STIX timestamp; None for one edited into something else (no zone, no time)."""
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        # in UTC now: year 1 at +05:00 parses, then overflows when written as UTC
+        return parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo else None
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def _stamp(value: datetime) -> str:
