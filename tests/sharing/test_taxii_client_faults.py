@@ -5,6 +5,7 @@ what sits between a client and a real TAXII server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.routing import Route
 
 from distillguard.cli.main import main
 from tests.fake_upstream import serve_in_thread
+from tests.sharing.notes import note
 
 LOGIN_PAGE = HTMLResponse("<html>Sign in</html>")
 
@@ -58,7 +60,7 @@ def test_a_push_answered_by_a_login_page_is_one_line(
 ) -> None:
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", "a long password")
     bundle = tmp_path / "b.json"
-    bundle.write_text('{"type": "bundle", "id": "bundle--1", "objects": []}')
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": [note(1)]}))
     with serve_in_thread(_server(HTMLResponse("<html>Sign in</html>", 202))) as url:
         code = main(["share", "push", str(bundle), "--url", f"{url}/c/", "--user", "bob"])
     err = capsys.readouterr().err

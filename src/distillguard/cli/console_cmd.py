@@ -168,6 +168,7 @@ def demo_console_hint(out: Path) -> str:
     from distillguard.console.users import UserStore
 
     state = out / "state" / "verdicts.jsonl"
+    state.parent.mkdir(parents=True, exist_ok=True)  # the demo's own: a store needs its folder
     home = console_home(str(state), None)
     password = secrets.token_urlsafe(12)
     UserStore(home / "users.json").add("analyst", "analyst", password)
