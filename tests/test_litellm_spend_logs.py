@@ -198,3 +198,17 @@ def test_real_spend_logs_carry_the_stored_text_and_client() -> None:
     assert all(row["output_text"] or row["stop_reason"] == "tool_use" for row in rows)
     assert {row["user_agent"] for row in rows} == {"OpenAI/Python 2.54.0"}
     assert all(row["ts"].tzinfo is not None and row["status"] == 200 for row in rows)
+
+
+def test_a_reason_names_a_field_inside_a_json_text_column(tmp_path: Path) -> None:
+    """Exports keep JSON columns as text: the reason looked the path up undecoded and
+    said no path held a value."""
+    row = {**litellm_spend_log(), "request_id": "odd-ip"}
+    del row["requester_ip_address"]
+    row["metadata"] = orjson.dumps({**row["metadata"], "requester_ip_address": 5}).decode()
+    log = tmp_path / "spend_logs.jsonl"
+    log.write_bytes(orjson.dumps(row) + b"\n")
+    assert ingest([log], tmp_path / "lake").quarantined == 1
+    quarantined = (tmp_path / "lake" / "quarantine.jsonl").read_bytes().splitlines()
+    [entry] = [orjson.loads(line) for line in quarantined]
+    assert str(entry["reason"]).endswith("(in this log: `metadata.requester_ip_address`)")

@@ -155,10 +155,13 @@ class Adapter(abc.ABC):
         adapter does not say (an OTLP export's spans map their own attributes)."""
         if not self.paths_from_record:
             return None
-        record = self.located(record)
         given = self.given.paths.get(name, ()) if self.given else ()
         paths = self.mapping.paths.get(name, ())  # the user's, where --mapping names it
-        found = holder(record, given) or self.body_fields.get(name) or holder(record, paths)
+        found = (  # rows() applies the user's paths to the record as it came (_with)
+            holder(record, given)
+            or self.body_fields.get(name)
+            or holder(self.located(record), paths)
+        )
         if found:
             return found
         if name in self.mapping.defaults:
