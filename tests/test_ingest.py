@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -266,3 +267,59 @@ def test_one_file_wholly_quarantined_gets_the_runs_error_alone(
     assert main(["ingest", str(other), "--out", str(tmp_path / "lake")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "none of the 1 rows read was kept" in err
+
+
+def _detect_output(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "detect.json").write_text("{}")  # what makes a folder detect's
+    (folder / "accounts.parquet").write_bytes(b"")
+    return folder
+
+
+def _simulated(folder: Path) -> Path:
+    folder.mkdir()
+    write_jsonl(folder / "exchanges.jsonl.gz", [exchange_row(1)])  # as simulate writes it
+    write_jsonl(folder / "accounts.jsonl.gz", [{"account_id": "acct-1"}])
+    write_jsonl(folder / "labels.jsonl.gz", [{"account_id": "acct-1", "label": "benign"}])
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [  # each took exit 0: a lake of nothing, or junk in the accounts table
+        (lambda t: [str(t / "empty")], "no log file in"),
+        (lambda t: [str(_detect_output(t / "det"))], "is a detect output, not logs"),
+        (
+            lambda t: [
+                str(_simulated(t / "sim") / "exchanges.jsonl.gz"),
+                "--accounts",
+                str(t / "sim" / "labels.jsonl.gz"),
+            ],
+            "is the simulator's labels, not an accounts table",
+        ),
+        (
+            lambda t: [
+                str(_simulated(t / "sim") / "exchanges.jsonl.gz"),
+                "--accounts",
+                str(_detect_output(t / "det") / "accounts.parquet"),
+            ],
+            "is a detect output's table, not an accounts table",
+        ),
+        (
+            lambda t: [
+                str(write_jsonl(t / "log.jsonl", [exchange_row(1)])),
+                "--accounts",
+                str(write_jsonl(t / "acc.jsonl", [exchange_row(2), exchange_row(3)])),
+            ],
+            "none of the 2 rows of the --accounts table(s) was kept",
+        ),
+    ],
+)
+def test_ingest_refuses_what_is_not_logs_or_accounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: Any, message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    lake = tmp_path / "lake"
+    assert main(["ingest", *argv(tmp_path), "--out", str(lake)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -25,6 +25,7 @@ from distillguard.errors import UserError
 from distillguard.ingest import IngestSummary, Lake, ingest
 from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
 from distillguard.ingest.damaged import set_aside_text
+from distillguard.ingest.inputs import expand_inputs
 from distillguard.ingest.outcome import UnreadableFilesError
 from distillguard.ingest.summary import summarize_lake
 
@@ -93,6 +94,10 @@ def register(subparsers: Subparsers) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
+    found = expand_inputs(args.paths)
+    if not (found.files or found.accounts or args.accounts):  # else an empty "lake" exit 0
+        skipped = f" (not read: {'; '.join(found.skipped)})" if found.skipped else ""
+        raise UserError(f"no log file in {', '.join(map(str, args.paths))}{skipped}")
     with progress("rows read") as advance:
         try:
             summary = ingest(
@@ -121,6 +126,12 @@ def run_ingest(args: argparse.Namespace) -> int:
 def _refuse_all_quarantined(summary: IngestSummary, fmt: str) -> None:
     """Exit 2 when rows were read and none was an exchange: a wrong --format or the wrong
     file reads as a quiet success otherwise. The rows stay in the quarantine, with why."""
+    if summary.accounts_read and summary.accounts_quarantined == summary.accounts_read:
+        raise UserError(
+            f"none of the {summary.accounts_read:,} rows of the --accounts table(s) was kept: "
+            f"all are in {Lake(summary.lake).quarantine_path}, each with its reason (not an "
+            "accounts table?)"
+        )
     if summary.read and summary.quarantined == summary.read:
         shape = "" if fmt == AUTO else f" as --format {fmt}"
         raise UserError(

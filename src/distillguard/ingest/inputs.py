@@ -95,6 +95,8 @@ def expand_inputs(paths: list[Path]) -> Inputs:
         if path.is_dir():
             if is_lake(path):
                 raise UserError(f"{path} is a lake, not logs: read it with detect or lake")
+            if is_detect_output(path):  # its tables were read as exchanges, all quarantined
+                raise UserError(f"{path} is a detect output, not logs: give the logs or lake")
             parts = simulated_parts(path)
             accounts.extend([parts["accounts"]] if "accounts" in parts else [])
             entries = sorted(path.rglob("*"))  # walked once: a log folder can be large
@@ -123,6 +125,18 @@ def _simulated_reason(child: Path, parts: dict[str, Path]) -> str | None:
     if child == parts.get("labels"):
         return "the simulated labels: never read"
     return None
+
+
+def check_account_files(paths: list[Path]) -> None:
+    """Refuse, before anything is read, a --accounts table that is not one: a detect run's
+    own tables or the simulator's labels were taken with exit 0, their rows accounts with
+    no sign-up, payment or tier, and detect lost that evidence without a word."""
+    for path in paths:
+        if path.is_file() and is_detect_output(path.parent):
+            raise UserError(f"{path} is a detect output's table, not an accounts table")
+        if path.is_file() and path == simulated_parts(path.parent).get("labels"):
+            raise UserError(f"{path} is the simulator's labels, not an accounts table")
+    expand_paths(paths)  # missing paths, lakes and detect folders: refused as for logs
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

@@ -26,7 +26,7 @@ from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
-from distillguard.ingest.inputs import expand_inputs, is_detect_output
+from distillguard.ingest.inputs import check_account_files, expand_inputs, is_detect_output
 from distillguard.ingest.lake import (
     Lake,
     StagingArea,
@@ -257,13 +257,14 @@ def ingest(
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
     inputs = expand_inputs(paths)
+    check_account_files(accounts or [])
     files = inputs.files
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a lake folder")
     if is_detect_output(out):  # its next run would replace the folder, these rows with it
         raise UserError(
-            f"--out {out} is a detect output folder, which detect replaces whole: ingest into "
-            "a lake folder of its own"
+            f"{out} is a detect output folder, which detect replaces whole: ingest into "
+            "a lake folder of its own"  # not "--out": watch takes its lake as LAKE
         )
     split = split_otel_logs(files)  # logs without their spans: refused before out is made
     lake = Lake(out)
