@@ -249,8 +249,9 @@ def test_blank_lines_in_a_corpus_are_skipped(tiny_preset: Path, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"scale": float("nan")}, "--scale must be a positive number"),
-        ({"scale": float("inf")}, "--scale must be a positive number"),
+        ({"scale": float("nan")}, "--scale must be a number above 0 and at most 100"),
+        ({"scale": float("inf")}, "--scale must be a number above 0 and at most 100"),
+        ({"scale": 1e308}, "--scale must be a number above 0 and at most 100"),  # a traceback
         ({"seed": -5}, "--seed must be 0 or more"),
     ],
 )
@@ -269,3 +270,12 @@ def test_a_world_in_the_other_format_is_not_left_beside_this_one(
     with pytest.raises(ConfigError, match="holds an earlier simulated world"):
         simulate(str(tiny_preset), tmp_path / "sim", days=1, fmt="jsonl")
     simulate(str(tiny_preset), tmp_path / "sim", days=1, seed=2, fmt="parquet")  # the same: fine
+
+
+@pytest.mark.parametrize("days", [0, 367, 100_000])  # 100,000 days wrote 640 MB, unbounded
+def test_days_out_of_range_fail_before_anything_is_written(
+    tiny_preset: Path, tmp_path: Path, days: int
+) -> None:
+    with pytest.raises(ConfigError, match="--days must be from 1 to 366"):
+        simulate(str(tiny_preset), tmp_path / "sim", days=days)
+    assert not (tmp_path / "sim").exists()

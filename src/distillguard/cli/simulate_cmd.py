@@ -43,14 +43,18 @@ def register(subparsers: Subparsers) -> None:
         help=f"the populations and campaigns: one of {', '.join(preset_names())}, or a YAML file",
     )
     p.add_argument(
-        "--scale", type=float, default=1.0, metavar="X", help="multiplies the preset's volumes"
+        "--scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiplies the preset's volumes (above 0, at most 100)",
     )
     p.add_argument(
         "--days",
         type=int,
         default=None,
         metavar="N",
-        help="days of traffic (default: the preset's)",
+        help="days of traffic, 1 to 366 (default: the preset's)",
     )
     p.add_argument(
         "--seed",

@@ -171,17 +171,23 @@ def _campaigns(doc: dict[str, Any], scale: float, days: int, draw: Draw) -> list
     return plans
 
 
+MAX_SCALE = 100.0
+MAX_DAYS = 366
+
+
 def plan(
     doc: dict[str, Any], scale: float = 1.0, days: int | None = None, randomize: int | None = None
 ) -> SimPlan:
     """The scaled plan of a preset document; with `randomize` (a seed), or a preset that
     sets `randomize: true` (then seeded with 0 unless given), every population's knobs and
     account counts are drawn for that seed (see simulate.randomize)."""
-    if not math.isfinite(scale) or scale <= 0:  # nan and inf too: they fail deep inside
-        raise ConfigError(f"--scale must be a positive number, got {scale}")
+    # nan and inf fail deep inside, and 1e308 overflowed into a traceback; scale 1 is the
+    # reported campaigns' own size (about 150M exchanges), so 100 is far past any use
+    if not math.isfinite(scale) or not 0 < scale <= MAX_SCALE:
+        raise ConfigError(f"--scale must be a number above 0 and at most {MAX_SCALE}, got {scale}")
     days = int(days if days is not None else _number(doc, "days", "preset", 14))
-    if days < 1:
-        raise ConfigError("--days must be at least 1")
+    if not 1 <= days <= MAX_DAYS:
+        raise ConfigError(f"--days must be from 1 to {MAX_DAYS}, got {days}")
     models = doc.get("models") or {}
     try:
         start = datetime.fromisoformat(str(doc.get("start", "2026-02-02T00:00:00Z")))
