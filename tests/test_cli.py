@@ -176,8 +176,10 @@ def test_an_exchange_log_given_as_accounts_overwrites_no_account(
     accounts = write_jsonl(tmp_path / "accounts.jsonl", [{"account_id": "acct_1", "tier": "pro"}])
     log = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
     assert main(["ingest", str(log), "--accounts", str(accounts), "--out", str(lake)]) == 0
-    assert main(["ingest", str(log), "--accounts", str(log), "--out", str(lake)]) == 0
-    assert "accounts: read 3, quarantined 3" in capsys.readouterr().out
+    assert main(["ingest", str(log), "--accounts", str(log), "--out", str(lake)]) == 2
+    said = capsys.readouterr()  # every row quarantined: said, and exit 2 (it was 0)
+    assert "accounts: read 3, quarantined 3" in said.out
+    assert "none of the 3 rows of the --accounts table(s) was kept" in said.err
     tiers = pq.read_table(lake / "accounts" / "accounts.parquet").to_pydict()["tier"]
     assert tiers == ["pro"]
     # an account table with a null request_id column, or a count named messages, is one
