@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from distillguard.ingest.sources import PARQUET_SUFFIXES, raw_text
+from distillguard.ingest.sources import PARQUET_SUFFIXES, is_gzip, raw_text
 
 
 def completed_lines(source: str, cut: set[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -46,14 +46,9 @@ def _completes(now: str, cut: str) -> bool:
 def _lines(path: Path) -> Iterator[bytes]:
     if path.name.lower().endswith(PARQUET_SUFFIXES):
         return  # rows, not lines: nothing there is ever cut off mid-line
-    if _gzip(path):
+    if is_gzip(path):
         with gzip.open(path, "rb") as unzipped:
             yield from unzipped
     else:
         with path.open("rb") as plain:
             yield from plain
-
-
-def _gzip(path: Path) -> bool:
-    with path.open("rb") as head:
-        return head.read(2) == b"\x1f\x8b"  # as ingest reads a gzip file named .jsonl

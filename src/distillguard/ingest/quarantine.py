@@ -92,9 +92,9 @@ class Quarantine:
 
     def _remember(self, line: bytes) -> None:
         entry = _entry(line)
-        if entry is None:
+        key = _key_of(entry)
+        if entry is None or key is None:
             return  # not an entry of ours (edited by hand?): kept as it is, never matched
-        key = _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
         self._keys.add(key)
         if entry.get("table", "exchanges") == self.table:
             self._entries[key] = (sys.intern(str(entry["source"])), int(entry["line"]))

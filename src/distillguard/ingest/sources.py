@@ -270,6 +270,12 @@ def _head(path: Path) -> bytes:
         return handle.read(4)
 
 
+def is_gzip(path: Path) -> bool:
+    """Whether ingest reads `path` as gzip: by its name, or by its bytes (a .jsonl that is
+    gzip too)."""
+    return path.name.lower().endswith(".gz") or _head(path).startswith(GZIP_MAGIC)
+
+
 def read_error(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
