@@ -47,6 +47,23 @@ def test_metrics_json_is_strict_json(tiny_detect: DetectSummary, tiny_sim: SimSu
     none_fit = replace(metrics, at_budget=replace(metrics.at_budget, threshold=float("inf")))
     text = none_fit.to_json()
     assert "Infinity" not in text and json.loads(text)["at_budget"]["threshold"] is None
+    assert "no score threshold fits" in markdown(none_fit) and ">= inf" not in markdown(none_fit)
+
+
+def test_a_rate_with_nothing_to_count_is_not_shown_as_zero(
+    tiny_detect: DetectSummary, tiny_sim: SimSummary, tmp_path: Path
+) -> None:
+    """Labels of benign accounts only: recall has no attack account to count, so it is n/a
+    in the text and null in the JSON, never a recall of 0.000 that reads as a miss."""
+    labels = _labels_with(
+        tmp_path, tiny_sim.files[2], "SELECT * FROM labels WHERE label = 'benign'"
+    )
+    metrics = evaluate(tiny_detect.out, labels)
+    assert metrics.attack_accounts == 0 and metrics.benign_accounts > 0
+    table = json.loads(metrics.to_json())
+    assert table["recall"] is None and table["review_tier"]["recall"] is None
+    assert table["false_positive_rate"] is not None
+    assert "| account recall | n/a |" in markdown(metrics) and "nan" not in markdown(metrics)
 
 
 def _labels_with(tmp_path: Path, labels: Path, change: str) -> Path:

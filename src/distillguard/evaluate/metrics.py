@@ -19,6 +19,7 @@ from distillguard.evaluate.operating_point import (
     OperatingPoint,
     TierRates,
     operating_point,
+    share,
     tier_rates,
 )
 from distillguard.ingest.lake import connect, fetch_one, sql_path
@@ -107,9 +108,9 @@ def evaluate(detect_dir: Path, labels: Path) -> Metrics:
     return Metrics(
         attack_accounts=int(attack),
         benign_accounts=int(benign),
-        recall=tp / attack if attack else 0.0,
-        precision=tp / (tp + fp) if tp + fp else 0.0,
-        false_positive_rate=fp / benign if benign else 0.0,
+        recall=share(tp, attack),
+        precision=share(tp, tp + fp),
+        false_positive_rate=share(fp, benign),
         false_positive_rate_by_population={str(p): float(r) for p, _, r in by_population},
         benign_accounts_by_population={str(p): int(n) for p, n, _ in by_population},
         campaigns=_campaigns(con),
@@ -204,7 +205,7 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
           (SELECT count(*) FILTER (first_acted_at IS NULL OR ts < first_acted_at) FROM traffic)"""
     row = fetch_one(con, query)  # type: ignore[arg-type]
     accounts, flagged, exchanges, leaked, first, median, unreviewed = row
-    recall = flagged / accounts if accounts else 0.0
+    recall = share(flagged, accounts)
     return CampaignMetrics(
         campaign,
         int(accounts),
@@ -212,11 +213,11 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
         recall,
         recall > CAUGHT_SHARE,
         int(exchanges),
-        leaked / exchanges if exchanges else 0.0,
+        share(leaked, exchanges),
         None if first is None else float(first) / 3600,
         None if median is None else float(median) / 3600,
         1000 * flagged / leaked if leaked else float(flagged > 0) * 1000.0,
-        unreviewed / exchanges if exchanges else 0.0,
+        share(unreviewed, exchanges),
     )
 
 
@@ -228,9 +229,9 @@ def markdown(m: Metrics) -> str:
         "",
         "| metric | value |",
         "|---|---:|",
-        f"| account recall | {m.recall:.3f} |",
-        f"| account precision | {m.precision:.3f} |",
-        f"| benign false-positive rate | {m.false_positive_rate:.4%} |",
+        f"| account recall | {_shown(m.recall, '.3f')} |",
+        f"| account precision | {_shown(m.precision, '.3f')} |",
+        f"| benign false-positive rate | {_shown(m.false_positive_rate, '.4%')} |",
         "",
         "| benign population | accounts | false-positive rate |",
         "|---|---:|---:|",
@@ -247,12 +248,17 @@ def markdown(m: Metrics) -> str:
         first = "-" if c.hours_to_first_flag is None else f"{c.hours_to_first_flag:.1f}"
         median = "-" if c.median_hours_to_flag is None else f"{c.median_hours_to_flag:.1f}"
         lines.append(
-            f"| {c.campaign} | {c.accounts:,} | {c.flagged:,} | {c.recall:.3f} "
-            f"| {'yes' if c.caught else 'no'} | {c.leakage:.1%} | {first} | {median} "
-            f"| {c.accounts_burned_per_1000:.2f} | {c.review_leakage:.1%} |"
+            f"| {c.campaign} | {c.accounts:,} | {c.flagged:,} | {_shown(c.recall, '.3f')} "
+            f"| {'yes' if c.caught else 'no'} | {_shown(c.leakage, '.1%')} | {first} | {median} "
+            f"| {c.accounts_burned_per_1000:.2f} | {_shown(c.review_leakage, '.1%')} |"
         )
     review = _review_lines(m.review_tier)
     return "\n".join(lines + review + _operating_point_lines(m.at_budget)) + "\n"
+
+
+def _shown(value: float, spec: str) -> str:
+    """A rate as text; one with nothing to count (no attack account, no flag) is n/a."""
+    return "n/a" if math.isnan(value) else format(value, spec)
 
 
 def _unlabelled_note(n: int) -> str:
@@ -278,8 +284,10 @@ def _review_lines(t: TierRates) -> list[str]:
     rates = [f"{g} FPR {r:.3%}" for g, r in t.false_positive_rate_by_population.items()]
     return [
         "",
-        f"Flagged or listed for review (the threshold detect ran with): recall {t.recall:.3f}, "
-        f"benign false-positive rate {t.false_positive_rate:.3%}; " + "; ".join(caught + rates),
+        "Flagged or listed for review (the threshold detect ran with): "
+        f"recall {_shown(t.recall, '.3f')}, "
+        f"benign false-positive rate {_shown(t.false_positive_rate, '.3%')}; "
+        + "; ".join(caught + rates),
     ]
 
 
@@ -289,10 +297,16 @@ def _operating_point_lines(p: OperatingPoint) -> list[str]:
     return [
         "",
         f"Ranking by score, at a {p.false_positive_budget:.0%} false-positive budget "
-        f"(accounts scoring >= {p.threshold:.4f}; not what was flagged): "
-        f"recall {p.recall:.3f}, benign false-positive rate {p.false_positive_rate:.3%}; "
-        + "; ".join(rates),
+        f"({_threshold_words(p.threshold)}; not what was flagged): "
+        f"recall {_shown(p.recall, '.3f')}, "
+        f"benign false-positive rate {_shown(p.false_positive_rate, '.3%')}; " + "; ".join(rates),
     ]
+
+
+def _threshold_words(threshold: float) -> str:
+    if math.isinf(threshold):
+        return "no score threshold fits: the benign accounts at the top score already exceed it"
+    return f"accounts scoring >= {threshold:.4f}"
 
 
 def write_metrics(metrics: Metrics, out: Path) -> None:

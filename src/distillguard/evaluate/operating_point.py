@@ -16,6 +16,14 @@ import numpy as np
 from distillguard.errors import ConfigError
 
 DEFAULT_BUDGET = 0.01
+# A rate with nothing to count (no attack account, no flag, no benign account): not a
+# number, so it is never read as 0; JSON writes it null and the text "n/a".
+UNDEFINED = float("nan")
+
+
+def share(count: float, whole: float) -> float:
+    """count / whole, or UNDEFINED when there is nothing to count."""
+    return count / whole if whole else UNDEFINED
 
 
 def lowest_threshold(scores: np.ndarray, benign: np.ndarray, budget: float) -> float:
@@ -59,8 +67,8 @@ def tier_rates(
 ) -> TierRates:
     benign = ~attack
     return TierRates(
-        float(hit[attack].mean()) if attack.any() else 0.0,
-        float(hit[benign].mean()) if benign.any() else 0.0,
+        share(float(hit[attack].sum()), float(attack.sum())),
+        share(float(hit[benign].sum()), float(benign.sum())),
         _share(hit, campaign.astype(str), attack),
         _share(hit, population.astype(str), benign),
     )
