@@ -180,3 +180,54 @@ def test_a_log_removed_while_a_tick_looks_is_passed_over(
     watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
     summary = watcher.tick()
     assert summary is not None and (summary.files, summary.kept) == (1, 1)
+
+
+def test_a_tick_that_only_quarantined_rows_runs_no_detection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows that all go to the quarantine (a bad line, a repeated row) leave the lake as
+    detect last read it: the tick says so and where the rows went, and runs no detect."""
+    lake, inbox = tmp_path / "lake", tmp_path / "inbox"
+    inbox.mkdir()
+    daily = inbox / "gateway.jsonl"
+    daily.write_bytes(_row(1) + b"\n")
+    runs: list[Path] = []
+    real_detect = watch.detect
+
+    def counted(lakes: list[Path], out: Path, **kwargs: Any) -> Any:
+        runs.append(out)
+        return real_detect(lakes, out, **kwargs)
+
+    monkeypatch.setattr(watch, "detect", counted)
+    watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
+    first = watcher.tick()
+    assert first is not None and first.published is not None and len(runs) == 1
+    with daily.open("ab") as handle:
+        handle.write(b"not json\n" + _row(1) + b"\n")  # a bad line and a row seen before
+    second = watcher.tick()
+    assert second is not None and (second.kept, second.quarantined) == (0, 1)
+    assert second.published is None and len(runs) == 1
+    line = second.line()
+    assert f"from {daily} (1) into {Lake(lake).quarantine_path}" in line
+    assert "nothing new for detection" in line and "flagged" not in line
+    with daily.open("ab") as handle:
+        handle.write(_row(2) + b"\n")
+    third = watcher.tick()
+    assert third is not None and third.kept == 1 and len(runs) == 2
+    assert "quarantined;" not in third.line() and "0 quarantined," in third.line()
+
+
+@pytest.mark.parametrize(
+    ("shown", "named"),
+    [
+        (("a (1)",), "from a (1) into"),
+        (("a (1)", "b (2)", "c (3)"), "from a (1), b (2), c (3) into"),
+        (("a (1)", "b (2)", "c (3)", "d (4)", "e (5)"), "c (3), 2 more file(s) into"),
+        ((), "(into"),  # an OpenTelemetry logs record: counted, of no exchange file
+    ],
+)
+def test_a_tick_line_names_where_quarantined_rows_came_from(
+    shown: tuple[str, ...], named: str
+) -> None:
+    tick = watch.TickSummary(1, 0, 9, None, None, quarantined_from=shown, quarantine=Path("q"))
+    assert named in tick.line()

@@ -30,9 +30,11 @@ def register(subparsers: Subparsers) -> None:
         "read, so a restart carries on and a JSONL file that has grown is read from there, "
         "to its last complete line (a last line without its newline waits for a tick that "
         "finds the file unchanged); a grown gzip or Parquet file is read again whole, its "
-        "rows already in the lake dropped. A tick with no new rows does nothing. Each tick "
-        "costs the whole lake's detect, not the new data's. Prints one line per tick; runs until "
-        "interrupted unless --ticks is given.",
+        "rows already in the lake dropped. A tick with no new rows does nothing; one whose new "
+        "rows were all quarantined or in the lake already runs no detect, and its line says "
+        "which files the quarantined rows came from. Each tick costs the whole lake's detect, "
+        "not the new data's. Prints one line per tick; runs until interrupted unless --ticks "
+        "is given.",
         examples=[
             (
                 "every minute, beside a gateway started with --log-dir exchanges/",

@@ -36,6 +36,13 @@ class IngestSummary:
     quarantine_cleared: int = 0  # earlier entries of lines cut off, whole now
     # "all N rows of FILE were quarantined (the first: why)", per file that gave no row
     all_quarantined: tuple[str, ...] = ()
+    # "FILE (N)" per file with a row quarantined this run, in the order read
+    quarantined_from: tuple[str, ...] = ()
+
+    def changed_lake(self) -> bool:
+        """Whether the run added anything detect reads: a kept exchange or an account row.
+        A run that only quarantined rows (or met duplicates) left detect's input as it was."""
+        return bool(self.kept or self.accounts_read or self.accounts_declared)
 
     def notes(self) -> list[str]:
         """One line per file of a run of several whose rows all went to the quarantine: a
@@ -89,6 +96,9 @@ class FileTally:
         self.bad[source] = self.bad.get(source, 0) + len(reasons)
         if reasons:
             self.first_reason.setdefault(source, reasons[0])
+
+    def quarantined_from(self) -> tuple[str, ...]:
+        return tuple(f"{source} ({n:,})" for source, n in self.bad.items() if n)
 
     def all_quarantined(self) -> tuple[str, ...]:
         return tuple(

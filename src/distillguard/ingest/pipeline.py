@@ -153,6 +153,7 @@ class _Counts:
     otel_logs: int
     cleared: int
     all_quarantined: tuple[str, ...]
+    quarantined_from: tuple[str, ...]
 
 
 def _ingest_exchanges(
@@ -211,6 +212,7 @@ def _ingest_exchanges(
         len(otel_logs),
         q.cleared,
         tally.all_quarantined(),
+        tally.quarantined_from(),
     )
     return counts, plan.unreadable
 
@@ -294,6 +296,7 @@ def ingest(
         quarantined_before=counts.quarantined_before,
         quarantine_cleared=counts.cleared,
         all_quarantined=counts.all_quarantined,
+        quarantined_from=counts.quarantined_from,
         accounts_read=accounts_read,
         accounts_quarantined=accounts_bad,
         accounts_in_lake=accounts_in_lake,

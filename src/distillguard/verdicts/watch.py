@@ -11,7 +11,7 @@ restarted watch carries on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -22,6 +22,7 @@ from distillguard.detect.run import detect
 from distillguard.detect.summary import NO_ACCOUNTS_TABLE
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.otel_join import logs_without_spans
+from distillguard.ingest.outcome import IngestSummary
 from distillguard.ingest.pipeline import ingest
 from distillguard.ingest.sources import is_supported
 from distillguard.verdicts.policy import Policy
@@ -32,22 +33,40 @@ from distillguard.verdicts.watch_files import Reading, Seen, plan, stamp
 HOLD_TICKS = 3  # how many ticks an OTel logs file waits for a spans file to join
 
 
+QUARANTINE_FILES_SHOWN = 3  # a tick line names this many files with quarantined rows
+
+
 @dataclass(frozen=True)
 class TickSummary:
     files: int
     kept: int
     quarantined: int
-    flagged: int
-    published: PublishSummary
+    flagged: int | None  # None: the tick changed nothing detect reads, so it did not run
+    published: PublishSummary | None
     accounts_table: bool = True  # as in DetectSummary
+    quarantined_from: tuple[str, ...] = ()  # "FILE (N)", as IngestSummary has them
+    quarantine: Path | None = None  # the lake's quarantine file
 
     def line(self) -> str:
+        head = f"watch: {self.files} new file(s), {self.kept} exchanges kept, "
+        head += f"{self.quarantined} quarantined{self._where_quarantined()}"
+        if self.published is None:
+            return head + "; nothing new for detection, verdicts as they were"
         return (
-            f"watch: {self.files} new file(s), {self.kept} exchanges kept, "
-            f"{self.quarantined} quarantined, {self.flagged} accounts flagged; "
-            f"{self.published.line()}"
+            f"{head}, {self.flagged} accounts flagged; {self.published.line()}"
             f"{'' if self.accounts_table else '; ' + NO_ACCOUNTS_TABLE}"
         )
+
+    def _where_quarantined(self) -> str:
+        """Which files the quarantined rows came from and where they are kept: the tick
+        line is all a person watching sees of them."""
+        if not self.quarantined or self.quarantine is None:
+            return ""
+        shown = list(self.quarantined_from[:QUARANTINE_FILES_SHOWN])
+        more = len(self.quarantined_from) - len(shown)
+        shown += [f"{more} more file(s)"] if more > 0 else []
+        source = f"from {', '.join(shown)} " if shown else ""
+        return f" ({source}into {self.quarantine})"
 
 
 class Watcher:
@@ -152,22 +171,39 @@ class Watcher:
             if remember:  # a file that grew by half a line: its stamp, to see it unchanged
                 self._mark_seen(remember)
             return None
-        kept = quarantined = 0
-        if files:
-            self.lake.mkdir(parents=True, exist_ok=True)
-            tails = {r.path: r.tail for r in readings if r.tail is not None}
-            ingested = ingest(files, self.lake, self.accounts, tails=tails)
-            kept, quarantined = ingested.kept, ingested.quarantined
-            self._unpublished.touch()  # before the files count as seen
+        ingested = self._ingest(readings) if files else None
         self._mark_seen(remember)
+        read = TickSummary(len(files), 0, 0, None, None)
+        if ingested is not None:
+            read = replace(
+                read,
+                kept=ingested.kept,
+                quarantined=ingested.quarantined,
+                quarantined_from=ingested.quarantined_from,
+                quarantine=Lake(self.lake).quarantine_path,
+            )
+        if not self._unpublished.exists():
+            # Only quarantined rows (a cut line, a bad row) or duplicates: the lake holds
+            # what the last published detection read, so running it again changes nothing.
+            return read
         dismissed = load_allowlist(self.allowlist) if self.allowlist else None
         summary = detect([self.lake], self.out, config=self.config, allowlist=dismissed)
         published = publish(self.out, self.store, self.policy, self.lake, dismissed)
         self._unpublished.unlink(missing_ok=True)
         flagged = sum(a.flagged for a in summary.accounts)
-        return TickSummary(
-            len(files), kept, quarantined, flagged, published, summary.accounts_table
+        return replace(
+            read, flagged=flagged, published=published, accounts_table=summary.accounts_table
         )
+
+    def _ingest(self, readings: list[Reading]) -> IngestSummary:
+        """Ingest this tick's files; when the lake gained anything detect reads, mark the
+        tick unpublished before its files count as seen (see __init__)."""
+        self.lake.mkdir(parents=True, exist_ok=True)
+        tails = {r.path: r.tail for r in readings if r.tail is not None}
+        ingested = ingest([r.path for r in readings], self.lake, self.accounts, tails=tails)
+        if ingested.changed_lake():
+            self._unpublished.touch()
+        return ingested
 
     def _mark_seen(self, remember: dict[str, Seen]) -> None:
         if remember:
