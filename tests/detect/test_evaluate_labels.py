@@ -143,3 +143,14 @@ def test_a_damaged_results_file_is_one_line(
     code = main(["evaluate", str(copy), "--labels", str(tiny_sim.files[2])])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and err.count("\n") == 1, (damage[0], err)
+
+
+def test_a_lake_given_for_the_detect_folder_is_named_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`evaluate LAKE` said only that LAKE had no accounts.parquet."""
+    lake = tmp_path / "lake"
+    (lake / "exchanges" / "date=2026-02-02").mkdir(parents=True)
+    assert main(["evaluate", str(lake), "--labels", str(tmp_path / "labels.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert f"{lake} is a lake" in err and "distillguard detect" in err and err.count("\n") == 1
