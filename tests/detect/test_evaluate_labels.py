@@ -14,7 +14,8 @@ import pytest
 
 from distillguard.cli.main import main
 from distillguard.detect.summary import DetectSummary
-from distillguard.evaluate.metrics import evaluate, markdown
+from distillguard.evaluate.metrics import evaluate
+from distillguard.evaluate.report import markdown
 from distillguard.simulate import SimSummary
 
 

@@ -12,7 +12,8 @@ from distillguard.cli.console_cmd import demo_console_hint
 from distillguard.cli.detect_cmd import detect_with_bars, print_detect
 from distillguard.cli.ingest_cmd import print_lake
 from distillguard.cli.simulate_cmd import print_summary, simulate_with_bar
-from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
+from distillguard.evaluate.metrics import evaluate
+from distillguard.evaluate.report import markdown, write_metrics
 from distillguard.ingest import Lake, ingest
 
 DEMO_PRESET = "reported-2026"

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command, add_json_flag, progress
-from distillguard.evaluate.metrics import evaluate, markdown, write_metrics
+from distillguard.evaluate.metrics import evaluate
+from distillguard.evaluate.report import markdown, write_metrics
 
 
 def register(subparsers: Subparsers) -> None:

@@ -23,7 +23,6 @@ from distillguard.evaluate.operating_point import (
     tier_rates,
 )
 from distillguard.ingest.lake import Lake, connect, fetch_one, sql_path
-from distillguard.store.atomic import write_bytes
 
 CAUGHT_SHARE = 0.5  # a campaign is caught when most of its accounts are flagged
 
@@ -224,96 +223,3 @@ def _campaign(con: object, campaign: str) -> CampaignMetrics:
         1000 * flagged / leaked if leaked else float(flagged > 0) * 1000.0,
         share(unreviewed, exchanges),
     )
-
-
-def markdown(m: Metrics) -> str:
-    lines = [
-        f"accounts: {m.attack_accounts:,} attack, {m.benign_accounts:,} benign"
-        + _unlabelled_note(m.unlabelled_accounts)
-        + _unscored_note(m.labelled_without_traffic),
-        "",
-        "| metric | value |",
-        "|---|---:|",
-        f"| account recall | {_shown(m.recall, '.3f')} |",
-        f"| account precision | {_shown(m.precision, '.3f')} |",
-        f"| benign false-positive rate | {_shown(m.false_positive_rate, '.4%')} |",
-        "",
-        "| benign population | accounts | false-positive rate |",
-        "|---|---:|---:|",
-        *(
-            f"| {p} | {m.benign_accounts_by_population[p]:,} | {r:.3%} |"
-            for p, r in m.false_positive_rate_by_population.items()
-        ),
-        "",
-        "| campaign | accounts | flagged | recall | caught | leakage | hours to first flag "
-        "| median hours to flag | accounts burned per 1k exchanges | leakage to review |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for c in m.campaigns:
-        first = "-" if c.hours_to_first_flag is None else f"{c.hours_to_first_flag:.1f}"
-        median = "-" if c.median_hours_to_flag is None else f"{c.median_hours_to_flag:.1f}"
-        lines.append(
-            f"| {c.campaign} | {c.accounts:,} | {c.flagged:,} | {_shown(c.recall, '.3f')} "
-            f"| {'yes' if c.caught else 'no'} | {_shown(c.leakage, '.1%')} | {first} | {median} "
-            f"| {c.accounts_burned_per_1000:.2f} | {_shown(c.review_leakage, '.1%')} |"
-        )
-    review = _review_lines(m.review_tier)
-    return "\n".join(lines + review + _operating_point_lines(m.at_budget)) + "\n"
-
-
-def _shown(value: float, spec: str) -> str:
-    """A rate as text; one with nothing to count (no attack account, no flag) is n/a."""
-    return "n/a" if math.isnan(value) else format(value, spec)
-
-
-def _unlabelled_note(n: int) -> str:
-    if not n:
-        return ""
-    return (
-        f" (warning: {n:,} account(s) of the run have no label and are left out of every "
-        "figure: are these the labels of this traffic?)"
-    )
-
-
-def _unscored_note(n: int) -> str:
-    if not n:
-        return ""
-    return f" ({n:,} labelled account(s) sent no exchange in this run and are not counted)"
-
-
-def _review_lines(t: TierRates) -> list[str]:
-    caught = [
-        f"{c} recall {r:.3f} ({'caught' if r > CAUGHT_SHARE else 'not caught'})"
-        for c, r in t.recall_by_campaign.items()
-    ]
-    rates = [f"{g} FPR {r:.3%}" for g, r in t.false_positive_rate_by_population.items()]
-    return [
-        "",
-        "Flagged or listed for review (the threshold detect ran with): "
-        f"recall {_shown(t.recall, '.3f')}, "
-        f"benign false-positive rate {_shown(t.false_positive_rate, '.3%')}; "
-        + "; ".join(caught + rates),
-    ]
-
-
-def _operating_point_lines(p: OperatingPoint) -> list[str]:
-    rates = [f"{c} recall {r:.3f}" for c, r in p.recall_by_campaign.items()]
-    rates += [f"{g} FPR {r:.3%}" for g, r in p.false_positive_rate_by_population.items()]
-    return [
-        "",
-        f"Ranking by score, at a {p.false_positive_budget:.0%} false-positive budget "
-        f"({_threshold_words(p.threshold)}; not what was flagged): "
-        f"recall {_shown(p.recall, '.3f')}, "
-        f"benign false-positive rate {_shown(p.false_positive_rate, '.3%')}; " + "; ".join(rates),
-    ]
-
-
-def _threshold_words(threshold: float) -> str:
-    if math.isinf(threshold):
-        return "no score threshold fits: the benign accounts at the top score already exceed it"
-    return f"accounts scoring >= {threshold:.4f}"
-
-
-def write_metrics(metrics: Metrics, out: Path) -> None:
-    write_bytes(out / "metrics.json", (metrics.to_json() + "\n").encode())
-    write_bytes(out / "metrics.md", markdown(metrics).encode())
