@@ -34,6 +34,7 @@ from distillguard.detect.signals_stage import signals_sql, write_no_signals
 from distillguard.engine.base import HOURLY_TABLE, KEYS_TABLE, SIGNALS_TABLE, Progress
 from distillguard.engine.duckdb_engine import time_range
 from distillguard.engine.spark_errors import is_read_failure, spark_reason, start_failure
+from distillguard.engine.spark_interrupts import loud_again, quiet_interrupts
 from distillguard.engine.spark_tasks import (
     SIGNALS_SCHEMA,
     output_schema,
@@ -127,6 +128,8 @@ class SparkEngine:
         except Exception as exc:  # the JVM gateway's failures are not one class
             raise UserError(start_failure(exc)) from None
         session.sparkContext.setLogLevel("ERROR")
+        if self._created:
+            quiet_interrupts()
         return session
 
     def _schema(self, schema: pa.Schema) -> Any:
@@ -253,7 +256,10 @@ class SparkEngine:
     def close(self) -> None:
         """Stop the session only if this engine started it (not a host's, on Databricks)."""
         if self._session is not None and self._created:
+            # OFF: stopping with tasks still running (after Ctrl-C) logs each one killed
+            self._session.sparkContext.setLogLevel("OFF")
             self._session.stop()
+            loud_again()
         self._session = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator
 
 import duckdb
@@ -31,8 +33,17 @@ def spark_safe(schema: pa.Schema) -> pa.Schema:
 SIGNALS_SCHEMA = spark_safe(compute_signals(EXCHANGES_SCHEMA.empty_table()).schema)
 
 
+def ignore_interrupts() -> None:
+    """A task's worker keeps running through Ctrl-C: the terminal sends it to every process
+    of the job, and a worker that died of it made the JVM print pages of "Python worker
+    exited unexpectedly". The driver stops the session, which ends the tasks."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def signal_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """The signals of a task's exchanges: the embedded engine's own function."""
+    ignore_interrupts()
     for batch in batches:
         exchanges = cast_to_exchange_schema(batch)
         if exchanges is None:
@@ -53,6 +64,7 @@ def shard_sql(sql: str, schema: pa.Schema, reference: pa.Table | None = None) ->
     `reference` beside it) and yields the result in `schema`."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        ignore_interrupts()
         rows = list(batches)
         if not rows or not any(b.num_rows for b in rows):  # an empty partition
             return
