@@ -737,3 +737,33 @@ def test_a_second_server_on_the_same_store_says_so(tmp_path: Path) -> None:
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+# (case, the file given as the store, its bytes)
+NOT_STORES = [
+    ("a bundle: DuckDB opened it as a view in memory", "bundle.json", b'{"type": "bundle"}'),
+    ("a CSV file, the same", "rows.csv", b"a,b\n1,2\n"),
+    ("one byte", "store", b"x"),
+    ("an empty file", "store.duckdb", b""),
+]
+
+
+@pytest.mark.parametrize(("case", "name", "content"), NOT_STORES, ids=[n[0] for n in NOT_STORES])
+def test_a_file_that_is_not_a_store_is_refused(
+    tmp_path: Path, case: str, name: str, content: bytes
+) -> None:
+    """A bundle's path given as --store was opened read-only in memory: what members pushed
+    was accepted and lost at the stop, and the file was never written."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UserError, match="is not a DuckDB database file") as raised:
+        TaxiiStore(path)
+    assert "\n" not in str(raised.value), case
+    assert path.read_bytes() == content
+
+
+def test_a_store_that_does_not_exist_yet_is_made(tmp_path: Path) -> None:
+    store = TaxiiStore(tmp_path / "new.json")  # any name, so long as nothing is there
+    cid = store.add_collection("c")
+    store.close()
+    assert TaxiiStore(tmp_path / "new.json").add_collection("c") == cid

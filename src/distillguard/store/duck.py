@@ -23,14 +23,38 @@ def connect_utc(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
 
 
 def connect_or_say(database: str, locked: str) -> duckdb.DuckDBPyConnection:
-    """`connect_utc`, or the one-line error `locked` where another process holds the file.
+    """`connect_utc`, or a one-line error: `locked` where another process holds the file,
+    and another where the file is not a DuckDB database.
 
-    DuckDB's own message names the holder's PID and file lock, which tells a user of a
-    server started twice neither what to stop nor which option picks another file.
+    DuckDB's own lock message names the holder's PID and file lock, which tells a user of
+    a server started twice neither what to stop nor which option picks another file. And
+    DuckDB opens an existing .json, .csv or .parquet file as a read-only view in memory:
+    a store given a bundle's path kept what it was sent in memory and lost it at the stop.
     """
     try:
-        return connect_utc(database)
+        con = connect_utc(database)
     except duckdb.IOException as exc:
+        if "not a valid DuckDB database" in str(exc):
+            raise UserError(_not_duckdb(database)) from None
         if "lock" not in str(exc).lower():
             raise
         raise UserError(locked) from None
+    if database != ":memory:" and _in_memory(con):
+        con.close()
+        raise UserError(_not_duckdb(database))
+    return con
+
+
+def _in_memory(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's own database has no file behind it."""
+    ((file,),) = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return file is None
+
+
+def _not_duckdb(database: str) -> str:
+    return (
+        f"{database} is not a DuckDB database file, which this store is: give the path of "
+        "one, or of a file that does not exist yet"
+    )
