@@ -104,6 +104,9 @@ def test_every_route_needs_credentials(served: tuple[str, str], path: str) -> No
         ("POST", {"Content-Type": MEDIA_TYPE}, b"not json", 400),
         ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": 3}', 400),
         ("POST", {"Content-Type": MEDIA_TYPE}, b"[" * 100_000, 400),  # a RecursionError: 500
+        # Python reads them; stored and served again, a member's pull was not JSON
+        ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": [{"confidence": NaN}]}', 400),
+        ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": [], "x": -Infinity}', 400),
         ("GET", {}, None, 200),
     ],
 )

@@ -12,7 +12,15 @@ from distillguard.sharing.taxii.validity import malformed
 
 UID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
 T = "2026-11-01T00:00:00.000Z"
-INDICATOR = {"type": "indicator", "id": f"indicator--{UID}", "created": T, "modified": T}
+INDICATOR = {
+    "type": "indicator",
+    "id": f"indicator--{UID}",
+    "created": T,
+    "modified": T,
+    "pattern": "[ipv4-addr:value = '192.0.2.1']",
+    "pattern_type": "stix",
+    "valid_from": T,
+}
 # (case, the object, why it is refused or None)
 OBJECTS: list[tuple[str, Any, str | None]] = [
     ("an indicator", INDICATOR, None),
@@ -32,6 +40,14 @@ OBJECTS: list[tuple[str, Any, str | None]] = [
     ("a marking without modified",
      {"type": "marking-definition", "id": f"marking-definition--{UID}", "created": T}, None),
     ("an observable without times", {"type": "ipv4-addr", "id": f"ipv4-addr--{UID}"}, None),
+    # stored, it was served to every member and refused by their validators
+    ("an indicator without its pattern",
+     {k: v for k, v in INDICATOR.items() if k not in ("pattern", "valid_from")},
+     "no pattern, valid_from (STIX requires them of an indicator)"),
+    ("a sighting of nothing",
+     {"type": "sighting", "id": f"sighting--{UID}", "created": T, "modified": T},
+     "no sighting_of_ref (STIX requires it of a sighting)"),
+    ("a custom object: nothing required", {"type": "x-note", "id": f"x-note--{UID}"}, None),
 ]  # fmt: skip
 
 

@@ -226,10 +226,12 @@ class TaxiiApp:
         if len(raw) > self.max_content:
             return error(413, "envelope too large")
         try:
-            envelope = json.loads(raw)
+            envelope = json.loads(raw, parse_constant=_not_json)
             objects = envelope["objects"]
             if not isinstance(objects, list):
                 raise TypeError
+        except _NotJSONError as exc:
+            return error(400, str(exc))
         except (ValueError, KeyError, TypeError, RecursionError):  # nesting past Python's
             return error(400, 'expected an envelope: {"objects": [...]}')
         cid, user = request.path_params["collection_id"], request.state.user
@@ -257,6 +259,16 @@ class TaxiiApp:
             return denied
         found = self.statuses.get(request.path_params["status_id"])
         return taxii(found) if found else error(404, "no such status")
+
+
+class _NotJSONError(Exception):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    """Python reads NaN and Infinity, which JSON has not: held and served again, one
+    member's NaN made every other member's pull a file no JSON parser reads."""
+    raise _NotJSONError(f"{constant} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
 TOO_SLOW_ANSWER = json.dumps({"title": TOO_SLOW, "http_status": "408"}).encode()

@@ -17,6 +17,30 @@ _VERSIONED = frozenset((
     "language-content", "location", "malware", "malware-analysis", "note", "observed-data",
     "opinion", "report", "threat-actor", "tool", "vulnerability", "relationship", "sighting",
 ))  # fmt: skip
+# The properties STIX 2.1 requires of each type beyond the common ones (its section 4 and
+# 5): an indicator without a pattern would be stored, served and refused by every
+# validator and client downstream.
+_REQUIRED = {
+    "attack-pattern": ("name",),
+    "campaign": ("name",),
+    "course-of-action": ("name",),
+    "grouping": ("context", "object_refs"),
+    "identity": ("name",),
+    "indicator": ("pattern", "pattern_type", "valid_from"),
+    "infrastructure": ("name",),
+    "intrusion-set": ("name",),
+    "malware": ("is_family",),
+    "malware-analysis": ("product",),
+    "note": ("content", "object_refs"),
+    "observed-data": ("first_observed", "last_observed", "number_observed"),
+    "opinion": ("opinion", "object_refs"),
+    "report": ("name", "published", "object_refs"),
+    "threat-actor": ("name",),
+    "tool": ("name",),
+    "vulnerability": ("name",),
+    "relationship": ("relationship_type", "source_ref", "target_ref"),
+    "sighting": ("sighting_of_ref",),
+}
 _STIX_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 
 
@@ -26,7 +50,17 @@ def malformed(obj: Any) -> str | None:
         return "not a STIX object"
     if not obj.get("type") or not obj.get("id"):
         return "no type" if not obj.get("type") else "no id"
-    return _bad_id(obj) or _bad_times(obj)
+    return _bad_id(obj) or _bad_times(obj) or _missing(obj)
+
+
+def _missing(obj: dict[str, Any]) -> str | None:
+    kind = str(obj["type"])
+    absent = [name for name in _REQUIRED.get(kind, ()) if obj.get(name) is None]
+    if not absent:
+        return None
+    article = "an" if kind[0] in "aeiou" else "a"
+    pronoun = "them" if len(absent) > 1 else "it"
+    return f"no {', '.join(absent)} (STIX requires {pronoun} of {article} {kind})"
 
 
 def _bad_id(obj: dict[str, Any]) -> str | None:
