@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
@@ -21,6 +25,7 @@ from distillguard.detect.summary import DetectSummary
 from distillguard.errors import UserError
 from distillguard.ingest import ingest
 from distillguard.scoring.evidence import Evidence
+from distillguard.store.duck import connect_utc
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row
 
@@ -311,3 +316,50 @@ def test_ingest_progress_adds_up_to_the_rows_read(tmp_path: Path) -> None:
     seen: list[int] = []
     summary = ingest([source, source], tmp_path / "lake", progress=seen.append)
     assert sum(seen) == summary.read == 52
+
+
+INTERRUPTIONS = [
+    ("a relation's fetch", RuntimeError("Query interrupted")),
+    ("a statement", duckdb.InterruptException("INTERRUPT Error: Interrupted!")),
+    ("Python's own", KeyboardInterrupt()),
+]
+
+
+@pytest.mark.parametrize(("case", "raised"), INTERRUPTIONS, ids=[i[0] for i in INTERRUPTIONS])
+def test_ctrl_c_in_a_query_is_an_interruption_not_a_bug(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    raised: BaseException,
+) -> None:
+    """DuckDB takes Ctrl-C during a query and raises its own error: `share export` gave a
+    traceback and exit 1 (a bug, by the help's codes)."""
+
+    def interrupted(args: object) -> int:
+        raise raised
+
+    monkeypatch.setattr("distillguard.cli.main.run_command", interrupted)
+    assert main(["lake", "."]) == 130, case
+    assert capsys.readouterr().err == "distillguard: interrupted\n"
+
+
+def test_another_runtime_error_is_still_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("Query interrupted by a bug of ours")
+
+    monkeypatch.setattr("distillguard.cli.main.run_command", broken)
+    with pytest.raises(RuntimeError):
+        main(["lake", "."])
+
+
+def test_a_real_query_stopped_by_sigint_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGINT half a second into a query that would run for minutes."""
+
+    def counted(args: object) -> int:
+        con = connect_utc()
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        con.sql("SELECT count(*) FROM range(100_000_000_000) t(a) WHERE a % 7 = 3").fetchall()
+        return 0
+
+    monkeypatch.setattr("distillguard.cli.main.run_command", counted)
+    assert main(["lake", "."]) == 130

@@ -115,14 +115,28 @@ def _run(argv: Sequence[str] | None) -> int:
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
         return _fail(describe_database_error(exc))
     except KeyboardInterrupt:
-        print("distillguard: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except Exception as exc:  # a user's damaged file or store; anything else is a bug
+        if _query_interrupted(exc):
+            return _interrupted()
         problem = store_error(exc) or _damaged(exc)
         if problem is None:
             raise
         return _fail(problem)
     return code
+
+
+def _interrupted() -> int:
+    print("distillguard: interrupted", file=sys.stderr)
+    return 130
+
+
+def _query_interrupted(exc: Exception) -> bool:
+    """Ctrl-C while DuckDB runs a query: DuckDB takes the signal and stops the query, which
+    raises its own error (InterruptException, or RuntimeError from a relation's fetch), not
+    KeyboardInterrupt; it was a traceback and exit 1, which says a bug."""
+    interrupted = isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"
+    return interrupted or isinstance(exc, duckdb.InterruptException)
 
 
 def _damaged(exc: Exception) -> str | None:
