@@ -427,16 +427,42 @@ def test_a_users_file_with_a_bad_entry_is_one_error(tmp_path: Path, doc: Any) ->
         Users.load(path)
 
 
+@pytest.mark.parametrize("default", [stix.DEFAULT_PRODUCER, stix.DEFAULT_PEER])
 def test_the_default_producer_is_never_bound(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    default: str,
 ) -> None:
-    """Every member who exports without --producer creates objects as it: bound to one,
-    the others' bundles would be refused; bound to two, they could speak as each other."""
+    """Every member who exports (or matches) without --producer creates objects as it:
+    bound to one, the others' bundles would be refused; bound to two, they could speak as
+    each other."""
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", PASSWORD)
     users = tmp_path / "users.json"
-    shared = stix.producer(stix.DEFAULT_PRODUCER).id
+    shared = stix.producer(default).id
     assert main(["share", "user", "--users", str(users), "--identity", shared, "a"]) == 2
     assert "--producer NAME" in capsys.readouterr().err and not users.exists()
+
+
+def test_two_members_sightings_under_the_default_name_clash_with_a_reason() -> None:
+    """Each member's `share match` without --producer gives a sighting of an indicator the
+    same id: the second member's was refused as "a version of another member's object",
+    which named no way out."""
+    store = TaxiiStore()
+    collection = store.add_collection("c")
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": "sighting--6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+        "created": "2026-11-01T00:00:00.000Z",
+        "modified": "2026-11-01T00:00:00.000Z",
+        "created_by_ref": stix.producer(stix.DEFAULT_PEER).id,
+        "sighting_of_ref": "indicator--6ba7b810-9dad-11d1-80b4-00c04fd430c9",
+    }
+    assert store.add(collection, [sighting], "alice").added == 1
+    later = {**sighting, "modified": "2026-11-02T00:00:00.000Z", "count": 3}
+    (failure,) = store.add(collection, [later], "bob").failed
+    assert "default producer every member shares" in failure[2] and "--producer" in failure[2]
 
 
 def test_share_user_says_what_a_binding_changes(
@@ -519,7 +545,11 @@ def test_store_keeps_objects_across_restarts(tmp_path: Path) -> None:
 
 
 def test_push_pull_match_end_to_end_over_http(
-    served: tuple[str, str], world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    served: tuple[str, str],
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A exports and pushes; B pulls, validates and matches; both through the CLI."""
     _, url = served
@@ -538,6 +568,9 @@ def test_push_pull_match_end_to_end_over_http(
     args = ["share", "match", str(pulled), str(world.lake), "--key", str(key), "--out", str(out)]
     assert main(args) == 0
     assert (out / "matches.csv").read_text().count("\n") > 10
+    assert "give --producer NAME before pushing them" in capsys.readouterr().out
+    assert main([*args, "--producer", "Example Lab"]) == 0
+    assert "before pushing" not in capsys.readouterr().out
     monkeypatch.setenv("DISTILLGUARD_TAXII_PASSWORD", "wrong")
     with TaxiiClient(url, USER, "wrong") as client, pytest.raises(UserError, match="HTTP 401"):
         client.pull()

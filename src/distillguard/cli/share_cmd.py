@@ -7,10 +7,9 @@ from pathlib import Path
 
 from distillguard.cli.common import Subparsers, add_command, out_path
 from distillguard.cli.share_taxii_cmd import register_taxii
-from distillguard.sharing import keys
+from distillguard.sharing import keys, stix
 from distillguard.sharing.export import ExportOptions, export
 from distillguard.sharing.findings import match_lake
-from distillguard.sharing.stix import TLP_LEVELS
 
 
 def register(subparsers: Subparsers) -> None:
@@ -131,10 +130,10 @@ def _export(verbs: Subparsers) -> None:
     )
     p.add_argument(
         "--tlp",
-        choices=TLP_LEVELS,
+        choices=stix.TLP_LEVELS,
         default="amber",
         metavar="LEVEL",
-        help=f"the TLP 2.0 marking, how far peers may pass it on: {', '.join(TLP_LEVELS)}",
+        help=f"the TLP 2.0 marking, how far peers may pass it on: {', '.join(stix.TLP_LEVELS)}",
     )
     p.add_argument(
         "--producer",
@@ -189,16 +188,17 @@ def _match(verbs: Subparsers) -> None:
     )
     p.add_argument(
         "--producer",
-        default="distillguard peer",
+        default=stix.DEFAULT_PEER,
         metavar="NAME",
-        help="our name in the sightings",
+        help="our name in the sightings; give one before pushing them to a shared server "
+        "(the default is every member's, and the sightings' ids derive from it)",
     )
     p.add_argument(
         "--tlp",
-        choices=TLP_LEVELS,
+        choices=stix.TLP_LEVELS,
         default="amber",
         metavar="LEVEL",
-        help=f"the TLP 2.0 marking of the sightings: {', '.join(TLP_LEVELS)}",
+        help=f"the TLP 2.0 marking of the sightings: {', '.join(stix.TLP_LEVELS)}",
     )
     p.set_defaults(run=run_match)
 
@@ -208,4 +208,10 @@ def run_match(args: argparse.Namespace) -> int:
         args.bundle, args.lake, keys.load(args.key), args.out, name=args.producer, tlp=args.tlp
     )
     print(summary.line())
+    if args.producer == stix.DEFAULT_PEER and summary.sightings:
+        print(
+            f"share match: note: the sightings name the default producer '{stix.DEFAULT_PEER}'"
+            ", as every member's do without --producer, so another member's sightings of "
+            "these indicators have the same ids: give --producer NAME before pushing them"
+        )
     return 0

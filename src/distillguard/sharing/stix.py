@@ -21,6 +21,9 @@ from distillguard.errors import ConfigError
 SCO_TYPE = "x-distillguard-fingerprint"
 # The producer a bundle names without --producer: every member's, so never one to bind.
 DEFAULT_PRODUCER = "distillguard producer"
+# The name `share match` gives its sightings without --producer: every member's too, and a
+# sighting's id derives from it, so two members' sightings of one indicator share an id.
+DEFAULT_PEER = "distillguard peer"
 KILL_CHAIN = "distillguard-distillation"
 _CREATED = "2026-02-01T00:00:00.000Z"
 _SCHEMA = "https://github.com/distillguard/distillguard/blob/main/README.md#indicator-sharing"

@@ -31,6 +31,10 @@ NEVER_BOUND = {
         "the producer every member exports as without --producer: export with "
         "--producer NAME and bind the identity it prints"
     ),
+    stix.producer(stix.DEFAULT_PEER).id: (
+        "the name every member's sightings carry without --producer: match with "
+        "--producer NAME and bind the identity it prints"
+    ),
     stix.PROJECT.id: "the project's own identity, which every bundle carries",
 }
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from distillguard.sharing import stix
 from distillguard.sharing.taxii.validity import malformed
 from distillguard.store.duck import connect_or_say
 
@@ -27,6 +28,13 @@ CREATE TABLE IF NOT EXISTS objects (
   date_added TIMESTAMPTZ, body VARCHAR, PRIMARY KEY (collection_id, id, version));
 ALTER TABLE objects ADD COLUMN IF NOT EXISTS added_by VARCHAR;
 """
+
+
+# The producers every member's objects name unless given --producer (lower case, as
+# _creator compares): their ids are every member's, so a clash there needs a name.
+_SHARED_DEFAULTS = frozenset(
+    stix.producer(name).id.lower() for name in (stix.DEFAULT_PRODUCER, stix.DEFAULT_PEER)
+)
 
 
 # Who added the objects the server holds from its start (stix.common_objects): a Basic
@@ -222,6 +230,11 @@ class TaxiiStore:
             return "a version of another producer's object"
         if _speaks_as_own(first, user, holders) or owner in (None, user):
             return None  # None: stored before members were recorded; the creator decides
+        if _creator(obj) in _SHARED_DEFAULTS:  # two members' sightings under one name
+            return (
+                "a version of another member's object, made under the default producer "
+                "every member shares: export or match with --producer NAME"
+            )
         return "a version of another member's object"
 
     def page(
