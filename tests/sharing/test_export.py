@@ -12,7 +12,7 @@ import pytest
 from stix2validator import ValidationOptions, validate_string
 
 from distillguard.cli.main import main
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
 from distillguard.sharing.export import ExportOptions, _stamp, export
@@ -102,9 +102,9 @@ def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
 ) -> None:
     """A lake past its retention no longer holds the traffic that set an object's
     `created`, and a re-export moved it: one id, two creation times (STIX 2.1 3.6). The
-    bundle an export replaces keeps them; an unreadable file there is just replaced."""
+    bundle an export replaces keeps them; an empty file there is just replaced."""
     out = tmp_path / "bundle.json"
-    out.write_text("not a bundle")
+    out.write_text("")
     export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
     assert _objects(out) == _objects(world.bundle)
     doc = json.loads(out.read_text())
@@ -127,6 +127,41 @@ def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
     out.write_text(json.dumps(doc))
     export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
     assert_valid(out.read_text())
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "content"),
+    [
+        ("the run's own record", "run.json", b'{"lake": "lake"}'),
+        ("a table", "accounts.parquet", b"PAR1\x00\x00PAR1"),
+        ("a bundle cut short", "bundle.json", b'{"type": "bundle", "objects": [{"id"'),
+    ],
+)
+def test_an_export_over_a_file_that_is_not_a_bundle_is_refused(
+    world: World, tmp_path: Path, case: str, name: str, content: bytes
+) -> None:
+    """`--out detect/run.json` replaced the run's record, and the next export silently
+    lost its payment and sign-up indicators; a table there broke the next run."""
+    out = tmp_path / name
+    out.write_bytes(content)
+    with pytest.raises(UserError, match="is there and is not a STIX bundle"):
+        export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
+    assert out.read_bytes() == content, case
+
+
+def test_an_export_without_the_accounts_table_says_what_it_left_out(
+    world: World, tmp_path: Path
+) -> None:
+    """A run whose record is gone (or a lake elsewhere) gives no payment or sign-up
+    indicators, the strongest: the bundle looked complete without them."""
+    detect = tmp_path / "detect"
+    shutil.copytree(world.detect, detect)
+    (detect / "run.json").unlink()
+    summary = export(detect, world.key, tmp_path / "b.json", ExportOptions(producer="A"))
+    assert not summary.accounts_table and "give --lake LAKE" in summary.line()
+    whole = export(detect, world.key, tmp_path / "c.json", ExportOptions(producer="A"), world.lake)
+    assert whole.accounts_table and "--lake" not in whole.line()
+    assert whole.indicators > summary.indicators
 
 
 def test_every_reference_resolves(world: World) -> None:

@@ -23,8 +23,9 @@ from distillguard.ingest.lake import Lake, sql_path
 from distillguard.sharing import stix
 from distillguard.sharing.fingerprints import KIND_BY_NAME, holdings_sql
 from distillguard.sharing.keys import CommunityKey
-from distillguard.sharing.peer import bundle_objects
+from distillguard.sharing.replaced import earlier_created
 from distillguard.sharing.select import Candidate, Selection, candidates
+from distillguard.store.atomic import write_bytes
 from distillguard.store.duck import connect_utc
 
 PHASES = {"payment": "account-setup", "signup_network": "account-setup", "client": "access"}
@@ -52,12 +53,22 @@ class ExportSummary:
     objects: int
     path: Path
     producer: str  # the identity the bundle is created by, to bind with `share user`
+    accounts_table: bool = True  # whether the lake's accounts were read (payment, sign-up)
 
     def line(self) -> str:
         return (
             f"share export: {self.campaigns} campaign(s), {self.indicators} indicator(s), "
             f"{self.objects} objects by {self.producer} -> {self.path}"
+            + ("" if self.accounts_table else NO_ACCOUNTS)
         )
+
+
+# Without the accounts table the strongest indicators (a payment instrument, a sign-up
+# network) are not made: said, since the bundle looks complete without them.
+NO_ACCOUNTS = (
+    "; no accounts table (the run's lake is not known, or has none), so no payment or "
+    "sign-up indicators: give --lake LAKE"
+)
 
 
 @dataclass(frozen=True)
@@ -84,12 +95,15 @@ def _inputs(con: duckdb.DuckDBPyConnection, detect_out: Path, lake: Path | None)
     )
     if lake is not None and not Lake(lake).is_one():  # else its indicators dropped, unsaid
         raise UserError(f"--lake {lake} is not a lake (no day partitions or accounts table)")
-    lake = lake or lake_of_run(detect_out)
-    accounts = lake / "accounts" / "accounts.parquet"
+    accounts = _accounts_path(detect_out, lake)
     if not accounts.is_file():
         return None
     con.execute(f"CREATE VIEW lake_accounts AS SELECT * FROM read_parquet('{sql_path(accounts)}')")
     return "lake_accounts"
+
+
+def _accounts_path(detect_out: Path, lake: Path | None) -> Path:
+    return Lake(lake or lake_of_run(detect_out)).accounts_path
 
 
 def _clusters(con: duckdb.DuckDBPyConnection) -> dict[str, _Cluster]:
@@ -111,29 +125,6 @@ def _seen(found: list[Candidate], as_of: datetime | None) -> tuple[str, str]:
 
 def _time(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-
-
-def earlier_created(out: Path) -> dict[str, datetime]:
-    """Each object's `created` in the bundle at `out`, which an export there replaces: an
-    id keeps its first `created` even once the lake no longer holds the traffic that set
-    it (a retention window's end), and a relationship keeps its own whatever its ends'
-    became. Nothing where there is no bundle there."""
-    try:
-        objects = bundle_objects(out) if out.is_file() else []
-    except UserError:
-        return {}  # not a bundle: nothing of ours to carry on
-    times = ((o.get("id"), _zoned(o.get("created"))) for o in objects)
-    return {str(i): t for i, t in times if isinstance(i, str) and t is not None}
-
-
-def _zoned(value: Any) -> datetime | None:
-    """A STIX timestamp; None for one edited into something else (no zone, no time)."""
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-        # in UTC now: year 1 at +05:00 parses, then overflows when written as UTC
-        return parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo else None
-    except (ValueError, OverflowError):
-        return None
 
 
 def _stamp(value: datetime) -> str:
@@ -320,6 +311,7 @@ def export(
     earlier = earlier_created(out)
     bundle, campaigns, indicators = build_bundle(detect_out, key, options, lake, earlier)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(stix.dumps(bundle))
+    write_bytes(out, stix.dumps(bundle).encode())  # whole or not at all: it is read again
     producer = stix.producer(options.producer).id
-    return ExportSummary(campaigns, indicators, len(bundle.objects), out, producer)
+    known = _accounts_path(detect_out, lake).is_file()
+    return ExportSummary(campaigns, indicators, len(bundle.objects), out, producer, known)
