@@ -4,6 +4,8 @@ contents), and written readable by their owner only."""
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from pathlib import Path
 
 from distillguard.errors import UserError
@@ -32,3 +34,19 @@ def write_private(path: Path, data: bytes) -> None:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+
+
+def warn_if_shared(path: Path, what: str) -> None:
+    """One line on stderr when a key file others on the machine may read (as ssh does for
+    a private key, but a warning: a key copied with cp or unpacked from an archive keeps
+    its old mode, and refusing would stop a run for it). Our keygens write 0600."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # the reader's own error says it
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(
+            f"distillguard: warning: {what} {path} can be read by other users "
+            f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {path}",
+            file=sys.stderr,
+        )

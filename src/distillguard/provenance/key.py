@@ -10,7 +10,7 @@ from pathlib import Path
 
 from distillguard.errors import UserError
 from distillguard.provenance.groups import SynonymGroup
-from distillguard.secret_file import write_private
+from distillguard.secret_file import warn_if_shared, write_private
 
 _MAKE = "distillguard provenance keygen --out FILE"
 KEY_KIND = "distillguard-provenance-key"
@@ -81,4 +81,5 @@ class WatermarkKey:
             raise UserError(f"{path}: the key's secret is missing or not hex") from None
         if len(secret) != _SECRET_BYTES:
             raise UserError(f"{path}: the key's secret must be {_SECRET_BYTES} bytes")
+        warn_if_shared(path, "provenance key")
         return cls(secret)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from distillguard.errors import UserError
+from distillguard.secret_file import warn_if_shared
 
 KEY_BYTES = 32
+KIND = "distillguard-community-key"
 _ID_LABEL = b"distillguard community key id v1"
 _SEPARATOR = "\x1f"  # unit separator: a kind can never run into its value
 
@@ -54,7 +56,7 @@ def generate() -> CommunityKey:
 def save(key: CommunityKey, path: Path) -> None:
     """Write the key readable by its owner only; never overwrite an existing key."""
     doc = {
-        "kind": "distillguard-community-key",
+        "kind": KIND,
         "version": 1,
         "key_id": key.key_id,
         "secret": base64.b64encode(key.secret).decode(),
@@ -76,10 +78,23 @@ def load(path: Path) -> CommunityKey:
     except FileNotFoundError:
         raise UserError(f"key file not found: {path}") from None
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{path} is not a distillguard community key") from None
+        raise UserError(f"{path} is not a distillguard community key{_other_kind(path)}") from None
+    if doc.get("kind", KIND) != KIND:  # a provenance key's secret is 32 bytes too, in hex
+        raise UserError(f"{path} is not a distillguard community key{_other_kind(path)}")
     if len(secret) != KEY_BYTES:
         raise UserError(f"{path}: the key must be {KEY_BYTES} bytes")
     key = CommunityKey(secret)
     if doc.get("key_id") not in (None, key.key_id):
         raise UserError(f"{path}: key id does not match the key; the file is damaged")
+    warn_if_shared(path, "community key")
     return key
+
+
+def _other_kind(path: Path) -> str:
+    """What the file is instead, where it says (a provenance key), and how to make one."""
+    try:
+        kind = json.loads(path.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        kind = None
+    said = f"it is a {kind}; " if isinstance(kind, str) and kind.startswith("distillguard-") else ""
+    return f" ({said}make one: distillguard share keygen --out FILE)"
