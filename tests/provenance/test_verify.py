@@ -143,3 +143,17 @@ def test_the_explanation_reads_as_a_sentence(
     result = ProvenanceResult("k", p_value, 3, 2, matches, 1.0, "the members' shares")
     assert all(part in result.explanation for part in said)
     assert result.p_value_text == said[0].removeprefix("p ")
+
+
+@pytest.mark.parametrize(
+    ("expected", "p_value", "about", "bound"),
+    [(1.2, 0.3, "match about once.", False), (2.6, 1e-50, "match about 3 times.", True)],
+)
+def test_the_expected_count_and_the_floor_are_said_plainly(
+    expected: float, p_value: float, about: str, bound: bool
+) -> None:
+    """'would be expected to match about 1 times'; and the JSON gave p_value 1e-50 where
+    the text said '< 1e-50', with nothing to mark it as a bound."""
+    result = ProvenanceResult("k", p_value, 9, 4, 5, expected, "the members' shares")
+    assert about in result.explanation
+    assert result.to_dict()["p_value_is_bound"] is bound

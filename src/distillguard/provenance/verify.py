@@ -65,7 +65,7 @@ class ProvenanceResult:
             f"'large'. It used the word our secret key picks {_count(self.matches, 'time')}; "
             "scored "
             f"against {self.baseline}, a model that never learned from our watermarked "
-            f"text would be expected to match about {self.expected_matches:,.0f} times. "
+            f"text would be expected to match about {_about(self.expected_matches)}. "
             f"The chance of a match at least this strong by luck is {self._p_text}. "
             f"{verdict}"
         )
@@ -83,6 +83,8 @@ class ProvenanceResult:
         return {
             "key_id": self.key_id,
             "p_value": self.p_value,
+            # at the floor, p_value is an upper bound (smaller values are not exact)
+            "p_value_is_bound": self.p_value <= P_FLOOR,
             "positions": self.positions,
             "contexts": self.contexts,
             "matches": self.matches,
@@ -90,6 +92,12 @@ class ProvenanceResult:
             "baseline": self.baseline,
             "explanation": self.explanation,
         }
+
+
+def _about(expected: float) -> str:
+    """'12 times', 'once': an expectation, rounded to whole matches."""
+    whole = round(expected)
+    return "once" if whole == 1 else f"{whole:,} times"
 
 
 def _verdict(p: float) -> str:

@@ -68,10 +68,12 @@ class MatchSummary:
     revoked: int = 0  # indicators their producer revoked: not matched
 
     def line(self) -> str:
+        # skipped: not a keyed fingerprint pattern (another tool's indicator, or damaged)
         other = f", {self.other_key} under another community key" if self.other_key else ""
         other += f", {self.revoked} revoked" if self.revoked else ""
         return (
-            f"share match: {self.indicators} peer indicator(s) ({self.skipped} skipped{other}), "
+            f"share match: {self.indicators} peer indicator(s) ({self.skipped} skipped: not "
+            f"distillguard's keyed form{other}), "
             f"{len(self.accounts)} local account(s) matched, {self.sightings} sighting(s) "
             f"-> {self.out}"
         )
