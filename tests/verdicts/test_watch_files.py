@@ -9,6 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from distillguard.detect.run import detect
+from distillguard.errors import UserError
+from distillguard.ingest import ingest
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.sources import Tail
 from distillguard.verdicts import watch, watch_files
@@ -192,11 +195,10 @@ def test_a_tick_that_only_quarantined_rows_runs_no_detection(
     daily = inbox / "gateway.jsonl"
     daily.write_bytes(_row(1) + b"\n")
     runs: list[Path] = []
-    real_detect = watch.detect
 
     def counted(lakes: list[Path], out: Path, **kwargs: Any) -> Any:
         runs.append(out)
-        return real_detect(lakes, out, **kwargs)
+        return detect(lakes, out, **kwargs)
 
     monkeypatch.setattr(watch, "detect", counted)
     watcher = Watcher(lake, inbox, open_store("memory"), load_policy())
@@ -231,3 +233,25 @@ def test_a_tick_line_names_where_quarantined_rows_came_from(
 ) -> None:
     tick = watch.TickSummary(1, 0, 9, None, None, quarantined_from=shown, quarantine=Path("q"))
     assert named in tick.line()
+
+
+def test_rows_an_earlier_tick_committed_are_detected_though_they_come_back_as_duplicates(
+    tmp_path: Path,
+) -> None:
+    """A tick whose ingest failed on one file committed the others' rows; read again at
+    the next tick they are duplicates, and a tick that changed nothing ran no detect: they
+    were never detected. The same for a lake filled by `ingest` before watch started."""
+    lake, inbox = tmp_path / "lake", tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "gateway.jsonl").write_bytes(b"".join(_row(n) + b"\n" for n in range(5)))
+    broken = inbox / "broken.jsonl.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00not gzip")
+    with pytest.raises(UserError, match="could not be read"):
+        Watcher(lake, inbox, open_store("memory"), load_policy()).tick()
+    broken.unlink()  # the operator removes it and starts watch again
+    again = Watcher(lake, inbox, open_store("memory"), load_policy()).tick()
+    assert again is not None and (again.kept, again.published is not None) == (0, True)
+    filled = tmp_path / "filled"
+    ingest([inbox / "gateway.jsonl"], filled)
+    first = Watcher(filled, inbox, open_store("memory"), load_policy()).tick()
+    assert first is not None and (first.kept, first.published is not None) == (0, True)

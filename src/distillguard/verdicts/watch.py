@@ -18,6 +18,7 @@ import orjson
 
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
+from distillguard.detect.folder import RECORD
 from distillguard.detect.run import detect
 from distillguard.detect.summary import NO_ACCOUNTS_TABLE
 from distillguard.ingest.lake import Lake
@@ -196,14 +197,23 @@ class Watcher:
         )
 
     def _ingest(self, readings: list[Reading]) -> IngestSummary:
-        """Ingest this tick's files; when the lake gained anything detect reads, mark the
-        tick unpublished before its files count as seen (see __init__)."""
+        """Ingest this tick's files, the tick marked unpublished before (see __init__): an
+        ingest that fails or is killed may have committed rows, which come back as
+        duplicates at the next tick. The mark is taken back only where this tick set it, the
+        ingest changed nothing detect reads, and detect has run over this lake before."""
         self.lake.mkdir(parents=True, exist_ok=True)
+        pending = self._unpublished.exists()
+        self._unpublished.touch()
         tails = {r.path: r.tail for r in readings if r.tail is not None}
         ingested = ingest([r.path for r in readings], self.lake, self.accounts, tails=tails)
-        if ingested.changed_lake():
-            self._unpublished.touch()
+        if not (pending or ingested.changed_lake() or self._never_detected()):
+            self._unpublished.unlink()
         return ingested
+
+    def _never_detected(self) -> bool:
+        """No detect run of this watch is on record: a lake filled by `ingest` before the
+        first tick, whose rows all come back as duplicates, has had no verdict yet."""
+        return not (self.out / RECORD).is_file()
 
     def _mark_seen(self, remember: dict[str, Seen]) -> None:
         if remember:
