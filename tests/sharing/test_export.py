@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
     `created`, and a re-export moved it: one id, two creation times (STIX 2.1 3.6). The
     bundle an export replaces keeps them; an empty file there is just replaced."""
     out = tmp_path / "bundle.json"
-    out.write_text("")
+    out.write_text('{\n    "type": "bundle",\n    "id": "bundle--')  # an export killed half way
     export(world.detect, world.key, out, ExportOptions(producer="provider A"), world.lake)
     assert _objects(out) == _objects(world.bundle)
     doc = json.loads(out.read_text())
@@ -134,7 +135,7 @@ def test_an_export_over_its_last_bundle_keeps_each_objects_first_created(
     [
         ("the run's own record", "run.json", b'{"lake": "lake"}'),
         ("a table", "accounts.parquet", b"PAR1\x00\x00PAR1"),
-        ("a bundle cut short", "bundle.json", b'{"type": "bundle", "objects": [{"id"'),
+        ("a JSON object of another kind", "notes.json", b'{"type": "report"}'),
     ],
 )
 def test_an_export_over_a_file_that_is_not_a_bundle_is_refused(
@@ -223,3 +224,20 @@ def test_cli_keygen_and_export(
 def test_bad_export_options_raise(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ExportOptions(**options)
+
+
+def test_an_export_writes_into_what_out_names(world: World, tmp_path: Path) -> None:
+    """Written aside and renamed, an export replaced a link at --out with a file, a device
+    (/dev/null, /dev/stdout) with a file, and an owner-only TLP:RED bundle with one all
+    could read: it writes into the file the path names."""
+    target = tmp_path / "kept" / "bundle.json"
+    target.parent.mkdir()
+    target.write_text("")
+    target.chmod(0o600)
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    export(world.detect, world.key, link, ExportOptions(producer="provider A"), world.lake)
+    assert link.is_symlink() and _objects(target) == _objects(world.bundle)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    export(world.detect, world.key, Path("/dev/null"), ExportOptions(producer="A"), world.lake)
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)

@@ -25,7 +25,6 @@ from distillguard.sharing.fingerprints import KIND_BY_NAME, holdings_sql
 from distillguard.sharing.keys import CommunityKey
 from distillguard.sharing.replaced import earlier_created
 from distillguard.sharing.select import Candidate, Selection, candidates
-from distillguard.store.atomic import write_bytes
 from distillguard.store.duck import connect_utc
 
 PHASES = {"payment": "account-setup", "signup_network": "account-setup", "client": "access"}
@@ -311,7 +310,8 @@ def export(
     earlier = earlier_created(out)
     bundle, campaigns, indicators = build_bundle(detect_out, key, options, lake, earlier)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(out, stix.dumps(bundle).encode())  # whole or not at all: it is read again
+    # in place, as a user's --out may be a pipe, /dev/stdout or a link, and keeps its mode
+    out.write_text(stix.dumps(bundle))
     producer = stix.producer(options.producer).id
     known = _accounts_path(detect_out, lake).is_file()
     return ExportSummary(campaigns, indicators, len(bundle.objects), out, producer, known)
