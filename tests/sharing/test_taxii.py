@@ -107,6 +107,7 @@ def test_every_route_needs_credentials(served: tuple[str, str], path: str) -> No
         # Python reads them; stored and served again, a member's pull was not JSON
         ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": [{"confidence": NaN}]}', 400),
         ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": [], "x": -Infinity}', 400),
+        ("POST", {"Content-Type": MEDIA_TYPE}, b'{"objects": [{"confidence": 1e999}]}', 400),
         ("GET", {}, None, 200),
     ],
 )

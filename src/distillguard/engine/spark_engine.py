@@ -255,12 +255,15 @@ class SparkEngine:
 
     def close(self) -> None:
         """Stop the session only if this engine started it (not a host's, on Databricks)."""
-        if self._session is not None and self._created:
-            # OFF: stopping with tasks still running (after Ctrl-C) logs each one killed
-            self._session.sparkContext.setLogLevel("OFF")
-            self._session.stop()
-            loud_again()
-        self._session = None
+        session, self._session = self._session, None
+        if session is not None and self._created:
+            try:  # OFF: stopping with tasks still running (after Ctrl-C) logs each one killed
+                session.sparkContext.setLogLevel("OFF")
+            finally:
+                try:
+                    session.stop()
+                finally:
+                    loud_again()
 
 
 def _read(read: Callable[[], T], where: str, *, job: bool = False) -> T:

@@ -25,16 +25,26 @@ class _NotPy4J(logging.Filter):
 
 
 _FILTER = _NotPy4J()
+# py4j's own loggers (py4j.clientserver, py4j.java_gateway) log the same failures, such as
+# a connection it shuts down after the interrupt: silenced while the session runs.
+_PY4J = logging.getLogger("py4j")
+_SILENT = logging.CRITICAL + 1
+_levels: list[int] = []
 
 
 def quiet_interrupts() -> None:
     """Python's own SIGINT handler (from the main thread; signals are only set there), and
-    py4j's tracebacks held back, while a session this process started runs."""
+    py4j's tracebacks held back, while a session this process started runs. PySpark's
+    handler is not put back at the stop: it would cancel the jobs of a session gone."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.getLogger().addFilter(_FILTER)
+    _levels.append(_PY4J.level)
+    _PY4J.setLevel(_SILENT)
 
 
 def loud_again() -> None:
     """py4j's records shown again: the session is stopped."""
     logging.getLogger().removeFilter(_FILTER)
+    if _levels:
+        _PY4J.setLevel(_levels.pop())

@@ -5,6 +5,7 @@ authentication; requests must accept, and send, the TAXII 2.1 media type."""
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -226,7 +227,7 @@ class TaxiiApp:
         if len(raw) > self.max_content:
             return error(413, "envelope too large")
         try:
-            envelope = json.loads(raw, parse_constant=_not_json)
+            envelope = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
             objects = envelope["objects"]
             if not isinstance(objects, list):
                 raise TypeError
@@ -269,6 +270,15 @@ def _not_json(constant: str) -> Any:
     """Python reads NaN and Infinity, which JSON has not: held and served again, one
     member's NaN made every other member's pull a file no JSON parser reads."""
     raise _NotJSONError(f"{constant} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float; one past a double's range (1e999) read as inf, served
+    back as Infinity, which is not JSON either."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJSONError(f"{text[:40]} is out of a JSON number's range (a double's)")
+    return value
 
 
 TOO_SLOW_ANSWER = json.dumps({"title": TOO_SLOW, "http_status": "408"}).encode()
