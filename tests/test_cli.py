@@ -363,3 +363,21 @@ def test_a_real_query_stopped_by_sigint_exits_130(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr("distillguard.cli.main.run_command", counted)
     assert main(["lake", "."]) == 130
+
+
+def test_a_lakes_own_folders_are_not_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`detect lake/exchanges` read the lake's exchanges as logs, without its accounts
+    table, and flagged a quarter of what `detect lake` flags, with exit 0."""
+    lake = tmp_path / "lake"
+    ingest([write_jsonl(tmp_path / "in.jsonl", [exchange_row(n) for n in range(3)])], lake)
+    part = next((lake / "exchanges").rglob("*.parquet"))
+    for given in (lake / "exchanges", part):
+        assert main(["detect", str(given), "--out", str(tmp_path / "d")]) == 2
+        err = capsys.readouterr().err
+        assert f"is inside the lake {lake.resolve()}" in err and err.count("\n") == 1
+    inbox = lake / "inbox"  # logs kept in the lake's folder (watch's inbox) are logs
+    inbox.mkdir()
+    write_jsonl(inbox / "more.jsonl", [exchange_row(n) for n in range(3, 5)])
+    assert main(["ingest", str(inbox), "--out", str(tmp_path / "other")]) == 0

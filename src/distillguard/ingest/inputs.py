@@ -92,6 +92,7 @@ def expand_inputs(paths: list[Path]) -> Inputs:
     for path in paths:
         if not path.exists():
             raise UserError(f"no such file or directory: {path}")
+        _refuse_inside_a_lake(path)
         if path.is_dir():
             if is_lake(path):
                 raise UserError(f"{path} is a lake, not logs: read it with detect or lake")
@@ -117,6 +118,16 @@ def expand_inputs(paths: list[Path]) -> Inputs:
         else:
             files.append(path)
     return Inputs(files, skipped, accounts)
+
+
+def _refuse_inside_a_lake(path: Path) -> None:
+    """A lake's own files read as logs: `detect lake/exchanges` ran with exit 0 on the
+    exchanges alone, without the accounts table (no payment, sign-up or tier evidence),
+    and flagged a quarter of what `detect lake` flags. A folder of logs kept in a lake's
+    folder (watch's inbox may be) is not the lake's own."""
+    holder = next((d for d in path.resolve().parents if is_lake(d)), None)
+    if holder is not None and Lake(holder).owns(path):
+        raise UserError(f"{path} is inside the lake {holder}, not logs: give the lake itself")
 
 
 def _simulated_reason(child: Path, parts: dict[str, Path]) -> str | None:
