@@ -155,3 +155,22 @@ def test_a_lake_given_for_the_detect_folder_is_named_as_one(
     assert main(["evaluate", str(lake), "--labels", str(tmp_path / "labels.parquet")]) == 2
     err = capsys.readouterr().err
     assert f"{lake} is a lake" in err and "distillguard detect" in err and err.count("\n") == 1
+
+
+def test_a_simulate_folder_given_for_the_detect_folder_is_named_as_one(
+    tiny_sim: SimSummary, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tiny_sim.files[0].parent
+    assert main(["evaluate", str(folder), "--labels", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "is what simulate writes" in err and err.count("\n") == 1
+
+
+def test_demo_refuses_a_file_for_its_folder_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = tmp_path / "labels.parquet"
+    given.write_bytes(b"x")
+    assert main(["demo", "--out", str(given)]) == 2
+    captured = capsys.readouterr()
+    assert "is a file" in captured.err and "simulate" not in captured.out

@@ -12,6 +12,7 @@ from distillguard.cli.console_cmd import demo_console_hint
 from distillguard.cli.detect_cmd import detect_with_bars, print_detect
 from distillguard.cli.ingest_cmd import print_lake
 from distillguard.cli.simulate_cmd import print_summary, simulate_with_bar
+from distillguard.errors import UserError
 from distillguard.evaluate.metrics import evaluate
 from distillguard.evaluate.report import markdown, write_metrics
 from distillguard.ingest import Lake, ingest
@@ -51,6 +52,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():  # found only after simulating, before
+        raise UserError(f"--out {args.out} is a file: the demo writes a folder there")
     console = stdout_console()
     sim_dir, lake_dir = args.out / "traffic", args.out / "lake"
     shutil.rmtree(lake_dir, ignore_errors=True)

@@ -22,6 +22,7 @@ from distillguard.evaluate.operating_point import (
     share,
     tier_rates,
 )
+from distillguard.ingest.inputs import simulated_parts
 from distillguard.ingest.lake import Lake, connect, fetch_one, sql_path
 
 CAUGHT_SHARE = 0.5  # a campaign is caught when most of its accounts are flagged
@@ -125,6 +126,11 @@ def _joined(detect_dir: Path, labels: Path) -> duckdb.DuckDBPyConnection:
     `results`, `labels` and `signals` as views; a user's wrong folder or file is one line."""
     if not detect_dir.is_dir():
         raise UserError(f"no such folder: {detect_dir} (a detect output folder, its --out)")
+    if simulated_parts(detect_dir):
+        raise UserError(
+            f"{detect_dir} is what simulate writes, not a detect output folder: ingest it, "
+            "run 'distillguard detect LAKE --out DIR', then evaluate DIR"
+        )
     if Lake(detect_dir).is_one():
         raise UserError(
             f"{detect_dir} is a lake (what ingest writes), not a detect output folder: run "
