@@ -12,7 +12,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from distillguard import __version__
 from distillguard.cli.main import main
+from distillguard.detect.case_files import read_run
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.outputs import (
     ACCOUNT_COLUMNS,
@@ -267,3 +269,18 @@ def test_when_a_short_log_is_said(
         assert short is None
     else:
         assert short is not None and said in short.text()
+
+
+def test_the_run_records_what_it_decided_by(tiny_detect: DetectSummary) -> None:
+    """run.json held the lake and the finish time only: nothing said whether the rules or
+    the combiner decided, at which lines, over which window: what an audit of a block asks."""
+    run = read_run(tiny_detect.out)
+    settings = run["settings"]
+    assert {k: settings[k] for k in ("decide_by", "combiner_flag", "window_hours", "seed")} == {
+        "decide_by": DetectConfig.decide_by,
+        "combiner_flag": DetectConfig.combiner_flag,
+        "window_hours": DetectConfig.window_hours,
+        "seed": DetectConfig.seed,
+    }
+    assert settings["engine"] == "duckdb" and settings["peer_indicators"] is False
+    assert run["version"] == __version__

@@ -7,13 +7,14 @@ cluster that was flagged or listed for review.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from distillguard import __version__
 from distillguard.detect.allowlist import Suppression
 from distillguard.detect.results import AccountResult, ClusterResult
 from distillguard.errors import UserError
@@ -61,12 +62,20 @@ def write_evidence(out: Path, accounts: list[AccountResult], clusters: list[Clus
     return len(lines)
 
 
-def write_run(out: Path, lake: Path | str, suppressed: Sequence[Suppression]) -> None:
-    """Where the lake is (for sample exchanges; a URI is kept as given) and which flags the
-    allowlist held back."""
+def write_run(
+    out: Path,
+    lake: Path | str,
+    suppressed: Sequence[Suppression],
+    settings: Mapping[str, Any] | None = None,
+) -> None:
+    """Where the lake is (for sample exchanges; a URI is kept as given), the settings the
+    run decided by (who decides, its lines, window and seed: what an audit of a block asks)
+    and which flags the allowlist held back."""
     run = {
         "lake": lake if isinstance(lake, str) else _lake_path(out, lake),
         "finished": datetime.now(UTC).isoformat(),
+        "version": __version__,
+        "settings": dict(settings or {}),
         "suppressed": [
             {"account_id": s.account_id, "codes": sorted(s.codes), "reason": s.entry.reason}
             for s in suppressed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -175,6 +175,17 @@ class _Run:
     boost: AccountBoost | None
 
 
+def _settings(run: _Run) -> dict[str, object]:
+    """What the run decided by, for run.json: the configuration, the engine, and whether
+    an allowlist or a peer's indicators took part."""
+    return {
+        **asdict(run.config),
+        "engine": run.engine.name,
+        "allowlist_entries": len(run.allowlist),
+        "peer_indicators": run.boost is not None,
+    }
+
+
 def _detect_into(
     out: Path, paths: list[Path] | RemoteLake, accounts: list[Path], run: _Run
 ) -> DetectSummary:
@@ -188,7 +199,8 @@ def _detect_into(
         scored = _score(con, lake, out, run)
     with _timed(seconds, "outputs"):
         written = _write_outputs(con, out, scored, run, exchanges)
-        write_run(out, lake.root if isinstance(lake, Lake) else lake.uri, written.suppressed)
+        where = lake.root if isinstance(lake, Lake) else lake.uri
+        write_run(out, where, written.suppressed, _settings(run))
     con.close()
     return DetectSummary(
         out,
