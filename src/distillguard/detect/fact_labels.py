@@ -98,8 +98,9 @@ CLUSTER_FACTS: dict[tuple[str, str], str] = {
     ("suspicious_members", "volume_weighted_member_score"): "the accounts' own scores, "
     "averaged weighting each by its exchanges",
     ("suspicious_members", "accounts_linked_in_window"): "accounts in the linked community at "
-    "that tick. It can exceed the cluster's size: the flagged cluster keeps only the accounts "
-    "that share payment or sign-up infrastructure, or show enough evidence of their own",
+    "that tick. It can differ from the cluster's size either way: the flagged cluster keeps "
+    "only the accounts that share payment or sign-up infrastructure, or show enough evidence "
+    "of their own, and gathers those it was flagged with at its other ticks",
     ("collective_elicitation", "eliciting_exchanges"): "the community's exchanges whose "
     "prompt elicits reasoning, a trace, grading or a rewrite",
     ("collective_elicitation", "share"): "eliciting exchanges / all the community's exchanges",
