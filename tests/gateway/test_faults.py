@@ -242,7 +242,9 @@ def test_unknown_api_key_is_refused_and_keys_map_to_accounts(
     assert upstream.seen("two") == [] and same.status_code == 200
     assert known.status_code == 200
     assert unknown.status_code == 401 and unknown.json()["error"]["type"] == "authentication_error"
+    assert unknown.json()["error"]["message"] == "Unknown API key."
     assert none.status_code == 401 and upstream.seen("who") == []
+    assert none.json()["error"]["message"] == "No API key."
     log_text = "".join(p.read_text() for p in (tmp_path / "exchanges").glob("*.jsonl"))
     assert "sk-mallory" not in log_text and "sk-alice" not in log_text  # secrets never logged
     assert logged(tmp_path) == 6
@@ -312,6 +314,17 @@ def test_an_account_header_sent_twice_with_different_values_is_refused(
     assert refused.status_code == 401 and "Two different account headers" in refused.text
     assert served.status_code == 200 and len(upstream.seen("hh-ok")) == 1
     assert logged(tmp_path) == 2
+
+
+def test_a_request_without_the_account_header_is_told_so(
+    serve_gateway: ServeGateway, upstream: FakeUpstream
+) -> None:
+    """In header mode no API key is involved, yet the 401 said "Unknown API key or no
+    account."."""
+    with serve_gateway() as (url, _):
+        answer = httpx.post(url + "/v1/chat/completions", json=body("openai", "nobody"))
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == "No x-distillguard-account header."
 
 
 def test_a_corrupt_verdict_row_is_skipped(serve_gateway: ServeGateway, tmp_path: Path) -> None:

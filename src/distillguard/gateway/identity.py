@@ -104,13 +104,16 @@ class Identity:
         key = next(iter(keys), None)
         kid = key_id(key) if key else None
         if self.keys is not None:
-            return Caller(self.keys.current().get(key) if key else None, kid)
+            account = self.keys.current().get(key) if key else None
+            why = None if account else ("Unknown API key." if key else "No API key.")
+            return Caller(account, kid, refused=why)
         # An auth layer that adds its header beside the client's (instead of replacing
         # it) leaves two: which one is the layer's cannot be told, so neither is taken.
         named = {v for v in headers.getlist(self.header) if v}
         if len(named) > 1:
             return Caller(None, kid, refused="Two different account headers.")
-        return Caller(next(iter(named), None), kid)
+        account = next(iter(named), None)
+        return Caller(account, kid, refused=None if account else f"No {self.header} header.")
 
 
 class KeyFile:
