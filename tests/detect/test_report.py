@@ -181,7 +181,7 @@ def test_every_fact_on_the_page_is_explained(tiny_detect: DetectSummary) -> None
     assert len(facts) >= 10
     assert page.count("<span class='fact'>") == len(facts)
     linked = [label for fact, label in facts if fact.startswith("accounts_linked_in_window")]
-    assert all("can exceed the cluster&#x27;s size" in label for label in linked)
+    assert all("can differ from the cluster&#x27;s size either way" in label for label in linked)
 
 
 # A check run by the browser on the laid-out page: every plot fits the window, no text spills
