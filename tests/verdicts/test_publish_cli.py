@@ -79,7 +79,7 @@ def test_default_policy_maps_tiers_and_scores_to_the_ladder(tmp_path: Path) -> N
         "cluster:c1": "block_cluster",
         "account:m1": "block_cluster",
         "account:m2": "block_cluster",
-        "account:hi": "block_account",
+        "account:hi": "degrade",  # on its own evidence: served, less useful for training
         "account:mid": "degrade",
         "account:lo": "reverify",
         "account:rev": "throttle",
@@ -131,7 +131,7 @@ def test_cli_publish_set_clear_list(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert got is not None and (got.action, got.source) == ("monitor", "analyst")
     assert main(["verdicts", "clear", "hi", "--source", "analyst", "--state", state]) == 0
     got = store.get("account:hi")
-    assert got is not None and got.action == "block_account"
+    assert got is not None and got.action == "degrade"
     assert main(["verdicts", "list", "--state", state]) == 0
     listed = capsys.readouterr().out
     assert "account:rev" in listed and "expires (UTC)" in listed  # --json's zone, said
@@ -184,7 +184,7 @@ def test_a_cluster_verdict_reaches_its_members_and_clearing_it_serves_them(
     assert "cleared 1 verdict(s) of cluster c1 and the verdicts naming it of 2 member(s)" in cleared
     assert main(["verdicts", "clear", "m1", "--source", "analyst", "--state", state]) == 0
     assert (_in_force(state, "m1"), _in_force(state, "m2")) == (None, None)
-    assert _in_force(state, "hi") == "block_account"  # not a member: untouched
+    assert _in_force(state, "hi") == "degrade"  # not a member: untouched
 
 
 def test_a_cluster_no_verdict_names_is_reached_through_its_detect_run(
@@ -392,7 +392,7 @@ def test_education_research_and_startup_signups_are_reverified_first(tmp_path: P
     out = detect_out(tmp_path / "out")
     actions = {v.subject: v.action for v in detector_verdicts(out, load_policy(), lake)}
     assert actions["mid"] == "reverify"  # degrade without the tier
-    assert actions["hi"] == "block_account"  # a score this high is blocked whatever the tier
+    assert actions["hi"] == "reverify"  # however high its score: the tier rule comes first
     assert {v.subject: v.action for v in detector_verdicts(out, load_policy())}["mid"] == "degrade"
 
 
