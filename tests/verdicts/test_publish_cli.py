@@ -609,3 +609,22 @@ def test_a_redis_that_wants_a_password_says_how_to_give_it(
             err = capsys.readouterr().err
             assert "asks for a password and none was given" in err and "redis://:PASSWORD@" in err
             assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("columns", "widest"), [("80", 80), ("", 200), ("wide", 200)])
+def test_list_piped_keeps_to_columns_where_given(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    columns: str,
+    widest: int,
+) -> None:
+    """Piped, the table was 200 columns wide even with COLUMNS=80."""
+    state = str(tmp_path / "v.jsonl")
+    argv = ["verdicts", "set", "acct_1", "--action", "degrade", "--reason", "case " * 30]
+    assert main([*argv, "--state", state]) == 0
+    monkeypatch.setenv("COLUMNS", columns)
+    capsys.readouterr()
+    assert main(["verdicts", "list", "--state", state]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= widest and "acct_1" in "".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -21,6 +22,7 @@ from distillguard.verdicts.publish import publish
 from distillguard.verdicts.store import open_store
 
 REASON_WIDTH = 60  # the table's reason column; --json prints reasons whole
+PIPED_WIDTH = 200  # the table's width piped, without COLUMNS: rows kept whole
 
 
 def register(subparsers: Subparsers) -> None:
@@ -185,9 +187,17 @@ def run_list(args: argparse.Namespace) -> int:
     for v in verdicts:
         expires = v.expires.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if v.expires else "never"
         table.add_row(v.key, v.action, v.source, expires, _clipped(v.reason), v.evidence)
-    # a terminal's own width; piped to a file or grep, wide enough to keep rows whole
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    Console(width=_width()).print(table)
     return 0
+
+
+def _width() -> int | None:
+    """A terminal's own width; piped to a file or grep, wide enough to keep rows whole,
+    unless COLUMNS says how wide (a pager, a report of fixed width)."""
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
 
 
 def _clipped(text: str, width: int = REASON_WIDTH) -> str:
