@@ -18,7 +18,7 @@ from distillguard.detect.outputs import ACCOUNT_SCHEMA, CLUSTER_SCHEMA
 from distillguard.errors import ConfigError
 from distillguard.verdicts.continuity import stale
 from distillguard.verdicts.model import Source, Verdict
-from distillguard.verdicts.policy import load_policy, parse_policy
+from distillguard.verdicts.policy import default_policy_text, load_policy, parse_policy
 from distillguard.verdicts.publish import detector_verdicts, publish
 from distillguard.verdicts.store import open_store
 from tests.redis_server import redis_server
@@ -628,3 +628,13 @@ def test_list_piped_keeps_to_columns_where_given(
     assert main(["verdicts", "list", "--state", state]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) <= widest and "acct_1" in "".join(lines)
+
+
+def test_the_built_in_policy_is_printed_to_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its only address was a path in the repository, which an installed copy lacks."""
+    assert main(["verdicts", "policy"]) == 0
+    copy = tmp_path / "policy.yaml"
+    copy.write_text(capsys.readouterr().out)
+    assert copy.read_text() == default_policy_text() and load_policy(copy) == load_policy()

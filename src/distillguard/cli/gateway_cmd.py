@@ -115,7 +115,8 @@ def _verdict_options(p: argparse.ArgumentParser) -> None:
         "--policy",
         type=Path,
         metavar="FILE",
-        help="a policy YAML file (default: the built-in policy)",
+        help="a policy YAML file (default: the built-in policy, which 'distillguard "
+        "verdicts policy' prints)",
     )
     g.add_argument(
         "--mode",

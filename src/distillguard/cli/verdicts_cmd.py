@@ -17,7 +17,7 @@ from distillguard.cli.verdicts_set_cmd import add_state, lasting_store, register
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.ingest.lake import Lake
-from distillguard.verdicts.policy import load_policy
+from distillguard.verdicts.policy import default_policy_text, load_policy
 from distillguard.verdicts.publish import publish
 from distillguard.verdicts.store import open_store
 
@@ -56,6 +56,7 @@ def register(subparsers: Subparsers) -> None:
     register_set(sub)
     register_clear(sub)
     _register_list(sub)
+    _register_policy(sub)
 
 
 def _register_publish(sub: Subparsers) -> None:
@@ -99,8 +100,8 @@ def _register_publish(sub: Subparsers) -> None:
         "--policy",
         type=Path,
         metavar="FILE",
-        help="a policy YAML file (default: the built-in policy, "
-        "src/distillguard/verdicts/default_policy.yaml)",
+        help="a policy YAML file (default: the built-in policy, which 'distillguard "
+        "verdicts policy' prints)",
     )
     pub.add_argument(
         "--lake",
@@ -149,6 +150,32 @@ def _register_list(sub: Subparsers) -> None:
         help="print each verdict whole as one JSON line, instead of the table",
     )
     ls.set_defaults(run=run_list)
+
+
+def _register_policy(sub: Subparsers) -> None:
+    pol = add_command(
+        sub,
+        "policy",
+        summary="print the built-in response policy, to copy and edit",
+        description="Print the built-in policy YAML (the rules from detect output to "
+        "verdicts, the request evidence, each action's settings, monitor or enforce, fail "
+        "open or closed) with its comments. Save it, edit it and pass it with --policy to "
+        "'verdicts publish', 'watch' and 'gateway': an installed copy has no repository "
+        "to find it in.",
+        examples=[
+            ("a copy to edit", "distillguard verdicts policy > policy.yaml"),
+            (
+                "then use it",
+                "distillguard gateway --upstream https://api.example.com --policy policy.yaml",
+            ),
+        ],
+    )
+    pol.set_defaults(run=run_policy)
+
+
+def run_policy(args: argparse.Namespace) -> int:
+    sys.stdout.write(default_policy_text())
+    return 0
 
 
 def run_publish(args: argparse.Namespace) -> int:

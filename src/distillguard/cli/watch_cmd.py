@@ -78,7 +78,8 @@ def register(subparsers: Subparsers) -> None:
         "--policy",
         type=Path,
         metavar="FILE",
-        help="a policy YAML file (default: the built-in policy)",
+        help="a policy YAML file (default: the built-in policy, which 'distillguard "
+        "verdicts policy' prints)",
     )
     p.add_argument(
         "--every",
