@@ -17,6 +17,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from distillguard.errors import UserError
 from distillguard.secret_file import warn_if_shared
@@ -72,15 +73,16 @@ def save(key: CommunityKey, path: Path) -> None:
 
 
 def load(path: Path) -> CommunityKey:
+    doc: Any = None
     try:
         doc = json.loads(path.read_text())
         secret = base64.b64decode(doc["secret"], validate=True)
     except FileNotFoundError:
         raise UserError(f"key file not found: {path}") from None
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{path} is not a distillguard community key{_other_kind(path)}") from None
+        raise UserError(_not_a_key(path, doc)) from None
     if doc.get("kind", KIND) != KIND:  # a provenance key's secret is 32 bytes too, in hex
-        raise UserError(f"{path} is not a distillguard community key{_other_kind(path)}")
+        raise UserError(_not_a_key(path, doc))
     if len(secret) != KEY_BYTES:
         raise UserError(f"{path}: the key must be {KEY_BYTES} bytes")
     key = CommunityKey(secret)
@@ -90,11 +92,10 @@ def load(path: Path) -> CommunityKey:
     return key
 
 
-def _other_kind(path: Path) -> str:
-    """What the file is instead, where it says (a provenance key), and how to make one."""
-    try:
-        kind = json.loads(path.read_text()).get("kind")
-    except (OSError, ValueError, AttributeError, RecursionError):
-        kind = None
+def _not_a_key(path: Path, doc: Any) -> str:
+    """The refusal, with what the file is instead where its document says (a provenance
+    key), and how to make one; `doc` is what was read of it (None: not JSON)."""
+    kind = doc.get("kind") if isinstance(doc, dict) else None
     said = f"it is a {kind}; " if isinstance(kind, str) and kind.startswith("distillguard-") else ""
-    return f" ({said}make one: distillguard share keygen --out FILE)"
+    make = "make one: distillguard share keygen --out FILE"
+    return f"{path} is not a distillguard community key ({said}{make})"
