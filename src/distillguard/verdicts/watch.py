@@ -18,9 +18,9 @@ import orjson
 
 from distillguard.detect.allowlist import load_allowlist
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.folder import RECORD
 from distillguard.detect.run import detect
 from distillguard.detect.summary import NO_ACCOUNTS_TABLE
+from distillguard.ingest.inputs import is_detect_output
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.otel_join import logs_without_spans
 from distillguard.ingest.outcome import IngestSummary
@@ -213,7 +213,7 @@ class Watcher:
     def _never_detected(self) -> bool:
         """No detect run of this watch is on record: a lake filled by `ingest` before the
         first tick, whose rows all come back as duplicates, has had no verdict yet."""
-        return not (self.out / RECORD).is_file()
+        return not is_detect_output(self.out)
 
     def _mark_seen(self, remember: dict[str, Seen]) -> None:
         if remember:
