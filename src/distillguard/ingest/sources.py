@@ -249,7 +249,7 @@ def iter_chunks(path: Path, tail: Tail | None = None) -> Iterator[Chunk]:
             yield from _parquet_chunks(path, CHUNK_LINES)
             return
         head = _head(path)
-        if name.endswith(".gz") or head.startswith(GZIP_MAGIC):  # a .jsonl that is gzip too
+        if _gzipped(name, head):
             yield from _gzip_chunks(path, CHUNK_LINES)
         elif head.startswith(WIDE_BOMS):
             why = "UTF-16 or UTF-32 text, not UTF-8: convert it (iconv -t UTF-8)"
@@ -271,9 +271,13 @@ def _head(path: Path) -> bytes:
 
 
 def is_gzip(path: Path) -> bool:
-    """Whether ingest reads `path` as gzip: by its name, or by its bytes (a .jsonl that is
-    gzip too)."""
-    return path.name.lower().endswith(".gz") or _head(path).startswith(GZIP_MAGIC)
+    """Whether ingest reads `path` as gzip (see _gzipped)."""
+    return _gzipped(path.name.lower(), _head(path))
+
+
+def _gzipped(name: str, head: bytes) -> bool:
+    """Gzip by its (lower-cased) name, or by its first bytes: a .jsonl that is gzip too."""
+    return name.endswith(".gz") or head.startswith(GZIP_MAGIC)
 
 
 def read_error(exc: BaseException) -> str:
