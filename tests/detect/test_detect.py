@@ -41,6 +41,18 @@ def test_outputs_have_the_promised_columns(tiny_detect: DetectSummary) -> None:
     assert (out / "report.html").read_text().startswith("<!doctype html>")
 
 
+def test_the_accounts_table_lists_its_worklist_first(tiny_detect: DetectSummary) -> None:
+    with (tiny_detect.out / "accounts.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    tiers = [0 if r["flagged"] == "True" else 1 if r["review"] == "True" else 2 for r in rows]
+    assert tiers == sorted(tiers) and tiers[0] == 0
+    for tier in set(tiers):
+        scores = [float(r["score"]) for r, t in zip(rows, tiers, strict=True) if t == tier]
+        assert scores == sorted(scores, reverse=True)
+    clusters = pq.read_table(tiny_detect.out / "clusters.parquet").column("score").to_pylist()
+    assert clusters == sorted(clusters, reverse=True)
+
+
 def test_every_flag_has_a_time_and_evidence(tiny_detect: DetectSummary) -> None:
     flagged = [a for a in tiny_detect.accounts if a.flagged]
     assert flagged, "the tiny campaigns should be caught"

@@ -54,7 +54,14 @@ def _write(rows: list[dict[str, Any]], schema: pa.Schema, stem: Path) -> None:
             writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
 
 
+def worklist_order(account: AccountResult) -> tuple[bool, bool, float, str]:
+    """Flagged accounts first, then those listed for review, each by score, highest first:
+    the table reads top down as the order to look at them (ties by id, so runs compare)."""
+    return (not account.flagged, not account.review, -account.score, account.account_id)
+
+
 def account_rows(accounts: list[AccountResult]) -> list[dict[str, Any]]:
+    """The accounts table's rows, in worklist order."""
     return [
         {
             "account_id": a.account_id,
@@ -67,7 +74,7 @@ def account_rows(accounts: list[AccountResult]) -> list[dict[str, Any]]:
             "first_review_at": a.first_review_at,
             "reasons": a.reasons,
         }
-        for a in accounts
+        for a in sorted(accounts, key=worklist_order)
     ]
 
 
@@ -105,6 +112,8 @@ def capability_mix(counts: dict[int, int]) -> str:
 def cluster_rows(
     clusters: list[ClusterResult], stats: dict[str, tuple[int, str]]
 ) -> list[dict[str, Any]]:
+    """The clusters table's rows: highest score first, then the most accounts."""
+    ranked = sorted(clusters, key=lambda c: (-c.score, -len(c.accounts), c.cluster_id))
     return [
         {
             "cluster_id": c.cluster_id,
@@ -116,7 +125,7 @@ def cluster_rows(
             "capabilities": stats.get(c.cluster_id, (0, ""))[1],
             "reasons": c.reasons,
         }
-        for c in clusters
+        for c in ranked
     ]
 
 
