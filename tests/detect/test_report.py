@@ -16,13 +16,13 @@ import pytest
 from distillguard.detect import report
 from distillguard.detect.decide import FACTS, readable_facts
 from distillguard.detect.fact_labels import fact_label
+from distillguard.detect.learned_evidence import learned_evidence
 from distillguard.detect.report_plots import (
     HourlySeries,
     nice_ceiling,
     small_multiples,
     volume_svg,
 )
-from distillguard.detect.results import _learned_evidence
 from distillguard.detect.summary import DetectSummary
 from distillguard.linking.graph import Links
 from distillguard.scoring import account, cluster
@@ -98,11 +98,11 @@ def test_counts_read_back_whole_from_the_combiners_own_features(holders: int) ->
 
 def test_the_combiners_own_estimate_is_inferred_not_observed() -> None:
     facts = {"pct_volume": 0.9, "own_estimate": 0.98, "outside_evidence": 0.142}
-    evidence = _learned_evidence(facts, 0.99)
+    evidence = learned_evidence(facts, 0.99)
     assert evidence.observed == {"pct_volume": 0.9}
     assert "0.98 from its own traffic" in evidence.inference
     assert "outside evidence of strength 0.142" in evidence.inference
-    assert "outside" not in _learned_evidence({"pct_volume": 0.9}, 0.5).inference
+    assert "outside" not in learned_evidence({"pct_volume": 0.9}, 0.5).inference
 
 
 def test_an_unknown_fact_names_where_to_add_it() -> None:

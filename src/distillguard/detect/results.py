@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from distillguard.detect.decide import ReplayState
+from distillguard.detect.learned_evidence import LEARNED_EVIDENCE_FLOOR, learned_evidence
 from distillguard.detect.replay import Replay
 from distillguard.scoring import account as account_scoring
-from distillguard.scoring.evidence import Evidence, Fact, Rule
+from distillguard.scoring.evidence import Evidence, Rule
 
 
 @dataclass(frozen=True)
@@ -83,31 +84,6 @@ def _merge_flagged(replay: Replay) -> list[tuple[list[str], list[int]]]:
     return [(sorted(m), ids) for m, ids in groups.values()]
 
 
-LEARNED_EVIDENCE_FLOOR = 0.05  # as Scored.evidence leaves out rules weaker than this
-INFERRED = ("own_estimate", "outside_evidence")  # the combiner's, quoted in its inference
-
-
-def _learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
-    """The combiner's reason: its inputs observed, and what it made of them inferred (its
-    own estimate and the outside evidence joined to it are inferences, not observations)."""
-    observed: dict[str, Fact] = {k: v for k, v in facts.items() if k not in INFERRED}
-    inference = "the learned combiner's estimate at its highest tick that the account harvests"
-    inference += " outputs"
-    if "outside_evidence" in facts:
-        inference += (
-            f" ({facts['own_estimate']} from its own traffic and group, joined with outside"
-            f" evidence of strength {facts['outside_evidence']}: a peer's indicators its"
-            " exchanges matched before that tick)"
-        )
-    return Evidence(
-        "combiner",
-        "its volume, outputs and linked group, ranked against the window's traffic",
-        observed,
-        inference,
-        round(min(max(probability, 0.0), 0.999), 3),
-    )
-
-
 def _learned(
     state: ReplayState, account: str, by: str, evidence: list[Evidence]
 ) -> tuple[float, list[Evidence]]:
@@ -120,7 +96,7 @@ def _learned(
     score = peak if by == "cluster" else state.learned_score[account]
     if peak < LEARNED_EVIDENCE_FLOOR and not by:
         return score, evidence
-    return score, [_learned_evidence(state.facts_of(account), peak), *evidence]
+    return score, [learned_evidence(state.facts_of(account), peak), *evidence]
 
 
 def build_results(

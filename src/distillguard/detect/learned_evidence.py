@@ -1,0 +1,102 @@
+"""The learned combiner's explanation of an account: what stood out, observed, apart from
+what the combiner made of it, inferred.
+
+Its title names the account's own facts that stand out (busier than most, outputs longer
+than usual for its tasks, a linked group, a shared card or sign-up address), so that the
+accounts table's reasons say why this account and not the next. A single generic title
+on every row told an analyst nothing they could check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from distillguard.scoring.evidence import Evidence, Fact
+
+LEARNED_EVIDENCE_FLOOR = 0.05  # as Scored.evidence leaves out rules weaker than this
+INFERRED = ("own_estimate", "outside_evidence")  # the combiner's, quoted in its inference
+GENERIC_TITLE = "its volume, outputs and linked group, ranked against the window's traffic"
+
+HIGH_PERCENTILE = 0.8  # a percentile an analyst would call "more than most"
+RICH_SHARE = 0.3  # reasoning-rich outputs in about one exchange in three or more
+
+
+def _percentile(name: str, words: str) -> Callable[[dict[str, Fact]], str | None]:
+    def phrase(facts: dict[str, Fact]) -> str | None:
+        value = facts.get(name)
+        if isinstance(value, int | float) and value >= HIGH_PERCENTILE:
+            # whole percents rounded down, and at most 99: "than 100%" would count itself
+            return words.format(f"{min(math.floor(value * 100), 99)}%")
+        return None
+
+    return phrase
+
+
+def _others(name: str, words: str, least: int) -> Callable[[dict[str, Fact]], str | None]:
+    def phrase(facts: dict[str, Fact]) -> str | None:
+        value = facts.get(name)
+        if isinstance(value, int | float) and value >= least:
+            count = int(value)
+            return words.format(f"{count:,}", "" if count == 1 else "s")
+        return None
+
+    return phrase
+
+
+def _rich(facts: dict[str, Fact]) -> str | None:
+    value = facts.get("rich_share")
+    if isinstance(value, int | float) and value >= RICH_SHARE:
+        return f"{value:.0%} of its exchanges reasoning-rich"
+    return None
+
+
+# In the order a title lists them: the account's own traffic, then what links it.
+PHRASES = (
+    _percentile("pct_volume", "busier than {} of the window's accounts"),
+    _percentile("pct_harvest", "more output per task than {} of accounts"),
+    _rich,
+    _others("cluster_accounts", "in a linked group of {} account{}", least=2),
+    _others("other_accounts_on_its_card", "its card used by {} other account{}", least=1),
+    _others(
+        "other_accounts_from_its_signup_address",
+        "signed up from an address {} other account{} used",
+        least=1,
+    ),
+    _others(
+        "other_accounts_in_its_signup_burst", "in a sign-up burst with {} other account{}", least=1
+    ),
+)
+
+
+def learned_title(observed: dict[str, Fact], outside: bool) -> str:
+    """What stands out among the combiner's observed inputs, in words; the generic title
+    where nothing does (the estimate then rests on many middling facts together)."""
+    parts = [p for p in (phrase(observed) for phrase in PHRASES) if p is not None]
+    if outside:
+        parts.append("matched a peer's indicators")
+    return ", ".join(parts) if parts else GENERIC_TITLE
+
+
+def learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
+    """The combiner's reason: its inputs observed, and what it made of them inferred (its
+    own estimate and the outside evidence joined to it are inferences, not observations)."""
+    observed: dict[str, Fact] = {k: v for k, v in facts.items() if k not in INFERRED}
+    inference = (
+        "the learned combiner's estimate that the account harvests outputs, at the tick"
+        " where it peaked (the account's score, held over the ticks a flag waits for, can be"
+        " lower)"
+    )
+    if "outside_evidence" in facts:
+        inference += (
+            f"; {facts['own_estimate']} from its own traffic and group, joined with outside"
+            f" evidence of strength {facts['outside_evidence']}: a peer's indicators its"
+            " exchanges matched before that tick"
+        )
+    return Evidence(
+        "combiner",
+        learned_title(observed, "outside_evidence" in facts),
+        observed,
+        inference,
+        round(min(max(probability, 0.0), 0.999), 3),
+    )
