@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--pretty", action="store_true", help="also time stix2's pretty form")
     args = parser.parse_args()
     start = time.perf_counter()
-    bundle, _, _ = build_bundle(args.detect, keys.generate(), ExportOptions(), args.lake)
+    bundle = build_bundle(args.detect, keys.generate(), ExportOptions(), args.lake).bundle
     built = time.perf_counter()
     text = stix.dumps(bundle)
     written = time.perf_counter()

@@ -16,7 +16,8 @@ from distillguard.cli.main import main
 from distillguard.errors import ConfigError, UserError
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import stix
-from distillguard.sharing.export import ExportOptions, _stamp, export
+from distillguard.sharing.bundle_objects import stix_time
+from distillguard.sharing.export import ExportOptions, export
 from tests.sharing.conftest import World
 from tests.sharing.leaks import Secrets
 
@@ -34,7 +35,7 @@ def _objects(path: Path) -> list[dict[str, Any]]:
 
 def test_stix_times_are_utc_whatever_zone_they_come_in() -> None:
     kolkata = timezone(timedelta(hours=5, minutes=30))
-    assert _stamp(datetime(2026, 2, 2, 6, 0, 0, 123456, kolkata)) == "2026-02-02T00:30:00.123Z"
+    assert stix_time(datetime(2026, 2, 2, 6, 0, 0, 123456, kolkata)) == "2026-02-02T00:30:00.123Z"
 
 
 def test_bundle_validates(world: World) -> None:

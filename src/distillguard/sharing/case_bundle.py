@@ -47,7 +47,7 @@ def case_bundle(
 ) -> stix2.Bundle | None:
     """The bundle of one cluster's campaign; None when the run shares nothing for it."""
     options = options or ExportOptions()
-    bundle, _, _ = build_bundle(detect_out, key, options, lake)
+    bundle = build_bundle(detect_out, key, options, lake).bundle
     objects = list(bundle.objects)
     root = campaign_id(cluster_id, key, options)
     if not any(o.id == root for o in objects):
