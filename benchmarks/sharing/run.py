@@ -27,7 +27,7 @@ import numpy as np
 
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.run import detect
-from distillguard.evaluate.metrics import Metrics, evaluate
+from distillguard.evaluate.metrics import Metrics, evaluate, undefined_as_null
 from distillguard.ingest import ingest
 from distillguard.ingest.lake import sql_path
 from distillguard.sharing import keys
@@ -169,7 +169,9 @@ def main() -> None:
     args = parser.parse_args()
     config = DetectConfig() if args.decide_by is None else DetectConfig(decide_by=args.decide_by)
     result = run(args.out / "work", args.days, args.corpus, config)
-    (args.out / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    # strict JSON: a rate with nothing to count (NaN) is written null, as evaluate's is
+    strict = json.dumps(undefined_as_null(result), indent=2, default=str, allow_nan=False)
+    (args.out / "result.json").write_text(strict)
     print(json.dumps(result["bundle"]), json.dumps(result["seconds"]))
     print(markdown(result))
     for label, strengths in result["B_matched_accounts"].items():

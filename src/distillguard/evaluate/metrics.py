@@ -64,16 +64,17 @@ class Metrics:
     def to_json(self) -> str:
         """Strict JSON: a rate or threshold that is not a number (no threshold fits the
         budget) is null, not Infinity, which strict parsers refuse."""
-        return json.dumps(_finite(asdict(self)), indent=2, allow_nan=False)
+        return json.dumps(undefined_as_null(asdict(self)), indent=2, allow_nan=False)
 
 
-def _finite(value: Any) -> Any:
+def undefined_as_null(value: Any) -> Any:
+    """`value` with every NaN or infinite float made None, for strict JSON (null)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: undefined_as_null(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [undefined_as_null(v) for v in value]
     return value
 
 
