@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from benchmarks.robustness.judging import read_baseline
 from benchmarks.robustness.report import markdown
-from benchmarks.robustness.run import corpus_of, judge, rejudge, scale_of
+from benchmarks.robustness.run import corpus_of, judge, rejudge, scale_of, warn_unlike_fit
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 
 from distillguard.detect.config import DetectConfig
@@ -221,3 +221,32 @@ def test_a_rejudged_record_says_its_worlds_are_not_fresh() -> None:
     assert "not fresh evidence" in text and "fresh worlds" not in text
     del record["rejudged_from"]
     assert "judged on 2 fresh worlds" in markdown(record)
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        ({}, "scale 0.6, days not recorded"),
+        ({"days": None}, "scale 0.6, 7 days"),
+        ({"days": 14, "max_scale": 2.5}, "scale 0.6-2.5, 14 days"),
+    ],
+)
+def test_a_judges_tables_say_the_worlds_size_and_length(size: dict[str, object], said: str) -> None:
+    record = {
+        "frozen": {"model": {}, "fit_seeds": [1], "frozen_at": "t", "commit": "c"},
+        "seeds": [5],
+        "drawn_at": "now",
+        "scale": 0.6,
+        **size,
+    }
+    assert f"; {said}." in markdown(record)
+
+
+def test_a_judge_of_another_size_than_the_fit_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    frozen = {"scale": 0.6, "merged_from": {"a": {"days": None}, "b": {"days": 14}}}
+    warn_unlike_fit(frozen, argparse.Namespace(scale=0.3, days=30))
+    out = capsys.readouterr().out
+    assert "judging at scale 0.3; the thresholds were fit at [0.6]" in out
+    assert "judging 30-day worlds; the thresholds were fit at ['14', '7']" in out
+    warn_unlike_fit(frozen, argparse.Namespace(scale=0.6, days=14))
+    assert capsys.readouterr().out == ""

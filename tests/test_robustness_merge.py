@@ -4,11 +4,16 @@ one model with one set of targets, each fit kept in the record."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.robustness.judging import frozen_for_shipped
 from benchmarks.robustness.merge import main, merged
+from benchmarks.robustness.variants import RESULTS
+
+from distillguard.detect.config import DetectConfig
 
 
 def _fit(flag: float, review: float, seeds: list[int], **extra: Any) -> dict[str, Any]:
@@ -76,3 +81,13 @@ def test_the_command_writes_the_merge_and_refuses_a_file_fit_did_not_write(
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(SystemExit, match=r"is not a frozen\.json that 'fit' writes"):
         main([str(paths[0]), str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.json")])
+
+
+def test_detect_ships_the_frozen_thresholds_rounded_up() -> None:
+    """Detect's defaults are the thresholds the judges were scored at, rounded up to four
+    places (never laxer), for the model it ships."""
+    frozen = frozen_for_shipped(RESULTS / "frozen.json")
+    config = DetectConfig()
+    assert config.combiner_flag == math.ceil(frozen["combiner"]["flag"] * 1e4) / 1e4
+    assert config.combiner_review == math.ceil(frozen["combiner"]["review"] * 1e4) / 1e4
+    assert config.combiner_flag_ticks == frozen["flag_ticks"]

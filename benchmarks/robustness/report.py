@@ -29,6 +29,31 @@ def _worlds(record: dict[str, Any]) -> str:
     return f"judged on {n} fresh worlds, seeds drawn at {drawn}"
 
 
+LEGEND = (
+    "- rules: the hand-set rules (`--decide-by rules`); combiner: the learned combiner as"
+    " detect runs it, its linked groups' followers flagged too; combiner-alone: its own"
+    " estimates only; baseline: an earlier model given with --baseline.",
+    "- flag / review: accounts at or over the tier's frozen threshold (review: flagged or"
+    " listed for review).",
+    "- reported: the campaigns of the February 2026 reports (reasoning, agentic, hydra);"
+    " adaptive: every other campaign. Recall is over a world's attack accounts.",
+    "- benign FPR: flagged benign accounts / benign accounts; a small population's one account"
+    " can be 2-4% of it. caught in: worlds where over half the campaign's accounts are over"
+    " the threshold.",
+)
+
+
+def _size(record: dict[str, Any]) -> str:
+    """The worlds' size and length, as the record keeps them (days: the preset's, 7, if
+    not given; records before 2026-12-02 kept no days)."""
+    scale = record.get("scale")
+    if record.get("max_scale"):
+        scale = f"{scale}-{record['max_scale']}"
+    if "days" not in record:
+        return f"scale {scale}, days not recorded"
+    return f"scale {scale}, {record['days'] or 7} days"
+
+
 def _header(record: dict[str, Any]) -> list[str]:
     frozen = record["frozen"]
     seeds = ", ".join(str(s) for s in record["seeds"])
@@ -38,10 +63,13 @@ def _header(record: dict[str, Any]) -> list[str]:
         f"{frozen['model'].get('held_out_seed')}); thresholds frozen on seeds "
         f"{frozen['fit_seeds']} at {frozen['frozen_at']} (commit {frozen['commit']}); "
         f"{_worlds(record)}: {seeds}"
-        f"; prompt text from {record.get('corpus') or 'the simulator grammar'}.",
+        f"; prompt text from {record.get('corpus') or 'the simulator grammar'}"
+        f"; {_size(record)}.",
         "",
         f"Median / worst over the {fresh}worlds (for false-positive rates the worst is the "
         "highest).",
+        "",
+        *LEGEND,
         "",
         "| decider, tier (frozen threshold) | reported recall | adaptive recall | benign FPR "
         "| worst benign population's FPR |",

@@ -65,7 +65,10 @@ def _commit() -> str:
         done = subprocess.run(["git", *argv], check=False, capture_output=True, text=True)
         return done.stdout.strip()
 
-    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "src") else "")
+    head = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
+    # the benchmark's own code judges as much as the package's
+    dirty = git("status", "--porcelain", "src", "benchmarks/robustness")
+    return head + ("+dirty" if dirty else "")
 
 
 def _one(job: tuple[WorldSpec, Path]) -> int:
@@ -169,10 +172,25 @@ def judge(args: argparse.Namespace) -> None:
         **_sources(args),
         "scale": args.scale,
         "max_scale": args.max_scale,
+        "days": args.days,
     }
+    warn_unlike_fit(frozen, args)
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     score_worlds(record, worlds(seeds, args), frozen, baseline)
     _write(record, args.out / "judge")
+
+
+def warn_unlike_fit(frozen: dict[str, Any], args: argparse.Namespace) -> None:
+    """Say so when the fresh worlds are not the size the thresholds were fit at: a judge of
+    another size is a question of its own, not the shipped operating point's figures."""
+    fits = [frozen, *frozen.get("merged_from", {}).values()]
+    scales = {f.get("scale") for f in fits if f.get("scale") is not None}
+    days = {f.get("days") for f in fits if "days" in f}
+    if scales and args.scale not in scales:
+        print(f"note: judging at scale {args.scale}; the thresholds were fit at {sorted(scales)}")
+    if days and args.days not in days:
+        fit_days = sorted(str(d or 7) for d in days)
+        print(f"note: judging {args.days or 7}-day worlds; the thresholds were fit at {fit_days}")
 
 
 def _sources(args: argparse.Namespace) -> dict[str, object]:
@@ -279,6 +297,13 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("bench-out/robustness"))
     parser.add_argument(
+        "--without",
+        nargs="+",
+        default=[],
+        metavar="FEATURE",
+        help="train: leave these features out of the model (see benchmarks/robustness/ablate.py)",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=None,
@@ -294,7 +319,8 @@ def main() -> None:
             else f"scale {args.scale}"
         )
         trained_on = worlds(args.train_seeds, args)
-        combiner = train(trained_on, sizes, _prompts(args, list(trained_on)))
+        prompts = _prompts(args, list(trained_on))
+        combiner = train(trained_on, sizes, prompts, tuple(args.without))
         print(json.dumps(combiner.about, indent=2))
     else:
         {"fit": fit, "judge": judge, "rejudge": rejudge}[args.step](args)
