@@ -43,10 +43,13 @@ def balanced(groups: np.ndarray) -> np.ndarray:
     return np.asarray(np.minimum(weight, MAX_WEIGHT), dtype=float)
 
 
-def rows(world: World, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def rows(
+    world: World, seed: int, without: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """(features, attack?, weight, feature names) of a sample of one world's (tick, account)
-    rows; attack and benign each weigh half."""
-    names = sorted(n for n in world.ticks.column_names if n not in NOT_FEATURES)
+    rows, the features `without` left out; attack and benign each weigh half."""
+    left_out = (*NOT_FEATURES, *without)
+    names = sorted(n for n in world.ticks.column_names if n not in left_out)
     accounts = world.accounts.to_pydict()
     population = dict(zip(accounts["account_id"], accounts["population"], strict=True))
     label = dict(zip(accounts["account_id"], accounts["label"], strict=True))
@@ -88,9 +91,17 @@ def export(
     return Combiner(tuple(names), baseline, 1.0, tuple(trees), about)
 
 
-def train(worlds: dict[int, World], sizes: str = "", prompts: str = "") -> Combiner:
+def train(
+    worlds: dict[int, World], sizes: str = "", prompts: str = "", without: tuple[str, ...] = ()
+) -> Combiner:
+    """The combiner trained on all but the last of `worlds`, the features `without` left
+    out (an input only the simulator makes differ between the classes), written where the
+    package ships it."""
     seeds = sorted(worlds)
-    data = {s: rows(worlds[s], s) for s in seeds}
+    unknown = sorted(set(without) - set(worlds[seeds[0]].ticks.column_names))
+    if unknown:
+        raise SystemExit(f"--without: no feature named {', '.join(unknown)}")
+    data = {s: rows(worlds[s], s, without) for s in seeds}
     names = data[seeds[0]][3]
     x = np.concatenate([data[s][0] for s in seeds[:-1]])
     y = np.concatenate([data[s][1] for s in seeds[:-1]])
@@ -107,6 +118,7 @@ def train(worlds: dict[int, World], sizes: str = "", prompts: str = "") -> Combi
         **({"world_sizes": sizes} if sizes else {}),
         **({"prompts": prompts} if prompts else {}),
         "rows": len(y),
+        **({"without": list(without)} if without else {}),
         "weights": "every benign population and every campaign the same total, attack and "
         f"benign half each, at most {MAX_WEIGHT:g} times the mean per row",
         "params": PARAMS,
