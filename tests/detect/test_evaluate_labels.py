@@ -131,7 +131,7 @@ DAMAGES = [
     ("magic at both ends, nothing between", lambda data: b"PAR1" + b"x" * 100 + b"PAR1"),
     ("cut short", lambda data: data[: len(data) // 2]),
     ("pages garbled", lambda data: _garbled(data, 0.3)),
-    ("footer garbled", lambda data: _garbled_footer(data)),
+    ("footer garbled", _garbled_footer),
 ]
 
 

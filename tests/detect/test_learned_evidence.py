@@ -8,10 +8,14 @@ from distillguard.detect.learned_evidence import GENERIC_TITLE, learned_evidence
 from distillguard.scoring.evidence import Fact
 
 CASES: list[tuple[str, dict[str, Fact], str]] = [
-    ("busy", {"pct_volume": 0.972}, "busier than 97% of the window's accounts"),
+    ("busy", {"pct_volume": 0.972}, "at percentile 97 of the window's accounts by volume"),
     ("only middling", {"pct_volume": 0.5, "pct_harvest": 0.42, "rich_share": 0.1}, GENERIC_TITLE),
-    ("long outputs", {"pct_harvest": 0.919}, "more output per task than 91% of accounts"),
-    ("the busiest", {"pct_volume": 1.0}, "busier than 99% of the window's accounts"),
+    (
+        "long outputs",
+        {"pct_harvest": 0.919},
+        "at percentile 91 by outputs past the usual length for their tasks",
+    ),
+    ("the busiest", {"pct_volume": 1.0}, "at percentile 99 of the window's accounts by volume"),
     ("rich", {"rich_share": 0.371}, "37% of its exchanges reasoning-rich"),
     ("alone in its group", {"cluster_accounts": 1}, GENERIC_TITLE),
     ("a group", {"cluster_accounts": 1234}, "in a linked group of 1,234 accounts"),
@@ -29,7 +33,7 @@ CASES: list[tuple[str, dict[str, Fact], str]] = [
     (
         "several, in order",
         {"cluster_accounts": 95, "pct_volume": 0.95, "other_accounts_on_its_card": 1},
-        "busier than 95% of the window's accounts, in a linked group of 95 accounts,"
+        "at percentile 95 of the window's accounts by volume, in a linked group of 95 accounts,"
         " its card used by 1 other account",
     ),
 ]

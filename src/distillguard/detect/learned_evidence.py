@@ -1,10 +1,12 @@
 """The learned combiner's explanation of an account: what stood out, observed, apart from
 what the combiner made of it, inferred.
 
-Its title names the account's own facts that stand out (busier than most, outputs longer
-than usual for its tasks, a linked group, a shared card or sign-up address), so that the
-accounts table's reasons say why this account and not the next. A single generic title
-on every row told an analyst nothing they could check.
+Its title names the quoted facts that stand out (a high percentile by volume or by outputs
+past the usual length for their tasks, reasoning-rich outputs, a linked group, a shared
+card or sign-up address), so that the accounts table's reasons say why this account and
+not the next. A single generic title on every row told an analyst nothing they could
+check. The title quotes facts, not the model: the combiner reads many more inputs than
+an explanation quotes.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ def _percentile(name: str, words: str) -> Callable[[dict[str, Fact]], str | None
     def phrase(facts: dict[str, Fact]) -> str | None:
         value = facts.get(name)
         if isinstance(value, int | float) and value >= HIGH_PERCENTILE:
-            # whole percents rounded down, and at most 99: "than 100%" would count itself
-            return words.format(f"{min(math.floor(value * 100), 99)}%")
+            # a mid-rank (ties count half), so a percentile and not "more than N%"; whole
+            # percents rounded down, at most 99
+            return words.format(min(math.floor(value * 100), 99))
         return None
 
     return phrase
@@ -53,8 +56,8 @@ def _rich(facts: dict[str, Fact]) -> str | None:
 
 # In the order a title lists them: the account's own traffic, then what links it.
 PHRASES = (
-    _percentile("pct_volume", "busier than {} of the window's accounts"),
-    _percentile("pct_harvest", "more output per task than {} of accounts"),
+    _percentile("pct_volume", "at percentile {} of the window's accounts by volume"),
+    _percentile("pct_harvest", "at percentile {} by outputs past the usual length for their tasks"),
     _rich,
     _others("cluster_accounts", "in a linked group of {} account{}", least=2),
     _others("other_accounts_on_its_card", "its card used by {} other account{}", least=1),
@@ -70,8 +73,8 @@ PHRASES = (
 
 
 def learned_title(observed: dict[str, Fact], outside: bool) -> str:
-    """What stands out among the combiner's observed inputs, in words; the generic title
-    where nothing does (the estimate then rests on many middling facts together)."""
+    """What stands out among the quoted facts, in words; the generic title where nothing
+    does (the estimate then rests on middling facts together, or on inputs not quoted)."""
     parts = [p for p in (phrase(observed) for phrase in PHRASES) if p is not None]
     if outside:
         parts.append("matched a peer's indicators")
@@ -82,21 +85,25 @@ def learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
     """The combiner's reason: its inputs observed, and what it made of them inferred (its
     own estimate and the outside evidence joined to it are inferences, not observations)."""
     observed: dict[str, Fact] = {k: v for k, v in facts.items() if k not in INFERRED}
-    inference = (
-        "the learned combiner's estimate that the account harvests outputs, at the tick"
-        " where it peaked (the account's score, held over the ticks a flag waits for, can be"
-        " lower)"
-    )
-    if "outside_evidence" in facts:
-        inference += (
-            f"; {facts['own_estimate']} from its own traffic and group, joined with outside"
-            f" evidence of strength {facts['outside_evidence']}: a peer's indicators its"
-            " exchanges matched before that tick"
-        )
     return Evidence(
         "combiner",
         learned_title(observed, "outside_evidence" in facts),
         observed,
-        inference,
+        _inference(facts),
         round(min(max(probability, 0.0), 0.999), 3),
+    )
+
+
+def _inference(facts: dict[str, float]) -> str:
+    said = (
+        "the learned combiner's estimate that the account harvests outputs, at the tick"
+        " where it peaked (the account's score, held over the ticks a flag waits for, can be"
+        " lower)"
+    )
+    if "outside_evidence" not in facts:
+        return said
+    return (
+        f"{said}; {facts['own_estimate']} from its own traffic and group, joined with outside"
+        f" evidence of strength {facts['outside_evidence']}: a peer's indicators its"
+        " exchanges matched before that tick"
     )
