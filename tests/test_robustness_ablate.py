@@ -35,5 +35,16 @@ def test_only_the_named_accounts_rows_change(whose: str, after: list[float]) -> 
 
 
 def test_an_unknown_feature_names_the_features() -> None:
-    with pytest.raises(SystemExit, match="unknown feature 'made_up'.*declared_org"):
+    with pytest.raises(SystemExit, match=r"unknown feature 'made_up'.*declared_org"):
         with_feature(WORLD, "made_up", 1.0, "attack")
+
+
+def test_a_kept_column_that_is_no_input_is_refused() -> None:
+    with pytest.raises(SystemExit, match="unknown feature 'tick'"):
+        with_feature(WORLD, "tick", 1.0, "attack")
+
+
+def test_tick_rows_of_an_unlabelled_account_are_refused() -> None:
+    unlabelled = World(WORLD.accounts.slice(0, 2), WORLD.ticks)
+    with pytest.raises(SystemExit, match="1 account"):
+        with_feature(unlabelled, "declared_org", 1.0, "attack")

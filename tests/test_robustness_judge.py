@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from benchmarks.robustness.judging import read_baseline
 from benchmarks.robustness.report import markdown
-from benchmarks.robustness.run import corpus_of, judge, rejudge, scale_of, warn_unlike_fit
+from benchmarks.robustness.run import judge, rejudge
+from benchmarks.robustness.settings import corpus_of, scale_of, warn_unlike_fit
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 
 from distillguard.detect.config import DetectConfig
@@ -242,11 +243,24 @@ def test_a_judges_tables_say_the_worlds_size_and_length(size: dict[str, object],
     assert f"; {said}." in markdown(record)
 
 
-def test_a_judge_of_another_size_than_the_fit_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    frozen = {"scale": 0.6, "merged_from": {"a": {"days": None}, "b": {"days": 14}}}
-    warn_unlike_fit(frozen, argparse.Namespace(scale=0.3, days=30))
-    out = capsys.readouterr().out
-    assert "judging at scale 0.3; the thresholds were fit at [0.6]" in out
-    assert "judging 30-day worlds; the thresholds were fit at ['14', '7']" in out
-    warn_unlike_fit(frozen, argparse.Namespace(scale=0.6, days=14))
-    assert capsys.readouterr().out == ""
+@pytest.mark.parametrize(
+    ("scale", "max_scale", "days", "said"),
+    [
+        (0.6, None, None, ""),
+        (0.6, None, 7, ""),  # the preset's 7 days, given or not
+        (0.6, None, 14, ""),
+        (0.3, None, 7, "judging at scale 0.3; the thresholds were fit at scale 0.6\n"),
+        (0.6, 2.5, 7, "judging at scale 0.6-2.5; the thresholds were fit at scale 0.6\n"),
+        (0.6, None, 30, "judging 30-day worlds; the thresholds were fit at 7, 14 days\n"),
+    ],
+)
+def test_a_judge_of_another_size_than_the_fit_says_so(
+    capsys: pytest.CaptureFixture[str],
+    scale: float,
+    max_scale: float | None,
+    days: int | None,
+    said: str,
+) -> None:
+    frozen = {"scale": 0.6, "merged_from": {"a": {"days": None}, "b": {"days": 14}, "c": {}}}
+    warn_unlike_fit(frozen, argparse.Namespace(scale=scale, max_scale=max_scale, days=days))
+    assert capsys.readouterr().out == (f"note: {said}" if said else "")

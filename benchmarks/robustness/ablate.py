@@ -1,15 +1,15 @@
 """How much the judged figures lean on one input of the combiner.
 
-    python -m benchmarks.robustness.ablate FEATURE VALUE --judge DIR
-        [--frozen benchmarks/robustness/results/frozen.json]
+    python -m benchmarks.robustness.ablate FEATURE VALUE --judge DIR [--frozen FILE]
 
-The shipped model is scored, at its frozen thresholds, on the worlds an earlier judge in
-DIR cached, three ways: as they are; with FEATURE set to VALUE at every tick of every
-attack account (what an attacker could do to that input if it is cheap to change, such as
-declaring an organisation); and with FEATURE set to VALUE at every tick of every benign
-account (how much benign accounts' figures rest on it). A feature that only the
-simulator makes differ between the classes shows here as recall lost or benign flags
-gained. The labels choose whose rows change; the model never sees them.
+The shipped model is scored, at the thresholds that judge was scored at (its record's, or
+--frozen FILE's), on the worlds the judge in DIR cached, three ways: as they are; with
+FEATURE set to VALUE at every tick of every attack account (what an attacker could do to
+that input if it is cheap to change, such as declaring an organisation); and with FEATURE
+set to VALUE at every tick of every benign account (how much benign accounts' figures
+rest on it). A feature that only the simulator makes differ between the classes shows
+here as recall lost or benign flags gained. The labels choose whose rows change; the
+model never sees them.
 
 This is a comparison on worlds already looked at, never fresh evidence.
 """
@@ -33,6 +33,7 @@ from benchmarks.robustness.judging import (
     read_judge,
     scored,
 )
+from benchmarks.robustness.train import NOT_FEATURES
 from benchmarks.robustness.worlds import World, cached_world
 from distillguard.scoring.combiner import shipped
 
@@ -43,17 +44,22 @@ def with_feature(world: World, feature: str, value: float, whose: str) -> World:
     """The world with `feature` set to `value` on the tick rows of `whose` accounts."""
     if whose == "none":
         return world
-    if feature not in world.ticks.column_names:
+    features = [n for n in world.ticks.column_names if n not in NOT_FEATURES]
+    if feature not in features:
         raise SystemExit(f"unknown feature {feature!r}; the world's ticks hold: "
-                         + ", ".join(world.ticks.column_names))  # fmt: skip
-    label = dict(zip(world.accounts["account_id"].to_pylist(),
+                         + ", ".join(features))  # fmt: skip
+    group = dict(zip(world.accounts["account_id"].to_pylist(),
                      world.accounts["group"].to_pylist(), strict=True))  # fmt: skip
     ids = world.ticks["account_id"].to_pylist()
-    chosen = np.array([(label.get(a) == "benign") == (whose == "benign") for a in ids])
-    column = world.ticks[feature].to_numpy().astype(float)
-    changed = np.where(chosen, value, column)
+    if missing := set(ids) - set(group):
+        raise SystemExit(
+            f"{len(missing)} account(s) at the ticks have no label, e.g. {min(missing)}"
+        )
+    chosen = np.array([(group[a] == "benign") == (whose == "benign") for a in ids])
+    column = world.ticks[feature]
+    changed = pa.array(np.where(chosen, value, column.to_numpy()), type=column.type)
     at = world.ticks.column_names.index(feature)
-    return replace(world, ticks=world.ticks.set_column(at, feature, pa.array(changed)))
+    return replace(world, ticks=world.ticks.set_column(at, feature, changed))
 
 
 def figures(worlds: dict[int, World], frozen: dict[str, Any]) -> dict[str, Any]:
@@ -81,28 +87,38 @@ def line(whose: str, result: dict[str, Any]) -> str:
     )
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("feature")
     parser.add_argument("value", type=float)
     parser.add_argument("--judge", type=Path, required=True, help="an earlier judge's OUT")
-    parser.add_argument("--frozen", type=Path, default=None)
-    args = parser.parse_args()
-    frozen = frozen_for_shipped(args.frozen or args.judge / "frozen.json")
-    seeds = read_judge(args.judge / "judge.json")["seeds"]
-    kept = {s: cached_world(args.judge / "worlds", s) for s in seeds}
-    rows: dict[str, Any] = {}
-    print(f"{args.feature} = {args.value} on {len(seeds)} worlds of {args.judge} (flag tier)")
+    parser.add_argument(
+        "--frozen", type=Path, default=None, help="thresholds (default: the judge's own)"
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
+    record = read_judge(args.judge / "judge.json")
+    frozen = frozen_for_shipped(args.frozen) if args.frozen else record["frozen"]
+    kept = {s: cached_world(args.judge / "worlds", s) for s in record["seeds"]}
+    print(f"{args.feature} = {args.value:g} on {len(kept)} worlds of {args.judge} (flag tier)")
     print("| set on | reported median / worst | adaptive median / worst "
           "| benign FPR median / worst | population pooled highest |")  # fmt: skip
     print("|---|---|---|---|---|")
+    rows: dict[str, Any] = {
+        "feature": args.feature,
+        "value": args.value,
+        "judge": str(args.judge),
+        "thresholds": frozen[JUDGED["combiner"]],
+    }
     for whose in WHOSE:
         changed = {s: with_feature(w, args.feature, args.value, whose) for s, w in kept.items()}
         rows[whose] = figures(changed, frozen)
         print(line(whose, rows[whose]), flush=True)
-    record = {"feature": args.feature, "value": args.value, "judge": str(args.judge), **rows}
     out = args.judge / f"ablate-{args.feature}-{args.value:g}.json"
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    out.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ from typing import Any
 
 from benchmarks.robustness.judging import DECIDERS, flag_ticks, read_frozen
 
+# what each fit keeps under merged_from, its thresholds beside: its worlds and its code
+KEPT = ("corpus", "days", "scale", "max_scale", "commit", "frozen_at")
+
 
 def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One frozen record from `fits` (name: a fit's record), all fit for the same model
@@ -42,8 +45,7 @@ def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for d in DECIDERS:
         out[d] = {tier: max(fit[d][tier] for fit in fits.values()) for tier in first[d]}
     out["merged_from"] = {
-        name: {k: fit[k] for k in ("corpus", "days", "commit", "frozen_at", *DECIDERS) if k in fit}
-        for name, fit in fits.items()
+        name: {k: fit[k] for k in (*KEPT, *DECIDERS) if k in fit} for name, fit in fits.items()
     }
     return out
 

@@ -25,14 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from benchmarks.robustness.judging import (
@@ -46,6 +44,14 @@ from benchmarks.robustness.judging import (
 )
 from benchmarks.robustness.measures import lowest_fitting
 from benchmarks.robustness.report import markdown
+from benchmarks.robustness.settings import (
+    commit,
+    corpus_of,
+    prompts,
+    scale_of,
+    sources,
+    warn_unlike_fit,
+)
 from benchmarks.robustness.train import train
 from benchmarks.robustness.worlds import World, WorldSpec, cached_world, load_world
 from distillguard.detect.config import DetectConfig
@@ -60,17 +66,6 @@ ALONE = {"combiner": "combiner-alone"}
 FIT_SEEDS = [*range(1, 5), *range(21, 41)]
 
 
-def _commit() -> str:
-    def git(*argv: str) -> str:
-        done = subprocess.run(["git", *argv], check=False, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    head = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
-    # the benchmark's own code judges as much as the package's
-    dirty = git("status", "--porcelain", "src", "benchmarks/robustness")
-    return head + ("+dirty" if dirty else "")
-
-
 def _one(job: tuple[WorldSpec, Path]) -> int:
     spec, out = job
     started = time.perf_counter()
@@ -81,32 +76,6 @@ def _one(job: tuple[WorldSpec, Path]) -> int:
         flush=True,
     )
     return spec.seed
-
-
-def scale_of(seed: int, scale: float, max_scale: float | None) -> float:
-    """A world's scale: `scale`, or with `max_scale`, drawn from the seed log-uniformly
-    between the two. Counts grow with a world (accounts in a content bucket, on a card, at
-    a sign-up address, in a linked group), so a model trained at one size meets shifted
-    inputs on traffic of another; worlds of many sizes teach it which counts are large."""
-    if max_scale is None:
-        return scale
-    if not 0 < scale <= max_scale:
-        raise SystemExit(f"--max-scale {max_scale} must be at least --scale {scale} (> 0)")
-    draw = float(np.random.default_rng([seed, 0x5CA1E]).random())
-    return round(float(scale * (max_scale / scale) ** draw), 3)
-
-
-def corpus_of(seed: int, corpus: Path | None, share: float) -> Path | None:
-    """A world's prompt source: `corpus` in a `share` of worlds, drawn from the seed, else
-    the grammar. Real prompts are what held-out traffic carries, and the grammar's are what
-    the simulator can vary freely; a model trained on one alone meets the other's content
-    cohorts (repeats, sketches, buckets) as shifted inputs."""
-    if not 0 <= share <= 1:
-        raise SystemExit(f"--corpus-share {share} must be from 0 to 1")
-    if corpus is None:
-        return None
-    draw = float(np.random.default_rng([seed, 0xC0DE5]).random())
-    return corpus if draw < share else None
 
 
 def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
@@ -147,8 +116,8 @@ def fit(args: argparse.Namespace) -> None:
         "max_scale": args.max_scale,
         "days": args.days,
         "flag_ticks": k,
-        **_sources(args),
-        "commit": _commit(),
+        **sources(args),
+        "commit": commit(),
         "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "targets": TARGETS,
     }
@@ -167,9 +136,9 @@ def judge(args: argparse.Namespace) -> None:
         "frozen": frozen,
         "seeds": seeds,
         "drawn_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "judged_at_commit": _commit(),
+        "judged_at_commit": commit(),
         "follow_rule": asdict(DetectConfig().follow_rule),
-        **_sources(args),
+        **sources(args),
         "scale": args.scale,
         "max_scale": args.max_scale,
         "days": args.days,
@@ -178,35 +147,6 @@ def judge(args: argparse.Namespace) -> None:
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
     score_worlds(record, worlds(seeds, args), frozen, baseline)
     _write(record, args.out / "judge")
-
-
-def warn_unlike_fit(frozen: dict[str, Any], args: argparse.Namespace) -> None:
-    """Say so when the fresh worlds are not the size the thresholds were fit at: a judge of
-    another size is a question of its own, not the shipped operating point's figures."""
-    fits = [frozen, *frozen.get("merged_from", {}).values()]
-    scales = {f.get("scale") for f in fits if f.get("scale") is not None}
-    days = {f.get("days") for f in fits if "days" in f}
-    if scales and args.scale not in scales:
-        print(f"note: judging at scale {args.scale}; the thresholds were fit at {sorted(scales)}")
-    if days and args.days not in days:
-        fit_days = sorted(str(d or 7) for d in days)
-        print(f"note: judging {args.days or 7}-day worlds; the thresholds were fit at {fit_days}")
-
-
-def _sources(args: argparse.Namespace) -> dict[str, object]:
-    """Where the worlds' prompts came from, as a record keeps it."""
-    if not args.corpus:
-        return {"corpus": None}
-    share = {"corpus_share": args.corpus_share} if args.corpus_share < 1 else {}
-    return {"corpus": str(args.corpus), **share}
-
-
-def _prompts(args: argparse.Namespace, seeds: list[int]) -> str:
-    """The train worlds' prompt sources, as the model's record says them."""
-    if not args.corpus:
-        return ""
-    real = [s for s in seeds if corpus_of(s, args.corpus, args.corpus_share)]
-    return f"{args.corpus} in {len(real)} of {len(seeds)} worlds, the grammar in the rest"
 
 
 def _fresh_seeds(frozen: dict[str, Any], n: int) -> list[int]:
@@ -233,7 +173,7 @@ def rejudge(args: argparse.Namespace) -> None:
     record: dict[str, Any] = {
         **{k: before.get(k) for k in ("seeds", "drawn_at", "corpus", "scale", "max_scale")},
         "frozen": frozen,
-        "rejudged_at_commit": _commit(),
+        "rejudged_at_commit": commit(),
         "rejudged_from": str(args.out / "judge.json"),
         "judged_at_commit": before.get("judged_at_commit"),
         "follow_rule": asdict(DetectConfig().follow_rule),
@@ -319,8 +259,8 @@ def main() -> None:
             else f"scale {args.scale}"
         )
         trained_on = worlds(args.train_seeds, args)
-        prompts = _prompts(args, list(trained_on))
-        combiner = train(trained_on, sizes, prompts, tuple(args.without))
+        said = prompts(args, list(trained_on))
+        combiner = train(trained_on, sizes, said, tuple(args.without))
         print(json.dumps(combiner.about, indent=2))
     else:
         {"fit": fit, "judge": judge, "rejudge": rejudge}[args.step](args)

@@ -98,8 +98,8 @@ def train(
     out (an input only the simulator makes differ between the classes), written where the
     package ships it."""
     seeds = sorted(worlds)
-    unknown = sorted(set(without) - set(worlds[seeds[0]].ticks.column_names))
-    if unknown:
+    inputs = set(worlds[seeds[0]].ticks.column_names) - set(NOT_FEATURES)
+    if unknown := sorted(set(without) - inputs):
         raise SystemExit(f"--without: no feature named {', '.join(unknown)}")
     data = {s: rows(worlds[s], s, without) for s in seeds}
     names = data[seeds[0]][3]
