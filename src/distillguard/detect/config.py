@@ -69,13 +69,14 @@ class DetectConfig:
     # trained on (seeds 1-4 and 21-40, simulator version 3), 7 and 14 days long, each with
     # the grammar's prompts and with real ones: the lowest probabilities at which their
     # benign accounts stayed within 0.4% pooled and 0.5% in every population (flag), and
-    # within 0.8% and 2% (review), on all four; rounded up to four places. Two ticks
+    # within 0.8% and 2% (review), on all four; rounded up to four places (fit again on
+    # 2026-12-02 for the model trained without declared_org). Two ticks
     # rather than one caught more adaptive attackers with fewer benign populations over
     # 1% on worlds judged before (README, "Robustness"); three did about as well, four
     # flagged fewer benign populations and caught fewer attackers, each tick six more
     # hours of harvest before the flag.
-    combiner_flag: float = 0.9917
-    combiner_review: float = 0.9767
+    combiner_flag: float = 0.9915
+    combiner_review: float = 0.9779
     combiner_flag_ticks: int = 2
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose probability reaches the floor (see
