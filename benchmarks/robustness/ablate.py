@@ -33,6 +33,7 @@ from benchmarks.robustness.judging import (
     read_judge,
     scored,
 )
+from benchmarks.robustness.report import pair, pct
 from benchmarks.robustness.train import NOT_FEATURES
 from benchmarks.robustness.worlds import World, cached_world
 from distillguard.scoring.combiner import shipped
@@ -80,10 +81,8 @@ def line(whose: str, result: dict[str, Any]) -> str:
     pooled = result["pooled_population_fpr"]
     worst = max(pooled.items(), key=lambda kv: kv[1]) if pooled else ("-", 0.0)
     return (
-        f"| {whose} | {recall['reported']['median']:.3f} / {recall['reported']['worst']:.3f} "
-        f"| {recall['adaptive']['median']:.3f} / {recall['adaptive']['worst']:.3f} "
-        f"| {frozen['false_positive_rate']['median']:.2%} / "
-        f"{frozen['false_positive_rate']['worst']:.2%} | {worst[0]} {worst[1]:.2%} |"
+        f"| {whose} | {pair(recall['reported'])} | {pair(recall['adaptive'])} "
+        f"| {pct(frozen['false_positive_rate'])} | {worst[0]} {worst[1]:.2%} |"
     )
 
 

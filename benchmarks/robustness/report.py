@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.robustness.settings import PRESET_DAYS, size_text
+
 TIERS = ("flag", "review")
 
 
-def _pair(stats: dict[str, float]) -> str:
+def pair(stats: dict[str, float]) -> str:
     if not stats:
         return "-"
     return f"{stats['median']:.3f} / {stats['worst']:.3f}"
 
 
-def _pct(stats: dict[str, float]) -> str:
+def pct(stats: dict[str, float]) -> str:
     return f"{stats['median']:.2%} / {stats['worst']:.2%}"
 
 
@@ -44,14 +46,12 @@ LEGEND = (
 
 
 def _size(record: dict[str, Any]) -> str:
-    """The worlds' size and length, as the record keeps them (days: the preset's, 7, if
-    not given; records before 2026-12-02 kept no days)."""
-    scale = record.get("scale")
-    if record.get("max_scale"):
-        scale = f"{scale}-{record['max_scale']}"
+    """The worlds' size and length, as the record keeps them (days: the preset's if not
+    given; records before 2026-12-02 kept no days)."""
+    size = size_text(record.get("scale"), record.get("max_scale"))
     if "days" not in record:
-        return f"scale {scale}, days not recorded"
-    return f"scale {scale}, {record['days'] or 7} days"
+        return f"{size}, days not recorded"
+    return f"{size}, {record['days'] or PRESET_DAYS} days"
 
 
 def _header(record: dict[str, Any]) -> list[str]:
@@ -80,9 +80,9 @@ def _header(record: dict[str, Any]) -> list[str]:
 def _tier_row(decider: str, tier: str, r: dict[str, Any]) -> str:
     f = r["frozen"]
     return (
-        f"| {decider}, {tier} (score >= {r['threshold']:.4f}) | {_pair(f['recall']['reported'])} "
-        f"| {_pair(f['recall']['adaptive'])} | {_pct(f['false_positive_rate'])} "
-        f"| {_pct(f['worst_population_fpr'])} |"
+        f"| {decider}, {tier} (score >= {r['threshold']:.4f}) | {pair(f['recall']['reported'])} "
+        f"| {pair(f['recall']['adaptive'])} | {pct(f['false_positive_rate'])} "
+        f"| {pct(f['worst_population_fpr'])} |"
     )
 
 
@@ -99,7 +99,7 @@ def markdown(record: dict[str, Any]) -> str:
     for d in deciders:
         for budget, groups in record[d]["flag"]["ranked"].items():
             lines.append(
-                f"| {d}: {budget} | {_pair(groups['reported'])} | {_pair(groups['adaptive'])} |"
+                f"| {d}: {budget} | {pair(groups['reported'])} | {pair(groups['adaptive'])} |"
             )
     worlds = len(record["seeds"])
     for d in deciders:
@@ -114,7 +114,7 @@ def markdown(record: dict[str, Any]) -> str:
         for c, s in record[d]["flag"]["frozen"]["campaigns"].items():
             rv = record[d]["review"]["frozen"]["campaigns"][c]
             lines.append(
-                f"| {c} | {_pair(s)} | {s['caught_in']}/{worlds} | {_pair(rv)} "
+                f"| {c} | {pair(s)} | {s['caught_in']}/{worlds} | {pair(rv)} "
                 f"| {rv['caught_in']}/{worlds} |"
             )
     for d in deciders:

@@ -57,9 +57,9 @@ def warn_unlike_fit(frozen: dict[str, Any], args: argparse.Namespace) -> None:
     fits = [frozen, *frozen.get("merged_from", {}).values()]
     sizes = {(f["scale"], f.get("max_scale")) for f in fits if f.get("scale") is not None}
     days = {int(f.get("days") or PRESET_DAYS) for f in fits if "days" in f}
-    judged = _size(args.scale, args.max_scale)
+    judged = size_text(args.scale, args.max_scale)
     if sizes and (args.scale, args.max_scale) not in sizes:
-        fit = ", ".join(_size(*size) for size in sorted(sizes, key=str))
+        fit = ", ".join(size_text(*size) for size in sorted(sizes, key=str))
         print(f"note: judging at {judged}; the thresholds were fit at {fit}")
     length = int(args.days or PRESET_DAYS)
     if days and length not in days:
@@ -67,7 +67,9 @@ def warn_unlike_fit(frozen: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"note: judging {length}-day worlds; the thresholds were fit at {fit_days} days")
 
 
-def _size(scale: float, max_scale: float | None) -> str:
+def size_text(scale: float | None, max_scale: float | None) -> str:
+    """A run's world size as records and notes say it: "scale 0.6", or "scale 0.6-2.5"
+    for sizes drawn per seed."""
     return f"scale {scale}" + (f"-{max_scale}" if max_scale else "")
 
 
