@@ -96,8 +96,28 @@ def test_templates_are_drawn_after_every_other_knob(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(randomize, "_templates", lambda b, rng: (0, 0))
     for seed, with_pool in enumerate(drawn):
         without = randomize_behaviour(base, np.random.default_rng(seed))
-        assert dataclasses.replace(with_pool, operator_templates=0, operator_seed=0) == without
+        pool_left_out = dataclasses.replace(
+            with_pool, operator_templates=0, operator_seed=0, org_declared=None
+        )
+        assert pool_left_out == dataclasses.replace(without, org_declared=None)
     assert any(b.operator_templates for b in drawn)
+
+
+def test_declarations_are_drawn_after_the_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = ARCHETYPES["agentic"]
+    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(20)]
+    monkeypatch.setattr(randomize, "_declarations", lambda b, rng: b.org_declared)
+    for seed, declared in enumerate(drawn):
+        without = randomize_behaviour(base, np.random.default_rng(seed))
+        assert dataclasses.replace(declared, org_declared=None) == without
+
+
+@pytest.mark.parametrize("name", ["reasoning", "hydra", "batch_pipeline", "ci_agent", "small_team"])
+def test_campaigns_and_customers_alike_redraw_declarations_in_some_worlds(name: str) -> None:
+    drawn = [randomize_behaviour(ARCHETYPES[name], np.random.default_rng(s)) for s in range(300)]
+    shares = [b.org_declared for b in drawn if b.org_declared is not None]
+    assert 0.2 < len(shares) / 300 < 0.4
+    assert min(shares) < 0.2 and max(shares) > 0.8
 
 
 def test_a_preset_s_own_templates_are_kept() -> None:
@@ -144,3 +164,26 @@ def test_randomize_flag_changes_the_traffic(tmp_path: Path, tiny_preset: Path) -
     again = simulate(str(tiny_preset), tmp_path / "c", seed=2, days=1, randomize=True)
     counts = [pq.read_metadata(r.files[0]).num_rows for r in (plain, drawn, again)]
     assert counts[0] != counts[1] and counts[1] == counts[2]
+
+
+@pytest.mark.parametrize(
+    ("name", "share", "declared"),
+    [
+        ("bought_accounts", 1.0, 1.0),  # a campaign typing company names at sign-up
+        ("batch_pipeline", 0.0, 0.0),  # an organisation leaving it blank
+        ("hydra", 0.5, 0.5),
+    ],
+)
+def test_a_card_group_declares_one_organisation_by_chance(
+    name: str, share: float, declared: float
+) -> None:
+    knobs = dataclasses.replace(ARCHETYPES[name], org_declared=share)
+    population = PopulationPlan("p", None, knobs, 400, 10.0)
+    block = make_accounts(population, np.random.default_rng(2), 0, 7)
+    rows = block.table.to_pylist()
+    assert np.mean([r["org_id"] is not None for r in rows]) == pytest.approx(declared, abs=0.15)
+    by_card: dict[str, set[object]] = {}
+    for r in rows:
+        if r["payment_fingerprint"] is not None:
+            by_card.setdefault(r["payment_fingerprint"], set()).add(r["org_id"])
+    assert all(len(orgs) == 1 for orgs in by_card.values()), "one card, one declaration"

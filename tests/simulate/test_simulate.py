@@ -123,6 +123,10 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
             "template_odds must be a number from 0 to 1",
         ),
         (
+            "benign: {casual: {accounts: 10, org_declared: 1.5}}\nmodels: {current: [a], new: b}",
+            "org_declared must be empty or a number from 0 to 1",
+        ),
+        (
             "benign: {casual: {accounts: 10, operator_templates: many}}\n"
             "models: {current: [a], new: b}",
             "operator_templates must be a whole number",

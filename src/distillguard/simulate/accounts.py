@@ -136,7 +136,8 @@ def _cards(
     plan: PopulationPlan, tiers: list[str], rng: np.random.Generator
 ) -> tuple[list[str | None], list[str | None], np.ndarray]:
     """(payment fingerprint, org id, card group) per account. An org declares itself; a
-    team of a small company pays with one card without declaring anything."""
+    team of a small company pays with one card without declaring anything; with
+    org_declared set, each card group declares one organisation by chance."""
     n, b = len(tiers), plan.behaviour
     has_card = rng.random(n) < np.asarray([P_CARD[t] for t in tiers])
     groups = _card_groups(b, n, rng)
@@ -147,6 +148,9 @@ def _cards(
         card_ids[g] if c or always else None for g, c in zip(groups.tolist(), has_card, strict=True)
     ]
     own_orgs = hex_ids("org_", rng, n, 12)
+    if b.org_declared is not None:  # drawn last: worlds without it draw as before
+        declares = rng.random(len(org_ids)) < b.org_declared
+        return cards, [org_ids[g] if declares[g] else None for g in groups.tolist()], groups
     orgs: list[str | None] = [
         org_ids[g] if b.card_sharing == "org" else (own_orgs[i] if t == "enterprise" else None)
         for i, (g, t) in enumerate(zip(groups.tolist(), tiers, strict=True))

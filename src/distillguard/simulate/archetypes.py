@@ -243,6 +243,8 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
             _check_mix(knob, mix, valid)
     if not _in_range(b.mix_spread, 0, MAX_MIX_SPREAD):
         raise ConfigError(f"mix_spread must be a number from 0 to {MAX_MIX_SPREAD}")
+    if b.org_declared is not None and not _in_range(b.org_declared, 0, 1):
+        raise ConfigError("org_declared must be empty or a number from 0 to 1")
     if not _in_range(b.template_odds, 0, 1):
         raise ConfigError("template_odds must be a number from 0 to 1")
     if not isinstance(b.operator_templates, int) or not _in_range(b.operator_templates, 0, 1000):

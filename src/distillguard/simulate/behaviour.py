@@ -58,6 +58,10 @@ class Behaviour:
     # >0: each account leans its own way around the task mix, thinking, reasoning-prompt
     # and output knobs (log-normal spread; simulate/individual.py). 0: all follow the knobs.
     mix_spread: float = 0.0
+    # None: an "org" card group declares its organisation and an enterprise account its
+    # own. A share p: each card group declares one organisation with chance p, whoever it
+    # is (a campaign can type a company name at sign-up; a company can leave it blank).
+    org_declared: float | None = None
 
 
 CARD_SHARING = ("unique", "family", "org", "team", "pool")

@@ -27,6 +27,10 @@ attack in every world; only behaviour an attacker must show at scale survives.
   judge and synthetic-data pipelines, eval runners, scripts; 0 for the rest), every account
   of the population wraps its prompts in one shared pool of log-uniform(2, 40) instruction
   templates, drawn from the world's seed; a preset's own operator_templates are kept;
+- org_declared: with chance 0.3 (any population, campaigns included), each card group
+  declares one organisation with a chance drawn uniform(0, 1); otherwise as the archetype
+  (an org's members declare theirs, enterprise accounts their own, no one else). Without
+  it no campaign ever declared one, and a detector learned that a declaration meant benign;
 - accounts of each population: count x log-uniform(0.6, 1.6).
 
 Randomness enters as the simulation seed; the same seed gives the same world.
@@ -51,6 +55,8 @@ CLIENT_NAMES = (
     "http",
 )
 NETWORK_NAMES = ("residential", "mobile", "cloud", "vpn", "office", "reseller")
+# The chance that a population's organisation declarations are redrawn in a world.
+DECLARATION_ODDS = 0.3
 
 
 def _scale(rng: np.random.Generator, value: float, low: float, high: float) -> float:
@@ -117,7 +123,10 @@ def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
         mix_spread=float(rng.uniform(0.0, 1.0)),
     )
     count, seed = _templates(b, rng)
-    return dataclasses.replace(drawn, operator_templates=count, operator_seed=seed)
+    declared = _declarations(b, rng)
+    return dataclasses.replace(
+        drawn, operator_templates=count, operator_seed=seed, org_declared=declared
+    )
 
 
 def _templates(b: Behaviour, rng: np.random.Generator) -> tuple[int, int]:
@@ -128,6 +137,14 @@ def _templates(b: Behaviour, rng: np.random.Generator) -> tuple[int, int]:
     if b.operator_templates or shared >= b.template_odds:
         return b.operator_templates, b.operator_seed
     return round(count), seed  # count is in [2, 40), so 2 to 40 templates
+
+
+def _declarations(b: Behaviour, rng: np.random.Generator) -> float | None:
+    """Whether who declares an organisation follows the archetype in this world (chance
+    0.7) or a share drawn uniform(0, 1) for every card group, campaigns and customers
+    alike. Drawn after the templates, so every earlier knob stays as an older world drew it."""
+    redrawn, share = rng.random(), float(rng.uniform(0.0, 1.0))
+    return share if redrawn < DECLARATION_ODDS else b.org_declared
 
 
 def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:
