@@ -102,6 +102,9 @@ def cluster_frame(
         "entropy": entropy,
         "coverage": coverage,
         "shared_card": _sharers(edges, cluster_of, "card", declared, k),
+        # The same count with declared organisations' members in: a rule may trust a
+        # declaration, a learned input may not (a campaign can type a company name).
+        "shared_card_any": _sharers(edges, cluster_of, "card", frozenset(), k),
         "signup_burst": _sharers(edges, cluster_of, "signup_burst", declared, k),
         "shared_signup_ip": _sharers(edges, cluster_of, "signup_ip", declared, k),
         # Fraudar: the share of members inside a dense block of the key graph, and the

@@ -112,6 +112,7 @@ def cluster_features(
     per_cluster = {
         "cluster_log_size": np.log2(size),
         "cluster_card_share": cluster["shared_card"] / size,
+        "cluster_any_card_share": cluster["shared_card_any"] / size,
         "cluster_burst_share": cluster["signup_burst"] / size,
         "cluster_signup_ip_share": cluster["shared_signup_ip"] / size,
         "cluster_block_share": cluster["block_share"],

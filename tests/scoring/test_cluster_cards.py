@@ -1,0 +1,52 @@
+"""A linked group's shared cards: the rules discount a declared organisation's own card,
+the combiner's input does not (a campaign can type a company name at sign-up)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from distillguard.linking.graph import Links
+from distillguard.profiles.hourly import VALUABLE
+from distillguard.scoring.cluster import cluster_frame
+
+ACCOUNTS = ["a", "b", "c", "d"]
+
+
+def _arrays(orgs: list[str | None]) -> dict[str, np.ndarray]:
+    ones = np.ones(len(ACCOUNTS))
+    arrays = {"n": ones * 10, "n_elicit": ones, "n_rich": ones}
+    arrays |= {f"hod_{h}": ones for h in range(24)}
+    arrays |= {f"cap_{c}": ones for c in VALUABLE}
+    return arrays | {"org_id": np.array(orgs, dtype=object)}
+
+
+def _links(holders: dict[str, list[str]]) -> Links:
+    account = [a for accounts in holders.values() for a in accounts]
+    key = [k for k, accounts in holders.items() for _ in accounts]
+    empty = np.zeros(0)
+    return Links(empty, empty, empty, np.array(account, object), np.array(key, object))
+
+
+CASES = [
+    # (case, card holders, org ids of a..d, sharers the rules count, sharers in all)
+    ("no declaration", {"card:p": ["a", "b", "c"]}, [None] * 4, 3, 3),
+    ("every holder declares", {"card:p": ["a", "b", "c"]}, ["o1", "o1", "o1", None], 0, 3),
+    ("one holder declares", {"card:p": ["a", "b", "c"]}, ["o1", None, None, None], 2, 3),
+    ("no shared card", {"card:p": ["a"]}, ["o1"] * 4, 0, 0),
+]
+
+
+@pytest.mark.parametrize(("case", "holders", "orgs", "discounted", "every"), CASES)
+def test_a_declaration_hides_a_shared_card_from_the_rules_only(
+    case: str, holders: dict[str, list[str]], orgs: list[str | None], discounted: int, every: int
+) -> None:
+    frame = cluster_frame(
+        np.array(ACCOUNTS, dtype=object),
+        _arrays(orgs),
+        np.zeros(len(ACCOUNTS)),
+        {a: 0 for a in ACCOUNTS},  # one linked group
+        _links(holders),
+    )
+    assert frame.arrays["shared_card"].tolist() == [discounted], case
+    assert frame.arrays["shared_card_any"].tolist() == [every], case
