@@ -14,12 +14,13 @@ import pytest
 from benchmarks.robustness.judging import read_baseline
 from benchmarks.robustness.report import markdown
 from benchmarks.robustness.run import judge, rejudge
-from benchmarks.robustness.settings import corpus_of, scale_of, warn_unlike_fit
+from benchmarks.robustness.settings import corpus_of, scale_of, share_arg, warn_unlike_fit
 from benchmarks.robustness.worlds import World, WorldSpec, load_world
 
 from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import shipped
 from distillguard.simulate import SIMULATOR_VERSION
+from distillguard.simulate.config import load_preset, plan
 
 
 def _frozen(folder: Path, model: dict[str, object]) -> argparse.Namespace:
@@ -264,3 +265,47 @@ def test_a_judge_of_another_size_than_the_fit_says_so(
     frozen = {"scale": 0.6, "merged_from": {"a": {"days": None}, "b": {"days": 14}, "c": {}}}
     warn_unlike_fit(frozen, argparse.Namespace(scale=scale, max_scale=max_scale, days=days))
     assert capsys.readouterr().out == (f"note: {said}" if said else "")
+
+
+def test_a_stress_test_s_worlds_are_cached_apart(tmp_path: Path) -> None:
+    folder = tmp_path / "worlds" / "seed-7"
+    folder.mkdir(parents=True)
+    for name in ("accounts", "ticks"):
+        pq.write_table(pa.table({"account_id": ["a"]}), folder / f"{name}.parquet")
+    kept = {"seed": 7, "scale": 0.6, "days": None, "corpus": None, "simulator": 4}
+    (folder / "spec.json").write_text(json.dumps(kept))  # kept before the stress test
+    assert load_world(WorldSpec(7, 0.6, simulator=4), tmp_path / "worlds", tmp_path)
+    declaring = WorldSpec(7, 0.6, simulator=4, campaigns_declare=1.0)
+    with pytest.raises(SystemExit, match="another spec"):
+        load_world(declaring, tmp_path / "worlds", tmp_path)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.4, 1.0])
+def test_a_stress_test_s_campaigns_keep_their_declarations_in_every_world(
+    tmp_path: Path, share: float
+) -> None:
+    path = worlds_module._preset(WorldSpec(7, 0.6, campaigns_declare=share), tmp_path)
+    for seed in range(5):
+        populations = plan(load_preset(path), randomize=seed).populations
+        drawn = {p.behaviour.org_declared for p in populations if p.behaviour.label == "attack"}
+        assert drawn == {share}
+    assert worlds_module._preset(WorldSpec(7, 0.6), tmp_path) == "randomized"
+
+
+@pytest.mark.parametrize("text", ["1.5", "-0.1", "some", "nan"])
+def test_a_share_outside_zero_to_one_is_a_one_line_error(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="a number from 0 to 1"):
+        share_arg(text)
+
+
+def test_a_stress_test_s_tables_say_so() -> None:
+    record = {
+        "frozen": {"model": {}, "fit_seeds": [1], "frozen_at": "t", "commit": "c"},
+        "seeds": [5],
+        "drawn_at": "now",
+        "scale": 0.6,
+        "days": None,
+    }
+    assert "stress test" not in markdown(record)
+    record["campaigns_declare"] = 1.0
+    assert "each campaign card group declares an organisation (chance 1.0)" in markdown(record)

@@ -54,6 +54,14 @@ def _size(record: dict[str, Any]) -> str:
     return f"{size}, {record['days'] or PRESET_DAYS} days"
 
 
+def _declaring(record: dict[str, Any]) -> str:
+    """A stress test's note: the campaigns made to declare organisations."""
+    share = record.get("campaigns_declare")
+    if share is None:
+        return ""
+    return f"; a stress test: each campaign card group declares an organisation (chance {share})"
+
+
 def _header(record: dict[str, Any]) -> list[str]:
     frozen = record["frozen"]
     seeds = ", ".join(str(s) for s in record["seeds"])
@@ -64,7 +72,7 @@ def _header(record: dict[str, Any]) -> list[str]:
         f"{frozen['fit_seeds']} at {frozen['frozen_at']} (commit {frozen['commit']}); "
         f"{_worlds(record)}: {seeds}"
         f"; prompt text from {record.get('corpus') or 'the simulator grammar'}"
-        f"; {_size(record)}.",
+        f"; {_size(record)}{_declaring(record)}.",
         "",
         f"Median / worst over the {fresh}worlds (for false-positive rates the worst is the "
         "highest).",

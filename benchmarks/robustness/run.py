@@ -49,6 +49,7 @@ from benchmarks.robustness.settings import (
     corpus_of,
     prompts,
     scale_of,
+    share_arg,
     sources,
     warn_unlike_fit,
 )
@@ -86,6 +87,7 @@ def worlds(seeds: list[int], args: argparse.Namespace) -> dict[int, World]:
                 scale_of(s, args.scale, args.max_scale),
                 args.days,
                 corpus_of(s, args.corpus, args.corpus_share),
+                campaigns_declare=args.campaigns_declare,
             ),
             args.out,
         )
@@ -142,6 +144,7 @@ def judge(args: argparse.Namespace) -> None:
         "scale": args.scale,
         "max_scale": args.max_scale,
         "days": args.days,
+        **({"campaigns_declare": d} if (d := args.campaigns_declare) is not None else {}),
     }
     warn_unlike_fit(frozen, args)
     (args.out / "judge.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -242,6 +245,14 @@ def main() -> None:
         default=[],
         metavar="FEATURE",
         help="train: leave these features out of the model (see benchmarks/robustness/ablate.py)",
+    )
+    parser.add_argument(
+        "--campaigns-declare",
+        type=share_arg,
+        default=None,
+        metavar="SHARE",
+        help="a stress test: every campaign's card groups declare an organisation with this "
+        "chance, 0 to 1 (default: as the randomised preset draws them)",
     )
     parser.add_argument(
         "--baseline",

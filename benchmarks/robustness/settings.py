@@ -87,3 +87,14 @@ def prompts(args: argparse.Namespace, seeds: list[int]) -> str:
         return ""
     real = [s for s in seeds if corpus_of(s, args.corpus, args.corpus_share)]
     return f"{args.corpus} in {len(real)} of {len(seeds)} worlds, the grammar in the rest"
+
+
+def share_arg(text: str) -> float:
+    """A command line's share: a number from 0 to 1, else argparse's one-line error."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value

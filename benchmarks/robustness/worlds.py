@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.replay import replay
@@ -41,6 +42,7 @@ from distillguard.ingest.lake import connect, sql_path
 from distillguard.scoring.combiner import Combiner
 from distillguard.scoring.followers import FollowRule, followers
 from distillguard.simulate import SIMULATOR_VERSION, simulate
+from distillguard.simulate.config import load_preset
 
 PRESET = "randomized"
 # Campaigns as the reports describe them; every other campaign is an adaptive attacker.
@@ -54,6 +56,10 @@ class WorldSpec:
     days: int | None = None
     corpus: Path | None = None  # prompt text from these corpora instead of the grammar
     simulator: int = SIMULATOR_VERSION  # which simulator draws the world (see simulate)
+    # A stress test: every campaign's card groups declare an organisation with this chance
+    # (the knob `org_declared`), so a model that trusts declarations shows it. None: as the
+    # preset draws them.
+    campaigns_declare: float | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ def _check_spec(spec: WorldSpec, folder: Path) -> None:
     if kept is None:
         same = spec.corpus is None and spec.simulator == 1
     else:
-        same = {"simulator": 1, **kept} == json.loads(_spec_json(spec))
+        same = {"simulator": 1, "campaigns_declare": None, **kept} == json.loads(_spec_json(spec))
     if not same:
         raise SystemExit(
             f"{folder} holds a world of another spec or simulator version: use another --out"
@@ -196,12 +202,25 @@ def _kept_spec(path: Path) -> dict[str, Any] | None:
     return kept
 
 
+def _preset(spec: WorldSpec, folder: Path) -> str:
+    """The preset a world is drawn from: `randomized`, or for a stress test a copy whose
+    campaigns declare organisations (randomisation keeps a preset's own declarations)."""
+    if spec.campaigns_declare is None:
+        return PRESET
+    doc = load_preset(PRESET)
+    for campaign in doc["campaigns"].values():
+        campaign["org_declared"] = spec.campaigns_declare
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "preset.yaml").write_text(yaml.safe_dump(doc))
+    return str(folder / "preset.yaml")
+
+
 def run_world(spec: WorldSpec, work: Path) -> World:
     folder = work / f"world-{spec.seed}"
     shutil.rmtree(folder, ignore_errors=True)
     try:
         sim = simulate(
-            PRESET,
+            _preset(spec, folder),
             folder / "traffic",
             scale=spec.scale,
             days=spec.days,

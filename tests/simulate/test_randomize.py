@@ -187,3 +187,10 @@ def test_a_card_group_declares_one_organisation_by_chance(
         if r["payment_fingerprint"] is not None:
             by_card.setdefault(r["payment_fingerprint"], set()).add(r["org_id"])
     assert all(len(orgs) == 1 for orgs in by_card.values()), "one card, one declaration"
+
+
+def test_a_preset_s_own_declarations_are_kept() -> None:
+    base = dataclasses.replace(ARCHETYPES["hydra"], org_declared=0.9)
+    assert {
+        randomize_behaviour(base, np.random.default_rng(s)).org_declared for s in range(50)
+    } == {0.9}

@@ -31,6 +31,7 @@ attack in every world; only behaviour an attacker must show at scale survives.
   declares one organisation with a chance drawn uniform(0, 1); otherwise as the archetype
   (an org's members declare theirs, enterprise accounts their own, no one else). Without
   it no campaign ever declared one, and a detector learned that a declaration meant benign;
+  a preset's own org_declared is kept;
 - accounts of each population: count x log-uniform(0.6, 1.6).
 
 Randomness enters as the simulation seed; the same seed gives the same world.
@@ -142,9 +143,12 @@ def _templates(b: Behaviour, rng: np.random.Generator) -> tuple[int, int]:
 def _declarations(b: Behaviour, rng: np.random.Generator) -> float | None:
     """Whether who declares an organisation follows the archetype in this world (chance
     0.7) or a share drawn uniform(0, 1) for every card group, campaigns and customers
-    alike. Drawn after the templates, so every earlier knob stays as an older world drew it."""
+    alike; a preset's own share is kept. Drawn after the templates, so every earlier knob
+    stays as an older world drew it."""
     redrawn, share = rng.random(), float(rng.uniform(0.0, 1.0))
-    return share if redrawn < DECLARATION_ODDS else b.org_declared
+    if b.org_declared is not None or redrawn >= DECLARATION_ODDS:
+        return b.org_declared
+    return share
 
 
 def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:
