@@ -9,6 +9,7 @@ import pytest
 from distillguard.linking.graph import Links
 from distillguard.profiles.hourly import VALUABLE
 from distillguard.scoring.cluster import cluster_frame
+from distillguard.scoring.cohort import cluster_features
 
 ACCOUNTS = ["a", "b", "c", "d"]
 
@@ -33,6 +34,8 @@ CASES = [
     ("no declaration", {"card:p": ["a", "b", "c"]}, [None] * 4, 3, 3),
     ("every holder declares", {"card:p": ["a", "b", "c"]}, ["o1", "o1", "o1", None], 0, 3),
     ("one holder declares", {"card:p": ["a", "b", "c"]}, ["o1", None, None, None], 2, 3),
+    # the rules drop a declaring holder whichever organisation it names
+    ("each holder its own", {"card:p": ["a", "b", "c"]}, ["o1", "o2", None, None], 0, 3),
     ("no shared card", {"card:p": ["a"]}, ["o1"] * 4, 0, 0),
 ]
 
@@ -50,3 +53,9 @@ def test_a_declaration_hides_a_shared_card_from_the_rules_only(
     )
     assert frame.arrays["shared_card"].tolist() == [discounted], case
     assert frame.arrays["shared_card_any"].tolist() == [every], case
+    arrays = _arrays(orgs) | {"harvest_excess": np.zeros(len(ACCOUNTS))}
+    own = {"log_age_days": np.ones(len(ACCOUNTS)), "pct_harvest": np.zeros(len(ACCOUNTS))}
+    features = cluster_features(arrays, frame.of_row, frame.arrays, np.zeros(1), own)
+    size = len(ACCOUNTS)
+    assert features["cluster_card_share"].tolist() == [discounted / size] * size, case
+    assert features["cluster_any_card_share"].tolist() == [every / size] * size, case

@@ -48,7 +48,8 @@ def _sharers(
     edges: Links, cluster_of: dict[str, int], kind: str, declared: frozenset[str], n_clusters: int
 ) -> np.ndarray:
     """Per cluster: how many members hold a key of this kind that another member holds
-    (for cards, members of one declared organisation do not count)."""
+    (for cards, members in `declared` do not count, whichever organisation each declares:
+    the rules trust a declaration; the combiner reads the count without it)."""
     sharing: dict[int, set[str]] = {}
     for holders in edges.holders(kind).values():
         by_cluster: dict[int, list[str]] = {}

@@ -148,7 +148,10 @@ def _cards(
         card_ids[g] if c or always else None for g, c in zip(groups.tolist(), has_card, strict=True)
     ]
     own_orgs = hex_ids("org_", rng, n, 12)
-    if b.org_declared is not None:  # drawn last: worlds without it draw as before
+    # Without the knob nothing more is drawn, so those worlds are as before; with it, every
+    # later draw of make_accounts moves. A card group's members without a card of their own
+    # (a family's, a pool's) declare its organisation too: they are its people.
+    if b.org_declared is not None:
         declares = rng.random(len(org_ids)) < b.org_declared
         return cards, [org_ids[g] if declares[g] else None for g in groups.tolist()], groups
     orgs: list[str | None] = [

@@ -60,7 +60,8 @@ class Behaviour:
     mix_spread: float = 0.0
     # None: an "org" card group declares its organisation and an enterprise account its
     # own. A share p: each card group declares one organisation with chance p, whoever it
-    # is (a campaign can type a company name at sign-up; a company can leave it blank).
+    # is, consumers included (a campaign can type a company name at sign-up; a company
+    # can leave it blank).
     org_declared: float | None = None
 
 
