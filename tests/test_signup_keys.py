@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 
 from distillguard.detect.decide import SharedInfrastructure
-from distillguard.linking.graph import Links
 from distillguard.linking.keys import BURST_MIN, strong_keys_sql
+from tests.key_links import links_of
 
 T0 = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)
 
@@ -83,13 +83,6 @@ def test_burst_rate_reads_only_the_day_before() -> None:
     assert before <= after and len(before) == 4
 
 
-def _links(holders: dict[str, list[str]]) -> Links:
-    account = [a for accounts in holders.values() for a in accounts]
-    key = [k for k, accounts in holders.items() for _ in accounts]
-    empty = np.zeros(0)
-    return Links(empty, empty, empty, np.array(account, object), np.array(key, object))
-
-
 SHARING = [
     ("a family card", {"card:f": ["a", "b"]}, frozenset(), 3, set()),
     ("a fleet's card", {"card:p": ["a", "b", "c"]}, frozenset(), 3, {"a", "b", "c"}),
@@ -116,13 +109,13 @@ def test_card_sharing_counts_holders_outside_declared_organisations(
     least: int,
     expected: set[str],
 ) -> None:
-    assert _links(holders).sharing("card", least, declared) == expected, case
+    assert links_of(holders).sharing("card", least, declared) == expected, case
 
 
 def test_a_declared_company_card_is_not_shared_infrastructure() -> None:
     """A company's CI accounts on its card are not a fleet; two strangers on one card are,
     and so is anyone sharing a sign-up address."""
-    edges = _links(
+    edges = links_of(
         {
             "card:company": ["ci1", "ci2", "ci3"],
             "card:pooled": ["x", "y"],

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from distillguard.linking.graph import Links
 from distillguard.profiles.hourly import VALUABLE
 from distillguard.scoring.cluster import cluster_frame
 from distillguard.scoring.cohort import cluster_features
+from tests.key_links import links_of
 
 ACCOUNTS = ["a", "b", "c", "d"]
 
@@ -20,13 +20,6 @@ def _arrays(orgs: list[str | None]) -> dict[str, np.ndarray]:
     arrays |= {f"hod_{h}": ones for h in range(24)}
     arrays |= {f"cap_{c}": ones for c in VALUABLE}
     return arrays | {"org_id": np.array(orgs, dtype=object)}
-
-
-def _links(holders: dict[str, list[str]]) -> Links:
-    account = [a for accounts in holders.values() for a in accounts]
-    key = [k for k, accounts in holders.items() for _ in accounts]
-    empty = np.zeros(0)
-    return Links(empty, empty, empty, np.array(account, object), np.array(key, object))
 
 
 CASES = [
@@ -49,7 +42,7 @@ def test_a_declaration_hides_a_shared_card_from_the_rules_only(
         _arrays(orgs),
         np.zeros(len(ACCOUNTS)),
         {a: 0 for a in ACCOUNTS},  # one linked group
-        _links(holders),
+        links_of(holders),
     )
     assert frame.arrays["shared_card"].tolist() == [discounted], case
     assert frame.arrays["shared_card_any"].tolist() == [every], case
