@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.simulate import randomize, simulate
-from distillguard.simulate.accounts import make_accounts
+from distillguard.simulate.accounts import P_CARD, P_VERIFIED, make_accounts
 from distillguard.simulate.archetypes import ARCHETYPES, HARD_NEGATIVES, TACTICS
+from distillguard.simulate.behaviour import TIERS
 from distillguard.simulate.config import PopulationPlan, load_preset, plan
 from distillguard.simulate.randomize import HOURS, randomize_behaviour
 
@@ -98,9 +99,9 @@ def test_templates_are_drawn_after_every_other_knob(monkeypatch: pytest.MonkeyPa
     for seed, with_pool in enumerate(drawn):
         without = randomize_behaviour(base, np.random.default_rng(seed))
         pool_left_out = dataclasses.replace(
-            with_pool, operator_templates=0, operator_seed=0, org_declared=None
+            with_pool, operator_templates=0, operator_seed=0, org_declared=None, tiers={}
         )
-        assert pool_left_out == dataclasses.replace(without, org_declared=None)
+        assert pool_left_out == dataclasses.replace(without, org_declared=None, tiers={})
     assert any(b.operator_templates for b in drawn)
 
 
@@ -110,7 +111,36 @@ def test_declarations_are_drawn_after_the_templates(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(randomize, "_declarations", lambda b, rng: b.org_declared)
     for seed, declared in enumerate(drawn):
         without = randomize_behaviour(base, np.random.default_rng(seed))
-        assert dataclasses.replace(declared, org_declared=None) == without
+        left_out = dataclasses.replace(declared, org_declared=None, tiers={})
+        assert left_out == dataclasses.replace(without, tiers={})
+
+
+def test_tiers_are_drawn_after_the_declarations(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = ARCHETYPES["hydra"]
+    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(20)]
+    monkeypatch.setattr(randomize, "_tiers", lambda b, rng: b.tiers)
+    for seed, with_tiers in enumerate(drawn):
+        without = randomize_behaviour(base, np.random.default_rng(seed))
+        assert dataclasses.replace(with_tiers, tiers=base.tiers) == without
+    assert any(b.tiers != base.tiers for b in drawn)
+
+
+@pytest.mark.parametrize("name", ["reasoning", "agentic", "hydra", "casual", "family", "ci_agent"])
+def test_campaigns_and_customers_alike_redraw_tiers_in_some_worlds(name: str) -> None:
+    base = ARCHETYPES[name]
+    drawn = [randomize_behaviour(base, np.random.default_rng(s)).tiers for s in range(300)]
+    redrawn = [t for t in drawn if t != base.tiers]
+    assert 0.2 < len(redrawn) / 300 < 0.4
+    for tiers in redrawn:
+        assert set(tiers) == set(TIERS) and sum(tiers.values()) == pytest.approx(1.0)
+    # in some worlds most of the population's accounts are enterprise ones
+    assert max(t["enterprise"] for t in redrawn) > 0.5
+
+
+def test_every_tier_has_its_sign_up_chances() -> None:
+    assert set(TIERS) == set(P_VERIFIED) == set(P_CARD)
+    for b in ARCHETYPES.values():
+        assert set(b.tiers) <= set(TIERS)
 
 
 @pytest.mark.parametrize("name", ["reasoning", "hydra", "batch_pipeline", "ci_agent", "small_team"])

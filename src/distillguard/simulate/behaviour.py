@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 Mix = dict[str, float]
+# Every account tier a population's `tiers` may name (simulate/accounts.py draws sign-up
+# fields per tier; simulate/randomize.py may redraw a mix over all of them).
+TIERS = ("free", "paid", "enterprise", "education", "research", "startup")
 
 
 @dataclass(frozen=True)

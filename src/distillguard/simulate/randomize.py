@@ -32,6 +32,11 @@ attack in every world; only behaviour an attacker must show at scale survives.
   (an org's members declare theirs, enterprise accounts their own, no one else). Without
   it no campaign ever declared one, and a detector learned that a declaration meant benign;
   a preset's own org_declared is kept;
+- tiers: with chance 0.3 (any population, campaigns included), the tier mix is redrawn
+  over every tier (Dirichlet(0.5): usually two or three tiers carry most accounts), so a
+  campaign may buy enterprise or research accounts and a family may pay as a startup.
+  Without it the campaigns' tiers were fixed per archetype and never enterprise, and a
+  detector could learn the tier as a tell, as it learned the declaration;
 - accounts of each population: count x log-uniform(0.6, 1.6).
 
 Randomness enters as the simulation seed; the same seed gives the same world.
@@ -43,7 +48,7 @@ import dataclasses
 
 import numpy as np
 
-from distillguard.simulate.behaviour import Behaviour, Mix
+from distillguard.simulate.behaviour import TIERS, Behaviour, Mix
 
 HOURS = ("human", "business", "evening", "flat")
 CLIENT_NAMES = (
@@ -58,6 +63,10 @@ CLIENT_NAMES = (
 NETWORK_NAMES = ("residential", "mobile", "cloud", "vpn", "office", "reseller")
 # The chance that a population's organisation declarations are redrawn in a world.
 DECLARATION_ODDS = 0.3
+# The chance that a population's tier mix is redrawn over every tier in a world, and how
+# concentrated the draw is (Dirichlet's alpha: below 1, most weight on a few tiers).
+TIER_ODDS = 0.3
+TIER_ALPHA = 0.5
 
 
 def _scale(rng: np.random.Generator, value: float, low: float, high: float) -> float:
@@ -125,8 +134,9 @@ def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
     )
     count, seed = _templates(b, rng)
     declared = _declarations(b, rng)
+    tiers = _tiers(b, rng)
     return dataclasses.replace(
-        drawn, operator_templates=count, operator_seed=seed, org_declared=declared
+        drawn, operator_templates=count, operator_seed=seed, org_declared=declared, tiers=tiers
     )
 
 
@@ -149,6 +159,15 @@ def _declarations(b: Behaviour, rng: np.random.Generator) -> float | None:
     if b.org_declared is not None or redrawn >= DECLARATION_ODDS:
         return b.org_declared
     return share
+
+
+def _tiers(b: Behaviour, rng: np.random.Generator) -> Mix:
+    """The archetype's tier mix (chance 0.7), or one drawn over every tier, for campaigns
+    and customers alike. Drawn last, so every earlier knob stays as an older world drew it."""
+    redrawn, weights = rng.random(), rng.dirichlet(np.full(len(TIERS), TIER_ALPHA))
+    if redrawn >= TIER_ODDS:
+        return b.tiers
+    return {name: float(w) for name, w in zip(TIERS, weights, strict=True)}
 
 
 def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:
