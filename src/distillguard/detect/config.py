@@ -70,13 +70,13 @@ class DetectConfig:
     # the grammar's prompts and with real ones: the lowest probabilities at which their
     # benign accounts stayed within 0.4% pooled and 0.5% in every population (flag), and
     # within 0.8% and 2% (review), on all four; rounded up to four places (fit again on
-    # 2026-12-03 for the model that reads no declared organisation). Two ticks
+    # 2026-12-03 for the model trained on worlds where campaigns hold any tier). Two ticks
     # rather than one caught more adaptive attackers with fewer benign populations over
     # 1% on worlds judged before (README, "Robustness"); three did about as well, four
     # flagged fewer benign populations and caught fewer attackers, each tick six more
     # hours of harvest before the flag.
-    combiner_flag: float = 0.9909
-    combiner_review: float = 0.9747
+    combiner_flag: float = 0.9890
+    combiner_review: float = 0.9732
     combiner_flag_ticks: int = 2
     # A linked group with cluster_min_accounts members flagged on their own, making up this
     # share of it, takes along members whose probability reaches the floor (see
