@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -90,39 +91,41 @@ def test_campaigns_and_tool_users_share_templates_in_about_half_the_worlds() -> 
         assert len({b.operator_seed for b in shared}) == len(shared), "each world its own"
 
 
-def test_templates_are_drawn_after_every_other_knob(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every other knob is what a draw without the template pool gives (as worlds of the
-    simulator before it drew them): the pool's draws come last in the stream."""
-    base = ARCHETYPES["agentic"]
-    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(20)]
-    monkeypatch.setattr(randomize, "_templates", lambda b, rng: (0, 0))
-    for seed, with_pool in enumerate(drawn):
-        without = randomize_behaviour(base, np.random.default_rng(seed))
-        pool_left_out = dataclasses.replace(
-            with_pool, operator_templates=0, operator_seed=0, org_declared=None, tiers={}
-        )
-        assert pool_left_out == dataclasses.replace(without, org_declared=None, tiers={})
-    assert any(b.operator_templates for b in drawn)
+# The knobs drawn last, in their order, each with a stand-in that draws nothing and the
+# fields it and every knob after it set (those move when an earlier one stops drawing).
+LATE_KNOBS = (
+    ("_templates", lambda b, rng: (0, 0), ("operator_templates", "operator_seed")),
+    ("_declarations", lambda b, rng: b.org_declared, ("org_declared",)),
+    ("_tiers", lambda b, rng: b.tiers, ("tiers",)),
+)
+LEFT_OUT: dict[str, Any] = {
+    "operator_templates": 0,
+    "operator_seed": 0,
+    "org_declared": None,
+    "tiers": {},
+}
 
 
-def test_declarations_are_drawn_after_the_templates(monkeypatch: pytest.MonkeyPatch) -> None:
-    base = ARCHETYPES["agentic"]
-    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(20)]
-    monkeypatch.setattr(randomize, "_declarations", lambda b, rng: b.org_declared)
-    for seed, declared in enumerate(drawn):
-        without = randomize_behaviour(base, np.random.default_rng(seed))
-        left_out = dataclasses.replace(declared, org_declared=None, tiers={})
-        assert left_out == dataclasses.replace(without, tiers={})
-
-
-def test_tiers_are_drawn_after_the_declarations(monkeypatch: pytest.MonkeyPatch) -> None:
-    base = ARCHETYPES["hydra"]
-    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(20)]
-    monkeypatch.setattr(randomize, "_tiers", lambda b, rng: b.tiers)
-    for seed, with_tiers in enumerate(drawn):
-        without = randomize_behaviour(base, np.random.default_rng(seed))
-        assert dataclasses.replace(with_tiers, tiers=base.tiers) == without
-    assert any(b.tiers != base.tiers for b in drawn)
+@pytest.mark.parametrize("late", range(len(LATE_KNOBS)))
+@pytest.mark.parametrize("name", ["agentic", "hydra"])
+def test_late_knobs_are_drawn_after_every_earlier_one(
+    monkeypatch: pytest.MonkeyPatch, late: int, name: str
+) -> None:
+    """Every knob before a late one is what a draw without it gives (as worlds of the
+    simulator before it drew them): its draws come after theirs in the stream."""
+    base = ARCHETYPES[name]
+    drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(30)]
+    function, stand_in, _ = LATE_KNOBS[late]
+    monkeypatch.setattr(randomize, function, stand_in)
+    moved = {f: LEFT_OUT[f] for _, _, fields in LATE_KNOBS[late:] for f in fields}
+    without = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(30)]
+    for with_knob, without_knob in zip(drawn, without, strict=True):
+        assert dataclasses.replace(with_knob, **moved) == dataclasses.replace(without_knob, **moved)
+    own = LATE_KNOBS[late][2]
+    assert any(
+        [getattr(a, f) for f in own] != [getattr(b, f) for f in own]
+        for a, b in zip(drawn, without, strict=True)
+    ), "the knob is drawn in some worlds"
 
 
 @pytest.mark.parametrize("name", ["reasoning", "agentic", "hydra", "casual", "family", "ci_agent"])
