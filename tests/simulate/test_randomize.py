@@ -91,19 +91,14 @@ def test_campaigns_and_tool_users_share_templates_in_about_half_the_worlds() -> 
         assert len({b.operator_seed for b in shared}) == len(shared), "each world its own"
 
 
-# The knobs drawn last, in their order, each with a stand-in that draws nothing and the
-# fields it and every knob after it set (those move when an earlier one stops drawing).
-LATE_KNOBS = (
-    ("_templates", lambda b, rng: (0, 0), ("operator_templates", "operator_seed")),
-    ("_declarations", lambda b, rng: b.org_declared, ("org_declared",)),
-    ("_tiers", lambda b, rng: b.tiers, ("tiers",)),
+# The knobs drawn last, in their order: each with a stand-in that draws nothing and the
+# fields it sets, with a value to leave them at (they, and every later knob's, move when
+# it stops drawing).
+LATE_KNOBS: tuple[tuple[str, Any, dict[str, Any]], ...] = (
+    ("_templates", lambda b, rng: (0, 0), {"operator_templates": 0, "operator_seed": 0}),
+    ("_declarations", lambda b, rng: b.org_declared, {"org_declared": None}),
+    ("_tiers", lambda b, rng: b.tiers, {"tiers": {}}),
 )
-LEFT_OUT: dict[str, Any] = {
-    "operator_templates": 0,
-    "operator_seed": 0,
-    "org_declared": None,
-    "tiers": {},
-}
 
 
 @pytest.mark.parametrize("late", range(len(LATE_KNOBS)))
@@ -117,7 +112,7 @@ def test_late_knobs_are_drawn_after_every_earlier_one(
     drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(30)]
     function, stand_in, _ = LATE_KNOBS[late]
     monkeypatch.setattr(randomize, function, stand_in)
-    moved = {f: LEFT_OUT[f] for _, _, fields in LATE_KNOBS[late:] for f in fields}
+    moved = {f: v for _, _, fields in LATE_KNOBS[late:] for f, v in fields.items()}
     without = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(30)]
     for with_knob, without_knob in zip(drawn, without, strict=True):
         assert dataclasses.replace(with_knob, **moved) == dataclasses.replace(without_knob, **moved)

@@ -18,7 +18,7 @@ import dataclasses
 from typing import Any
 
 from distillguard.errors import ConfigError, unknown_name_error
-from distillguard.simulate.behaviour import CARD_SHARING, HOURS, Behaviour
+from distillguard.simulate.behaviour import CARD_SHARING, HOURS, TIERS, Behaviour
 from distillguard.simulate.originals import ARCHETYPES as BASE
 
 HARD_NEGATIVES: dict[str, Behaviour] = {
@@ -258,13 +258,12 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
 
 def _mix_names() -> dict[str, list[str]]:
     """The names each mix knob may weigh (else a KeyError once traffic is drawn)."""
-    from distillguard.simulate.accounts import P_VERIFIED
     from distillguard.simulate.clients import CLIENTS
     from distillguard.simulate.content.grammar import TASK_KINDS
     from distillguard.simulate.network import NETWORKS
 
     tasks = list(TASK_KINDS)
-    return {"tiers": list(P_VERIFIED), "task_mix": tasks, "late_task_mix": tasks,
+    return {"tiers": list(TIERS), "task_mix": tasks, "late_task_mix": tasks,
             "clients": list(CLIENTS), "networks": list(NETWORKS)}  # fmt: skip
 
 
