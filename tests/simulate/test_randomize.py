@@ -110,13 +110,12 @@ def test_late_knobs_are_drawn_after_every_earlier_one(
     simulator before it drew them): its draws come after theirs in the stream."""
     base = ARCHETYPES[name]
     drawn = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(30)]
-    function, stand_in, _ = LATE_KNOBS[late]
+    function, stand_in, own = LATE_KNOBS[late]
     monkeypatch.setattr(randomize, function, stand_in)
     moved = {f: v for _, _, fields in LATE_KNOBS[late:] for f, v in fields.items()}
     without = [randomize_behaviour(base, np.random.default_rng(seed)) for seed in range(30)]
     for with_knob, without_knob in zip(drawn, without, strict=True):
         assert dataclasses.replace(with_knob, **moved) == dataclasses.replace(without_knob, **moved)
-    own = LATE_KNOBS[late][2]
     assert any(
         [getattr(a, f) for f in own] != [getattr(b, f) for f in own]
         for a, b in zip(drawn, without, strict=True)
