@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
 
 import benchmarks.robustness.worlds as worlds_module
@@ -113,7 +114,21 @@ def test_a_world_run_now_is_cached_with_the_simulators_version(
     kept = json.loads((tmp_path / "worlds" / "seed-8" / "spec.json").read_text())
     assert kept["simulator"] == SIMULATOR_VERSION
     monkeypatch.setattr(worlds_module, "run_world", lambda spec, work: pytest.fail("ran again"))
-    assert load_world(spec, tmp_path / "worlds", tmp_path).accounts.num_rows == 1
+    cached = load_world(spec, tmp_path / "worlds", tmp_path)
+    assert cached.accounts.num_rows == 1
+    assert cached.traffic is None  # none kept: leakage is left out, not counted as zero
+
+
+def test_a_worlds_attack_traffic_is_cached_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traffic = pa.table({"account_id": ["a"], "hour": [datetime(2026, 2, 1, 3)], "n": [4]})
+    tiny = World(pa.table({"account_id": ["a"]}), pa.table({"account_id": ["a"]}), traffic)
+    monkeypatch.setattr(worlds_module, "run_world", lambda spec, work: tiny)
+    load_world(WorldSpec(9, 0.6), tmp_path / "worlds", tmp_path)
+    monkeypatch.setattr(worlds_module, "run_world", lambda spec, work: pytest.fail("ran again"))
+    cached = load_world(WorldSpec(9, 0.6), tmp_path / "worlds", tmp_path).traffic
+    assert cached is not None and cached.equals(traffic)
 
 
 def test_world_sizes_are_drawn_per_seed_within_the_range() -> None:

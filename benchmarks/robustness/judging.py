@@ -18,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks.robustness.leakage import CampaignLeak, leakage_summary, world_leakage
 from benchmarks.robustness.measures import pooled_population_fpr, summary, world_result
-from benchmarks.robustness.worlds import World
+from benchmarks.robustness.worlds import REPORTED, World
 from distillguard.detect.config import DetectConfig
 from distillguard.scoring.combiner import Combiner, shipped
 
@@ -155,9 +156,38 @@ def score_worlds(
         flag = frozen[frozen_as]["flag"]
         table = pa.concat_tables([scored(kept[s], d, shipped(), flag, k) for s in seeds])
         record[d] = judged(table, seeds, frozen[frozen_as])
+    if all(kept[s].traffic is not None for s in seeds):  # worlds cached before kept none
+        for tier, leaks in leakage(kept, seeds, frozen["combiner"], k).items():
+            record["combiner"][tier]["leakage"] = leakage_summary(leaks, REPORTED)
     if baseline:
         folder, before, thresholds, ticks = baseline
         flag = thresholds["flag"]
         table = pa.concat_tables([scored(kept[s], "combiner", before, flag, ticks) for s in seeds])
         record["baseline"] = judged(table, seeds, thresholds)
         record["baseline_model"] = {"from": str(folder), "flag_ticks": ticks, **before.about}
+
+
+def acted_at(
+    world: World, p: np.ndarray, thresholds: dict[str, float], ticks: int
+) -> dict[str, dict[str, np.datetime64]]:
+    """Per tier, the tick at which detect (the combiner, with its linked groups'
+    followers) first acts on each account: flagged; for review, flagged or listed."""
+    flagged = world.flag_times(p, thresholds["flag"], DetectConfig().follow_rule, ticks)
+    listed = world.flag_times(p, thresholds["review"], None, ticks)
+    either = {a: min(t, flagged.get(a, t)) for a, t in listed.items()}
+    return {"flag": flagged, "review": {**flagged, **either}}
+
+
+def leakage(
+    kept: dict[int, World], seeds: list[int], thresholds: dict[str, float], ticks: int
+) -> dict[str, dict[int, dict[str, CampaignLeak]]]:
+    """Per tier and world, each campaign's leakage under the shipped combiner."""
+    out: dict[str, dict[int, dict[str, CampaignLeak]]] = {"flag": {}, "review": {}}
+    for s in seeds:
+        world = kept[s]
+        if world.traffic is None:
+            raise ValueError(f"world {s} keeps no traffic to count leakage over")
+        acted = acted_at(world, world.tick_probability(shipped()), thresholds, ticks)
+        for tier, times in acted.items():
+            out[tier][s] = world_leakage(world.traffic, world.accounts, times)
+    return out

@@ -16,6 +16,8 @@ def pair(stats: dict[str, float]) -> str:
 
 
 def pct(stats: dict[str, float]) -> str:
+    if not stats:
+        return "-"
     return f"{stats['median']:.2%} / {stats['worst']:.2%}"
 
 
@@ -125,6 +127,7 @@ def markdown(record: dict[str, Any]) -> str:
                 f"| {c} | {pair(s)} | {s['caught_in']}/{worlds} | {pair(rv)} "
                 f"| {rv['caught_in']}/{worlds} |"
             )
+    lines += _leakage_lines(record.get("combiner", {}))
     for d in deciders:
         lines += [
             "",
@@ -137,3 +140,33 @@ def markdown(record: dict[str, Any]) -> str:
         for p, rate in record[d]["flag"]["pooled_population_fpr"].items():
             lines.append(f"| {p} | {rate:.2%} | {review[p]:.2%} |")
     return "\n".join(lines) + "\n"
+
+
+def _hours(stats: dict[str, float]) -> str:
+    return f"{stats['median']:.0f} / {stats['worst']:.0f}" if stats else "never"
+
+
+def _leakage_lines(combiner: dict[str, Any]) -> list[str]:
+    """The combiner's leakage per campaign, where the worlds kept their traffic."""
+    if "leakage" not in combiner.get("flag", {}):
+        return []
+    flag, review = combiner["flag"]["leakage"], combiner["review"]["leakage"]
+    lines = [
+        "",
+        "**combiner**, leakage: the share of a campaign's exchanges served before its"
+        " accounts were flagged (review: flagged or listed), and hours from its first"
+        " exchange to its first flag or listing (median / worst over the worlds; worst is"
+        " the highest; hours over the worlds where it came):",
+        "",
+        "| campaign | flag leakage | hours to first flag | review leakage | hours to first"
+        " listing |",
+        "|---|---:|---:|---:|---:|",
+        f"| reported, pooled | {pct(flag['reported'])} | - | {pct(review['reported'])} | - |",
+    ]
+    for c, s in flag["campaigns"].items():
+        r = review["campaigns"][c]
+        lines.append(
+            f"| {c} | {pct(s['leakage'])} | {_hours(s['hours_to_first'])} "
+            f"| {pct(r['leakage'])} | {_hours(r['hours_to_first'])} |"
+        )
+    return lines

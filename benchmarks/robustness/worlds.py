@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from benchmarks.robustness.leakage import attack_traffic
 from distillguard.detect.config import DetectConfig
 from distillguard.detect.replay import replay
 from distillguard.detect.results import AccountResult, build_results
@@ -68,6 +69,9 @@ class World:
     # One row per (linking tick, account): account_id, tick, cluster (its linked group at
     # the tick, -1: none) and every feature
     ticks: pa.Table
+    # The attack accounts' exchanges per hour (account_id, hour, n), for leakage; None in
+    # worlds cached before it was kept
+    traffic: pa.Table | None = None
 
     def tick_probability(self, combiner: Combiner) -> np.ndarray:
         """The combiner's probability at every kept (tick, account) row: what both the
@@ -84,6 +88,16 @@ class World:
         ticks, as detect with combiner_flag_ticks does) or as a
         follower of its linked group (scoring/followers.py), the ticks taken in order as
         the replay takes them."""
+        flagged = self.flag_times(p, flag, rule, ticks_needed)
+        return np.array([a in flagged for a in self.accounts["account_id"].to_pylist()])
+
+    def flag_times(
+        self, p: np.ndarray, line: float, rule: FollowRule | None, ticks_needed: int = 1
+    ) -> dict[str, np.datetime64]:
+        """The tick at which detect first acts on each account it acts on, as
+        combiner_flagged decides it: its `ticks_needed`-th tick with `p` at or over `line`,
+        or (with a follower `rule`) the tick it follows its linked group. With no rule, the
+        ticks a review tier lists accounts at (detect's first_review_at)."""
         if "cluster" not in self.ticks.column_names:
             raise SystemExit("a world cached before linked groups were kept: delete it, rerun")
         ids = self.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
@@ -91,19 +105,20 @@ class World:
         ticks = self.ticks["tick"].to_numpy()
         bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
         hits: dict[str, int] = {}
-        flagged: set[str] = set()
-        followed: set[str] = set()
+        alone: set[str] = set()  # flagged on their own: only they count towards a group
+        first: dict[str, np.datetime64] = {}
         for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            at = ids[start:stop]
-            for account in at[p[start:stop] >= flag].tolist():
+            at, tick = ids[start:stop], ticks[start]
+            for account in at[p[start:stop] >= line].tolist():
                 hits[account] = hits.get(account, 0) + 1
                 if hits[account] >= ticks_needed:
-                    flagged.add(account)
-            own = np.fromiter((a in flagged for a in at.tolist()), bool, len(at))
-            follow = followers(clusters[start:stop], own, p[start:stop], rule)
-            followed.update(at[follow].tolist())
-        everyone = flagged | followed
-        return np.array([a in everyone for a in self.accounts["account_id"].to_pylist()])
+                    alone.add(account)
+                    first.setdefault(account, tick)
+            if rule is not None:  # followers come after the tick's own flags, as in detect
+                own = np.fromiter((a in alone for a in at.tolist()), bool, len(at))
+                for account in at[followers(clusters[start:stop], own, p[start:stop], rule)]:
+                    first.setdefault(str(account), tick)
+        return first
 
     def combiner_scores(self, p: np.ndarray, k: int = 1) -> np.ndarray:
         """Per account, the k-th highest of its tick probabilities `p` (0 for an account
@@ -152,6 +167,8 @@ def load_world(spec: WorldSpec, cache: Path, work: Path) -> World:
         # The spec first: a world is cached once its ticks are there, never without a spec.
         (folder / "spec.json").write_text(_spec_json(spec))
         pq.write_table(world.accounts, folder / "accounts.parquet")
+        if world.traffic is not None:  # before the ticks, which mark a world as cached
+            pq.write_table(world.traffic, folder / "traffic.parquet")
         pq.write_table(world.ticks, folder / "ticks.parquet")
     _check_spec(spec, folder)
     return _read_world(folder)
@@ -167,8 +184,11 @@ def cached_world(cache: Path, seed: int) -> World:
 
 
 def _read_world(folder: Path) -> World:
+    traffic = folder / "traffic.parquet"
     return World(
-        pq.read_table(folder / "accounts.parquet"), pq.read_table(folder / "ticks.parquet")
+        pq.read_table(folder / "accounts.parquet"),
+        pq.read_table(folder / "ticks.parquet"),
+        pq.read_table(traffic) if traffic.exists() else None,
     )
 
 
@@ -242,7 +262,8 @@ def run_world(spec: WorldSpec, work: Path) -> World:
         result = replay(con, source, "accounts", config, observe=seen.observe)
         con.close()
         rules = build_results(result)[0]
-        return World(_labelled(rules, sim.files[2], spec.seed), seen.table())
+        traffic = attack_traffic(lake, sim.files[2])
+        return World(_labelled(rules, sim.files[2], spec.seed), seen.table(), traffic)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -12,7 +12,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from benchmarks.robustness.judging import acted_at
+from benchmarks.robustness.leakage import attack_traffic, world_leakage
 from benchmarks.robustness.worlds import TickLog, World
 
 from distillguard.detect.config import DetectConfig
@@ -21,8 +24,11 @@ from distillguard.detect.results import build_results
 from distillguard.detect.summary import DetectSummary
 from distillguard.engine.base import SignalSource
 from distillguard.engine.duckdb_engine import DuckDBEngine
+from distillguard.evaluate.metrics import evaluate
+from distillguard.ingest import Lake
 from distillguard.ingest.lake import connect, sql_path
 from distillguard.scoring.combiner import Combiner, shipped
+from distillguard.simulate import SimSummary
 
 
 def _replayed(
@@ -128,6 +134,32 @@ def test_followers_are_flagged_as_the_benchmark_recomputes_them(
             assert r.cluster_id is not None and r.account_id in in_a_cluster
             assert r.score == round(state.peak_of(r.account_id), 4) >= floor
             assert r.evidence[0].code == "combiner" and r.reasons
+
+
+def test_leakage_is_counted_as_evaluate_counts_it_on_detects_output(
+    tiny_sim: SimSummary, tiny_lake: Path, tiny_detect: DetectSummary, tmp_path: Path
+) -> None:
+    """The benchmark's leakage per campaign, from the kept ticks and the lake's attack
+    traffic, is what `evaluate` measures on detect's own output, flags and reviews."""
+    config = DetectConfig()
+    _, seen = _replayed(tiny_lake, tiny_detect, tmp_path, config)
+    labels = tiny_sim.files[2]
+    world = World(pq.read_table(labels), seen.table(), attack_traffic(Lake(tiny_lake), labels))
+    lines = {"flag": config.combiner_flag, "review": config.combiner_review}
+    acted = acted_at(world, world.tick_probability(shipped()), lines, config.combiner_flag_ticks)
+    metrics = {c.campaign: c for c in evaluate(tiny_detect.out, labels).campaigns}
+    assert world.traffic is not None
+    for tier, field in (("flag", "leakage"), ("review", "review_leakage")):
+        leaks = world_leakage(world.traffic, world.accounts, acted[tier])
+        expected = {c: getattr(m, field) for c, m in metrics.items()}
+        assert {c: leak.leakage for c, leak in leaks.items()} == pytest.approx(expected)
+    flagged = world_leakage(world.traffic, world.accounts, acted["flag"])
+    assert any(0 < leak.leakage < 1 for leak in flagged.values()), "some caught part way"
+    for c, leak in flagged.items():  # whole hours: from the hour of its first exchange
+        first = metrics[c].hours_to_first_flag
+        assert (leak.hours_to_first is None) == (first is None)
+        if leak.hours_to_first is not None and first is not None:
+            assert first <= leak.hours_to_first < first + 1
 
 
 class _Failing(Combiner):

@@ -1,0 +1,125 @@
+"""Leakage on the judged worlds: how much a campaign harvested before detect acted.
+
+Recall counts accounts; an operator counts exchanges. A campaign caught on its seventh day
+has kept most of what it came for, so the judge also reports, per world and campaign, the
+share of its exchanges served before its account was flagged (leakage, as `distillguard
+evaluate` measures it on one run: served at an hour before the linking tick that flagged
+it; never flagged, all of them) and the hours from the campaign's first exchange to its
+first flag; for the review tier, before the account was flagged or listed for review.
+
+A world keeps its attack accounts' exchanges per hour for this (`attack_traffic`), read
+from its lake once the replay is done: the detector never sees it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from distillguard.ingest import Lake
+from distillguard.ingest.lake import sql_path
+
+HOUR = np.timedelta64(1, "h")
+
+
+def attack_traffic(lake: Lake, labels: Path) -> pa.Table:
+    """The attack accounts' exchanges per hour (account_id, hour, n) in `lake`: what
+    leakage is counted over. Hours are UTC, as the linking ticks are."""
+    with duckdb.connect() as con:
+        return con.sql(f"""
+            SELECT e.account_id, date_trunc('hour', timezone('UTC', e.ts)) AS hour,
+                   count(*)::BIGINT AS n
+            FROM read_parquet('{sql_path(lake.exchanges_dir)}/*/*.parquet') e
+              JOIN read_parquet('{sql_path(labels)}') l USING (account_id)
+            WHERE l.label = 'attack'
+            GROUP BY ALL ORDER BY 1, 2
+        """).to_arrow_table()
+
+
+@dataclass(frozen=True)
+class CampaignLeak:
+    exchanges: int
+    leaked: int  # served before the account's first flag (all, for an account never flagged)
+    hours_to_first: float | None  # from its first exchange's hour to its first flag; None: none
+
+    @property
+    def leakage(self) -> float:
+        return self.leaked / self.exchanges if self.exchanges else float("nan")
+
+
+def world_leakage(
+    traffic: pa.Table, accounts: pa.Table, acted: dict[str, np.datetime64]
+) -> dict[str, CampaignLeak]:
+    """Per campaign of `accounts` (account_id, campaign), its leakage given the tick at
+    which detect first acted on each account (`acted`; absent: never)."""
+    campaign_of = dict(
+        zip(accounts["account_id"].to_pylist(), accounts["campaign"].to_pylist(), strict=True)
+    )
+    ids = traffic["account_id"].to_pylist()
+    hour = traffic["hour"].to_numpy().astype("datetime64[us]")
+    n = traffic["n"].to_numpy()
+    never = np.datetime64("NaT", "us")
+    at = np.array([acted.get(a, never) for a in ids], dtype="datetime64[us]")
+    served = np.isnat(at) | (hour < at)  # NaT compares false: served when never acted on
+    campaign = np.array([campaign_of.get(a) or "" for a in ids], dtype=object)
+    out = {}
+    for c in sorted(set(campaign.tolist()) - {""}):
+        mine = campaign == c
+        first_flag = at[mine][~np.isnat(at[mine])]
+        hours = (first_flag.min() - hour[mine].min()) / HOUR if len(first_flag) else None
+        out[c] = CampaignLeak(
+            int(n[mine].sum()),
+            int(n[mine & served].sum()),
+            None if hours is None else float(hours),
+        )
+    return out
+
+
+def pooled(leaks: dict[str, CampaignLeak], campaigns: frozenset[str]) -> float:
+    """The leakage of `campaigns` together: their exchanges served over all of theirs."""
+    chosen = [leak for c, leak in leaks.items() if c in campaigns]
+    exchanges = sum(leak.exchanges for leak in chosen)
+    return sum(leak.leaked for leak in chosen) / exchanges if exchanges else float("nan")
+
+
+def _high(values: list[float]) -> dict[str, float]:
+    """Median and worst (the highest) of the values that exist."""
+    v = np.asarray([x for x in values if not np.isnan(x)])
+    return {"median": float(np.median(v)), "worst": float(v.max())} if len(v) else {}
+
+
+def leakage_summary(
+    per_world: dict[int, dict[str, CampaignLeak]], reported: frozenset[str]
+) -> dict[str, Any]:
+    """Median and worst over the worlds: the reported campaigns' pooled leakage, and each
+    campaign's leakage and hours to its first flag (over the worlds where one came)."""
+    campaigns = sorted({c for leaks in per_world.values() for c in leaks})
+    nan = float("nan")
+
+    def over(c: str, field: str) -> list[float]:
+        values = [getattr(leaks[c], field) for leaks in per_world.values() if c in leaks]
+        return [nan if x is None else float(x) for x in values]
+
+    return {
+        "reported": _high([pooled(leaks, reported) for leaks in per_world.values()]),
+        "campaigns": {
+            c: {field: _high(over(c, field)) for field in ("leakage", "hours_to_first")}
+            for c in campaigns
+        },
+        "per_world": [
+            {
+                "seed": seed,
+                "reported": pooled(leaks, reported),
+                "campaigns": {
+                    c: {"leakage": leak.leakage, "hours_to_first": leak.hours_to_first}
+                    for c, leak in leaks.items()
+                },
+            }
+            for seed, leaks in per_world.items()
+        ],
+    }
