@@ -13,7 +13,8 @@ on other worlds, the flag and review thresholds of both deciders (the hand-set r
 the combiner) at pooled benign false-positive targets, into OUT/frozen.json with the commit.
 `judge` refuses to run without it, draws fresh seeds from the operating system's randomness
 (from 1000 up, never a train or fit seed), writes them to OUT/judge.json before the first
-world runs, and reports median and worst figures over the worlds (see measures.py).
+world runs, and reports median and worst figures over the worlds (see measures.py), with
+the combiner's leakage per campaign where the worlds keep their traffic (leakage.py).
 `rejudge` scores the shipped model (and a baseline) on the worlds an earlier judge cached
 in OUT: a comparison on worlds judged before, not fresh evidence. A world
 (`randomized` preset) is about 4,000 benign and 250 attack accounts over 7 days at scale 1;
