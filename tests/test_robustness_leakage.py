@@ -47,6 +47,12 @@ def test_leakage_per_campaign(
     assert {c: (x.exchanges, x.leaked, x.hours_to_first) for c, x in leaks.items()} == expected
 
 
+def test_attack_traffic_of_an_account_in_no_campaign_is_refused() -> None:
+    stray = pa.table({"account_id": ["a", "z"], "hour": np.array([T0, T0]), "n": [1, 1]})
+    with pytest.raises(ValueError, match="in no campaign"):
+        world_leakage(stray, ACCOUNTS, {})
+
+
 def test_reported_leakage_pools_exchanges_not_campaigns() -> None:
     leaks = {"r": CampaignLeak(10, 1, 3.0), "q": CampaignLeak(90, 45, 1.0)}
     assert pooled(leaks, frozenset({"r", "q"})) == pytest.approx(46 / 100)
@@ -66,6 +72,8 @@ def test_summary_takes_the_highest_as_worst_and_hours_where_a_flag_came() -> Non
     assert summary["campaigns"]["q"]["hours_to_first"] == {"median": 4.0, "worst": 4.0}
     assert summary["campaigns"]["r"]["hours_to_first"] == {"median": 5.0, "worst": 9.0}
     assert [w["seed"] for w in summary["per_world"]] == [1, 2, 3]
+    kept = summary["per_world"][1]["campaigns"]["q"]  # counts kept, to pool them again later
+    assert kept == {"exchanges": 10, "leaked": 2, "hours_to_first": 4.0, "leakage": 0.2}
 
 
 def _record(leakage: dict[str, object] | None) -> dict[str, object]:

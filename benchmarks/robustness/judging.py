@@ -156,8 +156,10 @@ def score_worlds(
         flag = frozen[frozen_as]["flag"]
         table = pa.concat_tables([scored(kept[s], d, shipped(), flag, k) for s in seeds])
         record[d] = judged(table, seeds, frozen[frozen_as])
-    if all(kept[s].traffic is not None for s in seeds):  # worlds cached before kept none
-        for tier, leaks in leakage(kept, seeds, frozen["combiner"], k).items():
+    # Worlds cached before their traffic was kept have none: leakage is then left out of
+    # the record, never counted as zero.
+    if all(kept[s].traffic is not None for s in seeds):
+        for tier, leaks in combiner_leakage(kept, seeds, frozen["combiner"], k).items():
             record["combiner"][tier]["leakage"] = leakage_summary(leaks, REPORTED)
     if baseline:
         folder, before, thresholds, ticks = baseline
@@ -178,7 +180,7 @@ def acted_at(
     return {"flag": flagged, "review": {**flagged, **either}}
 
 
-def leakage(
+def combiner_leakage(
     kept: dict[int, World], seeds: list[int], thresholds: dict[str, float], ticks: int
 ) -> dict[str, dict[int, dict[str, CampaignLeak]]]:
     """Per tier and world, each campaign's leakage under the shipped combiner."""

@@ -13,16 +13,16 @@ from its lake once the replay is done: the detector never sees it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from distillguard.ingest import Lake
 from distillguard.ingest.lake import sql_path
+from distillguard.store.duck import connect_utc
 
 HOUR = np.timedelta64(1, "h")
 
@@ -30,11 +30,11 @@ HOUR = np.timedelta64(1, "h")
 def attack_traffic(lake: Lake, labels: Path) -> pa.Table:
     """The attack accounts' exchanges per hour (account_id, hour, n) in `lake`: what
     leakage is counted over. Hours are UTC, as the linking ticks are."""
-    with duckdb.connect() as con:
+    with connect_utc() as con:
         return con.sql(f"""
             SELECT e.account_id, date_trunc('hour', timezone('UTC', e.ts)) AS hour,
                    count(*)::BIGINT AS n
-            FROM read_parquet('{sql_path(lake.exchanges_dir)}/*/*.parquet') e
+            FROM {lake.exchanges_sql()} e
               JOIN read_parquet('{sql_path(labels)}') l USING (account_id)
             WHERE l.label = 'attack'
             GROUP BY ALL ORDER BY 1, 2
@@ -61,23 +61,28 @@ def world_leakage(
         zip(accounts["account_id"].to_pylist(), accounts["campaign"].to_pylist(), strict=True)
     )
     ids = traffic["account_id"].to_pylist()
-    hour = traffic["hour"].to_numpy().astype("datetime64[us]")
-    n = traffic["n"].to_numpy()
+    unnamed = sorted({a for a in ids if not campaign_of.get(a)})
+    if unnamed:  # left out, they would make the leakage look smaller than it is
+        raise ValueError(f"attack traffic of accounts in no campaign: {unnamed[:3]}")
     never = np.datetime64("NaT", "us")
+    hour = traffic["hour"].to_numpy().astype("datetime64[us]")
     at = np.array([acted.get(a, never) for a in ids], dtype="datetime64[us]")
-    served = np.isnat(at) | (hour < at)  # NaT compares false: served when never acted on
-    campaign = np.array([campaign_of.get(a) or "" for a in ids], dtype=object)
-    out = {}
-    for c in sorted(set(campaign.tolist()) - {""}):
-        mine = campaign == c
-        first_flag = at[mine][~np.isnat(at[mine])]
-        hours = (first_flag.min() - hour[mine].min()) / HOUR if len(first_flag) else None
-        out[c] = CampaignLeak(
-            int(n[mine].sum()),
-            int(n[mine & served].sum()),
-            None if hours is None else float(hours),
-        )
-    return out
+    campaign = np.array([campaign_of[a] for a in ids], dtype=object)
+    n = traffic["n"].to_numpy()
+    return {
+        c: _campaign_leak(n[mine], hour[mine], at[mine])
+        for c in sorted(set(campaign.tolist()))
+        for mine in [campaign == c]
+    }
+
+
+def _campaign_leak(n: np.ndarray, hour: np.ndarray, acted: np.ndarray) -> CampaignLeak:
+    """One campaign's leakage from its hours' exchange counts and each hour's account's
+    first flag (NaT: never; NaT compares false, so those hours count as served)."""
+    served = np.isnat(acted) | (hour < acted)
+    flags = acted[~np.isnat(acted)]
+    hours = (flags.min() - hour.min()) / HOUR if len(flags) else None
+    return CampaignLeak(int(n.sum()), int(n[served].sum()), None if hours is None else float(hours))
 
 
 def pooled(leaks: dict[str, CampaignLeak], campaigns: frozenset[str]) -> float:
@@ -87,10 +92,27 @@ def pooled(leaks: dict[str, CampaignLeak], campaigns: frozenset[str]) -> float:
     return sum(leak.leaked for leak in chosen) / exchanges if exchanges else float("nan")
 
 
-def _high(values: list[float]) -> dict[str, float]:
-    """Median and worst (the highest) of the values that exist."""
+def median_and_highest(values: list[float]) -> dict[str, float]:
+    """Median and worst (for leakage and hours, the highest) of the values that exist."""
     v = np.asarray([x for x in values if not np.isnan(x)])
     return {"median": float(np.median(v)), "worst": float(v.max())} if len(v) else {}
+
+
+def _over_worlds(
+    per_world: dict[int, dict[str, CampaignLeak]], campaign: str, field: str
+) -> list[float]:
+    """A campaign's `field` in each world that holds it (nan where it is None)."""
+    values = [getattr(leaks[campaign], field) for leaks in per_world.values() if campaign in leaks]
+    return [float("nan") if x is None else float(x) for x in values]
+
+
+def _world_record(seed: int, leaks: dict[str, CampaignLeak], reported: frozenset[str]) -> Any:
+    """One world's figures as the judge's record keeps them."""
+    return {
+        "seed": seed,
+        "reported": pooled(leaks, reported),
+        "campaigns": {c: {**asdict(leak), "leakage": leak.leakage} for c, leak in leaks.items()},
+    }
 
 
 def leakage_summary(
@@ -99,27 +121,12 @@ def leakage_summary(
     """Median and worst over the worlds: the reported campaigns' pooled leakage, and each
     campaign's leakage and hours to its first flag (over the worlds where one came)."""
     campaigns = sorted({c for leaks in per_world.values() for c in leaks})
-    nan = float("nan")
-
-    def over(c: str, field: str) -> list[float]:
-        values = [getattr(leaks[c], field) for leaks in per_world.values() if c in leaks]
-        return [nan if x is None else float(x) for x in values]
-
+    fields = ("leakage", "hours_to_first")
     return {
-        "reported": _high([pooled(leaks, reported) for leaks in per_world.values()]),
+        "reported": median_and_highest([pooled(x, reported) for x in per_world.values()]),
         "campaigns": {
-            c: {field: _high(over(c, field)) for field in ("leakage", "hours_to_first")}
+            c: {f: median_and_highest(_over_worlds(per_world, c, f)) for f in fields}
             for c in campaigns
         },
-        "per_world": [
-            {
-                "seed": seed,
-                "reported": pooled(leaks, reported),
-                "campaigns": {
-                    c: {"leakage": leak.leakage, "hours_to_first": leak.hours_to_first}
-                    for c, leak in leaks.items()
-                },
-            }
-            for seed, leaks in per_world.items()
-        ],
+        "per_world": [_world_record(s, leaks, reported) for s, leaks in per_world.items()],
     }
