@@ -1,4 +1,5 @@
-"""Complete-tree padding walks every row to the leaf its own tree gives it."""
+"""Complete-tree padding walks every row to the leaf its own tree gives it, and the
+compiled walk sums the trees in their order, to the last bit."""
 
 from __future__ import annotations
 
@@ -40,6 +41,47 @@ def test_every_row_gets_the_value_walking_its_tree_gives(trees: list[Tree], thre
     rows = np.random.default_rng(0).choice(
         [0.0, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0], (4500, 2)
     )  # over many blocks, walked by one thread or several
-    got = Forest.of(trees).leaf_values(np.ascontiguousarray(rows.T), threads=threads)
+    got = Forest.of(trees).leaf_values(rows, threads=threads)
     expected = np.array([[_walk(t, r) for r in rows] for t in trees])
     assert np.array_equal(got, expected)
+
+
+def _random_tree(rng: np.random.Generator, features: int, depth: int) -> Tree:
+    """A tree grown at random, its leaves at any depth up to `depth`."""
+    feature: list[int] = []
+    left: list[int] = []
+    right: list[int] = []
+    threshold: list[float] = []
+    value: list[float] = []
+
+    def grow(level: int) -> int:
+        node = len(feature)
+        for column in (feature, left, right):
+            column.append(0)
+        threshold.append(0.0)
+        value.append(0.0)
+        if level == depth or rng.random() < 0.15:
+            feature[node], value[node], left[node], right[node] = -2, rng.normal(), -1, -1
+            return node
+        feature[node], threshold[node] = int(rng.integers(features)), float(rng.random())
+        left[node] = grow(level + 1)
+        right[node] = grow(level + 1)
+        return node
+
+    grow(0)
+    return _tree(feature, threshold, left, right, value)
+
+
+@pytest.mark.parametrize(("trees", "rows", "threads"), [(1, 0, 1), (3, 5, 1), (40, 9_000, 2),
+                                                        (40, 9_000, 3), (200, 700, 2)])  # fmt: skip
+def test_sums_add_the_trees_in_their_order_to_the_last_bit(
+    trees: int, rows: int, threads: int
+) -> None:
+    rng = np.random.default_rng(trees + rows)
+    forest = Forest.of([_random_tree(rng, 6, 5) for _ in range(trees)])
+    x = rng.random((rows, 6))
+    x[: min(rows, trees), 0] = forest.threshold[: min(rows, trees), 0]  # on a threshold
+    expected = np.full(rows, -1.25)
+    for values in forest.leaf_values(x, threads=1):  # term by term, as NumPy adds arrays
+        expected += 0.1 * values
+    assert np.array_equal(forest.sums(x, -1.25, 0.1, threads=threads), expected)

@@ -3,7 +3,7 @@
 Gradient-boosted trees trained by `benchmarks/robustness` (`run train`) on randomised
 simulated worlds only (`simulate --preset randomized`, seeds listed in the model file) and
 judged there on worlds it never saw. The trees are shipped as JSON (feature
-names, thresholds, leaf values) and evaluated here with NumPy, so no pickled object is
+names, thresholds, leaf values) and evaluated here (scoring/forest.py), so no pickled object is
 loaded and the model reads nothing but the features it names.
 """
 
@@ -33,8 +33,7 @@ class Tree:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The leaf value each row of x (rows x features) falls in."""
-        values = Forest.of([self]).leaf_values(np.ascontiguousarray(x.T))
-        return np.asarray(values[0])
+        return np.asarray(Forest.of([self]).leaf_values(x)[0])
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,7 @@ class Combiner:
 
     def score(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """The probability the model gives each row of being an attack account."""
-        by_feature = np.ascontiguousarray(self.matrix(columns).T)
-        raw = np.full(by_feature.shape[1], self.baseline)
-        for values in self._forest.leaf_values(by_feature):  # in order: the same sum, term by term
-            raw += self.learning_rate * values
+        raw = self._forest.sums(self.matrix(columns), self.baseline, self.learning_rate)
         return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=float)
 
     @functools.cached_property
