@@ -110,6 +110,20 @@ def test_minhash_buckets_put_one_distribution_together(
     assert bool((buckets[0] == buckets[1]).all()) is same, name
 
 
+def test_signatures_are_minhash_of_the_shared_key_values_as_python_computes_it() -> None:
+    # Rows out of order, and values past 2**63 (negative as int64), where uint64 wraps.
+    sets = [[9, 2, 7, 40, 3], [5, 6, 7], [2**61 + 1, 2**62 + 3, 77, 9]]
+    held = _held(sets)
+    order = np.random.default_rng(1).permutation(len(held["row"]))
+    held = {name: column[order] for name, column in held.items()}
+    got = signatures(held, len(sets))
+    a, b = (x.tolist() for x in (content._A, content._B))
+    for row, keys in enumerate(sets):
+        values = [(k * 7919 + 13) % 2**64 for k in keys]
+        expected = [min(((v * a[j] + b[j]) % 2**64) >> 32 for v in values) for j in range(len(a))]
+        assert got[row].tolist() == expected, row
+
+
 def test_keys_held_alone_or_by_too_few_make_no_sketch() -> None:
     alone = band_buckets(signatures(_held([[1, 2, 3, 4], [1, 2, 3, 4]], degree=1), 2))
     short = band_buckets(signatures(_held([[1, 2], [1, 2]]), 2))

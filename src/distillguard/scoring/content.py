@@ -23,6 +23,7 @@ Everything is a rank, a share or a count of accounts; no labels, ids or simulato
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from distillguard.errors import ConfigError
@@ -121,26 +122,27 @@ def signatures(content: Held, rows: int) -> np.ndarray:
     of where its prompts come from). Accounts with fewer than MIN_KEYS are all _EMPTY."""
     cap = max(12.0, POPULAR * rows)
     shared = (content["degree"] >= 2) & (content["degree"] <= cap)
-    content = {name: content[name][shared] for name in ("row", "value")}
+    row = content["row"][shared]
     out = np.full((rows, BANDS * ROWS), _EMPTY, dtype=np.uint32)
-    order = np.argsort(content["row"], kind="stable")
     # The key's value, not its dense code: codes depend on which keys the replay's run
     # holds (future hours included), values do not.
-    row, key = content["row"][order], content["value"][order].astype(np.uint64)
-    if len(row) == 0:
-        return out
-    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    owners = row[starts]
-    hashed = np.empty_like(key)
-    for j in range(BANDS * ROWS):
-        # In place, and cast after the minimum: the high 32 bits fit a uint32 either way.
-        np.multiply(key, _A[j], out=hashed)
-        hashed += _B[j]
-        hashed >>= np.uint64(32)
-        out[owners, j] = np.minimum.reduceat(hashed, starts)
-    counts = np.bincount(content["row"], minlength=rows)
-    out[counts < MIN_KEYS] = _EMPTY
+    _min_hashes(row, content["value"][shared].astype(np.uint64), _A, _B, out)
+    out[np.bincount(row, minlength=rows) < MIN_KEYS] = _EMPTY
     return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _min_hashes(
+    row: np.ndarray, key: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
+) -> None:
+    """out[row[i], j] = min(out[row[i], j], high 32 bits of key[i] * a[j] + b[j]), over
+    all i, in one pass (uint64 arithmetic wraps as NumPy's does). Compiled: twelve NumPy
+    passes over a tick's million holdings, each hashing then reducing, cost four times as
+    much."""
+    for i in range(len(row)):
+        for j in range(len(a)):
+            hashed = np.uint32((key[i] * a[j] + b[j]) >> np.uint64(32))
+            out[row[i], j] = min(out[row[i], j], hashed)
 
 
 def band_buckets(sig: np.ndarray) -> np.ndarray:
