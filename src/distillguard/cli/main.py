@@ -10,21 +10,6 @@ from collections.abc import Callable, Sequence
 import duckdb
 
 from distillguard import __version__
-from distillguard.cli import (
-    completion_cmd,
-    console_cmd,
-    demo_cmd,
-    detect_cmd,
-    evaluate_cmd,
-    export_cmd,
-    gateway_cmd,
-    ingest_cmd,
-    provenance_cmd,
-    share_cmd,
-    simulate_cmd,
-    verdicts_cmd,
-    watch_cmd,
-)
 from distillguard.cli.common import (
     EXIT_CODES,
     HelpFormatter,
@@ -38,22 +23,46 @@ from distillguard.verdicts.store import store_error
 from distillguard.workers import terminate_on_sigterm
 
 Registrar = Callable[[Subparsers], None]
-SUBCOMMANDS: tuple[Registrar, ...] = (
-    ingest_cmd.register,
-    ingest_cmd.register_lake,
-    simulate_cmd.register,
-    detect_cmd.register,
-    evaluate_cmd.register,
-    demo_cmd.register,
-    verdicts_cmd.register,
-    gateway_cmd.register,
-    watch_cmd.register,
-    console_cmd.register,
-    export_cmd.register,
-    completion_cmd.register,
-    provenance_cmd.register,
-    share_cmd.register,
-)
+
+
+def registrars() -> tuple[Registrar, ...]:
+    """Each subcommand's registrar, in the order `--help` lists them. Imported when a
+    parser is built, not with this module: a worker process (detect's signal workers)
+    runs its parent's main module again, and needs none of the commands, which cost each
+    worker about a second to import."""
+    from distillguard.cli import (
+        completion_cmd,
+        console_cmd,
+        demo_cmd,
+        detect_cmd,
+        evaluate_cmd,
+        export_cmd,
+        gateway_cmd,
+        ingest_cmd,
+        provenance_cmd,
+        share_cmd,
+        simulate_cmd,
+        verdicts_cmd,
+        watch_cmd,
+    )
+
+    return (
+        ingest_cmd.register,
+        ingest_cmd.register_lake,
+        simulate_cmd.register,
+        detect_cmd.register,
+        evaluate_cmd.register,
+        demo_cmd.register,
+        verdicts_cmd.register,
+        gateway_cmd.register,
+        watch_cmd.register,
+        console_cmd.register,
+        export_cmd.register,
+        completion_cmd.register,
+        provenance_cmd.register,
+        share_cmd.register,
+    )
+
 
 DESCRIPTION = """Detect, explain and stop distillation attacks on an LLM API: the harvesting
 of a model's outputs through its API to train a rival. Read your API logs into a local
@@ -92,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers: Subparsers = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser, metavar="COMMAND", title="commands"
     )
-    for register in SUBCOMMANDS:
+    for register in registrars():
         register(subparsers)
     return parser
 
