@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from distillguard.errors import ConfigError
 from distillguard.linking.codes import KeyCodes
 from distillguard.linking.keys import KIND_CODE
 from distillguard.linking.window import KeyWindow
@@ -122,6 +123,14 @@ def test_signatures_are_minhash_of_the_shared_key_values_as_python_computes_it()
         values = [(k * 7919 + 13) % 2**64 for k in keys]
         expected = [min(((v * a[j] + b[j]) % 2**64) >> 32 for v in values) for j in range(len(a))]
         assert got[row].tolist() == expected, row
+
+
+@pytest.mark.parametrize("row", [-1, 2])
+def test_holdings_of_rows_not_in_the_window_are_refused(row: int) -> None:
+    held = _held([[1, 2, 3], [1, 2, 3]])
+    held["row"][0] = row  # the compiled pass would write outside its table
+    with pytest.raises(ConfigError, match=r"outside 0\.\.1"):
+        signatures(held, 2)
 
 
 def test_keys_held_alone_or_by_too_few_make_no_sketch() -> None:

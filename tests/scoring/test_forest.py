@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from distillguard.errors import ConfigError
+from distillguard.scoring import forest as forest_module
 from distillguard.scoring.combiner import Tree
 from distillguard.scoring.forest import Forest
 
@@ -40,7 +42,7 @@ def _walk(tree: Tree, row: np.ndarray) -> float:
 def test_every_row_gets_the_value_walking_its_tree_gives(trees: list[Tree], threads: int) -> None:
     rows = np.random.default_rng(0).choice(
         [0.0, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0], (4500, 2)
-    )  # over many blocks, walked by one thread or several
+    )  # walked by one thread or several (4,500 rows: two slices of at least 2,048)
     got = Forest.of(trees).leaf_values(rows, threads=threads)
     expected = np.array([[_walk(t, r) for r in rows] for t in trees])
     assert np.array_equal(got, expected)
@@ -72,16 +74,37 @@ def _random_tree(rng: np.random.Generator, features: int, depth: int) -> Tree:
     return _tree(feature, threshold, left, right, value)
 
 
-@pytest.mark.parametrize(("trees", "rows", "threads"), [(1, 0, 1), (3, 5, 1), (40, 9_000, 2),
-                                                        (40, 9_000, 3), (200, 700, 2)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("trees", "rows", "threads"),
+    [(1, 0, 1), (3, 5, 1), (40, 900, 2), (40, 900, 3), (200, 700, 2), (7, 3, 8)],
+)
 def test_sums_add_the_trees_in_their_order_to_the_last_bit(
-    trees: int, rows: int, threads: int
+    trees: int, rows: int, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(forest_module, "MIN_ROWS_PER_THREAD", 1)  # every thread asked for
     rng = np.random.default_rng(trees + rows)
-    forest = Forest.of([_random_tree(rng, 6, 5) for _ in range(trees)])
+    grown = [_random_tree(rng, 6, 5) for _ in range(trees)]
+    forest = Forest.of(grown)
     x = rng.random((rows, 6))
-    x[: min(rows, trees), 0] = forest.threshold[: min(rows, trees), 0]  # on a threshold
+    for i in range(min(rows, trees)):  # on a threshold: x equal to it goes left
+        if forest.feature.shape[1] and np.isfinite(forest.threshold[i, 0]):
+            x[i, forest.feature[i, 0]] = forest.threshold[i, 0]
     expected = np.full(rows, -1.25)
-    for values in forest.leaf_values(x, threads=1):  # term by term, as NumPy adds arrays
-        expected += 0.1 * values
+    for tree in grown:  # term by term, as NumPy adds arrays, walking the unpadded trees
+        expected += 0.1 * np.array([_walk(tree, r) for r in x])
     assert np.array_equal(forest.sums(x, -1.25, 0.1, threads=threads), expected)
+    values = np.array([[_walk(t, r) for r in x] for t in grown]).reshape(trees, rows)
+    assert np.array_equal(forest.leaf_values(x, threads=threads), values)
+
+
+@pytest.mark.parametrize(
+    ("name", "x"),
+    [
+        ("fewer features than the trees test", np.zeros((3, 1))),
+        ("not a table of rows", np.zeros(3)),
+    ],
+)
+def test_rows_without_the_features_the_trees_test_are_refused(name: str, x: np.ndarray) -> None:
+    forest = Forest.of([UNEVEN])  # tests features 0 and 1
+    with pytest.raises(ConfigError, match="the trees test 2 features"):
+        forest.sums(x, 0.0, 1.0)

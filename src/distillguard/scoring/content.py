@@ -23,9 +23,9 @@ Everything is a rank, a share or a count of accounts; no labels, ids or simulato
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from distillguard.compiled import kernel
 from distillguard.errors import ConfigError
 from distillguard.linking.window import KeyWindow
 from distillguard.scoring.evidence import Arrays
@@ -123,6 +123,8 @@ def signatures(content: Held, rows: int) -> np.ndarray:
     cap = max(12.0, POPULAR * rows)
     shared = (content["degree"] >= 2) & (content["degree"] <= cap)
     row = content["row"][shared]
+    if len(row) and not 0 <= row.min() <= row.max() < rows:  # the kernel writes out[row]
+        raise ConfigError(f"content holdings name rows outside 0..{rows - 1}")
     out = np.full((rows, BANDS * ROWS), _EMPTY, dtype=np.uint32)
     # The key's value, not its dense code: codes depend on which keys the replay's run
     # holds (future hours included), values do not.
@@ -131,7 +133,7 @@ def signatures(content: Held, rows: int) -> np.ndarray:
     return out
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def _min_hashes(
     row: np.ndarray, key: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
 ) -> None:

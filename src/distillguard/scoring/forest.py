@@ -7,7 +7,7 @@ child pointers to follow. A leaf above the bottom becomes a chain of nodes that 
 left (threshold +inf) down to copies of its value, so every path still ends at the value
 the tree gives.
 
-The walk is a small Numba kernel (compiled once, kept in Numba's on-disk cache). The
+The walk is a small Numba kernel (distillguard/compiled.py). The
 NumPy walk it replaced stepped all trees down one level together with gathers over
 (trees x rows) index arrays and was memory-bound: on a linking tick's 13,500 accounts
 and the shipped 500 trees it took 150-190 ms on two threads, the kernel 60 ms on one
@@ -26,8 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numba
 import numpy as np
+
+from distillguard.compiled import kernel
+from distillguard.errors import ConfigError
 
 # Rows walked side by side through one tree: their paths are independent, so the CPU
 # overlaps their loads (16 rows: 3.5 times faster than one at a time).
@@ -52,7 +54,7 @@ class TreeArrays(Protocol):
     def value(self) -> np.ndarray: ...
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def _sums(x: np.ndarray, trees: Arrays, start: float, rate: float, out: np.ndarray) -> None:
     """out[r] = start + rate * (value of tree 0) + rate * (value of tree 1) + ..., in
     that order, for each row r of x (rows x features)."""
@@ -74,7 +76,7 @@ def _sums(x: np.ndarray, trees: Arrays, start: float, rate: float, out: np.ndarr
         out[first : first + rows] = acc[:rows]
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def _values(x: np.ndarray, trees: Arrays, out: np.ndarray) -> None:
     """out[t, r] = the value tree t gives row r of x."""
     feature, threshold, value, depth = trees
@@ -105,6 +107,15 @@ class Forest:
             _fill(tree, 0, 0, inner, (feature[i], threshold[i], value[i]))
         return cls(feature, threshold, value, depth)
 
+    def _checked(self, x: np.ndarray) -> np.ndarray:
+        """x as the kernels read it (C-ordered floats), once it holds every feature the
+        trees test: compiled code does not check its reads as NumPy did."""
+        x = np.ascontiguousarray(x, dtype=float)
+        needed = int(self.feature.max(initial=-1)) + 1
+        if x.ndim != 2 or (len(x) and x.shape[1] < needed):
+            raise ConfigError(f"the trees test {needed} features; the rows have {x.shape[1:]}")
+        return x
+
     @property
     def _arrays(self) -> Arrays:
         return self.feature, self.threshold, self.value, self.depth
@@ -115,7 +126,7 @@ class Forest:
         """Per row of `x` (rows x features): start + rate * each tree's value, added in
         the trees' order. The kernel releases the GIL, so `threads` (default: up to two,
         the CPUs detect may use) walk slices of the rows at once."""
-        x = np.ascontiguousarray(x, dtype=float)
+        x = self._checked(x)
         out = np.empty(len(x))
 
         def walk(part: slice) -> None:
@@ -126,7 +137,7 @@ class Forest:
 
     def leaf_values(self, x: np.ndarray, threads: int | None = None) -> np.ndarray:
         """(trees, rows): the value each tree gives each row of `x` (rows x features)."""
-        x = np.ascontiguousarray(x, dtype=float)
+        x = self._checked(x)
         out = np.empty((len(self.value), len(x)))
 
         def walk(part: slice) -> None:
