@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from benchmarks.robustness.measures import median_and_highest
 from distillguard.ingest import Lake
 from distillguard.ingest.lake import sql_path
 from distillguard.store.duck import connect_utc
@@ -90,12 +91,6 @@ def pooled(leaks: dict[str, CampaignLeak], campaigns: frozenset[str]) -> float:
     chosen = [leak for c, leak in leaks.items() if c in campaigns]
     exchanges = sum(leak.exchanges for leak in chosen)
     return sum(leak.leaked for leak in chosen) / exchanges if exchanges else float("nan")
-
-
-def median_and_highest(values: list[float]) -> dict[str, float]:
-    """Median and worst (for leakage and hours, the highest) of the values that exist."""
-    v = np.asarray([x for x in values if not np.isnan(x)])
-    return {"median": float(np.median(v)), "worst": float(v.max())} if len(v) else {}
 
 
 def _over_worlds(
