@@ -43,9 +43,9 @@ def test_every_row_gets_the_value_walking_its_tree_gives(trees: list[Tree], thre
     rows = np.random.default_rng(0).choice(
         [0.0, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0], (4500, 2)
     )  # walked by one thread or several (4,500 rows: two slices of at least 2,048)
-    got = Forest.of(trees).leaf_values(rows, threads=threads)
-    expected = np.array([[_walk(t, r) for r in rows] for t in trees])
-    assert np.array_equal(got, expected)
+    for tree in trees:  # one tree summed from 0 at rate 1: its leaf values
+        got = Forest.of([tree]).sums(rows, 0.0, 1.0, threads=threads)
+        assert np.array_equal(got, [_walk(tree, r) for r in rows])
 
 
 def _random_tree(rng: np.random.Generator, features: int, depth: int) -> Tree:
@@ -93,8 +93,9 @@ def test_sums_add_the_trees_in_their_order_to_the_last_bit(
     for tree in grown:  # term by term, as NumPy adds arrays, walking the unpadded trees
         expected += 0.1 * np.array([_walk(tree, r) for r in x])
     assert np.array_equal(forest.sums(x, -1.25, 0.1, threads=threads), expected)
-    values = np.array([[_walk(t, r) for r in x] for t in grown]).reshape(trees, rows)
-    assert np.array_equal(forest.leaf_values(x, threads=threads), values)
+    for tree in grown:
+        got = Forest.of([tree]).sums(x, 0.0, 1.0, threads=threads)
+        assert np.array_equal(got, [_walk(tree, r) for r in x])
 
 
 @pytest.mark.parametrize(

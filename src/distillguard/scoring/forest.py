@@ -7,11 +7,11 @@ child pointers to follow. A leaf above the bottom becomes a chain of nodes that 
 left (threshold +inf) down to copies of its value, so every path still ends at the value
 the tree gives.
 
-The walk is a small Numba kernel (distillguard/compiled.py). The
-NumPy walk it replaced stepped all trees down one level together with gathers over
-(trees x rows) index arrays and was memory-bound: on a linking tick's 13,500 accounts
-and the shipped 500 trees it took 150-190 ms on two threads, the kernel 60 ms on one
-(README, "Speed"). The kernel sums a row's trees in the trees' order, term by term, as
+The walk is a small Numba kernel (distillguard/compiled.py). The NumPy walk it replaced
+stepped all trees down one level together with gathers over (trees x rows) index arrays
+and was memory-bound: on a linking tick's 13,500 accounts and the shipped 500 trees it
+took 150-190 ms on two threads, the kernel 60 ms on one (README, "A compiled forest
+walk"). The kernel sums a row's trees in the trees' order, term by term, as
 `raw += rate * value` did over NumPy arrays, so the scores are the same numbers to the
 last bit (tests/scoring/test_forest.py).
 """
@@ -76,19 +76,6 @@ def _sums(x: np.ndarray, trees: Arrays, start: float, rate: float, out: np.ndarr
         out[first : first + rows] = acc[:rows]
 
 
-@kernel
-def _values(x: np.ndarray, trees: Arrays, out: np.ndarray) -> None:
-    """out[t, r] = the value tree t gives row r of x."""
-    feature, threshold, value, depth = trees
-    inner = feature.shape[1]
-    for r in range(x.shape[0]):
-        for t in range(len(feature)):
-            k = 0
-            for _ in range(depth):
-                k = 2 * k + 1 + (x[r, feature[t, k]] > threshold[t, k])
-            out[t, r] = value[t, k - inner]
-
-
 @dataclass(frozen=True)
 class Forest:
     feature: np.ndarray  # (trees, 2^depth - 1) inner nodes in heap order, level by level
@@ -131,17 +118,6 @@ class Forest:
 
         def walk(part: slice) -> None:
             _sums(x[part], self._arrays, start, rate, out[part])
-
-        _split(len(x), threads, walk)
-        return out
-
-    def leaf_values(self, x: np.ndarray, threads: int | None = None) -> np.ndarray:
-        """(trees, rows): the value each tree gives each row of `x` (rows x features)."""
-        x = self._checked(x)
-        out = np.empty((len(self.value), len(x)))
-
-        def walk(part: slice) -> None:
-            _values(x[part], self._arrays, out[:, part])
 
         _split(len(x), threads, walk)
         return out
