@@ -26,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from distillguard.cli.listen import HEAD_BYTES
 from distillguard.errors import ConfigError
+from distillguard.lingering_close import LingeringTransport
 
 HEAD_TOO_LARGE = "Request head too large."
 HEAD_SECONDS = 10.0  # a browser or SDK sends its head in one packet; a proxy, in a few
@@ -70,18 +71,25 @@ def _answering(cycle: object) -> bool:
 
 class _FollowsHead(asyncio.Protocol):
     """What both protocols share: a deadline opened with the connection and dropped with
-    it; each class says in `_follow` when a head is awaited."""
+    it, and a close in stages (lingering_close: the bytes a client sends after our last
+    answer are read and dropped); each class says in `_follow` when a head is awaited."""
 
     head_seconds = HEAD_SECONDS
     loop: asyncio.AbstractEventLoop
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self._deadline = _Deadline(self.loop, cast(asyncio.Transport, transport))
+        self._closing = LingeringTransport(cast(asyncio.Transport, transport), self.loop)
+        super().connection_made(self._closing)
+        self._deadline = _Deadline(self.loop, self._closing)
         self._follow()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._closing.lingering:
+            super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
+        self._closing.forget()
         super().connection_lost(exc)
 
     def _follow(self) -> None:
@@ -125,6 +133,10 @@ class H11WithHeadDeadline(_FollowsHead, H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
+
+    def shutdown(self) -> None:
+        self._closing.linger = False  # the server is stopping: no connection lingers
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -180,6 +192,10 @@ class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
             self.transport.close()  # a 400 now would land inside that response
             return
         super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
+
+    def shutdown(self) -> None:
+        self._closing.linger = False  # the server is stopping: no connection lingers
+        super().shutdown()
 
     def on_message_complete(self) -> None:
         self._in_message = False
