@@ -51,10 +51,20 @@ async def slow(request: Request) -> StreamingResponse:
     return StreamingResponse(parts())
 
 
+async def broken(request: Request) -> StreamingResponse:
+    """An answer that breaks off: uvicorn closes the connection with the answer unfinished."""
+
+    async def parts() -> AsyncIterator[bytes]:
+        yield b"."
+        raise RuntimeError("broken off")
+
+    return StreamingResponse(parts())
+
+
 @contextmanager
 def served(small_requests: bool) -> Iterator[tuple[str, int]]:
     routes = [Route("/", echo, methods=["POST", "GET"]), Route("/slow", slow, methods=["POST"])]
-    routes.append(Route("/refuse", refuse, methods=["POST"]))
+    routes += [Route("/refuse", refuse, methods=["POST"]), Route("/broken", broken)]
     app = Starlette(routes=routes, middleware=[Middleware(BodyDeadline, seconds=DEADLINE)])
     port = free_port()
     config = server_config(app, host="127.0.0.1", port=port, log_level="warning",

@@ -135,7 +135,7 @@ class H11WithHeadDeadline(_FollowsHead, H11Protocol):
         super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
 
     def shutdown(self) -> None:
-        self._closing.linger = False  # the server is stopping: no connection lingers
+        self._closing.stop_lingering()  # the server is stopping: no connection lingers
         super().shutdown()
 
     def on_response_complete(self) -> None:
@@ -194,7 +194,7 @@ class HttpToolsWithHeadDeadline(_FollowsHead, HttpToolsProtocol):
         super().send_400_response(HEAD_TOO_LARGE if self._head_too_large else msg)
 
     def shutdown(self) -> None:
-        self._closing.linger = False  # the server is stopping: no connection lingers
+        self._closing.stop_lingering()  # the server is stopping: no connection lingers
         super().shutdown()
 
     def on_message_complete(self) -> None:

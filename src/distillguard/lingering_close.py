@@ -29,7 +29,7 @@ class LingeringTransport(asyncio.Transport):
         self._transport, self._loop = transport, loop
         self._timer: asyncio.TimerHandle | None = None
         self.lingering = False
-        self.linger = True  # False once the server shuts down
+        self.linger = True  # False once the server stops (stop_lingering)
 
     def close(self) -> None:
         if self.lingering or not self.linger or not self._can_linger():
@@ -39,6 +39,12 @@ class LingeringTransport(asyncio.Transport):
         self._transport.write_eof()  # sent after whatever is still buffered
         self._transport.resume_reading()  # drain what flow control held back
         self._timer = self._loop.call_later(LINGER_SECONDS, self._close_now)
+
+    def stop_lingering(self) -> None:
+        """The server is stopping: close now if lingering, and at once from now on."""
+        self.linger = False
+        if self.lingering:
+            self._close_now()
 
     def forget(self) -> None:
         """The connection is gone: no close is due."""
