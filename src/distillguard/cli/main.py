@@ -19,6 +19,7 @@ from distillguard.cli.common import (
 )
 from distillguard.cli.failures import damaged_file, describe_database_error, describe_os_error
 from distillguard.errors import UserError
+from distillguard.store.interrupts import interrupting_queries
 from distillguard.verdicts.store import store_error
 from distillguard.workers import terminate_on_sigterm
 
@@ -107,8 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with terminate_on_sigterm():
-        return _run(argv)
+    with terminate_on_sigterm(), interrupting_queries():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt:  # one raised while _run handled DuckDB's own interrupt
+            return _interrupted()
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import duckdb
 
 from distillguard.errors import UserError
+from distillguard.store.interrupts import track
 
 
 def connect_utc(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection (in memory, or the file `database`) whose times are UTC."""
     con = duckdb.connect(database)
     con.execute("SET GLOBAL TimeZone = 'UTC'")
+    track(con)  # a stop signal interrupts its queries (store/interrupts.py)
     return con
 
 
