@@ -265,11 +265,19 @@ def detected(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [{"account_id": "acct-1", "campaign": "c", "population": "p"}],
             "lack the column(s) label",
         ),
+        (
+            [{"account_id": "acct-1", "label": True, "campaign": "c", "population": "p"}],
+            "hold BOOLEAN labels: each must be the text attack or benign",
+        ),
+        (  # read as the text "1", as a run's ids are: no conversion error
+            [{"account_id": 1, "label": "attack", "campaign": "c", "population": "p"}],
+            "share no account",
+        ),
     ],
-    ids=["another-run", "unknown-value", "no-label-column"],
+    ids=["another-run", "unknown-value", "no-label-column", "true-false", "numeric-ids"],
 )
 def test_evaluate_refuses_wrong_labels_and_keeps_the_metrics(
-    detected: Path, tmp_path: Path, labels: list[dict[str, str]], words: str
+    detected: Path, tmp_path: Path, labels: list[dict[str, object]], words: str
 ) -> None:
     before = {
         name: (detected / "out" / name).read_bytes() for name in ("metrics.json", "metrics.md")

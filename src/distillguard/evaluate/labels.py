@@ -16,19 +16,37 @@ from distillguard.ingest.lake import fetch_one
 
 LABEL_VALUES = ("attack", "benign")
 REQUIRED_COLUMNS = ("account_id", "label", "campaign", "population")
+TEXT_COLUMNS = ("account_id", "campaign", "population")  # read as text, whatever their type
+
+
+def create_labels_view(con: duckdb.DuckDBPyConnection, source: str, labels: Path) -> None:
+    """The view `labels` over `source` (a table expression reading the file `labels`), with
+    its ids and group names as text: a spreadsheet or a JSON writer gives numeric account
+    ids as numbers, and comparing them with the run's text ids raised a conversion error.
+    A file without the needed columns, or whose labels are not text (true/false), is
+    refused in one line."""
+    try:
+        con.execute(f"CREATE VIEW labels_read AS SELECT * FROM {source}")
+        described = con.execute("SELECT column_name, column_type FROM (DESCRIBE labels_read)")
+        types = {str(name): str(kind) for name, kind in described.fetchall()}
+    except duckdb.Error as exc:
+        raise UserError(f"cannot read labels {labels}: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in types]
+    if missing:
+        raise UserError(f"labels {labels} lack the column(s) {', '.join(missing)}")
+    if types["label"] != "VARCHAR":
+        raise UserError(
+            f"labels {labels} hold {types['label']} labels: each must be the text"
+            f" {' or '.join(LABEL_VALUES)}"
+        )
+    as_text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in TEXT_COLUMNS)
+    con.execute(f"CREATE VIEW labels AS SELECT * REPLACE ({as_text}) FROM labels_read")
 
 
 def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
-    """Refuse labels without the needed columns, with unknown values, naming an account
-    twice, with an attack of no campaign or a benign account of no population, or sharing
-    no account with the run (views `labels` and `results` must exist)."""
-    try:
-        columns = {str(row[0]) for row in con.execute("DESCRIBE labels").fetchall()}
-    except duckdb.Error as exc:
-        raise UserError(f"cannot read labels {labels}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise UserError(f"labels {labels} lack the column(s) {', '.join(missing)}")
+    """Refuse labels with unknown values, naming an account twice, with an attack of no
+    campaign or a benign account of no population, or sharing no account with the run
+    (views `labels`, from create_labels_view, and `results` must exist)."""
     known = ", ".join(f"'{v}'" for v in LABEL_VALUES)
     unknown = [
         str(value)

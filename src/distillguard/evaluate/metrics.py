@@ -14,7 +14,7 @@ import numpy as np
 
 from distillguard.detect.signals_stage import signals_sql
 from distillguard.errors import UserError
-from distillguard.evaluate.labels import check_labels
+from distillguard.evaluate.labels import check_labels, create_labels_view
 from distillguard.evaluate.operating_point import (
     OperatingPoint,
     TierRates,
@@ -141,10 +141,7 @@ def _joined(detect_dir: Path, labels: Path) -> duckdb.DuckDBPyConnection:
         if not (detect_dir / name).exists():
             raise UserError(f"{detect_dir} has no {name}: run 'distillguard detect' first")
     con = connect()
-    try:
-        con.execute(f"CREATE VIEW labels AS SELECT * FROM {_labels_sql(labels)}")
-    except duckdb.Error as exc:
-        raise UserError(f"cannot read labels {labels}: {str(exc).splitlines()[0]}") from None
+    create_labels_view(con, _labels_sql(labels), labels)
     con.execute(
         "CREATE VIEW results AS SELECT * FROM "
         f"read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
