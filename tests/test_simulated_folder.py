@@ -49,15 +49,18 @@ def test_a_simulated_folder_ingests_its_log_and_accounts_only(tmp_path: Path, fm
     inputs = expand_inputs([tmp_path / "sim"])
     assert inputs.files == [exchanges] and inputs.accounts == [accounts]
     assert any(str(labels) in s and "never read" in s for s in inputs.skipped)
-    # --accounts naming the same table reads it once
-    for given in ([], [accounts]):
-        lake = tmp_path / f"lake-{len(given)}"
+    # --accounts naming the same table, or its folder, reads it once
+    for n, given in enumerate(([], [accounts], [tmp_path / "sim"])):
+        lake = tmp_path / f"lake-{n}"
         summary = ingest([tmp_path / "sim"], lake, given)
         assert summary.quarantined == 0 and summary.files == 1
         assert summary.accounts_read == summary.accounts_in_lake > 0
         in_lake = pq.read_table(lake / "accounts" / "accounts.parquet")
         assert "label" not in in_lake.column_names
         assert "never read" in summary.line()
+    # the folder as --accounts beside its log given as a file: its accounts table alone
+    summary = ingest([exchanges], tmp_path / "lake-file", [tmp_path / "sim"])
+    assert summary.accounts_quarantined == 0 and summary.accounts_read > 0
 
 
 def test_detect_says_what_it_read_of_a_simulated_folder(tmp_path: Path) -> None:

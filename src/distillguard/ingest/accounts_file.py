@@ -7,7 +7,7 @@ from typing import Any
 
 from distillguard.errors import UserError
 from distillguard.ingest.accounts_merge import merge_accounts
-from distillguard.ingest.inputs import expand_paths
+from distillguard.ingest.inputs import account_files
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.outcome import FILE_ERRORS, cannot_read
 from distillguard.ingest.quarantine import Quarantine, bad_row
@@ -49,7 +49,7 @@ def ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tup
     rows: list[Any] = []
     read = 0
     try:
-        for path in expand_paths(paths):
+        for path in account_files(paths):
             try:
                 read += _read_accounts(path, q, rows)
             except (UserError, *FILE_ERRORS) as exc:

@@ -147,7 +147,18 @@ def check_account_files(paths: list[Path]) -> None:
             raise UserError(f"{path} is a detect output's table, not an accounts table")
         if path.is_file() and path == simulated_parts(path.parent).get("labels"):
             raise UserError(f"{path} is the simulator's labels, not an accounts table")
-    expand_paths(paths)  # missing paths, lakes and detect folders: refused as for logs
+    account_files(paths)  # missing paths, lakes and detect folders: refused as for logs
+
+
+def account_files(paths: list[Path]) -> list[Path]:
+    """The files --accounts names: files as given, a folder's files, and of a folder
+    `simulate` wrote its accounts table alone (its exchanges were read as accounts, every
+    row quarantined, after the logs were already in the lake)."""
+    files: list[Path] = []
+    for path in paths:
+        parts = simulated_parts(path) if path.is_dir() else {}
+        files.extend([parts["accounts"]] if "accounts" in parts else expand_paths([path]))
+    return files
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:

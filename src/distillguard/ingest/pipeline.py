@@ -26,7 +26,12 @@ from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
-from distillguard.ingest.inputs import check_account_files, expand_inputs, is_detect_output
+from distillguard.ingest.inputs import (
+    account_files,
+    check_account_files,
+    expand_inputs,
+    is_detect_output,
+)
 from distillguard.ingest.lake import (
     Lake,
     StagingArea,
@@ -281,8 +286,9 @@ def ingest(
             split, lake, plan_args, workers or _default_workers(files)
         )
         declared = merge_declared_accounts(lake, counts.declared)
-        account_files = [*(accounts or []), *_new(inputs.accounts, accounts or [])]
-        accounts_read, accounts_bad = ingest_accounts(account_files, lake, unreadable)
+        given = account_files(accounts or [])  # a simulated folder: its accounts table
+        tables = [*given, *_new(inputs.accounts, given)]
+        accounts_read, accounts_bad = ingest_accounts(tables, lake, unreadable)
         # The table's size whoever filled it: the logs' declared accounts count too.
         accounts_in_lake = _table_rows(lake.accounts_path)
     finally:
