@@ -19,7 +19,7 @@ from distillguard.errors import ConfigError
 from distillguard.verdicts.continuity import stale
 from distillguard.verdicts.model import Source, Verdict
 from distillguard.verdicts.policy import default_policy_text, load_policy, parse_policy
-from distillguard.verdicts.publish import detector_verdicts, publish
+from distillguard.verdicts.publish import DETECT_TABLES, detector_verdicts, publish
 from distillguard.verdicts.store import open_store
 from tests.redis_server import redis_server
 
@@ -324,7 +324,7 @@ def test_an_account_the_store_never_named_is_said(
             "its folder /typo-dir does not exist (a typo?): create it first",
         ),
         (
-            ["verdicts", "publish", ".", "--state", "/typo-dir/sub/v.jsonl"],
+            ["verdicts", "publish", "DETECTED", "--state", "/typo-dir/sub/v.jsonl"],
             "its folder /typo-dir/sub does not exist",
         ),
         (
@@ -339,11 +339,17 @@ def test_an_account_the_store_never_named_is_said(
 def test_cli_mistakes_are_one_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert (
-        main([*argv, *([] if "--state" in argv else ["--state", str(tmp_path / "v.jsonl")])]) == 2
-    )
+    detected = tmp_path / "detected"  # what publish checks a detect output holds
+    detected.mkdir()
+    for name in DETECT_TABLES:
+        (detected / f"{name}.parquet").touch()
+    argv = [str(detected) if a == "DETECTED" else a for a in argv]
+    state = tmp_path / "v.jsonl"
+    assert main([*argv, *([] if "--state" in argv else ["--state", str(state)])]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+    if argv[:2] == ["verdicts", "publish"]:
+        assert not state.exists()  # a failed run made no store
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from distillguard.detect.allowlist import load_allowlist
 from distillguard.errors import UserError
 from distillguard.ingest.lake import Lake
 from distillguard.verdicts.policy import default_policy_text, load_policy
-from distillguard.verdicts.publish import publish
+from distillguard.verdicts.publish import check_detect_out, publish
 from distillguard.verdicts.store import open_store
 
 REASON_WIDTH = 60  # the table's reason column; --json prints reasons whole
@@ -183,7 +183,9 @@ def run_publish(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     if args.lake is not None and not Lake(args.lake).is_one():  # else tiers dropped, unsaid
         raise UserError(f"--lake {args.lake} is not a lake (no day partitions or accounts table)")
-    store = open_store(lasting_store(args.state))
+    state = lasting_store(args.state)
+    check_detect_out(args.detect_out)  # before the store: a new one's file is made
+    store = open_store(state)
     try:
         summary = publish(args.detect_out, store, policy, args.lake, dismissed)
     finally:

@@ -46,6 +46,17 @@ class PublishSummary:
         )
 
 
+DETECT_TABLES = ("accounts", "clusters")  # what publish reads of a detect output
+
+
+def check_detect_out(detect_out: Path) -> None:
+    """Refuse a folder without detect's tables before a verdict store is opened: opening
+    made a new store's empty file, and said so, for a run that then failed."""
+    for name in DETECT_TABLES:
+        if not (detect_out / f"{name}.parquet").exists():
+            raise UserError(f"{detect_out} is not a detect output (no {name}.parquet)")
+
+
 def _rows(detect_out: Path, name: str) -> list[dict[str, Any]]:
     path = detect_out / f"{name}.parquet"
     if not path.exists():
