@@ -37,7 +37,8 @@ def register(subparsers: Subparsers) -> None:
         examples=[
             (
                 "open a detect run's findings (after 'console add-user')",
-                "distillguard console --findings demo-out/detect --state state/verdicts.jsonl",
+                "distillguard console --findings demo-out/detect"
+                " --state demo-out/state/verdicts.jsonl",
             ),
             (
                 "with the accounts a peer's STIX bundle matched",
