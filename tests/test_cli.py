@@ -173,6 +173,20 @@ def test_ingest_json_prints_the_summary_when_some_files_are_unreadable(
     assert "could not be read" in printed.err and printed.err.count("\n") == 1
 
 
+@pytest.mark.parametrize(("readable", "others"), [(True, True), (False, False)])
+def test_unreadable_files_are_named_and_others_only_when_there_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], readable: bool, others: bool
+) -> None:
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"not gzip at all")
+    good = [write_jsonl(tmp_path / "in.jsonl", [exchange_row(0)])] if readable else []
+    argv = ["ingest", *map(str, [*good, bad]), "--out", str(tmp_path / "l")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "1 file(s) could not be read" in err and err.count("\n") == 1
+    assert ("the others were ingested" in err) is others
+
+
 def test_an_exchange_log_given_as_accounts_overwrites_no_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -125,8 +125,9 @@ class UnreadableFilesError(UserError):
     def __init__(self, summary: IngestSummary) -> None:
         self.summary = summary
         names = "; ".join(summary.unreadable)
+        others = ", the others were ingested" if summary.files > len(summary.unreadable) else ""
         super().__init__(
-            f"{len(summary.unreadable)} file(s) could not be read, the others were ingested"
+            f"{len(summary.unreadable)} file(s) could not be read{others}"
             f" ({summary.line()}): {names}"
         )
 
