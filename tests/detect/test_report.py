@@ -23,12 +23,14 @@ from distillguard.detect.report_plots import (
     small_multiples,
     volume_svg,
 )
+from distillguard.detect.run import detect
 from distillguard.detect.summary import DetectSummary
 from distillguard.linking.graph import Links
 from distillguard.scoring import account, cluster
 from distillguard.scoring.cohort import key_sharers
 from distillguard.scoring.evidence import Rule
-from tests.conftest import query
+from tests.conftest import query, write_jsonl
+from tests.samples import exchange_row
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -145,6 +147,22 @@ def test_one_plot_per_shown_cluster_each_with_its_flag(tiny_detect: DetectSummar
     assert plots == [c.cluster_id for c in shown]
     assert page.count('<g class="first-flag">') == len(shown)
     assert page.count('class="axis-label x-label"') == len(shown)
+
+
+@pytest.mark.parametrize("clusters", [True, False], ids=["flagged clusters", "none"])
+def test_the_cluster_plots_heading_only_over_plots(
+    tiny_detect: DetectSummary, tmp_path: Path, clusters: bool
+) -> None:
+    """A run that flagged no cluster showed the heading and caption over nothing."""
+    if clusters:
+        page = _html(tiny_detect)
+    else:
+        rows = [exchange_row(i) for i in range(20)]
+        quiet = detect([write_jsonl(tmp_path / "in.jsonl", rows)], tmp_path / "out")
+        assert not any(c.flagged for c in quiet.clusters)
+        page = (quiet.out / "report.html").read_text()
+    assert ("Exchanges per hour of each flagged cluster" in page) is clusters
+    assert "distillguard detection report" in page
 
 
 def test_request_ids_on_cards_belong_to_their_accounts(tiny_detect: DetectSummary) -> None:

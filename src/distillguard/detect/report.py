@@ -193,10 +193,14 @@ def write_report(
         "<!doctype html><html><head><meta charset='utf-8'><title>distillguard report</title>"
         f"<style>{STYLE}</style></head><body><h1>distillguard detection report</h1>",
         _summary(exchanges, accounts, len(top), window_hours),
-        "<h2>Exchanges per hour of each flagged cluster</h2><p class='muted'>Each plot has its "
-        "own vertical scale; the dashed line is the tick the cluster was first flagged at.</p>",
-        small_multiples(series),
     ]
+    if series:  # a heading over no plot says nothing
+        parts += [
+            "<h2>Exchanges per hour of each flagged cluster</h2><p class='muted'>Each plot has "
+            "its own vertical scale; the dashed line is the tick the cluster was first flagged "
+            "at.</p>",
+            small_multiples(series),
+        ]
     for c, s in zip(top, series, strict=True):
         ids = _examples(con, signals, list(c.accounts), 1)
         sample = [i for member in c.accounts for i in ids.get(member, [])][:EXAMPLES]
