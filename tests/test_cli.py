@@ -38,9 +38,15 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["lake", str(tmp_path / "lake")]) == 0
     out = capsys.readouterr().out
     assert "exchanges" in out and "10" in out and "quarantined rows" in out
+    assert "3 (2026-02-10 13:00 .. 2026-02-12 13:08 UTC)" in out
     assert main(["lake", str(tmp_path / "lake"), "--json"]) == 0
     counts = json.loads(capsys.readouterr().out)
     assert (counts["exchanges"], counts["quarantined"], counts["set_aside"]) == (10, 1, None)
+    # ISO 8601 in UTC, as the log wrote them (was '2026-02-10 13:00:12.345+00')
+    assert (counts["first_ts"], counts["last_ts"]) == (
+        "2026-02-10T13:00:12.345Z",
+        "2026-02-12T13:08:12.345Z",
+    )
     assert counts["lake"] == str(tmp_path / "lake") and counts["top_models"][0][1] == 10
 
 

@@ -184,13 +184,20 @@ def _looks_like_lake(lake: Lake) -> bool:
     return any(path.exists() for path in made)
 
 
+def _days(days: int, first: str | None, last: str | None) -> str:
+    """'3 (2026-02-02 00:00 .. 2026-02-04 23:59 UTC)', or the count alone with no traffic."""
+    if first is None or last is None:
+        return f"{days}"
+    return f"{days} ({first[:16].replace('T', ' ')} .. {last[:16].replace('T', ' ')} UTC)"
+
+
 def print_lake(lake: Lake, out: Console) -> None:
     s = summarize_lake(lake)
     rows = [
         ("exchanges", f"{s.exchanges:,}"),
         ("accounts with traffic", f"{s.accounts_active:,}"),
         ("accounts table", f"{s.accounts_table:,}"),
-        ("days", f"{s.days} ({(s.first_ts or '')[:16]} .. {(s.last_ts or '')[:16]})"),
+        ("days", _days(s.days, s.first_ts, s.last_ts)),
         ("quarantined rows", f"{s.quarantined:,}"),
         ("top models", ", ".join(f"{k} ({n:,})" for k, n in s.top_models)),
         ("access paths", ", ".join(f"{k} ({n:,})" for k, n in s.top_access_paths)),

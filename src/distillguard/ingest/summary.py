@@ -44,7 +44,7 @@ def summarize_lake(lake: Lake) -> LakeSummary:
         exchanges, accounts, days, first, last = fetch_one(
             con,
             f"SELECT count(*), count(DISTINCT account_id), count(DISTINCT date),"
-            f" min(ts)::VARCHAR, max(ts)::VARCHAR FROM {table}",
+            f" {_iso('min(ts)')}, {_iso('max(ts)')} FROM {table}",
         )
         models = _top(con, table, "model")
         paths = _top(con, table, "coalesce(access_path, '(none)')")
@@ -60,6 +60,13 @@ def summarize_lake(lake: Lake) -> LakeSummary:
     return LakeSummary(
         exchanges, accounts, accounts_table, days, first, last, quarantined, models, paths
     )
+
+
+def _iso(time: str) -> str:
+    """SQL for a time as ISO 8601 in UTC to the millisecond, as the log writes times (a
+    TIMESTAMPTZ cast to text reads '2026-02-02 00:06:37.883+00', which JSON readers and
+    `date -d` take differently); the connection's zone is UTC."""
+    return f"strftime({time}, '%Y-%m-%dT%H:%M:%S.%gZ')"
 
 
 def _top(con: duckdb.DuckDBPyConnection, table: str, expr: str) -> list[tuple[str, int]]:
