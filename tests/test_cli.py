@@ -147,6 +147,11 @@ def test_an_empty_ingest_is_still_a_lake(
     [
         ([exchange_row(i) for i in range(3)], "litellm", "3 rows read as --format litellm"),
         ([b"{bad", b"[]"], "auto", "none of the 2 rows read was kept"),
+        (  # every row refused for one reason: the error says it, not only a guess
+            [{**exchange_row(i), "account_id": i} for i in range(2)],
+            "auto",
+            "(the first: Expected `str`, got `int` - at `$.account_id`; the wrong file",
+        ),
     ],
 )
 def test_an_ingest_that_keeps_no_row_exits_2_and_keeps_them_quarantined(

@@ -134,10 +134,11 @@ def _refuse_all_quarantined(summary: IngestSummary, fmt: str) -> None:
         )
     if summary.read and summary.quarantined == summary.read:
         shape = "" if fmt == AUTO else f" as --format {fmt}"
+        first = f"the first: {summary.first_reason}; " if summary.first_reason else ""
         raise UserError(
             f"none of the {summary.read:,} rows read{shape} was kept: all are in "
-            f"{Lake(summary.lake).quarantine_path}, each with its reason (the wrong file or "
-            "format, or a time window that leaves them out?)"
+            f"{Lake(summary.lake).quarantine_path}, each with its reason ({first}the wrong "
+            "file or format, or a time window that leaves them out?)"
         )
 
 

@@ -38,6 +38,7 @@ class IngestSummary:
     all_quarantined: tuple[str, ...] = ()
     # "FILE (N)" per file with a row quarantined this run, in the order read
     quarantined_from: tuple[str, ...] = ()
+    first_reason: str | None = None  # why this run's first quarantined row was refused
 
     def changed_lake(self) -> bool:
         """Whether the run added anything detect reads: a kept exchange or an account row.
@@ -96,6 +97,10 @@ class FileTally:
         self.bad[source] = self.bad.get(source, 0) + len(reasons)
         if reasons:
             self.first_reason.setdefault(source, reasons[0])
+
+    def first(self) -> str | None:
+        """The reason the first quarantined row of the first file with one was refused."""
+        return next(iter(self.first_reason.values()), None)
 
     def quarantined_from(self) -> tuple[str, ...]:
         return tuple(f"{source} ({n:,})" for source, n in self.bad.items() if n)

@@ -159,6 +159,7 @@ class _Counts:
     cleared: int
     all_quarantined: tuple[str, ...]
     quarantined_from: tuple[str, ...]
+    first_reason: str | None
 
 
 def _ingest_exchanges(
@@ -218,6 +219,7 @@ def _ingest_exchanges(
         q.cleared,
         tally.all_quarantined(),
         tally.quarantined_from(),
+        tally.first(),
     )
     return counts, plan.unreadable
 
@@ -303,6 +305,7 @@ def ingest(
         quarantine_cleared=counts.cleared,
         all_quarantined=counts.all_quarantined,
         quarantined_from=counts.quarantined_from,
+        first_reason=counts.first_reason,
         accounts_read=accounts_read,
         accounts_quarantined=accounts_bad,
         accounts_in_lake=accounts_in_lake,
