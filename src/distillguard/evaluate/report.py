@@ -41,8 +41,18 @@ def markdown(m: Metrics) -> str:
             f"| {'yes' if c.caught else 'no'} | {_shown(c.leakage, '.1%')} | {first} | {median} "
             f"| {c.accounts_burned_per_1000:.2f} | {_shown(c.review_leakage, '.1%')} |"
         )
+    lines += ["", HOURS_LEGEND]
     review = _review_lines(m.review_tier)
     return "\n".join(lines + review + _operating_point_lines(m.at_budget)) + "\n"
+
+
+# The two clocks differ in where they start, so their figures can cross (a campaign's
+# first flag can come later after its start than its median account's after its own).
+HOURS_LEGEND = (
+    "Hours to first flag: from the campaign's first exchange to its first flagged account."
+    " Median hours to flag: over its flagged accounts, from each account's own first"
+    " exchange to its flag."
+)
 
 
 def _shown(value: float, spec: str) -> str:
