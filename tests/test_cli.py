@@ -59,7 +59,11 @@ def test_ingest_and_lake_summary(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["frobnicate"], "invalid choice"),
         (["lake", "no-such-lake"], "no lake at"),
         (["lake", "."], "is not a lake"),
-        (["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"], "cannot read mapping"),
+        (
+            ["ingest", "x.jsonl", "--out", "l", "--mapping", "missing.yaml"],
+            "cannot read mapping missing.yaml: No such file or directory",
+        ),
+        (["ingest", "x.jsonl", "--out", "l", "--mapping", "."], "mapping . is a folder"),
         (
             ["detect", "x.jsonl", "--out", "d", "--combiner-flag", "1.5"],
             "--combiner-flag must be a number in (0, 1], got 1.5",

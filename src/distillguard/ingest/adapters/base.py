@@ -98,9 +98,13 @@ class FieldMapping:
 def read_mapping(path: Path) -> FieldMapping:
     """A mapping config: YAML with `fields: {name: path or [paths]}` and optional `defaults`
     (the names are checked against the adapters by `registry.load_mapping`)."""
+    if path.is_dir():
+        raise ConfigError(f"mapping {path} is a folder: give the mapping's YAML file")
     try:
         doc = load_unique(path.read_text(encoding="utf-8-sig"))  # a field mapped twice: refused
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except OSError as exc:  # its strerror: "No such file or directory", not "[Errno 2] ..."
+        raise ConfigError(f"cannot read mapping {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read mapping {path}: {exc}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"mapping {path}: expected a YAML mapping with 'fields' and 'defaults'")
