@@ -142,6 +142,7 @@ def test_an_empty_ingest_is_still_a_lake(
 ) -> None:
     (tmp_path / "empty.jsonl").write_text("")
     assert main(["ingest", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "lake")]) == 0
+    assert "the input held no rows" in capsys.readouterr().err  # said, not an error
     assert main(["lake", str(tmp_path / "lake")]) == 0
     assert "exchanges" in capsys.readouterr().out
 

@@ -119,6 +119,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(summary.line())
         for note in summary.notes():
             print(note, file=sys.stderr)
+        if not (summary.read or summary.accounts_read):  # an empty log is valid, and odd
+            print("ingest: note: the input held no rows; the lake is as it was", file=sys.stderr)
     _refuse_all_quarantined(summary, args.format)
     return 0
 
