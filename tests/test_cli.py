@@ -23,9 +23,11 @@ from distillguard.detect.config import DetectConfig
 from distillguard.detect.results import ClusterResult
 from distillguard.detect.summary import DetectSummary
 from distillguard.errors import UserError
-from distillguard.ingest import ingest
+from distillguard.ingest import Lake, ingest
+from distillguard.ingest.pipeline import WRITER_LOCK
 from distillguard.scoring.evidence import Evidence
 from distillguard.store.duck import connect_utc
+from distillguard.store.lock import RunLock
 from tests.conftest import write_jsonl
 from tests.samples import exchange_row
 
@@ -135,6 +137,31 @@ def test_detect_decides_at_the_combiner_thresholds_given(
     )
     assert seen[1].combiner_flag == DetectConfig.combiner_flag
     assert seen[1].combiner_flag_ticks == DetectConfig.combiner_flag_ticks
+
+
+def test_the_quarantine_is_cleared_on_its_owners_word_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong --format left every row in the quarantine for good, also once the same file
+    was ingested right: --clear-quarantine removes it, never while an ingest runs."""
+    source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(i) for i in range(3)])
+    lake = tmp_path / "lake"
+    assert main(["ingest", str(source), "--out", str(lake), "--format", "litellm"]) == 2
+    assert main(["ingest", str(source), "--out", str(lake)]) == 0
+    capsys.readouterr()
+    held = RunLock(Lake(lake).staging_dir / WRITER_LOCK, "an ingest")
+    try:
+        assert main(["lake", str(lake), "--clear-quarantine"]) == 2
+        assert "in use by another run" in capsys.readouterr().err
+    finally:
+        held.release()
+    assert Lake(lake).quarantine_path.exists()
+    assert main(["lake", str(lake), "--clear-quarantine", "--json"]) == 0
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["quarantined"] == 0
+    assert "cleared 3 quarantined row(s)" in printed.err
+    assert main(["lake", str(lake), "--clear-quarantine"]) == 0
+    assert "cleared nothing" in capsys.readouterr().err
 
 
 def test_an_empty_ingest_is_still_a_lake(

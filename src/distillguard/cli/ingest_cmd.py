@@ -27,7 +27,10 @@ from distillguard.ingest.adapters import AUTO, adapter_names, load_mapping
 from distillguard.ingest.damaged import set_aside_text
 from distillguard.ingest.inputs import expand_inputs
 from distillguard.ingest.outcome import UnreadableFilesError
+from distillguard.ingest.pipeline import WRITER_LOCK
+from distillguard.ingest.quarantine import clear_quarantine
 from distillguard.ingest.summary import summarize_lake
+from distillguard.store.lock import RunLock
 
 
 def register(subparsers: Subparsers) -> None:
@@ -162,6 +165,12 @@ def register_lake(subparsers: Subparsers) -> None:
         metavar="LAKE",
         help="a folder made by 'distillguard ingest' (or its file:/// URI)",
     )
+    p.add_argument(
+        "--clear-quarantine",
+        action="store_true",
+        help="delete the lake's quarantine.jsonl first (each entry is the only copy of its "
+        "row: do so once they are fixed and ingested again, or not wanted)",
+    )
     add_json_flag(p, "the counts (top models and access paths whole)")
     p.set_defaults(run=run_lake)
 
@@ -173,12 +182,25 @@ def run_lake(args: argparse.Namespace) -> int:
             f"{lake.root} is not a lake (no exchanges/, accounts/ or quarantine.jsonl): "
             "make one with 'distillguard ingest'"
         )
+    if args.clear_quarantine:
+        _clear_quarantine(lake)
     if args.json:
         summary = asdict(summarize_lake(lake))
         print_json({"lake": lake.root, **summary, "set_aside": set_aside_text(lake) or None})
     else:
         print_lake(lake, stdout_console())
     return 0
+
+
+def _clear_quarantine(lake: Lake) -> None:
+    """Under the lake's writer lock: a running ingest or watch is waited for, not raced."""
+    lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {lake.root}")
+    try:
+        entries, size = clear_quarantine(lake.quarantine_path)
+    finally:
+        lock.release()
+    said = f"{entries:,} quarantined row(s), {size / 1e6:,.1f} MB" if entries else "nothing"
+    print(f"lake {lake.root}: cleared {said} from {lake.quarantine_path}", file=sys.stderr)
 
 
 def _looks_like_lake(lake: Lake) -> bool:

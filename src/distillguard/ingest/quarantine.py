@@ -192,3 +192,16 @@ def _key_of(entry: dict[str, Any] | None) -> str | None:
     if entry is None:
         return None
     return _key(entry["source"], entry["line"], entry["raw"], entry["reason"])
+
+
+def clear_quarantine(path: Path) -> tuple[int, int]:
+    """Remove the quarantine file at `path`, on its owner's word (`lake --clear-quarantine`:
+    its rows were fixed and ingested again, or are not wanted); (entries, bytes) it held.
+    The caller holds the lake's writer lock, so no ingest appends meanwhile."""
+    if not path.exists():
+        return 0, 0
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        entries = sum(1 for _ in handle)
+    path.unlink()
+    return entries, size
