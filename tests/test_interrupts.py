@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,6 +17,7 @@ from distillguard.store import interrupts
 from distillguard.store.duck import connect_utc
 
 LONG_QUERY = "SELECT count(*) FROM range(2_000_000_000) t(a) WHERE a % 7 = 3"  # about 8 s
+MEDIUM_QUERY = "SELECT count(*) FROM range(150_000_000) t(a) WHERE a % 7 = 3"
 
 
 @pytest.fixture
@@ -45,6 +47,46 @@ def test_a_query_duckdb_would_run_to_its_end_stops_at_the_signal(
     began = time.monotonic()
     assert main(["lake", "."]) == 130
     assert time.monotonic() - began < 4
+
+
+@pytest.mark.usefixtures("handler_that_does_nothing")
+def test_sigterm_that_stops_a_query_exits_143(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The query's interrupt error took the place of terminate_on_sigterm's SystemExit(143)
+    and was reported as Ctrl-C's 130 (2 runs of 42). Here SIGTERM's own handler does
+    nothing, so only the watcher stops the query and the status must come from it."""
+    monkeypatch.setattr("distillguard.cli.main.terminate_on_sigterm", _sigterm_does_nothing)
+
+    def counted(args: object) -> int:
+        con = connect_utc()
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        con.sql(LONG_QUERY).fetchall()
+        return 0
+
+    monkeypatch.setattr("distillguard.cli.main.run_command", counted)
+    began = time.monotonic()
+    assert main(["lake", "."]) == 143
+    assert time.monotonic() - began < 4
+
+
+@contextmanager
+def _sigterm_does_nothing() -> Iterator[None]:
+    previous = signal.signal(signal.SIGTERM, lambda _number, _frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.usefixtures("handler_that_does_nothing")
+def test_a_query_run_after_the_signal_is_left_alone() -> None:
+    """The signal interrupts what runs when it comes, once: interrupting again over a
+    second stopped queries run after it, a run's cleanup among them."""
+    con = connect_utc()
+    with interrupts.interrupting_queries():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # the watcher has interrupted the idle connection
+        assert interrupts.stopped_by() == signal.SIGINT
+        assert con.sql(MEDIUM_QUERY).fetchall()[0][0] > 0  # about half a second
 
 
 def _wakeup_fd() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -19,7 +20,7 @@ from distillguard.cli.common import (
 )
 from distillguard.cli.failures import damaged_file, describe_database_error, describe_os_error
 from distillguard.errors import UserError
-from distillguard.store.interrupts import interrupting_queries
+from distillguard.store.interrupts import interrupting_queries, stopped_by
 from distillguard.verdicts.store import store_error
 from distillguard.workers import terminate_on_sigterm
 
@@ -131,7 +132,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return _interrupted()
     except Exception as exc:  # a user's damaged file or store; anything else is a bug
         if _query_interrupted(exc):
-            return _interrupted()
+            return _query_stopped()
         problem = store_error(exc) or _damaged(exc)
         if problem is None:
             raise
@@ -142,6 +143,14 @@ def _run(argv: Sequence[str] | None) -> int:
 def _interrupted() -> int:
     print("distillguard: interrupted", file=sys.stderr)
     return 130
+
+
+def _query_stopped() -> int:
+    """A query a stop signal interrupted: SIGTERM's status, as terminate_on_sigterm's exit
+    gives it (the query's error had taken the place of that SystemExit), else Ctrl-C's."""
+    if stopped_by() == signal.SIGTERM:
+        return 128 + signal.SIGTERM
+    return _interrupted()
 
 
 def _query_interrupted(exc: Exception) -> bool:
