@@ -162,6 +162,9 @@ def test_the_quarantine_is_cleared_on_its_owners_word_only(
     assert "cleared 3 quarantined row(s)" in printed.err
     assert main(["lake", str(lake), "--clear-quarantine"]) == 0
     assert "cleared nothing" in capsys.readouterr().err
+    # the lock is not taken where there is no lake: it would make the folder
+    assert main(["lake", str(tmp_path / "typo"), "--clear-quarantine"]) == 2
+    assert not (tmp_path / "typo").exists()
 
 
 def test_an_empty_ingest_is_still_a_lake(

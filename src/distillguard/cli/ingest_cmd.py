@@ -193,7 +193,10 @@ def run_lake(args: argparse.Namespace) -> int:
 
 
 def _clear_quarantine(lake: Lake) -> None:
-    """Under the lake's writer lock: a running ingest or watch is waited for, not raced."""
+    """Under the lake's writer lock: refused while an ingest or watch writes. The lock
+    would make its folder, so a path with no lake is refused first."""
+    if not lake.root.is_dir():
+        raise UserError(f"no lake at {lake.root}")
     lock = RunLock(lake.staging_dir / WRITER_LOCK, f"lake {lake.root}")
     try:
         entries, size = clear_quarantine(lake.quarantine_path)
