@@ -273,11 +273,18 @@ def detected(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [{"account_id": 1, "label": "attack", "campaign": "c", "population": "p"}],
             "share no account",
         ),
+        (  # DuckDB's own message named line 3
+            [
+                {"account_id": "acct-1", "label": "attack", "campaign": "c", "population": "p"},
+                b"not json",
+            ],
+            "line 2 is not JSON",
+        ),
     ],
-    ids=["another-run", "unknown-value", "no-label-column", "true-false", "numeric-ids"],
+    ids=["another-run", "unknown-value", "no-label-column", "true-false", "numeric-ids", "text"],
 )
 def test_evaluate_refuses_wrong_labels_and_keeps_the_metrics(
-    detected: Path, tmp_path: Path, labels: list[dict[str, object]], words: str
+    detected: Path, tmp_path: Path, labels: list[dict[str, object] | bytes], words: str
 ) -> None:
     before = {
         name: (detected / "out" / name).read_bytes() for name in ("metrics.json", "metrics.md")

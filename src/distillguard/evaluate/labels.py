@@ -7,30 +7,47 @@ last good metrics files; so they are refused with one line, before anything is w
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from distillguard.errors import UserError
-from distillguard.ingest.lake import fetch_one
+from distillguard.ingest.lake import fetch_one, sql_path
 
 LABEL_VALUES = ("attack", "benign")
 REQUIRED_COLUMNS = ("account_id", "label", "campaign", "population")
+LABEL_FILES = ("labels.parquet", "labels.jsonl.gz", "labels.jsonl")  # looked for in a folder
 TEXT_COLUMNS = ("account_id", "campaign", "population")  # read as text, whatever their type
 
 
-def create_labels_view(con: duckdb.DuckDBPyConnection, source: str, labels: Path) -> None:
-    """The view `labels` over `source` (a table expression reading the file `labels`), with
-    its ids and group names as text: a spreadsheet or a JSON writer gives numeric account
-    ids as numbers, and comparing them with the run's text ids raised a conversion error.
-    A file without the needed columns, or whose labels are not text (true/false), is
+def labels_file(path: Path) -> Path:
+    """The labels file `path` names: itself, or in a folder the first of LABEL_FILES."""
+    if path.is_dir():
+        found = [path / name for name in LABEL_FILES if (path / name).exists()]
+        if not found:
+            raise UserError(f"labels not found in {path} (looked for {', '.join(LABEL_FILES)})")
+        path = found[0]
+    if not path.exists():
+        raise UserError(f"labels not found: {path}")
+    return path
+
+
+def create_labels_view(con: duckdb.DuckDBPyConnection, labels: Path) -> None:
+    """The view `labels` over the labels file `labels` names, with its ids and group names
+    as text: a spreadsheet or a JSON writer gives numeric account ids as numbers, and
+    comparing them with the run's text ids raised a conversion error. A file that cannot
+    be read, lacks the needed columns, or whose labels are not text (true/false), is
     refused in one line."""
+    file = labels_file(labels)
+    reader = "read_json_auto" if ".jsonl" in file.name else "read_parquet"
     try:
-        con.execute(f"CREATE VIEW labels_read AS SELECT * FROM {source}")
+        con.execute(f"CREATE VIEW labels_read AS SELECT * FROM {reader}('{sql_path(file)}')")
         described = con.execute("SELECT column_name, column_type FROM (DESCRIBE labels_read)")
         types = {str(name): str(kind) for name, kind in described.fetchall()}
     except duckdb.Error as exc:
-        raise UserError(f"cannot read labels {labels}: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"cannot read labels {labels}: {_why(exc, file)}") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in types]
     if missing:
         raise UserError(f"labels {labels} lack the column(s) {', '.join(missing)}")
@@ -41,6 +58,23 @@ def create_labels_view(con: duckdb.DuckDBPyConnection, source: str, labels: Path
         )
     as_text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in TEXT_COLUMNS)
     con.execute(f"CREATE VIEW labels AS SELECT * REPLACE ({as_text}) FROM labels_read")
+
+
+def _why(exc: duckdb.Error, file: Path) -> str:
+    """DuckDB's complaint, or for JSON Lines the first line that is not JSON: DuckDB's
+    own count named the line after it when the file had no final newline."""
+    said = str(exc).splitlines()[0]
+    if ".jsonl" not in file.name or "Malformed JSON" not in said:
+        return said
+    opener = gzip.open if file.name.endswith(".gz") else open
+    with opener(file, "rb") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                if line.strip():  # DuckDB passes over blank lines
+                    orjson.loads(line)
+            except orjson.JSONDecodeError:
+                return f"line {number} is not JSON (one object per line is wanted)"
+    return said
 
 
 def check_labels(con: duckdb.DuckDBPyConnection, labels: Path) -> None:

@@ -79,21 +79,6 @@ def undefined_as_null(value: Any) -> Any:
 
 
 # What `simulate --out DIR` names its labels, by --format: a folder is searched for these.
-LABEL_FILES = ("labels.parquet", "labels.jsonl.gz", "labels.jsonl")
-
-
-def _labels_sql(path: Path) -> str:
-    if path.is_dir():
-        found = [path / name for name in LABEL_FILES if (path / name).exists()]
-        if not found:
-            raise UserError(f"labels not found in {path} (looked for {', '.join(LABEL_FILES)})")
-        path = found[0]
-    if not path.exists():
-        raise UserError(f"labels not found: {path}")
-    reader = "read_json_auto" if ".jsonl" in path.name else "read_parquet"
-    return f"{reader}('{sql_path(path)}')"
-
-
 def evaluate(detect_dir: Path, labels: Path) -> Metrics:
     con = _joined(detect_dir, labels)
     attack, benign, tp, fp = fetch_one(
@@ -141,7 +126,7 @@ def _joined(detect_dir: Path, labels: Path) -> duckdb.DuckDBPyConnection:
         if not (detect_dir / name).exists():
             raise UserError(f"{detect_dir} has no {name}: run 'distillguard detect' first")
     con = connect()
-    create_labels_view(con, _labels_sql(labels), labels)
+    create_labels_view(con, labels)
     con.execute(
         "CREATE VIEW results AS SELECT * FROM "
         f"read_parquet('{sql_path(detect_dir / 'accounts.parquet')}')"
