@@ -20,69 +20,49 @@ LONG_QUERY = "SELECT count(*) FROM range(2_000_000_000) t(a) WHERE a % 7 = 3"  #
 MEDIUM_QUERY = "SELECT count(*) FROM range(150_000_000) t(a) WHERE a % 7 = 3"
 
 
-@pytest.fixture
-def handler_that_does_nothing() -> Iterator[None]:
-    """SIGINT runs a Python handler that raises nothing: DuckDB's check finds no error and
-    its query runs on, as it does when it misses the signal. Only the watcher can stop it."""
-    previous = signal.signal(signal.SIGINT, lambda _number, _frame: None)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@pytest.mark.usefixtures("handler_that_does_nothing")
-def test_a_query_duckdb_would_run_to_its_end_stops_at_the_signal(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Without the watcher this command runs its query to the end (about 8 s) and exits 0."""
-
-    def counted(args: object) -> int:
-        con = connect_utc()
-        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
-        con.sql(LONG_QUERY).fetchall()
-        return 0
-
-    monkeypatch.setattr("distillguard.cli.main.run_command", counted)
-    began = time.monotonic()
-    assert main(["lake", "."]) == 130
-    assert time.monotonic() - began < 4
-
-
-@pytest.mark.usefixtures("handler_that_does_nothing")
-def test_sigterm_that_stops_a_query_exits_143(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The query's interrupt error took the place of terminate_on_sigterm's SystemExit(143)
-    and was reported as Ctrl-C's 130 (2 runs of 42). Here SIGTERM's own handler does
-    nothing, so only the watcher stops the query and the status must come from it."""
-    monkeypatch.setattr("distillguard.cli.main.terminate_on_sigterm", _sigterm_does_nothing)
-
-    def counted(args: object) -> int:
-        con = connect_utc()
-        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
-        con.sql(LONG_QUERY).fetchall()
-        return 0
-
-    monkeypatch.setattr("distillguard.cli.main.run_command", counted)
-    began = time.monotonic()
-    assert main(["lake", "."]) == 143
-    assert time.monotonic() - began < 4
-
-
 @contextmanager
-def _sigterm_does_nothing() -> Iterator[None]:
-    previous = signal.signal(signal.SIGTERM, lambda _number, _frame: None)
+def _does_nothing(number: int) -> Iterator[None]:
+    """The signal runs a Python handler that raises nothing: DuckDB's check finds no error
+    and its query runs on, as it does when it misses the signal. Only the watcher can stop
+    it."""
+    previous = signal.signal(number, lambda _number, _frame: None)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(number, previous)
 
 
-@pytest.mark.usefixtures("handler_that_does_nothing")
+@pytest.mark.parametrize(
+    ("number", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"]
+)
+def test_a_query_duckdb_would_run_to_its_end_stops_at_the_signal(
+    monkeypatch: pytest.MonkeyPatch, number: int, status: int
+) -> None:
+    """Without the watcher this command runs its query to the end (about 8 s) and exits 0.
+    SIGTERM's status must come from the watcher too: the query's interrupt error took the
+    place of terminate_on_sigterm's SystemExit(143) and was reported as 130 (2 runs of 42)."""
+    monkeypatch.setattr(
+        "distillguard.cli.main.terminate_on_sigterm", lambda: _does_nothing(signal.SIGTERM)
+    )
+
+    def counted(args: object) -> int:
+        con = connect_utc()
+        threading.Timer(0.5, os.kill, (os.getpid(), number)).start()
+        con.sql(LONG_QUERY).fetchall()
+        return 0
+
+    monkeypatch.setattr("distillguard.cli.main.run_command", counted)
+    began = time.monotonic()
+    with _does_nothing(signal.SIGINT):
+        assert main(["lake", "."]) == status
+    assert time.monotonic() - began < 4
+
+
 def test_a_query_run_after_the_signal_is_left_alone() -> None:
     """The signal interrupts what runs when it comes, once: interrupting again over a
     second stopped queries run after it, a run's cleanup among them."""
     con = connect_utc()
-    with interrupts.interrupting_queries():
+    with _does_nothing(signal.SIGINT), interrupts.interrupting_queries():
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.1)  # the watcher has interrupted the idle connection
         assert interrupts.stopped_by() == signal.SIGINT
