@@ -18,7 +18,8 @@ from distillguard.ingest.lake import fetch_one, sql_path
 
 LABEL_VALUES = ("attack", "benign")
 REQUIRED_COLUMNS = ("account_id", "label", "campaign", "population")
-LABEL_FILES = ("labels.parquet", "labels.jsonl.gz", "labels.jsonl")  # looked for in a folder
+# What `simulate --out DIR` names its labels, by --format: a folder is searched for these.
+LABEL_FILES = ("labels.parquet", "labels.jsonl.gz", "labels.jsonl")
 TEXT_COLUMNS = ("account_id", "campaign", "population")  # read as text, whatever their type
 
 

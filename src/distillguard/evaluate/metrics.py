@@ -78,7 +78,6 @@ def undefined_as_null(value: Any) -> Any:
     return value
 
 
-# What `simulate --out DIR` names its labels, by --format: a folder is searched for these.
 def evaluate(detect_dir: Path, labels: Path) -> Metrics:
     con = _joined(detect_dir, labels)
     attack, benign, tp, fp = fetch_one(

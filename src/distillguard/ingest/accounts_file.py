@@ -7,7 +7,6 @@ from typing import Any
 
 from distillguard.errors import UserError
 from distillguard.ingest.accounts_merge import merge_accounts
-from distillguard.ingest.inputs import account_files
 from distillguard.ingest.lake import Lake
 from distillguard.ingest.outcome import FILE_ERRORS, cannot_read
 from distillguard.ingest.quarantine import Quarantine, bad_row
@@ -49,7 +48,7 @@ def ingest_accounts(paths: list[Path], lake: Lake, unreadable: list[str]) -> tup
     rows: list[Any] = []
     read = 0
     try:
-        for path in account_files(paths):
+        for path in paths:  # files: pipeline expanded --accounts (inputs.account_files)
             try:
                 read += _read_accounts(path, q, rows)
             except (UserError, *FILE_ERRORS) as exc:

@@ -138,16 +138,17 @@ def _simulated_reason(child: Path, parts: dict[str, Path]) -> str | None:
     return None
 
 
-def check_account_files(paths: list[Path]) -> None:
-    """Refuse, before anything is read, a --accounts table that is not one: a detect run's
-    own tables or the simulator's labels were taken with exit 0, their rows accounts with
-    no sign-up, payment or tier, and detect lost that evidence without a word."""
+def check_account_files(paths: list[Path]) -> list[Path]:
+    """The files --accounts names (see account_files), or a refusal before anything is
+    read of a table that is not one: a detect run's own tables or the simulator's labels
+    were taken with exit 0, their rows accounts with no sign-up, payment or tier, and
+    detect lost that evidence without a word."""
     for path in paths:
         if path.is_file() and is_detect_output(path.parent):
             raise UserError(f"{path} is a detect output's table, not an accounts table")
         if path.is_file() and path == simulated_parts(path.parent).get("labels"):
             raise UserError(f"{path} is the simulator's labels, not an accounts table")
-    account_files(paths)  # missing paths, lakes and detect folders: refused as for logs
+    return account_files(paths)  # missing paths, lakes and detect folders: refused as for logs
 
 
 def account_files(paths: list[Path]) -> list[Path]:

@@ -26,12 +26,7 @@ from distillguard.ingest.adapters import AUTO, FieldMapping, detect_adapter, get
 from distillguard.ingest.adapters.exchange_log import ExchangeLogAdapter
 from distillguard.ingest.chunks import ChunkResult, ChunkTask, process_chunk
 from distillguard.ingest.declared_accounts import merge_declared_accounts
-from distillguard.ingest.inputs import (
-    account_files,
-    check_account_files,
-    expand_inputs,
-    is_detect_output,
-)
+from distillguard.ingest.inputs import check_account_files, expand_inputs, is_detect_output
 from distillguard.ingest.lake import (
     Lake,
     StagingArea,
@@ -266,7 +261,7 @@ def ingest(
     if fmt != AUTO:
         get_adapter(fmt)  # an unknown format fails before any file is read
     inputs = expand_inputs(paths)
-    check_account_files(accounts or [])
+    given = check_account_files(accounts or [])  # a simulated folder: its accounts table
     files = inputs.files
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a lake folder")
@@ -288,7 +283,6 @@ def ingest(
             split, lake, plan_args, workers or _default_workers(files)
         )
         declared = merge_declared_accounts(lake, counts.declared)
-        given = account_files(accounts or [])  # a simulated folder: its accounts table
         tables = [*given, *_new(inputs.accounts, given)]
         accounts_read, accounts_bad = ingest_accounts(tables, lake, unreadable)
         # The table's size whoever filled it: the logs' declared accounts count too.
