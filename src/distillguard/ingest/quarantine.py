@@ -200,8 +200,14 @@ def clear_quarantine(path: Path) -> tuple[int, int]:
     The caller holds the lake's writer lock, so no ingest appends meanwhile."""
     if not path.exists():
         return 0, 0
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        entries = sum(1 for _ in handle)
+    size, entries = path.stat().st_size, quarantined_rows(path)
     path.unlink()
     return entries, size
+
+
+def quarantined_rows(path: Path) -> int:
+    """The entries of the quarantine file at `path` (0 where there is none)."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)

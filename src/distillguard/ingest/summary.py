@@ -9,6 +9,7 @@ import duckdb
 from distillguard.errors import UserError
 from distillguard.ingest.damaged import DAMAGED, damaged_parts
 from distillguard.ingest.lake import Lake, connect, fetch_one, sql_path
+from distillguard.ingest.quarantine import quarantined_rows
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,7 @@ def summarize_lake(lake: Lake) -> LakeSummary:
     if lake.accounts_path.exists():
         query = f"SELECT count(*) FROM read_parquet('{sql_path(lake.accounts_path)}')"
         accounts_table = int(fetch_one(con, query)[0])
-    quarantined = 0
-    if lake.quarantine_path.exists():
-        with lake.quarantine_path.open("rb") as handle:
-            quarantined = sum(1 for _ in handle)
+    quarantined = quarantined_rows(lake.quarantine_path)
     con.close()
     return LakeSummary(
         exchanges, accounts, accounts_table, days, first, last, quarantined, models, paths

@@ -53,14 +53,18 @@ def check_detect_out(detect_out: Path) -> None:
     """Refuse a folder without detect's tables before a verdict store is opened: opening
     made a new store's empty file, and said so, for a run that then failed."""
     for name in DETECT_TABLES:
-        if not (detect_out / f"{name}.parquet").exists():
-            raise UserError(f"{detect_out} is not a detect output (no {name}.parquet)")
+        _table(detect_out, name)
 
 
-def _rows(detect_out: Path, name: str) -> list[dict[str, Any]]:
+def _table(detect_out: Path, name: str) -> Path:
     path = detect_out / f"{name}.parquet"
     if not path.exists():
         raise UserError(f"{detect_out} is not a detect output (no {name}.parquet)")
+    return path
+
+
+def _rows(detect_out: Path, name: str) -> list[dict[str, Any]]:
+    path = _table(detect_out, name)
     try:
         rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
     except Exception as exc:
