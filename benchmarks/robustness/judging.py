@@ -27,7 +27,12 @@ from distillguard.scoring.combiner import Combiner, shipped
 DECIDERS = ("rules", "combiner")
 # What judge reports, and whose frozen thresholds each uses: the combiner as detect runs it
 # (with its linked groups' followers), and its own estimates alone.
-JUDGED = {"rules": "rules", "combiner": "combiner", "combiner-alone": "combiner"}
+JUDGED = {
+    "rules": "rules",
+    "combiner": "combiner",
+    "combiner-alone": "combiner",
+    "combiner-linked": "combiner",
+}
 
 
 def scored(
@@ -37,16 +42,22 @@ def scored(
     combiner's with its linked groups' followers (flagged as detect flags them: their score
     is raised to the flag threshold `flag`, which this decider needs). The combiner's score
     is the `ticks`-th highest of an account's tick probabilities, as detect's with
-    combiner_flag_ticks = `ticks`."""
+    combiner_flag_ticks = `ticks`. `combiner-linked`: the combiner with followers where
+    only ticks in a linked group count towards an account's own flag; a lone account over
+    the flag threshold is held just under it, so it counts for the review tier only."""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
         p = world.tick_probability(combiner)  # once: the scores and the followers read it
         score = world.combiner_scores(p, ticks)
-        if decider == "combiner":
+        if decider in ("combiner", "combiner-linked"):
             if flag is None:
                 raise ValueError("the combiner with followers is scored at a flag threshold")
-            followed = world.combiner_flagged(p, flag, DetectConfig().follow_rule, ticks)
+            linked = decider == "combiner-linked"
+            rule = DetectConfig().follow_rule
+            followed = world.combiner_flagged(p, flag, rule, ticks, linked)
+            if linked:
+                score = np.minimum(score, np.nextafter(flag, 0.0))
             score = np.where(followed, np.maximum(score, flag), score)
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
 
@@ -159,8 +170,10 @@ def score_worlds(
     # Worlds cached before their traffic was kept have none: leakage is then left out of
     # the record, never counted as zero.
     if all(kept[s].traffic is not None for s in seeds):
-        for tier, leaks in combiner_leakage(kept, seeds, frozen["combiner"], k).items():
-            record["combiner"][tier]["leakage"] = leakage_summary(leaks, REPORTED)
+        for d, linked in (("combiner", False), ("combiner-linked", True)):
+            leakage = combiner_leakage(kept, seeds, frozen["combiner"], k, linked)
+            for tier, leaks in leakage.items():
+                record[d][tier]["leakage"] = leakage_summary(leaks, REPORTED)
     if baseline:
         folder, before, thresholds, ticks = baseline
         flag = thresholds["flag"]
@@ -170,18 +183,24 @@ def score_worlds(
 
 
 def acted_at(
-    world: World, p: np.ndarray, thresholds: dict[str, float], ticks: int
+    world: World, p: np.ndarray, thresholds: dict[str, float], ticks: int, linked: bool = False
 ) -> dict[str, dict[str, np.datetime64]]:
     """Per tier, the tick at which detect (the combiner, with its linked groups'
-    followers) first acts on each account: flagged; for review, flagged or listed."""
-    flagged = world.flag_times(p, thresholds["flag"], DetectConfig().follow_rule, ticks)
+    followers) first acts on each account: flagged; for review, flagged or listed.
+    `linked`: only ticks in a linked group count towards an account's own flag."""
+    rule = DetectConfig().follow_rule
+    flagged = world.flag_times(p, thresholds["flag"], rule, ticks, linked)
     listed = world.flag_times(p, thresholds["review"], None, ticks)
     either = {a: min(t, flagged.get(a, t)) for a, t in listed.items()}
     return {"flag": flagged, "review": {**flagged, **either}}
 
 
 def combiner_leakage(
-    kept: dict[int, World], seeds: list[int], thresholds: dict[str, float], ticks: int
+    kept: dict[int, World],
+    seeds: list[int],
+    thresholds: dict[str, float],
+    ticks: int,
+    linked: bool = False,
 ) -> dict[str, dict[int, dict[str, CampaignLeak]]]:
     """Per tier and world, each campaign's leakage under the shipped combiner."""
     out: dict[str, dict[int, dict[str, CampaignLeak]]] = {"flag": {}, "review": {}}
@@ -189,7 +208,8 @@ def combiner_leakage(
         world = kept[s]
         if world.traffic is None:
             raise ValueError(f"world {s} keeps no traffic to count leakage over")
-        acted = acted_at(world, world.tick_probability(shipped()), thresholds, ticks)
+        p = world.tick_probability(shipped())
+        acted = acted_at(world, p, thresholds, ticks, linked)
         for tier, times in acted.items():
             out[tier][s] = world_leakage(world.traffic, world.accounts, times)
     return out

@@ -36,7 +36,9 @@ def _worlds(record: dict[str, Any]) -> str:
 LEGEND = (
     "- rules: the hand-set rules (`--decide-by rules`); combiner: the learned combiner as"
     " detect runs it, its linked groups' followers flagged too; combiner-alone: its own"
-    " estimates only; baseline: an earlier model given with --baseline.",
+    " estimates only; combiner-linked: as detect runs it, but an account flagged on its own"
+    " only at ticks where it is in a linked group (a lone one is listed for review);"
+    " baseline: an earlier model given with --baseline.",
     "- flag / review: accounts at or over the tier's frozen threshold (review: flagged or"
     " listed for review).",
     "- reported: the campaigns of the February 2026 reports (reasoning, agentic, hydra);"
@@ -97,7 +99,11 @@ def _tier_row(decider: str, tier: str, r: dict[str, Any]) -> str:
 
 
 def markdown(record: dict[str, Any]) -> str:
-    deciders = [d for d in ("rules", "combiner", "combiner-alone", "baseline") if d in record]
+    deciders = [
+        d
+        for d in ("rules", "combiner", "combiner-alone", "combiner-linked", "baseline")
+        if d in record
+    ]
     lines = _header(record)
     lines += [_tier_row(d, t, record[d][t]) for d in deciders for t in TIERS]
     lines += [
@@ -127,7 +133,8 @@ def markdown(record: dict[str, Any]) -> str:
                 f"| {c} | {pair(s)} | {s['caught_in']}/{worlds} | {pair(rv)} "
                 f"| {rv['caught_in']}/{worlds} |"
             )
-    lines += _leakage_lines(record.get("combiner", {}))
+    for d in ("combiner", "combiner-linked"):
+        lines += _leakage_lines(d, record.get(d, {}))
     for d in deciders:
         lines += [
             "",
@@ -146,14 +153,14 @@ def _hours(stats: dict[str, float]) -> str:
     return f"{stats['median']:.0f} / {stats['worst']:.0f}" if stats else "never"
 
 
-def _leakage_lines(combiner: dict[str, Any]) -> list[str]:
-    """The combiner's leakage per campaign, where the worlds kept their traffic."""
+def _leakage_lines(decider: str, combiner: dict[str, Any]) -> list[str]:
+    """A combiner decider's leakage per campaign, where the worlds kept their traffic."""
     if "leakage" not in combiner.get("flag", {}):
         return []
     flag, review = combiner["flag"]["leakage"], combiner["review"]["leakage"]
     lines = [
         "",
-        "**combiner**, leakage: the share of a campaign's exchanges served before its"
+        f"**{decider}**, leakage: the share of a campaign's exchanges served before its"
         " accounts were flagged (review: flagged or listed), and hours from its first"
         " exchange to its first flag or listing (median / worst over the worlds; worst is"
         " the highest; hours over the worlds where it came):",

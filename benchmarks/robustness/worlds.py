@@ -81,18 +81,29 @@ class World:
         return combiner.score({n: self.ticks[n].to_numpy() for n in combiner.features})
 
     def combiner_flagged(
-        self, p: np.ndarray, flag: float, rule: FollowRule, ticks_needed: int = 1
+        self,
+        p: np.ndarray,
+        flag: float,
+        rule: FollowRule,
+        ticks_needed: int = 1,
+        linked_only: bool = False,
     ) -> np.ndarray:
         """Per account, whether detect flags it, from the tick probabilities `p`: on its own
         (its probability reaches `flag` at a tick; with `ticks_needed` > 1, at that many
         ticks, as detect with combiner_flag_ticks does) or as a
         follower of its linked group (scoring/followers.py), the ticks taken in order as
-        the replay takes them."""
-        flagged = self.flag_times(p, flag, rule, ticks_needed)
+        the replay takes them. With `linked_only`, only ticks where the account is in a
+        linked group count towards its own flag (a lone account is listed for review)."""
+        flagged = self.flag_times(p, flag, rule, ticks_needed, linked_only)
         return np.array([a in flagged for a in self.accounts["account_id"].to_pylist()])
 
     def flag_times(
-        self, p: np.ndarray, line: float, rule: FollowRule | None, ticks_needed: int = 1
+        self,
+        p: np.ndarray,
+        line: float,
+        rule: FollowRule | None,
+        ticks_needed: int = 1,
+        linked_only: bool = False,
     ) -> dict[str, np.datetime64]:
         """The tick at which detect first acts on each account it acts on, as
         combiner_flagged decides it: its `ticks_needed`-th tick with `p` at or over `line`,
@@ -109,7 +120,10 @@ class World:
         first: dict[str, np.datetime64] = {}
         for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             at, tick = ids[start:stop], ticks[start]
-            for account in at[p[start:stop] >= line].tolist():
+            reached = p[start:stop] >= line
+            if linked_only:
+                reached &= clusters[start:stop] >= 0
+            for account in at[reached].tolist():
                 hits[account] = hits.get(account, 0) + 1
                 if hits[account] >= ticks_needed:
                     alone.add(account)
