@@ -128,15 +128,22 @@ def test_detect_decides_at_the_combiner_thresholds_given(
     monkeypatch.setattr("distillguard.cli.detect_cmd.detect_with_bars", capture)
     source = write_jsonl(tmp_path / "in.jsonl", [exchange_row(0)])
     out = str(tmp_path / "d")
-    main(["detect", str(source), "--out", out, "--combiner-flag", "0.9942", "--flag-ticks", "3"])
+    given = ["--combiner-flag", "0.9942", "--flag-ticks", "3", "--combiner-flag-lone", "0.9991"]
+    main(["detect", str(source), "--out", out, *given])
     main(["detect", str(source), "--out", out])
-    assert (seen[0].combiner_flag, seen[0].combiner_review, seen[0].combiner_flag_ticks) == (
+    first = seen[0]
+    assert (first.combiner_flag, first.combiner_review, first.combiner_flag_ticks) == (
         0.9942,
         DetectConfig.combiner_review,
         3,
     )
+    assert first.combiner_flag_lone == 0.9991
     assert seen[1].combiner_flag == DetectConfig.combiner_flag
     assert seen[1].combiner_flag_ticks == DetectConfig.combiner_flag_ticks
+    assert seen[1].combiner_flag_lone == DetectConfig.combiner_flag_lone
+    # a flag line over the lone line takes it along: never a lower line for lone accounts
+    main(["detect", str(source), "--out", out, "--combiner-flag", "0.9999"])
+    assert seen[2].lone_line == 0.9999
 
 
 def test_the_quarantine_is_cleared_on_its_owners_word_only(

@@ -91,3 +91,18 @@ def test_detect_ships_the_frozen_thresholds_rounded_up() -> None:
     assert config.combiner_flag == math.ceil(frozen["combiner"]["flag"] * 1e4) / 1e4
     assert config.combiner_review == math.ceil(frozen["combiner"]["review"] * 1e4) / 1e4
     assert config.combiner_flag_ticks == frozen["flag_ticks"]
+    # the lone line as fit (on its grid already), or the flag line before one was
+    assert config.lone_line == frozen.get("combiner_flag_lone", config.combiner_flag)
+
+
+def test_the_lone_line_is_the_highest_of_the_fits_and_all_or_none_hold_one() -> None:
+    lone = {"g": _fit(0.99, 0.98, [1], combiner_flag_lone=0.9935)}
+    lone["c"] = _fit(0.99, 0.98, [2], combiner_flag_lone=0.995)
+    out = merged(lone)
+    assert out["combiner_flag_lone"] == 0.995
+    assert out["merged_from"]["g"]["combiner_flag_lone"] == 0.9935
+    assert "combiner_flag_lone" not in merged(
+        {"a": _fit(0.99, 0.98, [1]), "b": _fit(0.99, 0.98, [2])}
+    )
+    with pytest.raises(ValueError, match="some of the files hold a lone line and some none"):
+        merged({"g": lone["g"], "b": _fit(0.99, 0.98, [2])})

@@ -2,9 +2,14 @@
 `rejudge` on the worlds an earlier judge ran (then not fresh: a comparison, not evidence).
 
 A judge scores every world with the hand-set rules, with the combiner as detect runs it
-(its linked groups' followers flagged too) and with the combiner's own estimates alone,
-each at the thresholds `fit` froze for it; with a baseline (an earlier combiner and its
-own frozen thresholds) that one too, on the same worlds.
+(an account's ticks count towards its own flag at the flag line while it sits in a linked
+group, and anywhere at the lone line, `combiner_flag_lone` of the frozen record; its
+linked groups' followers flagged too), the same with every tick counted at the flag line
+(`combiner-lone`: detect before 2026-12-04, or --combiner-flag-lone at --combiner-flag)
+and with the combiner's own estimates alone, each at the thresholds `fit` froze for it;
+with a baseline (an earlier combiner and its own frozen thresholds) that one too, on the
+same worlds. A judge recorded on 2026-12-03 named the first two `combiner-linked` (its
+lone line above 1: no lone account flagged) and `combiner`.
 """
 
 from __future__ import annotations
@@ -30,36 +35,50 @@ DECIDERS = ("rules", "combiner")
 JUDGED = {
     "rules": "rules",
     "combiner": "combiner",
+    "combiner-lone": "combiner",
     "combiner-alone": "combiner",
-    "combiner-linked": "combiner",
 }
+# The combiner deciders with followers (the ones that need a flag threshold), and whether
+# each reads the lone line.
+WITH_FOLLOWERS = {"combiner": True, "combiner-lone": False}
 
 
 def scored(
-    world: World, decider: str, combiner: Combiner, flag: float | None = None, ticks: int = 1
+    world: World,
+    decider: str,
+    combiner: Combiner,
+    flag: float | None = None,
+    ticks: int = 1,
+    *,
+    lone: float | None = None,
 ) -> pa.Table:
     """The world's accounts with `score`: the rules', the combiner's alone, or the
-    combiner's with its linked groups' followers (flagged as detect flags them: their score
-    is raised to the flag threshold `flag`, which this decider needs). The combiner's score
-    is the `ticks`-th highest of an account's tick probabilities, as detect's with
-    combiner_flag_ticks = `ticks`. `combiner-linked`: the combiner with followers where
-    only ticks in a linked group count towards an account's own flag; a lone account over
-    the flag threshold is held just under it, so it counts for the review tier only."""
+    combiner's as detect decides (flagged accounts' score raised to the flag threshold
+    `flag`, which these deciders need). The combiner's score is the `ticks`-th highest of
+    an account's tick probabilities, as detect's with combiner_flag_ticks = `ticks`.
+    `combiner`: ticks count towards an account's own flag at `flag` in a linked group and
+    at the lone line `lone` anywhere (None: at `flag` too), so an account over `flag`
+    and not flagged is held just under it and counts for the review tier only;
+    `combiner-lone`: every tick counts at `flag`. Both flag followers."""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
         p = world.tick_probability(combiner)  # once: the scores and the followers read it
         score = world.combiner_scores(p, ticks)
-        if decider in ("combiner", "combiner-linked"):
+        if decider in WITH_FOLLOWERS:
             if flag is None:
                 raise ValueError("the combiner with followers is scored at a flag threshold")
-            linked = decider == "combiner-linked"
-            rule = DetectConfig().follow_rule
-            followed = world.combiner_flagged(p, flag, rule, ticks, linked)
-            if linked:
-                score = np.minimum(score, np.nextafter(flag, 0.0))
-            score = np.where(followed, np.maximum(score, flag), score)
+            line = lone if WITH_FOLLOWERS[decider] and lone is not None else flag
+            flagged = world.combiner_flagged(p, flag, DetectConfig().follow_rule, ticks, line)
+            score = np.minimum(score, np.nextafter(flag, 0.0))
+            score = np.where(flagged, np.maximum(score, flag), score)
     return world.accounts.append_column("score", pa.array(np.asarray(score, dtype=float)))
+
+
+def lone_line(frozen: dict[str, Any]) -> float | None:
+    """The lone line a frozen.json holds (None before it did: every tick at the flag line)."""
+    line = frozen.get("combiner_flag_lone")
+    return None if line is None else float(line)
 
 
 def flag_ticks(frozen: dict[str, Any]) -> int:
@@ -162,16 +181,17 @@ def score_worlds(
 ) -> None:
     """Every decider's figures on the worlds `kept` (by seed, in `record["seeds"]` order)
     added to `record`, and the baseline's (read_baseline) where one is given."""
-    seeds, k = record["seeds"], flag_ticks(frozen)
+    seeds, k, lone = record["seeds"], flag_ticks(frozen), lone_line(frozen)
     for d, frozen_as in JUDGED.items():
         flag = frozen[frozen_as]["flag"]
-        table = pa.concat_tables([scored(kept[s], d, shipped(), flag, k) for s in seeds])
+        table = pa.concat_tables([scored(kept[s], d, shipped(), flag, k, lone=lone) for s in seeds])
         record[d] = judged(table, seeds, frozen[frozen_as])
     # Worlds cached before their traffic was kept have none: leakage is then left out of
     # the record, never counted as zero.
     if all(kept[s].traffic is not None for s in seeds):
-        for d, linked in (("combiner", False), ("combiner-linked", True)):
-            leakage = combiner_leakage(kept, seeds, frozen["combiner"], k, linked)
+        for d, reads_lone in WITH_FOLLOWERS.items():
+            line = lone if reads_lone else None
+            leakage = combiner_leakage(kept, seeds, frozen["combiner"], k, line)
             for tier, leaks in leakage.items():
                 record[d][tier]["leakage"] = leakage_summary(leaks, REPORTED)
     if baseline:
@@ -183,13 +203,17 @@ def score_worlds(
 
 
 def acted_at(
-    world: World, p: np.ndarray, thresholds: dict[str, float], ticks: int, linked: bool = False
+    world: World,
+    p: np.ndarray,
+    thresholds: dict[str, float],
+    ticks: int,
+    lone: float | None = None,
 ) -> dict[str, dict[str, np.datetime64]]:
     """Per tier, the tick at which detect (the combiner, with its linked groups'
     followers) first acts on each account: flagged; for review, flagged or listed.
-    `linked`: only ticks in a linked group count towards an account's own flag."""
+    `lone`: detect's combiner_flag_lone (None: every tick counts at the flag line)."""
     rule = DetectConfig().follow_rule
-    flagged = world.flag_times(p, thresholds["flag"], rule, ticks, linked)
+    flagged = world.flag_times(p, thresholds["flag"], rule, ticks, lone)
     listed = world.flag_times(p, thresholds["review"], None, ticks)
     either = {a: min(t, flagged.get(a, t)) for a, t in listed.items()}
     return {"flag": flagged, "review": {**flagged, **either}}
@@ -200,7 +224,7 @@ def combiner_leakage(
     seeds: list[int],
     thresholds: dict[str, float],
     ticks: int,
-    linked: bool = False,
+    lone: float | None = None,
 ) -> dict[str, dict[int, dict[str, CampaignLeak]]]:
     """Per tier and world, each campaign's leakage under the shipped combiner."""
     out: dict[str, dict[int, dict[str, CampaignLeak]]] = {"flag": {}, "review": {}}
@@ -209,7 +233,7 @@ def combiner_leakage(
         if world.traffic is None:
             raise ValueError(f"world {s} keeps no traffic to count leakage over")
         p = world.tick_probability(shipped())
-        acted = acted_at(world, p, thresholds, ticks, linked)
+        acted = acted_at(world, p, thresholds, ticks, lone)
         for tier, times in acted.items():
             out[tier][s] = world_leakage(world.traffic, world.accounts, times)
     return out

@@ -1,7 +1,7 @@
 """Thresholds that hold on every prompt source: several `fit` results, each frozen on its
 own fit worlds (the grammar's prompts, or real third-party text with --corpus), merged
 (or of other lengths, --days) into one frozen.json whose threshold per decider and tier is
-the highest of them.
+the highest of them, and so is its lone line.
 
 A benign account's score depends on what its prompts look like, so thresholds frozen on
 the grammar's prompts sit lower than worlds of real text need to keep their benign
@@ -22,7 +22,8 @@ from typing import Any
 from benchmarks.robustness.judging import DECIDERS, flag_ticks, read_frozen
 
 # what each fit keeps under merged_from, its thresholds beside: its worlds and its code
-KEPT = ("corpus", "days", "scale", "max_scale", "commit", "frozen_at")
+LONE = "combiner_flag_lone"
+KEPT = ("corpus", "days", "scale", "max_scale", "commit", "frozen_at", LONE)
 
 
 def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -44,6 +45,11 @@ def merged(fits: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out["frozen_at"] = max(fit["frozen_at"] for fit in fits.values())
     for d in DECIDERS:
         out[d] = {tier: max(fit[d][tier] for fit in fits.values()) for tier in first[d]}
+    lone = [float(fit[LONE]) for fit in fits.values() if LONE in fit]
+    if lone and len(lone) < len(fits):  # every fit since lone lines were fit has one
+        raise ValueError("some of the files hold a lone line and some none: fit them again")
+    if lone:
+        out[LONE] = max(lone)
     out["merged_from"] = {
         name: {k: fit[k] for k in (*KEPT, *DECIDERS) if k in fit} for name, fit in fits.items()
     }
@@ -60,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as e:
         raise SystemExit(str(e)) from None
     args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps({d: record[d] for d in DECIDERS}, indent=2))
+    print(json.dumps({k: record[k] for k in (*DECIDERS, LONE) if k in record}, indent=2))
 
 
 if __name__ == "__main__":

@@ -33,12 +33,31 @@ def _worlds(record: dict[str, Any]) -> str:
     return f"judged on {n} fresh worlds, seeds drawn at {drawn}"
 
 
-LEGEND = (
+# Who each combiner decider is: a record of 2026-12-03 named detect's decider then (lone
+# accounts flagged at the flag line) `combiner` and the one that never flags a lone
+# account `combiner-linked`; since, `combiner` is detect's (lone accounts at the frozen
+# lone line) and `combiner-lone` the one with every tick at the flag line.
+DECIDERS_THEN = (
     "- rules: the hand-set rules (`--decide-by rules`); combiner: the learned combiner as"
-    " detect runs it, its linked groups' followers flagged too; combiner-alone: its own"
-    " estimates only; combiner-linked: as detect runs it, but an account flagged on its own"
-    " only at ticks where it is in a linked group (a lone one is listed for review);"
-    " baseline: an earlier model given with --baseline.",
+    " detect ran it then, its linked groups' followers flagged too; combiner-linked: the"
+    " same, but an account flagged on its own only by its ticks in a linked group (a lone"
+    " one over the line is listed for review); combiner-alone: its own estimates only;"
+    " baseline: an earlier model given with --baseline."
+)
+DECIDERS_NOW = (
+    "- rules: the hand-set rules (`--decide-by rules`); combiner: the learned combiner as"
+    " detect runs it: an account flagged on its own at the flag line by its ticks in a"
+    " linked group, or at the lone line by any (`combiner_flag_lone` of the frozen"
+    " thresholds; an account over the flag line and not flagged is listed for review), its"
+    " linked groups' followers flagged too; combiner-lone: the same with every tick at the"
+    " flag line (detect before 2026-12-04); combiner-alone: its own estimates only;"
+    " baseline: an earlier model given with --baseline."
+)
+DECIDER_ORDER = (
+    *("rules", "combiner", "combiner-lone", "combiner-linked", "combiner-alone"),
+    "baseline",
+)
+LEGEND = (
     "- flag / review: accounts at or over the tier's frozen threshold (review: flagged or"
     " listed for review).",
     "- reported: the campaigns of the February 2026 reports (reasoning, agentic, hydra);"
@@ -81,6 +100,7 @@ def _header(record: dict[str, Any]) -> list[str]:
         f"Median / worst over the {fresh}worlds (for false-positive rates the worst is the "
         "highest).",
         "",
+        DECIDERS_THEN if "combiner-linked" in record else DECIDERS_NOW,
         *LEGEND,
         "",
         "| decider, tier (frozen threshold) | reported recall | adaptive recall | benign FPR "
@@ -99,11 +119,7 @@ def _tier_row(decider: str, tier: str, r: dict[str, Any]) -> str:
 
 
 def markdown(record: dict[str, Any]) -> str:
-    deciders = [
-        d
-        for d in ("rules", "combiner", "combiner-alone", "combiner-linked", "baseline")
-        if d in record
-    ]
+    deciders = [d for d in DECIDER_ORDER if d in record]
     lines = _header(record)
     lines += [_tier_row(d, t, record[d][t]) for d in deciders for t in TIERS]
     lines += [
@@ -133,7 +149,7 @@ def markdown(record: dict[str, Any]) -> str:
                 f"| {c} | {pair(s)} | {s['caught_in']}/{worlds} | {pair(rv)} "
                 f"| {rv['caught_in']}/{worlds} |"
             )
-    for d in ("combiner", "combiner-linked"):
+    for d in ("combiner", "combiner-lone", "combiner-linked"):
         lines += _leakage_lines(d, record.get(d, {}))
     for d in deciders:
         lines += [

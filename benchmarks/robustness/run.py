@@ -10,7 +10,8 @@ worlds whose seeds are drawn after freezing and recorded with the result.
 
 `train` fits the combiner on the train worlds and writes it into the package. `fit` freezes,
 on other worlds, the flag and review thresholds of both deciders (the hand-set rules and
-the combiner) at pooled benign false-positive targets, into OUT/frozen.json with the commit.
+the combiner) at pooled benign false-positive targets, and the combiner's lone line (see
+lone.py), into OUT/frozen.json with the commit.
 `judge` refuses to run without it, draws fresh seeds from the operating system's randomness
 (from 1000 up, never a train or fit seed), writes them to OUT/judge.json before the first
 world runs, and reports median and worst figures over the worlds (see measures.py), with
@@ -43,6 +44,7 @@ from benchmarks.robustness.judging import (
     score_worlds,
     scored,
 )
+from benchmarks.robustness.lone import LONE_POPULATION_FPR, lowest_lone_line
 from benchmarks.robustness.measures import lowest_fitting
 from benchmarks.robustness.report import markdown
 from benchmarks.robustness.settings import (
@@ -125,10 +127,17 @@ def fit(args: argparse.Namespace) -> None:
         "targets": TARGETS,
     }
     for d in DECIDERS:
-        cols = {n: table[d][n].to_numpy(zero_copy_only=False) for n in table[d].column_names}
+        cols = _cols(table[d])
         frozen[d] = {tier: lowest_fitting(cols, *target) for tier, target in TARGETS.items()}
+    flag = lowest_fitting(_cols(table["combiner"]), *TARGETS["flag"])
+    frozen["combiner_flag_lone"] = lowest_lone_line(fitted, combiner, flag, k)
+    frozen["lone_population_fpr"] = LONE_POPULATION_FPR
     (args.out / "frozen.json").write_text(json.dumps(frozen, indent=2) + "\n")
     print(json.dumps(frozen, indent=2))
+
+
+def _cols(table: pa.Table) -> dict[str, Any]:
+    return {n: table[n].to_numpy(zero_copy_only=False) for n in table.column_names}
 
 
 def judge(args: argparse.Namespace) -> None:

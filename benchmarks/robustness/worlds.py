@@ -86,15 +86,16 @@ class World:
         flag: float,
         rule: FollowRule,
         ticks_needed: int = 1,
-        linked_only: bool = False,
+        lone_line: float | None = None,
     ) -> np.ndarray:
         """Per account, whether detect flags it, from the tick probabilities `p`: on its own
         (its probability reaches `flag` at a tick; with `ticks_needed` > 1, at that many
         ticks, as detect with combiner_flag_ticks does) or as a
         follower of its linked group (scoring/followers.py), the ticks taken in order as
-        the replay takes them. With `linked_only`, only ticks where the account is in a
-        linked group count towards its own flag (a lone account is listed for review)."""
-        flagged = self.flag_times(p, flag, rule, ticks_needed, linked_only)
+        the replay takes them. With a `lone_line`, ticks count at `flag` only where the
+        account sits in a linked group, and at `lone_line` anywhere (detect's
+        combiner_flag_lone)."""
+        flagged = self.flag_times(p, flag, rule, ticks_needed, lone_line)
         return np.array([a in flagged for a in self.accounts["account_id"].to_pylist()])
 
     def flag_times(
@@ -103,12 +104,14 @@ class World:
         line: float,
         rule: FollowRule | None,
         ticks_needed: int = 1,
-        linked_only: bool = False,
+        lone_line: float | None = None,
     ) -> dict[str, np.datetime64]:
         """The tick at which detect first acts on each account it acts on, as
         combiner_flagged decides it: its `ticks_needed`-th tick with `p` at or over `line`,
         or (with a follower `rule`) the tick it follows its linked group. With no rule, the
-        ticks a review tier lists accounts at (detect's first_review_at)."""
+        ticks a review tier lists accounts at (detect's first_review_at). With a
+        `lone_line`, its `ticks_needed`-th tick in a linked group at or over `line`, or its
+        `ticks_needed`-th tick of any kind at or over `lone_line`."""
         if "cluster" not in self.ticks.column_names:
             raise SystemExit("a world cached before linked groups were kept: delete it, rerun")
         ids = self.ticks["account_id"].to_numpy(zero_copy_only=False).astype(str)
@@ -116,16 +119,21 @@ class World:
         ticks = self.ticks["tick"].to_numpy()
         bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
         hits: dict[str, int] = {}
+        anywhere: dict[str, int] = {}  # ticks of any kind over the lone line
         alone: set[str] = set()  # flagged on their own: only they count towards a group
         first: dict[str, np.datetime64] = {}
         for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             at, tick = ids[start:stop], ticks[start]
             reached = p[start:stop] >= line
-            if linked_only:
+            over_lone = p[start:stop] >= (line if lone_line is None else max(line, lone_line))
+            if lone_line is not None:
+                for account in at[over_lone].tolist():
+                    anywhere[account] = anywhere.get(account, 0) + 1
                 reached &= clusters[start:stop] >= 0
             for account in at[reached].tolist():
                 hits[account] = hits.get(account, 0) + 1
-                if hits[account] >= ticks_needed:
+            for account in at[reached | over_lone].tolist():
+                if max(hits.get(account, 0), anywhere.get(account, 0)) >= ticks_needed:
                     alone.add(account)
                     first.setdefault(account, tick)
             if rule is not None:  # followers come after the tick's own flags, as in detect

@@ -194,6 +194,7 @@ def test_cli_detect_and_evaluate(
         ({"min_link": True}, "min_link must be a number in"),
         ({"seed": -1}, "seed must be a number from 0 up, got -1"),
         ({"decide_by": "magic"}, "combiner, rules"),
+        ({"combiner_flag_lone": "no"}, "combiner_flag_lone must be a number from 0 up, got 'no'"),
     ],
 )
 def test_bad_settings_raise(settings: dict[str, object], message: str) -> None:

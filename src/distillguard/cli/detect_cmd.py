@@ -46,6 +46,7 @@ OPTION_OF_SETTING = {
     "combiner_flag": "--combiner-flag",
     "combiner_review": "--combiner-review",
     "combiner_flag_ticks": "--flag-ticks",
+    "combiner_flag_lone": "--combiner-flag-lone",
 }
 
 

@@ -130,8 +130,9 @@ def _decision_options(p: argparse.ArgumentParser) -> None:
         metavar="PROB",
         default=DetectConfig.combiner_flag,
         help="with the combiner deciding: flag an account whose estimate reaches this at "
-        "--flag-ticks linking ticks (frozen on randomised worlds for the default ticks; "
-        "README, Robustness, gives the trade-offs of other lines)",
+        "--flag-ticks linking ticks where it sits in a linked group (frozen on randomised "
+        "worlds for the default ticks; README, Robustness, gives the trade-offs of other "
+        "lines)",
     )
     g.add_argument(
         "--combiner-review",
@@ -149,6 +150,17 @@ def _decision_options(p: argparse.ArgumentParser) -> None:
         help="with the combiner deciding: flag or list an account only once its estimate has "
         "reached the line at K linking ticks (--cluster-every-hours apart); a strong match "
         "with a peer's indicators counts as all K",
+    )
+    g.add_argument(
+        "--combiner-flag-lone",
+        type=float,
+        metavar="PROB",
+        default=DetectConfig.combiner_flag_lone,
+        help="with the combiner deciding: also flag an account whose estimate reaches this at "
+        "--flag-ticks ticks of any kind, linked or not (a campaign needs many accounts, a "
+        "heavy customer has one); one linked to none over --combiner-flag but under this is "
+        "listed for review (at or under --combiner-flag: every tick counts alike; above 1: no "
+        "lone account is flagged)",
     )
     g.add_argument(
         "--review-threshold",

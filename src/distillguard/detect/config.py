@@ -87,6 +87,18 @@ class DetectConfig:
     # kept the same recall with 3 benign followers in 60 worlds instead of 7.
     combiner_follow_share: float = 0.5
     combiner_follow_floor: float = 0.9
+    # With decide_by="combiner": an account is flagged on its own once its probability
+    # reaches combiner_flag at combiner_flag_ticks ticks where it sat in a linked group, or
+    # this line at as many ticks of any kind; one over combiner_flag alone, linked to no
+    # other account, is listed for review (see decide.learned_tick). At or under
+    # combiner_flag: every tick counts alike, as before 2026-12-04; above 1: an account
+    # linked to none is never flagged on its own.
+    combiner_flag_lone: float = 0.9890
+
+    @property
+    def lone_line(self) -> float:
+        """The line for ticks linked to no other account: never under the flag line."""
+        return max(self.combiner_flag, self.combiner_flag_lone)
 
     @property
     def follow_rule(self) -> FollowRule:

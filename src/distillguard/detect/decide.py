@@ -52,6 +52,14 @@ class ReplayState:
     # and its k highest, highest first
     learned_score: dict[str, float] = field(default_factory=dict)
     learned_top: dict[str, list[float]] = field(default_factory=dict)
+    # ... the same over the ticks where the account sat in a linked group (or matched a
+    # peer's indicators strongly): what its own flag reads at combiner_flag (its score
+    # reads combiner_flag_lone)
+    linked_score: dict[str, float] = field(default_factory=dict)
+    linked_top: dict[str, list[float]] = field(default_factory=dict)
+    # accounts whose score reached combiner_flag while their ticks in a linked group had
+    # not: listed, not flagged (unless later), and their explanations say why
+    lone_over: set[str] = field(default_factory=set)
     # ... and the tick and row it peaked at, whose features explain it (read only for the
     # accounts reported)
     learned_at: dict[str, tuple[TickFacts, int]] = field(default_factory=dict)
@@ -170,15 +178,16 @@ class CombinerTick:
 
     def decide(self, state: ReplayState, config: DetectConfig) -> None:
         """Flags, reviews, followers and flagged clusters of this tick, into `state`."""
+        ids, groups = self.arrays["account_id"], self.frame.of_row
         p = learned_tick(
             state,
             self.tick,
             arrays=self.arrays,
             features=self.features,
+            linked=groups >= 0,
             combiner=self.combiner,
             config=config,
         )
-        ids, groups = self.arrays["account_id"], self.frame.of_row
         follow = followers_at(state, ids, groups, p, config)
         learned_clusters(state, self.tick, self.frame, self.scored, follow=follow, config=config)
 
@@ -189,16 +198,22 @@ def learned_tick(
     *,
     arrays: dict[str, np.ndarray],
     features: dict[str, np.ndarray],
+    linked: np.ndarray,
     combiner: Combiner,
     config: DetectConfig,
 ) -> np.ndarray:
     """Flags and reviews from the combiner's probability at this tick, which it returns:
-    an account is flagged (listed for review) at the tick its score, the k-th highest of
-    its tick probabilities so far, reaches combiner_flag (combiner_review). Each account
-    keeps its peak and the features it peaked with. Outside evidence (a boost: a peer's
-    indicators) joins the probability before the thresholds, and a strong match (at least
-    STAND_IN_STRENGTH) stands in for the ticks: a peer saw the account's tooling or
-    network harvest already."""
+    an account is listed for review at the tick its score, the k-th highest of its tick
+    probabilities so far, reaches combiner_review, and flagged at the tick the k-th
+    highest of its probabilities at ticks where it sat in a linked group (`linked`)
+    reaches combiner_flag, or its score reaches the lone line (config.lone_line): a
+    campaign needs many
+    accounts, and a lone account that looks like a harvester is as often a heavy
+    customer, so it needs more before anything acts on it. Each account keeps its peak
+    and the features it peaked with. Outside evidence (a boost: a peer's indicators) joins
+    the probability before the thresholds, and a strong match (at least
+    STAND_IN_STRENGTH) stands in for the ticks and for a linked group: a peer saw the
+    account's tooling or network harvest already."""
     own = combiner.score(features)
     p = with_boost(own, arrays)
     ids = arrays["account_id"].tolist()  # one row per account at a tick
@@ -206,10 +221,18 @@ def learned_tick(
     peak = np.fromiter((top[a][0] if a in top else -1.0 for a in ids), float, len(ids))
     rose = np.flatnonzero(p > peak)  # read before this tick joins the top lists
     outside = stands_in(arrays, len(ids))
-    for i in sustained_rose(state, ids, p, config.combiner_flag_ticks, outside):
-        if state.learned_score[ids[i]] >= config.combiner_review:
+    k = config.combiner_flag_ticks
+    for i in sustained_rose(state, ids, p, k, outside):
+        score = state.learned_score[ids[i]]
+        if score >= config.combiner_review:
             state.account_review.setdefault(ids[i], tick)
-        if state.learned_score[ids[i]] >= config.combiner_flag:
+        if score >= config.lone_line:
+            state.account_flag.setdefault(ids[i], tick)
+        elif score >= config.combiner_flag:
+            state.lone_over.add(ids[i])
+    in_group = np.where(linked | outside, p, -1.0)
+    for i in sustained_rose(state, ids, in_group, k, outside, linked=True):
+        if state.linked_score[ids[i]] >= config.combiner_flag:
             state.account_flag.setdefault(ids[i], tick)
     facts = TickFacts(
         {k: features[k][rose] for k in FACTS},
@@ -222,21 +245,30 @@ def learned_tick(
 
 
 def sustained_rose(
-    state: ReplayState, ids: list[str], p: np.ndarray, k: int, outside: np.ndarray
+    state: ReplayState,
+    ids: list[str],
+    p: np.ndarray,
+    k: int,
+    outside: np.ndarray,
+    *,
+    linked: bool = False,
 ) -> list[int]:
     """The rows whose account's k highest tick probabilities change with this tick's `p`,
     after updating them and its score (the k-th, 0 while it has fewer): a flag or review
     can only start at such a row. A campaign's account stays high while it harvests; a
     benign account's one odd window is one tick (README, "Robustness"). A row with
-    outside evidence (`outside`) counts as k ticks."""
-    score = np.fromiter((state.learned_score.get(a, -1.0) for a in ids), float, len(ids))
+    outside evidence (`outside`) counts as k ticks. `linked`: the lists and scores of the
+    ticks in a linked group (`p` is -1 at the others)."""
+    scores = state.linked_score if linked else state.learned_score
+    tops = state.linked_top if linked else state.learned_top
+    score = np.fromiter((scores.get(a, -1.0) for a in ids), float, len(ids))
     changed = np.flatnonzero(p > score).tolist()
     for i in changed:
-        top = state.learned_top.setdefault(ids[i], [])
+        top = tops.setdefault(ids[i], [])
         for _ in range(k if outside[i] else 1):
             bisect.insort(top, float(p[i]), key=lambda x: -x)
         del top[k:]
-        state.learned_score[ids[i]] = top[-1] if len(top) == k else 0.0
+        scores[ids[i]] = top[-1] if len(top) == k else 0.0
     return changed
 
 

@@ -81,15 +81,23 @@ def learned_title(observed: dict[str, Fact], outside: bool) -> str:
     return ", ".join(parts) if parts else GENERIC_TITLE
 
 
-def learned_evidence(facts: dict[str, float], probability: float) -> Evidence:
+LONE = (
+    "; over the flag line, but linked to no other account and under the higher line for"
+    " accounts linked to none (detect --combiner-flag-lone), so listed for review and not"
+    " flagged: a campaign needs many accounts, a heavy customer has one"
+)
+
+
+def learned_evidence(facts: dict[str, float], probability: float, lone: bool = False) -> Evidence:
     """The combiner's reason: its inputs observed, and what it made of them inferred (its
-    own estimate and the outside evidence joined to it are inferences, not observations)."""
+    own estimate and the outside evidence joined to it are inferences, not observations).
+    `lone`: the account's score reached the flag line with no linked group behind it."""
     observed: dict[str, Fact] = {k: v for k, v in facts.items() if k not in INFERRED}
     return Evidence(
         "combiner",
         learned_title(observed, "outside_evidence" in facts),
         observed,
-        _inference(facts),
+        _inference(facts) + (LONE if lone else ""),
         round(min(max(probability, 0.0), 0.999), 3),
     )
 

@@ -91,12 +91,14 @@ def _learned(
     or for one flagged with its cluster first (whose flag did not wait for its ticks), its
     highest. Its explanation quotes the features at its highest tick: always when it is
     flagged, and for an account under the line when that tick reached the evidence floor,
-    even if its k-th highest did not (the analyst sees why it came close)."""
+    even if its k-th highest did not (the analyst sees why it came close), with the reason
+    it was listed and not flagged when it was over the line linked to no other account."""
     peak = state.peak_of(account)
     score = peak if by == "cluster" else state.learned_score[account]
     if peak < LEARNED_EVIDENCE_FLOOR and not by:
         return score, evidence
-    return score, [learned_evidence(state.facts_of(account), peak), *evidence]
+    lone = not by and account in state.lone_over  # over combiner_flag, held by the lone line
+    return score, [learned_evidence(state.facts_of(account), peak, lone), *evidence]
 
 
 def build_results(
