@@ -5,11 +5,12 @@ A judge scores every world with the hand-set rules, with the combiner as detect 
 (an account's ticks count towards its own flag at the flag line while it sits in a linked
 group, and anywhere at the lone line, `combiner_flag_lone` of the frozen record; its
 linked groups' followers flagged too), the same with every tick counted at the flag line
-(`combiner-lone`: detect before 2026-12-04, or --combiner-flag-lone at --combiner-flag)
+(`combiner-lone`: detect before cf67580, or --combiner-flag-lone at --combiner-flag)
 and with the combiner's own estimates alone, each at the thresholds `fit` froze for it;
 with a baseline (an earlier combiner and its own frozen thresholds) that one too, on the
-same worlds. A judge recorded on 2026-12-03 named the first two `combiner-linked` (its
-lone line above 1: no lone account flagged) and `combiner`.
+same worlds. The exploring judge of results/lone-2026-12-03/explore-judge.json named the
+first two `combiner-linked` (its lone line above 1: no lone account flagged) and
+`combiner`.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def scored(
     `combiner`: ticks count towards an account's own flag at `flag` in a linked group and
     at the lone line `lone` anywhere (None: at `flag` too), so an account over `flag`
     and not flagged is held just under it and counts for the review tier only;
-    `combiner-lone`: every tick counts at `flag`. Both flag followers."""
+    `combiner-lone`: every tick counts at `flag`. Both flag followers. (Detect reports a
+    held account's own score, at or over `flag`; held here just under it, its tier is the
+    same, but the ranked figures see ties where evaluate on detect's output sees none.)"""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:

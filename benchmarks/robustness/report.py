@@ -50,7 +50,7 @@ DECIDERS_NOW = (
     " linked group, or at the lone line by any (`combiner_flag_lone` of the frozen"
     " thresholds; an account over the flag line and not flagged is listed for review), its"
     " linked groups' followers flagged too; combiner-lone: the same with every tick at the"
-    " flag line (detect before 2026-12-04); combiner-alone: its own estimates only;"
+    " flag line (detect before cf67580); combiner-alone: its own estimates only;"
     " baseline: an earlier model given with --baseline."
 )
 DECIDER_ORDER = (

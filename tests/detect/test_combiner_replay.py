@@ -46,7 +46,7 @@ def _replayed(
 
 
 NEVER = 2.0  # a lone line no probability reaches: no account linked to none is flagged
-EVERY = DetectConfig.combiner_flag  # every tick counts at the flag line (before 2026-12-04)
+EVERY = DetectConfig.combiner_flag  # every tick counts at the flag line (before cf67580)
 
 
 def _first_flags(ticks: pa.Table, p: np.ndarray, config: DetectConfig) -> dict[str, np.datetime64]:
@@ -84,7 +84,10 @@ def test_flags_and_scores_follow_the_combiner_at_each_tick(
     # the tiny lake's lone accounts over the line: flagged when every tick counts alike,
     # else some are listed only
     over = {a for a, v in peak.items() if v >= config.combiner_flag}
-    assert over == set(first) if lone == EVERY else over - set(first)
+    if lone == EVERY:
+        assert over == set(first)
+    else:
+        assert over - set(first)
     assert over <= set(result.state.account_review)
     held = over - set(first) - set(result.state.cluster_flag)
     for r in build_results(result)[0]:  # a held account's explanation says why

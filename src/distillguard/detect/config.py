@@ -91,7 +91,7 @@ class DetectConfig:
     # reaches combiner_flag at combiner_flag_ticks ticks where it sat in a linked group, or
     # this line at as many ticks of any kind; one over combiner_flag alone, linked to no
     # other account, is listed for review (see decide.learned_tick). At or under
-    # combiner_flag: every tick counts alike, as before 2026-12-04; above 1: an account
+    # combiner_flag: every tick counts alike, as before cf67580; above 1: an account
     # linked to none is never flagged on its own. Frozen by `benchmarks.robustness.lone` on
     # the 7-day fit worlds (seeds 1-4 and 21-40, scale 0.6), with the grammar's prompts and
     # with real ones: the lowest line on a 0.0005 grid at which detect's flag tier kept

@@ -206,9 +206,8 @@ def learned_tick(
     an account is listed for review at the tick its score, the k-th highest of its tick
     probabilities so far, reaches combiner_review, and flagged at the tick the k-th
     highest of its probabilities at ticks where it sat in a linked group (`linked`)
-    reaches combiner_flag, or its score reaches the lone line (config.lone_line): a
-    campaign needs many
-    accounts, and a lone account that looks like a harvester is as often a heavy
+    reaches combiner_flag, or its score reaches the lone line (config.lone_line): a campaign
+    needs many accounts, and a lone account that looks like a harvester is as often a heavy
     customer, so it needs more before anything acts on it. Each account keeps its peak
     and the features it peaked with. Outside evidence (a boost: a peer's indicators) joins
     the probability before the thresholds, and a strong match (at least

@@ -82,9 +82,10 @@ def learned_title(observed: dict[str, Fact], outside: bool) -> str:
 
 
 LONE = (
-    "; over the flag line, but linked to no other account and under the higher line for"
-    " accounts linked to none (detect --combiner-flag-lone), so listed for review and not"
-    " flagged: a campaign needs many accounts, a heavy customer has one"
+    "; over the flag line, but not at the ticks a flag waits for while linked to other"
+    " accounts, and under the higher line for the ticks it was linked to no other account"
+    " (detect --combiner-flag-lone), so listed for review and not flagged: a campaign needs"
+    " many accounts, a heavy customer has one"
 )
 
 
