@@ -52,6 +52,7 @@ def scored(
     ticks: int = 1,
     *,
     lone: float | None = None,
+    p: np.ndarray | None = None,
 ) -> pa.Table:
     """The world's accounts with `score`: the rules', the combiner's alone, or the
     combiner's as detect decides (flagged accounts' score raised to the flag threshold
@@ -62,11 +63,13 @@ def scored(
     and not flagged is held just under it and counts for the review tier only;
     `combiner-lone`: every tick counts at `flag`. Both flag followers. (Detect reports a
     held account's own score, at or over `flag`; held here just under it, its tier is the
-    same, but the ranked figures see ties where evaluate on detect's output sees none.)"""
+    same, but the ranked figures see ties where evaluate on detect's output sees none.)
+    `p`: the world's tick probabilities under `combiner`, where the caller has them."""
     if decider == "rules":
         score = world.accounts["rule_score"].to_numpy()
     else:
-        p = world.tick_probability(combiner)  # once: the scores and the followers read it
+        if p is None:  # once: the scores and the followers read it
+            p = world.tick_probability(combiner)
         score = world.combiner_scores(p, ticks)
         if decider in WITH_FOLLOWERS:
             if flag is None:

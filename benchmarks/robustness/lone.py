@@ -25,10 +25,10 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from benchmarks.robustness.judging import flag_ticks, read_frozen, scored
+from benchmarks.robustness.measures import pooled_population_fpr
 from benchmarks.robustness.settings import commit
 from benchmarks.robustness.worlds import World, cached_world
 from distillguard.scoring.combiner import Combiner, shipped
@@ -36,17 +36,6 @@ from distillguard.scoring.combiner import Combiner, shipped
 LONE_POPULATION_FPR = 0.0025
 LONE_STEP = 0.0005
 NEVER = 2.0  # above any probability: no lone account is flagged on its own
-
-
-def population_fpr(table: pa.Table, flag: float) -> dict[str, float]:
-    """Each benign population's share of accounts at or over `flag`, pooled."""
-    group = table["group"].to_numpy(zero_copy_only=False)
-    population = table["population"].to_numpy(zero_copy_only=False)
-    hit = table["score"].to_numpy() >= flag
-    benign = group == "benign"
-    return {
-        str(p): float(hit[benign & (population == p)].mean()) for p in np.unique(population[benign])
-    }
 
 
 def candidate_lines(flag: float) -> list[float]:
@@ -59,12 +48,12 @@ def candidate_lines(flag: float) -> list[float]:
 def lowest_lone_line(worlds: Iterable[World], combiner: Combiner, flag: float, ticks: int) -> float:
     """The lowest candidate line at which every benign population of `worlds` stays within
     LONE_POPULATION_FPR at the flag tier, as detect decides it with that lone line."""
-    kept = list(worlds)
+    kept = [(w, w.tick_probability(combiner)) for w in worlds]  # the forest once a world
     for line in candidate_lines(flag):
         table = pa.concat_tables(
-            [scored(w, "combiner", combiner, flag, ticks, lone=line) for w in kept]
+            [scored(w, "combiner", combiner, flag, ticks, lone=line, p=p) for w, p in kept]
         )
-        if max(population_fpr(table, flag).values(), default=0.0) <= LONE_POPULATION_FPR:
+        if max(pooled_population_fpr(table, flag).values(), default=0.0) <= LONE_POPULATION_FPR:
             return line
     return NEVER
 

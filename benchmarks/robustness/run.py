@@ -126,10 +126,12 @@ def fit(args: argparse.Namespace) -> None:
         "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "targets": TARGETS,
     }
-    for d in DECIDERS:
-        cols = _cols(table[d])
-        frozen[d] = {tier: lowest_fitting(cols, *target) for tier, target in TARGETS.items()}
-    flag = lowest_fitting(_cols(table["combiner"]), *TARGETS["flag"])
+    lines = {
+        d: {tier: lowest_fitting(_cols(table[d]), *target) for tier, target in TARGETS.items()}
+        for d in DECIDERS
+    }
+    frozen.update(lines)
+    flag = lines["combiner"]["flag"]
     frozen["combiner_flag_lone"] = lowest_lone_line(fitted, combiner, flag, k)
     frozen["lone_population_fpr"] = LONE_POPULATION_FPR
     (args.out / "frozen.json").write_text(json.dumps(frozen, indent=2) + "\n")

@@ -118,6 +118,7 @@ class World:
         clusters = self.ticks["cluster"].to_numpy()
         ticks = self.ticks["tick"].to_numpy()
         bounds = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1], True])
+        lone = line if lone_line is None else max(line, lone_line)  # never under `line`
         hits: dict[str, int] = {}
         anywhere: dict[str, int] = {}  # ticks of any kind over the lone line
         alone: set[str] = set()  # flagged on their own: only they count towards a group
@@ -125,7 +126,7 @@ class World:
         for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             at, tick = ids[start:stop], ticks[start]
             reached = p[start:stop] >= line
-            over_lone = p[start:stop] >= (line if lone_line is None else max(line, lone_line))
+            over_lone = p[start:stop] >= lone
             if lone_line is not None:
                 for account in at[over_lone].tolist():
                     anywhere[account] = anywhere.get(account, 0) + 1
