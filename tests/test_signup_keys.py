@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from distillguard.detect.decide import SharedInfrastructure
+from distillguard.detect.rule_clusters import SharedInfrastructure
 from distillguard.linking.keys import BURST_MIN, strong_keys_sql
 from tests.key_links import links_of
 

@@ -10,7 +10,8 @@ import pytest
 
 from distillguard.detect.boost import BOOST_STRENGTH
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.decide import FACTS, ReplayState, learned_tick
+from distillguard.detect.decide import ReplayState, learned_tick
+from distillguard.detect.tick_facts import FACTS
 from tests.given_combiner import given_combiner
 
 CONFIG = DetectConfig()  # two ticks; flag 0.989, lone line 0.9935

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from distillguard.detect import report
-from distillguard.detect.decide import FACTS, readable_facts
 from distillguard.detect.fact_labels import fact_label
 from distillguard.detect.learned_evidence import learned_evidence
 from distillguard.detect.report_plots import (
@@ -25,6 +24,7 @@ from distillguard.detect.report_plots import (
 )
 from distillguard.detect.run import detect
 from distillguard.detect.summary import DetectSummary
+from distillguard.detect.tick_facts import FACTS, readable_facts
 from distillguard.linking.graph import Links
 from distillguard.scoring import account, cluster
 from distillguard.scoring.cohort import key_sharers

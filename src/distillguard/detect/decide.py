@@ -1,9 +1,9 @@
-"""What a linking tick decides, and what the replay keeps of it between ticks.
+"""What a linking tick decides with the combiner, and what the replay keeps between ticks.
 
-With the combiner deciding, a tick's flags and reviews come from its probability, its
-linked groups' followers from scoring/followers.py, and its flagged clusters from the
-flagged members; with the rules deciding, from the cluster score and what each member
-shares. The replay (detect/replay.py) links each tick and hands it here.
+A tick's flags and reviews come from the combiner's probability, its linked groups'
+followers from scoring/followers.py, and its flagged clusters from the flagged members
+(with the rules deciding instead: detect/rule_clusters.py). The replay
+(detect/replay.py) links each tick and hands it here.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillguard.detect.boost import BOOST_STRENGTH, boost_facts, stands_in, with_boost
+from distillguard.detect.boost import stands_in, with_boost
 from distillguard.detect.config import DetectConfig
-from distillguard.linking.graph import Links
-from distillguard.linking.keys import STRONG_KINDS
+from distillguard.detect.tick_facts import TickFacts
 from distillguard.scoring.cluster import RULES as CLUSTER_RULES
-from distillguard.scoring.cluster import ClusterFrame, declared_members
+from distillguard.scoring.cluster import ClusterFrame
 from distillguard.scoring.combiner import Combiner
 from distillguard.scoring.evidence import Evidence, Scored
 from distillguard.scoring.followers import followers
@@ -84,87 +83,6 @@ class ReplayState:
         return {a: self.facts_of(a) for a in self.learned_at}
 
 
-# Features an explanation quotes from the tick where the combiner peaked.
-FACTS = (
-    "pct_volume",
-    "pct_harvest",
-    "rich_share",
-    "card_sharers",
-    "signup_ip_sharers",
-    "signup_burst_sharers",
-    "cluster_log_size",
-    "cluster_pct_volume",
-    "cluster_harvest",
-    "cluster_sync",
-)
-
-
-# Counts the combiner reads on a log2 scale (of the key's holders, itself included, or of
-# its group's size), quoted in accounts under names of their own: an analyst read
-# `card_sharers = 2.322` as a fraction of an account where four others shared the card,
-# and a run from before the change keeps its old names, so old and new never mix.
-OTHERS_HOLDING = {
-    "card_sharers": "other_accounts_on_its_card",
-    "signup_ip_sharers": "other_accounts_from_its_signup_address",
-    "signup_burst_sharers": "other_accounts_in_its_signup_burst",
-}
-
-
-def readable_facts(features: dict[str, float]) -> dict[str, float]:
-    """The quoted features as an explanation gives them: log2 counts turned back into
-    whole accounts before any rounding (rounded logs lost an account past 1,474), the
-    rest to three decimals."""
-    readable: dict[str, float] = {}
-    for name, value in features.items():
-        if name in OTHERS_HOLDING:
-            readable[OTHERS_HOLDING[name]] = round(2.0**value) - 1
-        elif name == "cluster_log_size":
-            readable["cluster_accounts"] = round(2.0**value)  # 1: linked to none
-        else:
-            readable[name] = round(value, 3)
-    if readable.get("cluster_accounts") == 1:  # no group: its "sync 0.0" measured nothing
-        readable = {k: v for k, v in readable.items() if not k.startswith("cluster_")}
-        readable["cluster_accounts"] = 1
-    return readable
-
-
-@dataclass(frozen=True)
-class TickFacts:
-    """The FACTS columns and the combiner's own estimate of the accounts whose probability
-    rose to a new peak at one linking tick, kept as columns: building each peak's dict as
-    it happened cost more than the rest of the tick's decisions."""
-
-    columns: dict[str, np.ndarray]
-    own: np.ndarray
-    arrays: dict[str, np.ndarray]  # the outside evidence's strength, when a boost is on
-
-    def at(self, row: int) -> dict[str, float]:
-        facts = readable_facts({k: float(v[row]) for k, v in self.columns.items()})
-        facts.update(boost_facts(self.own, self.arrays, row))
-        return facts
-
-
-@dataclass(frozen=True)
-class SharedInfrastructure:
-    """Who in the window shares sign-up infrastructure with another account. Members of a
-    declared organisation sharing its card are a company, not a fleet."""
-
-    card: set[str]
-    any_key: set[str]
-
-    @classmethod
-    def of(cls, edges: Links, arrays: dict[str, np.ndarray]) -> SharedInfrastructure:
-        declared = declared_members(arrays["account_id"], arrays["org_id"])
-        card = edges.sharing("card", 2, declared)
-        others = {
-            a
-            for kind in STRONG_KINDS
-            if kind != "card"
-            for a in edges.sharing(kind, 2, frozenset())
-        }
-        return cls(card, card | others)
-
-
 @dataclass(frozen=True)
 class CombinerTick:
     """One linking tick's inputs to the decisions of the combiner that decides."""
@@ -220,8 +138,25 @@ def learned_tick(
     peak = np.fromiter((top[a][0] if a in top else -1.0 for a in ids), float, len(ids))
     rose = np.flatnonzero(p > peak)  # read before this tick joins the top lists
     outside = stands_in(arrays, len(ids))
-    k = config.combiner_flag_ticks
-    for i in sustained_rose(state, ids, p, k, outside):
+    _own_lines(state, tick, ids, p, outside=outside, config=config)
+    in_group = np.where(linked | outside, p, -1.0)
+    _linked_line(state, tick, ids, in_group, outside=outside, config=config)
+    _keep_peaks(state, ids, rose, TickFacts.of(features, own, arrays, rose))
+    return p
+
+
+def _own_lines(
+    state: ReplayState,
+    tick: np.datetime64,
+    ids: list[str],
+    p: np.ndarray,
+    *,
+    outside: np.ndarray,
+    config: DetectConfig,
+) -> None:
+    """Reviews at combiner_review and flags at the lone line, by the account's score over
+    every tick; a score between combiner_flag and the lone line is noted (lone_over)."""
+    for i in sustained_rose(state, ids, p, config.combiner_flag_ticks, outside):
         score = state.learned_score[ids[i]]
         if score >= config.combiner_review:
             state.account_review.setdefault(ids[i], tick)
@@ -229,18 +164,29 @@ def learned_tick(
             state.account_flag.setdefault(ids[i], tick)
         elif score >= config.combiner_flag:
             state.lone_over.add(ids[i])
-    in_group = np.where(linked | outside, p, -1.0)
+
+
+def _linked_line(
+    state: ReplayState,
+    tick: np.datetime64,
+    ids: list[str],
+    in_group: np.ndarray,
+    *,
+    outside: np.ndarray,
+    config: DetectConfig,
+) -> None:
+    """Flags at combiner_flag, by the score over the ticks in a linked group (`in_group`:
+    the probability there, -1 elsewhere)."""
+    k = config.combiner_flag_ticks
     for i in sustained_rose(state, ids, in_group, k, outside, linked=True):
         if state.linked_score[ids[i]] >= config.combiner_flag:
             state.account_flag.setdefault(ids[i], tick)
-    facts = TickFacts(
-        {k: features[k][rose] for k in FACTS},
-        own[rose],
-        {k: arrays[k][rose] for k in (BOOST_STRENGTH,) if k in arrays},
-    )
+
+
+def _keep_peaks(state: ReplayState, ids: list[str], rose: np.ndarray, facts: TickFacts) -> None:
+    """The tick and row each account of `rose` peaked at, whose features explain it."""
     for j, i in enumerate(rose.tolist()):
         state.learned_at[ids[i]] = (facts, j)
-    return p
 
 
 def sustained_rose(
@@ -310,46 +256,3 @@ def learned_clusters(
         for a in follow.get(j, []):
             state.cluster_flag.setdefault(a, tick)
             state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), score)
-
-
-def rule_clusters(
-    state: ReplayState,
-    tick: np.datetime64,
-    arrays: dict[str, np.ndarray],
-    *,
-    edges: Links,
-    frame: ClusterFrame,
-    scored: Scored,
-    config: DetectConfig,
-) -> None:
-    """With the rules deciding: flagged clusters, and the members flagged with them."""
-    shared = SharedInfrastructure.of(edges, arrays)
-    own = dict(zip(arrays["account_id"].tolist(), arrays["member_score"].tolist(), strict=True))
-    for j in np.flatnonzero(
-        (scored.score >= config.cluster_threshold)
-        & (frame.arrays["size"] >= config.cluster_min_accounts)
-    ):
-        # A member is flagged on a shared card alone (the fleet's replacement accounts are
-        # caught on their first tick), on shared sign-up infrastructure plus some evidence of
-        # its own (VPN exits and carrier NAT put strangers on one address), or on enough
-        # evidence of its own.
-        members = [
-            a
-            for a in frame.members[j].tolist()
-            if a in shared.card
-            or (a in shared.any_key and own.get(a, 0.0) >= config.member_floor)
-            or own.get(a, 0.0) >= 2 * config.member_floor
-        ]
-        if len(members) < config.cluster_min_accounts:
-            continue
-        state.flagged_clusters.append(
-            ClusterRecord(
-                tick,
-                members,
-                float(scored.score[j]),
-                scored.evidence(CLUSTER_RULES, frame.arrays, int(j)),
-            )
-        )
-        for a in members:
-            state.cluster_score[a] = max(state.cluster_score.get(a, 0.0), float(scored.score[j]))
-            state.cluster_flag.setdefault(a, tick)

@@ -23,7 +23,8 @@ from distillguard.detect import schedule
 from distillguard.detect.best import BestRows, first_peak_per_account
 from distillguard.detect.boost import AccountBoost, apply_boost
 from distillguard.detect.config import DetectConfig
-from distillguard.detect.decide import CombinerTick, ReplayState, rule_clusters
+from distillguard.detect.decide import CombinerTick, ReplayState
+from distillguard.detect.rule_clusters import rule_clusters
 from distillguard.engine.base import KEYS_TABLE, SignalSource
 from distillguard.engine.duckdb_engine import sql_time, time_range
 from distillguard.linking.codes import key_codes
