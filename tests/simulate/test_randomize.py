@@ -63,6 +63,9 @@ def test_every_knob_stays_in_its_documented_range(name: str) -> None:
         assert set(b.task_mix) == set(base.task_mix)
         assert (b.lifetime_days is None) == (base.lifetime_days is None)
         assert b.label == base.label and b.templated == base.templated
+        assert (b.suite_share > 0) == (base.suite_share > 0)
+        assert b.suite_share <= 0.95 and b.resample_share <= 0.95
+        assert not b.resample_share or b.label == "attack"
         if base.template_odds == 0:
             assert b.operator_templates == 0
         elif b.operator_templates:
@@ -98,6 +101,11 @@ LATE_KNOBS: tuple[tuple[str, Any, dict[str, Any]], ...] = (
     ("_templates", lambda b, rng: (0, 0), {"operator_templates": 0, "operator_seed": 0}),
     ("_declarations", lambda b, rng: b.org_declared, {"org_declared": None}),
     ("_tiers", lambda b, rng: b.tiers, {"tiers": {}}),
+    (
+        "_repeats",
+        lambda b, rng: (b.suite_share, b.suite_size, b.resample_share),
+        {"suite_share": 0.0, "suite_size": 0, "resample_share": 0.0},
+    ),
 )
 
 

@@ -123,6 +123,22 @@ def test_reported_volumes_scale_with_the_reported_figures() -> None:
             "template_odds must be a number from 0 to 1",
         ),
         (
+            "benign: {casual: {accounts: 10, suite_share: 1}}\nmodels: {current: [a], new: b}",
+            "suite_share must be a number from 0 to 0.95",
+        ),
+        (
+            "benign: {casual: {accounts: 10, suite_share: 0.5}}\nmodels: {current: [a], new: b}",
+            "suite_share needs a suite_size of 1 or more",
+        ),
+        (
+            "benign: {casual: {accounts: 10, suite_size: 2.5}}\nmodels: {current: [a], new: b}",
+            "suite_size must be a whole number from 0 to 100000",
+        ),
+        (
+            "benign: {casual: {accounts: 9, resample_share: -1}}\nmodels: {current: [a], new: b}",
+            "resample_share must be a number from 0 to 0.95",
+        ),
+        (
             "benign: {casual: {accounts: 10, org_declared: 1.5}}\nmodels: {current: [a], new: b}",
             "org_declared must be empty or a number from 0 to 1",
         ),

@@ -41,11 +41,13 @@ P_CARD = {
 
 @dataclass
 class AccountMemo:
-    """Per-account choices made once, on first use: pipeline templates and app prompts."""
+    """Per-account choices made once, on first use: pipeline templates, app prompts and the
+    suites that CI and eval harnesses rerun."""
 
     templates: dict[int, tuple[str, str]] = field(default_factory=dict)
     app_prompts: dict[int, str] = field(default_factory=dict)
     operator: dict[str, list[str]] = field(default_factory=dict)  # kind -> templates
+    suites: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # (account, kind)
 
 
 @dataclass

@@ -241,19 +241,31 @@ def behaviour(archetype: str, overrides: dict[str, Any]) -> Behaviour:
     for knob, valid in _mix_names().items():
         if (mix := getattr(b, knob)) is not None or knob != "late_task_mix":
             _check_mix(knob, mix, valid)
+    _check_numbers(b)
+    return b
+
+
+def _check_numbers(b: Behaviour) -> None:
+    """The knobs a YAML preset may give as any type: each a number in its range."""
     if not _in_range(b.mix_spread, 0, MAX_MIX_SPREAD):
         raise ConfigError(f"mix_spread must be a number from 0 to {MAX_MIX_SPREAD}")
     if b.org_declared is not None and not _in_range(b.org_declared, 0, 1):
         raise ConfigError("org_declared must be empty or a number from 0 to 1")
     if not _in_range(b.template_odds, 0, 1):
         raise ConfigError("template_odds must be a number from 0 to 1")
+    for knob in ("suite_share", "resample_share"):
+        if not _in_range(getattr(b, knob), 0, 0.95):
+            raise ConfigError(f"{knob} must be a number from 0 to 0.95")
+    if not isinstance(b.suite_size, int) or not _in_range(b.suite_size, 0, 100_000):
+        raise ConfigError("suite_size must be a whole number from 0 to 100000")
+    if b.suite_share and not b.suite_size:  # else every rerun is one prompt, unsaid
+        raise ConfigError("suite_share needs a suite_size of 1 or more")
     if not isinstance(b.operator_templates, int) or not _in_range(b.operator_templates, 0, 1000):
         raise ConfigError("operator_templates must be a whole number from 0 to 1000")
     # NumPy seeds from any non-negative integer; a negative or fractional one failed deep in
     # the simulation, after the preset had been read.
     if not isinstance(b.operator_seed, int) or not _in_range(b.operator_seed, 0, 2**63 - 1):
         raise ConfigError("operator_seed must be a whole number from 0 up")
-    return b
 
 
 def _mix_names() -> dict[str, list[str]]:

@@ -66,6 +66,14 @@ class Behaviour:
     # is, consumers included (a campaign can type a company name at sign-up; a company
     # can leave it blank).
     org_declared: float | None = None
+    # >0: this share of an account's prompts rerun its own fixed suite of suite_size prompts
+    # per task kind (CI reruns its tests on every commit, an eval harness its benchmark on
+    # every model), drawn on first use; the rest are new.
+    suite_share: float = 0.0
+    suite_size: int = 0
+    # >0: this share of a campaign's prompts resend the account's previous prompt (sampling
+    # one item several times, best-of-n), so repeats alone cannot tell customers apart.
+    resample_share: float = 0.0
 
 
 CARD_SHARING = ("unique", "family", "org", "team", "pool")

@@ -105,6 +105,8 @@ ARCHETYPES: dict[str, Behaviour] = {
         card_sharing="unique",
         release_adoption=1.0,
         release_delay_hours=0.5,
+        suite_share=0.8,
+        suite_size=300,
     ),
     "app_backend": Behaviour(
         tiers={"paid": 0.5, "enterprise": 0.5},
@@ -139,6 +141,8 @@ ARCHETYPES: dict[str, Behaviour] = {
         thinking_share=0.3,
         release_adoption=0.3,
         signup_in_window=0.05,
+        suite_share=0.5,
+        suite_size=40,
     ),
     "student": Behaviour(
         tiers={"education": 0.8, "free": 0.2},

@@ -37,6 +37,11 @@ attack in every world; only behaviour an attacker must show at scale survives.
   campaign may buy enterprise or research accounts and a family may pay as a startup.
   Without it the campaigns' tiers were fixed per archetype and never enterprise, and a
   detector could learn the tier as a tell, as it learned the declaration;
+- suite_share: value x uniform(0.4, 1.6), in [0.05, 0.95], and suite_size: value x
+  log-uniform(0.5, 2), where set (CI and eval runners rerun a fixed suite of prompts);
+- resample_share: with chance 0.25 (campaigns only), uniform(0.1, 0.5) of a campaign's
+  prompts resend the one before (best-of-n sampling), so a campaign may repeat itself
+  too; a preset's own share is kept;
 - accounts of each population: count x log-uniform(0.6, 1.6).
 
 Randomness enters as the simulation seed; the same seed gives the same world.
@@ -67,6 +72,9 @@ DECLARATION_ODDS = 0.3
 # concentrated the draw is (Dirichlet's alpha: below 1, most weight on a few tiers).
 TIER_ODDS = 0.3
 TIER_ALPHA = 0.5
+# The chance that a campaign resamples some of its prompts in a world, and the share's range.
+RESAMPLE_ODDS = 0.25
+RESAMPLE_SHARES = (0.1, 0.5)
 
 
 def _scale(rng: np.random.Generator, value: float, low: float, high: float) -> float:
@@ -135,8 +143,16 @@ def randomize_behaviour(b: Behaviour, rng: np.random.Generator) -> Behaviour:
     count, seed = _templates(b, rng)
     declared = _declarations(b, rng)
     tiers = _tiers(b, rng)
+    suite_share, suite_size, resample_share = _repeats(b, rng)
     return dataclasses.replace(
-        drawn, operator_templates=count, operator_seed=seed, org_declared=declared, tiers=tiers
+        drawn,
+        operator_templates=count,
+        operator_seed=seed,
+        org_declared=declared,
+        tiers=tiers,
+        suite_share=suite_share,
+        suite_size=suite_size,
+        resample_share=resample_share,
     )
 
 
@@ -168,6 +184,17 @@ def _tiers(b: Behaviour, rng: np.random.Generator) -> Mix:
     if redrawn >= TIER_ODDS:
         return b.tiers
     return {name: float(w) for name, w in zip(TIERS, weights, strict=True)}
+
+
+def _repeats(b: Behaviour, rng: np.random.Generator) -> tuple[float, int, float]:
+    """How much of a population's prompts repeat: its suite's share and size, and (for a
+    campaign, with chance RESAMPLE_ODDS) the share it resamples. Drawn after the tiers, so
+    every earlier knob stays as an older world drew it."""
+    share = min(max(b.suite_share * rng.uniform(0.4, 1.6), 0.05), 0.95)
+    size = _count(rng, b.suite_size)
+    resampled, resample = rng.random(), float(rng.uniform(*RESAMPLE_SHARES))
+    keep = b.resample_share or b.label != "attack" or resampled >= RESAMPLE_ODDS
+    return (share if b.suite_share else 0.0), size, (b.resample_share if keep else resample)
 
 
 def randomize_accounts(accounts: float, rng: np.random.Generator) -> float:

@@ -22,6 +22,7 @@ from distillguard.simulate.content.shape import (
 from distillguard.simulate.ids import hex_ids
 from distillguard.simulate.individual import shares
 from distillguard.simulate.network import draw_addresses
+from distillguard.simulate.repeats import rerun_suite, resample
 from distillguard.simulate.responses import (
     statuses,
     stop_reasons,
@@ -81,8 +82,11 @@ def _prompts(
     cot_share = shares(block.leanings, b.cot_share, accounts, "cot")
     for kind, where in sorted(by_kind.items()):
         texts = source.prompts(kind, rng, len(where))
+        rerun = np.zeros(len(where), dtype=bool)
+        if b.suite_share:  # drawn only then, so other populations' worlds stay as they were
+            texts, rerun = rerun_suite(block, kind, accounts[where], texts, source=source, rng=rng)
         if kind in COT_KINDS and b.cot_share:
-            mask = rng.random(len(where)) < cot_share[where]
+            mask = (rng.random(len(where)) < cot_share[where]) & ~rerun
             texts = with_cot(texts, mask, rng)
             cot[where] = mask
         for i, text in zip(where, texts, strict=True):
@@ -97,6 +101,8 @@ def _prompts(
             out[i] = f"{prefix}\n\nRecord:\n{out[i]}"
     if b.operator_templates:
         out = _operator_prompts(block, kinds, out, source, rng)
+    if b.resample_share:
+        resample(b.resample_share, kinds, accounts, (out, cot), rng)
     return out, cot
 
 
