@@ -209,10 +209,11 @@ def test_a_baseline_of_the_shipped_model_at_other_thresholds_needs_no_copy(
     tmp_path: Path,
 ) -> None:
     _frozen(tmp_path, shipped().about)
-    model, thresholds, ticks = read_baseline(tmp_path)
-    assert model.about == shipped().about
-    assert thresholds == {"flag": 0.99, "review": 0.98}
-    assert ticks == DetectConfig().combiner_flag_ticks
+    baseline = read_baseline(tmp_path)
+    assert baseline.model.about == shipped().about
+    assert baseline.thresholds == {"flag": 0.99, "review": 0.98}
+    assert baseline.ticks == DetectConfig().combiner_flag_ticks
+    assert baseline.lone is None, "fit before lone lines: every tick at the flag line"
 
 
 def test_a_corrupt_cached_spec_is_a_one_line_error(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ first two `combiner-linked` (its lone line above 1: no lone account flagged) and
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,20 @@ def frozen_for_shipped(path: Path) -> dict[str, Any]:
     return frozen
 
 
-def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float], int]:
+@dataclass(frozen=True)
+class Baseline:
+    """An earlier combiner judged beside the shipped one: where it came from, the model,
+    the thresholds frozen for it, the flag ticks they were fit at and its lone line (None:
+    every tick counts at the flag line, as before lone lines were fit)."""
+
+    folder: Path
+    model: Combiner
+    thresholds: dict[str, float]
+    ticks: int
+    lone: float | None
+
+
+def read_baseline(folder: Path) -> Baseline:
     """An earlier combiner (FOLDER/combiner.json, or the shipped one when the folder holds
     none and FOLDER/frozen.json was fit for it: other thresholds of the same model) and the
     thresholds frozen for it, judged on the same worlds beside the shipped one; read before
@@ -145,7 +158,7 @@ def read_baseline(folder: Path) -> tuple[Combiner, dict[str, float], int]:
             f"--baseline {folder} holds no combiner.json, and its frozen.json was fit for "
             "another combiner than the one shipped"
         )
-    return model, frozen["combiner"], flag_ticks(frozen)
+    return Baseline(folder, model, frozen["combiner"], flag_ticks(frozen), lone_line(frozen))
 
 
 def read_judge(path: Path) -> dict[str, Any]:
@@ -175,10 +188,6 @@ def judged(table: pa.Table, seeds: list[int], thresholds: dict[str, float]) -> d
     return out
 
 
-# folder, model, its frozen thresholds and the flag ticks they were fit at
-Baseline = tuple[Path, Combiner, dict[str, float], int]
-
-
 def score_worlds(
     record: dict[str, Any],
     kept: dict[int, World],
@@ -201,11 +210,14 @@ def score_worlds(
             for tier, leaks in leakage.items():
                 record[d][tier]["leakage"] = leakage_summary(leaks, REPORTED)
     if baseline:
-        folder, before, thresholds, ticks = baseline
-        flag = thresholds["flag"]
-        table = pa.concat_tables([scored(kept[s], "combiner", before, flag, ticks) for s in seeds])
-        record["baseline"] = judged(table, seeds, thresholds)
-        record["baseline_model"] = {"from": str(folder), "flag_ticks": ticks, **before.about}
+        b = baseline
+        flag = b.thresholds["flag"]
+        table = pa.concat_tables(
+            [scored(kept[s], "combiner", b.model, flag, b.ticks, lone=b.lone) for s in seeds]
+        )
+        record["baseline"] = judged(table, seeds, b.thresholds)
+        about = {"from": str(b.folder), "flag_ticks": b.ticks, "lone": b.lone}
+        record["baseline_model"] = {**about, **b.model.about}
 
 
 def acted_at(

@@ -200,7 +200,7 @@ def rejudge(args: argparse.Namespace) -> None:
 def _baseline(args: argparse.Namespace) -> Baseline | None:
     if not args.baseline:
         return None
-    return (args.baseline, *read_baseline(args.baseline))
+    return read_baseline(args.baseline)
 
 
 def _write(record: dict[str, Any], stem: Path) -> None:

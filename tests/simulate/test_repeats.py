@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import duckdb
 import numpy as np
 import pytest
 
-from distillguard.simulate import SimSummary
+from distillguard.simulate import SimSummary, simulate
 from distillguard.simulate.accounts import AccountMemo
 from distillguard.simulate.archetypes import ARCHETYPES
 from distillguard.simulate.content.compose import GrammarSource
@@ -77,3 +80,34 @@ def test_ci_agents_rerun_prompts_across_hours_and_campaigns_do_not(
     campaigns = ("reasoning", "agentic", "hydra", "bought", "relay", "slow", "quiet", "churn")
     assert share["ci_agent"] > 0.3
     assert max(share[c] for c in campaigns) < 0.1
+
+
+# Traffic of populations that neither rerun a suite nor resample, as the simulator before
+# version 6 drew it (1148724): the repeats draw nothing for them. If a change moves this
+# stream on purpose, bump SIMULATOR_VERSION and write the new fingerprints here.
+UNREPEATED = """
+days: 2
+start: "2026-02-02T00:00:00Z"
+models: {current: [m-a, m-b], new: m-c, release_day: 1}
+benign:
+  casual: {accounts: 40}
+  coding_agent: {accounts: 10, rate_per_day: 20}
+campaigns:
+  hydra: {archetype: hydra, exchanges: 400, accounts: 10}
+"""
+BEFORE_REPEATS = {False: "d0019b5c31e97716", True: "86537c39d4a84e9a"}
+
+
+@pytest.mark.parametrize(("randomize", "fingerprint"), sorted(BEFORE_REPEATS.items()))
+def test_populations_that_repeat_nothing_are_drawn_as_before(
+    tmp_path: Path, randomize: bool, fingerprint: str
+) -> None:
+    preset = tmp_path / "preset.yaml"
+    preset.write_text(UNREPEATED)
+    run = simulate(str(preset), tmp_path / "out", seed=3, randomize=randomize)
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"SELECT request_id, account_id, messages::VARCHAR FROM '{run.files[0]}' "
+            "ORDER BY request_id"
+        ).fetchall()
+    assert hashlib.sha256(repr(rows).encode()).hexdigest()[:16] == fingerprint
